@@ -1,0 +1,152 @@
+//! The one error type that crosses the wire: a stable machine-readable code, a human message, and for
+//! invalid input the message of each offending field. It never carries internals (SQL, paths, traces):
+//! the server logs those and sends `Internal` with a generic message.
+
+use std::fmt;
+
+use http::StatusCode;
+use serde::{Deserialize, Serialize};
+use server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+    ServerFnError,
+};
+
+/// Stable error codes; clients and end-to-end suites may match on them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// One or more fields broke a validation rule; see `fields`.
+    InvalidInput,
+    /// Email and password do not match an account (also for unknown emails).
+    InvalidCredentials,
+    /// The request needs a signed-in session.
+    Unauthenticated,
+    /// The actor may not do this.
+    Forbidden,
+    /// No such object, or it belongs to someone else: the two are never told apart.
+    NotFound,
+    /// The request collides with existing data (for example an email already registered).
+    Conflict,
+    /// A state-changing request came from another site.
+    CrossOrigin,
+    /// The request could not be read (malformed body, unknown endpoint).
+    BadRequest,
+    /// Something failed on the server; details are in the server's log only.
+    Internal,
+    /// The browser could not reach the server or read its answer.
+    Network,
+}
+
+impl ErrorCode {
+    pub fn status(self) -> StatusCode {
+        match self {
+            Self::InvalidInput => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::InvalidCredentials | Self::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Self::Forbidden | Self::CrossOrigin => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Conflict => StatusCode::CONFLICT,
+            Self::BadRequest => StatusCode::BAD_REQUEST,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Network => StatusCode::BAD_GATEWAY,
+        }
+    }
+}
+
+/// A message attached to one input field, named as in the request (`email`, `password`, ...).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppError {
+    pub code: ErrorCode,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldError>,
+}
+
+impl AppError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), fields: Vec::new() }
+    }
+
+    pub fn invalid_credentials() -> Self {
+        Self::new(ErrorCode::InvalidCredentials, "The email or password is not correct.")
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(ErrorCode::Unauthenticated, "Please sign in to continue.")
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(ErrorCode::NotFound, "Not found.")
+    }
+
+    pub fn internal() -> Self {
+        Self::new(ErrorCode::Internal, "Something went wrong on our side. Please try again.")
+    }
+
+    /// A single-field validation error, as when the database refuses a duplicate.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self {
+            code: ErrorCode::InvalidInput,
+            message: "Please correct the highlighted fields.".into(),
+            fields: vec![FieldError { field: field.into(), message }],
+        }
+    }
+
+    /// The message for one field, if any.
+    pub fn field_message(&self, field: &str) -> Option<&str> {
+        self.fields.iter().find(|f| f.field == field).map(|f| f.message.as_str())
+    }
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for AppError {}
+
+impl From<garde::Report> for AppError {
+    fn from(report: garde::Report) -> Self {
+        let fields = report
+            .iter()
+            .map(|(path, error)| FieldError { field: path.to_string(), message: error.message().to_string() })
+            .collect();
+        Self { code: ErrorCode::InvalidInput, message: "Please correct the highlighted fields.".into(), fields }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    /// Failures of the server-function machinery itself: on the server a request it could not decode,
+    /// in the browser a request that did not reach the server. Their text is not shown to users.
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => {
+                Self::new(ErrorCode::Network, "The server could not be reached. Please try again.")
+            }
+            ServerFnErrorErr::Registration(_) => Self::new(ErrorCode::BadRequest, "No such endpoint."),
+            ServerFnErrorErr::Args(_)
+            | ServerFnErrorErr::MissingArg(_)
+            | ServerFnErrorErr::Deserialization(_)
+            | ServerFnErrorErr::UnsupportedRequestMethod(_) => {
+                Self::new(ErrorCode::BadRequest, "The request could not be read.")
+            }
+            _ => Self::internal(),
+        }
+    }
+}
+
+impl From<ServerFnError> for AppError {
+    fn from(_: ServerFnError) -> Self {
+        Self::internal()
+    }
+}

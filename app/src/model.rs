@@ -1,0 +1,220 @@
+//! Types that cross the wire between the browser and the server, with their garde rules.
+//! Inputs are validated on both sides; outputs are plain data.
+
+use std::fmt;
+
+use garde::Validate;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{error::AppError, rules};
+
+macro_rules! typed_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub Uuid);
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = uuid::Error;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Uuid::parse_str(s).map(Self)
+            }
+        }
+    };
+}
+
+typed_id!(
+    /// A user account.
+    UserId
+);
+typed_id!(
+    /// A team: the tenant.
+    TeamId
+);
+
+/// A member's role in a team, from most to least powerful.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Role {
+    Owner,
+    Admin,
+    Normal,
+    Guest,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Owner, Role::Admin, Role::Normal, Role::Guest];
+
+    /// The spelling used on the wire and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "OWNER",
+            Role::Admin => "ADMIN",
+            Role::Normal => "NORMAL",
+            Role::Guest => "GUEST",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// How the role is shown to people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Owner => "Owner",
+            Role::Admin => "Admin",
+            Role::Normal => "Member",
+            Role::Guest => "Guest",
+        }
+    }
+}
+
+/// Inputs that are tidied (trimmed, lower-cased) the same way on both sides before validation.
+pub trait Normalize {
+    #[must_use]
+    fn normalize(self) -> Self;
+}
+
+/// Tidies and validates an input: the one entry point both the forms and the server functions use.
+pub fn parse<T>(input: T) -> Result<garde::Valid<T>, AppError>
+where
+    T: Normalize + Validate<Context = ()>,
+{
+    Ok(garde::Unvalidated::new(input.normalize()).validate()?)
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct SignUpInput {
+    #[garde(email, length(chars, max = rules::EMAIL_MAX_CHARS))]
+    pub email: String,
+    #[garde(custom(rules::name))]
+    pub display_name: String,
+    /// Taken exactly as typed: passwords are never trimmed or changed.
+    #[garde(
+        length(chars, min = rules::PASSWORD_MIN_CHARS, max = rules::PASSWORD_MAX_CHARS),
+        custom(rules::not_common_password)
+    )]
+    pub password: String,
+    #[garde(custom(rules::name))]
+    pub team_name: String,
+}
+
+impl Normalize for SignUpInput {
+    fn normalize(self) -> Self {
+        Self {
+            email: rules::normalize_email(&self.email),
+            display_name: self.display_name.trim().to_owned(),
+            password: self.password,
+            team_name: self.team_name.trim().to_owned(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct SignInInput {
+    #[garde(email, length(chars, max = rules::EMAIL_MAX_CHARS))]
+    pub email: String,
+    /// Only the upper bound is checked at sign-in, so that no rule tells which passwords exist.
+    #[garde(length(chars, min = 1, max = rules::PASSWORD_MAX_CHARS))]
+    pub password: String,
+}
+
+impl Normalize for SignInInput {
+    fn normalize(self) -> Self {
+        Self { email: rules::normalize_email(&self.email), password: self.password }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct SwitchTeamInput {
+    #[garde(skip)]
+    pub team_id: TeamId,
+}
+
+impl Normalize for SwitchTeamInput {
+    fn normalize(self) -> Self {
+        self
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserSummary {
+    pub id: UserId,
+    pub email: String,
+    pub display_name: String,
+}
+
+/// A team the user belongs to, with the user's role in it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamMembership {
+    pub id: TeamId,
+    pub name: String,
+    pub role: Role,
+}
+
+/// The signed-in user and their active team, as the server's session sees them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub user: UserSummary,
+    pub team: TeamMembership,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sign_up() -> SignUpInput {
+        SignUpInput {
+            email: "  Ann@Example.ORG ".into(),
+            display_name: " Ann ".into(),
+            password: "  a strong passphrase  ".into(),
+            team_name: "Ann's team".into(),
+        }
+    }
+
+    #[test]
+    fn sign_up_is_normalized_but_the_password_is_kept_as_typed() {
+        let valid = parse(sign_up()).expect("valid");
+        assert_eq!(valid.email, "ann@example.org");
+        assert_eq!(valid.display_name, "Ann");
+        assert_eq!(valid.password, "  a strong passphrase  ");
+    }
+
+    #[test]
+    fn a_short_password_is_reported_on_its_field() {
+        let err = parse(SignUpInput { password: "short".into(), ..sign_up() }).unwrap_err();
+        assert!(err.field_message("password").is_some(), "{err:?}");
+        assert!(err.field_message("email").is_none());
+    }
+
+    #[test]
+    fn a_password_of_128_characters_is_accepted_and_129_is_not() {
+        let p128: String = "é".repeat(128);
+        assert!(parse(SignUpInput { password: p128, ..sign_up() }).is_ok());
+        let p129: String = "é".repeat(129);
+        assert!(parse(SignUpInput { password: p129, ..sign_up() }).is_err());
+    }
+
+    #[test]
+    fn a_malformed_email_is_refused() {
+        let err = parse(SignUpInput { email: "not-an-email".into(), ..sign_up() }).unwrap_err();
+        assert!(err.field_message("email").is_some());
+    }
+
+    #[test]
+    fn roles_round_trip_through_their_spelling() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("owner"), None);
+    }
+}

@@ -1,0 +1,78 @@
+//! The validation rules, written once. The browser runs them before sending a form, the server runs them
+//! again before anything touches the database, and the migrations repeat the limits as constraints.
+//! Keep the numbers here and in `migrations/*/` in step.
+
+use std::{collections::HashSet, sync::LazyLock};
+
+pub const EMAIL_MAX_CHARS: usize = 254;
+pub const PASSWORD_MIN_CHARS: usize = 8;
+pub const PASSWORD_MAX_CHARS: usize = 128;
+pub const NAME_MAX_CHARS: usize = 100;
+
+/// The 10,000 most common passwords (see `app/data/README.md`), compared case-insensitively.
+static COMMON_PASSWORDS: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| include_str!("../data/common-passwords.txt").lines().collect());
+
+pub fn is_common_password(password: &str) -> bool {
+    COMMON_PASSWORDS.contains(password.to_lowercase().as_str())
+}
+
+/// garde rule: the password is not one of the most common ones.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+pub fn not_common_password(password: &str, _: &()) -> garde::Result {
+    if is_common_password(password) {
+        return Err(garde::Error::new("This password is too common. Please choose another."));
+    }
+    Ok(())
+}
+
+/// garde rule for display and team names: not blank, not too long, no control characters, and no
+/// leading or trailing spaces (the forms trim them before validating).
+#[allow(clippy::trivially_copy_pass_by_ref)]
+pub fn name(value: &str, _: &()) -> garde::Result {
+    if value.trim().is_empty() {
+        return Err(garde::Error::new("This field is required."));
+    }
+    if value.chars().count() > NAME_MAX_CHARS {
+        return Err(garde::Error::new(format!("At most {NAME_MAX_CHARS} characters.")));
+    }
+    if value.trim() != value {
+        return Err(garde::Error::new("Remove the spaces at the start and end."));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(garde::Error::new("Control characters are not allowed."));
+    }
+    Ok(())
+}
+
+/// Emails are compared and stored in lower case, so `Ann@Example.org` and `ann@example.org` are one account.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_list_holds_ten_thousand_passwords() {
+        assert_eq!(COMMON_PASSWORDS.len(), 10_000);
+    }
+
+    #[test]
+    fn common_passwords_are_refused_in_any_case() {
+        assert!(not_common_password("password", &()).is_err());
+        assert!(not_common_password("PassWord1", &()).is_err());
+        assert!(not_common_password("correct horse battery staple", &()).is_ok());
+    }
+
+    #[test]
+    fn names_must_be_trimmed_printable_and_short() {
+        assert!(name("Ann", &()).is_ok());
+        assert!(name("   ", &()).is_err());
+        assert!(name(" Ann", &()).is_err());
+        assert!(name("A\u{7}nn", &()).is_err());
+        assert!(name(&"x".repeat(NAME_MAX_CHARS), &()).is_ok());
+        assert!(name(&"x".repeat(NAME_MAX_CHARS + 1), &()).is_err());
+    }
+}

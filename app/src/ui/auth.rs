@@ -1,0 +1,140 @@
+//! Sign-up and sign-in pages. Both run the shared rules before sending, so most mistakes are shown at
+//! once; the server runs the same rules again and its field errors are shown in the same places.
+
+use leptos::{ev::SubmitEvent, prelude::*};
+use leptos_router::{
+    components::{Redirect, A},
+    hooks::use_navigate,
+};
+
+use super::{
+    form::{FormAlert, TextField},
+    set_ready, SessionState,
+};
+use crate::{
+    api::{sign_in, sign_up},
+    error::AppError,
+    model::{parse, SignInInput, SignUpInput},
+};
+
+/// Wraps a page that only makes sense signed out: a signed-in visitor goes to the start page.
+#[component]
+fn SignedOutOnly(children: ChildrenFn) -> impl IntoView {
+    let session = expect_context::<SessionState>();
+    let children = StoredValue::new(children);
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match session.me.await {
+                    Ok(Some(_)) => view! { <Redirect path="/" /> }.into_any(),
+                    _ => {
+                        Effect::new(|| set_ready(true));
+                        children.read_value()().into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// After a successful sign-in or sign-up: reload the session and go to the start page.
+fn on_success<T: Clone + Send + Sync + 'static>(
+    action: Action<T, Result<crate::model::Me, AppError>>,
+    errors: RwSignal<Option<AppError>>,
+) {
+    let session = expect_context::<SessionState>();
+    let navigate = use_navigate();
+    Effect::new(move || match action.value().get() {
+        Some(Ok(_)) => {
+            session.me.refetch();
+            navigate("/", Default::default());
+        }
+        Some(Err(e)) => errors.set(Some(e)),
+        None => {}
+    });
+}
+
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    on_cleanup(|| set_ready(false));
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let errors = RwSignal::new(None::<AppError>);
+    let action = Action::new_local(|input: &SignInInput| sign_in(input.clone()));
+    on_success(action, errors);
+
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let input = SignInInput { email: email.get_untracked(), password: password.get_untracked() };
+        match parse(input.clone()) {
+            Ok(_) => {
+                errors.set(None);
+                action.dispatch(input);
+            }
+            Err(e) => errors.set(Some(e)),
+        }
+    };
+
+    view! {
+        <SignedOutOnly>
+            <section class="card narrow">
+                <h1>"Sign in to Moth"</h1>
+                <form on:submit=submit novalidate>
+                    <TextField label="Email" name="email" kind="email" autocomplete="username" value=email errors />
+                    <TextField label="Password" name="password" kind="password" autocomplete="current-password" value=password errors />
+                    <FormAlert errors />
+                    <button type="submit" class="primary" disabled=move || action.pending().get()>"Sign in"</button>
+                </form>
+                <p class="muted">"New to Moth? " <A href="/signup">"Create an account"</A></p>
+            </section>
+        </SignedOutOnly>
+    }
+}
+
+#[component]
+pub fn SignUpPage() -> impl IntoView {
+    on_cleanup(|| set_ready(false));
+    let email = RwSignal::new(String::new());
+    let display_name = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let team_name = RwSignal::new(String::new());
+    let errors = RwSignal::new(None::<AppError>);
+    let action = Action::new_local(|input: &SignUpInput| sign_up(input.clone()));
+    on_success(action, errors);
+
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let input = SignUpInput {
+            email: email.get_untracked(),
+            display_name: display_name.get_untracked(),
+            password: password.get_untracked(),
+            team_name: team_name.get_untracked(),
+        };
+        match parse(input.clone()) {
+            Ok(_) => {
+                errors.set(None);
+                action.dispatch(input);
+            }
+            Err(e) => errors.set(Some(e)),
+        }
+    };
+
+    view! {
+        <SignedOutOnly>
+            <section class="card narrow">
+                <h1>"Create your Moth account"</h1>
+                <p class="muted">"You will own a new team; invite others once you are in."</p>
+                <form on:submit=submit novalidate>
+                    <TextField label="Email" name="email" kind="email" autocomplete="email" value=email errors />
+                    <TextField label="Display name" name="display_name" autocomplete="name" value=display_name errors />
+                    <TextField label="Password" name="password" kind="password" autocomplete="new-password" value=password errors />
+                    <p class="hint">"8 to 128 characters. Common passwords are refused."</p>
+                    <TextField label="Team name" name="team_name" autocomplete="organization" value=team_name errors />
+                    <FormAlert errors />
+                    <button type="submit" class="primary" disabled=move || action.pending().get()>"Sign up"</button>
+                </form>
+                <p class="muted">"Already have an account? " <A href="/signin">"Sign in"</A></p>
+            </section>
+        </SignedOutOnly>
+    }
+}

@@ -1,0 +1,57 @@
+//! The single-page app: routes, the session every page reads, and the readiness signal for test suites.
+
+mod auth;
+mod form;
+mod shell;
+
+use leptos::prelude::*;
+use leptos_router::{
+    components::{Route, Router, Routes, A},
+    path,
+};
+
+use crate::{api::who_am_i, error::AppError, model::Me};
+
+/// Who is signed in, as the server says; pages refetch it after signing in or out.
+#[derive(Clone, Copy)]
+pub struct SessionState {
+    pub me: LocalResource<Result<Option<Me>, AppError>>,
+}
+
+/// Marks the page as loaded (`<body data-ready="true">`) or not, for people's scripts and our own
+/// end-to-end suites.
+pub fn set_ready(ready: bool) {
+    if let Some(body) = document().body() {
+        let _ = body.set_attribute("data-ready", if ready { "true" } else { "false" });
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_context(SessionState { me: LocalResource::new(who_am_i) });
+
+    view! {
+        <Router>
+            <main class="page">
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=shell::Home />
+                    <Route path=path!("/signin") view=auth::SignInPage />
+                    <Route path=path!("/signup") view=auth::SignUpPage />
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    Effect::new(|| set_ready(true));
+    on_cleanup(|| set_ready(false));
+    view! {
+        <section class="card">
+            <h1>"Page not found"</h1>
+            <p>"There is nothing at this address."</p>
+            <A href="/">"Go to the start page"</A>
+        </section>
+    }
+}

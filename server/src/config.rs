@@ -1,0 +1,136 @@
+//! Configuration: built-in defaults, then an optional TOML file, then `MOTH_*` environment variables
+//! (and the conventional `DATABASE_URL`). Every key is listed in README.md, "Configuration".
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use figment::{
+    providers::{Env, Format, Serialized, Toml},
+    Figment,
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address the app listens on.
+    pub bind: SocketAddr,
+    /// `sqlite:PATH` (the default, created if missing) or `postgres://...`.
+    pub database_url: String,
+    /// The built single-page app (Trunk's `dist/`).
+    pub site_dir: PathBuf,
+    /// The address people use to reach Moth, such as `https://moth.example.com`. It names the one
+    /// origin allowed to send state-changing requests; `https` turns on Secure `__Host-` cookies and
+    /// HSTS. Unset: the request's own `Host` is taken as the origin and cookies are not Secure.
+    pub public_url: Option<String>,
+    /// A session unused for this long ends.
+    pub session_idle_timeout_secs: u64,
+    /// A session ends this long after sign-in, however busy.
+    pub session_absolute_timeout_secs: u64,
+    /// `text` or `json` log lines.
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            database_url: "sqlite:data/moth.db".into(),
+            site_dir: PathBuf::from("dist"),
+            public_url: None,
+            session_idle_timeout_secs: 30 * 60,
+            session_absolute_timeout_secs: 12 * 60 * 60,
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Load(#[from] Box<figment::Error>),
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Reads the configuration: defaults, then `file` if given, then the environment.
+    pub fn load(file: Option<&std::path::Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            if !file.exists() {
+                return Err(ConfigError::Invalid(format!("config file {} does not exist", file.display())));
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        figment = figment
+            .merge(Env::prefixed("MOTH_").ignore(&["CONFIG"]))
+            .merge(Env::raw().only(&["DATABASE_URL"]));
+        let config: Config = figment.extract().map_err(Box::new)?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        if let Some(url) = &self.public_url {
+            public_origin(url).ok_or_else(|| {
+                ConfigError::Invalid(format!("public_url {url:?} must be http(s)://host[:port] with no path"))
+            })?;
+        }
+        if self.session_idle_timeout_secs == 0 || self.session_absolute_timeout_secs == 0 {
+            return Err(ConfigError::Invalid("session timeouts must be positive".into()));
+        }
+        Ok(())
+    }
+
+    /// `scheme://host[:port]` of `public_url`, the form browsers send in `Origin`.
+    pub fn public_origin(&self) -> Option<String> {
+        self.public_url.as_deref().and_then(public_origin)
+    }
+
+    /// Whether people reach Moth over HTTPS (then cookies are Secure and HSTS is sent).
+    pub fn https(&self) -> bool {
+        self.public_origin().is_some_and(|o| o.starts_with("https://"))
+    }
+
+    pub fn session_idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.session_idle_timeout_secs)
+    }
+
+    pub fn session_absolute_timeout(&self) -> Duration {
+        Duration::from_secs(self.session_absolute_timeout_secs)
+    }
+}
+
+fn public_origin(url: &str) -> Option<String> {
+    let uri: http::Uri = url.parse().ok()?;
+    let scheme = uri.scheme_str()?;
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
+        return None;
+    }
+    let authority = uri.authority()?;
+    Some(format!("{scheme}://{}", authority.as_str().to_ascii_lowercase()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_origin_accepts_only_an_origin() {
+        assert_eq!(public_origin("https://Moth.example.com/").as_deref(), Some("https://moth.example.com"));
+        assert_eq!(public_origin("http://127.0.0.1:3000").as_deref(), Some("http://127.0.0.1:3000"));
+        assert_eq!(public_origin("https://moth.example.com/app"), None);
+        assert_eq!(public_origin("ftp://moth.example.com"), None);
+        assert_eq!(public_origin("moth.example.com"), None);
+    }
+}

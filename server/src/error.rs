@@ -1,0 +1,33 @@
+//! The service layer's error: anything that went wrong inside the server. It becomes an
+//! [`AppError::internal`] for the client, after being logged here with its details.
+
+use app::error::AppError;
+
+use crate::db::DbError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("session: {0}")]
+    Session(#[from] tower_sessions::session::Error),
+    #[error("password hashing: {0}")]
+    Hash(String),
+    #[error("background task: {0}")]
+    Task(#[from] tokio::task::JoinError),
+    #[error("request has no session layer")]
+    NoSession,
+}
+
+impl From<ServiceError> for AppError {
+    fn from(e: ServiceError) -> Self {
+        tracing::error!(error = %e, "internal error");
+        AppError::internal()
+    }
+}
+
+impl From<DbError> for AppError {
+    fn from(e: DbError) -> Self {
+        ServiceError::Db(e).into()
+    }
+}

@@ -1,0 +1,135 @@
+//! The HTTP surface: the router, and the policies every request passes through
+//! (security headers, cross-site refusal, sessions).
+
+mod headers;
+mod origin;
+mod site;
+
+use std::sync::Arc;
+
+use app::{api::Backend, error::AppError};
+use axum::{
+    body::Body,
+    extract::{Request, State},
+    http::StatusCode,
+    middleware,
+    response::{IntoResponse, Response},
+    routing::{get, post},
+    Json, Router,
+};
+use leptos::prelude::provide_context;
+use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
+
+pub use site::Site;
+
+use crate::{config::Config, db::sessions::DbSessionStore, db::Db};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub backend: Arc<dyn Backend>,
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub site: Arc<Site>,
+}
+
+/// The name of the session cookie: `__Host-` prefixed when served over HTTPS.
+pub fn session_cookie_name(config: &Config) -> &'static str {
+    if config.https() {
+        "__Host-moth_session"
+    } else {
+        "moth_session"
+    }
+}
+
+pub fn router(state: AppState, store: DbSessionStore) -> Router {
+    let config = state.config.clone();
+    let idle = time::Duration::seconds(i64::try_from(config.session_idle_timeout_secs).unwrap_or(i64::MAX));
+    let sessions = SessionManagerLayer::new(store)
+        .with_name(session_cookie_name(&config))
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        .with_secure(config.https())
+        .with_expiry(Expiry::OnInactivity(idle));
+
+    let api = Router::new()
+        .route("/api/{*fn_name}", post(call_server_fn).fallback(method_not_allowed))
+        .layer(sessions);
+
+    Router::new()
+        .merge(api)
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .merge(site::routes())
+        .with_state(state)
+        .layer(middleware::from_fn_with_state(config.clone(), origin::refuse_cross_site))
+        .layer(middleware::from_fn_with_state(config, headers::security_headers))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
+/// Runs a server function, with the backend provided as context; unknown names get a JSON 404.
+async fn call_server_fn(State(state): State<AppState>, req: Request<Body>) -> Response {
+    let known = server_fn::axum::server_fn_paths().any(|(path, method)| path == req.uri().path() && method == req.method());
+    if !known {
+        return error_response(&AppError::new(app::error::ErrorCode::NotFound, "No such endpoint."));
+    }
+    // Always answer JSON: leptos would answer a request that accepts HTML with a redirect.
+    let mut req = req;
+    req.headers_mut().insert(http::header::ACCEPT, http::HeaderValue::from_static("application/json"));
+    let backend = state.backend.clone();
+    let response =
+        leptos_axum::handle_server_fns_with_context(move || provide_context(backend.clone()), req).await.into_response();
+    let mut response = with_error_status(response).await;
+    response.headers_mut().insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
+    response
+}
+
+/// server_fn answers every error with 500; give each the status of its [`AppError`] code instead.
+async fn with_error_status(response: Response) -> Response {
+    if !response.headers().contains_key(server_fn::error::SERVER_FN_ERROR_HEADER) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    parts.headers.remove(server_fn::error::SERVER_FN_ERROR_HEADER);
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return error_response(&AppError::internal());
+    };
+    match serde_json::from_slice::<AppError>(&bytes) {
+        Ok(error) => {
+            parts.status = error.code.status();
+            parts.headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+            Response::from_parts(parts, Body::from(bytes))
+        }
+        Err(_) => error_response(&AppError::internal()),
+    }
+}
+
+async fn method_not_allowed() -> Response {
+    let mut response = error_response(&AppError::new(
+        app::error::ErrorCode::BadRequest,
+        "Server functions are called with POST.",
+    ));
+    *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    response
+}
+
+/// An [`AppError`] as the JSON body server functions use, with its status.
+pub fn error_response(error: &AppError) -> Response {
+    (error.code.status(), Json(error)).into_response()
+}
+
+/// Liveness: the process is up and answering.
+async fn healthz() -> impl IntoResponse {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Readiness: the database answers.
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.db.ping().await {
+        Ok(()) => Json(serde_json::json!({ "status": "ready" })).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "unavailable" }))).into_response()
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! The single-page app built by Trunk. Files are served from the site folder; every other GET path
+//! is a client route and gets `index.html`. Trunk writes its WASM loader as an inline `<script>`;
+//! the CSP allows no inline scripts, so the loader is moved into `/_moth/boot-N.js` when the site
+//! is loaded.
+
+use std::path::{Path, PathBuf};
+
+use axum::{
+    extract::{Request, State},
+    http::{header, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    routing::get,
+    Router,
+};
+use tower::ServiceExt;
+use tower_http::services::ServeDir;
+
+use super::AppState;
+
+pub struct Site {
+    dir: PathBuf,
+    /// `index.html` with its inline scripts replaced; `None` when the front end is not built.
+    index: Option<String>,
+    boot_scripts: Vec<String>,
+}
+
+impl Site {
+    pub fn load(dir: &Path) -> Self {
+        match std::fs::read_to_string(dir.join("index.html")) {
+            Ok(html) => {
+                let (index, boot_scripts) = externalise_inline_scripts(&html);
+                Self { dir: dir.to_owned(), index: Some(index), boot_scripts }
+            }
+            Err(e) => {
+                tracing::warn!(dir = %dir.display(), error = %e, "front end not built: only the API is served");
+                Self { dir: dir.to_owned(), index: None, boot_scripts: Vec::new() }
+            }
+        }
+    }
+}
+
+/// Moves each inline `<script>` of `html` into a script served by Moth; returns the new page and the
+/// scripts, the first at `/_moth/boot-0.js` and so on.
+fn externalise_inline_scripts(html: &str) -> (String, Vec<String>) {
+    let mut page = String::with_capacity(html.len());
+    let mut scripts = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<script") {
+        let Some(open_end) = rest[start..].find('>').map(|i| start + i + 1) else { break };
+        let Some(close) = rest[open_end..].find("</script>").map(|i| open_end + i) else { break };
+        let open_tag = &rest[start..open_end];
+        page.push_str(&rest[..start]);
+        if open_tag.contains(" src=") {
+            page.push_str(&rest[start..close + "</script>".len()]);
+        } else {
+            let module = if open_tag.contains("type=\"module\"") { " type=\"module\"" } else { "" };
+            page.push_str(&format!("<script{module} src=\"/_moth/boot-{}.js\"></script>", scripts.len()));
+            scripts.push(rest[open_end..close].to_owned());
+        }
+        rest = &rest[close + "</script>".len()..];
+    }
+    page.push_str(rest);
+    (page, scripts)
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(index))
+        .route("/index.html", get(index))
+        .route("/_moth/{script}", get(boot_script))
+        .fallback(get(static_or_index))
+}
+
+async fn index(State(state): State<AppState>) -> Response {
+    match &state.site.index {
+        Some(html) => (
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")],
+            html.clone(),
+        )
+            .into_response(),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "Moth's front end is not built. Run `trunk build --release` (see README.md).",
+        )
+            .into_response(),
+    }
+}
+
+async fn boot_script(State(state): State<AppState>, axum::extract::Path(name): axum::extract::Path<String>) -> Response {
+    let script = name
+        .strip_prefix("boot-")
+        .and_then(|n| n.strip_suffix(".js"))
+        .and_then(|n| n.parse::<usize>().ok())
+        .and_then(|n| state.site.boot_scripts.get(n));
+    match script {
+        Some(js) => (
+            [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")],
+            js.clone(),
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// A file of the site if there is one, else the app's page (client-side routes).
+async fn static_or_index(State(state): State<AppState>, request: Request) -> Response {
+    let files = ServeDir::new(&state.site.dir).append_index_html_on_directories(false);
+    match files.oneshot(request).await {
+        Ok(response) if response.status() != StatusCode::NOT_FOUND => {
+            let mut response = response.map(axum::body::Body::new);
+            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+            response
+        }
+        _ => index(State(state)).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_scripts_move_out_and_external_ones_stay() {
+        let html = r#"<head><script src="/a.js"></script><script type="module" nonce="x">import init from '/f.js';</script></head>"#;
+        let (page, scripts) = externalise_inline_scripts(html);
+        assert_eq!(scripts, vec!["import init from '/f.js';".to_owned()]);
+        assert_eq!(
+            page,
+            r#"<head><script src="/a.js"></script><script type="module" src="/_moth/boot-0.js"></script></head>"#
+        );
+    }
+}

@@ -1,0 +1,20 @@
+//! Moth's server. `main.rs` only calls [`cli::main`]; the pieces, from the outside in:
+//!
+//! - [`cli`], [`config`], [`startup`]: the command line, configuration, building and running the app;
+//! - [`http`]: the router and the policies on every request (security headers, cross-site refusal,
+//!   sessions, the single-page app);
+//! - [`service`]: the server functions' implementation ([`app::api::Backend`]);
+//! - [`session`], [`password`]: who is asking, and how we know;
+//! - [`db`]: the data layer for SQLite and PostgreSQL;
+//! - [`clock`]: time, injectable for tests.
+
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod password;
+pub mod service;
+pub mod session;
+pub mod startup;

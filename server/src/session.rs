@@ -1,0 +1,113 @@
+//! Who is making a request, as only the server-side session can say. The session keeps the user id,
+//! the active team, and when the user signed in and was last seen; the role is read from the database
+//! on every request, so that a changed role applies at once. Idle and absolute timeouts are checked
+//! against the injectable [`Clock`].
+
+use std::{sync::Arc, time::Duration};
+
+use app::model::{Role, TeamId, UserId};
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use crate::{
+    clock::{unix_millis, Clock},
+    db::{accounts, sessions::AUTH_KEY, Db},
+    error::ServiceError,
+};
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+struct AuthRecord {
+    user_id: UserId,
+    team_id: TeamId,
+    signed_in_at: i64,
+    last_seen_at: i64,
+}
+
+/// A signed-in member acting in their active team. Only [`SessionPolicy::actor`] makes one, from the
+/// server-side session and the membership table; nothing in a request can.
+#[derive(Clone, Copy, Debug)]
+pub struct Actor {
+    user_id: UserId,
+    team_id: TeamId,
+    role: Role,
+}
+
+impl Actor {
+    pub fn user_id(&self) -> UserId {
+        self.user_id
+    }
+    pub fn team_id(&self) -> TeamId {
+        self.team_id
+    }
+    pub fn role(&self) -> Role {
+        self.role
+    }
+}
+
+pub struct SessionPolicy {
+    clock: Arc<dyn Clock>,
+    idle: i64,
+    absolute: i64,
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+impl SessionPolicy {
+    pub fn new(clock: Arc<dyn Clock>, idle: Duration, absolute: Duration) -> Self {
+        Self { clock, idle: millis(idle), absolute: millis(absolute) }
+    }
+
+    fn now(&self) -> i64 {
+        unix_millis(self.clock.now())
+    }
+
+    /// Signs `user_id` in with `team_id` active, under a new session id (no fixation).
+    pub async fn begin(&self, session: &Session, user_id: UserId, team_id: TeamId) -> Result<(), ServiceError> {
+        session.cycle_id().await?;
+        let now = self.now();
+        session.insert(AUTH_KEY, AuthRecord { user_id, team_id, signed_in_at: now, last_seen_at: now }).await?;
+        Ok(())
+    }
+
+    /// Ends the session: the record is deleted and the cookie cleared.
+    pub async fn end(&self, session: &Session) -> Result<(), ServiceError> {
+        session.flush().await?;
+        Ok(())
+    }
+
+    /// The signed-in user and active team, or `None`: never signed in, or timed out (then the session
+    /// is ended here). Counts as activity for the idle timeout.
+    async fn signed_in(&self, session: &Session) -> Result<Option<AuthRecord>, ServiceError> {
+        let Some(mut record) = session.get::<AuthRecord>(AUTH_KEY).await? else { return Ok(None) };
+        let now = self.now();
+        if now - record.signed_in_at >= self.absolute || now - record.last_seen_at >= self.idle {
+            self.end(session).await?;
+            return Ok(None);
+        }
+        record.last_seen_at = now;
+        session.insert(AUTH_KEY, record).await?;
+        Ok(Some(record))
+    }
+
+    /// The actor of this request: the session's user in its active team, with the role the database
+    /// holds now. `None` when not signed in, or no longer a member of the active team.
+    pub async fn actor(&self, db: &Db, session: &Session) -> Result<Option<Actor>, ServiceError> {
+        let Some(record) = self.signed_in(session).await? else { return Ok(None) };
+        let Some(membership) = accounts::membership(db, record.user_id, record.team_id).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Actor { user_id: record.user_id, team_id: record.team_id, role: membership.role }))
+    }
+
+    /// Makes `team_id` the active team. The caller has checked that the user is a member.
+    pub async fn set_team(&self, session: &Session, actor: &Actor, team_id: TeamId) -> Result<(), ServiceError> {
+        let Some(mut record) = session.get::<AuthRecord>(AUTH_KEY).await? else { return Ok(()) };
+        if record.user_id == actor.user_id {
+            record.team_id = team_id;
+            session.insert(AUTH_KEY, record).await?;
+        }
+        Ok(())
+    }
+}
