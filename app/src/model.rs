@@ -94,15 +94,12 @@ where
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Validate)]
 pub struct SignUpInput {
-    #[garde(email, length(chars, max = rules::EMAIL_MAX_CHARS))]
+    #[garde(custom(rules::email))]
     pub email: String,
     #[garde(custom(rules::name))]
     pub display_name: String,
     /// Taken exactly as typed: passwords are never trimmed or changed.
-    #[garde(
-        length(chars, min = rules::PASSWORD_MIN_CHARS, max = rules::PASSWORD_MAX_CHARS),
-        custom(rules::not_common_password)
-    )]
+    #[garde(custom(rules::new_password))]
     pub password: String,
     #[garde(custom(rules::name))]
     pub team_name: String,
@@ -121,10 +118,9 @@ impl Normalize for SignUpInput {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Validate)]
 pub struct SignInInput {
-    #[garde(email, length(chars, max = rules::EMAIL_MAX_CHARS))]
+    #[garde(custom(rules::email))]
     pub email: String,
-    /// Only the upper bound is checked at sign-in, so that no rule tells which passwords exist.
-    #[garde(length(chars, min = 1, max = rules::PASSWORD_MAX_CHARS))]
+    #[garde(custom(rules::password_given))]
     pub password: String,
 }
 

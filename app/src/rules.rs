@@ -17,11 +17,43 @@ pub fn is_common_password(password: &str) -> bool {
     COMMON_PASSWORDS.contains(password.to_lowercase().as_str())
 }
 
-/// garde rule: the password is not one of the most common ones.
+/// garde rule for new passwords: 8 to 128 characters, taken as typed, and not one of the most common.
 #[allow(clippy::trivially_copy_pass_by_ref)]
-pub fn not_common_password(password: &str, _: &()) -> garde::Result {
+pub fn new_password(password: &str, _: &()) -> garde::Result {
+    let chars = password.chars().count();
+    if chars < PASSWORD_MIN_CHARS {
+        return Err(garde::Error::new(format!("Use at least {PASSWORD_MIN_CHARS} characters.")));
+    }
+    if chars > PASSWORD_MAX_CHARS {
+        return Err(garde::Error::new(format!("Use at most {PASSWORD_MAX_CHARS} characters.")));
+    }
     if is_common_password(password) {
         return Err(garde::Error::new("This password is too common. Please choose another."));
+    }
+    Ok(())
+}
+
+/// garde rule for the password at sign-in: present and not absurdly long, nothing more, so that no rule
+/// hints at which passwords exist.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+pub fn password_given(password: &str, _: &()) -> garde::Result {
+    if password.is_empty() {
+        return Err(garde::Error::new("This field is required."));
+    }
+    if password.chars().count() > PASSWORD_MAX_CHARS {
+        return Err(garde::Error::new(format!("Use at most {PASSWORD_MAX_CHARS} characters.")));
+    }
+    Ok(())
+}
+
+/// garde rule for email addresses: garde's own syntax check, with a message people understand.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+pub fn email(value: &str, _: &()) -> garde::Result {
+    if value.is_empty() {
+        return Err(garde::Error::new("This field is required."));
+    }
+    if value.chars().count() > EMAIL_MAX_CHARS || garde::rules::email::parse_email(value).is_err() {
+        return Err(garde::Error::new("Enter an email address such as name@example.com."));
     }
     Ok(())
 }
@@ -61,9 +93,17 @@ mod tests {
 
     #[test]
     fn common_passwords_are_refused_in_any_case() {
-        assert!(not_common_password("password", &()).is_err());
-        assert!(not_common_password("PassWord1", &()).is_err());
-        assert!(not_common_password("correct horse battery staple", &()).is_ok());
+        assert!(new_password("password", &()).is_err());
+        assert!(new_password("PassWord1", &()).is_err());
+        assert!(new_password("correct horse battery staple", &()).is_ok());
+    }
+
+    #[test]
+    fn emails_need_a_user_and_a_domain() {
+        assert!(email("ann@example.org", &()).is_ok());
+        for bad in ["", "ann", "ann@", "@example.org", "ann@exa mple.org", "a b@example.org"] {
+            assert!(email(bad, &()).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

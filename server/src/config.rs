@@ -37,6 +37,18 @@ pub enum LogFormat {
     Json,
 }
 
+/// The keys read from `MOTH_<KEY>` environment variables; other `MOTH_*` variables (such as
+/// `MOTH_LOG` or the test scripts' own) are not configuration.
+const ENV_KEYS: [&str; 7] = [
+    "bind",
+    "database_url",
+    "site_dir",
+    "public_url",
+    "session_idle_timeout_secs",
+    "session_absolute_timeout_secs",
+    "log_format",
+];
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -70,7 +82,7 @@ impl Config {
             figment = figment.merge(Toml::file(file));
         }
         figment = figment
-            .merge(Env::prefixed("MOTH_").ignore(&["CONFIG"]))
+            .merge(Env::prefixed("MOTH_").only(&ENV_KEYS))
             .merge(Env::raw().only(&["DATABASE_URL"]));
         let config: Config = figment.extract().map_err(Box::new)?;
         config.check()?;
@@ -124,6 +136,16 @@ fn public_origin(url: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_setting_can_come_from_the_environment() {
+        let json = serde_json::to_value(Config::default()).expect("json");
+        let mut keys: Vec<&str> = json.as_object().expect("object").keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        let mut env_keys = ENV_KEYS.to_vec();
+        env_keys.sort_unstable();
+        assert_eq!(keys, env_keys);
+    }
 
     #[test]
     fn public_origin_accepts_only_an_origin() {

@@ -64,6 +64,7 @@ pub fn router(state: AppState, store: DbSessionStore) -> Router {
         .with_state(state)
         .layer(middleware::from_fn_with_state(config.clone(), origin::refuse_cross_site))
         .layer(middleware::from_fn_with_state(config, headers::security_headers))
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 

@@ -1,0 +1,44 @@
+// Runs against the real `moth` binary and the Trunk-built front end; scripts/test sets the
+// variables below. Chromium is Debian's: Playwright never downloads a browser here.
+import { defineConfig } from '@playwright/test';
+
+const port = Number(process.env.MOTH_E2E_PORT ?? 3950);
+const baseURL = `http://127.0.0.1:${port}`;
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: true,
+  workers: 2,
+  retries: 0,
+  reporter: [['list']],
+  use: {
+    baseURL,
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
+    },
+  },
+  webServer: {
+    command: `${process.env.MOTH_BIN ?? '../target/debug/moth'} serve`,
+    url: `${baseURL}/readyz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe',
+    env: {
+      MOTH_BIND: `127.0.0.1:${port}`,
+      MOTH_SITE_DIR: process.env.MOTH_SITE_DIR ?? '../dist',
+      DATABASE_URL: process.env.DATABASE_URL ?? `sqlite:/tmp/moth-e2e-${port}/moth.db`,
+    },
+  },
+});

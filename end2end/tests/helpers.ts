@@ -1,0 +1,55 @@
+// Reusable steps for Moth's end-to-end tests. Every test makes its own accounts, so tests can run in
+// parallel against one server.
+import { expect, type Page } from '@playwright/test';
+
+export const PASSWORD = 'correct horse battery staple';
+
+let counter = 0;
+/** An email address no other test uses. */
+export function uniqueEmail(who = 'user'): string {
+  counter += 1;
+  return `${who}-${Date.now()}-${process.pid}-${counter}@example.org`;
+}
+
+/** Waits until the app has loaded its data (`<body data-ready="true">`). */
+export async function ready(page: Page): Promise<void> {
+  await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
+}
+
+export interface Account {
+  email: string;
+  password: string;
+  displayName: string;
+  team: string;
+}
+
+export function newAccount(who = 'user'): Account {
+  return { email: uniqueEmail(who), password: PASSWORD, displayName: `${who} tester`, team: `${who}'s team` };
+}
+
+/** Signs up through the form and waits for the signed-in shell. */
+export async function signUp(page: Page, account: Account): Promise<void> {
+  await page.goto('/signup');
+  await ready(page);
+  await page.getByLabel('Email').fill(account.email);
+  await page.getByLabel('Display name').fill(account.displayName);
+  await page.getByLabel('Password').fill(account.password);
+  await page.getByLabel('Team name').fill(account.team);
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
+  await ready(page);
+}
+
+export async function signIn(page: Page, email: string, password: string): Promise<void> {
+  await page.goto('/signin');
+  await ready(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+export async function signOut(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/signin$/);
+  await ready(page);
+}

@@ -1,0 +1,134 @@
+//! `spawn_app()` and friends: a running Moth, a fresh database, and a client that speaks its API.
+
+use std::{sync::Arc, time::Duration};
+
+use reqwest::{header, Response, StatusCode};
+use server::{clock::ManualClock, config::Config, startup::Application};
+use sqlx::{Connection, Executor};
+use tempfile::TempDir;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestApp {
+    pub address: String,
+    pub clock: Arc<ManualClock>,
+    pub database_url: String,
+    pub http: reqwest::Client,
+    _dir: TempDir,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts Moth with the test defaults, changed by `configure`.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_url = match std::env::var("MOTH_TEST_POSTGRES_URL") {
+        Ok(server) if !server.is_empty() => fresh_postgres_database(&server).await,
+        _ => format!("sqlite:{}", dir.path().join("moth.db").display()),
+    };
+    let mut config = Config {
+        bind: "127.0.0.1:0".parse().expect("addr"),
+        database_url: database_url.clone(),
+        site_dir: dir.path().join("site"),
+        ..Config::default()
+    };
+    configure(&mut config);
+    let clock = Arc::new(ManualClock::default());
+    let app = Application::build(config, clock.clone()).await.expect("app starts");
+    let address = format!("http://{}", app.local_addr());
+    tokio::spawn(app.run_until(std::future::pending()));
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client");
+    TestApp { address, clock, database_url, http, _dir: dir }
+}
+
+/// Creates an empty database on the PostgreSQL server at `server_url` and returns its URL.
+async fn fresh_postgres_database(server_url: &str) -> String {
+    let name = format!("moth_test_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(server_url).await.expect("connect to the test PostgreSQL server");
+    // The name is generated above, never input: a database name cannot be a bind parameter.
+    conn.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create test database");
+    let (base, _) = server_url.rsplit_once('/').expect("postgres url has a database");
+    format!("{base}/{name}")
+}
+
+/// A form body for a server function taking one `input` argument.
+pub fn input(fields: &[(&str, &str)]) -> Vec<(String, String)> {
+    fields.iter().map(|(k, v)| (format!("input[{k}]"), (*v).to_owned())).collect()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Calls a server function, with `cookie` as the session cookie if given.
+    pub async fn call(&self, endpoint: &str, form: &[(String, String)], cookie: Option<&str>) -> Response {
+        let mut request = self.http.post(self.url(&format!("/api/{endpoint}"))).form(form);
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    pub async fn sign_up_as(&self, email: &str, team: &str) -> Response {
+        let form = input(&[("email", email), ("display_name", "Tester"), ("password", PASSWORD), ("team_name", team)]);
+        self.call("sign_up", &form, None).await
+    }
+
+    pub async fn sign_in_as(&self, email: &str, password: &str, cookie: Option<&str>) -> Response {
+        self.call("sign_in", &input(&[("email", email), ("password", password)]), cookie).await
+    }
+
+    /// Signs up a new account and returns its session cookie (`name=value`).
+    pub async fn signed_up(&self, email: &str) -> String {
+        let response = self.sign_up_as(email, "A team").await;
+        assert_eq!(response.status(), StatusCode::OK, "sign-up of {email} failed");
+        session_cookie(&response).expect("sign-up sets a session cookie")
+    }
+
+    /// `who_am_i` with this cookie: the email of the signed-in user, or `None`.
+    pub async fn whoami_email(&self, cookie: &str) -> Option<String> {
+        let response = self.call("who_am_i", &[], Some(cookie)).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: serde_json::Value = response.json().await.expect("json");
+        body["user"]["email"].as_str().map(str::to_owned)
+    }
+
+    /// A direct connection to the app's database, for checking what the server stored.
+    pub async fn db(&self) -> sqlx::AnyConnection {
+        sqlx::any::install_default_drivers();
+        sqlx::AnyConnection::connect(&self.database_url).await.expect("connect to the app's database")
+    }
+}
+
+/// The session cookie a response sets, as `name=value`.
+pub fn session_cookie(response: &Response) -> Option<String> {
+    set_cookie_headers(response)
+        .into_iter()
+        .find(|c| c.contains("moth_session="))
+        .and_then(|c| c.split(';').next().map(str::to_owned))
+}
+
+pub fn set_cookie_headers(response: &Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The JSON error body of a failed call.
+pub async fn error_body(response: Response) -> serde_json::Value {
+    let body: serde_json::Value = response.json().await.expect("error body is JSON");
+    assert!(body["code"].is_string(), "error has a code: {body}");
+    assert!(body["message"].is_string(), "error has a message: {body}");
+    body
+}

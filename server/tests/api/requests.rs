@@ -1,0 +1,215 @@
+//! Requests and responses: R1 (cross-site refusal, no state change by GET), R2 (security headers),
+//! R6 (errors carry a code and a message, never internals), health checks and the app's page.
+
+use reqwest::{Method, StatusCode};
+use sqlx::{Executor, Row};
+
+use crate::helpers::{error_body, input, spawn_app, spawn_app_with, TestApp, PASSWORD};
+
+fn sign_up_form(email: &str) -> Vec<(String, String)> {
+    input(&[("email", email), ("display_name", "Ann"), ("password", PASSWORD), ("team_name", "T")])
+}
+
+async fn user_count(app: &TestApp) -> i64 {
+    let mut db = app.db().await;
+    sqlx::query("SELECT COUNT(*) FROM users").fetch_one(&mut db).await.expect("count").get(0)
+}
+
+#[tokio::test]
+async fn a_state_changing_request_from_a_foreign_origin_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    let attacks: [(&str, &str); 5] = [
+        ("origin", "https://evil.example"),
+        ("origin", "null"),
+        ("origin", "http://127.0.0.1.evil.example"),
+        ("sec-fetch-site", "cross-site"),
+        ("sec-fetch-site", "same-site"),
+    ];
+    for (header, value) in attacks {
+        let response = app
+            .http
+            .post(app.url("/api/sign_up"))
+            .header(header, value)
+            .form(&sign_up_form("ann@example.org"))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{header}: {value}");
+        assert_eq!(error_body(response).await["code"], "cross_origin");
+    }
+    assert_eq!(user_count(&app).await, 0);
+}
+
+#[tokio::test]
+async fn a_request_from_the_apps_own_origin_is_accepted() {
+    let app = spawn_app().await;
+    let response = app
+        .http
+        .post(app.url("/api/sign_up"))
+        .header("origin", &app.address)
+        .header("sec-fetch-site", "same-origin")
+        .form(&sign_up_form("ann@example.org"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(user_count(&app).await, 1);
+}
+
+#[tokio::test]
+async fn with_a_public_url_only_that_origin_may_change_state() {
+    let app = spawn_app_with(|c| c.public_url = Some("https://moth.example.com".into())).await;
+    let own_host = app.address.clone();
+    let refused = app.http.post(app.url("/api/sign_up")).header("origin", own_host).form(&sign_up_form("a@example.org")).send().await.expect("sent");
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let accepted = app
+        .http
+        .post(app.url("/api/sign_up"))
+        .header("origin", "https://moth.example.com")
+        .form(&sign_up_form("a@example.org"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(accepted.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn no_get_changes_state() {
+    let app = spawn_app().await;
+    let query: Vec<(String, String)> = sign_up_form("ann@example.org");
+    for endpoint in ["sign_up", "sign_in", "sign_out", "switch_team", "who_am_i", "my_teams"] {
+        let response = app.http.get(app.url(&format!("/api/{endpoint}"))).query(&query).send().await.expect("sent");
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{endpoint}");
+    }
+    assert_eq!(user_count(&app).await, 0);
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let app = spawn_app().await;
+    let requests = [
+        (Method::GET, "/healthz"),
+        (Method::GET, "/readyz"),
+        (Method::GET, "/"),
+        (Method::GET, "/some/client/route"),
+        (Method::POST, "/api/who_am_i"),
+        (Method::POST, "/api/no_such_function"),
+        (Method::GET, "/api/who_am_i"),
+        (Method::DELETE, "/api/sign_up"),
+    ];
+    for (method, path) in requests {
+        let response = app.http.request(method.clone(), app.url(path)).send().await.expect("sent");
+        let h = response.headers();
+        let csp = h.get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        for directive in [
+            "default-src 'self'",
+            "script-src 'self' 'wasm-unsafe-eval'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(csp.contains(directive), "{method} {path}: CSP {csp:?} lacks {directive}");
+        }
+        assert!(!csp.contains("unsafe-inline"), "{method} {path}");
+        assert_eq!(h.get("x-content-type-options").map(|v| v.as_bytes()), Some(&b"nosniff"[..]), "{method} {path}");
+        assert!(h.contains_key("referrer-policy"), "{method} {path}");
+        assert!(!h.contains_key("strict-transport-security"), "no HSTS over plain HTTP");
+    }
+}
+
+#[tokio::test]
+async fn over_https_responses_carry_hsts_of_at_least_a_year() {
+    let app = spawn_app_with(|c| c.public_url = Some("https://moth.example.com".into())).await;
+    for path in ["/healthz", "/"] {
+        let response = app.http.get(app.url(path)).send().await.expect("sent");
+        let hsts = response.headers().get("strict-transport-security").and_then(|v| v.to_str().ok()).expect("HSTS");
+        let max_age: u64 = hsts
+            .split(';')
+            .find_map(|p| p.trim().strip_prefix("max-age="))
+            .and_then(|v| v.parse().ok())
+            .expect("max-age");
+        assert!(max_age >= 31_536_000, "{hsts}");
+    }
+}
+
+/// Words that would betray internals in an error body.
+const INTERNALS: [&str; 9] = ["sqlx", "sqlite", "postgres", "select ", "insert ", "panicked", "/root", ".rs", "stack"];
+
+fn assert_no_internals(body: &serde_json::Value) {
+    let text = body.to_string().to_lowercase();
+    for word in INTERNALS {
+        assert!(!text.contains(word), "error body reveals {word:?}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn errors_carry_a_code_and_a_message_and_never_internals() {
+    let app = spawn_app().await;
+    let cases: Vec<(&str, Vec<(String, String)>, StatusCode, &str)> = vec![
+        ("no_such_function", vec![], StatusCode::NOT_FOUND, "not_found"),
+        ("sign_in", vec![("garbage".into(), "x".into())], StatusCode::BAD_REQUEST, "bad_request"),
+        ("sign_up", input(&[("email", "x")]), StatusCode::BAD_REQUEST, "bad_request"),
+        ("switch_team", input(&[("team_id", "not-a-uuid")]), StatusCode::BAD_REQUEST, "bad_request"),
+        ("sign_in", input(&[("email", "a@example.org"), ("password", "wrong password")]), StatusCode::UNAUTHORIZED, "invalid_credentials"),
+        ("my_teams", vec![], StatusCode::UNAUTHORIZED, "unauthenticated"),
+        ("sign_up", sign_up_form("bad email"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_input"),
+    ];
+    for (endpoint, form, status, code) in cases {
+        let response = app.call(endpoint, &form, None).await;
+        assert_eq!(response.status(), status, "{endpoint} {form:?}");
+        let body = error_body(response).await;
+        assert_eq!(body["code"], code, "{body}");
+        assert_no_internals(&body);
+    }
+}
+
+#[tokio::test]
+async fn a_failing_database_gives_a_generic_internal_error() {
+    let app = spawn_app().await;
+    let mut db = app.db().await;
+    db.execute("DROP TABLE memberships").await.expect("drop");
+    let response = app.call("sign_up", &sign_up_form("ann@example.org"), None).await;
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body = error_body(response).await;
+    assert_eq!(body["code"], "internal");
+    assert_no_internals(&body);
+    assert!(!body.to_string().contains("memberships"), "{body}");
+}
+
+#[tokio::test]
+async fn health_and_readiness_answer() {
+    let app = spawn_app().await;
+    let health = app.http.get(app.url("/healthz")).send().await.expect("sent");
+    assert_eq!(health.status(), StatusCode::OK);
+    let ready = app.http.get(app.url("/readyz")).send().await.expect("sent");
+    assert_eq!(ready.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn client_routes_get_the_app_page_with_its_loader_moved_out_of_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(
+        dir.path().join("index.html"),
+        r#"<html><head><link rel="stylesheet" href="/main.css"><script type="module" nonce="abc">import init from '/frontend.js';await init();</script></head><body data-ready="false"></body></html>"#,
+    )
+    .expect("index");
+    std::fs::write(dir.path().join("main.css"), "body{}").expect("css");
+    let site = dir.path().to_owned();
+    let app = spawn_app_with(move |c| c.site_dir = site).await;
+
+    for path in ["/", "/signin", "/deep/client/route"] {
+        let response = app.http.get(app.url(path)).send().await.expect("sent");
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let html = response.text().await.expect("html");
+        assert!(html.contains(r#"<script type="module" src="/_moth/boot-0.js"></script>"#), "{html}");
+        assert!(!html.contains("import init"), "no inline script remains");
+    }
+    let boot = app.http.get(app.url("/_moth/boot-0.js")).send().await.expect("sent");
+    assert_eq!(boot.status(), StatusCode::OK);
+    assert!(boot.headers()["content-type"].to_str().expect("type").starts_with("text/javascript"));
+    assert_eq!(boot.text().await.expect("js"), "import init from '/frontend.js';await init();");
+    let css = app.http.get(app.url("/main.css")).send().await.expect("sent");
+    assert_eq!(css.text().await.expect("css"), "body{}");
+    let missing = app.http.get(app.url("/_moth/boot-7.js")).send().await.expect("sent");
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}
