@@ -45,12 +45,11 @@ mod backend {
     pub(super) fn context() -> Result<(Arc<dyn Backend>, RequestParts), AppError> {
         let backend = use_context::<Arc<dyn Backend>>();
         let parts = use_context::<RequestParts>();
-        match (backend, parts) {
-            (Some(backend), Some(parts)) => Ok((backend, parts)),
-            _ => {
-                tracing::error!("server function called without a backend or request in context");
-                Err(AppError::internal())
-            }
+        if let (Some(backend), Some(parts)) = (backend, parts) {
+            Ok((backend, parts))
+        } else {
+            tracing::error!("server function called without a backend or request in context");
+            Err(AppError::internal())
         }
     }
 }

@@ -165,6 +165,7 @@ pub struct Me {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

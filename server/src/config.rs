@@ -81,9 +81,7 @@ impl Config {
             }
             figment = figment.merge(Toml::file(file));
         }
-        figment = figment
-            .merge(Env::prefixed("MOTH_").only(&ENV_KEYS))
-            .merge(Env::raw().only(&["DATABASE_URL"]));
+        figment = figment.merge(Env::prefixed("MOTH_").only(&ENV_KEYS)).merge(Env::raw().only(&["DATABASE_URL"]));
         let config: Config = figment.extract().map_err(Box::new)?;
         config.check()?;
         Ok(config)

@@ -5,7 +5,7 @@
 //!   sessions, the single-page app);
 //! - [`service`]: the server functions' implementation ([`app::api::Backend`]);
 //! - [`session`], [`password`]: who is asking, and how we know;
-//! - [`db`]: the data layer for SQLite and PostgreSQL;
+//! - [`db`]: the data layer for `SQLite` and `PostgreSQL`;
 //! - [`clock`]: time, injectable for tests.
 
 pub mod cli;

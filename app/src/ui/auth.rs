@@ -5,6 +5,7 @@ use leptos::{ev::SubmitEvent, prelude::*};
 use leptos_router::{
     components::{Redirect, A},
     hooks::use_navigate,
+    NavigateOptions,
 };
 
 use super::{
@@ -25,12 +26,9 @@ fn SignedOutOnly(children: ChildrenFn) -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match session.me.await {
-                    Ok(Some(_)) => view! { <Redirect path="/" /> }.into_any(),
-                    _ => {
-                        Effect::new(|| set_ready(true));
-                        children.read_value()().into_any()
-                    }
+                if let Ok(Some(_)) = session.me.await { view! { <Redirect path="/" /> }.into_any() } else {
+                    Effect::new(|| set_ready(true));
+                    children.read_value()().into_any()
                 }
             })}
         </Suspense>
@@ -47,7 +45,7 @@ fn on_success<T: Clone + Send + Sync + 'static>(
     Effect::new(move || match action.value().get() {
         Some(Ok(_)) => {
             session.me.refetch();
-            navigate("/", Default::default());
+            navigate("/", NavigateOptions::default());
         }
         Some(Err(e)) => errors.set(Some(e)),
         None => {}

@@ -1,7 +1,7 @@
 //! The signed-in shell: the active team, the user's role, a team switcher and "Sign out".
 
 use leptos::prelude::*;
-use leptos_router::{components::Redirect, hooks::use_navigate};
+use leptos_router::{components::Redirect, hooks::use_navigate, NavigateOptions};
 
 use super::{set_ready, SessionState};
 use crate::{
@@ -50,7 +50,7 @@ fn Shell(me: Me) -> impl IntoView {
     Effect::new(move || match leave.value().get() {
         Some(Ok(())) => {
             session.me.refetch();
-            navigate("/signin", Default::default());
+            navigate("/signin", NavigateOptions::default());
         }
         Some(Err(e)) => errors.set(Some(e)),
         None => {}

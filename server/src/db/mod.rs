@@ -1,4 +1,4 @@
-//! The data layer. One [`Db`] serves SQLite (the embedded default) and PostgreSQL from the same code:
+//! The data layer. One [`Db`] serves `SQLite` (the embedded default) and `PostgreSQL` from the same code:
 //! queries go through sqlx's `Any` driver with `$1`-style parameters, which both backends accept, and
 //! use only types both understand (text, 64-bit integers). Each backend has its own migrations folder.
 //!
@@ -46,7 +46,7 @@ pub struct Db {
 }
 
 impl Db {
-    /// Opens the database named by `url`, creating a SQLite file (and its folder) if needed.
+    /// Opens the database named by `url`, creating a `SQLite` file (and its folder) if needed.
     pub async fn connect(url: &str) -> Result<Self, DbError> {
         sqlx::any::install_default_drivers();
         let (backend, url) = if url.starts_with("sqlite:") {
@@ -108,7 +108,7 @@ impl Db {
     }
 }
 
-/// Makes the folder of a SQLite file and asks sqlx to create the file if missing.
+/// Makes the folder of a `SQLite` file and asks sqlx to create the file if missing.
 fn prepare_sqlite_url(url: &str) -> Result<String, DbError> {
     let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
@@ -117,7 +117,8 @@ fn prepare_sqlite_url(url: &str) -> Result<String, DbError> {
     }
     if path != ":memory:" {
         if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| DbError::Url(format!("cannot create {}: {e}", parent.display())))?;
+            std::fs::create_dir_all(parent)
+                .map_err(|e| DbError::Url(format!("cannot create {}: {e}", parent.display())))?;
         }
     }
     let query = if query.split('&').any(|kv| kv.starts_with("mode=")) {

@@ -51,21 +51,19 @@ impl DbSessionStore {
 
 /// Ends every session of a user (sign-out everywhere, account removal).
 pub async fn delete_user_sessions(db: &Db, user_id: app::model::UserId) -> Result<u64, DbError> {
-    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id.to_string()).execute(db.pool()).await?;
+    let done =
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id.to_string()).execute(db.pool()).await?;
     Ok(done.rows_affected())
 }
 
 fn encode(record: &Record) -> Result<(String, Option<String>), DbError> {
     let data = serde_json::to_string(&record.data).map_err(|_| DbError::Corrupt("session data"))?;
-    let user_id = record
-        .data
-        .get(AUTH_KEY)
-        .and_then(|auth| auth.get("user_id"))
-        .and_then(|id| id.as_str())
-        .map(str::to_owned);
+    let user_id =
+        record.data.get(AUTH_KEY).and_then(|auth| auth.get("user_id")).and_then(|id| id.as_str()).map(str::to_owned);
     Ok((data, user_id))
 }
 
+#[allow(clippy::needless_pass_by_value)] // used as `map_err(backend)`
 fn backend(e: DbError) -> session_store::Error {
     tracing::error!(error = %e, "session store");
     session_store::Error::Backend("session store unavailable".into())

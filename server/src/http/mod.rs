@@ -52,9 +52,7 @@ pub fn router(state: AppState, store: DbSessionStore) -> Router {
         .with_secure(config.https())
         .with_expiry(Expiry::OnInactivity(idle));
 
-    let api = Router::new()
-        .route("/api/{*fn_name}", post(call_server_fn).fallback(method_not_allowed))
-        .layer(sessions);
+    let api = Router::new().route("/api/{*fn_name}", post(call_server_fn).fallback(method_not_allowed)).layer(sessions);
 
     Router::new()
         .merge(api)
@@ -70,7 +68,8 @@ pub fn router(state: AppState, store: DbSessionStore) -> Router {
 
 /// Runs a server function, with the backend provided as context; unknown names get a JSON 404.
 async fn call_server_fn(State(state): State<AppState>, req: Request<Body>) -> Response {
-    let known = server_fn::axum::server_fn_paths().any(|(path, method)| path == req.uri().path() && method == req.method());
+    let known =
+        server_fn::axum::server_fn_paths().any(|(path, method)| path == req.uri().path() && method == req.method());
     if !known {
         return error_response(&AppError::new(app::error::ErrorCode::NotFound, "No such endpoint."));
     }
@@ -78,14 +77,15 @@ async fn call_server_fn(State(state): State<AppState>, req: Request<Body>) -> Re
     let mut req = req;
     req.headers_mut().insert(http::header::ACCEPT, http::HeaderValue::from_static("application/json"));
     let backend = state.backend.clone();
-    let response =
-        leptos_axum::handle_server_fns_with_context(move || provide_context(backend.clone()), req).await.into_response();
+    let response = leptos_axum::handle_server_fns_with_context(move || provide_context(backend.clone()), req)
+        .await
+        .into_response();
     let mut response = with_error_status(response).await;
     response.headers_mut().insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
     response
 }
 
-/// server_fn answers every error with 500; give each the status of its [`AppError`] code instead.
+/// `server_fn` answers every error with 500; give each the status of its [`AppError`] code instead.
 async fn with_error_status(response: Response) -> Response {
     if !response.headers().contains_key(server_fn::error::SERVER_FN_ERROR_HEADER) {
         return response;
@@ -106,10 +106,8 @@ async fn with_error_status(response: Response) -> Response {
 }
 
 async fn method_not_allowed() -> Response {
-    let mut response = error_response(&AppError::new(
-        app::error::ErrorCode::BadRequest,
-        "Server functions are called with POST.",
-    ));
+    let mut response =
+        error_response(&AppError::new(app::error::ErrorCode::BadRequest, "Server functions are called with POST."));
     *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
     response
 }

@@ -34,12 +34,11 @@ fn comes_from_this_origin(config: &Config, request: &Request) -> bool {
     }
     let Some(origin) = headers.get(header::ORIGIN) else { return true };
     let Ok(origin) = origin.to_str() else { return false };
-    let expected = match config.public_origin() {
-        Some(o) => o,
-        None => {
-            let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else { return false };
-            format!("{}://{}", if config.https() { "https" } else { "http" }, host.to_ascii_lowercase())
-        }
+    let expected = if let Some(o) = config.public_origin() {
+        o
+    } else {
+        let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else { return false };
+        format!("{}://{}", if config.https() { "https" } else { "http" }, host.to_ascii_lowercase())
     };
     origin.eq_ignore_ascii_case(&expected)
 }

@@ -3,7 +3,10 @@
 //! the CSP allows no inline scripts, so the loader is moved into `/_moth/boot-N.js` when the site
 //! is loaded.
 
-use std::path::{Path, PathBuf};
+use std::{
+    fmt::Write,
+    path::{Path, PathBuf},
+};
 
 use axum::{
     extract::{Request, State},
@@ -54,7 +57,7 @@ fn externalise_inline_scripts(html: &str) -> (String, Vec<String>) {
             page.push_str(&rest[start..close + "</script>".len()]);
         } else {
             let module = if open_tag.contains("type=\"module\"") { " type=\"module\"" } else { "" };
-            page.push_str(&format!("<script{module} src=\"/_moth/boot-{}.js\"></script>", scripts.len()));
+            let _ = write!(page, "<script{module} src=\"/_moth/boot-{}.js\"></script>", scripts.len());
             scripts.push(rest[open_end..close].to_owned());
         }
         rest = &rest[close + "</script>".len()..];
@@ -73,11 +76,10 @@ pub fn routes() -> Router<AppState> {
 
 async fn index(State(state): State<AppState>) -> Response {
     match &state.site.index {
-        Some(html) => (
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")],
-            html.clone(),
-        )
-            .into_response(),
+        Some(html) => {
+            ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], html.clone())
+                .into_response()
+        }
         None => (
             StatusCode::SERVICE_UNAVAILABLE,
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -87,7 +89,10 @@ async fn index(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn boot_script(State(state): State<AppState>, axum::extract::Path(name): axum::extract::Path<String>) -> Response {
+async fn boot_script(
+    State(state): State<AppState>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> Response {
     let script = name
         .strip_prefix("boot-")
         .and_then(|n| n.strip_suffix(".js"))

@@ -48,9 +48,9 @@ async fn passwords_are_stored_as_argon2id_with_at_least_the_owasp_parameters() {
 async fn passwords_of_8_to_128_characters_are_accepted_exactly_as_typed() {
     let app = spawn_app().await;
     let passwords = [
-        "Xq7!vb2k".to_owned(),                                                  // 8
+        "Xq7!vb2k".to_owned(),                                                        // 8
         " leading and trailing spaces are part of it, with ünïcödé too  ".to_owned(), // 64
-        "ü".repeat(128),                                                        // 128 characters
+        "ü".repeat(128),                                                              // 128 characters
     ];
     for (i, password) in passwords.iter().enumerate() {
         let email = format!("user{i}@example.org");
@@ -72,8 +72,14 @@ async fn passwords_of_8_to_128_characters_are_accepted_exactly_as_typed() {
 #[tokio::test]
 async fn short_long_and_common_passwords_are_refused_on_the_password_field() {
     let app = spawn_app().await;
-    for password in ["Xq7!vb2".to_owned(), "ü".repeat(129), "password".into(), "Password123".into(), "iloveyou".into()] {
-        let form = input(&[("email", "ann@example.org"), ("display_name", "Ann"), ("password", &password), ("team_name", "T")]);
+    for password in ["Xq7!vb2".to_owned(), "ü".repeat(129), "password".into(), "Password123".into(), "iloveyou".into()]
+    {
+        let form = input(&[
+            ("email", "ann@example.org"),
+            ("display_name", "Ann"),
+            ("password", &password),
+            ("team_name", "T"),
+        ]);
         let response = app.call("sign_up", &form, None).await;
         assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{password:?}");
         let body = error_body(response).await;
@@ -100,7 +106,8 @@ async fn the_server_refuses_what_the_browser_would_refuse_with_field_errors() {
         let response = app.call("sign_up", &form, None).await;
         assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{email} {name:?} {team:?}");
         let body = error_body(response).await;
-        let fields: Vec<&str> = body["fields"].as_array().expect("fields").iter().filter_map(|f| f["field"].as_str()).collect();
+        let fields: Vec<&str> =
+            body["fields"].as_array().expect("fields").iter().filter_map(|f| f["field"].as_str()).collect();
         assert_eq!(fields, vec![field], "{body}");
         // The app's shared rules give the same verdict the browser shows.
         let local = app::model::parse(app::model::SignUpInput {
@@ -144,11 +151,12 @@ async fn the_database_repeats_the_rules_as_constraints() {
         .await;
         assert!(inserted.is_err(), "database accepted {id} {email} {name:?}");
     }
-    let bad_role = sqlx::query("INSERT INTO memberships (team_id, user_id, role, joined_at) VALUES ($1, $2, 'ROOT', 0)")
-        .bind("00000000-0000-0000-0000-00000000000a")
-        .bind("00000000-0000-0000-0000-00000000000b")
-        .execute(&mut db)
-        .await;
+    let bad_role =
+        sqlx::query("INSERT INTO memberships (team_id, user_id, role, joined_at) VALUES ($1, $2, 'ROOT', 0)")
+            .bind("00000000-0000-0000-0000-00000000000a")
+            .bind("00000000-0000-0000-0000-00000000000b")
+            .execute(&mut db)
+            .await;
     assert!(bad_role.is_err());
 }
 
@@ -233,7 +241,8 @@ async fn switching_team_works_only_for_teams_of_ones_own() {
 #[tokio::test]
 async fn identity_fields_smuggled_into_requests_are_ignored() {
     let app = spawn_app().await;
-    let mut form = input(&[("email", "ann@example.org"), ("display_name", "Ann"), ("password", PASSWORD), ("team_name", "T")]);
+    let mut form =
+        input(&[("email", "ann@example.org"), ("display_name", "Ann"), ("password", PASSWORD), ("team_name", "T")]);
     form.extend(input(&[("role", "GUEST"), ("user_id", "00000000-0000-0000-0000-000000000001")]));
     form.push(("team_id".into(), "00000000-0000-0000-0000-000000000002".into()));
     let response = app.call("sign_up", &form, None).await;

@@ -47,7 +47,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     TestApp { address, clock, database_url, http, _dir: dir }
 }
 
-/// Creates an empty database on the PostgreSQL server at `server_url` and returns its URL.
+/// Creates an empty database on the `PostgreSQL` server at `server_url` and returns its URL.
 async fn fresh_postgres_database(server_url: &str) -> String {
     let name = format!("moth_test_{}", uuid::Uuid::new_v4().simple());
     let mut conn = sqlx::PgConnection::connect(server_url).await.expect("connect to the test PostgreSQL server");
@@ -116,13 +116,7 @@ pub fn session_cookie(response: &Response) -> Option<String> {
 }
 
 pub fn set_cookie_headers(response: &Response) -> Vec<String> {
-    response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .collect()
+    response.headers().get_all(header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect()
 }
 
 /// The JSON error body of a failed call.

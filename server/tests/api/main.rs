@@ -1,5 +1,5 @@
 //! Integration tests: each starts the real server on port 0 with a fresh database and talks HTTP to it.
-//! The database is a new SQLite file, or, when `MOTH_TEST_POSTGRES_URL` names a PostgreSQL server, a
+//! The database is a new `SQLite` file, or, when `MOTH_TEST_POSTGRES_URL` names a `PostgreSQL` server, a
 //! new database on it; the test script runs the whole suite once each way.
 
 mod accounts;
