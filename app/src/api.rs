@@ -9,7 +9,11 @@ use leptos::prelude::*;
 
 use crate::{
     error::AppError,
-    model::{Me, SignInInput, SignUpInput, SwitchTeamInput, TeamMembership},
+    model::{
+        AuditEntry, ChangeRoleInput, CreatedInvitation, Invitation, InvitationOffer, InvitationTokenInput,
+        InvitedSignUpInput, InviteInput, Me, Member, MemberInput, RevokeInvitationInput, SignInInput, SignUpInput,
+        SwitchTeamInput, TeamMembership,
+    },
 };
 
 #[cfg(feature = "ssr")]
@@ -23,7 +27,11 @@ mod backend {
 
     use crate::{
         error::AppError,
-        model::{Me, SignInInput, SignUpInput, SwitchTeamInput, TeamMembership},
+        model::{
+            AuditEntry, ChangeRoleInput, CreatedInvitation, Invitation, InvitationOffer, InvitationTokenInput,
+            InvitedSignUpInput, InviteInput, Me, Member, MemberInput, RevokeInvitationInput, SignInInput,
+            SignUpInput, SwitchTeamInput, TeamMembership,
+        },
     };
 
     /// The request as the server saw it: headers, extensions (session, peer address).
@@ -39,6 +47,21 @@ mod backend {
         async fn who_am_i(&self, req: &RequestParts) -> Result<Option<Me>, AppError>;
         async fn my_teams(&self, req: &RequestParts) -> Result<Vec<TeamMembership>, AppError>;
         async fn switch_team(&self, req: &RequestParts, input: SwitchTeamInput) -> Result<Me, AppError>;
+
+        async fn list_members(&self, req: &RequestParts) -> Result<Vec<Member>, AppError>;
+        async fn list_invitations(&self, req: &RequestParts) -> Result<Vec<Invitation>, AppError>;
+        async fn invite(&self, req: &RequestParts, input: InviteInput) -> Result<CreatedInvitation, AppError>;
+        async fn revoke_invitation(&self, req: &RequestParts, input: RevokeInvitationInput) -> Result<(), AppError>;
+        async fn invitation_info(&self, req: &RequestParts, input: InvitationTokenInput)
+            -> Result<InvitationOffer, AppError>;
+        async fn accept_invitation(&self, req: &RequestParts, input: InvitationTokenInput) -> Result<Me, AppError>;
+        async fn sign_up_with_invitation(&self, req: &RequestParts, input: InvitedSignUpInput)
+            -> Result<Me, AppError>;
+        async fn change_role(&self, req: &RequestParts, input: ChangeRoleInput) -> Result<Member, AppError>;
+        async fn remove_member(&self, req: &RequestParts, input: MemberInput) -> Result<(), AppError>;
+        async fn transfer_ownership(&self, req: &RequestParts, input: MemberInput) -> Result<Me, AppError>;
+        async fn leave_team(&self, req: &RequestParts) -> Result<Option<Me>, AppError>;
+        async fn audit_log(&self, req: &RequestParts) -> Result<Vec<AuditEntry>, AppError>;
     }
 
     /// The backend and the request of the current server-function call.
@@ -94,4 +117,88 @@ pub async fn my_teams() -> Result<Vec<TeamMembership>, AppError> {
 pub async fn switch_team(input: SwitchTeamInput) -> Result<Me, AppError> {
     let (backend, req) = backend::context()?;
     backend.switch_team(&req, input).await
+}
+
+/// The members of the active team. OWNER, ADMIN and NORMAL members; guests may not list members.
+#[server(endpoint = "list_members")]
+pub async fn list_members() -> Result<Vec<Member>, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.list_members(&req).await
+}
+
+/// Pending invitations of the active team (OWNER and ADMIN).
+#[server(endpoint = "list_invitations")]
+pub async fn list_invitations() -> Result<Vec<Invitation>, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.list_invitations(&req).await
+}
+
+/// Invites an email address with a role; answers the single-use link (and emails it when SMTP is set).
+#[server(endpoint = "invite")]
+pub async fn invite(input: InviteInput) -> Result<CreatedInvitation, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.invite(&req, input).await
+}
+
+/// Revokes a pending invitation of the active team.
+#[server(endpoint = "revoke_invitation")]
+pub async fn revoke_invitation(input: RevokeInvitationInput) -> Result<(), AppError> {
+    let (backend, req) = backend::context()?;
+    backend.revoke_invitation(&req, input).await
+}
+
+/// What an invitation link offers (team, role, email); needs no session, only the token.
+#[server(endpoint = "invitation_info")]
+pub async fn invitation_info(input: InvitationTokenInput) -> Result<InvitationOffer, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.invitation_info(&req, input).await
+}
+
+/// The signed-in user accepts an invitation addressed to their email and joins the team.
+#[server(endpoint = "accept_invitation")]
+pub async fn accept_invitation(input: InvitationTokenInput) -> Result<Me, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.accept_invitation(&req, input).await
+}
+
+/// A new visitor creates an account through an invitation and joins the team (no team of their own).
+#[server(endpoint = "sign_up_with_invitation")]
+pub async fn sign_up_with_invitation(input: InvitedSignUpInput) -> Result<Me, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.sign_up_with_invitation(&req, input).await
+}
+
+/// Gives a member of the active team another role.
+#[server(endpoint = "change_role")]
+pub async fn change_role(input: ChangeRoleInput) -> Result<Member, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.change_role(&req, input).await
+}
+
+/// Removes a member from the active team; their sessions lose access to it at once.
+#[server(endpoint = "remove_member")]
+pub async fn remove_member(input: MemberInput) -> Result<(), AppError> {
+    let (backend, req) = backend::context()?;
+    backend.remove_member(&req, input).await
+}
+
+/// The OWNER makes another member the owner and becomes an ADMIN.
+#[server(endpoint = "transfer_ownership")]
+pub async fn transfer_ownership(input: MemberInput) -> Result<Me, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.transfer_ownership(&req, input).await
+}
+
+/// Leaves the active team (not the OWNER); another team of the user becomes active, if any.
+#[server(endpoint = "leave_team")]
+pub async fn leave_team() -> Result<Option<Me>, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.leave_team(&req).await
+}
+
+/// The newest security events of the active team (OWNER and ADMIN).
+#[server(endpoint = "audit_log")]
+pub async fn audit_log() -> Result<Vec<AuditEntry>, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.audit_log(&req).await
 }

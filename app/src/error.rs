@@ -28,6 +28,8 @@ pub enum ErrorCode {
     NotFound,
     /// The request collides with existing data (for example an email already registered).
     Conflict,
+    /// The thing existed but can no longer be used (an expired, revoked or used invitation).
+    Gone,
     /// A state-changing request came from another site.
     CrossOrigin,
     /// The request could not be read (malformed body, unknown endpoint).
@@ -46,6 +48,7 @@ impl ErrorCode {
             Self::Forbidden | Self::CrossOrigin => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict => StatusCode::CONFLICT,
+            Self::Gone => StatusCode::GONE,
             Self::BadRequest => StatusCode::BAD_REQUEST,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Network => StatusCode::BAD_GATEWAY,

@@ -39,6 +39,10 @@ typed_id!(
     /// A team: the tenant.
     TeamId
 );
+typed_id!(
+    /// An invitation to a team.
+    InvitationId
+);
 
 /// A member's role in a team, from most to least powerful.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -136,10 +140,135 @@ pub struct SwitchTeamInput {
     pub team_id: TeamId,
 }
 
-impl Normalize for SwitchTeamInput {
+/// Inputs with nothing to tidy.
+macro_rules! no_normalization {
+    ($($t:ty),*) => {
+        $(impl Normalize for $t {
+            fn normalize(self) -> Self {
+                self
+            }
+        })*
+    };
+}
+
+no_normalization!(SwitchTeamInput, ChangeRoleInput, MemberInput, RevokeInvitationInput, InvitationTokenInput);
+
+/// Invite an email address to the active team with a role (never OWNER).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct InviteInput {
+    #[garde(custom(rules::email))]
+    pub email: String,
+    #[garde(custom(rules::invitable_role))]
+    pub role: Role,
+}
+
+impl Normalize for InviteInput {
     fn normalize(self) -> Self {
-        self
+        Self { email: rules::normalize_email(&self.email), role: self.role }
     }
+}
+
+/// Give a member another role (never OWNER: ownership is transferred instead).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct ChangeRoleInput {
+    #[garde(skip)]
+    pub user_id: UserId,
+    #[garde(custom(rules::invitable_role))]
+    pub role: Role,
+}
+
+/// Names one member of the active team (remove, transfer ownership).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct MemberInput {
+    #[garde(skip)]
+    pub user_id: UserId,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct RevokeInvitationInput {
+    #[garde(skip)]
+    pub invitation_id: InvitationId,
+}
+
+/// The secret of an invitation link.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct InvitationTokenInput {
+    #[garde(custom(rules::invitation_token))]
+    pub token: String,
+}
+
+/// A new visitor signs up through an invitation: the email is the invitation's.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct InvitedSignUpInput {
+    #[garde(custom(rules::invitation_token))]
+    pub token: String,
+    #[garde(custom(rules::name))]
+    pub display_name: String,
+    #[garde(custom(rules::new_password))]
+    pub password: String,
+}
+
+impl Normalize for InvitedSignUpInput {
+    fn normalize(self) -> Self {
+        Self { token: self.token, display_name: self.display_name.trim().to_owned(), password: self.password }
+    }
+}
+
+/// A member of the active team, as the members page shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub user_id: UserId,
+    pub display_name: String,
+    pub email: String,
+    pub role: Role,
+    /// Unix milliseconds.
+    pub joined_at: i64,
+}
+
+/// A pending invitation of the active team.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invitation {
+    pub id: InvitationId,
+    pub email: String,
+    pub role: Role,
+    pub invited_by: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    /// Unix milliseconds.
+    pub expires_at: i64,
+}
+
+/// A new invitation with its secret link, shown once to the inviter.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedInvitation {
+    pub invitation: Invitation,
+    /// The path of the link, `/invite/<token>`.
+    pub path: String,
+    /// Whether the link was also emailed.
+    pub emailed: bool,
+}
+
+/// What an invitation link offers, shown before accepting it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationOffer {
+    pub team_name: String,
+    pub email: String,
+    pub role: Role,
+    pub invited_by: String,
+    /// Whether an account with the invitation's email exists (then the visitor signs in to accept).
+    pub account_exists: bool,
+}
+
+/// One security event of the audit log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Unix milliseconds, UTC.
+    pub at: i64,
+    pub event: String,
+    pub outcome: String,
+    pub actor: Option<String>,
+    pub detail: String,
+    pub source_ip: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -77,6 +77,29 @@ pub fn name(value: &str, _: &()) -> garde::Result {
     Ok(())
 }
 
+/// Invitation tokens: 32 random bytes in unpadded base64url.
+pub const INVITATION_TOKEN_CHARS: usize = 43;
+
+/// garde rule: roles that can be given by invitation or role change. OWNER only moves by transfer.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+pub fn invitable_role(role: &crate::model::Role, _: &()) -> garde::Result {
+    if *role == crate::model::Role::Owner {
+        return Err(garde::Error::new("Ownership is transferred, not given as a role."));
+    }
+    Ok(())
+}
+
+/// garde rule: the shape of an invitation token.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+pub fn invitation_token(token: &str, _: &()) -> garde::Result {
+    let well_formed = token.len() == INVITATION_TOKEN_CHARS
+        && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !well_formed {
+        return Err(garde::Error::new("This invitation link is not valid."));
+    }
+    Ok(())
+}
+
 /// Emails are compared and stored in lower case, so `Ann@Example.org` and `ann@example.org` are one account.
 pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()

@@ -26,6 +26,8 @@ pub struct Config {
     pub session_idle_timeout_secs: u64,
     /// A session ends this long after sign-in, however busy.
     pub session_absolute_timeout_secs: u64,
+    /// How long an invitation link can be used.
+    pub invitation_ttl_hours: u64,
     /// `text` or `json` log lines.
     pub log_format: LogFormat,
 }
@@ -39,13 +41,14 @@ pub enum LogFormat {
 
 /// The keys read from `MOTH_<KEY>` environment variables; other `MOTH_*` variables (such as
 /// `MOTH_LOG` or the test scripts' own) are not configuration.
-const ENV_KEYS: [&str; 7] = [
+const ENV_KEYS: [&str; 8] = [
     "bind",
     "database_url",
     "site_dir",
     "public_url",
     "session_idle_timeout_secs",
     "session_absolute_timeout_secs",
+    "invitation_ttl_hours",
     "log_format",
 ];
 
@@ -58,6 +61,7 @@ impl Default for Config {
             public_url: None,
             session_idle_timeout_secs: 30 * 60,
             session_absolute_timeout_secs: 12 * 60 * 60,
+            invitation_ttl_hours: 7 * 24,
             log_format: LogFormat::Text,
         }
     }
@@ -96,6 +100,9 @@ impl Config {
         if self.session_idle_timeout_secs == 0 || self.session_absolute_timeout_secs == 0 {
             return Err(ConfigError::Invalid("session timeouts must be positive".into()));
         }
+        if self.invitation_ttl_hours == 0 {
+            return Err(ConfigError::Invalid("invitation_ttl_hours must be positive".into()));
+        }
         Ok(())
     }
 
@@ -115,6 +122,10 @@ impl Config {
 
     pub fn session_absolute_timeout(&self) -> Duration {
         Duration::from_secs(self.session_absolute_timeout_secs)
+    }
+
+    pub fn invitation_ttl(&self) -> Duration {
+        Duration::from_secs(self.invitation_ttl_hours.saturating_mul(3600))
     }
 }
 

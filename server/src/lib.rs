@@ -4,6 +4,7 @@
 //! - [`http`]: the router and the policies on every request (security headers, cross-site refusal,
 //!   sessions, the single-page app);
 //! - [`service`]: the server functions' implementation ([`app::api::Backend`]);
+//! - [`policy`]: the one place that decides who may do what;
 //! - [`session`], [`password`]: who is asking, and how we know;
 //! - [`db`]: the data layer for `SQLite` and `PostgreSQL`;
 //! - [`clock`]: time, injectable for tests.
@@ -15,6 +16,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod password;
+pub mod policy;
 pub mod service;
 pub mod session;
 pub mod startup;

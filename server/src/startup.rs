@@ -40,7 +40,7 @@ impl Application {
 
         let sessions =
             SessionPolicy::new(clock.clone(), config.session_idle_timeout(), config.session_absolute_timeout());
-        let backend = Arc::new(MothBackend::new(db.clone(), clock, sessions));
+        let backend = Arc::new(MothBackend::new(db.clone(), clock, sessions, config.invitation_ttl()));
         let store = DbSessionStore::new(db.clone());
         let state = AppState {
             backend,

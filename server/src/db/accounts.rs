@@ -4,6 +4,7 @@
 
 use app::model::{Role, SignUpInput, TeamId, TeamMembership, UserId, UserSummary};
 use garde::Valid;
+use sqlx::{Any, Transaction};
 use uuid::Uuid;
 
 use super::{uuid_from_db, Db, DbError};
@@ -14,6 +15,26 @@ pub struct Credentials {
     pub password_hash: String,
 }
 
+/// Inserts a user inside `tx`.
+pub async fn insert_user(
+    tx: &mut Transaction<'static, Any>,
+    email: &str,
+    display_name: &str,
+    password_hash: &str,
+    now_ms: i64,
+) -> Result<UserId, DbError> {
+    let user_id = UserId(Uuid::new_v4());
+    sqlx::query("INSERT INTO users (id, email, display_name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(user_id.to_string())
+        .bind(email)
+        .bind(display_name)
+        .bind(password_hash)
+        .bind(now_ms)
+        .execute(&mut **tx)
+        .await?;
+    Ok(user_id)
+}
+
 /// Creates the user, their team and the OWNER membership in one transaction.
 pub async fn create_account(
     db: &Db,
@@ -21,17 +42,9 @@ pub async fn create_account(
     password_hash: &str,
     now_ms: i64,
 ) -> Result<(UserId, TeamId), DbError> {
-    let user_id = UserId(Uuid::new_v4());
     let team_id = TeamId(Uuid::new_v4());
-    let mut tx = db.pool().begin().await?;
-    sqlx::query("INSERT INTO users (id, email, display_name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(user_id.to_string())
-        .bind(&input.email)
-        .bind(&input.display_name)
-        .bind(password_hash)
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await?;
+    let mut tx = db.begin().await?;
+    let user_id = insert_user(&mut tx, &input.email, &input.display_name, password_hash, now_ms).await?;
     sqlx::query("INSERT INTO teams (id, name, created_at) VALUES ($1, $2, $3)")
         .bind(team_id.to_string())
         .bind(&input.team_name)
@@ -47,6 +60,11 @@ pub async fn create_account(
         .await?;
     tx.commit().await?;
     Ok((user_id, team_id))
+}
+
+/// Whether an account with this (normalised) email exists.
+pub async fn email_exists(db: &Db, email: &str) -> Result<bool, DbError> {
+    Ok(find_credentials(db, email).await?.is_some())
 }
 
 /// The stored password hash of the account with this (normalised) email.

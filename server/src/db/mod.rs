@@ -5,6 +5,9 @@
 //! Every query is parameterised; no SQL text is ever built from input.
 
 pub mod accounts;
+pub mod audit;
+pub mod invitations;
+pub mod members;
 pub mod sessions;
 
 use std::{path::Path, str::FromStr, time::Duration};
@@ -95,6 +98,10 @@ impl Db {
 
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, DbError> {
+        Ok(self.pool.begin().await?)
     }
 
     /// A cheap round trip, for readiness checks.

@@ -1,0 +1,97 @@
+//! Who may do what: the one place that decides access. Every service method asks [`may`] before it acts;
+//! the data layer adds the second line (every tenant query is filtered by the actor's team).
+
+use app::model::Role;
+
+use crate::session::Actor;
+
+/// Something an actor wants to do in their active team.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    ListMembers,
+    /// Change or remove members at all; checked before a target is looked up, so that actors who may
+    /// not manage members learn nothing from the answers about ids.
+    ManageMembers,
+    ListInvitations,
+    /// Invite someone with this role.
+    Invite(Role),
+    /// Revoke an invitation for this role.
+    RevokeInvitation(Role),
+    /// Change a member's role from one to another.
+    ChangeRole { from: Role, to: Role },
+    /// Remove a member who has this role.
+    RemoveMember(Role),
+    TransferOwnership,
+    LeaveTeam,
+    ReadAuditLog,
+}
+
+/// Whether `actor` may do `action` in their active team.
+pub fn may(actor: &Actor, action: Action) -> bool {
+    allowed(actor.role(), action)
+}
+
+/// The rules, by role. OWNER: everything. ADMIN: manages members below ADMIN. NORMAL: sees the
+/// members. GUEST: nothing here. Nobody gives the OWNER role except by transfer.
+pub fn allowed(role: Role, action: Action) -> bool {
+    use Role::{Admin, Guest, Normal, Owner};
+    let manager = matches!(role, Owner | Admin);
+    // The roles this actor may hand out, change or take away.
+    let manages = |target: Role| match role {
+        Owner => target != Owner,
+        Admin => matches!(target, Normal | Guest),
+        Normal | Guest => false,
+    };
+    match action {
+        Action::ListMembers => role != Guest,
+        Action::ManageMembers | Action::ListInvitations | Action::ReadAuditLog => manager,
+        Action::Invite(target) | Action::RevokeInvitation(target) | Action::RemoveMember(target) => manages(target),
+        Action::ChangeRole { from, to } => manages(from) && manages(to),
+        Action::TransferOwnership => role == Owner,
+        Action::LeaveTeam => role != Owner,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Role::{Admin, Guest, Normal, Owner};
+
+    #[test]
+    fn only_the_owner_deals_with_admins() {
+        assert!(allowed(Owner, Action::Invite(Admin)));
+        assert!(!allowed(Admin, Action::Invite(Admin)));
+        assert!(allowed(Admin, Action::Invite(Guest)));
+        assert!(!allowed(Admin, Action::ChangeRole { from: Admin, to: Normal }));
+        assert!(!allowed(Admin, Action::ChangeRole { from: Normal, to: Admin }));
+        assert!(allowed(Owner, Action::ChangeRole { from: Admin, to: Guest }));
+        assert!(!allowed(Admin, Action::RemoveMember(Admin)));
+    }
+
+    #[test]
+    fn nobody_is_given_or_loses_ownership_except_by_transfer() {
+        for role in Role::ALL {
+            assert!(!allowed(role, Action::Invite(Owner)));
+            assert!(!allowed(role, Action::ChangeRole { from: Normal, to: Owner }));
+            assert!(!allowed(role, Action::ChangeRole { from: Owner, to: Admin }));
+            assert!(!allowed(role, Action::RemoveMember(Owner)));
+            assert_eq!(allowed(role, Action::TransferOwnership), role == Owner);
+        }
+        assert!(!allowed(Owner, Action::LeaveTeam));
+    }
+
+    #[test]
+    fn normal_members_and_guests_manage_nothing() {
+        for role in [Normal, Guest] {
+            for target in Role::ALL {
+                assert!(!allowed(role, Action::Invite(target)));
+                assert!(!allowed(role, Action::RemoveMember(target)));
+            }
+            assert!(!allowed(role, Action::ReadAuditLog));
+            assert!(!allowed(role, Action::ListInvitations));
+            assert!(allowed(role, Action::LeaveTeam));
+        }
+        assert!(allowed(Normal, Action::ListMembers));
+        assert!(!allowed(Guest, Action::ListMembers));
+    }
+}

@@ -1,0 +1,105 @@
+//! Signing up, in and out, and choosing the active team.
+
+use app::{
+    api::RequestParts,
+    error::{AppError, ErrorCode},
+    model::{parse, Me, SignInInput, SignUpInput, SwitchTeamInput, TeamMembership},
+};
+
+use super::MothBackend;
+use crate::{
+    db::{accounts, audit},
+    password,
+};
+
+impl MothBackend {
+    #[tracing::instrument(skip_all)]
+    pub(super) async fn sign_up_impl(&self, req: &RequestParts, input: SignUpInput) -> Result<Me, AppError> {
+        let input = parse(input)?;
+        let request = Self::request(req)?;
+        let hash = password::hash(input.password.clone()).await?;
+        let (user_id, team_id) = match accounts::create_account(&self.db, &input, &hash, self.now()).await {
+            Ok(ids) => ids,
+            Err(e) if e.is_unique_violation() => {
+                return Err(AppError::field("email", "An account with this email already exists."));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.sessions.begin(&request.session, user_id, team_id).await?;
+        let actor = self.sessions.actor(&self.db, &request.session).await?.ok_or_else(AppError::internal)?;
+        tracing::info!(user_id = %user_id, team_id = %team_id, "account created");
+        self.audit(&request, audit::Event::AccountCreated, Some(&actor), String::new()).await;
+        self.me(&actor).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub(super) async fn sign_in_impl(&self, req: &RequestParts, input: SignInInput) -> Result<Me, AppError> {
+        let input = parse(input)?;
+        let request = Self::request(req)?;
+        let credentials = accounts::find_credentials(&self.db, &input.email).await?;
+        let (user_id, stored) = match credentials {
+            Some(c) => (Some(c.user_id), Some(c.password_hash)),
+            None => (None, None),
+        };
+        // Unknown emails are checked against a dummy hash: same answer, similar time.
+        let valid = password::verify(input.password.clone(), stored).await?;
+        let Some(user_id) = user_id.filter(|_| valid) else {
+            tracing::info!("sign-in refused");
+            let record = audit::Record {
+                event: audit::Event::SignInFailed,
+                success: false,
+                team_id: None,
+                actor_id: user_id,
+                detail: format!("email {}", input.email),
+                source_ip: request.source_ip.clone(),
+            };
+            audit::record(&self.db, record, self.now()).await;
+            return Err(AppError::invalid_credentials());
+        };
+        let Some(team) = accounts::memberships(&self.db, user_id).await?.into_iter().next() else {
+            return Err(AppError::new(ErrorCode::Forbidden, "Your account is not a member of any team."));
+        };
+        self.sessions.begin(&request.session, user_id, team.id).await?;
+        let actor = self.sessions.actor(&self.db, &request.session).await?.ok_or_else(AppError::internal)?;
+        tracing::info!(user_id = %user_id, team_id = %team.id, "signed in");
+        self.audit(&request, audit::Event::SignedIn, Some(&actor), String::new()).await;
+        self.me(&actor).await
+    }
+
+    pub(super) async fn sign_out_impl(&self, req: &RequestParts) -> Result<(), AppError> {
+        let request = Self::request(req)?;
+        if let Some(actor) = self.sessions.actor(&self.db, &request.session).await? {
+            self.audit(&request, audit::Event::SignedOut, Some(&actor), String::new()).await;
+        }
+        self.sessions.end(&request.session).await?;
+        Ok(())
+    }
+
+    pub(super) async fn who_am_i_impl(&self, req: &RequestParts) -> Result<Option<Me>, AppError> {
+        let request = Self::request(req)?;
+        match self.sessions.actor(&self.db, &request.session).await? {
+            Some(actor) => self.me(&actor).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    pub(super) async fn my_teams_impl(&self, req: &RequestParts) -> Result<Vec<TeamMembership>, AppError> {
+        let (_, actor) = self.actor(req).await?;
+        Ok(accounts::memberships(&self.db, actor.user_id()).await?)
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub(super) async fn switch_team_impl(&self, req: &RequestParts, input: SwitchTeamInput) -> Result<Me, AppError> {
+        let input = parse(input)?;
+        let (request, actor) = self.actor(req).await?;
+        // Only a team the user belongs to; any other id is "not found", whether it exists or not.
+        if accounts::membership(&self.db, actor.user_id(), input.team_id).await?.is_none() {
+            return Err(AppError::not_found());
+        }
+        self.sessions.set_team(&request.session, &actor, input.team_id).await?;
+        let actor = self.sessions.actor(&self.db, &request.session).await?.ok_or_else(AppError::unauthenticated)?;
+        tracing::info!(user_id = %actor.user_id(), team_id = %actor.team_id(), "switched team");
+        self.audit(&request, audit::Event::TeamSwitched, Some(&actor), String::new()).await;
+        self.me(&actor).await
+    }
+}

@@ -1,0 +1,290 @@
+//! Members, invitations and the audit log of the active team.
+
+use app::{
+    api::RequestParts,
+    error::{AppError, ErrorCode},
+    model::{
+        parse, AuditEntry, ChangeRoleInput, CreatedInvitation, Invitation, InvitationOffer, InvitationTokenInput,
+        InvitedSignUpInput, InviteInput, Me, Member, MemberInput, RevokeInvitationInput, Role,
+    },
+};
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use super::MothBackend;
+use crate::{
+    db::{
+        accounts,
+        audit::{self, Event},
+        invitations::{self, NewInvitation, TokenInvitation},
+        members,
+    },
+    password,
+    policy::Action,
+};
+
+/// A new invitation secret: 256 random bits, and the SHA-256 that is stored instead of it.
+fn new_token() -> (String, String) {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let token = URL_SAFE_NO_PAD.encode(bytes);
+    let hash = token_hash(&token);
+    (token, hash)
+}
+
+fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn forbidden(message: &str) -> AppError {
+    AppError::new(ErrorCode::Forbidden, message)
+}
+
+impl MothBackend {
+    pub(super) async fn list_members_impl(&self, req: &RequestParts) -> Result<Vec<Member>, AppError> {
+        let (_, actor) = self.actor_for(req, Action::ListMembers).await?;
+        Ok(members::list(&self.db, &actor).await?)
+    }
+
+    pub(super) async fn list_invitations_impl(&self, req: &RequestParts) -> Result<Vec<Invitation>, AppError> {
+        let (_, actor) = self.actor_for(req, Action::ListInvitations).await?;
+        Ok(invitations::pending(&self.db, &actor, self.now()).await?)
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub(super) async fn invite_impl(&self, req: &RequestParts, input: InviteInput) -> Result<CreatedInvitation, AppError> {
+        let input = parse(input)?;
+        let (request, actor) = self.actor_for(req, Action::Invite(input.role)).await?;
+        if members::find_by_email(&self.db, &actor, &input.email).await?.is_some() {
+            return Err(AppError::field("email", "This person is already a member of the team."));
+        }
+        let (token, token_hash) = new_token();
+        let now = self.now();
+        let new = NewInvitation {
+            email: &input.email,
+            role: input.role,
+            token_hash: &token_hash,
+            now_ms: now,
+            expires_at: now.saturating_add(self.invitation_ttl_ms),
+        };
+        let invitation = invitations::create(&self.db, &actor, &new).await?;
+        let detail = format!("{} invited as {}", invitation.email, invitation.role.as_str());
+        self.audit(&request, Event::InvitationSent, Some(&actor), detail).await;
+        Ok(CreatedInvitation { invitation, path: format!("/invite/{token}"), emailed: false })
+    }
+
+    pub(super) async fn revoke_invitation_impl(
+        &self,
+        req: &RequestParts,
+        input: RevokeInvitationInput,
+    ) -> Result<(), AppError> {
+        let input = parse(input)?;
+        let (request, actor) = self.actor_for(req, Action::ListInvitations).await?;
+        let now = self.now();
+        let Some(invitation) = invitations::find_pending(&self.db, &actor, input.invitation_id, now).await? else {
+            return Err(AppError::not_found());
+        };
+        if !crate::policy::may(&actor, Action::RevokeInvitation(invitation.role)) {
+            return Err(forbidden("Only the owner may revoke an invitation for an admin."));
+        }
+        if !invitations::revoke(&self.db, &actor, invitation.id, now).await? {
+            return Err(AppError::not_found());
+        }
+        self.audit(&request, Event::InvitationRevoked, Some(&actor), format!("invitation of {}", invitation.email))
+            .await;
+        Ok(())
+    }
+
+    /// The invitation behind a token if it can still be used, else a clear refusal.
+    async fn usable_invitation(&self, token: &str) -> Result<TokenInvitation, AppError> {
+        let Some(invitation) = invitations::find_by_token(&self.db, &token_hash(token)).await? else {
+            return Err(AppError::new(ErrorCode::NotFound, "This invitation link is not valid."));
+        };
+        if invitation.revoked {
+            return Err(AppError::new(ErrorCode::Gone, "This invitation was revoked."));
+        }
+        if invitation.accepted {
+            return Err(AppError::new(ErrorCode::Gone, "This invitation has already been used."));
+        }
+        if invitation.expires_at <= self.now() {
+            return Err(AppError::new(ErrorCode::Gone, "This invitation has expired. Ask for a new one."));
+        }
+        Ok(invitation)
+    }
+
+    pub(super) async fn invitation_info_impl(
+        &self,
+        _req: &RequestParts,
+        input: InvitationTokenInput,
+    ) -> Result<InvitationOffer, AppError> {
+        let input = parse(input)?;
+        let invitation = self.usable_invitation(&input.token).await?;
+        let account_exists = accounts::email_exists(&self.db, &invitation.email).await?;
+        Ok(InvitationOffer {
+            team_name: invitation.team_name,
+            email: invitation.email,
+            role: invitation.role,
+            invited_by: invitation.invited_by,
+            account_exists,
+        })
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub(super) async fn accept_invitation_impl(
+        &self,
+        req: &RequestParts,
+        input: InvitationTokenInput,
+    ) -> Result<Me, AppError> {
+        let input = parse(input)?;
+        let (request, actor) = self.actor(req).await?;
+        let invitation = self.usable_invitation(&input.token).await?;
+        let me = self.me(&actor).await?;
+        if me.user.email != invitation.email {
+            return Err(forbidden("This invitation is for another email address."));
+        }
+        let mut tx = self.db.begin().await?;
+        match invitations::accept(&mut tx, &invitation, actor.user_id(), self.now()).await {
+            Ok(true) => {}
+            Ok(false) => return Err(AppError::new(ErrorCode::Gone, "This invitation has already been used.")),
+            Err(e) if e.is_unique_violation() => {
+                return Err(AppError::new(ErrorCode::Conflict, "You are already a member of this team."));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        tx.commit().await.map_err(crate::db::DbError::from)?;
+        self.sessions.set_team(&request.session, &actor, invitation.team_id).await?;
+        let joined = self.sessions.actor(&self.db, &request.session).await?.ok_or_else(AppError::internal)?;
+        self.audit(&request, Event::InvitationAccepted, Some(&joined), format!("joined as {}", invitation.role.as_str()))
+            .await;
+        self.me(&joined).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub(super) async fn sign_up_with_invitation_impl(
+        &self,
+        req: &RequestParts,
+        input: InvitedSignUpInput,
+    ) -> Result<Me, AppError> {
+        let input = parse(input)?;
+        let request = Self::request(req)?;
+        let invitation = self.usable_invitation(&input.token).await?;
+        if accounts::email_exists(&self.db, &invitation.email).await? {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "An account with this email exists already: sign in to accept the invitation.",
+            ));
+        }
+        let hash = password::hash(input.password.clone()).await?;
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let user_id = match accounts::insert_user(&mut tx, &invitation.email, &input.display_name, &hash, now).await {
+            Ok(id) => id,
+            Err(e) if e.is_unique_violation() => {
+                return Err(AppError::new(ErrorCode::Conflict, "An account with this email exists already."));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if !invitations::accept(&mut tx, &invitation, user_id, now).await? {
+            return Err(AppError::new(ErrorCode::Gone, "This invitation has already been used."));
+        }
+        tx.commit().await.map_err(crate::db::DbError::from)?;
+        self.sessions.begin(&request.session, user_id, invitation.team_id).await?;
+        let actor = self.sessions.actor(&self.db, &request.session).await?.ok_or_else(AppError::internal)?;
+        self.audit(&request, Event::InvitationAccepted, Some(&actor), format!("new account, joined as {}", invitation.role.as_str()))
+            .await;
+        self.me(&actor).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub(super) async fn change_role_impl(&self, req: &RequestParts, input: ChangeRoleInput) -> Result<Member, AppError> {
+        let input = parse(input)?;
+        let (request, actor) = self.actor_for(req, Action::ManageMembers).await?;
+        let Some(target) = members::find(&self.db, &actor, input.user_id).await? else {
+            return Err(AppError::not_found());
+        };
+        if target.user_id == actor.user_id() {
+            return Err(forbidden("You cannot change your own role."));
+        }
+        if !crate::policy::may(&actor, Action::ChangeRole { from: target.role, to: input.role }) {
+            return Err(forbidden("Only the owner may change an admin or make someone an admin."));
+        }
+        if !members::set_role(&self.db, &actor, target.user_id, input.role).await? {
+            return Err(AppError::not_found());
+        }
+        let detail = format!("{}: {} to {}", target.email, target.role.as_str(), input.role.as_str());
+        self.audit(&request, Event::RoleChanged, Some(&actor), detail).await;
+        members::find(&self.db, &actor, target.user_id).await?.ok_or_else(AppError::not_found)
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub(super) async fn remove_member_impl(&self, req: &RequestParts, input: MemberInput) -> Result<(), AppError> {
+        let input = parse(input)?;
+        let (request, actor) = self.actor_for(req, Action::ManageMembers).await?;
+        let Some(target) = members::find(&self.db, &actor, input.user_id).await? else {
+            return Err(AppError::not_found());
+        };
+        if target.user_id == actor.user_id() {
+            return Err(forbidden("To leave the team, use \"Leave team\"."));
+        }
+        if !crate::policy::may(&actor, Action::RemoveMember(target.role)) {
+            return Err(forbidden("Only the owner may remove an admin; the owner cannot be removed."));
+        }
+        if !members::remove(&self.db, &actor, target.user_id).await? {
+            return Err(AppError::not_found());
+        }
+        self.audit(&request, Event::MemberRemoved, Some(&actor), format!("{} ({})", target.email, target.role.as_str()))
+            .await;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub(super) async fn transfer_ownership_impl(&self, req: &RequestParts, input: MemberInput) -> Result<Me, AppError> {
+        let input = parse(input)?;
+        let (request, actor) = self.actor_for(req, Action::ManageMembers).await?;
+        let Some(target) = members::find(&self.db, &actor, input.user_id).await? else {
+            return Err(AppError::not_found());
+        };
+        if !crate::policy::may(&actor, Action::TransferOwnership) {
+            return Err(forbidden("Only the owner may transfer ownership."));
+        }
+        if target.user_id == actor.user_id() || !matches!(target.role, Role::Admin | Role::Normal) {
+            return Err(forbidden("Ownership can go only to another admin or member (not a guest)."));
+        }
+        if !members::transfer_ownership(&self.db, &actor, target.user_id).await? {
+            return Err(AppError::new(ErrorCode::Conflict, "Ownership could not be transferred. Please reload."));
+        }
+        self.audit(&request, Event::OwnershipTransferred, Some(&actor), format!("to {}", target.email)).await;
+        let actor = self.sessions.actor(&self.db, &request.session).await?.ok_or_else(AppError::unauthenticated)?;
+        self.me(&actor).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub(super) async fn leave_team_impl(&self, req: &RequestParts) -> Result<Option<Me>, AppError> {
+        let (request, actor) = self.actor(req).await?;
+        if !crate::policy::may(&actor, Action::LeaveTeam) {
+            return Err(forbidden("The owner must transfer ownership before leaving the team."));
+        }
+        if !members::leave(&self.db, &actor).await? {
+            return Err(AppError::not_found());
+        }
+        self.audit(&request, Event::MemberLeft, Some(&actor), String::new()).await;
+        match accounts::memberships(&self.db, actor.user_id()).await?.into_iter().next() {
+            Some(team) => {
+                self.sessions.set_team(&request.session, &actor, team.id).await?;
+                let actor =
+                    self.sessions.actor(&self.db, &request.session).await?.ok_or_else(AppError::unauthenticated)?;
+                self.me(&actor).await.map(Some)
+            }
+            None => {
+                self.sessions.end(&request.session).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    pub(super) async fn audit_log_impl(&self, req: &RequestParts) -> Result<Vec<AuditEntry>, AppError> {
+        let (_, actor) = self.actor_for(req, Action::ReadAuditLog).await?;
+        Ok(audit::for_team(&self.db, &actor, 500).await?)
+    }
+}
