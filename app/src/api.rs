@@ -10,9 +10,9 @@ use leptos::prelude::*;
 use crate::{
     error::AppError,
     model::{
-        AuditEntry, ChangeRoleInput, CreatedInvitation, Invitation, InvitationOffer, InvitationTokenInput,
-        InvitedSignUpInput, InviteInput, Me, Member, MemberInput, RevokeInvitationInput, SignInInput, SignUpInput,
-        SwitchTeamInput, TeamMembership,
+        AcceptInvitationInput, AuditEntry, ChangeRoleInput, CreatedInvitation, Invitation, InvitationOffer,
+        InvitationTokenInput, InviteInput, InvitedSignUpInput, Me, Member, MemberInput, RevokeInvitationInput,
+        SignInInput, SignUpInput, SwitchTeamInput, TeamMembership,
     },
 };
 
@@ -28,9 +28,9 @@ mod backend {
     use crate::{
         error::AppError,
         model::{
-            AuditEntry, ChangeRoleInput, CreatedInvitation, Invitation, InvitationOffer, InvitationTokenInput,
-            InvitedSignUpInput, InviteInput, Me, Member, MemberInput, RevokeInvitationInput, SignInInput,
-            SignUpInput, SwitchTeamInput, TeamMembership,
+            AcceptInvitationInput, AuditEntry, ChangeRoleInput, CreatedInvitation, Invitation, InvitationOffer,
+            InvitationTokenInput, InviteInput, InvitedSignUpInput, Me, Member, MemberInput, RevokeInvitationInput,
+            SignInInput, SignUpInput, SwitchTeamInput, TeamMembership,
         },
     };
 
@@ -52,11 +52,13 @@ mod backend {
         async fn list_invitations(&self, req: &RequestParts) -> Result<Vec<Invitation>, AppError>;
         async fn invite(&self, req: &RequestParts, input: InviteInput) -> Result<CreatedInvitation, AppError>;
         async fn revoke_invitation(&self, req: &RequestParts, input: RevokeInvitationInput) -> Result<(), AppError>;
-        async fn invitation_info(&self, req: &RequestParts, input: InvitationTokenInput)
-            -> Result<InvitationOffer, AppError>;
-        async fn accept_invitation(&self, req: &RequestParts, input: InvitationTokenInput) -> Result<Me, AppError>;
-        async fn sign_up_with_invitation(&self, req: &RequestParts, input: InvitedSignUpInput)
-            -> Result<Me, AppError>;
+        async fn invitation_info(
+            &self,
+            req: &RequestParts,
+            input: InvitationTokenInput,
+        ) -> Result<InvitationOffer, AppError>;
+        async fn accept_invitation(&self, req: &RequestParts, input: AcceptInvitationInput) -> Result<Me, AppError>;
+        async fn sign_up_with_invitation(&self, req: &RequestParts, input: InvitedSignUpInput) -> Result<Me, AppError>;
         async fn change_role(&self, req: &RequestParts, input: ChangeRoleInput) -> Result<Member, AppError>;
         async fn remove_member(&self, req: &RequestParts, input: MemberInput) -> Result<(), AppError>;
         async fn transfer_ownership(&self, req: &RequestParts, input: MemberInput) -> Result<Me, AppError>;
@@ -156,7 +158,7 @@ pub async fn invitation_info(input: InvitationTokenInput) -> Result<InvitationOf
 
 /// The signed-in user accepts an invitation addressed to their email and joins the team.
 #[server(endpoint = "accept_invitation")]
-pub async fn accept_invitation(input: InvitationTokenInput) -> Result<Me, AppError> {
+pub async fn accept_invitation(input: AcceptInvitationInput) -> Result<Me, AppError> {
     let (backend, req) = backend::context()?;
     backend.accept_invitation(&req, input).await
 }

@@ -151,7 +151,14 @@ macro_rules! no_normalization {
     };
 }
 
-no_normalization!(SwitchTeamInput, ChangeRoleInput, MemberInput, RevokeInvitationInput, InvitationTokenInput);
+no_normalization!(
+    SwitchTeamInput,
+    ChangeRoleInput,
+    MemberInput,
+    RevokeInvitationInput,
+    InvitationTokenInput,
+    AcceptInvitationInput
+);
 
 /// Invite an email address to the active team with a role (never OWNER).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
@@ -195,6 +202,16 @@ pub struct RevokeInvitationInput {
 pub struct InvitationTokenInput {
     #[garde(custom(rules::invitation_token))]
     pub token: String,
+}
+
+/// Accept an invitation addressed to one's own email: signed in already, or with the account's password
+/// (which also signs in, and works for an account that belongs to no team any more).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct AcceptInvitationInput {
+    #[garde(custom(rules::invitation_token))]
+    pub token: String,
+    #[garde(inner(custom(rules::password_given)))]
+    pub password: Option<String>,
 }
 
 /// A new visitor signs up through an invitation: the email is the invitation's.

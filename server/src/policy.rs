@@ -18,7 +18,10 @@ pub enum Action {
     /// Revoke an invitation for this role.
     RevokeInvitation(Role),
     /// Change a member's role from one to another.
-    ChangeRole { from: Role, to: Role },
+    ChangeRole {
+        from: Role,
+        to: Role,
+    },
     /// Remove a member who has this role.
     RemoveMember(Role),
     TransferOwnership,

@@ -91,6 +91,11 @@ impl SessionPolicy {
         Ok(Some(record))
     }
 
+    /// The signed-in user, whatever their team memberships (accepting an invitation needs no team).
+    pub async fn signed_in_user(&self, session: &Session) -> Result<Option<UserId>, ServiceError> {
+        Ok(self.signed_in(session).await?.map(|record| record.user_id))
+    }
+
     /// The actor of this request: the session's user in its active team, with the role the database
     /// holds now. `None` when not signed in, or no longer a member of the active team.
     pub async fn actor(&self, db: &Db, session: &Session) -> Result<Option<Actor>, ServiceError> {

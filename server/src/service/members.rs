@@ -4,8 +4,8 @@ use app::{
     api::RequestParts,
     error::{AppError, ErrorCode},
     model::{
-        parse, AuditEntry, ChangeRoleInput, CreatedInvitation, Invitation, InvitationOffer, InvitationTokenInput,
-        InvitedSignUpInput, InviteInput, Me, Member, MemberInput, RevokeInvitationInput, Role,
+        parse, AcceptInvitationInput, AuditEntry, ChangeRoleInput, CreatedInvitation, Invitation, InvitationOffer,
+        InvitationTokenInput, InviteInput, InvitedSignUpInput, Me, Member, MemberInput, RevokeInvitationInput, Role,
     },
 };
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
@@ -53,7 +53,11 @@ impl MothBackend {
     }
 
     #[tracing::instrument(skip_all)]
-    pub(super) async fn invite_impl(&self, req: &RequestParts, input: InviteInput) -> Result<CreatedInvitation, AppError> {
+    pub(super) async fn invite_impl(
+        &self,
+        req: &RequestParts,
+        input: InviteInput,
+    ) -> Result<CreatedInvitation, AppError> {
         let input = parse(input)?;
         let (request, actor) = self.actor_for(req, Action::Invite(input.role)).await?;
         if members::find_by_email(&self.db, &actor, &input.email).await?.is_some() {
@@ -134,17 +138,33 @@ impl MothBackend {
     pub(super) async fn accept_invitation_impl(
         &self,
         req: &RequestParts,
-        input: InvitationTokenInput,
+        input: AcceptInvitationInput,
     ) -> Result<Me, AppError> {
         let input = parse(input)?;
-        let (request, actor) = self.actor(req).await?;
+        let request = Self::request(req)?;
         let invitation = self.usable_invitation(&input.token).await?;
-        let me = self.me(&actor).await?;
-        if me.user.email != invitation.email {
-            return Err(forbidden("This invitation is for another email address."));
-        }
+        // Who accepts: the signed-in user, or the invitation's account proven by its password.
+        let user_id = match (self.sessions.signed_in_user(&request.session).await?, &input.password) {
+            (Some(user_id), _) => {
+                let user = accounts::find_user(&self.db, user_id).await?.ok_or_else(AppError::unauthenticated)?;
+                if user.email != invitation.email {
+                    return Err(forbidden("This invitation is for another email address."));
+                }
+                user_id
+            }
+            (None, Some(password)) => {
+                let credentials = accounts::find_credentials(&self.db, &invitation.email).await?;
+                let (user_id, stored) = match credentials {
+                    Some(c) => (Some(c.user_id), Some(c.password_hash)),
+                    None => (None, None),
+                };
+                let valid = password::verify(password.clone(), stored).await?;
+                user_id.filter(|_| valid).ok_or_else(AppError::invalid_credentials)?
+            }
+            (None, None) => return Err(AppError::unauthenticated()),
+        };
         let mut tx = self.db.begin().await?;
-        match invitations::accept(&mut tx, &invitation, actor.user_id(), self.now()).await {
+        match invitations::accept(&mut tx, &invitation, user_id, self.now()).await {
             Ok(true) => {}
             Ok(false) => return Err(AppError::new(ErrorCode::Gone, "This invitation has already been used.")),
             Err(e) if e.is_unique_violation() => {
@@ -153,10 +173,11 @@ impl MothBackend {
             Err(e) => return Err(e.into()),
         }
         tx.commit().await.map_err(crate::db::DbError::from)?;
-        self.sessions.set_team(&request.session, &actor, invitation.team_id).await?;
+        // Joining moves the session to the new team, under a new session id.
+        self.sessions.begin(&request.session, user_id, invitation.team_id).await?;
         let joined = self.sessions.actor(&self.db, &request.session).await?.ok_or_else(AppError::internal)?;
-        self.audit(&request, Event::InvitationAccepted, Some(&joined), format!("joined as {}", invitation.role.as_str()))
-            .await;
+        let detail = format!("joined as {}", invitation.role.as_str());
+        self.audit(&request, Event::InvitationAccepted, Some(&joined), detail).await;
         self.me(&joined).await
     }
 
@@ -191,13 +212,22 @@ impl MothBackend {
         tx.commit().await.map_err(crate::db::DbError::from)?;
         self.sessions.begin(&request.session, user_id, invitation.team_id).await?;
         let actor = self.sessions.actor(&self.db, &request.session).await?.ok_or_else(AppError::internal)?;
-        self.audit(&request, Event::InvitationAccepted, Some(&actor), format!("new account, joined as {}", invitation.role.as_str()))
-            .await;
+        self.audit(
+            &request,
+            Event::InvitationAccepted,
+            Some(&actor),
+            format!("new account, joined as {}", invitation.role.as_str()),
+        )
+        .await;
         self.me(&actor).await
     }
 
     #[tracing::instrument(skip_all)]
-    pub(super) async fn change_role_impl(&self, req: &RequestParts, input: ChangeRoleInput) -> Result<Member, AppError> {
+    pub(super) async fn change_role_impl(
+        &self,
+        req: &RequestParts,
+        input: ChangeRoleInput,
+    ) -> Result<Member, AppError> {
         let input = parse(input)?;
         let (request, actor) = self.actor_for(req, Action::ManageMembers).await?;
         let Some(target) = members::find(&self.db, &actor, input.user_id).await? else {
@@ -233,8 +263,13 @@ impl MothBackend {
         if !members::remove(&self.db, &actor, target.user_id).await? {
             return Err(AppError::not_found());
         }
-        self.audit(&request, Event::MemberRemoved, Some(&actor), format!("{} ({})", target.email, target.role.as_str()))
-            .await;
+        self.audit(
+            &request,
+            Event::MemberRemoved,
+            Some(&actor),
+            format!("{} ({})", target.email, target.role.as_str()),
+        )
+        .await;
         Ok(())
     }
 

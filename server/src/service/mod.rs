@@ -11,9 +11,9 @@ use app::{
     api::{Backend, RequestParts},
     error::AppError,
     model::{
-        AuditEntry, ChangeRoleInput, CreatedInvitation, Invitation, InvitationOffer, InvitationTokenInput,
-        InvitedSignUpInput, InviteInput, Me, Member, MemberInput, RevokeInvitationInput, SignInInput, SignUpInput,
-        SwitchTeamInput, TeamMembership,
+        AcceptInvitationInput, AuditEntry, ChangeRoleInput, CreatedInvitation, Invitation, InvitationOffer,
+        InvitationTokenInput, InviteInput, InvitedSignUpInput, Me, Member, MemberInput, RevokeInvitationInput,
+        SignInInput, SignUpInput, SwitchTeamInput, TeamMembership,
     },
 };
 use axum::extract::ConnectInfo;
@@ -129,10 +129,14 @@ impl Backend for MothBackend {
     async fn revoke_invitation(&self, req: &RequestParts, input: RevokeInvitationInput) -> Result<(), AppError> {
         self.revoke_invitation_impl(req, input).await
     }
-    async fn invitation_info(&self, req: &RequestParts, input: InvitationTokenInput) -> Result<InvitationOffer, AppError> {
+    async fn invitation_info(
+        &self,
+        req: &RequestParts,
+        input: InvitationTokenInput,
+    ) -> Result<InvitationOffer, AppError> {
         self.invitation_info_impl(req, input).await
     }
-    async fn accept_invitation(&self, req: &RequestParts, input: InvitationTokenInput) -> Result<Me, AppError> {
+    async fn accept_invitation(&self, req: &RequestParts, input: AcceptInvitationInput) -> Result<Me, AppError> {
         self.accept_invitation_impl(req, input).await
     }
     async fn sign_up_with_invitation(&self, req: &RequestParts, input: InvitedSignUpInput) -> Result<Me, AppError> {

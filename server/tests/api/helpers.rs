@@ -126,3 +126,80 @@ pub async fn error_body(response: Response) -> serde_json::Value {
     assert!(body["message"].is_string(), "error has a message: {body}");
     body
 }
+
+/// A member made through a real invitation: their session cookie, user id and email.
+#[derive(Clone, Debug)]
+pub struct Person {
+    pub cookie: String,
+    pub user_id: String,
+    pub email: String,
+}
+
+static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// An email address no other account in this test uses.
+pub fn fresh_email(who: &str) -> String {
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{who}-{n}-{}@example.org", uuid::Uuid::new_v4().simple())
+}
+
+impl TestApp {
+    /// Signs up a new account with its own team; answers the person and the team id.
+    pub async fn owner(&self, who: &str) -> (Person, String) {
+        let email = fresh_email(who);
+        let response = self.sign_up_as(&email, &format!("{who}'s team")).await;
+        assert_eq!(response.status(), StatusCode::OK, "sign-up of {email}");
+        let cookie = session_cookie(&response).expect("cookie");
+        let me: serde_json::Value = response.json().await.expect("json");
+        let person = Person { cookie, user_id: me["user"]["id"].as_str().expect("id").to_owned(), email };
+        (person, me["team"]["id"].as_str().expect("team id").to_owned())
+    }
+
+    /// `inviter` invites `email` with `role`; answers the invitation's id and token.
+    pub async fn invite(&self, inviter: &str, email: &str, role: &str) -> (String, String) {
+        let response = self.call("invite", &input(&[("email", email), ("role", role)]), Some(inviter)).await;
+        assert_eq!(response.status(), StatusCode::OK, "invite {email} as {role}");
+        let created: serde_json::Value = response.json().await.expect("json");
+        let token = created["path"].as_str().expect("path").trim_start_matches("/invite/").to_owned();
+        (created["invitation"]["id"].as_str().expect("id").to_owned(), token)
+    }
+
+    /// A new visitor signs up through an invitation link.
+    pub async fn join_with_token(&self, token: &str, email: &str) -> Person {
+        let form = input(&[("token", token), ("display_name", "Invitee"), ("password", PASSWORD)]);
+        let response = self.call("sign_up_with_invitation", &form, None).await;
+        assert_eq!(response.status(), StatusCode::OK, "joining with an invitation");
+        let cookie = session_cookie(&response).expect("cookie");
+        let me: serde_json::Value = response.json().await.expect("json");
+        Person { cookie, user_id: me["user"]["id"].as_str().expect("id").to_owned(), email: email.to_owned() }
+    }
+
+    /// `inviter` brings a new person into their team with `role`.
+    pub async fn new_member(&self, inviter: &str, role: &str) -> Person {
+        let email = fresh_email(&role.to_lowercase());
+        let (_, token) = self.invite(inviter, &email, role).await;
+        self.join_with_token(&token, &email).await
+    }
+
+    /// The team's memberships and invitations as stored, to prove that a refused request changed nothing.
+    pub async fn team_digest(&self, team_id: &str) -> Vec<String> {
+        let mut db = self.db().await;
+        let members: Vec<(String, String)> =
+            sqlx::query_as("SELECT user_id, role FROM memberships WHERE team_id = $1 ORDER BY user_id")
+                .bind(team_id)
+                .fetch_all(&mut db)
+                .await
+                .expect("members");
+        let invitations: Vec<(String, Option<i64>, Option<i64>)> =
+            sqlx::query_as("SELECT id, accepted_at, revoked_at FROM invitations WHERE team_id = $1 ORDER BY id")
+                .bind(team_id)
+                .fetch_all(&mut db)
+                .await
+                .expect("invitations");
+        members
+            .into_iter()
+            .map(|(u, r)| format!("member {u} {r}"))
+            .chain(invitations.into_iter().map(|(i, a, r)| format!("invitation {i} {a:?} {r:?}")))
+            .collect()
+    }
+}

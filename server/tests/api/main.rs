@@ -4,5 +4,6 @@
 
 mod accounts;
 mod helpers;
+mod permissions;
 mod requests;
 mod sessions;

@@ -1,0 +1,220 @@
+//! T3: the permission matrix in `permissions.csv` drives these tests; every cell is tried against the
+//! running server, the allowed answer and the refused one. Refusals must change nothing, and a member
+//! of another team must neither see nor change anything of team A.
+
+use std::collections::{BTreeSet, HashMap};
+
+use reqwest::StatusCode;
+
+use crate::helpers::{fresh_email, input, spawn_app, Person, TestApp, PASSWORD};
+
+const ACTORS: [&str; 7] = ["owner", "admin", "normal", "guest", "non_member", "anonymous", "other_team"];
+
+struct Row {
+    scenario: String,
+    endpoint: String,
+    expected: HashMap<&'static str, bool>,
+}
+
+fn matrix() -> Vec<Row> {
+    let text = include_str!("permissions.csv");
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#'));
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    assert_eq!(header[..2], ["scenario", "endpoint"]);
+    assert_eq!(header[2..], ACTORS, "actor columns");
+    lines
+        .map(|line| {
+            let cells: Vec<&str> = line.split(',').collect();
+            assert_eq!(cells.len(), header.len(), "{line}");
+            let expected = ACTORS
+                .iter()
+                .zip(&cells[2..])
+                .map(|(actor, cell)| match *cell {
+                    "allow" => (*actor, true),
+                    "deny" => (*actor, false),
+                    other => panic!("cell {other:?} in {line}"),
+                })
+                .collect();
+            Row { scenario: cells[0].to_owned(), endpoint: cells[1].to_owned(), expected }
+        })
+        .collect()
+}
+
+/// Team A with one member of each role, a removed member, another team's owner, and a third team
+/// whose invitations the actors receive.
+struct World {
+    app: TestApp,
+    team_a: String,
+    owner: Person,
+    actors: HashMap<&'static str, Person>,
+    third_team_owner: Person,
+    /// A spare account for signing in.
+    spare: Person,
+}
+
+async fn world(app: TestApp) -> World {
+    let (owner, team_a) = app.owner("owner").await;
+    let admin = app.new_member(&owner.cookie, "ADMIN").await;
+    let normal = app.new_member(&owner.cookie, "NORMAL").await;
+    let guest = app.new_member(&owner.cookie, "GUEST").await;
+    let removed = app.new_member(&owner.cookie, "NORMAL").await;
+    let gone = app.call("remove_member", &input(&[("user_id", &removed.user_id)]), Some(&owner.cookie)).await;
+    assert_eq!(gone.status(), StatusCode::OK);
+    let (other, _) = app.owner("other").await;
+    let (third_team_owner, _) = app.owner("third").await;
+    let (spare, _) = app.owner("spare").await;
+    let actors = HashMap::from([
+        ("owner", owner.clone()),
+        ("admin", admin),
+        ("normal", normal),
+        ("guest", guest),
+        ("non_member", removed),
+        ("other_team", other),
+    ]);
+    World { app, team_a, owner, actors, third_team_owner, spare }
+}
+
+impl World {
+    fn cookie(&self, actor: &str) -> Option<&str> {
+        self.actors.get(actor).map(|p| p.cookie.as_str())
+    }
+
+    /// Prepares what `scenario` needs as `actor` (fresh targets in team A) and answers the call to make.
+    async fn prepare(&self, scenario: &str, actor: &str) -> (&'static str, Vec<(String, String)>) {
+        let app = &self.app;
+        let owner = self.owner.cookie.as_str();
+        let one = |k: &str, v: &str| input(&[(k, v)]);
+        let change = |user: &str, role: &str| input(&[("user_id", user), ("role", role)]);
+        match scenario {
+            "sign_up" => {
+                let form = input(&[
+                    ("email", &fresh_email("new")),
+                    ("display_name", "New"),
+                    ("password", PASSWORD),
+                    ("team_name", "New team"),
+                ]);
+                ("sign_up", form)
+            }
+            "sign_in" => ("sign_in", input(&[("email", &self.spare.email), ("password", PASSWORD)])),
+            "sign_out" | "who_am_i" | "my_teams" | "list_members" | "list_invitations" | "leave_team" | "audit_log" => {
+                (endpoint(scenario), Vec::new())
+            }
+            "switch_team_to_team_a" => ("switch_team", one("team_id", &self.team_a)),
+            "invite_admin" | "invite_normal" | "invite_guest" => {
+                let role = scenario.trim_start_matches("invite_").to_uppercase();
+                ("invite", input(&[("email", &fresh_email("invitee")), ("role", &role)]))
+            }
+            "revoke_admin_invitation" | "revoke_normal_invitation" => {
+                let role = if scenario.contains("admin") { "ADMIN" } else { "NORMAL" };
+                let (id, _) = app.invite(owner, &fresh_email("revokee"), role).await;
+                ("revoke_invitation", one("invitation_id", &id))
+            }
+            "invitation_info" => {
+                let (_, token) = app.invite(&self.third_team_owner.cookie, &fresh_email("info"), "NORMAL").await;
+                ("invitation_info", one("token", &token))
+            }
+            "accept_own_invitation" => {
+                let email = self.actors.get(actor).map_or_else(|| fresh_email("anon"), |p| p.email.clone());
+                let (_, token) = app.invite(&self.third_team_owner.cookie, &email, "NORMAL").await;
+                ("accept_invitation", one("token", &token))
+            }
+            "sign_up_with_invitation" => {
+                let (_, token) = app.invite(&self.third_team_owner.cookie, &fresh_email("joiner"), "GUEST").await;
+                let form = input(&[("token", &token), ("display_name", "Joiner"), ("password", PASSWORD)]);
+                ("sign_up_with_invitation", form)
+            }
+            "change_normal_to_guest"
+            | "change_guest_to_normal"
+            | "change_normal_to_admin"
+            | "change_admin_to_normal" => {
+                let parts: Vec<&str> = scenario.trim_start_matches("change_").split("_to_").collect();
+                let target = app.new_member(owner, &parts[0].to_uppercase()).await;
+                ("change_role", change(&target.user_id, &parts[1].to_uppercase()))
+            }
+            "remove_normal" | "remove_guest" | "remove_admin" => {
+                let role = scenario.trim_start_matches("remove_").to_uppercase();
+                let target = app.new_member(owner, &role).await;
+                ("remove_member", one("user_id", &target.user_id))
+            }
+            "transfer_ownership_to_normal" => {
+                let target = app.new_member(owner, "NORMAL").await;
+                ("transfer_ownership", one("user_id", &target.user_id))
+            }
+            other => panic!("scenario {other} has no steps in permissions.rs"),
+        }
+    }
+
+    /// Text that would show team A's data: its id and its members' emails.
+    fn team_a_secrets(&self) -> Vec<String> {
+        let mut secrets: Vec<String> =
+            ["owner", "admin", "normal", "guest"].iter().map(|a| self.actors[a].email.clone()).collect();
+        secrets.push(self.team_a.clone());
+        secrets
+    }
+}
+
+/// The endpoint of a scenario named after it.
+fn endpoint(scenario: &str) -> &'static str {
+    ["sign_out", "who_am_i", "my_teams", "list_members", "list_invitations", "leave_team", "audit_log"]
+        .into_iter()
+        .find(|e| *e == scenario)
+        .expect("a scenario named after its endpoint")
+}
+
+#[tokio::test]
+async fn every_server_function_is_in_the_matrix() {
+    let in_matrix: BTreeSet<String> = matrix().into_iter().map(|r| r.endpoint).collect();
+    let registered: BTreeSet<String> =
+        server_fn::axum::server_fn_paths().map(|(path, _)| path.trim_start_matches("/api/").to_owned()).collect();
+    assert_eq!(in_matrix, registered, "permissions.csv and the server functions differ");
+}
+
+#[tokio::test]
+async fn every_cell_of_the_permission_matrix_holds() {
+    let mut failures = Vec::new();
+    for row in matrix() {
+        let world = world(spawn_app().await).await;
+        for actor in ACTORS {
+            let allowed = row.expected[actor];
+            let (endpoint, form) = world.prepare(&row.scenario, actor).await;
+            assert_eq!(endpoint, row.endpoint, "{}", row.scenario);
+            let before = world.app.team_digest(&world.team_a).await;
+            let response = world.app.call(endpoint, &form, world.cookie(actor)).await;
+            let status = response.status();
+            let body = response.text().await.expect("body");
+            let after = world.app.team_digest(&world.team_a).await;
+            let cell = format!("{} as {actor}: {status} {body}", row.scenario);
+            if allowed && status != StatusCode::OK {
+                failures.push(format!("should be allowed: {cell}"));
+            }
+            if !allowed {
+                let refused =
+                    matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND);
+                if !refused && actor != "other_team" {
+                    failures.push(format!("should be refused: {cell}"));
+                }
+                if before != after {
+                    failures.push(format!("a refused request changed team A: {cell}"));
+                }
+            }
+            if actor == "other_team" {
+                if before != after {
+                    failures.push(format!("another team's member changed team A: {cell}"));
+                }
+                if let Some(secret) = world.team_a_secrets().into_iter().find(|s| body.contains(s.as_str())) {
+                    failures.push(format!("team A's {secret} shown to another team: {cell}"));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} cells failed:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[tokio::test]
+async fn the_removed_member_of_the_matrix_has_really_lost_access() {
+    let world = world(spawn_app().await).await;
+    let removed = &world.actors["non_member"];
+    assert_eq!(world.app.whoami_email(&removed.cookie).await, None);
+    let members = world.app.call("list_members", &[], Some(&removed.cookie)).await;
+    assert_eq!(members.status(), StatusCode::UNAUTHORIZED);
+}
