@@ -7,3 +7,4 @@ mod helpers;
 mod permissions;
 mod requests;
 mod sessions;
+mod teams;
