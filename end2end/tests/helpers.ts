@@ -53,3 +53,33 @@ export async function signOut(page: Page): Promise<void> {
   await expect(page).toHaveURL(/\/signin$/);
   await ready(page);
 }
+
+/** On the members page, invites `email` with `role` (ADMIN, NORMAL or GUEST) and answers the link. */
+export async function invite(page: Page, email: string, role: 'ADMIN' | 'NORMAL' | 'GUEST'): Promise<string> {
+  if (!page.url().endsWith('/members')) {
+    await page.getByRole('link', { name: 'Members' }).click();
+    await expect(page.getByRole('heading', { name: 'Members' })).toBeVisible();
+    await ready(page);
+  }
+  if (!(await page.getByRole('button', { name: 'Send invitation' }).isVisible())) {
+    await page.getByRole('button', { name: 'Invite' }).click();
+  }
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Role', { exact: true }).selectOption(role);
+  await page.getByRole('button', { name: 'Send invitation' }).click();
+  const link = page.getByLabel('Invitation link');
+  await expect(link).toHaveValue(/\/invite\/[A-Za-z0-9_-]{43}$/);
+  await expect(page.getByRole('row').filter({ hasText: email })).toBeVisible();
+  return link.inputValue();
+}
+
+/** A new visitor opens an invitation link and creates their account through it. */
+export async function acceptAsNewVisitor(page: Page, link: string, displayName: string): Promise<void> {
+  await page.goto(link);
+  await ready(page);
+  await page.getByLabel('Display name').fill(displayName);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Accept invitation' }).click();
+  await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
+  await ready(page);
+}

@@ -1,8 +1,13 @@
 //! The single-page app: routes, the session every page reads, and the readiness signal for test suites.
 
+mod audit;
 mod auth;
 mod form;
+mod invite;
+mod layout;
+mod members;
 mod shell;
+mod time;
 
 use leptos::prelude::*;
 use leptos_router::{
@@ -37,6 +42,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=shell::Home />
                     <Route path=path!("/signin") view=auth::SignInPage />
                     <Route path=path!("/signup") view=auth::SignUpPage />
+                    <Route path=path!("/members") view=members::MembersPage />
+                    <Route path=path!("/audit") view=audit::AuditPage />
+                    <Route path=path!("/invite/:token") view=invite::InvitePage />
                 </Routes>
             </main>
         </Router>

@@ -1,0 +1,116 @@
+//! The frame of every signed-in page: the top bar (team, role, team switcher, navigation, "Sign out")
+//! around the page, which is only rendered once the session is known.
+
+use leptos::prelude::*;
+use leptos_router::{
+    components::{Redirect, A},
+    hooks::use_navigate,
+    NavigateOptions,
+};
+
+use super::{set_ready, SessionState};
+use crate::{
+    api::{my_teams, sign_out, switch_team},
+    error::AppError,
+    model::{Me, Role, SwitchTeamInput, TeamId},
+};
+
+/// Renders `page` with the signed-in user, or sends visitors to the sign-in page.
+#[component]
+pub fn SignedIn<F, V>(page: F) -> impl IntoView
+where
+    F: Fn(Me) -> V + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    on_cleanup(|| set_ready(false));
+    let session = expect_context::<SessionState>();
+    let page = StoredValue::new(page);
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match session.me.await {
+                    Ok(Some(me)) => {
+                        view! {
+                            <TopBar me=me.clone() />
+                            {page.read_value()(me)}
+                        }
+                            .into_any()
+                    }
+                    Ok(None) => view! { <Redirect path="/signin" /> }.into_any(),
+                    Err(e) => {
+                        Effect::new(|| set_ready(true));
+                        view! { <div class="alert" role="alert">{e.message}</div> }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn TopBar(me: Me) -> impl IntoView {
+    let session = expect_context::<SessionState>();
+    let navigate = use_navigate();
+    let teams = LocalResource::new(my_teams);
+    let errors = RwSignal::new(None::<AppError>);
+
+    let switch = Action::new_local(|team_id: &TeamId| switch_team(SwitchTeamInput { team_id: *team_id }));
+    Effect::new(move || match switch.value().get() {
+        Some(Ok(_)) => session.me.refetch(),
+        Some(Err(e)) => errors.set(Some(e)),
+        None => {}
+    });
+
+    let leave = Action::new_local(|(): &()| sign_out());
+    Effect::new(move || match leave.value().get() {
+        Some(Ok(())) => {
+            session.me.refetch();
+            navigate("/signin", NavigateOptions::default());
+        }
+        Some(Err(e)) => errors.set(Some(e)),
+        None => {}
+    });
+
+    let active = me.team.id;
+    let team_options = move || {
+        teams.get().map(|r| match r {
+            Ok(list) => list
+                .into_iter()
+                .map(|t| {
+                    let value = t.id.to_string();
+                    view! { <option value=value selected=t.id == active>{t.name}</option> }
+                })
+                .collect_view()
+                .into_any(),
+            Err(e) => view! { <option disabled=true>{e.message}</option> }.into_any(),
+        })
+    };
+    let role = me.team.role;
+
+    view! {
+        <header class="topbar">
+            <A href="/" attr:class="brand">"Moth"</A>
+            <nav class="nav" aria-label="Main">
+                <Show when=move || role != Role::Guest>
+                    <A href="/members">"Members"</A>
+                </Show>
+                <Show when=move || matches!(role, Role::Owner | Role::Admin)>
+                    <A href="/audit">"Audit log"</A>
+                </Show>
+            </nav>
+            <span class="team" data-testid="team-name">{me.team.name.clone()}</span>
+            <span class="role" data-testid="role">{role.label()}</span>
+            <label class="switcher">
+                "Team"
+                <select on:change=move |ev| {
+                    if let Ok(id) = event_target_value(&ev).parse::<TeamId>() {
+                        switch.dispatch(id);
+                    }
+                }>{team_options}</select>
+            </label>
+            <span class="user">{me.user.display_name.clone()}</span>
+            <button type="button" on:click=move |_| { leave.dispatch(()); }>"Sign out"</button>
+        </header>
+        <div class="alert" role="alert">{move || errors.get().map(|e| e.message)}</div>
+    }
+}

@@ -1,0 +1,280 @@
+//! The members page: who is in the active team, pending invitations, and (for owners and admins)
+//! inviting, changing roles, removing members and transferring ownership. Every control mirrors a
+//! server function; the server decides again whether it is allowed.
+
+use leptos::{ev::SubmitEvent, prelude::*};
+use leptos_router::{hooks::use_navigate, NavigateOptions};
+
+use super::{
+    form::{FormAlert, TextField},
+    layout::SignedIn,
+    set_ready, time, SessionState,
+};
+use crate::{
+    api::{
+        change_role, invite, leave_team, list_invitations, list_members, remove_member, revoke_invitation,
+        transfer_ownership,
+    },
+    error::AppError,
+    model::{
+        parse, ChangeRoleInput, CreatedInvitation, InvitationId, InviteInput, Me, Member, MemberInput,
+        RevokeInvitationInput, Role, UserId,
+    },
+};
+
+#[component]
+pub fn MembersPage() -> impl IntoView {
+    view! { <SignedIn page=|me| view! { <Members me /> } /> }
+}
+
+/// Roles a manager may give: the owner may also make admins.
+fn grantable(me: &Me) -> Vec<Role> {
+    if me.team.role == Role::Owner {
+        vec![Role::Admin, Role::Normal, Role::Guest]
+    } else {
+        vec![Role::Normal, Role::Guest]
+    }
+}
+
+fn role_options(roles: Vec<Role>, selected: Role) -> impl IntoView {
+    roles
+        .into_iter()
+        .map(|r| view! { <option value=r.as_str() selected=r == selected>{r.label()}</option> })
+        .collect_view()
+}
+
+#[derive(Clone)]
+enum MemberChange {
+    Role(ChangeRoleInput),
+    Remove(UserId),
+    Transfer(UserId),
+}
+
+#[component]
+fn Members(me: Me) -> impl IntoView {
+    let session = expect_context::<SessionState>();
+    let navigate = use_navigate();
+    let manager = matches!(me.team.role, Role::Owner | Role::Admin);
+    let members = LocalResource::new(list_members);
+    let invitations = LocalResource::new(move || async move {
+        if manager {
+            list_invitations().await
+        } else {
+            Ok(Vec::new())
+        }
+    });
+    Effect::new(move || set_ready(members.get().is_some() && invitations.get().is_some()));
+    let errors = RwSignal::new(None::<AppError>);
+
+    let change = Action::new_local(|change: &MemberChange| {
+        let change = change.clone();
+        async move {
+            match change {
+                MemberChange::Role(input) => change_role(input).await.map(|_| false),
+                MemberChange::Remove(user_id) => remove_member(MemberInput { user_id }).await.map(|()| false),
+                MemberChange::Transfer(user_id) => transfer_ownership(MemberInput { user_id }).await.map(|_| true),
+            }
+        }
+    });
+    Effect::new(move || match change.value().get() {
+        Some(Ok(my_role_changed)) => {
+            errors.set(None);
+            members.refetch();
+            if my_role_changed {
+                session.me.refetch();
+            }
+        }
+        Some(Err(e)) => errors.set(Some(e)),
+        None => {}
+    });
+
+    let revoke = Action::new_local(|id: &InvitationId| revoke_invitation(RevokeInvitationInput { invitation_id: *id }));
+    Effect::new(move || match revoke.value().get() {
+        Some(Ok(())) => invitations.refetch(),
+        Some(Err(e)) => errors.set(Some(e)),
+        None => {}
+    });
+
+    let leave = Action::new_local(|(): &()| leave_team());
+    Effect::new(move || match leave.value().get() {
+        Some(Ok(_)) => {
+            session.me.refetch();
+            navigate("/", NavigateOptions::default());
+        }
+        Some(Err(e)) => errors.set(Some(e)),
+        None => {}
+    });
+
+    let me = StoredValue::new(me);
+    let rows = move || {
+        members.get().map(|result| match result {
+            Ok(list) => list.into_iter().map(|m| member_row(m, me.get_value(), change)).collect_view().into_any(),
+            Err(e) => view! { <tr><td colspan="5" class="alert">{e.message}</td></tr> }.into_any(),
+        })
+    };
+
+    view! {
+        <section class="card">
+            <div class="card-head">
+                <h1>"Members"</h1>
+                <Show when=move || manager>
+                    <InviteForm me=me.get_value() on_created=move || invitations.refetch() />
+                </Show>
+            </div>
+            <div class="alert" role="alert">{move || errors.get().map(|e| e.message)}</div>
+            <table class="list">
+                <thead>
+                    <tr><th>"Name"</th><th>"Email"</th><th>"Role"</th><th>"Joined"</th><th><span class="sr-only">"Actions"</span></th></tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+            <Show when=move || me.with_value(|me| me.team.role != Role::Owner)>
+                <p>
+                    <button type="button" class="danger" on:click=move |_| { leave.dispatch(()); }>"Leave team"</button>
+                </p>
+            </Show>
+        </section>
+        <Show when=move || manager>
+            <section class="card">
+                <h2>"Pending invitations"</h2>
+                <table class="list">
+                    <thead>
+                        <tr><th>"Email"</th><th>"Role"</th><th>"Invited by"</th><th>"Expires"</th><th><span class="sr-only">"Actions"</span></th></tr>
+                    </thead>
+                    <tbody>
+                        {move || invitations.get().map(|r| match r {
+                            Ok(list) if list.is_empty() => view! { <tr><td colspan="5" class="muted">"No pending invitations."</td></tr> }.into_any(),
+                            Ok(list) => list.into_iter().map(|i| {
+                                let id = i.id;
+                                view! {
+                                    <tr>
+                                        <td>{i.email}</td>
+                                        <td>{i.role.label()}</td>
+                                        <td>{i.invited_by}</td>
+                                        <td>{time::date(i.expires_at)}</td>
+                                        <td><button type="button" on:click=move |_| { revoke.dispatch(id); }>"Revoke"</button></td>
+                                    </tr>
+                                }
+                            }).collect_view().into_any(),
+                            Err(e) => view! { <tr><td colspan="5" class="alert">{e.message}</td></tr> }.into_any(),
+                        })}
+                    </tbody>
+                </table>
+            </section>
+        </Show>
+    }
+}
+
+fn member_row(member: Member, me: Me, change: Action<MemberChange, Result<bool, AppError>>) -> impl IntoView {
+    let manager = matches!(me.team.role, Role::Owner | Role::Admin);
+    let is_me = member.user_id == me.user.id;
+    let manageable =
+        manager && !is_me && member.role != Role::Owner && (me.team.role == Role::Owner || member.role != Role::Admin);
+    let can_receive_ownership =
+        me.team.role == Role::Owner && !is_me && matches!(member.role, Role::Admin | Role::Normal);
+    let new_role = RwSignal::new(if member.role == Role::Owner { Role::Normal } else { member.role });
+    let user_id = member.user_id;
+    let role_label = format!("Role of {}", member.display_name);
+    view! {
+        <tr>
+            <td>{member.display_name.clone()}{is_me.then_some(" (you)")}</td>
+            <td>{member.email}</td>
+            <td>{member.role.label()}</td>
+            <td>{time::date(member.joined_at)}</td>
+            <td class="actions">
+                <Show when=move || manageable>
+                    <select aria-label=role_label.clone() on:change=move |ev| {
+                        if let Some(role) = Role::parse(&event_target_value(&ev)) {
+                            new_role.set(role);
+                        }
+                    }>{role_options(grantable(&me), new_role.get_untracked())}</select>
+                    <button type="button" on:click=move |_| {
+                        change.dispatch(MemberChange::Role(ChangeRoleInput { user_id, role: new_role.get_untracked() }));
+                    }>"Change role"</button>
+                    <button type="button" class="danger" on:click=move |_| { change.dispatch(MemberChange::Remove(user_id)); }>"Remove"</button>
+                </Show>
+                <Show when=move || can_receive_ownership>
+                    <button type="button" on:click=move |_| { change.dispatch(MemberChange::Transfer(user_id)); }>"Transfer ownership"</button>
+                </Show>
+            </td>
+        </tr>
+    }
+}
+
+/// "Invite": email and role, then the single-use link with "Copy link".
+#[component]
+fn InviteForm(me: Me, on_created: impl Fn() + Send + Sync + Copy + 'static) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let email = RwSignal::new(String::new());
+    let role = RwSignal::new(Role::Normal);
+    let errors = RwSignal::new(None::<AppError>);
+    let created = RwSignal::new(None::<CreatedInvitation>);
+    let copied = RwSignal::new(false);
+    let action = Action::new_local(|input: &InviteInput| invite(input.clone()));
+    Effect::new(move || match action.value().get() {
+        Some(Ok(invitation)) => {
+            errors.set(None);
+            email.set(String::new());
+            created.set(Some(invitation));
+            on_created();
+        }
+        Some(Err(e)) => errors.set(Some(e)),
+        None => {}
+    });
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        copied.set(false);
+        let input = InviteInput { email: email.get_untracked(), role: role.get_untracked() };
+        match parse(input.clone()) {
+            Ok(_) => {
+                action.dispatch(input);
+            }
+            Err(e) => errors.set(Some(e)),
+        }
+    };
+    let link = move || created.get().map(|c| format!("{}{}", origin(), c.path)).unwrap_or_default();
+    let roles = grantable(&me);
+    view! {
+        <button type="button" class="primary-inline" on:click=move |_| open.update(|o| *o = !*o)>"Invite"</button>
+        <Show when=move || open.get()>
+            <form class="invite" on:submit=submit novalidate>
+                <TextField label="Email" name="email" kind="email" value=email errors />
+                <div class="field">
+                    <label for="role">"Role"</label>
+                    <select id="role" name="role" on:change=move |ev| {
+                        if let Some(r) = Role::parse(&event_target_value(&ev)) {
+                            role.set(r);
+                        }
+                    }>{role_options(roles.clone(), Role::Normal)}</select>
+                </div>
+                <FormAlert errors />
+                <button type="submit" class="primary-inline" disabled=move || action.pending().get()>"Send invitation"</button>
+            </form>
+        </Show>
+        <Show when=move || created.get().is_some()>
+            <div class="created">
+                <label for="invitation-link">"Invitation link"</label>
+                <input id="invitation-link" readonly=true prop:value=link />
+                <button type="button" on:click=move |_| {
+                    copy_to_clipboard(&link());
+                    copied.set(true);
+                }>"Copy link"</button>
+                <span class="muted" role="status">{move || copied.get().then_some("Copied.")}</span>
+                <p class="hint">"The link works once, for this email address, until it expires."</p>
+            </div>
+        </Show>
+    }
+}
+
+/// The app's own origin, for absolute invitation links.
+fn origin() -> String {
+    window().location().origin().unwrap_or_default()
+}
+
+#[cfg(feature = "csr")]
+fn copy_to_clipboard(text: &str) {
+    let _promise = window().navigator().clipboard().write_text(text);
+}
+
+#[cfg(not(feature = "csr"))]
+fn copy_to_clipboard(_: &str) {}

@@ -1,0 +1,75 @@
+import { expect, test } from '@playwright/test';
+import { acceptAsNewVisitor, invite, newAccount, ready, signUp, uniqueEmail } from './helpers';
+
+test('an owner invites a member and a guest, changes a role, removes the guest, who is refused next', async ({
+  page,
+  browser,
+}) => {
+  const owner = newAccount('owner');
+  await signUp(page, owner);
+  const memberEmail = uniqueEmail('member');
+  const guestEmail = uniqueEmail('guest');
+  const memberLink = await invite(page, memberEmail, 'NORMAL');
+  const guestLink = await invite(page, guestEmail, 'GUEST');
+
+  const memberContext = await browser.newContext();
+  const member = await memberContext.newPage();
+  await acceptAsNewVisitor(member, memberLink, 'Mia Member');
+  await expect(member.getByTestId('team-name')).toHaveText(owner.team);
+  await expect(member.getByTestId('role')).toHaveText('Member');
+
+  const guestContext = await browser.newContext();
+  const guest = await guestContext.newPage();
+  await acceptAsNewVisitor(guest, guestLink, 'Gus Guest');
+  await expect(guest.getByTestId('role')).toHaveText('Guest');
+  await expect(guest.getByRole('link', { name: 'Members' })).toHaveCount(0);
+
+  // The owner sees both, and the invitations are no longer pending.
+  await page.reload();
+  await ready(page);
+  const memberRow = page.getByRole('row').filter({ hasText: memberEmail });
+  const guestRow = page.getByRole('row').filter({ hasText: guestEmail });
+  await expect(memberRow).toContainText('Member');
+  await expect(guestRow).toContainText('Guest');
+  await expect(page.getByText('No pending invitations.')).toBeVisible();
+
+  await memberRow.getByLabel('Role of Mia Member').selectOption('ADMIN');
+  await memberRow.getByRole('button', { name: 'Change role' }).click();
+  await expect(memberRow.getByRole('cell', { name: 'Admin', exact: true })).toBeVisible();
+
+  await guestRow.getByRole('button', { name: 'Remove' }).click();
+  await expect(page.getByRole('row').filter({ hasText: guestEmail })).toHaveCount(0);
+
+  // The member's next page shows the new role; the guest's next request is refused.
+  await member.reload();
+  await ready(member);
+  await expect(member.getByTestId('role')).toHaveText('Admin');
+  const refused = await guest.request.post('/api/my_teams');
+  expect(refused.status()).toBe(401);
+  await guest.reload();
+  await expect(guest).toHaveURL(/\/signin$/);
+
+  // The audit log tells the story.
+  await page.getByRole('link', { name: 'Audit log' }).click();
+  await ready(page);
+  for (const event of ['invitation_sent', 'invitation_accepted', 'role_changed', 'member_removed']) {
+    await expect(page.getByRole('cell', { name: event, exact: true }).first()).toBeVisible();
+  }
+  await memberContext.close();
+  await guestContext.close();
+});
+
+test('a used invitation link is refused with a clear message', async ({ page, browser }) => {
+  await signUp(page, newAccount('owner'));
+  const email = uniqueEmail('once');
+  const link = await invite(page, email, 'NORMAL');
+  const first = await browser.newContext();
+  await acceptAsNewVisitor(await first.newPage(), link, 'First');
+  const second = await browser.newContext();
+  const late = await second.newPage();
+  await late.goto(link);
+  await ready(late);
+  await expect(late.getByRole('alert')).toContainText('already been used');
+  await first.close();
+  await second.close();
+});
