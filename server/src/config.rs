@@ -26,6 +26,11 @@ pub struct Config {
     pub session_idle_timeout_secs: u64,
     /// A session ends this long after sign-in, however busy.
     pub session_absolute_timeout_secs: u64,
+    /// `smtp://host:port`, `smtp://user:pass@host:port?tls=required` or `smtps://...`: where invitation
+    /// emails go. Unset: no email; inviters copy links.
+    pub smtp_url: Option<String>,
+    /// The sender of Moth's emails.
+    pub mail_from: String,
     /// How long an invitation link can be used.
     pub invitation_ttl_hours: u64,
     /// `text` or `json` log lines.
@@ -41,7 +46,7 @@ pub enum LogFormat {
 
 /// The keys read from `MOTH_<KEY>` environment variables; other `MOTH_*` variables (such as
 /// `MOTH_LOG` or the test scripts' own) are not configuration.
-const ENV_KEYS: [&str; 8] = [
+const ENV_KEYS: [&str; 10] = [
     "bind",
     "database_url",
     "site_dir",
@@ -49,6 +54,8 @@ const ENV_KEYS: [&str; 8] = [
     "session_idle_timeout_secs",
     "session_absolute_timeout_secs",
     "invitation_ttl_hours",
+    "smtp_url",
+    "mail_from",
     "log_format",
 ];
 
@@ -62,6 +69,8 @@ impl Default for Config {
             session_idle_timeout_secs: 30 * 60,
             session_absolute_timeout_secs: 12 * 60 * 60,
             invitation_ttl_hours: 7 * 24,
+            smtp_url: None,
+            mail_from: "Moth <moth@localhost>".into(),
             log_format: LogFormat::Text,
         }
     }

@@ -38,7 +38,7 @@ pub fn may(actor: &Actor, action: Action) -> bool {
 /// members. GUEST: nothing here. Nobody gives the OWNER role except by transfer.
 pub fn allowed(role: Role, action: Action) -> bool {
     use Role::{Admin, Guest, Normal, Owner};
-    let manager = matches!(role, Owner | Admin);
+    let is_manager = matches!(role, Owner | Admin);
     // The roles this actor may hand out, change or take away.
     let manages = |target: Role| match role {
         Owner => target != Owner,
@@ -47,7 +47,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
     };
     match action {
         Action::ListMembers => role != Guest,
-        Action::ManageMembers | Action::ListInvitations | Action::ReadAuditLog => manager,
+        Action::ManageMembers | Action::ListInvitations | Action::ReadAuditLog => is_manager,
         Action::Invite(target) | Action::RevokeInvitation(target) | Action::RemoveMember(target) => manages(target),
         Action::ChangeRole { from, to } => manages(from) && manages(to),
         Action::TransferOwnership => role == Owner,

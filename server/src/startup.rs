@@ -10,6 +10,7 @@ use crate::{
     config::Config,
     db::{sessions::DbSessionStore, Db, DbError},
     http::{self, AppState, Site},
+    mail::Mailer,
     password,
     service::MothBackend,
     session::SessionPolicy,
@@ -19,6 +20,8 @@ use crate::{
 pub enum StartupError {
     #[error(transparent)]
     Db(#[from] DbError),
+    #[error(transparent)]
+    Mail(#[from] crate::mail::MailError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
 }
@@ -40,7 +43,8 @@ impl Application {
 
         let sessions =
             SessionPolicy::new(clock.clone(), config.session_idle_timeout(), config.session_absolute_timeout());
-        let backend = Arc::new(MothBackend::new(db.clone(), clock, sessions, config.invitation_ttl()));
+        let mailer = Mailer::new(config.smtp_url.as_deref(), &config.mail_from, config.public_origin())?;
+        let backend = Arc::new(MothBackend::new(db.clone(), clock, sessions, mailer, config.invitation_ttl()));
         let store = DbSessionStore::new(db.clone());
         let state = AppState {
             backend,

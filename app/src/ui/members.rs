@@ -260,7 +260,10 @@ fn InviteForm(me: Me, on_created: impl Fn() + Send + Sync + Copy + 'static) -> i
                     copied.set(true);
                 }>"Copy link"</button>
                 <span class="muted" role="status">{move || copied.get().then_some("Copied.")}</span>
-                <p class="hint">"The link works once, for this email address, until it expires."</p>
+                <p class="hint">
+                    {move || if created.get().is_some_and(|c| c.emailed) { "It was also emailed. " } else { "" }}
+                    "The link works once, for this email address, until it expires."
+                </p>
             </div>
         </Show>
     }

@@ -8,6 +8,8 @@ use app::{
         InvitationTokenInput, InviteInput, InvitedSignUpInput, Me, Member, MemberInput, RevokeInvitationInput, Role,
     },
 };
+use std::fmt::Write;
+
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -20,6 +22,7 @@ use crate::{
         invitations::{self, NewInvitation, TokenInvitation},
         members,
     },
+    mail::InvitationMail,
     password,
     policy::Action,
 };
@@ -34,7 +37,10 @@ fn new_token() -> (String, String) {
 }
 
 fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(token.as_bytes()).iter().fold(String::with_capacity(64), |mut hex, b| {
+        let _ = write!(hex, "{b:02x}");
+        hex
+    })
 }
 
 fn forbidden(message: &str) -> AppError {
@@ -75,7 +81,17 @@ impl MothBackend {
         let invitation = invitations::create(&self.db, &actor, &new).await?;
         let detail = format!("{} invited as {}", invitation.email, invitation.role.as_str());
         self.audit(&request, Event::InvitationSent, Some(&actor), detail).await;
-        Ok(CreatedInvitation { invitation, path: format!("/invite/{token}"), emailed: false })
+        let path = format!("/invite/{token}");
+        let me = self.me(&actor).await?;
+        let mail = InvitationMail {
+            to: &invitation.email,
+            team: &me.team.name,
+            inviter: &me.user.display_name,
+            role: invitation.role.label(),
+            path: &path,
+        };
+        let emailed = self.mailer.send_invitation(&mail).await;
+        Ok(CreatedInvitation { invitation, path, emailed })
     }
 
     pub(super) async fn revoke_invitation_impl(
@@ -304,17 +320,13 @@ impl MothBackend {
             return Err(AppError::not_found());
         }
         self.audit(&request, Event::MemberLeft, Some(&actor), String::new()).await;
-        match accounts::memberships(&self.db, actor.user_id()).await?.into_iter().next() {
-            Some(team) => {
-                self.sessions.set_team(&request.session, &actor, team.id).await?;
-                let actor =
-                    self.sessions.actor(&self.db, &request.session).await?.ok_or_else(AppError::unauthenticated)?;
-                self.me(&actor).await.map(Some)
-            }
-            None => {
-                self.sessions.end(&request.session).await?;
-                Ok(None)
-            }
+        if let Some(team) = accounts::memberships(&self.db, actor.user_id()).await?.into_iter().next() {
+            self.sessions.set_team(&request.session, &actor, team.id).await?;
+            let actor = self.sessions.actor(&self.db, &request.session).await?.ok_or_else(AppError::unauthenticated)?;
+            self.me(&actor).await.map(Some)
+        } else {
+            self.sessions.end(&request.session).await?;
+            Ok(None)
         }
     }
 

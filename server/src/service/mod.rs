@@ -23,6 +23,7 @@ use crate::{
     clock::{unix_millis, Clock},
     db::{accounts as account_rows, audit, Db},
     error::ServiceError,
+    mail::Mailer,
     policy::{self, Action},
     session::{Actor, SessionPolicy},
 };
@@ -31,6 +32,7 @@ pub struct MothBackend {
     db: Db,
     clock: Arc<dyn Clock>,
     sessions: SessionPolicy,
+    mailer: Mailer,
     invitation_ttl_ms: i64,
 }
 
@@ -41,9 +43,15 @@ struct Request {
 }
 
 impl MothBackend {
-    pub fn new(db: Db, clock: Arc<dyn Clock>, sessions: SessionPolicy, invitation_ttl: std::time::Duration) -> Self {
+    pub fn new(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        sessions: SessionPolicy,
+        mailer: Mailer,
+        invitation_ttl: std::time::Duration,
+    ) -> Self {
         let invitation_ttl_ms = i64::try_from(invitation_ttl.as_millis()).unwrap_or(i64::MAX);
-        Self { db, clock, sessions, invitation_ttl_ms }
+        Self { db, clock, sessions, mailer, invitation_ttl_ms }
     }
 
     fn now(&self) -> i64 {

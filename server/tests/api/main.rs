@@ -4,6 +4,7 @@
 
 mod accounts;
 mod helpers;
+mod mail;
 mod permissions;
 mod requests;
 mod sessions;

@@ -270,6 +270,7 @@ async fn another_teams_objects_are_indistinguishable_from_missing_ones() {
     let before = app.team_digest(&team_b).await;
 
     // (endpoint, field, extra fields, real foreign ids)
+    #[allow(clippy::type_complexity)]
     let probes: Vec<(&str, &str, Vec<(&str, &str)>, Vec<String>)> = vec![
         ("change_role", "user_id", vec![("role", "GUEST")], member_ids.clone()),
         ("remove_member", "user_id", vec![], member_ids.clone()),
