@@ -1,7 +1,7 @@
 //! Who may do what: the one place that decides access. Every service method asks [`may`] before it acts;
 //! the data layer adds the second line (every tenant query is filtered by the actor's team).
 
-use app::model::Role;
+use app::model::{Role, TeamMembership, UserId};
 
 use crate::session::Actor;
 
@@ -53,6 +53,21 @@ pub fn allowed(role: Role, action: Action) -> bool {
         Action::TransferOwnership => role == Owner,
         Action::LeaveTeam => role != Owner,
     }
+}
+
+/// Whether a user may make a team their active one: only a team they are a member of.
+pub fn may_enter_team(membership: Option<&TeamMembership>) -> bool {
+    membership.is_some()
+}
+
+/// Whether a user may accept an invitation: only one addressed to their own (normalised) email.
+pub fn may_accept_invitation(user_email: &str, invitation_email: &str) -> bool {
+    user_email == invitation_email
+}
+
+/// Whether a member can receive ownership: an admin or normal member, never a guest or oneself.
+pub fn may_receive_ownership(actor: &Actor, target_user: UserId, target_role: Role) -> bool {
+    target_user != actor.user_id() && matches!(target_role, Role::Admin | Role::Normal)
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The tower-sessions store over [`Db`], for both backends. Records are JSON; the signed-in user's id
-//! is copied into its own column so that every session of a user can be ended at once.
+//! is copied into its own column so that a user's sessions can be found (and, with account removal,
+//! ended at once).
 //!
 //! Expiry here is real (wall-clock) time and only decides when a record is garbage. The idle and
 //! absolute session timeouts are enforced by `crate::session` against the injectable clock.
@@ -47,13 +48,6 @@ impl DbSessionStore {
             .await?;
         Ok(())
     }
-}
-
-/// Ends every session of a user (sign-out everywhere, account removal).
-pub async fn delete_user_sessions(db: &Db, user_id: app::model::UserId) -> Result<u64, DbError> {
-    let done =
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id.to_string()).execute(db.pool()).await?;
-    Ok(done.rows_affected())
 }
 
 fn encode(record: &Record) -> Result<(String, Option<String>), DbError> {

@@ -9,7 +9,7 @@ use app::{
 use super::MothBackend;
 use crate::{
     db::{accounts, audit},
-    password,
+    password, policy,
 };
 
 impl MothBackend {
@@ -93,7 +93,8 @@ impl MothBackend {
         let input = parse(input)?;
         let (request, actor) = self.actor(req).await?;
         // Only a team the user belongs to; any other id is "not found", whether it exists or not.
-        if accounts::membership(&self.db, actor.user_id(), input.team_id).await?.is_none() {
+        let membership = accounts::membership(&self.db, actor.user_id(), input.team_id).await?;
+        if !policy::may_enter_team(membership.as_ref()) {
             return Err(AppError::not_found());
         }
         self.sessions.set_team(&request.session, &actor, input.team_id).await?;

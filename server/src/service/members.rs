@@ -5,7 +5,7 @@ use app::{
     error::{AppError, ErrorCode},
     model::{
         parse, AcceptInvitationInput, AuditEntry, ChangeRoleInput, CreatedInvitation, Invitation, InvitationOffer,
-        InvitationTokenInput, InviteInput, InvitedSignUpInput, Me, Member, MemberInput, RevokeInvitationInput, Role,
+        InvitationTokenInput, InviteInput, InvitedSignUpInput, Me, Member, MemberInput, RevokeInvitationInput,
     },
 };
 use std::fmt::Write;
@@ -24,7 +24,7 @@ use crate::{
     },
     mail::InvitationMail,
     password,
-    policy::Action,
+    policy::{self, Action},
 };
 
 /// A new invitation secret: 256 random bits, and the SHA-256 that is stored instead of it.
@@ -105,7 +105,7 @@ impl MothBackend {
         let Some(invitation) = invitations::find_pending(&self.db, &actor, input.invitation_id, now).await? else {
             return Err(AppError::not_found());
         };
-        if !crate::policy::may(&actor, Action::RevokeInvitation(invitation.role)) {
+        if !policy::may(&actor, Action::RevokeInvitation(invitation.role)) {
             return Err(forbidden("Only the owner may revoke an invitation for an admin."));
         }
         if !invitations::revoke(&self.db, &actor, invitation.id, now).await? {
@@ -163,7 +163,7 @@ impl MothBackend {
         let user_id = match (self.sessions.signed_in_user(&request.session).await?, &input.password) {
             (Some(user_id), _) => {
                 let user = accounts::find_user(&self.db, user_id).await?.ok_or_else(AppError::unauthenticated)?;
-                if user.email != invitation.email {
+                if !policy::may_accept_invitation(&user.email, &invitation.email) {
                     return Err(forbidden("This invitation is for another email address."));
                 }
                 user_id
@@ -252,7 +252,7 @@ impl MothBackend {
         if target.user_id == actor.user_id() {
             return Err(forbidden("You cannot change your own role."));
         }
-        if !crate::policy::may(&actor, Action::ChangeRole { from: target.role, to: input.role }) {
+        if !policy::may(&actor, Action::ChangeRole { from: target.role, to: input.role }) {
             return Err(forbidden("Only the owner may change an admin or make someone an admin."));
         }
         if !members::set_role(&self.db, &actor, target.user_id, input.role).await? {
@@ -273,7 +273,7 @@ impl MothBackend {
         if target.user_id == actor.user_id() {
             return Err(forbidden("To leave the team, use \"Leave team\"."));
         }
-        if !crate::policy::may(&actor, Action::RemoveMember(target.role)) {
+        if !policy::may(&actor, Action::RemoveMember(target.role)) {
             return Err(forbidden("Only the owner may remove an admin; the owner cannot be removed."));
         }
         if !members::remove(&self.db, &actor, target.user_id).await? {
@@ -296,10 +296,10 @@ impl MothBackend {
         let Some(target) = members::find(&self.db, &actor, input.user_id).await? else {
             return Err(AppError::not_found());
         };
-        if !crate::policy::may(&actor, Action::TransferOwnership) {
+        if !policy::may(&actor, Action::TransferOwnership) {
             return Err(forbidden("Only the owner may transfer ownership."));
         }
-        if target.user_id == actor.user_id() || !matches!(target.role, Role::Admin | Role::Normal) {
+        if !policy::may_receive_ownership(&actor, target.user_id, target.role) {
             return Err(forbidden("Ownership can go only to another admin or member (not a guest)."));
         }
         if !members::transfer_ownership(&self.db, &actor, target.user_id).await? {
@@ -313,7 +313,7 @@ impl MothBackend {
     #[tracing::instrument(skip_all)]
     pub(super) async fn leave_team_impl(&self, req: &RequestParts) -> Result<Option<Me>, AppError> {
         let (request, actor) = self.actor(req).await?;
-        if !crate::policy::may(&actor, Action::LeaveTeam) {
+        if !policy::may(&actor, Action::LeaveTeam) {
             return Err(forbidden("The owner must transfer ownership before leaving the team."));
         }
         if !members::leave(&self.db, &actor).await? {

@@ -3,6 +3,7 @@
 //! new database on it; the test script runs the whole suite once each way.
 
 mod accounts;
+mod binary;
 mod helpers;
 mod mail;
 mod permissions;
