@@ -21,7 +21,14 @@ struct SmtpSink {
 
 impl SmtpSink {
     fn start() -> Self {
-        let python = std::env::var("MOTH_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+        let python = std::env::var("MOTH_TEST_PYTHON").unwrap_or_else(|_| {
+            let prepared = format!("{}/.cache/moth/py/bin/python", std::env::var("HOME").unwrap_or_default());
+            if std::path::Path::new(&prepared).exists() {
+                prepared
+            } else {
+                "python3".into()
+            }
+        });
         let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
         let maildir = tempfile::tempdir().expect("maildir");
         let child = Command::new(&python)
