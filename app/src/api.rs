@@ -10,9 +10,10 @@ use leptos::prelude::*;
 use crate::{
     error::AppError,
     model::{
-        AcceptInvitationInput, AuditEntry, ChangeRoleInput, CreatedInvitation, Invitation, InvitationOffer,
-        InvitationTokenInput, InviteInput, InvitedSignUpInput, Me, Member, MemberInput, RevokeInvitationInput,
-        SignInInput, SignUpInput, SwitchTeamInput, TeamMembership,
+        AcceptInvitationInput, ArchiveProjectInput, AuditEntry, ChangeRoleInput, CreatedInvitation, Invitation,
+        InvitationOffer, InvitationTokenInput, InviteInput, InvitedSignUpInput, Me, Member, MemberInput,
+        NewProjectInput, Project, ProjectDetail, ProjectKeyInput, ProjectMemberInput, RevokeInvitationInput,
+        SignInInput, SignUpInput, SwitchTeamInput, TeamMembership, UpdateProjectInput,
     },
 };
 
@@ -28,9 +29,10 @@ mod backend {
     use crate::{
         error::AppError,
         model::{
-            AcceptInvitationInput, AuditEntry, ChangeRoleInput, CreatedInvitation, Invitation, InvitationOffer,
-            InvitationTokenInput, InviteInput, InvitedSignUpInput, Me, Member, MemberInput, RevokeInvitationInput,
-            SignInInput, SignUpInput, SwitchTeamInput, TeamMembership,
+            AcceptInvitationInput, ArchiveProjectInput, AuditEntry, ChangeRoleInput, CreatedInvitation, Invitation,
+            InvitationOffer, InvitationTokenInput, InviteInput, InvitedSignUpInput, Me, Member, MemberInput,
+            NewProjectInput, Project, ProjectDetail, ProjectKeyInput, ProjectMemberInput, RevokeInvitationInput,
+            SignInInput, SignUpInput, SwitchTeamInput, TeamMembership, UpdateProjectInput,
         },
     };
 
@@ -64,6 +66,14 @@ mod backend {
         async fn transfer_ownership(&self, req: &RequestParts, input: MemberInput) -> Result<Me, AppError>;
         async fn leave_team(&self, req: &RequestParts) -> Result<Option<Me>, AppError>;
         async fn audit_log(&self, req: &RequestParts) -> Result<Vec<AuditEntry>, AppError>;
+
+        async fn list_projects(&self, req: &RequestParts) -> Result<Vec<Project>, AppError>;
+        async fn create_project(&self, req: &RequestParts, input: NewProjectInput) -> Result<Project, AppError>;
+        async fn get_project(&self, req: &RequestParts, input: ProjectKeyInput) -> Result<ProjectDetail, AppError>;
+        async fn update_project(&self, req: &RequestParts, input: UpdateProjectInput) -> Result<Project, AppError>;
+        async fn archive_project(&self, req: &RequestParts, input: ArchiveProjectInput) -> Result<Project, AppError>;
+        async fn add_project_member(&self, req: &RequestParts, input: ProjectMemberInput) -> Result<(), AppError>;
+        async fn remove_project_member(&self, req: &RequestParts, input: ProjectMemberInput) -> Result<(), AppError>;
     }
 
     /// The backend and the request of the current server-function call.
@@ -203,4 +213,54 @@ pub async fn leave_team() -> Result<Option<Me>, AppError> {
 pub async fn audit_log() -> Result<Vec<AuditEntry>, AppError> {
     let (backend, req) = backend::context()?;
     backend.audit_log(&req).await
+}
+
+/// The projects the actor may see: all of the team's for OWNER and ADMIN, the ones they belong to for
+/// NORMAL members, and the public ones they belong to for guests.
+#[server(endpoint = "list_projects")]
+pub async fn list_projects() -> Result<Vec<Project>, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.list_projects(&req).await
+}
+
+/// Creates a project with the default workflow (OWNER and ADMIN).
+#[server(endpoint = "create_project")]
+pub async fn create_project(input: NewProjectInput) -> Result<Project, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.create_project(&req, input).await
+}
+
+/// A project the actor may see, by key, with its workflow and members.
+#[server(endpoint = "get_project")]
+pub async fn get_project(input: ProjectKeyInput) -> Result<ProjectDetail, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.get_project(&req, input).await
+}
+
+/// Renames, describes, changes the visibility of or publishes a project (OWNER and ADMIN).
+#[server(endpoint = "update_project")]
+pub async fn update_project(input: UpdateProjectInput) -> Result<Project, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.update_project(&req, input).await
+}
+
+/// Archives or restores a project (OWNER and ADMIN).
+#[server(endpoint = "archive_project")]
+pub async fn archive_project(input: ArchiveProjectInput) -> Result<Project, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.archive_project(&req, input).await
+}
+
+/// Adds a team member to a project (OWNER and ADMIN); guests only to public projects.
+#[server(endpoint = "add_project_member")]
+pub async fn add_project_member(input: ProjectMemberInput) -> Result<(), AppError> {
+    let (backend, req) = backend::context()?;
+    backend.add_project_member(&req, input).await
+}
+
+/// Removes a member from a project (OWNER and ADMIN).
+#[server(endpoint = "remove_project_member")]
+pub async fn remove_project_member(input: ProjectMemberInput) -> Result<(), AppError> {
+    let (backend, req) = backend::context()?;
+    backend.remove_project_member(&req, input).await
 }

@@ -43,6 +43,68 @@ typed_id!(
     /// An invitation to a team.
     InvitationId
 );
+typed_id!(
+    /// A project of a team.
+    ProjectId
+);
+typed_id!(
+    /// A status of a project's workflow.
+    StatusId
+);
+
+/// Who can see a project: its members only, or also guests who are members.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    #[default]
+    Private,
+    Public,
+}
+
+impl Visibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Private => "private",
+            Visibility::Public => "public",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Visibility::Private, Visibility::Public].into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// The kind of a workflow status, which boards and filters group by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusCategory {
+    Open,
+    InProgress,
+    Done,
+}
+
+impl StatusCategory {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusCategory::Open => "open",
+            StatusCategory::InProgress => "in_progress",
+            StatusCategory::Done => "done",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [StatusCategory::Open, StatusCategory::InProgress, StatusCategory::Done].into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// The workflow every new project starts with.
+pub const DEFAULT_WORKFLOW: [(&str, StatusCategory); 5] = [
+    ("New", StatusCategory::Open),
+    ("In progress", StatusCategory::InProgress),
+    ("In review", StatusCategory::InProgress),
+    ("Done", StatusCategory::Done),
+    ("Closed", StatusCategory::Done),
+];
 
 /// A member's role in a team, from most to least powerful.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -152,6 +214,8 @@ macro_rules! no_normalization {
 }
 
 no_normalization!(
+    ArchiveProjectInput,
+    ProjectMemberInput,
     SwitchTeamInput,
     ChangeRoleInput,
     MemberInput,
@@ -229,6 +293,115 @@ impl Normalize for InvitedSignUpInput {
     fn normalize(self) -> Self {
         Self { token: self.token, display_name: self.display_name.trim().to_owned(), password: self.password }
     }
+}
+
+/// A new project (OWNER and ADMIN).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct NewProjectInput {
+    #[garde(custom(rules::name))]
+    pub name: String,
+    #[garde(custom(rules::project_key))]
+    pub key: String,
+    #[garde(custom(rules::description))]
+    #[serde(default)]
+    pub description: String,
+    #[garde(skip)]
+    #[serde(default)]
+    pub visibility: Visibility,
+}
+
+impl Normalize for NewProjectInput {
+    fn normalize(self) -> Self {
+        Self {
+            name: self.name.trim().to_owned(),
+            key: self.key.trim().to_uppercase(),
+            description: self.description,
+            visibility: self.visibility,
+        }
+    }
+}
+
+/// Rename, describe, change visibility or publish a project (OWNER and ADMIN).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct UpdateProjectInput {
+    #[garde(skip)]
+    pub project_id: ProjectId,
+    #[garde(custom(rules::name))]
+    pub name: String,
+    #[garde(custom(rules::description))]
+    #[serde(default)]
+    pub description: String,
+    #[garde(skip)]
+    pub visibility: Visibility,
+    /// Anyone with the project's public address may read its public issues. Public projects only.
+    #[garde(skip)]
+    #[serde(default)]
+    pub published: bool,
+}
+
+impl Normalize for UpdateProjectInput {
+    fn normalize(self) -> Self {
+        Self { name: self.name.trim().to_owned(), ..self }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct ArchiveProjectInput {
+    #[garde(skip)]
+    pub project_id: ProjectId,
+    #[garde(skip)]
+    pub archived: bool,
+}
+
+/// Names a project by its key (`WEB`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct ProjectKeyInput {
+    #[garde(custom(rules::project_key))]
+    pub key: String,
+}
+
+impl Normalize for ProjectKeyInput {
+    fn normalize(self) -> Self {
+        Self { key: self.key.trim().to_uppercase() }
+    }
+}
+
+/// Adds a team member to a project, or removes them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct ProjectMemberInput {
+    #[garde(skip)]
+    pub project_id: ProjectId,
+    #[garde(skip)]
+    pub user_id: UserId,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Project {
+    pub id: ProjectId,
+    pub key: String,
+    pub name: String,
+    pub description: String,
+    pub visibility: Visibility,
+    pub published: bool,
+    pub archived: bool,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectStatus {
+    pub id: StatusId,
+    pub name: String,
+    pub category: StatusCategory,
+    pub position: i64,
+}
+
+/// A project with its workflow and (for members who may see them) its members.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectDetail {
+    pub project: Project,
+    pub statuses: Vec<ProjectStatus>,
+    pub members: Vec<Member>,
 }
 
 /// A member of the active team, as the members page shows them.

@@ -77,6 +77,34 @@ pub fn name(value: &str, _: &()) -> garde::Result {
     Ok(())
 }
 
+pub const PROJECT_KEY_MIN: usize = 2;
+pub const PROJECT_KEY_MAX: usize = 10;
+pub const DESCRIPTION_MAX_CHARS: usize = 10_000;
+
+/// garde rule for project keys such as `WEB`: 2 to 10 capital letters and digits, starting with a letter.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+pub fn project_key(key: &str, _: &()) -> garde::Result {
+    let mut chars = key.chars();
+    let well_formed = (PROJECT_KEY_MIN..=PROJECT_KEY_MAX).contains(&key.len())
+        && chars.next().is_some_and(|c| c.is_ascii_uppercase())
+        && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+    if !well_formed {
+        return Err(garde::Error::new(format!(
+            "Use {PROJECT_KEY_MIN} to {PROJECT_KEY_MAX} capital letters or digits, starting with a letter (like WEB)."
+        )));
+    }
+    Ok(())
+}
+
+/// garde rule for Markdown descriptions: at most 10,000 characters.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+pub fn description(text: &str, _: &()) -> garde::Result {
+    if text.chars().count() > DESCRIPTION_MAX_CHARS {
+        return Err(garde::Error::new(format!("At most {DESCRIPTION_MAX_CHARS} characters.")));
+    }
+    Ok(())
+}
+
 /// Invitation tokens: 32 random bytes in unpadded base64url.
 pub const INVITATION_TOKEN_CHARS: usize = 43;
 
@@ -119,6 +147,16 @@ mod tests {
         assert!(new_password("password", &()).is_err());
         assert!(new_password("PassWord1", &()).is_err());
         assert!(new_password("correct horse battery staple", &()).is_ok());
+    }
+
+    #[test]
+    fn project_keys_are_short_capitals() {
+        for good in ["WEB", "A1", "ABCDEFGHIJ"] {
+            assert!(project_key(good, &()).is_ok(), "{good}");
+        }
+        for bad in ["", "W", "web", "1AB", "ABCDEFGHIJK", "WE B", "WÉB"] {
+            assert!(project_key(bad, &()).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -27,6 +27,28 @@ pub enum Action {
     TransferOwnership,
     LeaveTeam,
     ReadAuditLog,
+    /// Create projects, change their settings, archive them, manage their members.
+    ManageProjects,
+}
+
+/// Which of the team's projects an actor sees. OWNER and ADMIN: all. NORMAL: those they are a member
+/// of. GUEST: the public ones they are a member of. The data layer turns this into its WHERE clause.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProjectScope {
+    pub all_projects: bool,
+    pub public_only: bool,
+}
+
+pub fn project_scope(actor: &Actor) -> ProjectScope {
+    ProjectScope {
+        all_projects: matches!(actor.role(), Role::Owner | Role::Admin),
+        public_only: actor.role() == Role::Guest,
+    }
+}
+
+/// Whether a member with `role` may belong to a project of `visibility`: guests only to public ones.
+pub fn may_join_project(role: Role, visibility: app::model::Visibility) -> bool {
+    role != Role::Guest || visibility == app::model::Visibility::Public
 }
 
 /// Whether `actor` may do `action` in their active team.
@@ -47,7 +69,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
     };
     match action {
         Action::ListMembers => role != Guest,
-        Action::ManageMembers | Action::ListInvitations | Action::ReadAuditLog => is_manager,
+        Action::ManageMembers | Action::ListInvitations | Action::ReadAuditLog | Action::ManageProjects => is_manager,
         Action::Invite(target) | Action::RevokeInvitation(target) | Action::RemoveMember(target) => manages(target),
         Action::ChangeRole { from, to } => manages(from) && manages(to),
         Action::TransferOwnership => role == Owner,

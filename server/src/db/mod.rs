@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod audit;
 pub mod invitations;
 pub mod members;
+pub mod projects;
 pub mod sessions;
 
 use std::{path::Path, str::FromStr, time::Duration};

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod members;
+mod projects;
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -11,9 +12,10 @@ use app::{
     api::{Backend, RequestParts},
     error::AppError,
     model::{
-        AcceptInvitationInput, AuditEntry, ChangeRoleInput, CreatedInvitation, Invitation, InvitationOffer,
-        InvitationTokenInput, InviteInput, InvitedSignUpInput, Me, Member, MemberInput, RevokeInvitationInput,
-        SignInInput, SignUpInput, SwitchTeamInput, TeamMembership,
+        AcceptInvitationInput, ArchiveProjectInput, AuditEntry, ChangeRoleInput, CreatedInvitation, Invitation,
+        InvitationOffer, InvitationTokenInput, InviteInput, InvitedSignUpInput, Me, Member, MemberInput,
+        NewProjectInput, Project, ProjectDetail, ProjectKeyInput, ProjectMemberInput, RevokeInvitationInput,
+        SignInInput, SignUpInput, SwitchTeamInput, TeamMembership, UpdateProjectInput,
     },
 };
 use axum::extract::ConnectInfo;
@@ -164,5 +166,26 @@ impl Backend for MothBackend {
     }
     async fn audit_log(&self, req: &RequestParts) -> Result<Vec<AuditEntry>, AppError> {
         self.audit_log_impl(req).await
+    }
+    async fn list_projects(&self, req: &RequestParts) -> Result<Vec<Project>, AppError> {
+        self.list_projects_impl(req).await
+    }
+    async fn create_project(&self, req: &RequestParts, input: NewProjectInput) -> Result<Project, AppError> {
+        self.create_project_impl(req, input).await
+    }
+    async fn get_project(&self, req: &RequestParts, input: ProjectKeyInput) -> Result<ProjectDetail, AppError> {
+        self.get_project_impl(req, input).await
+    }
+    async fn update_project(&self, req: &RequestParts, input: UpdateProjectInput) -> Result<Project, AppError> {
+        self.update_project_impl(req, input).await
+    }
+    async fn archive_project(&self, req: &RequestParts, input: ArchiveProjectInput) -> Result<Project, AppError> {
+        self.archive_project_impl(req, input).await
+    }
+    async fn add_project_member(&self, req: &RequestParts, input: ProjectMemberInput) -> Result<(), AppError> {
+        self.add_project_member_impl(req, input).await
+    }
+    async fn remove_project_member(&self, req: &RequestParts, input: ProjectMemberInput) -> Result<(), AppError> {
+        self.remove_project_member_impl(req, input).await
     }
 }

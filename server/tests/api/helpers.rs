@@ -196,10 +196,48 @@ impl TestApp {
                 .fetch_all(&mut db)
                 .await
                 .expect("invitations");
+        let projects: Vec<(String, String, String, i64, i64)> = sqlx::query_as(
+            "SELECT id, name, visibility, published, archived FROM projects WHERE team_id = $1 ORDER BY id",
+        )
+        .bind(team_id)
+        .fetch_all(&mut db)
+        .await
+        .expect("projects");
+        let project_members: Vec<(String, String)> = sqlx::query_as(
+            "SELECT project_id, user_id FROM project_members WHERE team_id = $1 ORDER BY project_id, user_id",
+        )
+        .bind(team_id)
+        .fetch_all(&mut db)
+        .await
+        .expect("project members");
         members
             .into_iter()
             .map(|(u, r)| format!("member {u} {r}"))
             .chain(invitations.into_iter().map(|(i, a, r)| format!("invitation {i} {a:?} {r:?}")))
+            .chain(projects.into_iter().map(|p| format!("project {p:?}")))
+            .chain(project_members.into_iter().map(|m| format!("project member {m:?}")))
             .collect()
+    }
+}
+
+static PROJECT_COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+impl TestApp {
+    /// `owner` creates a project named "Team project N" with a fresh key; answers its id and key.
+    pub async fn project(&self, owner: &str, visibility: &str) -> (String, String) {
+        let n = PROJECT_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let key = format!("P{n}");
+        let form = input(&[("name", &format!("Team project {n}")), ("key", &key), ("visibility", visibility)]);
+        let response = self.call("create_project", &form, Some(owner)).await;
+        assert_eq!(response.status(), StatusCode::OK, "create project {key}");
+        let project: serde_json::Value = response.json().await.expect("json");
+        (project["id"].as_str().expect("id").to_owned(), key)
+    }
+
+    /// `owner` adds a team member to a project.
+    pub async fn add_to_project(&self, owner: &str, project_id: &str, user_id: &str) {
+        let form = input(&[("project_id", project_id), ("user_id", user_id)]);
+        let response = self.call("add_project_member", &form, Some(owner)).await;
+        assert_eq!(response.status(), StatusCode::OK, "add {user_id} to {project_id}");
     }
 }

@@ -99,6 +99,10 @@ impl World {
             "sign_out" | "who_am_i" | "my_teams" | "list_members" | "list_invitations" | "leave_team" | "audit_log" => {
                 (endpoint(scenario), Vec::new())
             }
+            "list_projects" => {
+                app.project(owner, "private").await;
+                ("list_projects", Vec::new())
+            }
             "switch_team_to_team_a" => ("switch_team", one("team_id", &self.team_a)),
             "invite_admin" | "invite_normal" | "invite_guest" => {
                 let role = scenario.trim_start_matches("invite_").to_uppercase();
@@ -140,6 +144,44 @@ impl World {
                 let target = app.new_member(owner, "NORMAL").await;
                 ("transfer_ownership", one("user_id", &target.user_id))
             }
+            "create_project" => {
+                let key = format!("N{}", uuid::Uuid::new_v4().simple().to_string()[..6].to_uppercase());
+                let key = key.replace(|c: char| !c.is_ascii_alphanumeric(), "X");
+                ("create_project", input(&[("name", "Brand-new project"), ("key", &key), ("visibility", "private")]))
+            }
+            "get_private_project_of_normal" => {
+                let (id, key) = app.project(owner, "private").await;
+                app.add_to_project(owner, &id, &self.actors["normal"].user_id).await;
+                ("get_project", one("key", &key))
+            }
+            "get_public_project_of_guest" => {
+                let (id, key) = app.project(owner, "public").await;
+                app.add_to_project(owner, &id, &self.actors["guest"].user_id).await;
+                ("get_project", one("key", &key))
+            }
+            "update_project" => {
+                let (id, _) = app.project(owner, "public").await;
+                let form = input(&[
+                    ("project_id", &id),
+                    ("name", "Team project renamed"),
+                    ("visibility", "public"),
+                    ("published", "true"),
+                ]);
+                ("update_project", form)
+            }
+            "archive_project" => {
+                let (id, _) = app.project(owner, "private").await;
+                ("archive_project", input(&[("project_id", &id), ("archived", "true")]))
+            }
+            "add_project_member" => {
+                let (id, _) = app.project(owner, "private").await;
+                ("add_project_member", input(&[("project_id", &id), ("user_id", &self.actors["normal"].user_id)]))
+            }
+            "remove_project_member" => {
+                let (id, _) = app.project(owner, "private").await;
+                app.add_to_project(owner, &id, &self.actors["normal"].user_id).await;
+                ("remove_project_member", input(&[("project_id", &id), ("user_id", &self.actors["normal"].user_id)]))
+            }
             other => panic!("scenario {other} has no steps in permissions.rs"),
         }
     }
@@ -149,13 +191,15 @@ impl World {
         let mut secrets: Vec<String> =
             ["owner", "admin", "normal", "guest"].iter().map(|a| self.actors[a].email.clone()).collect();
         secrets.push(self.team_a.clone());
+        // Every project of team A is named "Team project N".
+        secrets.push("Team project".into());
         secrets
     }
 }
 
 /// The endpoint of a scenario named after it.
 fn endpoint(scenario: &str) -> &'static str {
-    ["sign_out", "who_am_i", "my_teams", "list_members", "list_invitations", "leave_team", "audit_log"]
+    ["sign_out", "who_am_i", "my_teams", "list_members", "list_invitations", "leave_team", "audit_log", "list_projects"]
         .into_iter()
         .find(|e| *e == scenario)
         .expect("a scenario named after its endpoint")

@@ -1,0 +1,232 @@
+//! Projects of the actor's team, their members and workflows. Every function takes the [`Actor`] and
+//! filters by its team; reads also apply the actor's [`ProjectScope`], so that a project the actor may
+//! not see is "not found", exactly like one that does not exist.
+
+use app::model::{
+    Member, NewProjectInput, Project, ProjectId, ProjectStatus, Role, StatusCategory, StatusId, UserId, Visibility,
+    DEFAULT_WORKFLOW,
+};
+use garde::Valid;
+use uuid::Uuid;
+
+use super::{uuid_from_db, Db, DbError};
+use crate::{policy::ProjectScope, session::Actor};
+
+type ProjectRow = (String, String, String, String, String, i64, i64, i64);
+
+fn project(row: ProjectRow) -> Result<Project, DbError> {
+    let (id, key, name, description, visibility, published, archived, created_at) = row;
+    Ok(Project {
+        id: ProjectId(uuid_from_db(&id, "projects.id")?),
+        key,
+        name,
+        description,
+        visibility: Visibility::parse(&visibility).ok_or(DbError::Corrupt("projects.visibility"))?,
+        published: published == 1,
+        archived: archived == 1,
+        created_at,
+    })
+}
+
+/// The projects of team `$1` that the actor may see; `$2` = sees all, `$3` = the actor, `$4` = public only.
+macro_rules! select_visible {
+    () => {
+        "SELECT p.id, p.key, p.name, p.description, p.visibility, p.published, p.archived, p.created_at \
+         FROM projects p WHERE p.team_id = $1 AND ($2 = 1 OR (EXISTS (SELECT 1 FROM project_members pm \
+         WHERE pm.project_id = p.id AND pm.user_id = $3) AND ($4 = 0 OR p.visibility = 'public')))"
+    };
+}
+
+fn scoped<'q>(
+    query: sqlx::query::QueryAs<'q, sqlx::Any, ProjectRow, sqlx::any::AnyArguments<'q>>,
+    actor: &Actor,
+    scope: ProjectScope,
+) -> sqlx::query::QueryAs<'q, sqlx::Any, ProjectRow, sqlx::any::AnyArguments<'q>> {
+    query
+        .bind(actor.team_id().to_string())
+        .bind(i64::from(scope.all_projects))
+        .bind(actor.user_id().to_string())
+        .bind(i64::from(scope.public_only))
+}
+
+/// The projects the actor sees, active ones first, by name.
+pub async fn list(db: &Db, actor: &Actor, scope: ProjectScope) -> Result<Vec<Project>, DbError> {
+    let rows = scoped(sqlx::query_as(concat!(select_visible!(), " ORDER BY p.archived, p.name, p.key")), actor, scope)
+        .fetch_all(db.pool())
+        .await?;
+    rows.into_iter().map(project).collect()
+}
+
+pub async fn find_by_key(db: &Db, actor: &Actor, scope: ProjectScope, key: &str) -> Result<Option<Project>, DbError> {
+    let row = scoped(sqlx::query_as(concat!(select_visible!(), " AND p.key = $5")), actor, scope)
+        .bind(key)
+        .fetch_optional(db.pool())
+        .await?;
+    row.map(project).transpose()
+}
+
+pub async fn find(db: &Db, actor: &Actor, scope: ProjectScope, id: ProjectId) -> Result<Option<Project>, DbError> {
+    let row = scoped(sqlx::query_as(concat!(select_visible!(), " AND p.id = $5")), actor, scope)
+        .bind(id.to_string())
+        .fetch_optional(db.pool())
+        .await?;
+    row.map(project).transpose()
+}
+
+/// Creates a project with the default workflow, in one transaction.
+pub async fn create(db: &Db, actor: &Actor, input: &Valid<NewProjectInput>, now_ms: i64) -> Result<ProjectId, DbError> {
+    let id = ProjectId(Uuid::new_v4());
+    let team = actor.team_id().to_string();
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "INSERT INTO projects (id, team_id, key, name, description, visibility, published, archived, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 0, 0, $7, $7)",
+    )
+    .bind(id.to_string())
+    .bind(&team)
+    .bind(&input.key)
+    .bind(&input.name)
+    .bind(&input.description)
+    .bind(input.visibility.as_str())
+    .bind(now_ms)
+    .execute(&mut *tx)
+    .await?;
+    for (position, (name, category)) in (0_i64..).zip(DEFAULT_WORKFLOW) {
+        sqlx::query(
+            "INSERT INTO project_statuses (id, team_id, project_id, name, category, position) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(StatusId(Uuid::new_v4()).to_string())
+        .bind(&team)
+        .bind(id.to_string())
+        .bind(name)
+        .bind(category.as_str())
+        .bind(position)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub struct ProjectChanges<'a> {
+    pub name: &'a str,
+    pub description: &'a str,
+    pub visibility: Visibility,
+    pub published: bool,
+}
+
+/// Changes a project's settings; false if the team has no such project.
+pub async fn update(
+    db: &Db,
+    actor: &Actor,
+    id: ProjectId,
+    changes: &ProjectChanges<'_>,
+    now_ms: i64,
+) -> Result<bool, DbError> {
+    let done = sqlx::query(
+        "UPDATE projects SET name = $3, description = $4, visibility = $5, published = $6, updated_at = $7 \
+         WHERE team_id = $1 AND id = $2",
+    )
+    .bind(actor.team_id().to_string())
+    .bind(id.to_string())
+    .bind(changes.name)
+    .bind(changes.description)
+    .bind(changes.visibility.as_str())
+    .bind(i64::from(changes.published))
+    .bind(now_ms)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn set_archived(db: &Db, actor: &Actor, id: ProjectId, archived: bool, now_ms: i64) -> Result<bool, DbError> {
+    let done = sqlx::query("UPDATE projects SET archived = $3, updated_at = $4 WHERE team_id = $1 AND id = $2")
+        .bind(actor.team_id().to_string())
+        .bind(id.to_string())
+        .bind(i64::from(archived))
+        .bind(now_ms)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn statuses(db: &Db, actor: &Actor, id: ProjectId) -> Result<Vec<ProjectStatus>, DbError> {
+    let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+        "SELECT id, name, category, position FROM project_statuses WHERE team_id = $1 AND project_id = $2 \
+         ORDER BY position, name",
+    )
+    .bind(actor.team_id().to_string())
+    .bind(id.to_string())
+    .fetch_all(db.pool())
+    .await?;
+    rows.into_iter()
+        .map(|(id, name, category, position)| {
+            Ok(ProjectStatus {
+                id: StatusId(uuid_from_db(&id, "project_statuses.id")?),
+                name,
+                category: StatusCategory::parse(&category).ok_or(DbError::Corrupt("project_statuses.category"))?,
+                position,
+            })
+        })
+        .collect()
+}
+
+pub async fn members(db: &Db, actor: &Actor, id: ProjectId) -> Result<Vec<Member>, DbError> {
+    let rows: Vec<(String, String, String, String, i64)> = sqlx::query_as(
+        "SELECT u.id, u.display_name, u.email, m.role, pm.added_at FROM project_members pm \
+         JOIN memberships m ON m.team_id = pm.team_id AND m.user_id = pm.user_id \
+         JOIN users u ON u.id = pm.user_id WHERE pm.team_id = $1 AND pm.project_id = $2 ORDER BY u.display_name",
+    )
+    .bind(actor.team_id().to_string())
+    .bind(id.to_string())
+    .fetch_all(db.pool())
+    .await?;
+    rows.into_iter()
+        .map(|(user_id, display_name, email, role, joined_at)| {
+            Ok(Member {
+                user_id: UserId(uuid_from_db(&user_id, "project_members.user_id")?),
+                display_name,
+                email,
+                role: Role::parse(&role).ok_or(DbError::Corrupt("memberships.role"))?,
+                joined_at,
+            })
+        })
+        .collect()
+}
+
+/// Adds a member of the actor's team to one of its projects (the foreign key to memberships refuses
+/// anyone else).
+pub async fn add_member(db: &Db, actor: &Actor, id: ProjectId, user_id: UserId, now_ms: i64) -> Result<(), DbError> {
+    sqlx::query("INSERT INTO project_members (team_id, project_id, user_id, added_at) VALUES ($1, $2, $3, $4)")
+        .bind(actor.team_id().to_string())
+        .bind(id.to_string())
+        .bind(user_id.to_string())
+        .bind(now_ms)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+pub async fn remove_member(db: &Db, actor: &Actor, id: ProjectId, user_id: UserId) -> Result<bool, DbError> {
+    let done = sqlx::query("DELETE FROM project_members WHERE team_id = $1 AND project_id = $2 AND user_id = $3")
+        .bind(actor.team_id().to_string())
+        .bind(id.to_string())
+        .bind(user_id.to_string())
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// How many guests belong to the project (a project with guests cannot become private).
+pub async fn guest_count(db: &Db, actor: &Actor, id: ProjectId) -> Result<i64, DbError> {
+    let (count,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM project_members pm JOIN memberships m ON m.team_id = pm.team_id \
+         AND m.user_id = pm.user_id WHERE pm.team_id = $1 AND pm.project_id = $2 AND m.role = 'GUEST'",
+    )
+    .bind(actor.team_id().to_string())
+    .bind(id.to_string())
+    .fetch_one(db.pool())
+    .await?;
+    Ok(count)
+}

@@ -1,0 +1,152 @@
+//! Projects of the active team: listing what the actor may see, and (OWNER, ADMIN) creating, changing,
+//! archiving projects and managing their members.
+
+use app::{
+    api::RequestParts,
+    error::{AppError, ErrorCode},
+    model::{
+        parse, ArchiveProjectInput, NewProjectInput, Project, ProjectDetail, ProjectId, ProjectKeyInput,
+        ProjectMemberInput, UpdateProjectInput, Visibility,
+    },
+};
+
+use super::MothBackend;
+use crate::{
+    db::{
+        members,
+        projects::{self, ProjectChanges},
+    },
+    policy::{self, Action},
+    session::Actor,
+};
+
+impl MothBackend {
+    /// A project of the actor's team that the actor may see, or "not found".
+    async fn visible_project(&self, actor: &Actor, id: ProjectId) -> Result<Project, AppError> {
+        projects::find(&self.db, actor, policy::project_scope(actor), id).await?.ok_or_else(AppError::not_found)
+    }
+
+    pub(super) async fn list_projects_impl(&self, req: &RequestParts) -> Result<Vec<Project>, AppError> {
+        let (_, actor) = self.actor(req).await?;
+        Ok(projects::list(&self.db, &actor, policy::project_scope(&actor)).await?)
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub(super) async fn create_project_impl(
+        &self,
+        req: &RequestParts,
+        input: NewProjectInput,
+    ) -> Result<Project, AppError> {
+        let input = parse(input)?;
+        let (_, actor) = self.actor_for(req, Action::ManageProjects).await?;
+        let id = match projects::create(&self.db, &actor, &input, self.now()).await {
+            Ok(id) => id,
+            Err(e) if e.is_unique_violation() => {
+                return Err(AppError::field("key", "Another project of this team uses this key."));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        tracing::info!(project_id = %id, team_id = %actor.team_id(), "project created");
+        self.visible_project(&actor, id).await
+    }
+
+    pub(super) async fn get_project_impl(
+        &self,
+        req: &RequestParts,
+        input: ProjectKeyInput,
+    ) -> Result<ProjectDetail, AppError> {
+        let input = parse(input)?;
+        let (_, actor) = self.actor(req).await?;
+        let scope = policy::project_scope(&actor);
+        let project =
+            projects::find_by_key(&self.db, &actor, scope, &input.key).await?.ok_or_else(AppError::not_found)?;
+        let statuses = projects::statuses(&self.db, &actor, project.id).await?;
+        // Guests do not see who else belongs to the project.
+        let members = if policy::may(&actor, Action::ListMembers) {
+            projects::members(&self.db, &actor, project.id).await?
+        } else {
+            Vec::new()
+        };
+        Ok(ProjectDetail { project, statuses, members })
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub(super) async fn update_project_impl(
+        &self,
+        req: &RequestParts,
+        input: UpdateProjectInput,
+    ) -> Result<Project, AppError> {
+        let input = parse(input)?;
+        let (_, actor) = self.actor_for(req, Action::ManageProjects).await?;
+        let project = self.visible_project(&actor, input.project_id).await?;
+        if input.published && input.visibility != Visibility::Public {
+            return Err(AppError::field("published", "Only a public project can be published."));
+        }
+        if input.visibility == Visibility::Private && projects::guest_count(&self.db, &actor, project.id).await? > 0 {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "Guests belong to this project: remove them before making it private.",
+            ));
+        }
+        let changes = ProjectChanges {
+            name: &input.name,
+            description: &input.description,
+            visibility: input.visibility,
+            published: input.published,
+        };
+        if !projects::update(&self.db, &actor, project.id, &changes, self.now()).await? {
+            return Err(AppError::not_found());
+        }
+        self.visible_project(&actor, project.id).await
+    }
+
+    pub(super) async fn archive_project_impl(
+        &self,
+        req: &RequestParts,
+        input: ArchiveProjectInput,
+    ) -> Result<Project, AppError> {
+        let input = parse(input)?;
+        let (_, actor) = self.actor_for(req, Action::ManageProjects).await?;
+        let project = self.visible_project(&actor, input.project_id).await?;
+        if !projects::set_archived(&self.db, &actor, project.id, input.archived, self.now()).await? {
+            return Err(AppError::not_found());
+        }
+        self.visible_project(&actor, project.id).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub(super) async fn add_project_member_impl(
+        &self,
+        req: &RequestParts,
+        input: ProjectMemberInput,
+    ) -> Result<(), AppError> {
+        let input = parse(input)?;
+        let (_, actor) = self.actor_for(req, Action::ManageProjects).await?;
+        let project = self.visible_project(&actor, input.project_id).await?;
+        let member = members::find(&self.db, &actor, input.user_id).await?.ok_or_else(AppError::not_found)?;
+        if !policy::may_join_project(member.role, project.visibility) {
+            return Err(AppError::new(ErrorCode::Forbidden, "Guests can only join public projects."));
+        }
+        match projects::add_member(&self.db, &actor, project.id, member.user_id, self.now()).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.is_unique_violation() => {
+                Err(AppError::new(ErrorCode::Conflict, "This person is already a member of the project."))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub(super) async fn remove_project_member_impl(
+        &self,
+        req: &RequestParts,
+        input: ProjectMemberInput,
+    ) -> Result<(), AppError> {
+        let input = parse(input)?;
+        let (_, actor) = self.actor_for(req, Action::ManageProjects).await?;
+        let project = self.visible_project(&actor, input.project_id).await?;
+        if !projects::remove_member(&self.db, &actor, project.id, input.user_id).await? {
+            return Err(AppError::not_found());
+        }
+        Ok(())
+    }
+}
