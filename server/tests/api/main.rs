@@ -7,6 +7,7 @@ mod binary;
 mod helpers;
 mod mail;
 mod permissions;
+mod projects;
 mod requests;
 mod sessions;
 mod teams;
