@@ -91,6 +91,7 @@ fn TopBar(me: Me) -> impl IntoView {
         <header class="topbar">
             <A href="/" attr:class="brand">"Moth"</A>
             <nav class="nav" aria-label="Main">
+                <A href="/projects">"Projects"</A>
                 <Show when=move || role != Role::Guest>
                     <A href="/members">"Members"</A>
                 </Show>

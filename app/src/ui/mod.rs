@@ -6,6 +6,7 @@ mod form;
 mod invite;
 mod layout;
 mod members;
+mod projects;
 mod shell;
 mod time;
 
@@ -44,6 +45,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/signup") view=auth::SignUpPage />
                     <Route path=path!("/members") view=members::MembersPage />
                     <Route path=path!("/audit") view=audit::AuditPage />
+                    <Route path=path!("/projects") view=projects::ProjectsPage />
+                    <Route path=path!("/projects/:key") view=projects::ProjectPage />
                     <Route path=path!("/invite/:token") view=invite::InvitePage />
                 </Routes>
             </main>

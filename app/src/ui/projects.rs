@@ -1,0 +1,243 @@
+//! Projects: the list of what the actor may see, "New project" for owners and admins, and a project's
+//! page with its workflow, members and settings.
+
+use leptos::{ev::SubmitEvent, prelude::*};
+use leptos_router::{components::A, hooks::use_params_map};
+
+use super::{
+    form::{FormAlert, TextField},
+    layout::SignedIn,
+    set_ready,
+};
+use crate::{
+    api::{archive_project, create_project, get_project, list_projects, update_project},
+    error::AppError,
+    model::{
+        parse, ArchiveProjectInput, Me, NewProjectInput, ProjectDetail, ProjectKeyInput, Role, UpdateProjectInput,
+        Visibility,
+    },
+};
+
+fn is_manager(me: &Me) -> bool {
+    matches!(me.team.role, Role::Owner | Role::Admin)
+}
+
+fn visibility_label(v: Visibility) -> &'static str {
+    match v {
+        Visibility::Private => "Private",
+        Visibility::Public => "Public",
+    }
+}
+
+#[component]
+pub fn ProjectsPage() -> impl IntoView {
+    view! { <SignedIn page=|me| view! { <Projects me /> } /> }
+}
+
+#[component]
+fn Projects(me: Me) -> impl IntoView {
+    let projects = LocalResource::new(list_projects);
+    Effect::new(move || set_ready(projects.get().is_some()));
+    let manager = is_manager(&me);
+    view! {
+        <section class="card">
+            <div class="card-head">
+                <h1>"Projects"</h1>
+                <Show when=move || manager>
+                    <NewProject on_created=move || projects.refetch() />
+                </Show>
+            </div>
+            <table class="list">
+                <thead>
+                    <tr><th>"Key"</th><th>"Name"</th><th>"Visibility"</th><th>"State"</th></tr>
+                </thead>
+                <tbody>
+                    {move || projects.get().map(|r| match r {
+                        Ok(list) if list.is_empty() => view! {
+                            <tr><td colspan="4" class="muted">"No projects yet."</td></tr>
+                        }.into_any(),
+                        Ok(list) => list.into_iter().map(|p| {
+                            let href = format!("/projects/{}", p.key);
+                            view! {
+                                <tr>
+                                    <td><A href=href>{p.key.clone()}</A></td>
+                                    <td>{p.name}</td>
+                                    <td>{visibility_label(p.visibility)}{p.published.then_some(", published")}</td>
+                                    <td>{if p.archived { "Archived" } else { "Active" }}</td>
+                                </tr>
+                            }
+                        }).collect_view().into_any(),
+                        Err(e) => view! { <tr><td colspan="4" class="alert" role="alert">{e.message}</td></tr> }.into_any(),
+                    })}
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
+#[component]
+fn NewProject(on_created: impl Fn() + Send + Sync + Copy + 'static) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let name = RwSignal::new(String::new());
+    let key = RwSignal::new(String::new());
+    let visibility = RwSignal::new(Visibility::Private);
+    let errors = RwSignal::new(None::<AppError>);
+    let action = Action::new_local(|input: &NewProjectInput| create_project(input.clone()));
+    Effect::new(move || match action.value().get() {
+        Some(Ok(_)) => {
+            errors.set(None);
+            name.set(String::new());
+            key.set(String::new());
+            open.set(false);
+            on_created();
+        }
+        Some(Err(e)) => errors.set(Some(e)),
+        None => {}
+    });
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let input = NewProjectInput {
+            name: name.get_untracked(),
+            key: key.get_untracked(),
+            description: String::new(),
+            visibility: visibility.get_untracked(),
+        };
+        match parse(input.clone()) {
+            Ok(_) => {
+                action.dispatch(input);
+            }
+            Err(e) => errors.set(Some(e)),
+        }
+    };
+    view! {
+        <button type="button" class="primary-inline" on:click=move |_| open.update(|o| *o = !*o)>"New project"</button>
+        <Show when=move || open.get()>
+            <form class="invite" on:submit=submit novalidate>
+                <TextField label="Name" name="name" value=name errors />
+                <TextField label="Key" name="key" value=key errors />
+                <p class="hint">"2 to 10 capital letters or digits, like WEB. Issues are numbered WEB-1, WEB-2, …"</p>
+                <div class="field">
+                    <label for="visibility">"Visibility"</label>
+                    <select id="visibility" name="visibility" on:change=move |ev| {
+                        if let Some(v) = Visibility::parse(&event_target_value(&ev)) {
+                            visibility.set(v);
+                        }
+                    }>
+                        <option value="private" selected=true>"Private: members only"</option>
+                        <option value="public">"Public: guests may be members"</option>
+                    </select>
+                </div>
+                <FormAlert errors />
+                <button type="submit" class="primary-inline" disabled=move || action.pending().get()>"Create"</button>
+            </form>
+        </Show>
+    }
+}
+
+#[component]
+pub fn ProjectPage() -> impl IntoView {
+    view! { <SignedIn page=|me| view! { <ProjectView me /> } /> }
+}
+
+#[component]
+fn ProjectView(me: Me) -> impl IntoView {
+    let key = use_params_map().read_untracked().get("key").unwrap_or_default();
+    let resource = LocalResource::new(move || get_project(ProjectKeyInput { key: key.clone() }));
+    Effect::new(move || set_ready(resource.get().is_some()));
+    let manager = is_manager(&me);
+    view! {
+        {move || resource.get().map(|r| match r {
+            Ok(detail) => view! { <ProjectBody detail manager on_changed=move || resource.refetch() /> }.into_any(),
+            Err(e) => view! {
+                <section class="card"><h1>"Project"</h1><div class="alert" role="alert">{e.message}</div></section>
+            }.into_any(),
+        })}
+    }
+}
+
+#[component]
+fn ProjectBody(
+    detail: ProjectDetail,
+    manager: bool,
+    on_changed: impl Fn() + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let project = detail.project.clone();
+    let errors = RwSignal::new(None::<AppError>);
+    let published = RwSignal::new(project.published);
+    let visibility = RwSignal::new(project.visibility);
+    let save = Action::new_local(|input: &UpdateProjectInput| update_project(input.clone()));
+    let archive = Action::new_local(|input: &ArchiveProjectInput| archive_project(input.clone()));
+    Effect::new(move || match save.value().get().or_else(|| archive.value().get()) {
+        Some(Ok(_)) => {
+            errors.set(None);
+            on_changed();
+        }
+        Some(Err(e)) => errors.set(Some(e)),
+        None => {}
+    });
+    let id = project.id;
+    let name = project.name.clone();
+    let description = project.description.clone();
+    let archived = project.archived;
+    let members = detail.members;
+    let has_members = !members.is_empty();
+    view! {
+        <section class="card">
+            <h1>{format!("{} {}", project.key, project.name)}</h1>
+            <p class="muted">
+                {visibility_label(project.visibility)}
+                {project.published.then_some(", published")}
+                {project.archived.then_some(", archived")}
+            </p>
+            <div class="alert" role="alert">{move || errors.get().map(|e| e.message)}</div>
+            <h2>"Workflow"</h2>
+            <ol class="workflow">
+                {detail.statuses.into_iter().map(|s| view! { <li>{s.name}<span class="muted">{format!(" ({})", s.category.as_str().replace('_', " "))}</span></li> }).collect_view()}
+            </ol>
+            <Show when=move || has_members>
+                <h2>"Project members"</h2>
+                <ul>
+                    {members.clone().into_iter().map(|m| view! { <li>{m.display_name}" · "{m.role.label()}</li> }).collect_view()}
+                </ul>
+            </Show>
+        </section>
+        <Show when=move || manager>
+            <section class="card">
+                <h2>"Settings"</h2>
+                <div class="field">
+                    <label for="project-visibility">"Visibility"</label>
+                    <select id="project-visibility" on:change=move |ev| {
+                        if let Some(v) = Visibility::parse(&event_target_value(&ev)) {
+                            visibility.set(v);
+                        }
+                    }>
+                        <option value="private" selected=visibility.get_untracked() == Visibility::Private>"Private"</option>
+                        <option value="public" selected=visibility.get_untracked() == Visibility::Public>"Public"</option>
+                    </select>
+                </div>
+                <label class="check">
+                    <input type="checkbox" prop:checked=move || published.get() on:change=move |ev| published.set(event_target_checked(&ev)) />
+                    "Published: anyone with the address may read its public issues"
+                </label>
+                <p class="actions-row">
+                    <button type="button" on:click={
+                        let name = name.clone();
+                        let description = description.clone();
+                        move |_| {
+                            save.dispatch(UpdateProjectInput {
+                                project_id: id,
+                                name: name.clone(),
+                                description: description.clone(),
+                                visibility: visibility.get_untracked(),
+                                published: published.get_untracked(),
+                            });
+                        }
+                    }>"Save"</button>
+                    <button type="button" class="danger" on:click=move |_| {
+                        archive.dispatch(ArchiveProjectInput { project_id: id, archived: !archived });
+                    }>{if archived { "Restore" } else { "Archive" }}</button>
+                </p>
+            </section>
+        </Show>
+    }
+}

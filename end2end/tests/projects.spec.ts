@@ -1,0 +1,33 @@
+import { expect, test } from '@playwright/test';
+import { newAccount, ready, signUp } from './helpers';
+
+test('an owner creates a public project, publishes it and archives it', async ({ page }) => {
+  await signUp(page, newAccount('owner'));
+  await page.getByRole('link', { name: 'Projects' }).click();
+  await ready(page);
+  await expect(page.getByText('No projects yet.')).toBeVisible();
+
+  await page.getByRole('button', { name: 'New project' }).click();
+  await page.getByLabel('Name').fill('Website');
+  await page.getByLabel('Key').fill('w');
+  await page.getByRole('button', { name: 'Create' }).click();
+  await expect(page.locator('#key-error')).toContainText('capital letters');
+
+  await page.getByLabel('Key').fill('web');
+  await page.getByLabel('Visibility').selectOption('public');
+  await page.getByRole('button', { name: 'Create' }).click();
+  const row = page.getByRole('row').filter({ hasText: 'Website' });
+  await expect(row).toContainText('WEB');
+  await expect(row).toContainText('Public');
+
+  await row.getByRole('link', { name: 'WEB' }).click();
+  await ready(page);
+  await expect(page.getByRole('heading', { name: 'WEB Website' })).toBeVisible();
+  await expect(page.locator('.workflow li')).toHaveCount(5);
+  await page.getByLabel('Published', { exact: false }).check();
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByText('Public, published')).toBeVisible();
+  await page.getByRole('button', { name: 'Archive' }).click();
+  await expect(page.getByText('Public, published, archived')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Restore' })).toBeVisible();
+});
