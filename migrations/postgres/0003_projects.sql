@@ -13,6 +13,8 @@ CREATE TABLE projects (
     created_at        BIGINT NOT NULL,
     updated_at        BIGINT NOT NULL,
     UNIQUE (team_id, key),
+    -- Lets children name (team, project) together, so the database keeps them in one team.
+    UNIQUE (team_id, id),
     -- Only a public project can be published.
     CHECK (published = 0 OR visibility = 'public')
 );
@@ -23,10 +25,11 @@ CREATE INDEX projects_by_team ON projects (team_id, archived, name);
 -- them from its projects.
 CREATE TABLE project_members (
     team_id    TEXT    NOT NULL,
-    project_id TEXT    NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    project_id TEXT    NOT NULL,
     user_id    TEXT    NOT NULL,
     added_at   BIGINT NOT NULL,
     PRIMARY KEY (project_id, user_id),
+    FOREIGN KEY (team_id, project_id) REFERENCES projects (team_id, id) ON DELETE CASCADE,
     FOREIGN KEY (team_id, user_id) REFERENCES memberships (team_id, user_id) ON DELETE CASCADE
 );
 
@@ -34,12 +37,14 @@ CREATE INDEX project_members_by_user ON project_members (team_id, user_id);
 
 CREATE TABLE project_statuses (
     id         TEXT    NOT NULL PRIMARY KEY CHECK (length(id) = 36),
-    team_id    TEXT    NOT NULL REFERENCES teams (id) ON DELETE CASCADE,
-    project_id TEXT    NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    team_id    TEXT    NOT NULL,
+    project_id TEXT    NOT NULL,
     name       TEXT    NOT NULL CHECK (length(name) BETWEEN 1 AND 40),
     category   TEXT    NOT NULL CHECK (category IN ('open', 'in_progress', 'done')),
     position   BIGINT NOT NULL CHECK (position >= 0),
-    UNIQUE (project_id, name)
+    UNIQUE (project_id, name),
+    UNIQUE (project_id, id),
+    FOREIGN KEY (team_id, project_id) REFERENCES projects (team_id, id) ON DELETE CASCADE
 );
 
 CREATE INDEX project_statuses_by_project ON project_statuses (team_id, project_id, position);
