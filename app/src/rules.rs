@@ -80,6 +80,101 @@ pub fn name(value: &str, _: &()) -> garde::Result {
 pub const PROJECT_KEY_MIN: usize = 2;
 pub const PROJECT_KEY_MAX: usize = 10;
 pub const DESCRIPTION_MAX_CHARS: usize = 10_000;
+pub const ISSUE_TITLE_MAX_CHARS: usize = 200;
+pub const ISSUE_TEXT_MAX_CHARS: usize = 20_000;
+pub const TAG_MAX_CHARS: usize = 40;
+pub const TAGS_MAX: usize = 20;
+pub const ENV_FIELD_MAX_CHARS: usize = 100;
+pub const URL_MAX_CHARS: usize = 2000;
+
+/// garde rule for issue titles: 1 to 200 characters, not blank, no control characters.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+pub fn issue_title(title: &str, _: &()) -> garde::Result {
+    if title.trim().is_empty() {
+        return Err(garde::Error::new("This field is required."));
+    }
+    if title.chars().count() > ISSUE_TITLE_MAX_CHARS {
+        return Err(garde::Error::new(format!("At most {ISSUE_TITLE_MAX_CHARS} characters.")));
+    }
+    if title.chars().any(char::is_control) {
+        return Err(garde::Error::new("Control characters are not allowed."));
+    }
+    Ok(())
+}
+
+/// garde rule for Markdown bodies of issues and comments.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+pub fn issue_text(text: &str, _: &()) -> garde::Result {
+    if text.chars().count() > ISSUE_TEXT_MAX_CHARS {
+        return Err(garde::Error::new(format!("At most {ISSUE_TEXT_MAX_CHARS} characters.")));
+    }
+    Ok(())
+}
+
+/// garde rule for a comment: not empty, not too long.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+pub fn comment_body(text: &str, ctx: &()) -> garde::Result {
+    if text.trim().is_empty() {
+        return Err(garde::Error::new("Write something first."));
+    }
+    issue_text(text, ctx)
+}
+
+/// garde rule for tags: at most 20, each 1 to 40 characters without control characters or commas.
+#[allow(clippy::trivially_copy_pass_by_ref, clippy::ptr_arg)]
+pub fn tags(tags: &Vec<String>, _: &()) -> garde::Result {
+    if tags.len() > TAGS_MAX {
+        return Err(garde::Error::new(format!("At most {TAGS_MAX} tags.")));
+    }
+    for tag in tags {
+        let chars = tag.chars().count();
+        if chars == 0 || chars > TAG_MAX_CHARS || tag.chars().any(|c| c.is_control() || c == ',') {
+            return Err(garde::Error::new(format!("Tags have 1 to {TAG_MAX_CHARS} characters and no commas.")));
+        }
+    }
+    Ok(())
+}
+
+/// garde rule for the short environment fields (browser, OS, device, app version).
+#[allow(clippy::trivially_copy_pass_by_ref)]
+pub fn env_field(value: &str, _: &()) -> garde::Result {
+    if value.chars().count() > ENV_FIELD_MAX_CHARS || value.chars().any(char::is_control) {
+        return Err(garde::Error::new(format!("At most {ENV_FIELD_MAX_CHARS} characters, no control characters.")));
+    }
+    Ok(())
+}
+
+/// garde rule for the environment URL: empty, or an http(s) address.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+pub fn env_url(value: &str, _: &()) -> garde::Result {
+    if value.is_empty() {
+        return Ok(());
+    }
+    let lower = value.to_ascii_lowercase();
+    if value.chars().count() > URL_MAX_CHARS
+        || !(lower.starts_with("http://") || lower.starts_with("https://"))
+        || value.chars().any(|c| c.is_control() || c.is_whitespace())
+    {
+        return Err(garde::Error::new("Enter an http:// or https:// address."));
+    }
+    Ok(())
+}
+
+/// garde rule for due dates: `YYYY-MM-DD` with a real month and day.
+#[allow(clippy::trivially_copy_pass_by_ref, clippy::ref_option)]
+pub fn due_date(value: &Option<String>, _: &()) -> garde::Result {
+    let Some(date) = value else { return Ok(()) };
+    let parts: Vec<&str> = date.split('-').collect();
+    let valid = date.len() == 10
+        && parts.len() == 3
+        && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()))
+        && parts[1].parse::<u32>().is_ok_and(|m| (1..=12).contains(&m))
+        && parts[2].parse::<u32>().is_ok_and(|d| (1..=31).contains(&d));
+    if !valid {
+        return Err(garde::Error::new("Use a date like 2026-12-31."));
+    }
+    Ok(())
+}
 
 /// garde rule for project keys such as `WEB`: 2 to 10 capital letters and digits, starting with a letter.
 #[allow(clippy::trivially_copy_pass_by_ref)]

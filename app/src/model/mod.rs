@@ -1,8 +1,6 @@
 //! Types that cross the wire between the browser and the server, with their garde rules.
 //! Inputs are validated on both sides; outputs are plain data.
 
-use std::fmt;
-
 use garde::Validate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -16,8 +14,8 @@ macro_rules! typed_id {
         #[serde(transparent)]
         pub struct $name(pub Uuid);
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 self.0.fmt(f)
             }
         }
@@ -223,6 +221,10 @@ no_normalization!(
     InvitationTokenInput,
     AcceptInvitationInput
 );
+
+// The tracker's types use the macros above, so they are declared after them.
+mod issues;
+pub use issues::*;
 
 /// Invite an email address to the active team with a role (never OWNER).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]

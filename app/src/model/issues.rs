@@ -1,0 +1,299 @@
+//! Wire types of the tracker: issues, comments and history, with their garde rules.
+
+use garde::Validate;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{Normalize, ProjectId, StatusCategory, StatusId, UserId};
+use crate::rules;
+
+typed_id!(
+    /// An issue.
+    IssueId
+);
+typed_id!(
+    /// A comment on an issue.
+    CommentId
+);
+
+/// An enumeration with a lower-case spelling on the wire and in the database.
+macro_rules! string_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? } default $default:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $(#[serde(rename = $text)] $variant,)+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text,)+ }
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == s)
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                $name::$default
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// What kind of work an issue is.
+    IssueType { Bug => "bug", Task => "task", Feature => "feature", Improvement => "improvement" } default Bug
+);
+string_enum!(
+    /// How bad the problem is.
+    Severity { Critical => "critical", High => "high", Medium => "medium", Low => "low" } default Medium
+);
+string_enum!(
+    /// How soon it should be worked on.
+    Priority { Urgent => "urgent", High => "high", Medium => "medium", Low => "low", None => "none" } default None
+);
+string_enum!(
+    /// Who may see an issue or comment: `internal` hides it from guests (but an issue's reporter).
+    IssueVisibility { Internal => "internal", Public => "public" } default Internal
+);
+
+/// Where a bug was seen.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct Environment {
+    #[garde(custom(rules::env_field))]
+    #[serde(default)]
+    pub browser: String,
+    #[garde(custom(rules::env_field))]
+    #[serde(default)]
+    pub os: String,
+    #[garde(custom(rules::env_field))]
+    #[serde(default)]
+    pub device: String,
+    #[garde(custom(rules::env_field))]
+    #[serde(default)]
+    pub app_version: String,
+    #[garde(custom(rules::env_url))]
+    #[serde(default)]
+    pub url: String,
+}
+
+/// The fields of an issue that people write; used to create and to edit.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct IssueFields {
+    #[garde(custom(rules::issue_title))]
+    pub title: String,
+    #[garde(custom(rules::issue_text))]
+    #[serde(default)]
+    pub description: String,
+    #[garde(skip)]
+    #[serde(default)]
+    pub kind: IssueType,
+    #[garde(skip)]
+    #[serde(default)]
+    pub severity: Severity,
+    #[garde(skip)]
+    #[serde(default)]
+    pub priority: Priority,
+    #[garde(skip)]
+    #[serde(default)]
+    pub visibility: IssueVisibility,
+    #[garde(dive)]
+    #[serde(default)]
+    pub environment: Environment,
+    #[garde(custom(rules::due_date))]
+    #[serde(default)]
+    pub due_date: Option<String>,
+    #[garde(custom(rules::tags))]
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[garde(skip)]
+    #[serde(default)]
+    pub assignees: Vec<UserId>,
+}
+
+impl Normalize for IssueFields {
+    fn normalize(self) -> Self {
+        let mut tags: Vec<String> =
+            self.tags.iter().map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty()).collect();
+        tags.sort();
+        tags.dedup();
+        let mut assignees = self.assignees;
+        assignees.sort();
+        assignees.dedup();
+        Self {
+            title: self.title.trim().to_owned(),
+            due_date: self.due_date.filter(|d| !d.trim().is_empty()),
+            environment: Environment {
+                browser: self.environment.browser.trim().to_owned(),
+                os: self.environment.os.trim().to_owned(),
+                device: self.environment.device.trim().to_owned(),
+                app_version: self.environment.app_version.trim().to_owned(),
+                url: self.environment.url.trim().to_owned(),
+            },
+            tags,
+            assignees,
+            ..self
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct NewIssueInput {
+    #[garde(skip)]
+    pub project_id: ProjectId,
+    #[garde(dive)]
+    pub fields: IssueFields,
+}
+
+impl Normalize for NewIssueInput {
+    fn normalize(self) -> Self {
+        Self { project_id: self.project_id, fields: self.fields.normalize() }
+    }
+}
+
+/// Edits an issue: every field is replaced; the history records what changed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct UpdateIssueInput {
+    #[garde(skip)]
+    pub issue_id: IssueId,
+    #[garde(skip)]
+    pub status_id: StatusId,
+    #[garde(dive)]
+    pub fields: IssueFields,
+}
+
+impl Normalize for UpdateIssueInput {
+    fn normalize(self) -> Self {
+        Self { fields: self.fields.normalize(), ..self }
+    }
+}
+
+/// Moves an issue to another status of its project (the board).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct ChangeStatusInput {
+    #[garde(skip)]
+    pub issue_id: IssueId,
+    #[garde(skip)]
+    pub status_id: StatusId,
+}
+
+/// Names an issue as people do: `WEB-42`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct IssueRefInput {
+    #[garde(custom(rules::project_key))]
+    pub key: String,
+    #[garde(range(min = 1))]
+    pub number: i64,
+}
+
+impl Normalize for IssueRefInput {
+    fn normalize(self) -> Self {
+        Self { key: self.key.trim().to_uppercase(), number: self.number }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct IssueIdInput {
+    #[garde(skip)]
+    pub issue_id: IssueId,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct NewCommentInput {
+    #[garde(skip)]
+    pub issue_id: IssueId,
+    #[garde(custom(rules::comment_body))]
+    pub body: String,
+    /// Hidden from guests. Guests' own comments are always public.
+    #[garde(skip)]
+    #[serde(default)]
+    pub internal: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct EditCommentInput {
+    #[garde(skip)]
+    pub comment_id: CommentId,
+    #[garde(custom(rules::comment_body))]
+    pub body: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct CommentIdInput {
+    #[garde(skip)]
+    pub comment_id: CommentId,
+}
+
+no_normalization!(IssueIdInput, ChangeStatusInput, NewCommentInput, EditCommentInput, CommentIdInput);
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusRef {
+    pub id: StatusId,
+    pub name: String,
+    pub category: StatusCategory,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub id: UserId,
+    pub display_name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Issue {
+    pub id: IssueId,
+    pub project_id: ProjectId,
+    /// `WEB-42`.
+    pub reference: String,
+    pub number: i64,
+    pub title: String,
+    pub description: String,
+    /// The description rendered from Markdown and sanitised on the server.
+    pub description_html: String,
+    pub kind: IssueType,
+    pub severity: Severity,
+    pub priority: Priority,
+    pub visibility: IssueVisibility,
+    pub status: StatusRef,
+    pub reporter: Person,
+    pub assignees: Vec<Person>,
+    pub tags: Vec<String>,
+    pub environment: Environment,
+    pub due_date: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Comment {
+    pub id: CommentId,
+    pub author: Person,
+    pub body: String,
+    /// Rendered from Markdown and sanitised on the server.
+    pub body_html: String,
+    pub visibility: IssueVisibility,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// One recorded change of an issue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub at: i64,
+    pub actor: Option<String>,
+    pub field: String,
+    pub old_value: String,
+    pub new_value: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssueDetail {
+    pub issue: Issue,
+    pub comments: Vec<Comment>,
+    pub history: Vec<HistoryEntry>,
+}
