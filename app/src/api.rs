@@ -10,10 +10,12 @@ use leptos::prelude::*;
 use crate::{
     error::AppError,
     model::{
-        AcceptInvitationInput, ArchiveProjectInput, AuditEntry, ChangeRoleInput, CreatedInvitation, Invitation,
-        InvitationOffer, InvitationTokenInput, InviteInput, InvitedSignUpInput, Me, Member, MemberInput,
-        NewProjectInput, Project, ProjectDetail, ProjectKeyInput, ProjectMemberInput, RevokeInvitationInput,
-        SignInInput, SignUpInput, SwitchTeamInput, TeamMembership, UpdateProjectInput,
+        AcceptInvitationInput, ArchiveProjectInput, AuditEntry, ChangeRoleInput, ChangeStatusInput, Comment,
+        CommentIdInput, CreatedInvitation, EditCommentInput, Invitation, InvitationOffer, InvitationTokenInput,
+        InviteInput, InvitedSignUpInput, Issue, IssueDetail, IssueIdInput, IssuePage, IssueRefInput, ListIssuesInput,
+        Me, Member, MemberInput, NewCommentInput, NewIssueInput, NewProjectInput, Project, ProjectDetail,
+        ProjectKeyInput, ProjectMemberInput, RevokeInvitationInput, SignInInput, SignUpInput, SwitchTeamInput,
+        TeamMembership, UpdateIssueInput, UpdateProjectInput,
     },
 };
 
@@ -29,10 +31,12 @@ mod backend {
     use crate::{
         error::AppError,
         model::{
-            AcceptInvitationInput, ArchiveProjectInput, AuditEntry, ChangeRoleInput, CreatedInvitation, Invitation,
-            InvitationOffer, InvitationTokenInput, InviteInput, InvitedSignUpInput, Me, Member, MemberInput,
-            NewProjectInput, Project, ProjectDetail, ProjectKeyInput, ProjectMemberInput, RevokeInvitationInput,
-            SignInInput, SignUpInput, SwitchTeamInput, TeamMembership, UpdateProjectInput,
+            AcceptInvitationInput, ArchiveProjectInput, AuditEntry, ChangeRoleInput, ChangeStatusInput, Comment,
+            CommentIdInput, CreatedInvitation, EditCommentInput, Invitation, InvitationOffer, InvitationTokenInput,
+            InviteInput, InvitedSignUpInput, Issue, IssueDetail, IssueIdInput, IssuePage, IssueRefInput,
+            ListIssuesInput, Me, Member, MemberInput, NewCommentInput, NewIssueInput, NewProjectInput, Project,
+            ProjectDetail, ProjectKeyInput, ProjectMemberInput, RevokeInvitationInput, SignInInput, SignUpInput,
+            SwitchTeamInput, TeamMembership, UpdateIssueInput, UpdateProjectInput,
         },
     };
 
@@ -74,6 +78,16 @@ mod backend {
         async fn archive_project(&self, req: &RequestParts, input: ArchiveProjectInput) -> Result<Project, AppError>;
         async fn add_project_member(&self, req: &RequestParts, input: ProjectMemberInput) -> Result<(), AppError>;
         async fn remove_project_member(&self, req: &RequestParts, input: ProjectMemberInput) -> Result<(), AppError>;
+
+        async fn create_issue(&self, req: &RequestParts, input: NewIssueInput) -> Result<Issue, AppError>;
+        async fn get_issue(&self, req: &RequestParts, input: IssueRefInput) -> Result<IssueDetail, AppError>;
+        async fn list_issues(&self, req: &RequestParts, input: ListIssuesInput) -> Result<IssuePage, AppError>;
+        async fn update_issue(&self, req: &RequestParts, input: UpdateIssueInput) -> Result<Issue, AppError>;
+        async fn change_status(&self, req: &RequestParts, input: ChangeStatusInput) -> Result<Issue, AppError>;
+        async fn delete_issue(&self, req: &RequestParts, input: IssueIdInput) -> Result<(), AppError>;
+        async fn add_comment(&self, req: &RequestParts, input: NewCommentInput) -> Result<Comment, AppError>;
+        async fn edit_comment(&self, req: &RequestParts, input: EditCommentInput) -> Result<Comment, AppError>;
+        async fn delete_comment(&self, req: &RequestParts, input: CommentIdInput) -> Result<(), AppError>;
     }
 
     /// The backend and the request of the current server-function call.
@@ -263,4 +277,67 @@ pub async fn add_project_member(input: ProjectMemberInput) -> Result<(), AppErro
 pub async fn remove_project_member(input: ProjectMemberInput) -> Result<(), AppError> {
     let (backend, req) = backend::context()?;
     backend.remove_project_member(&req, input).await
+}
+
+/// Files an issue in a project the actor sees (guests too; their reports stay internal).
+#[server(endpoint = "create_issue")]
+pub async fn create_issue(input: NewIssueInput) -> Result<Issue, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.create_issue(&req, input).await
+}
+
+/// An issue by `KEY-number`, with the comments and history the actor may see.
+#[server(endpoint = "get_issue")]
+pub async fn get_issue(input: IssueRefInput) -> Result<IssueDetail, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.get_issue(&req, input).await
+}
+
+/// A page of a project's issues the actor may see, by number (keyset: pass `after`).
+#[server(endpoint = "list_issues")]
+pub async fn list_issues(input: ListIssuesInput) -> Result<IssuePage, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.list_issues(&req, input).await
+}
+
+/// Edits an issue (members, not guests); every changed field goes to the history.
+#[server(endpoint = "update_issue")]
+pub async fn update_issue(input: UpdateIssueInput) -> Result<Issue, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.update_issue(&req, input).await
+}
+
+/// Moves an issue to another status of its project's workflow (members, not guests).
+#[server(endpoint = "change_status")]
+pub async fn change_status(input: ChangeStatusInput) -> Result<Issue, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.change_status(&req, input).await
+}
+
+/// Deletes an issue softly; its history stays (OWNER and ADMIN).
+#[server(endpoint = "delete_issue")]
+pub async fn delete_issue(input: IssueIdInput) -> Result<(), AppError> {
+    let (backend, req) = backend::context()?;
+    backend.delete_issue(&req, input).await
+}
+
+/// Comments on an issue the actor sees; guests' comments are public.
+#[server(endpoint = "add_comment")]
+pub async fn add_comment(input: NewCommentInput) -> Result<Comment, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.add_comment(&req, input).await
+}
+
+/// Edits one's own comment.
+#[server(endpoint = "edit_comment")]
+pub async fn edit_comment(input: EditCommentInput) -> Result<Comment, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.edit_comment(&req, input).await
+}
+
+/// Deletes one's own comment; OWNER and ADMIN may delete any.
+#[server(endpoint = "delete_comment")]
+pub async fn delete_comment(input: CommentIdInput) -> Result<(), AppError> {
+    let (backend, req) = backend::context()?;
+    backend.delete_comment(&req, input).await
 }

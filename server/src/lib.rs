@@ -16,6 +16,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod mail;
+pub mod markdown;
 pub mod password;
 pub mod policy;
 pub mod service;

@@ -29,6 +29,10 @@ pub enum Action {
     ReadAuditLog,
     /// Create projects, change their settings, archive them, manage their members.
     ManageProjects,
+    /// Edit issues, set their status, visibility, priority and assignees (members, not guests).
+    EditIssues,
+    /// Delete issues (softly; their history stays).
+    DeleteIssues,
 }
 
 /// Which of the team's projects an actor sees. OWNER and ADMIN: all. NORMAL: those they are a member
@@ -69,12 +73,27 @@ pub fn allowed(role: Role, action: Action) -> bool {
     };
     match action {
         Action::ListMembers => role != Guest,
-        Action::ManageMembers | Action::ListInvitations | Action::ReadAuditLog | Action::ManageProjects => is_manager,
+        Action::ManageMembers
+        | Action::ListInvitations
+        | Action::ReadAuditLog
+        | Action::ManageProjects
+        | Action::DeleteIssues => is_manager,
+        Action::EditIssues => role != Guest,
         Action::Invite(target) | Action::RevokeInvitation(target) | Action::RemoveMember(target) => manages(target),
         Action::ChangeRole { from, to } => manages(from) && manages(to),
         Action::TransferOwnership => role == Owner,
         Action::LeaveTeam => role != Owner,
     }
+}
+
+/// Whether the actor may edit a comment: only their own.
+pub fn may_edit_comment(actor: &Actor, author: UserId) -> bool {
+    author == actor.user_id()
+}
+
+/// Whether the actor may delete a comment: their own, or any as OWNER or ADMIN.
+pub fn may_delete_comment(actor: &Actor, author: UserId) -> bool {
+    author == actor.user_id() || matches!(actor.role(), Role::Owner | Role::Admin)
 }
 
 /// Whether a user may make a team their active one: only a team they are a member of.

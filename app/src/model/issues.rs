@@ -229,7 +229,24 @@ pub struct CommentIdInput {
     pub comment_id: CommentId,
 }
 
-no_normalization!(IssueIdInput, ChangeStatusInput, NewCommentInput, EditCommentInput, CommentIdInput);
+/// A page of a project's issues, by number: pass the last number seen as `after` for the next page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct ListIssuesInput {
+    #[garde(skip)]
+    pub project_id: ProjectId,
+    #[garde(range(min = 0))]
+    #[serde(default)]
+    pub after: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuePage {
+    pub issues: Vec<Issue>,
+    /// The `after` of the next page, if there is one.
+    pub next_after: Option<i64>,
+}
+
+no_normalization!(ListIssuesInput, IssueIdInput, ChangeStatusInput, NewCommentInput, EditCommentInput, CommentIdInput);
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusRef {

@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod invitations;
+pub mod issues;
 pub mod members;
 pub mod projects;
 pub mod sessions;

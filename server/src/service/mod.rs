@@ -3,6 +3,7 @@
 //! calls the tenant-scoped data layer. The trait impl below only routes calls to the modules.
 
 mod accounts;
+mod issues;
 mod members;
 mod projects;
 
@@ -12,10 +13,12 @@ use app::{
     api::{Backend, RequestParts},
     error::AppError,
     model::{
-        AcceptInvitationInput, ArchiveProjectInput, AuditEntry, ChangeRoleInput, CreatedInvitation, Invitation,
-        InvitationOffer, InvitationTokenInput, InviteInput, InvitedSignUpInput, Me, Member, MemberInput,
-        NewProjectInput, Project, ProjectDetail, ProjectKeyInput, ProjectMemberInput, RevokeInvitationInput,
-        SignInInput, SignUpInput, SwitchTeamInput, TeamMembership, UpdateProjectInput,
+        AcceptInvitationInput, ArchiveProjectInput, AuditEntry, ChangeRoleInput, ChangeStatusInput, Comment,
+        CommentIdInput, CreatedInvitation, EditCommentInput, Invitation, InvitationOffer, InvitationTokenInput,
+        InviteInput, InvitedSignUpInput, Issue, IssueDetail, IssueIdInput, IssuePage, IssueRefInput, ListIssuesInput,
+        Me, Member, MemberInput, NewCommentInput, NewIssueInput, NewProjectInput, Project, ProjectDetail,
+        ProjectKeyInput, ProjectMemberInput, RevokeInvitationInput, SignInInput, SignUpInput, SwitchTeamInput,
+        TeamMembership, UpdateIssueInput, UpdateProjectInput,
     },
 };
 use axum::extract::ConnectInfo;
@@ -187,5 +190,32 @@ impl Backend for MothBackend {
     }
     async fn remove_project_member(&self, req: &RequestParts, input: ProjectMemberInput) -> Result<(), AppError> {
         self.remove_project_member_impl(req, input).await
+    }
+    async fn create_issue(&self, req: &RequestParts, input: NewIssueInput) -> Result<Issue, AppError> {
+        self.create_issue_impl(req, input).await
+    }
+    async fn get_issue(&self, req: &RequestParts, input: IssueRefInput) -> Result<IssueDetail, AppError> {
+        self.get_issue_impl(req, input).await
+    }
+    async fn list_issues(&self, req: &RequestParts, input: ListIssuesInput) -> Result<IssuePage, AppError> {
+        self.list_issues_impl(req, input).await
+    }
+    async fn update_issue(&self, req: &RequestParts, input: UpdateIssueInput) -> Result<Issue, AppError> {
+        self.update_issue_impl(req, input).await
+    }
+    async fn change_status(&self, req: &RequestParts, input: ChangeStatusInput) -> Result<Issue, AppError> {
+        self.change_status_impl(req, input).await
+    }
+    async fn delete_issue(&self, req: &RequestParts, input: IssueIdInput) -> Result<(), AppError> {
+        self.delete_issue_impl(req, input).await
+    }
+    async fn add_comment(&self, req: &RequestParts, input: NewCommentInput) -> Result<Comment, AppError> {
+        self.add_comment_impl(req, input).await
+    }
+    async fn edit_comment(&self, req: &RequestParts, input: EditCommentInput) -> Result<Comment, AppError> {
+        self.edit_comment_impl(req, input).await
+    }
+    async fn delete_comment(&self, req: &RequestParts, input: CommentIdInput) -> Result<(), AppError> {
+        self.delete_comment_impl(req, input).await
     }
 }

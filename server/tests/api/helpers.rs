@@ -210,9 +210,24 @@ impl TestApp {
         .fetch_all(&mut db)
         .await
         .expect("project members");
+        let issues: Vec<(String, String, String, String, Option<i64>)> = sqlx::query_as(
+            "SELECT id, title, status_id, visibility, deleted_at FROM issues WHERE team_id = $1 ORDER BY id",
+        )
+        .bind(team_id)
+        .fetch_all(&mut db)
+        .await
+        .expect("issues");
+        let comments: Vec<(String, String, Option<i64>)> =
+            sqlx::query_as("SELECT id, body, deleted_at FROM comments WHERE team_id = $1 ORDER BY id")
+                .bind(team_id)
+                .fetch_all(&mut db)
+                .await
+                .expect("comments");
         members
             .into_iter()
             .map(|(u, r)| format!("member {u} {r}"))
+            .chain(issues.into_iter().map(|i| format!("issue {i:?}")))
+            .chain(comments.into_iter().map(|c| format!("comment {c:?}")))
             .chain(invitations.into_iter().map(|(i, a, r)| format!("invitation {i} {a:?} {r:?}")))
             .chain(projects.into_iter().map(|p| format!("project {p:?}")))
             .chain(project_members.into_iter().map(|m| format!("project member {m:?}")))
@@ -239,5 +254,46 @@ impl TestApp {
         let form = input(&[("project_id", project_id), ("user_id", user_id)]);
         let response = self.call("add_project_member", &form, Some(owner)).await;
         assert_eq!(response.status(), StatusCode::OK, "add {user_id} to {project_id}");
+    }
+}
+
+static ISSUE_COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// An issue as the tests need it.
+#[derive(Clone, Debug)]
+pub struct TestIssue {
+    pub id: String,
+    pub reference: String,
+    pub title: String,
+}
+
+impl TestApp {
+    /// Files an issue titled "Team issue N" with `visibility`; answers it.
+    pub async fn issue(&self, cookie: &str, project_id: &str, visibility: &str) -> TestIssue {
+        let n = ISSUE_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let title = format!("Team issue {n}");
+        let form = vec![
+            ("input[project_id]".to_owned(), project_id.to_owned()),
+            ("input[fields][title]".to_owned(), title.clone()),
+            ("input[fields][visibility]".to_owned(), visibility.to_owned()),
+        ];
+        let response = self.call("create_issue", &form, Some(cookie)).await;
+        assert_eq!(response.status(), StatusCode::OK, "create issue");
+        let issue: serde_json::Value = response.json().await.expect("json");
+        TestIssue {
+            id: issue["id"].as_str().expect("id").to_owned(),
+            reference: issue["reference"].as_str().expect("reference").to_owned(),
+            title,
+        }
+    }
+
+    /// Comments on an issue; answers the comment's id.
+    pub async fn comment(&self, cookie: &str, issue_id: &str, body: &str, internal: bool) -> String {
+        let internal = if internal { "true" } else { "false" };
+        let form = input(&[("issue_id", issue_id), ("body", body), ("internal", internal)]);
+        let response = self.call("add_comment", &form, Some(cookie)).await;
+        assert_eq!(response.status(), StatusCode::OK, "comment");
+        let comment: serde_json::Value = response.json().await.expect("json");
+        comment["id"].as_str().expect("id").to_owned()
     }
 }

@@ -50,6 +50,12 @@ struct World {
     third_team_owner: Person,
     /// A spare account for signing in.
     spare: Person,
+    /// Team A's public project (normal and guest are members) and private one (normal is a member).
+    public_project: String,
+    private_project: String,
+    /// The first and last status of the public project's workflow.
+    first_status: String,
+    last_status: String,
 }
 
 async fn world(app: TestApp) -> World {
@@ -71,7 +77,29 @@ async fn world(app: TestApp) -> World {
         ("non_member", removed),
         ("other_team", other),
     ]);
-    World { app, team_a, owner, actors, third_team_owner, spare }
+    let (public_project, public_key) = app.project(&owner.cookie, "public").await;
+    let (private_project, _) = app.project(&owner.cookie, "private").await;
+    for who in ["normal", "guest"] {
+        app.add_to_project(&owner.cookie, &public_project, &actors[who].user_id).await;
+    }
+    app.add_to_project(&owner.cookie, &private_project, &actors["normal"].user_id).await;
+    let detail: serde_json::Value =
+        app.call("get_project", &input(&[("key", &public_key)]), Some(&owner.cookie)).await.json().await.expect("json");
+    let statuses = detail["statuses"].as_array().expect("statuses");
+    let status = |i: usize| statuses[i]["id"].as_str().expect("status id").to_owned();
+    let (first_status, last_status) = (status(0), status(statuses.len() - 1));
+    World {
+        app,
+        team_a,
+        owner,
+        actors,
+        third_team_owner,
+        spare,
+        public_project,
+        private_project,
+        first_status,
+        last_status,
+    }
 }
 
 impl World {
@@ -182,6 +210,64 @@ impl World {
                 app.add_to_project(owner, &id, &self.actors["normal"].user_id).await;
                 ("remove_project_member", input(&[("project_id", &id), ("user_id", &self.actors["normal"].user_id)]))
             }
+            "create_issue_in_public_project" | "create_issue_in_private_project" => {
+                let project = if scenario.contains("public") { &self.public_project } else { &self.private_project };
+                let form = vec![
+                    ("input[project_id]".to_owned(), project.clone()),
+                    ("input[fields][title]".to_owned(), "Team issue filed".to_owned()),
+                ];
+                ("create_issue", form)
+            }
+            "get_public_issue" | "get_internal_issue" => {
+                let visibility = if scenario.contains("public") { "public" } else { "internal" };
+                let issue = app.issue(owner, &self.public_project, visibility).await;
+                let (key, number) = issue.reference.split_once('-').expect("KEY-n");
+                ("get_issue", input(&[("key", key), ("number", number)]))
+            }
+            "list_issues" => {
+                app.issue(owner, &self.public_project, "public").await;
+                ("list_issues", one("project_id", &self.public_project))
+            }
+            "update_internal_issue" => {
+                let issue = app.issue(owner, &self.public_project, "internal").await;
+                let status = self.first_status.clone();
+                let form = vec![
+                    ("input[issue_id]".to_owned(), issue.id),
+                    ("input[status_id]".to_owned(), status),
+                    ("input[fields][title]".to_owned(), "Team issue edited".to_owned()),
+                ];
+                ("update_issue", form)
+            }
+            "change_status_of_public_issue" => {
+                let issue = app.issue(owner, &self.public_project, "public").await;
+                ("change_status", input(&[("issue_id", &issue.id), ("status_id", &self.last_status)]))
+            }
+            "delete_issue" => {
+                let issue = app.issue(owner, &self.public_project, "public").await;
+                ("delete_issue", one("issue_id", &issue.id))
+            }
+            "comment_on_public_issue" | "comment_on_internal_issue" => {
+                let visibility = if scenario.contains("public") { "public" } else { "internal" };
+                let issue = app.issue(owner, &self.public_project, visibility).await;
+                ("add_comment", input(&[("issue_id", &issue.id), ("body", "Team comment")]))
+            }
+            "edit_own_comment" => {
+                let issue = app.issue(owner, &self.public_project, "public").await;
+                let author = self.actors.get(actor).filter(|_| matches!(actor, "owner" | "admin" | "normal" | "guest"));
+                let author = author.map_or(owner, |p| p.cookie.as_str());
+                let comment = app.comment(author, &issue.id, "Team comment", false).await;
+                ("edit_comment", input(&[("comment_id", &comment), ("body", "Team comment edited")]))
+            }
+            "edit_owners_comment" => {
+                let issue = app.issue(owner, &self.public_project, "public").await;
+                let comment = app.comment(owner, &issue.id, "Team comment", false).await;
+                ("edit_comment", input(&[("comment_id", &comment), ("body", "Team comment edited")]))
+            }
+            "delete_normals_comment" => {
+                let issue = app.issue(owner, &self.public_project, "public").await;
+                let comment = app.comment(&self.actors["normal"].cookie, &issue.id, "Team comment", false).await;
+                ("delete_comment", one("comment_id", &comment))
+            }
             other => panic!("scenario {other} has no steps in permissions.rs"),
         }
     }
@@ -193,6 +279,8 @@ impl World {
         secrets.push(self.team_a.clone());
         // Every project of team A is named "Team project N".
         secrets.push("Team project".into());
+        secrets.push("Team issue".into());
+        secrets.push("Team comment".into());
         secrets
     }
 }

@@ -1,0 +1,608 @@
+//! Issues, their tags, assignees, comments and history. Every function takes the [`Actor`] and filters
+//! by its team; reads apply the actor's [`ProjectScope`]: a guest sees only public issues and their own
+//! reports, in public projects they belong to, and only public comments. Anything else is "not found".
+
+use app::model::{
+    Comment, CommentId, Environment, HistoryEntry, Issue, IssueFields, IssueId, IssueType, IssueVisibility, Person,
+    Priority, ProjectId, Severity, StatusCategory, StatusId, StatusRef, UserId,
+};
+use sqlx::{Any, Transaction};
+use uuid::Uuid;
+
+use super::{uuid_from_db, Db, DbError};
+use crate::{markdown::to_safe_html, policy::ProjectScope, session::Actor};
+
+/// The issues of team `$1` the actor may see. `$2` = sees all projects, `$3` = the actor, `$4` = guest.
+macro_rules! visible_issues {
+    () => {
+        " FROM issues i JOIN projects p ON p.team_id = i.team_id AND p.id = i.project_id \
+          WHERE i.team_id = $1 AND i.deleted_at IS NULL \
+          AND ($2 = 1 OR (EXISTS (SELECT 1 FROM project_members pm WHERE pm.project_id = p.id AND pm.user_id = $3) \
+               AND ($4 = 0 OR p.visibility = 'public'))) \
+          AND ($4 = 0 OR i.visibility = 'public' OR i.reporter_id = $3)"
+    };
+}
+
+macro_rules! issue_columns {
+    () => {
+        "SELECT i.id, i.project_id, p.key, i.number, i.title, i.description, i.kind, i.severity, i.priority, \
+         i.visibility, i.status_id, i.reporter_id, i.env_browser, i.env_os, i.env_device, i.env_app_version, \
+         i.env_url, i.due_date, i.created_at, i.updated_at"
+    };
+}
+
+type Binds<'q> = sqlx::any::AnyArguments<'q>;
+
+fn bind_scope<'q, O>(
+    query: sqlx::query::QueryAs<'q, Any, O, Binds<'q>>,
+    actor: &Actor,
+    scope: ProjectScope,
+) -> sqlx::query::QueryAs<'q, Any, O, Binds<'q>> {
+    query
+        .bind(actor.team_id().to_string())
+        .bind(i64::from(scope.all_projects))
+        .bind(actor.user_id().to_string())
+        .bind(i64::from(scope.public_only))
+}
+
+#[derive(sqlx::FromRow)]
+struct IssueRow {
+    id: String,
+    project_id: String,
+    key: String,
+    number: i64,
+    title: String,
+    description: String,
+    kind: String,
+    severity: String,
+    priority: String,
+    visibility: String,
+    status_id: String,
+    reporter_id: String,
+    env_browser: String,
+    env_os: String,
+    env_device: String,
+    env_app_version: String,
+    env_url: String,
+    due_date: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+/// The stored fields of an issue, before names are looked up.
+pub struct StoredIssue {
+    pub id: IssueId,
+    pub project_id: ProjectId,
+    pub key: String,
+    pub number: i64,
+    pub status_id: StatusId,
+    pub reporter_id: UserId,
+    pub fields: IssueFields,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+fn parse_enum<T>(value: &str, parse: fn(&str) -> Option<T>, what: &'static str) -> Result<T, DbError> {
+    parse(value).ok_or(DbError::Corrupt(what))
+}
+
+impl TryFrom<IssueRow> for StoredIssue {
+    type Error = DbError;
+    fn try_from(r: IssueRow) -> Result<Self, DbError> {
+        Ok(StoredIssue {
+            id: IssueId(uuid_from_db(&r.id, "issues.id")?),
+            project_id: ProjectId(uuid_from_db(&r.project_id, "issues.project_id")?),
+            key: r.key,
+            number: r.number,
+            status_id: StatusId(uuid_from_db(&r.status_id, "issues.status_id")?),
+            reporter_id: UserId(uuid_from_db(&r.reporter_id, "issues.reporter_id")?),
+            fields: IssueFields {
+                title: r.title,
+                description: r.description,
+                kind: parse_enum(&r.kind, IssueType::parse, "issues.kind")?,
+                severity: parse_enum(&r.severity, Severity::parse, "issues.severity")?,
+                priority: parse_enum(&r.priority, Priority::parse, "issues.priority")?,
+                visibility: parse_enum(&r.visibility, IssueVisibility::parse, "issues.visibility")?,
+                environment: Environment {
+                    browser: r.env_browser,
+                    os: r.env_os,
+                    device: r.env_device,
+                    app_version: r.env_app_version,
+                    url: r.env_url,
+                },
+                due_date: r.due_date,
+                tags: Vec::new(),
+                assignees: Vec::new(),
+            },
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+/// An issue the actor may see, by id.
+pub async fn find(db: &Db, actor: &Actor, scope: ProjectScope, id: IssueId) -> Result<Option<StoredIssue>, DbError> {
+    let row: Option<IssueRow> =
+        bind_scope(sqlx::query_as(concat!(issue_columns!(), visible_issues!(), " AND i.id = $5")), actor, scope)
+            .bind(id.to_string())
+            .fetch_optional(db.pool())
+            .await?;
+    let Some(row) = row else { return Ok(None) };
+    let mut issue = StoredIssue::try_from(row)?;
+    load_tags_and_assignees(db, actor, &mut issue).await?;
+    Ok(Some(issue))
+}
+
+/// An issue the actor may see, by `KEY-number`.
+pub async fn find_by_ref(
+    db: &Db,
+    actor: &Actor,
+    scope: ProjectScope,
+    key: &str,
+    number: i64,
+) -> Result<Option<StoredIssue>, DbError> {
+    let row: Option<IssueRow> = bind_scope(
+        sqlx::query_as(concat!(issue_columns!(), visible_issues!(), " AND p.key = $5 AND i.number = $6")),
+        actor,
+        scope,
+    )
+    .bind(key)
+    .bind(number)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let mut issue = StoredIssue::try_from(row)?;
+    load_tags_and_assignees(db, actor, &mut issue).await?;
+    Ok(Some(issue))
+}
+
+/// A page of the project's issues the actor may see, by number, after `after_number`.
+pub async fn list(
+    db: &Db,
+    actor: &Actor,
+    scope: ProjectScope,
+    project_id: ProjectId,
+    after_number: i64,
+    limit: i64,
+) -> Result<Vec<StoredIssue>, DbError> {
+    let rows: Vec<IssueRow> = bind_scope(
+        sqlx::query_as(concat!(
+            issue_columns!(),
+            visible_issues!(),
+            " AND i.project_id = $5 AND i.number > $6 ORDER BY i.number LIMIT $7"
+        )),
+        actor,
+        scope,
+    )
+    .bind(project_id.to_string())
+    .bind(after_number)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    let mut issues = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut issue = StoredIssue::try_from(row)?;
+        load_tags_and_assignees(db, actor, &mut issue).await?;
+        issues.push(issue);
+    }
+    Ok(issues)
+}
+
+async fn load_tags_and_assignees(db: &Db, actor: &Actor, issue: &mut StoredIssue) -> Result<(), DbError> {
+    let tags: Vec<(String,)> =
+        sqlx::query_as("SELECT tag FROM issue_tags WHERE team_id = $1 AND issue_id = $2 ORDER BY tag")
+            .bind(actor.team_id().to_string())
+            .bind(issue.id.to_string())
+            .fetch_all(db.pool())
+            .await?;
+    let assignees: Vec<(String,)> =
+        sqlx::query_as("SELECT user_id FROM issue_assignees WHERE team_id = $1 AND issue_id = $2 ORDER BY user_id")
+            .bind(actor.team_id().to_string())
+            .bind(issue.id.to_string())
+            .fetch_all(db.pool())
+            .await?;
+    issue.fields.tags = tags.into_iter().map(|(t,)| t).collect();
+    issue.fields.assignees = assignees
+        .into_iter()
+        .map(|(u,)| uuid_from_db(&u, "issue_assignees.user_id").map(UserId))
+        .collect::<Result<_, _>>()?;
+    Ok(())
+}
+
+/// The display names of users of the actor's team.
+pub async fn person(db: &Db, actor: &Actor, user_id: UserId) -> Result<Person, DbError> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "SELECT u.display_name FROM users u WHERE u.id = $2 AND (EXISTS (SELECT 1 FROM memberships m \
+         WHERE m.team_id = $1 AND m.user_id = u.id) OR EXISTS (SELECT 1 FROM issues i WHERE i.team_id = $1 \
+         AND i.reporter_id = u.id) OR EXISTS (SELECT 1 FROM comments c WHERE c.team_id = $1 AND c.author_id = u.id))",
+    )
+    .bind(actor.team_id().to_string())
+    .bind(user_id.to_string())
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(Person { id: user_id, display_name: row.map_or_else(|| "Former member".to_owned(), |(n,)| n) })
+}
+
+pub async fn status(db: &Db, actor: &Actor, project_id: ProjectId, id: StatusId) -> Result<Option<StatusRef>, DbError> {
+    let row: Option<(String, String)> = sqlx::query_as(
+        "SELECT name, category FROM project_statuses WHERE team_id = $1 AND project_id = $2 AND id = $3",
+    )
+    .bind(actor.team_id().to_string())
+    .bind(project_id.to_string())
+    .bind(id.to_string())
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(|(name, category)| {
+        Ok(StatusRef {
+            id,
+            name,
+            category: StatusCategory::parse(&category).ok_or(DbError::Corrupt("project_statuses.category"))?,
+        })
+    })
+    .transpose()
+}
+
+/// The first status of the project's workflow, where new issues start.
+async fn first_status(
+    tx: &mut Transaction<'static, Any>,
+    actor: &Actor,
+    project_id: ProjectId,
+) -> Result<String, DbError> {
+    let (id,): (String,) = sqlx::query_as(
+        "SELECT id FROM project_statuses WHERE team_id = $1 AND project_id = $2 ORDER BY position, name LIMIT 1",
+    )
+    .bind(actor.team_id().to_string())
+    .bind(project_id.to_string())
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+/// Whether every user is a non-guest member of the project (or an owner or admin of the team).
+pub async fn all_assignable(db: &Db, actor: &Actor, project_id: ProjectId, users: &[UserId]) -> Result<bool, DbError> {
+    for user in users {
+        let (count,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM memberships m WHERE m.team_id = $1 AND m.user_id = $3 AND m.role <> 'GUEST' \
+             AND (m.role IN ('OWNER', 'ADMIN') OR EXISTS (SELECT 1 FROM project_members pm \
+             WHERE pm.team_id = $1 AND pm.project_id = $2 AND pm.user_id = $3))",
+        )
+        .bind(actor.team_id().to_string())
+        .bind(project_id.to_string())
+        .bind(user.to_string())
+        .fetch_one(db.pool())
+        .await?;
+        if count == 0 {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+async fn replace_tags_and_assignees(
+    tx: &mut Transaction<'static, Any>,
+    actor: &Actor,
+    id: IssueId,
+    fields: &IssueFields,
+) -> Result<(), DbError> {
+    let team = actor.team_id().to_string();
+    sqlx::query("DELETE FROM issue_tags WHERE team_id = $1 AND issue_id = $2")
+        .bind(&team)
+        .bind(id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM issue_assignees WHERE team_id = $1 AND issue_id = $2")
+        .bind(&team)
+        .bind(id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    for tag in &fields.tags {
+        sqlx::query("INSERT INTO issue_tags (team_id, issue_id, tag) VALUES ($1, $2, $3)")
+            .bind(&team)
+            .bind(id.to_string())
+            .bind(tag)
+            .execute(&mut **tx)
+            .await?;
+    }
+    for user in &fields.assignees {
+        sqlx::query("INSERT INTO issue_assignees (team_id, issue_id, user_id) VALUES ($1, $2, $3)")
+            .bind(&team)
+            .bind(id.to_string())
+            .bind(user.to_string())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Files a new issue in the project with the next number and the workflow's first status.
+pub async fn create(
+    db: &Db,
+    actor: &Actor,
+    project_id: ProjectId,
+    fields: &IssueFields,
+    now_ms: i64,
+) -> Result<IssueId, DbError> {
+    let id = IssueId(Uuid::new_v4());
+    let team = actor.team_id().to_string();
+    let mut tx = db.begin().await?;
+    let (number,): (i64,) = sqlx::query_as(
+        "UPDATE projects SET next_issue_number = next_issue_number + 1 WHERE team_id = $1 AND id = $2 \
+         RETURNING next_issue_number - 1",
+    )
+    .bind(&team)
+    .bind(project_id.to_string())
+    .fetch_one(&mut *tx)
+    .await?;
+    let status = first_status(&mut tx, actor, project_id).await?;
+    sqlx::query(
+        "INSERT INTO issues (id, team_id, project_id, number, title, description, kind, severity, priority, \
+         status_id, reporter_id, visibility, env_browser, env_os, env_device, env_app_version, env_url, due_date, \
+         created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)",
+    )
+    .bind(id.to_string())
+    .bind(&team)
+    .bind(project_id.to_string())
+    .bind(number)
+    .bind(&fields.title)
+    .bind(&fields.description)
+    .bind(fields.kind.as_str())
+    .bind(fields.severity.as_str())
+    .bind(fields.priority.as_str())
+    .bind(status)
+    .bind(actor.user_id().to_string())
+    .bind(fields.visibility.as_str())
+    .bind(&fields.environment.browser)
+    .bind(&fields.environment.os)
+    .bind(&fields.environment.device)
+    .bind(&fields.environment.app_version)
+    .bind(&fields.environment.url)
+    .bind(fields.due_date.clone())
+    .bind(now_ms)
+    .execute(&mut *tx)
+    .await?;
+    replace_tags_and_assignees(&mut tx, actor, id, fields).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// One field's change, for the history.
+pub struct Change {
+    pub field: &'static str,
+    pub old: String,
+    pub new: String,
+}
+
+/// Stores the new fields and status of an issue and the history of what changed, in one transaction.
+pub async fn update(
+    db: &Db,
+    actor: &Actor,
+    id: IssueId,
+    status_id: StatusId,
+    fields: &IssueFields,
+    changes: &[Change],
+    now_ms: i64,
+) -> Result<bool, DbError> {
+    let team = actor.team_id().to_string();
+    let mut tx = db.begin().await?;
+    let done = sqlx::query(
+        "UPDATE issues SET title = $3, description = $4, kind = $5, severity = $6, priority = $7, status_id = $8, \
+         visibility = $9, env_browser = $10, env_os = $11, env_device = $12, env_app_version = $13, env_url = $14, \
+         due_date = $15, updated_at = $16 WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL",
+    )
+    .bind(&team)
+    .bind(id.to_string())
+    .bind(&fields.title)
+    .bind(&fields.description)
+    .bind(fields.kind.as_str())
+    .bind(fields.severity.as_str())
+    .bind(fields.priority.as_str())
+    .bind(status_id.to_string())
+    .bind(fields.visibility.as_str())
+    .bind(&fields.environment.browser)
+    .bind(&fields.environment.os)
+    .bind(&fields.environment.device)
+    .bind(&fields.environment.app_version)
+    .bind(&fields.environment.url)
+    .bind(fields.due_date.clone())
+    .bind(now_ms)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() != 1 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    replace_tags_and_assignees(&mut tx, actor, id, fields).await?;
+    for change in changes {
+        sqlx::query(
+            "INSERT INTO issue_history (id, team_id, issue_id, actor_id, field, old_value, new_value, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(Uuid::new_v4().to_string())
+        .bind(&team)
+        .bind(id.to_string())
+        .bind(actor.user_id().to_string())
+        .bind(change.field)
+        .bind(&change.old)
+        .bind(&change.new)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Soft-deletes an issue (its history stays).
+pub async fn delete(db: &Db, actor: &Actor, id: IssueId, now_ms: i64) -> Result<bool, DbError> {
+    let done = sqlx::query("UPDATE issues SET deleted_at = $3 WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL")
+        .bind(actor.team_id().to_string())
+        .bind(id.to_string())
+        .bind(now_ms)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn history(db: &Db, actor: &Actor, id: IssueId) -> Result<Vec<HistoryEntry>, DbError> {
+    let rows: Vec<(i64, Option<String>, String, String, String)> = sqlx::query_as(
+        "SELECT h.at, u.display_name, h.field, h.old_value, h.new_value FROM issue_history h \
+         LEFT JOIN users u ON u.id = h.actor_id WHERE h.team_id = $1 AND h.issue_id = $2 ORDER BY h.at, h.id",
+    )
+    .bind(actor.team_id().to_string())
+    .bind(id.to_string())
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(at, actor, field, old_value, new_value)| HistoryEntry { at, actor, field, old_value, new_value })
+        .collect())
+}
+
+// ---- comments ----
+
+#[derive(sqlx::FromRow)]
+struct CommentRow {
+    id: String,
+    author_id: String,
+    display_name: String,
+    body: String,
+    visibility: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+fn comment(row: CommentRow) -> Result<Comment, DbError> {
+    Ok(Comment {
+        id: CommentId(uuid_from_db(&row.id, "comments.id")?),
+        author: Person {
+            id: UserId(uuid_from_db(&row.author_id, "comments.author_id")?),
+            display_name: row.display_name,
+        },
+        body_html: to_safe_html(&row.body),
+        body: row.body,
+        visibility: IssueVisibility::parse(&row.visibility).ok_or(DbError::Corrupt("comments.visibility"))?,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+/// The comments of an issue the caller has already found visible; guests get only public ones.
+pub async fn comments(db: &Db, actor: &Actor, scope: ProjectScope, issue: IssueId) -> Result<Vec<Comment>, DbError> {
+    let rows: Vec<CommentRow> = sqlx::query_as(
+        "SELECT c.id, c.author_id, u.display_name, c.body, c.visibility, c.created_at, c.updated_at \
+         FROM comments c JOIN users u ON u.id = c.author_id WHERE c.team_id = $1 AND c.issue_id = $2 \
+         AND c.deleted_at IS NULL AND ($3 = 0 OR c.visibility = 'public') ORDER BY c.created_at, c.id",
+    )
+    .bind(actor.team_id().to_string())
+    .bind(issue.to_string())
+    .bind(i64::from(scope.public_only))
+    .fetch_all(db.pool())
+    .await?;
+    rows.into_iter().map(comment).collect()
+}
+
+/// A comment the actor may see: its issue is visible to them, and guests see only public comments.
+pub async fn find_comment(
+    db: &Db,
+    actor: &Actor,
+    scope: ProjectScope,
+    id: CommentId,
+) -> Result<Option<(IssueId, Comment)>, DbError> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "SELECT issue_id FROM comments WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL AND ($3 = 0 OR visibility = 'public')",
+    )
+    .bind(actor.team_id().to_string())
+    .bind(id.to_string())
+    .bind(i64::from(scope.public_only))
+    .fetch_optional(db.pool())
+    .await?;
+    let Some((issue_id,)) = row else { return Ok(None) };
+    let issue_id = IssueId(uuid_from_db(&issue_id, "comments.issue_id")?);
+    if find(db, actor, scope, issue_id).await?.is_none() {
+        return Ok(None);
+    }
+    let found = comments(db, actor, scope, issue_id).await?.into_iter().find(|c| c.id == id);
+    Ok(found.map(|c| (issue_id, c)))
+}
+
+pub async fn add_comment(
+    db: &Db,
+    actor: &Actor,
+    issue: IssueId,
+    body: &str,
+    visibility: IssueVisibility,
+    now_ms: i64,
+) -> Result<CommentId, DbError> {
+    let id = CommentId(Uuid::new_v4());
+    sqlx::query(
+        "INSERT INTO comments (id, team_id, issue_id, author_id, body, visibility, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+    )
+    .bind(id.to_string())
+    .bind(actor.team_id().to_string())
+    .bind(issue.to_string())
+    .bind(actor.user_id().to_string())
+    .bind(body)
+    .bind(visibility.as_str())
+    .bind(now_ms)
+    .execute(db.pool())
+    .await?;
+    Ok(id)
+}
+
+pub async fn edit_comment(db: &Db, actor: &Actor, id: CommentId, body: &str, now_ms: i64) -> Result<bool, DbError> {
+    let done = sqlx::query(
+        "UPDATE comments SET body = $3, updated_at = $4 WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL",
+    )
+    .bind(actor.team_id().to_string())
+    .bind(id.to_string())
+    .bind(body)
+    .bind(now_ms)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn delete_comment(db: &Db, actor: &Actor, id: CommentId, now_ms: i64) -> Result<bool, DbError> {
+    let done = sqlx::query("UPDATE comments SET deleted_at = $3 WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL")
+        .bind(actor.team_id().to_string())
+        .bind(id.to_string())
+        .bind(now_ms)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Builds the wire form of a stored issue.
+pub async fn to_issue(db: &Db, actor: &Actor, stored: StoredIssue) -> Result<Issue, DbError> {
+    let status =
+        status(db, actor, stored.project_id, stored.status_id).await?.ok_or(DbError::Corrupt("issues.status_id"))?;
+    let reporter = person(db, actor, stored.reporter_id).await?;
+    let mut assignees = Vec::with_capacity(stored.fields.assignees.len());
+    for user in &stored.fields.assignees {
+        assignees.push(person(db, actor, *user).await?);
+    }
+    let f = stored.fields;
+    Ok(Issue {
+        id: stored.id,
+        project_id: stored.project_id,
+        reference: format!("{}-{}", stored.key, stored.number),
+        number: stored.number,
+        description_html: to_safe_html(&f.description),
+        title: f.title,
+        description: f.description,
+        kind: f.kind,
+        severity: f.severity,
+        priority: f.priority,
+        visibility: f.visibility,
+        status,
+        reporter,
+        assignees,
+        tags: f.tags,
+        environment: f.environment,
+        due_date: f.due_date,
+        created_at: stored.created_at,
+        updated_at: stored.updated_at,
+    })
+}

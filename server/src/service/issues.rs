@@ -1,0 +1,235 @@
+//! Issues and comments. What an actor may see comes from the data layer's scope (guests: public issues
+//! and their own reports, public comments); what they may change comes from `policy`.
+
+use app::{
+    api::RequestParts,
+    error::{AppError, ErrorCode},
+    model::{
+        parse, ChangeStatusInput, Comment, CommentIdInput, EditCommentInput, Issue, IssueDetail, IssueFields,
+        IssueIdInput, IssuePage, IssueRefInput, IssueVisibility, ListIssuesInput, NewCommentInput, NewIssueInput,
+        Priority, UpdateIssueInput,
+    },
+};
+
+use super::MothBackend;
+use crate::{
+    db::{
+        issues::{self, Change, StoredIssue},
+        projects,
+    },
+    policy::{self, Action},
+    session::Actor,
+};
+
+const PAGE_SIZE: i64 = 50;
+
+/// What changed between two versions of an issue, field by field, for the history.
+fn changes(old: &StoredIssue, status_before: &str, status_after: &str, new: &IssueFields) -> Vec<Change> {
+    let mut out = Vec::new();
+    let mut diff = |field: &'static str, a: String, b: String| {
+        if a != b {
+            out.push(Change { field, old: a, new: b });
+        }
+    };
+    let f = &old.fields;
+    diff("title", f.title.clone(), new.title.clone());
+    diff("description", f.description.clone(), new.description.clone());
+    diff("type", f.kind.as_str().into(), new.kind.as_str().into());
+    diff("severity", f.severity.as_str().into(), new.severity.as_str().into());
+    diff("priority", f.priority.as_str().into(), new.priority.as_str().into());
+    diff("visibility", f.visibility.as_str().into(), new.visibility.as_str().into());
+    diff("status", status_before.into(), status_after.into());
+    diff("environment", format!("{:?}", f.environment), format!("{:?}", new.environment));
+    diff("due_date", f.due_date.clone().unwrap_or_default(), new.due_date.clone().unwrap_or_default());
+    diff("tags", f.tags.join(", "), new.tags.join(", "));
+    let ids = |v: &[app::model::UserId]| v.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+    diff("assignees", ids(&f.assignees), ids(&new.assignees));
+    out
+}
+
+impl MothBackend {
+    async fn visible_issue(&self, actor: &Actor, id: app::model::IssueId) -> Result<StoredIssue, AppError> {
+        issues::find(&self.db, actor, policy::project_scope(actor), id).await?.ok_or_else(AppError::not_found)
+    }
+
+    async fn check_assignees(
+        &self,
+        actor: &Actor,
+        project: app::model::ProjectId,
+        fields: &IssueFields,
+    ) -> Result<(), AppError> {
+        if !issues::all_assignable(&self.db, actor, project, &fields.assignees).await? {
+            return Err(AppError::field("assignees", "Assignees must be members of the project (not guests)."));
+        }
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub(super) async fn create_issue_impl(&self, req: &RequestParts, input: NewIssueInput) -> Result<Issue, AppError> {
+        let input = parse(input)?;
+        let (_, actor) = self.actor(req).await?;
+        let scope = policy::project_scope(&actor);
+        let project =
+            projects::find(&self.db, &actor, scope, input.project_id).await?.ok_or_else(AppError::not_found)?;
+        if project.archived {
+            return Err(AppError::new(ErrorCode::Conflict, "This project is archived."));
+        }
+        let mut fields = input.into_inner().fields;
+        if !policy::may(&actor, Action::EditIssues) {
+            // Guests report: their issues stay internal (seen by them and the team), with no triage fields.
+            fields.visibility = IssueVisibility::Internal;
+            fields.priority = Priority::None;
+            fields.assignees.clear();
+        }
+        self.check_assignees(&actor, project.id, &fields).await?;
+        let id = issues::create(&self.db, &actor, project.id, &fields, self.now()).await?;
+        let stored = self.visible_issue(&actor, id).await?;
+        Ok(issues::to_issue(&self.db, &actor, stored).await?)
+    }
+
+    pub(super) async fn get_issue_impl(
+        &self,
+        req: &RequestParts,
+        input: IssueRefInput,
+    ) -> Result<IssueDetail, AppError> {
+        let input = parse(input)?;
+        let (_, actor) = self.actor(req).await?;
+        let scope = policy::project_scope(&actor);
+        let stored = issues::find_by_ref(&self.db, &actor, scope, &input.key, input.number)
+            .await?
+            .ok_or_else(AppError::not_found)?;
+        let id = stored.id;
+        let issue = issues::to_issue(&self.db, &actor, stored).await?;
+        let comments = issues::comments(&self.db, &actor, scope, id).await?;
+        let history = issues::history(&self.db, &actor, id).await?;
+        Ok(IssueDetail { issue, comments, history })
+    }
+
+    pub(super) async fn list_issues_impl(
+        &self,
+        req: &RequestParts,
+        input: ListIssuesInput,
+    ) -> Result<IssuePage, AppError> {
+        let input = parse(input)?;
+        let (_, actor) = self.actor(req).await?;
+        let scope = policy::project_scope(&actor);
+        let project =
+            projects::find(&self.db, &actor, scope, input.project_id).await?.ok_or_else(AppError::not_found)?;
+        let stored = issues::list(&self.db, &actor, scope, project.id, input.after, PAGE_SIZE + 1).await?;
+        let more = i64::try_from(stored.len()).unwrap_or(i64::MAX) > PAGE_SIZE;
+        let mut page = Vec::new();
+        for issue in stored.into_iter().take(usize::try_from(PAGE_SIZE).unwrap_or(50)) {
+            page.push(issues::to_issue(&self.db, &actor, issue).await?);
+        }
+        let next_after = if more { page.last().map(|i| i.number) } else { None };
+        Ok(IssuePage { issues: page, next_after })
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub(super) async fn update_issue_impl(
+        &self,
+        req: &RequestParts,
+        input: UpdateIssueInput,
+    ) -> Result<Issue, AppError> {
+        let input = parse(input)?.into_inner();
+        let (_, actor) = self.actor_for(req, Action::EditIssues).await?;
+        let old = self.visible_issue(&actor, input.issue_id).await?;
+        self.save_issue(&actor, old, input.status_id, &input.fields).await
+    }
+
+    pub(super) async fn change_status_impl(
+        &self,
+        req: &RequestParts,
+        input: ChangeStatusInput,
+    ) -> Result<Issue, AppError> {
+        let input = parse(input)?.into_inner();
+        let (_, actor) = self.actor_for(req, Action::EditIssues).await?;
+        let old = self.visible_issue(&actor, input.issue_id).await?;
+        let fields = old.fields.clone();
+        self.save_issue(&actor, old, input.status_id, &fields).await
+    }
+
+    async fn save_issue(
+        &self,
+        actor: &Actor,
+        old: StoredIssue,
+        status_id: app::model::StatusId,
+        fields: &IssueFields,
+    ) -> Result<Issue, AppError> {
+        let before =
+            issues::status(&self.db, actor, old.project_id, old.status_id).await?.ok_or_else(AppError::internal)?;
+        let Some(after) = issues::status(&self.db, actor, old.project_id, status_id).await? else {
+            return Err(AppError::field("status_id", "This status is not part of the project's workflow."));
+        };
+        self.check_assignees(actor, old.project_id, fields).await?;
+        let changes = changes(&old, &before.name, &after.name, fields);
+        if !issues::update(&self.db, actor, old.id, status_id, fields, &changes, self.now()).await? {
+            return Err(AppError::not_found());
+        }
+        let stored = self.visible_issue(actor, old.id).await?;
+        Ok(issues::to_issue(&self.db, actor, stored).await?)
+    }
+
+    pub(super) async fn delete_issue_impl(&self, req: &RequestParts, input: IssueIdInput) -> Result<(), AppError> {
+        let input = parse(input)?;
+        let (_, actor) = self.actor_for(req, Action::DeleteIssues).await?;
+        let issue = self.visible_issue(&actor, input.issue_id).await?;
+        if !issues::delete(&self.db, &actor, issue.id, self.now()).await? {
+            return Err(AppError::not_found());
+        }
+        Ok(())
+    }
+
+    pub(super) async fn add_comment_impl(
+        &self,
+        req: &RequestParts,
+        input: NewCommentInput,
+    ) -> Result<Comment, AppError> {
+        let input = parse(input)?;
+        let (_, actor) = self.actor(req).await?;
+        let issue = self.visible_issue(&actor, input.issue_id).await?;
+        // Guests' comments are always public; members choose.
+        let visibility = if input.internal && policy::may(&actor, Action::EditIssues) {
+            IssueVisibility::Internal
+        } else {
+            IssueVisibility::Public
+        };
+        let id = issues::add_comment(&self.db, &actor, issue.id, &input.body, visibility, self.now()).await?;
+        let scope = policy::project_scope(&actor);
+        issues::find_comment(&self.db, &actor, scope, id).await?.map(|(_, c)| c).ok_or_else(AppError::internal)
+    }
+
+    pub(super) async fn edit_comment_impl(
+        &self,
+        req: &RequestParts,
+        input: EditCommentInput,
+    ) -> Result<Comment, AppError> {
+        let input = parse(input)?;
+        let (_, actor) = self.actor(req).await?;
+        let scope = policy::project_scope(&actor);
+        let (_, comment) =
+            issues::find_comment(&self.db, &actor, scope, input.comment_id).await?.ok_or_else(AppError::not_found)?;
+        if !policy::may_edit_comment(&actor, comment.author.id) {
+            return Err(AppError::new(ErrorCode::Forbidden, "You can edit only your own comments."));
+        }
+        if !issues::edit_comment(&self.db, &actor, comment.id, &input.body, self.now()).await? {
+            return Err(AppError::not_found());
+        }
+        issues::find_comment(&self.db, &actor, scope, comment.id).await?.map(|(_, c)| c).ok_or_else(AppError::not_found)
+    }
+
+    pub(super) async fn delete_comment_impl(&self, req: &RequestParts, input: CommentIdInput) -> Result<(), AppError> {
+        let input = parse(input)?;
+        let (_, actor) = self.actor(req).await?;
+        let scope = policy::project_scope(&actor);
+        let (_, comment) =
+            issues::find_comment(&self.db, &actor, scope, input.comment_id).await?.ok_or_else(AppError::not_found)?;
+        if !policy::may_delete_comment(&actor, comment.author.id) {
+            return Err(AppError::new(ErrorCode::Forbidden, "You can delete only your own comments."));
+        }
+        if !issues::delete_comment(&self.db, &actor, comment.id, self.now()).await? {
+            return Err(AppError::not_found());
+        }
+        Ok(())
+    }
+}
