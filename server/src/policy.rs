@@ -72,13 +72,12 @@ pub fn allowed(role: Role, action: Action) -> bool {
         Normal | Guest => false,
     };
     match action {
-        Action::ListMembers => role != Guest,
+        Action::ListMembers | Action::EditIssues => role != Guest,
         Action::ManageMembers
         | Action::ListInvitations
         | Action::ReadAuditLog
         | Action::ManageProjects
         | Action::DeleteIssues => is_manager,
-        Action::EditIssues => role != Guest,
         Action::Invite(target) | Action::RevokeInvitation(target) | Action::RemoveMember(target) => manages(target),
         Action::ChangeRole { from, to } => manages(from) && manages(to),
         Action::TransferOwnership => role == Owner,

@@ -5,6 +5,7 @@
 mod accounts;
 mod binary;
 mod helpers;
+mod issues;
 mod mail;
 mod permissions;
 mod projects;

@@ -107,6 +107,7 @@ impl World {
         self.actors.get(actor).map(|p| p.cookie.as_str())
     }
 
+    #[allow(clippy::too_many_lines)] // one arm per scenario reads best as one table
     /// Prepares what `scenario` needs as `actor` (fresh targets in team A) and answers the call to make.
     async fn prepare(&self, scenario: &str, actor: &str) -> (&'static str, Vec<(String, String)>) {
         let app = &self.app;

@@ -1,0 +1,262 @@
+//! Issues and comments: what guests see (T5), children reached through what the actor may not see
+//! (T2), numbering, history, sanitised Markdown, and another team's issues (T1).
+
+use reqwest::StatusCode;
+
+use crate::helpers::{input, spawn_app, Person, TestApp, TestIssue};
+
+struct Setup {
+    app: TestApp,
+    owner: Person,
+    normal: Person,
+    guest: Person,
+    other_guest: Person,
+    project: String,
+}
+
+/// A public project with a normal member and two guests.
+async fn setup() -> Setup {
+    let app = spawn_app().await;
+    let (owner, _) = app.owner("owner").await;
+    let normal = app.new_member(&owner.cookie, "NORMAL").await;
+    let guest = app.new_member(&owner.cookie, "GUEST").await;
+    let other_guest = app.new_member(&owner.cookie, "GUEST").await;
+    let (project, _) = app.project(&owner.cookie, "public").await;
+    for person in [&normal, &guest, &other_guest] {
+        app.add_to_project(&owner.cookie, &project, &person.user_id).await;
+    }
+    Setup { app, owner, normal, guest, other_guest, project }
+}
+
+async fn listed_titles(app: &TestApp, cookie: &str, project: &str) -> Vec<String> {
+    let page: serde_json::Value =
+        app.call("list_issues", &input(&[("project_id", project)]), Some(cookie)).await.json().await.expect("json");
+    page["issues"].as_array().expect("issues").iter().map(|i| i["title"].as_str().expect("title").to_owned()).collect()
+}
+
+async fn get(app: &TestApp, cookie: &str, issue: &TestIssue) -> reqwest::Response {
+    let (key, number) = issue.reference.split_once('-').expect("KEY-n");
+    app.call("get_issue", &input(&[("key", key), ("number", number)]), Some(cookie)).await
+}
+
+#[tokio::test]
+async fn guests_see_exactly_public_issues_and_their_own_reports() {
+    let s = setup().await;
+    let app = &s.app;
+    let public = app.issue(&s.owner.cookie, &s.project, "public").await;
+    let internal = app.issue(&s.owner.cookie, &s.project, "internal").await;
+    let guests_own = app.issue(&s.guest.cookie, &s.project, "public").await;
+    let other_guests = app.issue(&s.other_guest.cookie, &s.project, "public").await;
+
+    let mut expected = vec![public.title.clone(), guests_own.title.clone()];
+    expected.sort();
+    let mut seen = listed_titles(app, &s.guest.cookie, &s.project).await;
+    seen.sort();
+    assert_eq!(seen, expected, "the guest's list");
+    assert_eq!(listed_titles(app, &s.normal.cookie, &s.project).await.len(), 4, "members see all four");
+
+    for (issue, status) in [
+        (&public, StatusCode::OK),
+        (&guests_own, StatusCode::OK),
+        (&internal, StatusCode::NOT_FOUND),
+        (&other_guests, StatusCode::NOT_FOUND),
+    ] {
+        assert_eq!(get(app, &s.guest.cookie, issue).await.status(), status, "{}", issue.title);
+    }
+    // Guessing numbers finds nothing more than the list shows.
+    let key = public.reference.split_once('-').expect("ref").0;
+    let mut found = 0;
+    for number in 1..=20 {
+        let response = app
+            .call("get_issue", &input(&[("key", key), ("number", &number.to_string())]), Some(&s.guest.cookie))
+            .await;
+        if response.status() == StatusCode::OK {
+            found += 1;
+        }
+    }
+    assert_eq!(found, 2);
+}
+
+#[tokio::test]
+async fn guests_reports_stay_internal_and_untriaged_whatever_they_send() {
+    let s = setup().await;
+    let form = vec![
+        ("input[project_id]".to_owned(), s.project.clone()),
+        ("input[fields][title]".to_owned(), "Broken".to_owned()),
+        ("input[fields][visibility]".to_owned(), "public".to_owned()),
+        ("input[fields][priority]".to_owned(), "urgent".to_owned()),
+        ("input[fields][assignees][0]".to_owned(), s.normal.user_id.clone()),
+    ];
+    let issue: serde_json::Value =
+        s.app.call("create_issue", &form, Some(&s.guest.cookie)).await.json().await.expect("json");
+    assert_eq!(issue["visibility"], "internal");
+    assert_eq!(issue["priority"], "none");
+    assert_eq!(issue["assignees"].as_array().map(Vec::len), Some(0));
+    assert_eq!(issue["reporter"]["id"], s.guest.user_id.as_str());
+}
+
+#[tokio::test]
+async fn internal_comments_never_reach_guests() {
+    let s = setup().await;
+    let app = &s.app;
+    let issue = app.issue(&s.owner.cookie, &s.project, "public").await;
+    app.comment(&s.owner.cookie, &issue.id, "Public answer", false).await;
+    let internal = app.comment(&s.owner.cookie, &issue.id, "Internal: the customer is wrong", true).await;
+    let guest_comment = app.comment(&s.guest.cookie, &issue.id, "Guest asks", true).await;
+
+    let detail: serde_json::Value = get(app, &s.guest.cookie, &issue).await.json().await.expect("json");
+    let bodies: Vec<&str> =
+        detail["comments"].as_array().expect("comments").iter().filter_map(|c| c["body"].as_str()).collect();
+    assert_eq!(bodies, ["Public answer", "Guest asks"], "a guest's comment is public even when sent as internal");
+    assert!(!detail.to_string().contains("customer is wrong"));
+
+    // The hidden comment cannot be reached by id either.
+    for endpoint in ["edit_comment", "delete_comment"] {
+        let form = input(&[("comment_id", &internal), ("body", "x")]);
+        assert_eq!(app.call(endpoint, &form, Some(&s.guest.cookie)).await.status(), StatusCode::NOT_FOUND);
+    }
+    let staff: serde_json::Value = get(app, &s.normal.cookie, &issue).await.json().await.expect("json");
+    assert_eq!(staff["comments"].as_array().map(Vec::len), Some(3));
+    let own = input(&[("comment_id", &guest_comment), ("body", "Guest asks again")]);
+    assert_eq!(app.call("edit_comment", &own, Some(&s.guest.cookie)).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn comments_of_an_issue_that_becomes_internal_disappear_for_guests() {
+    let s = setup().await;
+    let app = &s.app;
+    let issue = app.issue(&s.owner.cookie, &s.project, "public").await;
+    let comment = app.comment(&s.owner.cookie, &issue.id, "Visible for now", false).await;
+    let detail: serde_json::Value = get(app, &s.owner.cookie, &issue).await.json().await.expect("json");
+    let status = detail["issue"]["status"]["id"].as_str().expect("status").to_owned();
+    let form = vec![
+        ("input[issue_id]".to_owned(), issue.id.clone()),
+        ("input[status_id]".to_owned(), status),
+        ("input[fields][title]".to_owned(), issue.title.clone()),
+        ("input[fields][visibility]".to_owned(), "internal".to_owned()),
+    ];
+    assert_eq!(app.call("update_issue", &form, Some(&s.owner.cookie)).await.status(), StatusCode::OK);
+    assert_eq!(get(app, &s.guest.cookie, &issue).await.status(), StatusCode::NOT_FOUND);
+    let edit = input(&[("comment_id", &comment), ("body", "x")]);
+    assert_eq!(app.call("edit_comment", &edit, Some(&s.guest.cookie)).await.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn issues_are_numbered_per_project_and_every_change_is_in_the_history() {
+    let s = setup().await;
+    let app = &s.app;
+    let first = app.issue(&s.owner.cookie, &s.project, "internal").await;
+    let second = app.issue(&s.owner.cookie, &s.project, "internal").await;
+    assert!(first.reference.ends_with("-1") && second.reference.ends_with("-2"), "{first:?} {second:?}");
+    let (other_project, _) = app.project(&s.owner.cookie, "private").await;
+    let elsewhere = app.issue(&s.owner.cookie, &other_project, "internal").await;
+    assert!(elsewhere.reference.ends_with("-1"));
+
+    let detail: serde_json::Value = get(app, &s.owner.cookie, &first).await.json().await.expect("json");
+    let project: serde_json::Value = app
+        .call("get_project", &input(&[("key", first.reference.split_once('-').expect("ref").0)]), Some(&s.owner.cookie))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let done = project["statuses"][3]["id"].as_str().expect("Done").to_owned();
+    assert_eq!(detail["issue"]["status"]["name"], "New");
+    let form = vec![
+        ("input[issue_id]".to_owned(), first.id.clone()),
+        ("input[status_id]".to_owned(), done),
+        ("input[fields][title]".to_owned(), "Renamed".to_owned()),
+        ("input[fields][severity]".to_owned(), "critical".to_owned()),
+        ("input[fields][tags][0]".to_owned(), "Login".to_owned()),
+        ("input[fields][assignees][0]".to_owned(), s.normal.user_id.clone()),
+    ];
+    let updated: serde_json::Value =
+        app.call("update_issue", &form, Some(&s.normal.cookie)).await.json().await.expect("json");
+    assert_eq!(updated["status"]["name"], "Done");
+    assert_eq!(updated["tags"][0], "login");
+    let detail: serde_json::Value = get(app, &s.owner.cookie, &first).await.json().await.expect("json");
+    let fields: Vec<&str> =
+        detail["history"].as_array().expect("history").iter().filter_map(|h| h["field"].as_str()).collect();
+    for field in ["title", "severity", "status", "tags", "assignees"] {
+        assert!(fields.contains(&field), "{field} missing from {fields:?}");
+    }
+    let title = detail["history"].as_array().expect("history").iter().find(|h| h["field"] == "title").expect("title");
+    assert_eq!(title["old_value"], first.title.as_str());
+    assert_eq!(title["new_value"], "Renamed");
+
+    // A guest cannot be assigned.
+    let form = vec![
+        ("input[issue_id]".to_owned(), second.id.clone()),
+        ("input[status_id]".to_owned(), detail["issue"]["status"]["id"].as_str().expect("s").to_owned()),
+        ("input[fields][title]".to_owned(), "T".to_owned()),
+        ("input[fields][assignees][0]".to_owned(), s.guest.user_id.clone()),
+    ];
+    assert_eq!(app.call("update_issue", &form, Some(&s.owner.cookie)).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn markdown_is_rendered_sanitised() {
+    let s = setup().await;
+    let form = vec![
+        ("input[project_id]".to_owned(), s.project.clone()),
+        ("input[fields][title]".to_owned(), "<script>alert(1)</script>".to_owned()),
+        (
+            "input[fields][description]".to_owned(),
+            "**bold** <img src=x onerror=alert(1)> [x](javascript:alert(1)) <a href=\"https://ok.example\">ok</a>"
+                .to_owned(),
+        ),
+    ];
+    let issue: serde_json::Value =
+        s.app.call("create_issue", &form, Some(&s.owner.cookie)).await.json().await.expect("json");
+    let html = issue["description_html"].as_str().expect("html");
+    assert!(html.contains("<strong>bold</strong>"), "{html}");
+    for bad in ["onerror", "javascript:", "<img", "<script"] {
+        assert!(!html.contains(bad), "{bad} in {html}");
+    }
+    assert!(html.contains(r#"rel="noopener noreferrer nofollow""#), "{html}");
+    assert_eq!(issue["title"], "<script>alert(1)</script>", "titles are text, escaped where shown");
+}
+
+#[tokio::test]
+async fn another_teams_issues_and_comments_are_indistinguishable_from_missing_ones() {
+    let s = setup().await;
+    let app = &s.app;
+    let (owner_b, team_b) = app.owner("b").await;
+    let (project_b, _) = app.project(&owner_b.cookie, "public").await;
+    let mut targets = Vec::new();
+    for _ in 0..15 {
+        let issue = app.issue(&owner_b.cookie, &project_b, "public").await;
+        let comment = app.comment(&owner_b.cookie, &issue.id, "B's comment", false).await;
+        targets.push((issue.id, comment));
+    }
+    let before = app.team_digest(&team_b).await;
+    let probe = |issue: &str, comment: &str| {
+        vec![
+            ("add_comment", input(&[("issue_id", issue), ("body", "hi")])),
+            ("delete_issue", input(&[("issue_id", issue)])),
+            ("change_status", input(&[("issue_id", issue), ("status_id", &uuid::Uuid::new_v4().to_string())])),
+            ("edit_comment", input(&[("comment_id", comment), ("body", "x")])),
+            ("delete_comment", input(&[("comment_id", comment)])),
+            ("list_issues", input(&[("project_id", &project_b)])),
+        ]
+    };
+    for cookie in [&s.owner.cookie, &s.normal.cookie, &s.guest.cookie] {
+        let missing = uuid::Uuid::new_v4().to_string();
+        let mut expected = Vec::new();
+        for (endpoint, form) in probe(&missing, &missing) {
+            let r = app.call(endpoint, &form, Some(cookie)).await;
+            expected.push((r.status(), r.text().await.expect("body")));
+        }
+        for (issue, comment) in &targets {
+            for ((endpoint, form), want) in probe(issue, comment).into_iter().zip(&expected) {
+                if endpoint == "list_issues" {
+                    continue; // the same project id each time: checked once below
+                }
+                let r = app.call(endpoint, &form, Some(cookie)).await;
+                assert_eq!(&(r.status(), r.text().await.expect("body")), want, "{endpoint} on team B's {issue}");
+            }
+        }
+        let list = app.call("list_issues", &input(&[("project_id", &project_b)]), Some(cookie)).await;
+        assert_eq!(list.status(), StatusCode::NOT_FOUND);
+    }
+    assert_eq!(app.team_digest(&team_b).await, before);
+}
