@@ -229,11 +229,51 @@ pub struct CommentIdInput {
     pub comment_id: CommentId,
 }
 
+/// Which issues of a project to list. Every filter is optional; they combine with AND. The same
+/// fields appear in the app's URL (`?q=...&severity=high`), so a view can be bookmarked and shared.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct IssueFilter {
+    /// Words in the title or description.
+    #[garde(length(chars, max = 200))]
+    #[serde(default)]
+    pub q: String,
+    #[garde(skip)]
+    #[serde(default)]
+    pub status: Option<StatusId>,
+    #[garde(skip)]
+    #[serde(default)]
+    pub category: Option<StatusCategory>,
+    #[garde(skip)]
+    #[serde(default)]
+    pub kind: Option<IssueType>,
+    #[garde(skip)]
+    #[serde(default)]
+    pub severity: Option<Severity>,
+    #[garde(skip)]
+    #[serde(default)]
+    pub priority: Option<Priority>,
+    #[garde(skip)]
+    #[serde(default)]
+    pub visibility: Option<IssueVisibility>,
+    #[garde(length(chars, max = 40))]
+    #[serde(default)]
+    pub tag: String,
+    #[garde(skip)]
+    #[serde(default)]
+    pub assignee: Option<UserId>,
+    #[garde(skip)]
+    #[serde(default)]
+    pub reporter: Option<UserId>,
+}
+
 /// A page of a project's issues, by number: pass the last number seen as `after` for the next page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
 pub struct ListIssuesInput {
     #[garde(skip)]
     pub project_id: ProjectId,
+    #[garde(dive)]
+    #[serde(default)]
+    pub filter: IssueFilter,
     #[garde(range(min = 0))]
     #[serde(default)]
     pub after: i64,

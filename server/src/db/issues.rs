@@ -3,8 +3,8 @@
 //! reports, in public projects they belong to, and only public comments. Anything else is "not found".
 
 use app::model::{
-    Comment, CommentId, Environment, HistoryEntry, Issue, IssueFields, IssueId, IssueType, IssueVisibility, Person,
-    Priority, ProjectId, Severity, StatusCategory, StatusId, StatusRef, UserId,
+    Comment, CommentId, Environment, HistoryEntry, Issue, IssueFields, IssueFilter, IssueId, IssueType,
+    IssueVisibility, Person, Priority, ProjectId, Severity, StatusCategory, StatusId, StatusRef, UserId,
 };
 use sqlx::{Any, Transaction};
 use uuid::Uuid;
@@ -156,20 +156,49 @@ pub async fn find_by_ref(
     Ok(Some(issue))
 }
 
-/// A page of the project's issues the actor may see, by number, after `after_number`.
+/// `%text%` for LIKE, with LIKE's own wildcards in `text` escaped.
+fn contains_pattern(text: &str) -> String {
+    if text.trim().is_empty() {
+        return String::new();
+    }
+    let escaped = text.trim().to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+fn opt<T: ToString>(value: Option<T>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// A page of the project's issues the actor may see that match `filter`, by number, after `after_number`.
 pub async fn list(
     db: &Db,
     actor: &Actor,
     scope: ProjectScope,
     project_id: ProjectId,
+    filter: &IssueFilter,
     after_number: i64,
     limit: i64,
 ) -> Result<Vec<StoredIssue>, DbError> {
+    // Each filter is `($n = '' OR ...)`: one fixed, parameterised statement for every combination.
     let rows: Vec<IssueRow> = bind_scope(
         sqlx::query_as(concat!(
             issue_columns!(),
             visible_issues!(),
-            " AND i.project_id = $5 AND i.number > $6 ORDER BY i.number LIMIT $7"
+            " AND i.project_id = $5 AND i.number > $6",
+            " AND ($8 = '' OR lower(i.title) LIKE $8 ESCAPE '\\' OR lower(i.description) LIKE $8 ESCAPE '\\')",
+            " AND ($9 = '' OR i.status_id = $9)",
+            " AND ($10 = '' OR EXISTS (SELECT 1 FROM project_statuses s WHERE s.project_id = i.project_id \
+               AND s.id = i.status_id AND s.category = $10))",
+            " AND ($11 = '' OR i.kind = $11)",
+            " AND ($12 = '' OR i.severity = $12)",
+            " AND ($13 = '' OR i.priority = $13)",
+            " AND ($14 = '' OR i.visibility = $14)",
+            " AND ($15 = '' OR EXISTS (SELECT 1 FROM issue_tags t WHERE t.team_id = i.team_id \
+               AND t.issue_id = i.id AND t.tag = $15))",
+            " AND ($16 = '' OR EXISTS (SELECT 1 FROM issue_assignees a WHERE a.team_id = i.team_id \
+               AND a.issue_id = i.id AND a.user_id = $16))",
+            " AND ($17 = '' OR i.reporter_id = $17)",
+            " ORDER BY i.number LIMIT $7"
         )),
         actor,
         scope,
@@ -177,6 +206,16 @@ pub async fn list(
     .bind(project_id.to_string())
     .bind(after_number)
     .bind(limit)
+    .bind(contains_pattern(&filter.q))
+    .bind(opt(filter.status))
+    .bind(filter.category.map(|c| c.as_str().to_owned()).unwrap_or_default())
+    .bind(filter.kind.map(|k| k.as_str().to_owned()).unwrap_or_default())
+    .bind(filter.severity.map(|v| v.as_str().to_owned()).unwrap_or_default())
+    .bind(filter.priority.map(|v| v.as_str().to_owned()).unwrap_or_default())
+    .bind(filter.visibility.map(|v| v.as_str().to_owned()).unwrap_or_default())
+    .bind(filter.tag.trim().to_lowercase())
+    .bind(opt(filter.assignee))
+    .bind(opt(filter.reporter))
     .fetch_all(db.pool())
     .await?;
     let mut issues = Vec::with_capacity(rows.len());
@@ -605,4 +644,16 @@ pub async fn to_issue(db: &Db, actor: &Actor, stored: StoredIssue) -> Result<Iss
         created_at: stored.created_at,
         updated_at: stored.updated_at,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains_pattern;
+
+    #[test]
+    fn search_text_cannot_use_like_wildcards() {
+        assert_eq!(contains_pattern("  "), "");
+        assert_eq!(contains_pattern("Login"), "%login%");
+        assert_eq!(contains_pattern("100%_done\\"), "%100\\%\\_done\\\\%");
+    }
 }

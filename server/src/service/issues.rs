@@ -115,7 +115,8 @@ impl MothBackend {
         let scope = policy::project_scope(&actor);
         let project =
             projects::find(&self.db, &actor, scope, input.project_id).await?.ok_or_else(AppError::not_found)?;
-        let stored = issues::list(&self.db, &actor, scope, project.id, input.after, PAGE_SIZE + 1).await?;
+        let stored =
+            issues::list(&self.db, &actor, scope, project.id, &input.filter, input.after, PAGE_SIZE + 1).await?;
         let more = i64::try_from(stored.len()).unwrap_or(i64::MAX) > PAGE_SIZE;
         let mut page = Vec::new();
         for issue in stored.into_iter().take(usize::try_from(PAGE_SIZE).unwrap_or(50)) {

@@ -260,3 +260,69 @@ async fn another_teams_issues_and_comments_are_indistinguishable_from_missing_on
     }
     assert_eq!(app.team_digest(&team_b).await, before);
 }
+
+#[tokio::test]
+async fn the_list_filters_combine_and_never_widen_what_a_guest_sees() {
+    let s = setup().await;
+    let app = &s.app;
+    let create = |title: &'static str, severity: &'static str, tag: &'static str, visibility: &'static str| {
+        let form = vec![
+            ("input[project_id]".to_owned(), s.project.clone()),
+            ("input[fields][title]".to_owned(), title.to_owned()),
+            ("input[fields][severity]".to_owned(), severity.to_owned()),
+            ("input[fields][tags][0]".to_owned(), tag.to_owned()),
+            ("input[fields][visibility]".to_owned(), visibility.to_owned()),
+        ];
+        let cookie = s.owner.cookie.clone();
+        async move {
+            let r = app.call("create_issue", &form, Some(&cookie)).await;
+            assert_eq!(r.status(), StatusCode::OK);
+        }
+    };
+    create("Login fails at 100%", "critical", "auth", "public").await;
+    create("Logout is slow", "low", "auth", "internal").await;
+    create("Typo on the login page", "low", "ui", "public").await;
+
+    let list = |cookie: String, filters: Vec<(&'static str, &'static str)>| {
+        let mut form = vec![("input[project_id]".to_owned(), s.project.clone())];
+        form.extend(filters.into_iter().map(|(k, v)| (format!("input[filter][{k}]"), v.to_owned())));
+        async move {
+            let page: serde_json::Value =
+                app.call("list_issues", &form, Some(&cookie)).await.json().await.expect("json");
+            let mut titles: Vec<String> = page["issues"]
+                .as_array()
+                .expect("issues")
+                .iter()
+                .map(|i| i["title"].as_str().expect("t").to_owned())
+                .collect();
+            titles.sort();
+            titles
+        }
+    };
+    let owner = s.owner.cookie.clone();
+    assert_eq!(list(owner.clone(), vec![("q", "LOGIN")]).await, ["Login fails at 100%", "Typo on the login page"]);
+    assert_eq!(list(owner.clone(), vec![("q", "100%")]).await, ["Login fails at 100%"]);
+    assert_eq!(
+        list(owner.clone(), vec![("q", "%")]).await,
+        ["Login fails at 100%"],
+        "% is a character, not a wildcard"
+    );
+    assert_eq!(list(owner.clone(), vec![("severity", "low"), ("tag", "auth")]).await, ["Logout is slow"]);
+    assert_eq!(list(owner.clone(), vec![("visibility", "internal")]).await, ["Logout is slow"]);
+    assert_eq!(list(owner.clone(), vec![("category", "open")]).await.len(), 3);
+    assert_eq!(list(owner.clone(), vec![("category", "done")]).await.len(), 0);
+    // A guest asking for internal issues gets none of them.
+    assert_eq!(list(s.guest.cookie.clone(), vec![("visibility", "internal")]).await, Vec::<String>::new());
+    assert_eq!(list(s.guest.cookie.clone(), vec![("tag", "auth")]).await, ["Login fails at 100%"]);
+    let bad = app
+        .call(
+            "list_issues",
+            &[
+                ("input[project_id]".to_owned(), s.project.clone()),
+                ("input[filter][severity]".to_owned(), "fatal".to_owned()),
+            ],
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST, "unknown values are refused, not ignored");
+}
