@@ -44,10 +44,11 @@ impl Application {
         let sessions =
             SessionPolicy::new(clock.clone(), config.session_idle_timeout(), config.session_absolute_timeout());
         let mailer = Mailer::new(config.smtp_url.as_deref(), &config.mail_from, config.public_origin())?;
-        let backend = Arc::new(MothBackend::new(db.clone(), clock, sessions, mailer, config.invitation_ttl()));
+        let service = Arc::new(MothBackend::new(db.clone(), clock, sessions, mailer, config.invitation_ttl()));
         let store = DbSessionStore::new(db.clone());
         let state = AppState {
-            backend,
+            backend: service.clone(),
+            service,
             db: db.clone(),
             site: Arc::new(Site::load(&config.site_dir)),
             config: Arc::new(config),

@@ -4,6 +4,7 @@ mod audit;
 mod auth;
 mod form;
 mod invite;
+mod issues;
 mod layout;
 mod members;
 mod projects;
@@ -47,6 +48,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/audit") view=audit::AuditPage />
                     <Route path=path!("/projects") view=projects::ProjectsPage />
                     <Route path=path!("/projects/:key") view=projects::ProjectPage />
+                    <Route path=path!("/projects/:key/issues/:number") view=issues::IssuePage />
                     <Route path=path!("/invite/:token") view=invite::InvitePage />
                 </Routes>
             </main>

@@ -143,11 +143,20 @@ pub fn ProjectPage() -> impl IntoView {
 fn ProjectView(me: Me) -> impl IntoView {
     let key = use_params_map().read_untracked().get("key").unwrap_or_default();
     let resource = LocalResource::new(move || get_project(ProjectKeyInput { key: key.clone() }));
-    Effect::new(move || set_ready(resource.get().is_some()));
+    // The issues below report readiness once their list has loaded.
+    Effect::new(move || {
+        if resource.get().is_some_and(|r| r.is_err()) {
+            set_ready(true);
+        }
+    });
     let manager = is_manager(&me);
+    let me = StoredValue::new(me);
     view! {
         {move || resource.get().map(|r| match r {
-            Ok(detail) => view! { <ProjectBody detail manager on_changed=move || resource.refetch() /> }.into_any(),
+            Ok(detail) => view! {
+                <ProjectBody detail=detail.clone() manager on_changed=move || resource.refetch() />
+                <super::issues::ProjectIssues detail me=me.get_value() />
+            }.into_any(),
             Err(e) => view! {
                 <section class="card"><h1>"Project"</h1><div class="alert" role="alert">{e.message}</div></section>
             }.into_any(),

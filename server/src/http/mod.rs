@@ -1,6 +1,7 @@
 //! The HTTP surface: the router, and the policies every request passes through
 //! (security headers, cross-site refusal, sessions).
 
+mod export;
 mod headers;
 mod origin;
 mod site;
@@ -27,6 +28,8 @@ use crate::{config::Config, db::sessions::DbSessionStore, db::Db};
 #[derive(Clone)]
 pub struct AppState {
     pub backend: Arc<dyn Backend>,
+    /// The same service as `backend`, for the routes that are not server functions (exports).
+    pub service: Arc<crate::service::MothBackend>,
     pub db: Db,
     pub config: Arc<Config>,
     pub site: Arc<Site>,
@@ -52,7 +55,10 @@ pub fn router(state: AppState, store: DbSessionStore) -> Router {
         .with_secure(config.https())
         .with_expiry(Expiry::OnInactivity(idle));
 
-    let api = Router::new().route("/api/{*fn_name}", post(call_server_fn).fallback(method_not_allowed)).layer(sessions);
+    let api = Router::new()
+        .route("/api/{*fn_name}", post(call_server_fn).fallback(method_not_allowed))
+        .route("/export/issues.csv", get(export::issues_csv))
+        .layer(sessions);
 
     Router::new()
         .merge(api)

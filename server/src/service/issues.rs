@@ -234,3 +234,82 @@ impl MothBackend {
         Ok(())
     }
 }
+
+/// A CSV cell that no spreadsheet will run as a formula: a leading `=`, `+`, `-`, `@`, tab or carriage
+/// return is neutralised with an apostrophe.
+pub fn csv_cell(value: &str) -> String {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    }
+}
+
+impl MothBackend {
+    /// Every issue of the project that the actor may see and that matches `filter`, as CSV.
+    pub async fn export_issues_csv(
+        &self,
+        req: &RequestParts,
+        project_id: app::model::ProjectId,
+        filter: app::model::IssueFilter,
+    ) -> Result<String, AppError> {
+        let mut after = 0;
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        let header = [
+            "issue",
+            "title",
+            "type",
+            "severity",
+            "priority",
+            "status",
+            "visibility",
+            "reporter",
+            "assignees",
+            "tags",
+            "created_at",
+            "updated_at",
+        ];
+        writer.write_record(header).map_err(|_| AppError::internal())?;
+        loop {
+            let page =
+                self.list_issues_impl(req, ListIssuesInput { project_id, filter: filter.clone(), after }).await?;
+            for issue in &page.issues {
+                let assignees = issue.assignees.iter().map(|a| a.display_name.clone()).collect::<Vec<_>>().join(", ");
+                let row = [
+                    issue.reference.clone(),
+                    issue.title.clone(),
+                    issue.kind.as_str().to_owned(),
+                    issue.severity.as_str().to_owned(),
+                    issue.priority.as_str().to_owned(),
+                    issue.status.name.clone(),
+                    issue.visibility.as_str().to_owned(),
+                    issue.reporter.display_name.clone(),
+                    assignees,
+                    issue.tags.join(", "),
+                    crate::clock::iso8601(issue.created_at),
+                    crate::clock::iso8601(issue.updated_at),
+                ];
+                writer.write_record(row.iter().map(|c| csv_cell(c))).map_err(|_| AppError::internal())?;
+            }
+            match page.next_after {
+                Some(next) => after = next,
+                None => break,
+            }
+        }
+        let bytes = writer.into_inner().map_err(|_| AppError::internal())?;
+        String::from_utf8(bytes).map_err(|_| AppError::internal())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_cell;
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        for risky in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert!(csv_cell(risky).starts_with('\''), "{risky:?}");
+        }
+        assert_eq!(csv_cell("Login fails"), "Login fails");
+    }
+}

@@ -326,3 +326,57 @@ async fn the_list_filters_combine_and_never_widen_what_a_guest_sees() {
         .await;
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST, "unknown values are refused, not ignored");
 }
+
+async fn export(app: &TestApp, cookie: Option<&str>, query: &str) -> reqwest::Response {
+    let mut request = app.http.get(app.url(&format!("/export/issues.csv?{query}")));
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    request.send().await.expect("sent")
+}
+
+#[tokio::test]
+async fn the_csv_export_follows_the_filter_and_the_guest_rules_and_defuses_formulas() {
+    let s = setup().await;
+    let app = &s.app;
+    let form = vec![
+        ("input[project_id]".to_owned(), s.project.clone()),
+        ("input[fields][title]".to_owned(), "=HYPERLINK(\"https://evil.example\")".to_owned()),
+        ("input[fields][visibility]".to_owned(), "public".to_owned()),
+        ("input[fields][severity]".to_owned(), "high".to_owned()),
+    ];
+    assert_eq!(app.call("create_issue", &form, Some(&s.owner.cookie)).await.status(), StatusCode::OK);
+    let internal = app.issue(&s.owner.cookie, &s.project, "internal").await;
+
+    let all = export(app, Some(&s.owner.cookie), &format!("project={}", s.project)).await;
+    assert_eq!(all.status(), StatusCode::OK);
+    assert!(all.headers()["content-disposition"].to_str().expect("cd").starts_with("attachment"));
+    let csv = all.text().await.expect("csv");
+    assert!(csv.contains("'=HYPERLINK"), "{csv}");
+    assert!(csv.contains(&internal.title));
+    assert_eq!(csv.lines().count(), 3, "header and two issues");
+
+    let filtered = export(app, Some(&s.owner.cookie), &format!("project={}&severity=high", s.project))
+        .await
+        .text()
+        .await
+        .expect("csv");
+    assert_eq!(filtered.lines().count(), 2);
+
+    let guest = export(app, Some(&s.guest.cookie), &format!("project={}", s.project)).await.text().await.expect("csv");
+    assert!(!guest.contains(&internal.title), "internal issues stay out of a guest's export");
+    assert_eq!(guest.lines().count(), 2);
+
+    assert_eq!(export(app, None, &format!("project={}", s.project)).await.status(), StatusCode::UNAUTHORIZED);
+    let bad = export(app, Some(&s.owner.cookie), &format!("project={}&severity=fatal", s.project)).await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let cross = app
+        .http
+        .get(app.url(&format!("/export/issues.csv?project={}", s.project)))
+        .header("cookie", &s.owner.cookie)
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(cross.status(), StatusCode::FORBIDDEN);
+}

@@ -1,0 +1,544 @@
+//! The tracker's pages: a project's issues as a list or a board (filters live in the URL), the
+//! "New issue" form, and an issue's page with its comments and history. Descriptions and comments
+//! arrive as HTML already sanitised by the server; titles and every other field are plain text.
+
+use leptos::{ev::SubmitEvent, prelude::*};
+use leptos_router::{
+    components::A,
+    hooks::{use_navigate, use_params_map, use_query_map},
+    NavigateOptions,
+};
+
+use super::{form::FormAlert, layout::SignedIn, set_ready};
+use crate::{
+    api::{add_comment, change_status, create_issue, get_issue, get_project, list_issues, update_issue},
+    error::AppError,
+    model::{
+        parse, ChangeStatusInput, Issue, IssueDetail, IssueFields, IssueFilter, IssueRefInput, IssueType,
+        IssueVisibility, ListIssuesInput, Me, NewCommentInput, NewIssueInput, Priority, ProjectDetail, ProjectKeyInput,
+        Role, Severity, StatusCategory, UpdateIssueInput,
+    },
+};
+
+fn options<T: Copy + PartialEq + 'static>(all: &[T], selected: T, text: fn(T) -> &'static str) -> impl IntoView {
+    all.iter().map(|v| view! { <option value=text(*v) selected=*v == selected>{text(*v)}</option> }).collect_view()
+}
+
+/// The filter of the URL's query (`?q=login&severity=high`).
+fn filter_from_query() -> Memo<IssueFilter> {
+    let query = use_query_map();
+    Memo::new(move |_| {
+        let q = query.read();
+        let get = |k: &str| q.get(k).unwrap_or_default();
+        IssueFilter {
+            q: get("q"),
+            status: get("status").parse().ok(),
+            category: StatusCategory::parse(&get("category")),
+            kind: IssueType::parse(&get("type")),
+            severity: Severity::parse(&get("severity")),
+            priority: Priority::parse(&get("priority")),
+            visibility: IssueVisibility::parse(&get("visibility")),
+            tag: get("tag"),
+            assignee: get("assignee").parse().ok(),
+            reporter: get("reporter").parse().ok(),
+        }
+    })
+}
+
+/// `?...` for a filter and view, for links and the CSV export.
+fn query_string(filter: &IssueFilter, view: &str) -> String {
+    let mut parts = vec![("view", view.to_owned())];
+    let mut add = |k: &'static str, v: String| {
+        if !v.is_empty() {
+            parts.push((k, v));
+        }
+    };
+    add("q", filter.q.clone());
+    add("status", filter.status.map(|s| s.to_string()).unwrap_or_default());
+    add("category", filter.category.map(|c| c.as_str().to_owned()).unwrap_or_default());
+    add("type", filter.kind.map(|k| k.as_str().to_owned()).unwrap_or_default());
+    add("severity", filter.severity.map(|s| s.as_str().to_owned()).unwrap_or_default());
+    add("priority", filter.priority.map(|p| p.as_str().to_owned()).unwrap_or_default());
+    add("visibility", filter.visibility.map(|v| v.as_str().to_owned()).unwrap_or_default());
+    add("tag", filter.tag.clone());
+    add("assignee", filter.assignee.map(|a| a.to_string()).unwrap_or_default());
+    add("reporter", filter.reporter.map(|r| r.to_string()).unwrap_or_default());
+    let encoded: Vec<String> = parts.into_iter().map(|(k, v)| format!("{k}={}", encode(&v))).collect();
+    format!("?{}", encoded.join("&"))
+}
+
+/// Percent-encodes a query value.
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The issues of a project: list or board, with search and filters, "New issue" and "Export CSV".
+#[component]
+pub fn ProjectIssues(detail: ProjectDetail, me: Me) -> impl IntoView {
+    let project = detail.project.clone();
+    let statuses = StoredValue::new(detail.statuses.clone());
+    let filter = filter_from_query();
+    let query = use_query_map();
+    let board = Memo::new(move |_| query.read().get("view").as_deref() == Some("board"));
+    let project_id = project.id;
+    let version = RwSignal::new(0_u32);
+    let page = LocalResource::new(move || {
+        let filter = filter.get();
+        version.track();
+        list_issues(ListIssuesInput { project_id, filter, after: 0 })
+    });
+    Effect::new(move || set_ready(page.get().is_some()));
+    let navigate = use_navigate();
+    let key = project.key.clone();
+    let search = RwSignal::new(filter.get_untracked().q);
+    let base = format!("/projects/{key}");
+    let on_search = {
+        let base = base.clone();
+        move |ev: SubmitEvent| {
+            ev.prevent_default();
+            let mut f = filter.get_untracked();
+            f.q = search.get_untracked();
+            let view = if board.get_untracked() { "board" } else { "list" };
+            navigate(&format!("{base}{}", query_string(&f, view)), NavigateOptions::default());
+        }
+    };
+    let severity_link = {
+        let base = base.clone();
+        move |severity: Option<Severity>| {
+            let mut f = filter.get();
+            f.severity = severity;
+            format!("{base}{}", query_string(&f, if board.get() { "board" } else { "list" }))
+        }
+    };
+    let list_href = {
+        let base = base.clone();
+        move || format!("{base}{}", query_string(&filter.get(), "list"))
+    };
+    let board_href = {
+        let base = base.clone();
+        move || format!("{base}{}", query_string(&filter.get(), "board"))
+    };
+    let export_href = move || {
+        let q = query_string(&filter.get(), "list");
+        format!("/export/issues.csv{q}&project={project_id}")
+    };
+    let can_edit = me.team.role != Role::Guest;
+    let archived = project.archived;
+    let key_for_rows = StoredValue::new(key.clone());
+
+    view! {
+        <section class="card">
+            <div class="card-head">
+                <h2>"Issues"</h2>
+                <nav class="views" aria-label="Views">
+                    <A href=list_href attr:aria-current=move || (!board.get()).then_some("page")>"List"</A>
+                    <A href=board_href attr:aria-current=move || board.get().then_some("page")>"Board"</A>
+                </nav>
+                <a class="button" href=export_href download="issues.csv">"Export CSV"</a>
+                <Show when=move || !archived>
+                    <NewIssue project_key=key.clone() project_id=project_id can_triage=can_edit />
+                </Show>
+            </div>
+            <form class="search" role="search" on:submit=on_search>
+                <input
+                    type="search"
+                    aria-label="Search"
+                    placeholder="Search titles and descriptions"
+                    prop:value=move || search.get()
+                    on:input=move |ev| search.set(event_target_value(&ev))
+                />
+                <button type="submit">"Search"</button>
+            </form>
+            <p class="filters">
+                "Severity: "
+                <A href={
+                    let l = severity_link.clone();
+                    move || l(None)
+                }>"any"</A>
+                {Severity::ALL
+                    .iter()
+                    .map(|s| {
+                        let s = *s;
+                        let l = severity_link.clone();
+                        view! { " · " <A href=move || l(Some(s))>{s.as_str()}</A> }
+                    })
+                    .collect_view()}
+            </p>
+            {move || page.get().map(|r| match r {
+                Ok(page) if board.get() => view! {
+                    <Board issues=page.issues statuses=statuses.get_value() can_edit on_moved=move || version.update(|v| *v += 1) />
+                }.into_any(),
+                Ok(page) => view! { <IssueTable issues=page.issues project_key=key_for_rows.get_value() /> }.into_any(),
+                Err(e) => view! { <div class="alert" role="alert">{e.message}</div> }.into_any(),
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn IssueTable(issues: Vec<Issue>, project_key: String) -> impl IntoView {
+    if issues.is_empty() {
+        return view! { <p class="muted">"No issues match."</p> }.into_any();
+    }
+    view! {
+        <table class="list">
+            <thead>
+                <tr><th>"Issue"</th><th>"Title"</th><th>"Status"</th><th>"Severity"</th><th>"Priority"</th><th>"Assignees"</th></tr>
+            </thead>
+            <tbody>
+                {issues.into_iter().map(|i| {
+                    let href = format!("/projects/{project_key}/issues/{}", i.number);
+                    let assignees = i.assignees.iter().map(|a| a.display_name.clone()).collect::<Vec<_>>().join(", ");
+                    view! {
+                        <tr>
+                            <td><A href=href>{i.reference}</A></td>
+                            <td>{i.title}{(i.visibility == IssueVisibility::Internal).then(|| view! { " " <span class="badge">"internal"</span> })}</td>
+                            <td>{i.status.name}</td>
+                            <td>{i.severity.as_str()}</td>
+                            <td>{i.priority.as_str()}</td>
+                            <td>{assignees}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+#[component]
+fn Board(
+    issues: Vec<Issue>,
+    statuses: Vec<crate::model::ProjectStatus>,
+    can_edit: bool,
+    on_moved: impl Fn() + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let errors = RwSignal::new(None::<AppError>);
+    let action = Action::new_local(|input: &ChangeStatusInput| change_status(input.clone()));
+    Effect::new(move || match action.value().get() {
+        Some(Ok(_)) => on_moved(),
+        Some(Err(e)) => errors.set(Some(e)),
+        None => {}
+    });
+    let all = StoredValue::new(statuses.clone());
+    view! {
+        <div class="alert" role="alert">{move || errors.get().map(|e| e.message)}</div>
+        <div class="board">
+            {statuses.into_iter().map(|status| {
+                let column: Vec<Issue> = issues.iter().filter(|i| i.status.id == status.id).cloned().collect();
+                view! {
+                    <section class="column" aria-label=status.name.clone()>
+                        <h3>{status.name.clone()}<span class="muted">{format!(" {}", column.len())}</span></h3>
+                        {column.into_iter().map(|i| {
+                            let issue_id = i.id;
+                            let label = format!("Move {}", i.reference);
+                            view! {
+                                <article class="issue-card">
+                                    <strong>{i.reference.clone()}</strong>" "{i.title.clone()}
+                                    <Show when=move || can_edit>
+                                        <select aria-label=label.clone() on:change=move |ev| {
+                                            if let Ok(status_id) = event_target_value(&ev).parse() {
+                                                action.dispatch(ChangeStatusInput { issue_id, status_id });
+                                            }
+                                        }>
+                                            {all.get_value().into_iter().map(|s| view! {
+                                                <option value=s.id.to_string() selected=s.id == i.status.id>{s.name}</option>
+                                            }).collect_view()}
+                                        </select>
+                                    </Show>
+                                </article>
+                            }
+                        }).collect_view()}
+                    </section>
+                }
+            }).collect_view()}
+        </div>
+    }
+}
+
+/// The issue fields shared by "New issue" and the issue's edit form.
+#[component]
+fn IssueFieldsForm(
+    fields: RwSignal<IssueFields>,
+    errors: RwSignal<Option<AppError>>,
+    can_triage: bool,
+) -> impl IntoView {
+    let message = move |name: &'static str| {
+        move || errors.with(|e| e.as_ref().and_then(|e| e.field_message(name).map(str::to_owned)))
+    };
+    let initial = fields.get_untracked();
+    view! {
+        <div class="field">
+            <label for="issue-title">"Title"</label>
+            <input id="issue-title" prop:value=move || fields.with(|f| f.title.clone())
+                on:input=move |ev| fields.update(|f| f.title = event_target_value(&ev)) />
+            <p class="field-error">{message("fields.title")}</p>
+        </div>
+        <div class="field">
+            <label for="issue-description">"Description"</label>
+            <textarea id="issue-description" rows="6" prop:value=move || fields.with(|f| f.description.clone())
+                on:input=move |ev| fields.update(|f| f.description = event_target_value(&ev))></textarea>
+            <p class="field-error">{message("fields.description")}</p>
+        </div>
+        <div class="field-row">
+            <div class="field">
+                <label for="issue-type">"Type"</label>
+                <select id="issue-type" on:change=move |ev| if let Some(v) = IssueType::parse(&event_target_value(&ev)) { fields.update(|f| f.kind = v) }>
+                    {options(IssueType::ALL, initial.kind, IssueType::as_str)}
+                </select>
+            </div>
+            <div class="field">
+                <label for="issue-severity">"Severity"</label>
+                <select id="issue-severity" on:change=move |ev| if let Some(v) = Severity::parse(&event_target_value(&ev)) { fields.update(|f| f.severity = v) }>
+                    {options(Severity::ALL, initial.severity, Severity::as_str)}
+                </select>
+            </div>
+            <Show when=move || can_triage>
+                <div class="field">
+                    <label for="issue-priority">"Priority"</label>
+                    <select id="issue-priority" on:change=move |ev| if let Some(v) = Priority::parse(&event_target_value(&ev)) { fields.update(|f| f.priority = v) }>
+                        {options(Priority::ALL, initial.priority, Priority::as_str)}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="issue-visibility">"Visibility"</label>
+                    <select id="issue-visibility" on:change=move |ev| if let Some(v) = IssueVisibility::parse(&event_target_value(&ev)) { fields.update(|f| f.visibility = v) }>
+                        {options(IssueVisibility::ALL, initial.visibility, IssueVisibility::as_str)}
+                    </select>
+                </div>
+            </Show>
+        </div>
+        <div class="field">
+            <label for="issue-tags">"Tags"</label>
+            <input id="issue-tags" placeholder="comma separated" prop:value=move || fields.with(|f| f.tags.join(", "))
+                on:change=move |ev| fields.update(|f| f.tags = event_target_value(&ev).split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect()) />
+            <p class="field-error">{message("fields.tags")}</p>
+        </div>
+    }
+}
+
+#[component]
+fn NewIssue(project_key: String, project_id: crate::model::ProjectId, can_triage: bool) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let fields = RwSignal::new(IssueFields::default());
+    let errors = RwSignal::new(None::<AppError>);
+    let navigate = use_navigate();
+    let action = Action::new_local(|input: &NewIssueInput| create_issue(input.clone()));
+    Effect::new(move || match action.value().get() {
+        Some(Ok(issue)) => {
+            navigate(&format!("/projects/{project_key}/issues/{}", issue.number), NavigateOptions::default())
+        }
+        Some(Err(e)) => errors.set(Some(e)),
+        None => {}
+    });
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let input = NewIssueInput { project_id, fields: fields.get_untracked() };
+        match parse(input.clone()) {
+            Ok(_) => {
+                errors.set(None);
+                action.dispatch(input);
+            }
+            Err(e) => errors.set(Some(e)),
+        }
+    };
+    view! {
+        <button type="button" class="primary-inline" on:click=move |_| open.update(|o| *o = !*o)>"New issue"</button>
+        <Show when=move || open.get()>
+            <form class="invite" on:submit=submit novalidate>
+                <IssueFieldsForm fields errors can_triage />
+                <FormAlert errors />
+                <button type="submit" class="primary-inline" disabled=move || action.pending().get()>"Create"</button>
+            </form>
+        </Show>
+    }
+}
+
+#[component]
+pub fn IssuePage() -> impl IntoView {
+    view! { <SignedIn page=|me| view! { <IssueView me /> } /> }
+}
+
+#[component]
+fn IssueView(me: Me) -> impl IntoView {
+    let params = use_params_map();
+    let key = params.read_untracked().get("key").unwrap_or_default();
+    let number: i64 = params.read_untracked().get("number").and_then(|n| n.parse().ok()).unwrap_or(0);
+    let version = RwSignal::new(0_u32);
+    let detail = LocalResource::new({
+        let key = key.clone();
+        move || {
+            version.track();
+            get_issue(IssueRefInput { key: key.clone(), number })
+        }
+    });
+    let project = LocalResource::new(move || get_project(ProjectKeyInput { key: key.clone() }));
+    Effect::new(move || set_ready(detail.get().is_some() && project.get().is_some()));
+    let can_edit = me.team.role != Role::Guest;
+    view! {
+        {move || match (detail.get(), project.get()) {
+            (Some(Ok(detail)), Some(Ok(project))) => view! {
+                <IssueBody detail project can_edit on_changed=move || version.update(|v| *v += 1) />
+            }.into_any(),
+            (Some(Err(e)), _) | (_, Some(Err(e))) => view! {
+                <section class="card"><h1>"Issue"</h1><div class="alert" role="alert">{e.message}</div></section>
+            }.into_any(),
+            _ => view! { <p class="muted">"Loading…"</p> }.into_any(),
+        }}
+    }
+}
+
+#[component]
+fn IssueBody(
+    detail: IssueDetail,
+    project: ProjectDetail,
+    can_edit: bool,
+    on_changed: impl Fn() + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let issue = detail.issue.clone();
+    let errors = RwSignal::new(None::<AppError>);
+    let fields = RwSignal::new(IssueFields {
+        title: issue.title.clone(),
+        description: issue.description.clone(),
+        kind: issue.kind,
+        severity: issue.severity,
+        priority: issue.priority,
+        visibility: issue.visibility,
+        environment: issue.environment.clone(),
+        due_date: issue.due_date.clone(),
+        tags: issue.tags.clone(),
+        assignees: issue.assignees.iter().map(|a| a.id).collect(),
+    });
+    let status = RwSignal::new(issue.status.id);
+    let save = Action::new_local(|input: &UpdateIssueInput| update_issue(input.clone()));
+    Effect::new(move || match save.value().get() {
+        Some(Ok(_)) => on_changed(),
+        Some(Err(e)) => errors.set(Some(e)),
+        None => {}
+    });
+    let issue_id = issue.id;
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let input = UpdateIssueInput { issue_id, status_id: status.get_untracked(), fields: fields.get_untracked() };
+        match parse(input.clone()) {
+            Ok(_) => {
+                errors.set(None);
+                save.dispatch(input);
+            }
+            Err(e) => errors.set(Some(e)),
+        }
+    };
+    let project_href = format!("/projects/{}", project.project.key);
+    let statuses = project.statuses.clone();
+    let assignees = issue.assignees.iter().map(|a| a.display_name.clone()).collect::<Vec<_>>().join(", ");
+    view! {
+        <section class="card">
+            <p class="muted"><A href=project_href>{project.project.name.clone()}</A></p>
+            <h1>{format!("{} {}", issue.reference, issue.title)}</h1>
+            <dl class="meta">
+                <dt>"Status"</dt><dd data-testid="status">{issue.status.name.clone()}</dd>
+                <dt>"Type"</dt><dd>{issue.kind.as_str()}</dd>
+                <dt>"Severity"</dt><dd>{issue.severity.as_str()}</dd>
+                <dt>"Priority"</dt><dd>{issue.priority.as_str()}</dd>
+                <dt>"Visibility"</dt><dd data-testid="visibility">{issue.visibility.as_str()}</dd>
+                <dt>"Reporter"</dt><dd>{issue.reporter.display_name.clone()}</dd>
+                <dt>"Assignees"</dt><dd>{assignees}</dd>
+                <dt>"Tags"</dt><dd>{issue.tags.join(", ")}</dd>
+            </dl>
+            <div class="markdown" data-testid="description" inner_html=issue.description_html.clone()></div>
+        </section>
+        <Show when=move || can_edit>
+            <section class="card">
+                <h2>"Edit"</h2>
+                <form on:submit=submit novalidate>
+                    <IssueFieldsForm fields errors can_triage=true />
+                    <div class="field">
+                        <label for="issue-status">"Status"</label>
+                        <select id="issue-status" on:change=move |ev| if let Ok(id) = event_target_value(&ev).parse() { status.set(id) }>
+                            {statuses.clone().into_iter().map(|s| view! { <option value=s.id.to_string() selected=s.id == status.get_untracked()>{s.name}</option> }).collect_view()}
+                        </select>
+                    </div>
+                    <FormAlert errors />
+                    <button type="submit" class="primary-inline" disabled=move || save.pending().get()>"Save"</button>
+                </form>
+            </section>
+        </Show>
+        <Comments detail=detail.clone() can_edit on_changed />
+        <section class="card">
+            <h2>"History"</h2>
+            <ul class="history">
+                {detail.history.into_iter().map(|h| view! {
+                    <li>{super::time::date_time(h.at)}" · "{h.actor.unwrap_or_default()}" changed "<strong>{h.field}</strong></li>
+                }).collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+#[component]
+fn Comments(
+    detail: IssueDetail,
+    can_edit: bool,
+    on_changed: impl Fn() + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let body = RwSignal::new(String::new());
+    let internal = RwSignal::new(false);
+    let errors = RwSignal::new(None::<AppError>);
+    let action = Action::new_local(|input: &NewCommentInput| add_comment(input.clone()));
+    Effect::new(move || match action.value().get() {
+        Some(Ok(_)) => {
+            body.set(String::new());
+            on_changed();
+        }
+        Some(Err(e)) => errors.set(Some(e)),
+        None => {}
+    });
+    let issue_id = detail.issue.id;
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let input = NewCommentInput { issue_id, body: body.get_untracked(), internal: internal.get_untracked() };
+        match parse(input.clone()) {
+            Ok(_) => {
+                errors.set(None);
+                action.dispatch(input);
+            }
+            Err(e) => errors.set(Some(e)),
+        }
+    };
+    view! {
+        <section class="card">
+            <h2>"Comments"</h2>
+            <ul class="comments">
+                {detail.comments.into_iter().map(|c| view! {
+                    <li class="comment">
+                        <p class="muted">
+                            <strong>{c.author.display_name}</strong>" · "{super::time::date_time(c.created_at)}
+                            {(c.visibility == IssueVisibility::Internal).then(|| view! { " " <span class="badge">"internal"</span> })}
+                        </p>
+                        <div class="markdown" inner_html=c.body_html></div>
+                    </li>
+                }).collect_view()}
+            </ul>
+            <form on:submit=submit novalidate>
+                <div class="field">
+                    <label for="comment-body">"New comment"</label>
+                    <textarea id="comment-body" rows="3" prop:value=move || body.get() on:input=move |ev| body.set(event_target_value(&ev))></textarea>
+                </div>
+                <Show when=move || can_edit>
+                    <label class="check">
+                        <input type="checkbox" prop:checked=move || internal.get() on:change=move |ev| internal.set(event_target_checked(&ev)) />
+                        "Internal comment"
+                    </label>
+                </Show>
+                <FormAlert errors />
+                <button type="submit" class="primary-inline" disabled=move || action.pending().get()>"Comment"</button>
+            </form>
+        </section>
+    }
+}
