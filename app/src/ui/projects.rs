@@ -10,11 +10,13 @@ use super::{
     set_ready,
 };
 use crate::{
-    api::{archive_project, create_project, get_project, list_projects, update_project},
+    api::{
+        add_project_member, archive_project, create_project, get_project, list_members, list_projects, update_project,
+    },
     error::AppError,
     model::{
-        parse, ArchiveProjectInput, Me, NewProjectInput, ProjectDetail, ProjectKeyInput, Role, UpdateProjectInput,
-        Visibility,
+        parse, ArchiveProjectInput, Me, NewProjectInput, ProjectDetail, ProjectKeyInput, ProjectMemberInput, Role,
+        UpdateProjectInput, UserId, Visibility,
     },
 };
 
@@ -184,6 +186,23 @@ fn ProjectBody(
         Some(Err(e)) => errors.set(Some(e)),
         None => {}
     });
+    let add = Action::new_local(|input: &ProjectMemberInput| add_project_member(input.clone()));
+    Effect::new(move || match add.value().get() {
+        Some(Ok(())) => {
+            errors.set(None);
+            on_changed();
+        }
+        Some(Err(e)) => errors.set(Some(e)),
+        None => {}
+    });
+    let team_members = LocalResource::new(move || async move {
+        if manager {
+            list_members().await
+        } else {
+            Ok(Vec::new())
+        }
+    });
+    let chosen = RwSignal::new(None::<UserId>);
     let id = project.id;
     let name = project.name.clone();
     let description = project.description.clone();
@@ -214,7 +233,7 @@ fn ProjectBody(
             <section class="card">
                 <h2>"Settings"</h2>
                 <div class="field">
-                    <label for="project-visibility">"Visibility"</label>
+                    <label for="project-visibility">"Project visibility"</label>
                     <select id="project-visibility" on:change=move |ev| {
                         if let Some(v) = Visibility::parse(&event_target_value(&ev)) {
                             visibility.set(v);
@@ -228,6 +247,22 @@ fn ProjectBody(
                     <input type="checkbox" prop:checked=move || published.get() on:change=move |ev| published.set(event_target_checked(&ev)) />
                     "Published: anyone with the address may read its public issues"
                 </label>
+                <div class="field-row">
+                    <div class="field">
+                        <label for="team-member">"Team member"</label>
+                        <select id="team-member" on:change=move |ev| chosen.set(event_target_value(&ev).parse().ok())>
+                            <option value="">"Choose…"</option>
+                            {move || team_members.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|m| view! {
+                                <option value=m.user_id.to_string()>{format!("{} ({})", m.display_name, m.role.label())}</option>
+                            }).collect_view()}
+                        </select>
+                    </div>
+                    <button type="button" class="align-end" on:click=move |_| {
+                        if let Some(user_id) = chosen.get_untracked() {
+                            add.dispatch(ProjectMemberInput { project_id: id, user_id });
+                        }
+                    }>"Add to project"</button>
+                </div>
                 <p class="actions-row">
                     <button type="button" on:click={
                         let name = name.clone();

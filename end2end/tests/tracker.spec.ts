@@ -1,0 +1,98 @@
+import { expect, test, type Page } from '@playwright/test';
+import { readFile } from 'node:fs/promises';
+import { acceptAsNewVisitor, invite, newAccount, ready, signUp, uniqueEmail } from './helpers';
+
+/** On a project page: files an issue through "New issue" and lands on its page. */
+async function fileIssue(page: Page, title: string, visibility?: 'internal' | 'public'): Promise<void> {
+  await page.getByRole('button', { name: 'New issue' }).click();
+  await page.getByLabel('Title').fill(title);
+  await page.getByLabel('Description').fill(`Steps for **${title}**`);
+  if (visibility) await page.getByLabel('Visibility', { exact: true }).selectOption(visibility);
+  await page.getByRole('button', { name: 'Create' }).click();
+  await expect(page.getByRole('heading', { name: new RegExp(`^WEB-\\d+ ${title}$`) })).toBeVisible();
+  await ready(page);
+}
+
+async function openProject(page: Page): Promise<void> {
+  await page.getByRole('link', { name: 'Projects' }).click();
+  await ready(page);
+  await page.getByRole('link', { name: 'WEB', exact: true }).click();
+  await ready(page);
+}
+
+test('a guest sees exactly their own and public issues, never internal comments; board and CSV work', async ({
+  page,
+  browser,
+}) => {
+  await signUp(page, newAccount('owner'));
+  const guestLink = await invite(page, uniqueEmail('guest'), 'GUEST');
+  const guestContext = await browser.newContext();
+  const guest = await guestContext.newPage();
+  await acceptAsNewVisitor(guest, guestLink, 'Gina Guest');
+
+  await page.getByRole('link', { name: 'Projects' }).click();
+  await ready(page);
+  await page.getByRole('button', { name: 'New project' }).click();
+  await page.getByLabel('Name').fill('Website');
+  await page.getByLabel('Key').fill('WEB');
+  await page.getByLabel('Visibility').selectOption('public');
+  await page.getByRole('button', { name: 'Create' }).click();
+  await page.getByRole('link', { name: 'WEB', exact: true }).click();
+  await ready(page);
+  await page.getByLabel('Team member').selectOption({ label: 'Gina Guest (Guest)' });
+  await page.getByRole('button', { name: 'Add to project' }).click();
+  await expect(page.getByText('Gina Guest · Guest')).toBeVisible();
+
+  await fileIssue(page, 'Internal only', 'internal');
+  await openProject(page);
+  await fileIssue(page, 'Public problem', 'public');
+  await page.getByLabel('New comment').fill('Secret note for the team');
+  await page.getByLabel('Internal comment').check();
+  await page.getByRole('button', { name: 'Comment' }).click();
+  await expect(page.getByText('Secret note for the team')).toBeVisible();
+
+  // The guest files an issue and sees exactly their own and the public one.
+  await openProject(guest);
+  await fileIssue(guest, 'Guest report');
+  await openProject(guest);
+  const rows = guest.getByRole('table').getByRole('row');
+  await expect(rows).toHaveCount(3);
+  await expect(guest.getByRole('cell', { name: /Guest report/ })).toBeVisible();
+  await expect(guest.getByRole('cell', { name: /Public problem/ })).toBeVisible();
+  await expect(guest.getByText('Internal only')).toHaveCount(0);
+  const search = guest.getByRole('searchbox', { name: 'Search' });
+  await search.fill('internal');
+  await guest.getByRole('button', { name: 'Search' }).click();
+  await expect(guest.getByText('No issues match.')).toBeVisible();
+  await expect(guest).toHaveURL(/q=internal/);
+
+  // The guest comments on the public issue and never sees the internal comment.
+  await guest.goto('/projects/WEB/issues/2');
+  await ready(guest);
+  await guest.getByLabel('New comment').fill('Thanks, same here');
+  await guest.getByRole('button', { name: 'Comment' }).click();
+  await expect(guest.getByText('Thanks, same here')).toBeVisible();
+  await expect(guest.getByText('Secret note')).toHaveCount(0);
+  await expect(guest.getByLabel('Internal comment')).toHaveCount(0);
+  await guest.goto('/projects/WEB/issues/1');
+  await ready(guest);
+  await expect(guest.getByRole('alert')).toContainText('Not found');
+
+  // The owner moves the public issue to Done on the board.
+  await openProject(page);
+  await page.getByRole('link', { name: 'Board' }).click();
+  await ready(page);
+  await page.getByLabel('Move WEB-2').selectOption({ label: 'Done' });
+  await expect(page.getByRole('region', { name: 'Done' })).toContainText('WEB-2');
+  await expect(page.getByRole('region', { name: 'New' })).not.toContainText('WEB-2');
+
+  // CSV export downloads the current view.
+  await page.getByRole('link', { name: 'List' }).click();
+  await ready(page);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export CSV' }).click()]);
+  const csv = await readFile((await download.path())!, 'utf8');
+  expect(csv).toContain('WEB-1');
+  expect(csv).toContain('Public problem');
+  expect(csv).toContain('Guest report');
+  await guestContext.close();
+});
