@@ -14,8 +14,8 @@ use crate::{
         CommentIdInput, CreatedInvitation, EditCommentInput, Invitation, InvitationOffer, InvitationTokenInput,
         InviteInput, InvitedSignUpInput, Issue, IssueDetail, IssueIdInput, IssuePage, IssueRefInput, ListIssuesInput,
         Me, Member, MemberInput, NewCommentInput, NewIssueInput, NewProjectInput, Project, ProjectDetail,
-        ProjectKeyInput, ProjectMemberInput, RevokeInvitationInput, SignInInput, SignUpInput, SwitchTeamInput,
-        TeamMembership, UpdateIssueInput, UpdateProjectInput,
+        ProjectKeyInput, ProjectMemberInput, PublishedIssueInput, PublishedProjectInput, RevokeInvitationInput,
+        SignInInput, SignUpInput, SwitchTeamInput, TeamMembership, UpdateIssueInput, UpdateProjectInput,
     },
 };
 
@@ -35,8 +35,9 @@ mod backend {
             CommentIdInput, CreatedInvitation, EditCommentInput, Invitation, InvitationOffer, InvitationTokenInput,
             InviteInput, InvitedSignUpInput, Issue, IssueDetail, IssueIdInput, IssuePage, IssueRefInput,
             ListIssuesInput, Me, Member, MemberInput, NewCommentInput, NewIssueInput, NewProjectInput, Project,
-            ProjectDetail, ProjectKeyInput, ProjectMemberInput, RevokeInvitationInput, SignInInput, SignUpInput,
-            SwitchTeamInput, TeamMembership, UpdateIssueInput, UpdateProjectInput,
+            ProjectDetail, ProjectKeyInput, ProjectMemberInput, PublishedIssueInput, PublishedProjectInput,
+            RevokeInvitationInput, SignInInput, SignUpInput, SwitchTeamInput, TeamMembership, UpdateIssueInput,
+            UpdateProjectInput,
         },
     };
 
@@ -78,6 +79,21 @@ mod backend {
         async fn archive_project(&self, req: &RequestParts, input: ArchiveProjectInput) -> Result<Project, AppError>;
         async fn add_project_member(&self, req: &RequestParts, input: ProjectMemberInput) -> Result<(), AppError>;
         async fn remove_project_member(&self, req: &RequestParts, input: ProjectMemberInput) -> Result<(), AppError>;
+        async fn published_project(
+            &self,
+            req: &RequestParts,
+            input: PublishedProjectInput,
+        ) -> Result<ProjectDetail, AppError>;
+        async fn published_issues(
+            &self,
+            req: &RequestParts,
+            input: PublishedProjectInput,
+        ) -> Result<IssuePage, AppError>;
+        async fn published_issue(
+            &self,
+            req: &RequestParts,
+            input: PublishedIssueInput,
+        ) -> Result<IssueDetail, AppError>;
 
         async fn create_issue(&self, req: &RequestParts, input: NewIssueInput) -> Result<Issue, AppError>;
         async fn get_issue(&self, req: &RequestParts, input: IssueRefInput) -> Result<IssueDetail, AppError>;
@@ -340,4 +356,25 @@ pub async fn edit_comment(input: EditCommentInput) -> Result<Comment, AppError> 
 pub async fn delete_comment(input: CommentIdInput) -> Result<(), AppError> {
     let (backend, req) = backend::context()?;
     backend.delete_comment(&req, input).await
+}
+
+/// A published project's name, description and workflow; needs no session.
+#[server(endpoint = "published_project")]
+pub async fn published_project(input: PublishedProjectInput) -> Result<ProjectDetail, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.published_project(&req, input).await
+}
+
+/// The public issues of a published project, by number; needs no session.
+#[server(endpoint = "published_issues")]
+pub async fn published_issues(input: PublishedProjectInput) -> Result<IssuePage, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.published_issues(&req, input).await
+}
+
+/// One public issue of a published project with its public comments; needs no session.
+#[server(endpoint = "published_issue")]
+pub async fn published_issue(input: PublishedIssueInput) -> Result<IssueDetail, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.published_issue(&req, input).await
 }

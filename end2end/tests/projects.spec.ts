@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { newAccount, ready, signUp } from './helpers';
 
-test('an owner creates a public project, publishes it and archives it', async ({ page }) => {
+test('an owner creates a public project, publishes it and archives it', async ({ page, browser }) => {
   await signUp(page, newAccount('owner'));
   await page.getByRole('link', { name: 'Projects' }).click();
   await ready(page);
@@ -27,6 +27,17 @@ test('an owner creates a public project, publishes it and archives it', async ({
   await page.getByLabel('Published', { exact: false }).check();
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByText('Public, published')).toBeVisible();
+  const publicPath = await page.getByRole('link', { name: /^\/p\// }).textContent();
+
+  // Anyone can read the published project, without signing in.
+  const anonymous = await browser.newContext();
+  const visitor = await anonymous.newPage();
+  await visitor.goto(publicPath!);
+  await ready(visitor);
+  await expect(visitor.getByRole('heading', { name: 'WEB Website' })).toBeVisible();
+  await expect(visitor.getByText('Public issues, read-only')).toBeVisible();
+  await expect(visitor.getByRole('button', { name: 'New issue' })).toHaveCount(0);
+  await anonymous.close();
   await page.getByRole('button', { name: 'Archive' }).click();
   await expect(page.getByText('Public, published, archived')).toBeVisible();
   await expect(page.getByRole('button', { name: 'Restore' })).toBeVisible();

@@ -286,6 +286,28 @@ pub struct IssuePage {
     pub next_after: Option<i64>,
 }
 
+/// Names a published project, by the id in its public address (`/p/<id>`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct PublishedProjectInput {
+    #[garde(skip)]
+    pub project_id: ProjectId,
+    /// For lists: the last number seen.
+    #[garde(range(min = 0))]
+    #[serde(default)]
+    pub after: i64,
+}
+
+/// One public issue of a published project.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct PublishedIssueInput {
+    #[garde(skip)]
+    pub project_id: ProjectId,
+    #[garde(range(min = 1))]
+    pub number: i64,
+}
+
+no_normalization!(PublishedProjectInput, PublishedIssueInput);
+
 no_normalization!(ListIssuesInput, IssueIdInput, ChangeStatusInput, NewCommentInput, EditCommentInput, CommentIdInput);
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,6 +8,7 @@ mod issues;
 mod layout;
 mod members;
 mod projects;
+mod public;
 mod shell;
 mod time;
 
@@ -49,6 +50,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/projects") view=projects::ProjectsPage />
                     <Route path=path!("/projects/:key") view=projects::ProjectPage />
                     <Route path=path!("/projects/:key/issues/:number") view=issues::IssuePage />
+                    <Route path=path!("/p/:id") view=public::PublicProjectPage />
+                    <Route path=path!("/p/:id/issues/:number") view=public::PublicIssuePage />
                     <Route path=path!("/invite/:token") view=invite::InvitePage />
                 </Routes>
             </main>

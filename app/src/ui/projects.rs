@@ -217,6 +217,10 @@ fn ProjectBody(
                 {project.published.then_some(", published")}
                 {project.archived.then_some(", archived")}
             </p>
+            {project.published.then(|| {
+                let path = format!("/p/{}", project.id);
+                view! { <p>"Public address: " <a href=path.clone()>{path.clone()}</a></p> }
+            })}
             <div class="alert" role="alert">{move || errors.get().map(|e| e.message)}</div>
             <h2>"Workflow"</h2>
             <ol class="workflow">

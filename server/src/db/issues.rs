@@ -9,7 +9,7 @@ use app::model::{
 use sqlx::{Any, Transaction};
 use uuid::Uuid;
 
-use super::{uuid_from_db, Db, DbError};
+use super::{projects::PublishedProject, uuid_from_db, Db, DbError, TeamScope};
 use crate::{markdown::to_safe_html, policy::ProjectScope, session::Actor};
 
 /// The issues of team `$1` the actor may see. `$2` = sees all projects, `$3` = the actor, `$4` = guest.
@@ -227,7 +227,54 @@ pub async fn list(
     Ok(issues)
 }
 
-async fn load_tags_and_assignees(db: &Db, actor: &Actor, issue: &mut StoredIssue) -> Result<(), DbError> {
+/// The public issues of a published project (not archived), for anonymous readers.
+macro_rules! published_issues {
+    () => {
+        " FROM issues i JOIN projects p ON p.team_id = i.team_id AND p.id = i.project_id \
+          WHERE p.team_id = $1 AND p.id = $2 AND p.published = 1 AND p.archived = 0 \
+          AND i.deleted_at IS NULL AND i.visibility = 'public'"
+    };
+}
+
+/// A page of a published project's public issues, by number.
+pub async fn published_list(
+    db: &Db,
+    project: &PublishedProject,
+    after_number: i64,
+    limit: i64,
+) -> Result<Vec<StoredIssue>, DbError> {
+    let rows: Vec<IssueRow> =
+        sqlx::query_as(concat!(issue_columns!(), published_issues!(), " AND i.number > $3 ORDER BY i.number LIMIT $4"))
+            .bind(project.team_id().to_string())
+            .bind(project.project.id.to_string())
+            .bind(after_number)
+            .bind(limit)
+            .fetch_all(db.pool())
+            .await?;
+    let mut issues = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut issue = StoredIssue::try_from(row)?;
+        load_tags_and_assignees(db, project, &mut issue).await?;
+        issues.push(issue);
+    }
+    Ok(issues)
+}
+
+/// One public issue of a published project, by number.
+pub async fn published_find(db: &Db, project: &PublishedProject, number: i64) -> Result<Option<StoredIssue>, DbError> {
+    let row: Option<IssueRow> = sqlx::query_as(concat!(issue_columns!(), published_issues!(), " AND i.number = $3"))
+        .bind(project.team_id().to_string())
+        .bind(project.project.id.to_string())
+        .bind(number)
+        .fetch_optional(db.pool())
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let mut issue = StoredIssue::try_from(row)?;
+    load_tags_and_assignees(db, project, &mut issue).await?;
+    Ok(Some(issue))
+}
+
+async fn load_tags_and_assignees(db: &Db, actor: &impl TeamScope, issue: &mut StoredIssue) -> Result<(), DbError> {
     let tags: Vec<(String,)> =
         sqlx::query_as("SELECT tag FROM issue_tags WHERE team_id = $1 AND issue_id = $2 ORDER BY tag")
             .bind(actor.team_id().to_string())
@@ -249,7 +296,7 @@ async fn load_tags_and_assignees(db: &Db, actor: &Actor, issue: &mut StoredIssue
 }
 
 /// The display names of users of the actor's team.
-pub async fn person(db: &Db, actor: &Actor, user_id: UserId) -> Result<Person, DbError> {
+pub async fn person(db: &Db, actor: &impl TeamScope, user_id: UserId) -> Result<Person, DbError> {
     let row: Option<(String,)> = sqlx::query_as(
         "SELECT u.display_name FROM users u WHERE u.id = $2 AND (EXISTS (SELECT 1 FROM memberships m \
          WHERE m.team_id = $1 AND m.user_id = u.id) OR EXISTS (SELECT 1 FROM issues i WHERE i.team_id = $1 \
@@ -262,7 +309,12 @@ pub async fn person(db: &Db, actor: &Actor, user_id: UserId) -> Result<Person, D
     Ok(Person { id: user_id, display_name: row.map_or_else(|| "Former member".to_owned(), |(n,)| n) })
 }
 
-pub async fn status(db: &Db, actor: &Actor, project_id: ProjectId, id: StatusId) -> Result<Option<StatusRef>, DbError> {
+pub async fn status(
+    db: &Db,
+    actor: &impl TeamScope,
+    project_id: ProjectId,
+    id: StatusId,
+) -> Result<Option<StatusRef>, DbError> {
     let row: Option<(String, String)> = sqlx::query_as(
         "SELECT name, category FROM project_statuses WHERE team_id = $1 AND project_id = $2 AND id = $3",
     )
@@ -526,16 +578,22 @@ fn comment(row: CommentRow) -> Result<Comment, DbError> {
     })
 }
 
-/// The comments of an issue the caller has already found visible; guests get only public ones.
-pub async fn comments(db: &Db, actor: &Actor, scope: ProjectScope, issue: IssueId) -> Result<Vec<Comment>, DbError> {
+/// The comments of an issue the caller has already found visible; with `public_only` (guests,
+/// anonymous readers) only the public ones.
+pub async fn comments(
+    db: &Db,
+    team: &impl TeamScope,
+    public_only: bool,
+    issue: IssueId,
+) -> Result<Vec<Comment>, DbError> {
     let rows: Vec<CommentRow> = sqlx::query_as(
         "SELECT c.id, c.author_id, u.display_name, c.body, c.visibility, c.created_at, c.updated_at \
          FROM comments c JOIN users u ON u.id = c.author_id WHERE c.team_id = $1 AND c.issue_id = $2 \
          AND c.deleted_at IS NULL AND ($3 = 0 OR c.visibility = 'public') ORDER BY c.created_at, c.id",
     )
-    .bind(actor.team_id().to_string())
+    .bind(team.team_id().to_string())
     .bind(issue.to_string())
-    .bind(i64::from(scope.public_only))
+    .bind(i64::from(public_only))
     .fetch_all(db.pool())
     .await?;
     rows.into_iter().map(comment).collect()
@@ -561,7 +619,7 @@ pub async fn find_comment(
     if find(db, actor, scope, issue_id).await?.is_none() {
         return Ok(None);
     }
-    let found = comments(db, actor, scope, issue_id).await?.into_iter().find(|c| c.id == id);
+    let found = comments(db, actor, scope.public_only, issue_id).await?.into_iter().find(|c| c.id == id);
     Ok(found.map(|c| (issue_id, c)))
 }
 
@@ -614,7 +672,7 @@ pub async fn delete_comment(db: &Db, actor: &Actor, id: CommentId, now_ms: i64) 
 }
 
 /// Builds the wire form of a stored issue.
-pub async fn to_issue(db: &Db, actor: &Actor, stored: StoredIssue) -> Result<Issue, DbError> {
+pub async fn to_issue(db: &Db, actor: &impl TeamScope, stored: StoredIssue) -> Result<Issue, DbError> {
     let status =
         status(db, actor, stored.project_id, stored.status_id).await?.ok_or(DbError::Corrupt("issues.status_id"))?;
     let reporter = person(db, actor, stored.reporter_id).await?;

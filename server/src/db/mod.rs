@@ -19,6 +19,19 @@ use sqlx::{
     AnyPool, ConnectOptions, Executor,
 };
 
+/// What confines a data-layer call to one team: the signed-in [`crate::session::Actor`], or a
+/// published project read anonymously ([`projects::PublishedProject`]). Only the session layer and
+/// `projects::find_published` make them, so no request data can name the team.
+pub trait TeamScope {
+    fn team_id(&self) -> app::model::TeamId;
+}
+
+impl TeamScope for crate::session::Actor {
+    fn team_id(&self) -> app::model::TeamId {
+        crate::session::Actor::team_id(self)
+    }
+}
+
 /// A data-layer failure. The HTTP layer logs it and shows the client a generic error.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {

@@ -49,6 +49,59 @@ fn scoped<'q>(
         .bind(i64::from(scope.public_only))
 }
 
+/// A published project, found by its id alone: the capability for anonymous, read-only access to its
+/// public issues and comments. Only [`find_published`] makes one.
+pub struct PublishedProject {
+    team_id: app::model::TeamId,
+    pub project: Project,
+}
+
+impl super::TeamScope for PublishedProject {
+    fn team_id(&self) -> app::model::TeamId {
+        self.team_id
+    }
+}
+
+/// The project with this id if it is published and not archived.
+pub async fn find_published(db: &Db, id: ProjectId) -> Result<Option<PublishedProject>, DbError> {
+    let row: Option<(String, String, String, String, String, String, i64, i64, i64)> = sqlx::query_as(
+        "SELECT team_id, id, key, name, description, visibility, published, archived, created_at FROM projects \
+         WHERE id = $1 AND published = 1 AND archived = 0 AND visibility = 'public'",
+    )
+    .bind(id.to_string())
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(|(team_id, id, key, name, description, visibility, published, archived, created_at)| {
+        Ok(PublishedProject {
+            team_id: app::model::TeamId(uuid_from_db(&team_id, "projects.team_id")?),
+            project: project((id, key, name, description, visibility, published, archived, created_at))?,
+        })
+    })
+    .transpose()
+}
+
+/// The workflow of a project, for a caller confined to its team.
+pub async fn statuses_in(db: &Db, team: &impl super::TeamScope, id: ProjectId) -> Result<Vec<ProjectStatus>, DbError> {
+    let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+        "SELECT id, name, category, position FROM project_statuses WHERE team_id = $1 AND project_id = $2 \
+         ORDER BY position, name",
+    )
+    .bind(team.team_id().to_string())
+    .bind(id.to_string())
+    .fetch_all(db.pool())
+    .await?;
+    rows.into_iter()
+        .map(|(id, name, category, position)| {
+            Ok(ProjectStatus {
+                id: StatusId(uuid_from_db(&id, "project_statuses.id")?),
+                name,
+                category: StatusCategory::parse(&category).ok_or(DbError::Corrupt("project_statuses.category"))?,
+                position,
+            })
+        })
+        .collect()
+}
+
 /// The projects the actor sees, active ones first, by name.
 pub async fn list(db: &Db, actor: &Actor, scope: ProjectScope) -> Result<Vec<Project>, DbError> {
     let rows = scoped(sqlx::query_as(concat!(select_visible!(), " ORDER BY p.archived, p.name, p.key")), actor, scope)
@@ -152,24 +205,7 @@ pub async fn set_archived(db: &Db, actor: &Actor, id: ProjectId, archived: bool,
 }
 
 pub async fn statuses(db: &Db, actor: &Actor, id: ProjectId) -> Result<Vec<ProjectStatus>, DbError> {
-    let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
-        "SELECT id, name, category, position FROM project_statuses WHERE team_id = $1 AND project_id = $2 \
-         ORDER BY position, name",
-    )
-    .bind(actor.team_id().to_string())
-    .bind(id.to_string())
-    .fetch_all(db.pool())
-    .await?;
-    rows.into_iter()
-        .map(|(id, name, category, position)| {
-            Ok(ProjectStatus {
-                id: StatusId(uuid_from_db(&id, "project_statuses.id")?),
-                name,
-                category: StatusCategory::parse(&category).ok_or(DbError::Corrupt("project_statuses.category"))?,
-                position,
-            })
-        })
-        .collect()
+    statuses_in(db, actor, id).await
 }
 
 pub async fn members(db: &Db, actor: &Actor, id: ProjectId) -> Result<Vec<Member>, DbError> {

@@ -100,7 +100,7 @@ impl MothBackend {
             .ok_or_else(AppError::not_found)?;
         let id = stored.id;
         let issue = issues::to_issue(&self.db, &actor, stored).await?;
-        let comments = issues::comments(&self.db, &actor, scope, id).await?;
+        let comments = issues::comments(&self.db, &actor, scope.public_only, id).await?;
         let history = issues::history(&self.db, &actor, id).await?;
         Ok(IssueDetail { issue, comments, history })
     }
@@ -311,5 +311,57 @@ mod tests {
             assert!(csv_cell(risky).starts_with('\''), "{risky:?}");
         }
         assert_eq!(csv_cell("Login fails"), "Login fails");
+    }
+}
+
+/// Anonymous, read-only access to published projects: their public issues and public comments. The
+/// project id in the public address is the only key; unpublished, archived or private projects are
+/// "not found", like missing ones.
+impl MothBackend {
+    async fn published(&self, id: app::model::ProjectId) -> Result<crate::db::projects::PublishedProject, AppError> {
+        projects::find_published(&self.db, id).await?.ok_or_else(AppError::not_found)
+    }
+
+    pub(super) async fn published_project_impl(
+        &self,
+        _req: &RequestParts,
+        input: app::model::PublishedProjectInput,
+    ) -> Result<app::model::ProjectDetail, AppError> {
+        let input = parse(input)?;
+        let published = self.published(input.project_id).await?;
+        let statuses = projects::statuses_in(&self.db, &published, published.project.id).await?;
+        Ok(app::model::ProjectDetail { project: published.project, statuses, members: Vec::new() })
+    }
+
+    pub(super) async fn published_issues_impl(
+        &self,
+        _req: &RequestParts,
+        input: app::model::PublishedProjectInput,
+    ) -> Result<IssuePage, AppError> {
+        let input = parse(input)?;
+        let published = self.published(input.project_id).await?;
+        let stored = issues::published_list(&self.db, &published, input.after, PAGE_SIZE + 1).await?;
+        let more = i64::try_from(stored.len()).unwrap_or(i64::MAX) > PAGE_SIZE;
+        let mut page = Vec::new();
+        for issue in stored.into_iter().take(usize::try_from(PAGE_SIZE).unwrap_or(50)) {
+            page.push(issues::to_issue(&self.db, &published, issue).await?);
+        }
+        let next_after = if more { page.last().map(|i| i.number) } else { None };
+        Ok(IssuePage { issues: page, next_after })
+    }
+
+    pub(super) async fn published_issue_impl(
+        &self,
+        _req: &RequestParts,
+        input: app::model::PublishedIssueInput,
+    ) -> Result<IssueDetail, AppError> {
+        let input = parse(input)?;
+        let published = self.published(input.project_id).await?;
+        let stored =
+            issues::published_find(&self.db, &published, input.number).await?.ok_or_else(AppError::not_found)?;
+        let id = stored.id;
+        let issue = issues::to_issue(&self.db, &published, stored).await?;
+        let comments = issues::comments(&self.db, &published, true, id).await?;
+        Ok(IssueDetail { issue, comments, history: Vec::new() })
     }
 }

@@ -17,8 +17,8 @@ use app::{
         CommentIdInput, CreatedInvitation, EditCommentInput, Invitation, InvitationOffer, InvitationTokenInput,
         InviteInput, InvitedSignUpInput, Issue, IssueDetail, IssueIdInput, IssuePage, IssueRefInput, ListIssuesInput,
         Me, Member, MemberInput, NewCommentInput, NewIssueInput, NewProjectInput, Project, ProjectDetail,
-        ProjectKeyInput, ProjectMemberInput, RevokeInvitationInput, SignInInput, SignUpInput, SwitchTeamInput,
-        TeamMembership, UpdateIssueInput, UpdateProjectInput,
+        ProjectKeyInput, ProjectMemberInput, PublishedIssueInput, PublishedProjectInput, RevokeInvitationInput,
+        SignInInput, SignUpInput, SwitchTeamInput, TeamMembership, UpdateIssueInput, UpdateProjectInput,
     },
 };
 use axum::extract::ConnectInfo;
@@ -190,6 +190,19 @@ impl Backend for MothBackend {
     }
     async fn remove_project_member(&self, req: &RequestParts, input: ProjectMemberInput) -> Result<(), AppError> {
         self.remove_project_member_impl(req, input).await
+    }
+    async fn published_project(
+        &self,
+        req: &RequestParts,
+        input: PublishedProjectInput,
+    ) -> Result<ProjectDetail, AppError> {
+        self.published_project_impl(req, input).await
+    }
+    async fn published_issues(&self, req: &RequestParts, input: PublishedProjectInput) -> Result<IssuePage, AppError> {
+        self.published_issues_impl(req, input).await
+    }
+    async fn published_issue(&self, req: &RequestParts, input: PublishedIssueInput) -> Result<IssueDetail, AppError> {
+        self.published_issue_impl(req, input).await
     }
     async fn create_issue(&self, req: &RequestParts, input: NewIssueInput) -> Result<Issue, AppError> {
         self.create_issue_impl(req, input).await

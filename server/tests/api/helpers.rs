@@ -297,3 +297,23 @@ impl TestApp {
         comment["id"].as_str().expect("id").to_owned()
     }
 }
+
+impl TestApp {
+    /// `owner` creates a public project named "Open project N" and publishes it; answers its id.
+    pub async fn published_project(&self, owner: &str) -> String {
+        let n = PROJECT_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let form =
+            input(&[("name", &format!("Open project {n}")), ("key", &format!("O{n}")), ("visibility", "public")]);
+        let response = self.call("create_project", &form, Some(owner)).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let id = response.json::<serde_json::Value>().await.expect("json")["id"].as_str().expect("id").to_owned();
+        let publish = input(&[
+            ("project_id", &id),
+            ("name", &format!("Open project {n}")),
+            ("visibility", "public"),
+            ("published", "true"),
+        ]);
+        assert_eq!(self.call("update_project", &publish, Some(owner)).await.status(), StatusCode::OK);
+        id
+    }
+}

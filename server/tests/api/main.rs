@@ -9,6 +9,7 @@ mod issues;
 mod mail;
 mod permissions;
 mod projects;
+mod published;
 mod requests;
 mod sessions;
 mod teams;

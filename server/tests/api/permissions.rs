@@ -269,6 +269,29 @@ impl World {
                 let comment = app.comment(&self.actors["normal"].cookie, &issue.id, "Team comment", false).await;
                 ("delete_comment", one("comment_id", &comment))
             }
+            "read_published_project" => {
+                let id = app.published_project(owner).await;
+                ("published_project", one("project_id", &id))
+            }
+            "read_unpublished_project" => {
+                let (id, _) = app.project(owner, "public").await;
+                ("published_project", one("project_id", &id))
+            }
+            "list_published_issues" => {
+                let id = app.published_project(owner).await;
+                ("published_issues", one("project_id", &id))
+            }
+            "read_public_issue_of_published_project" | "read_internal_issue_of_published_project" => {
+                let id = app.published_project(owner).await;
+                let visibility = if scenario.contains("public_issue") { "public" } else { "internal" };
+                let form = vec![
+                    ("input[project_id]".to_owned(), id.clone()),
+                    ("input[fields][title]".to_owned(), "Open issue".to_owned()),
+                    ("input[fields][visibility]".to_owned(), visibility.to_owned()),
+                ];
+                assert_eq!(app.call("create_issue", &form, Some(owner)).await.status(), StatusCode::OK);
+                ("published_issue", input(&[("project_id", &id), ("number", "1")]))
+            }
             other => panic!("scenario {other} has no steps in permissions.rs"),
         }
     }
