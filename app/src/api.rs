@@ -7,17 +7,8 @@
 
 use leptos::prelude::*;
 
-use crate::{
-    error::AppError,
-    model::{
-        AcceptInvitationInput, ArchiveProjectInput, AuditEntry, ChangeRoleInput, ChangeStatusInput, Comment,
-        CommentIdInput, CreatedInvitation, EditCommentInput, Invitation, InvitationOffer, InvitationTokenInput,
-        InviteInput, InvitedSignUpInput, Issue, IssueDetail, IssueIdInput, IssuePage, IssueRefInput, ListIssuesInput,
-        Me, Member, MemberInput, NewCommentInput, NewIssueInput, NewProjectInput, Project, ProjectDetail,
-        ProjectKeyInput, ProjectMemberInput, PublishedIssueInput, PublishedProjectInput, RevokeInvitationInput,
-        SignInInput, SignUpInput, SwitchTeamInput, TeamMembership, UpdateIssueInput, UpdateProjectInput,
-    },
-};
+#[allow(clippy::wildcard_imports)] // the API speaks the whole model
+use crate::{error::AppError, model::*};
 
 #[cfg(feature = "ssr")]
 pub use backend::{Backend, RequestParts};
@@ -28,18 +19,8 @@ mod backend {
 
     use leptos::prelude::use_context;
 
-    use crate::{
-        error::AppError,
-        model::{
-            AcceptInvitationInput, ArchiveProjectInput, AuditEntry, ChangeRoleInput, ChangeStatusInput, Comment,
-            CommentIdInput, CreatedInvitation, EditCommentInput, Invitation, InvitationOffer, InvitationTokenInput,
-            InviteInput, InvitedSignUpInput, Issue, IssueDetail, IssueIdInput, IssuePage, IssueRefInput,
-            ListIssuesInput, Me, Member, MemberInput, NewCommentInput, NewIssueInput, NewProjectInput, Project,
-            ProjectDetail, ProjectKeyInput, ProjectMemberInput, PublishedIssueInput, PublishedProjectInput,
-            RevokeInvitationInput, SignInInput, SignUpInput, SwitchTeamInput, TeamMembership, UpdateIssueInput,
-            UpdateProjectInput,
-        },
-    };
+    #[allow(clippy::wildcard_imports)]
+    use crate::{error::AppError, model::*};
 
     /// The request as the server saw it: headers, extensions (session, peer address).
     pub type RequestParts = http::request::Parts;
@@ -79,6 +60,9 @@ mod backend {
         async fn archive_project(&self, req: &RequestParts, input: ArchiveProjectInput) -> Result<Project, AppError>;
         async fn add_project_member(&self, req: &RequestParts, input: ProjectMemberInput) -> Result<(), AppError>;
         async fn remove_project_member(&self, req: &RequestParts, input: ProjectMemberInput) -> Result<(), AppError>;
+        async fn add_status(&self, req: &RequestParts, input: AddStatusInput) -> Result<ProjectStatus, AppError>;
+        async fn edit_status(&self, req: &RequestParts, input: EditStatusInput)
+            -> Result<Vec<ProjectStatus>, AppError>;
         async fn published_project(
             &self,
             req: &RequestParts,
@@ -377,4 +361,18 @@ pub async fn published_issues(input: PublishedProjectInput) -> Result<IssuePage,
 pub async fn published_issue(input: PublishedIssueInput) -> Result<IssueDetail, AppError> {
     let (backend, req) = backend::context()?;
     backend.published_issue(&req, input).await
+}
+
+/// Adds a status at the end of a project's workflow (OWNER and ADMIN).
+#[server(endpoint = "add_status")]
+pub async fn add_status(input: AddStatusInput) -> Result<ProjectStatus, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.add_status(&req, input).await
+}
+
+/// Renames a status and moves it to a place in its workflow (OWNER and ADMIN); answers the workflow.
+#[server(endpoint = "edit_status")]
+pub async fn edit_status(input: EditStatusInput) -> Result<Vec<ProjectStatus>, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.edit_status(&req, input).await
 }

@@ -191,6 +191,18 @@ pub fn project_key(key: &str, _: &()) -> garde::Result {
     Ok(())
 }
 
+/// garde rule for workflow status names: 1 to 40 characters, trimmed, printable.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+pub fn status_name(value: &str, _: &()) -> garde::Result {
+    if value.trim().is_empty() || value.chars().count() > 40 || value.trim() != value {
+        return Err(garde::Error::new("Use 1 to 40 characters."));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(garde::Error::new("Control characters are not allowed."));
+    }
+    Ok(())
+}
+
 /// garde rule for Markdown descriptions: at most 10,000 characters.
 #[allow(clippy::trivially_copy_pass_by_ref)]
 pub fn description(text: &str, _: &()) -> garde::Result {

@@ -24,6 +24,13 @@ test('an owner creates a public project, publishes it and archives it', async ({
   await ready(page);
   await expect(page.getByRole('heading', { name: 'WEB Website' })).toBeVisible();
   await expect(page.locator('.workflow li')).toHaveCount(5);
+  await page.getByLabel('Status name').fill('Blocked');
+  await page.getByLabel('Category').selectOption('in_progress');
+  await page.getByRole('button', { name: 'Add status' }).click();
+  await expect(page.locator('.workflow li')).toHaveCount(6);
+  await expect(page.locator('.workflow li').last()).toContainText('Blocked');
+  await page.locator('.status-row').filter({ has: page.getByLabel('Name of status Blocked') }).getByRole('button', { name: 'Move up' }).click();
+  await expect(page.locator('.workflow li').nth(4)).toContainText('Blocked');
   await page.getByLabel('Published', { exact: false }).check();
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByText('Public, published')).toBeVisible();

@@ -368,6 +368,40 @@ impl Normalize for ProjectKeyInput {
     }
 }
 
+/// Adds a status at the end of a project's workflow (OWNER and ADMIN).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct AddStatusInput {
+    #[garde(skip)]
+    pub project_id: ProjectId,
+    #[garde(custom(rules::status_name))]
+    pub name: String,
+    #[garde(skip)]
+    pub category: StatusCategory,
+}
+
+impl Normalize for AddStatusInput {
+    fn normalize(self) -> Self {
+        Self { name: self.name.trim().to_owned(), ..self }
+    }
+}
+
+/// Renames a status, or moves it to another place (0 = first) in its workflow.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct EditStatusInput {
+    #[garde(skip)]
+    pub status_id: StatusId,
+    #[garde(custom(rules::status_name))]
+    pub name: String,
+    #[garde(range(min = 0, max = 100))]
+    pub position: i64,
+}
+
+impl Normalize for EditStatusInput {
+    fn normalize(self) -> Self {
+        Self { name: self.name.trim().to_owned(), ..self }
+    }
+}
+
 /// Adds a team member to a project, or removes them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
 pub struct ProjectMemberInput {

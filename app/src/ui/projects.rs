@@ -11,12 +11,13 @@ use super::{
 };
 use crate::{
     api::{
-        add_project_member, archive_project, create_project, get_project, list_members, list_projects, update_project,
+        add_project_member, add_status, archive_project, create_project, edit_status, get_project, list_members,
+        list_projects, update_project,
     },
     error::AppError,
     model::{
-        parse, ArchiveProjectInput, Me, NewProjectInput, ProjectDetail, ProjectKeyInput, ProjectMemberInput, Role,
-        UpdateProjectInput, UserId, Visibility,
+        parse, AddStatusInput, ArchiveProjectInput, EditStatusInput, Me, NewProjectInput, ProjectDetail,
+        ProjectKeyInput, ProjectMemberInput, Role, StatusCategory, UpdateProjectInput, UserId, Visibility,
     },
 };
 
@@ -166,6 +167,40 @@ fn ProjectView(me: Me) -> impl IntoView {
     }
 }
 
+/// One row per status: its name to edit, "Rename" and "Move up".
+fn status_rows(
+    statuses: Vec<crate::model::ProjectStatus>,
+    workflow: Action<WorkflowChange, Result<(), AppError>>,
+) -> impl IntoView {
+    statuses
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let status_id = s.id;
+            let name = RwSignal::new(s.name.clone());
+            let position = i64::try_from(i).unwrap_or(0);
+            let label = format!("Name of status {}", s.name);
+            view! {
+                <li class="status-row">
+                    <input aria-label=label prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
+                    <button type="button" on:click=move |_| {
+                        workflow.dispatch(WorkflowChange::Edit(EditStatusInput { status_id, name: name.get_untracked(), position }));
+                    }>"Rename"</button>
+                    <button type="button" disabled=position == 0 on:click=move |_| {
+                        workflow.dispatch(WorkflowChange::Edit(EditStatusInput { status_id, name: name.get_untracked(), position: position - 1 }));
+                    }>"Move up"</button>
+                </li>
+            }
+        })
+        .collect_view()
+}
+
+#[derive(Clone)]
+enum WorkflowChange {
+    Add(AddStatusInput),
+    Edit(EditStatusInput),
+}
+
 #[component]
 fn ProjectBody(
     detail: ProjectDetail,
@@ -203,6 +238,26 @@ fn ProjectBody(
         }
     });
     let chosen = RwSignal::new(None::<UserId>);
+    let workflow = Action::new_local(|change: &WorkflowChange| {
+        let change = change.clone();
+        async move {
+            match change {
+                WorkflowChange::Add(input) => add_status(input).await.map(|_| ()),
+                WorkflowChange::Edit(input) => edit_status(input).await.map(|_| ()),
+            }
+        }
+    });
+    Effect::new(move || match workflow.value().get() {
+        Some(Ok(())) => {
+            errors.set(None);
+            on_changed();
+        }
+        Some(Err(e)) => errors.set(Some(e)),
+        None => {}
+    });
+    let new_status = RwSignal::new(String::new());
+    let new_category = RwSignal::new(StatusCategory::Open);
+    let editor_statuses = StoredValue::new(detail.statuses.clone());
     let id = project.id;
     let name = project.name.clone();
     let description = project.description.clone();
@@ -266,6 +321,32 @@ fn ProjectBody(
                             add.dispatch(ProjectMemberInput { project_id: id, user_id });
                         }
                     }>"Add to project"</button>
+                </div>
+                <h3>"Workflow"</h3>
+                <ol class="status-editor">{move || status_rows(editor_statuses.get_value(), workflow)}</ol>
+                <div class="field-row">
+                    <div class="field">
+                        <label for="status-name">"Status name"</label>
+                        <input id="status-name" prop:value=move || new_status.get() on:input=move |ev| new_status.set(event_target_value(&ev)) />
+                    </div>
+                    <div class="field">
+                        <label for="status-category">"Category"</label>
+                        <select id="status-category" on:change=move |ev| if let Some(c) = StatusCategory::parse(&event_target_value(&ev)) { new_category.set(c) }>
+                            <option value="open">"open"</option>
+                            <option value="in_progress">"in progress"</option>
+                            <option value="done">"done"</option>
+                        </select>
+                    </div>
+                    <button type="button" class="align-end" on:click=move |_| {
+                        let input = AddStatusInput { project_id: id, name: new_status.get_untracked(), category: new_category.get_untracked() };
+                        match parse(input.clone()) {
+                            Ok(_) => {
+                                workflow.dispatch(WorkflowChange::Add(input));
+                                new_status.set(String::new());
+                            }
+                            Err(e) => errors.set(Some(e)),
+                        }
+                    }>"Add status"</button>
                 </div>
                 <p class="actions-row">
                     <button type="button" on:click={

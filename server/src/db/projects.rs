@@ -266,3 +266,67 @@ pub async fn guest_count(db: &Db, actor: &Actor, id: ProjectId) -> Result<i64, D
     .await?;
     Ok(count)
 }
+
+/// The project of a status of the actor's team, if any.
+pub async fn status_project(db: &Db, actor: &Actor, status: StatusId) -> Result<Option<ProjectId>, DbError> {
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT project_id FROM project_statuses WHERE team_id = $1 AND id = $2")
+            .bind(actor.team_id().to_string())
+            .bind(status.to_string())
+            .fetch_optional(db.pool())
+            .await?;
+    row.map(|(id,)| uuid_from_db(&id, "project_statuses.project_id").map(ProjectId)).transpose()
+}
+
+/// Appends a status to a project's workflow.
+pub async fn add_status(
+    db: &Db,
+    actor: &Actor,
+    project: ProjectId,
+    name: &str,
+    category: StatusCategory,
+) -> Result<StatusId, DbError> {
+    let id = StatusId(Uuid::new_v4());
+    sqlx::query(
+        "INSERT INTO project_statuses (id, team_id, project_id, name, category, position) \
+         SELECT $1, $2, $3, $4, $5, COALESCE(MAX(position) + 1, 0) FROM project_statuses WHERE team_id = $2 AND project_id = $3",
+    )
+    .bind(id.to_string())
+    .bind(actor.team_id().to_string())
+    .bind(project.to_string())
+    .bind(name)
+    .bind(category.as_str())
+    .execute(db.pool())
+    .await?;
+    Ok(id)
+}
+
+/// Renames a status and stores the workflow's order (`order` lists every status id, first to last).
+pub async fn edit_workflow(
+    db: &Db,
+    actor: &Actor,
+    project: ProjectId,
+    renamed: (StatusId, &str),
+    order: &[StatusId],
+) -> Result<(), DbError> {
+    let team = actor.team_id().to_string();
+    let mut tx = db.begin().await?;
+    sqlx::query("UPDATE project_statuses SET name = $4 WHERE team_id = $1 AND project_id = $2 AND id = $3")
+        .bind(&team)
+        .bind(project.to_string())
+        .bind(renamed.0.to_string())
+        .bind(renamed.1)
+        .execute(&mut *tx)
+        .await?;
+    for (position, id) in (0_i64..).zip(order) {
+        sqlx::query("UPDATE project_statuses SET position = $4 WHERE team_id = $1 AND project_id = $2 AND id = $3")
+            .bind(&team)
+            .bind(project.to_string())
+            .bind(id.to_string())
+            .bind(position)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -9,17 +9,11 @@ mod projects;
 
 use std::{net::SocketAddr, sync::Arc};
 
+#[allow(clippy::wildcard_imports)] // the backend speaks the whole model
 use app::{
     api::{Backend, RequestParts},
     error::AppError,
-    model::{
-        AcceptInvitationInput, ArchiveProjectInput, AuditEntry, ChangeRoleInput, ChangeStatusInput, Comment,
-        CommentIdInput, CreatedInvitation, EditCommentInput, Invitation, InvitationOffer, InvitationTokenInput,
-        InviteInput, InvitedSignUpInput, Issue, IssueDetail, IssueIdInput, IssuePage, IssueRefInput, ListIssuesInput,
-        Me, Member, MemberInput, NewCommentInput, NewIssueInput, NewProjectInput, Project, ProjectDetail,
-        ProjectKeyInput, ProjectMemberInput, PublishedIssueInput, PublishedProjectInput, RevokeInvitationInput,
-        SignInInput, SignUpInput, SwitchTeamInput, TeamMembership, UpdateIssueInput, UpdateProjectInput,
-    },
+    model::*,
 };
 use axum::extract::ConnectInfo;
 use tower_sessions::Session;
@@ -190,6 +184,12 @@ impl Backend for MothBackend {
     }
     async fn remove_project_member(&self, req: &RequestParts, input: ProjectMemberInput) -> Result<(), AppError> {
         self.remove_project_member_impl(req, input).await
+    }
+    async fn add_status(&self, req: &RequestParts, input: AddStatusInput) -> Result<ProjectStatus, AppError> {
+        self.add_status_impl(req, input).await
+    }
+    async fn edit_status(&self, req: &RequestParts, input: EditStatusInput) -> Result<Vec<ProjectStatus>, AppError> {
+        self.edit_status_impl(req, input).await
     }
     async fn published_project(
         &self,

@@ -150,3 +150,49 @@ impl MothBackend {
         Ok(())
     }
 }
+
+impl MothBackend {
+    pub(super) async fn add_status_impl(
+        &self,
+        req: &RequestParts,
+        input: app::model::AddStatusInput,
+    ) -> Result<app::model::ProjectStatus, AppError> {
+        let input = parse(input)?;
+        let (_, actor) = self.actor_for(req, Action::ManageProjects).await?;
+        let project = self.visible_project(&actor, input.project_id).await?;
+        let id = match projects::add_status(&self.db, &actor, project.id, &input.name, input.category).await {
+            Ok(id) => id,
+            Err(e) if e.is_unique_violation() => {
+                return Err(AppError::field("name", "The workflow has this status already."))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        projects::statuses(&self.db, &actor, project.id)
+            .await?
+            .into_iter()
+            .find(|s| s.id == id)
+            .ok_or_else(AppError::internal)
+    }
+
+    pub(super) async fn edit_status_impl(
+        &self,
+        req: &RequestParts,
+        input: app::model::EditStatusInput,
+    ) -> Result<Vec<app::model::ProjectStatus>, AppError> {
+        let input = parse(input)?;
+        let (_, actor) = self.actor_for(req, Action::ManageProjects).await?;
+        let project_id =
+            projects::status_project(&self.db, &actor, input.status_id).await?.ok_or_else(AppError::not_found)?;
+        let project = self.visible_project(&actor, project_id).await?;
+        let mut order: Vec<app::model::StatusId> =
+            projects::statuses(&self.db, &actor, project.id).await?.into_iter().map(|s| s.id).collect();
+        order.retain(|id| *id != input.status_id);
+        let place = usize::try_from(input.position).unwrap_or(usize::MAX).min(order.len());
+        order.insert(place, input.status_id);
+        match projects::edit_workflow(&self.db, &actor, project.id, (input.status_id, &input.name), &order).await {
+            Ok(()) => Ok(projects::statuses(&self.db, &actor, project.id).await?),
+            Err(e) if e.is_unique_violation() => Err(AppError::field("name", "The workflow has this status already.")),
+            Err(e) => Err(e.into()),
+        }
+    }
+}

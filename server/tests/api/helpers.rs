@@ -217,6 +217,12 @@ impl TestApp {
         .fetch_all(&mut db)
         .await
         .expect("issues");
+        let statuses: Vec<(String, String, i64)> =
+            sqlx::query_as("SELECT id, name, position FROM project_statuses WHERE team_id = $1 ORDER BY id")
+                .bind(team_id)
+                .fetch_all(&mut db)
+                .await
+                .expect("statuses");
         let comments: Vec<(String, String, Option<i64>)> =
             sqlx::query_as("SELECT id, body, deleted_at FROM comments WHERE team_id = $1 ORDER BY id")
                 .bind(team_id)
@@ -227,6 +233,7 @@ impl TestApp {
             .into_iter()
             .map(|(u, r)| format!("member {u} {r}"))
             .chain(issues.into_iter().map(|i| format!("issue {i:?}")))
+            .chain(statuses.into_iter().map(|st| format!("status {st:?}")))
             .chain(comments.into_iter().map(|c| format!("comment {c:?}")))
             .chain(invitations.into_iter().map(|(i, a, r)| format!("invitation {i} {a:?} {r:?}")))
             .chain(projects.into_iter().map(|p| format!("project {p:?}")))

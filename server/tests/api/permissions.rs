@@ -292,6 +292,13 @@ impl World {
                 assert_eq!(app.call("create_issue", &form, Some(owner)).await.status(), StatusCode::OK);
                 ("published_issue", input(&[("project_id", &id), ("number", "1")]))
             }
+            "add_status" => {
+                let (id, _) = app.project(owner, "private").await;
+                ("add_status", input(&[("project_id", &id), ("name", "Blocked"), ("category", "in_progress")]))
+            }
+            "edit_status" => {
+                ("edit_status", input(&[("status_id", &self.first_status), ("name", "Triage"), ("position", "2")]))
+            }
             other => panic!("scenario {other} has no steps in permissions.rs"),
         }
     }

@@ -170,3 +170,64 @@ async fn another_teams_projects_are_indistinguishable_from_missing_ones() {
     }
     assert_eq!(app.team_digest(&team_b).await, before);
 }
+
+#[tokio::test]
+async fn admins_add_rename_and_reorder_workflow_statuses() {
+    let app = spawn_app().await;
+    let (owner, _) = app.owner("owner").await;
+    let (project, key) = app.project(&owner.cookie, "private").await;
+    let names = |cookie: String| {
+        let app = &app;
+        let key = key.clone();
+        async move {
+            let d: serde_json::Value =
+                app.call("get_project", &input(&[("key", &key)]), Some(&cookie)).await.json().await.expect("json");
+            d["statuses"]
+                .as_array()
+                .expect("s")
+                .iter()
+                .map(|s| (s["name"].as_str().expect("n").to_owned(), s["id"].as_str().expect("id").to_owned()))
+                .collect::<Vec<_>>()
+        }
+    };
+    let added = app
+        .call(
+            "add_status",
+            &input(&[("project_id", &project), ("name", "Blocked"), ("category", "in_progress")]),
+            Some(&owner.cookie),
+        )
+        .await;
+    assert_eq!(added.status(), StatusCode::OK);
+    let twice = app
+        .call(
+            "add_status",
+            &input(&[("project_id", &project), ("name", "Blocked"), ("category", "open")]),
+            Some(&owner.cookie),
+        )
+        .await;
+    assert_eq!(twice.status(), StatusCode::UNPROCESSABLE_ENTITY, "names are unique in a workflow");
+    let before = names(owner.cookie.clone()).await;
+    assert_eq!(before.last().map(|(n, _)| n.as_str()), Some("Blocked"));
+    let blocked = before.last().expect("blocked").1.clone();
+    let moved = app
+        .call(
+            "edit_status",
+            &input(&[("status_id", &blocked), ("name", "Waiting"), ("position", "1")]),
+            Some(&owner.cookie),
+        )
+        .await;
+    assert_eq!(moved.status(), StatusCode::OK);
+    let after: Vec<String> = names(owner.cookie.clone()).await.into_iter().map(|(n, _)| n).collect();
+    assert_eq!(after, ["New", "Waiting", "In progress", "In review", "Done", "Closed"]);
+
+    // Another team's status is not found.
+    let (other, _) = app.owner("other").await;
+    let foreign = app
+        .call(
+            "edit_status",
+            &input(&[("status_id", &blocked), ("name", "Hijacked"), ("position", "0")]),
+            Some(&other.cookie),
+        )
+        .await;
+    assert_eq!(foreign.status(), StatusCode::NOT_FOUND);
+}
