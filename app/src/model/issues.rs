@@ -266,7 +266,14 @@ pub struct IssueFilter {
     pub reporter: Option<UserId>,
 }
 
-/// A page of a project's issues, by number: pass the last number seen as `after` for the next page.
+string_enum!(
+    /// The order of an issue list: by number (oldest first), most recently updated first, most urgent
+    /// priority first, or most severe first; ties go by number.
+    IssueSort { Number => "number", Updated => "updated", Priority => "priority", Severity => "severity" } default Number
+);
+
+/// A page of a project's issues. For the next page pass the `next` cursor of the previous one
+/// (`after` and `after_key`); keyset pagination stays fast however deep the page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
 pub struct ListIssuesInput {
     #[garde(skip)]
@@ -274,9 +281,17 @@ pub struct ListIssuesInput {
     #[garde(dive)]
     #[serde(default)]
     pub filter: IssueFilter,
+    #[garde(skip)]
+    #[serde(default)]
+    pub sort: IssueSort,
+    /// The number of the last issue seen (0: from the start).
     #[garde(range(min = 0))]
     #[serde(default)]
     pub after: i64,
+    /// The sort key of the last issue seen (from the previous page's `next`).
+    #[garde(skip)]
+    #[serde(default)]
+    pub after_key: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -284,6 +299,9 @@ pub struct IssuePage {
     pub issues: Vec<Issue>,
     /// The `after` of the next page, if there is one.
     pub next_after: Option<i64>,
+    /// The `after_key` of the next page, if there is one.
+    #[serde(default)]
+    pub next_after_key: Option<i64>,
 }
 
 /// Names a published project, by the id in its public address (`/p/<id>`).

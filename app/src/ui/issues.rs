@@ -14,7 +14,7 @@ use crate::{
     api::{add_comment, change_status, create_issue, get_issue, get_project, list_issues, update_issue},
     error::AppError,
     model::{
-        parse, ChangeStatusInput, Issue, IssueDetail, IssueFields, IssueFilter, IssueRefInput, IssueType,
+        parse, ChangeStatusInput, Issue, IssueDetail, IssueFields, IssueFilter, IssueRefInput, IssueSort, IssueType,
         IssueVisibility, ListIssuesInput, Me, NewCommentInput, NewIssueInput, Priority, ProjectDetail, ProjectKeyInput,
         Role, Severity, StatusCategory, UpdateIssueInput,
     },
@@ -46,8 +46,11 @@ fn filter_from_query() -> Memo<IssueFilter> {
 }
 
 /// `?...` for a filter and view, for links and the CSV export.
-fn query_string(filter: &IssueFilter, view: &str) -> String {
+fn query_string(filter: &IssueFilter, sort: IssueSort, view: &str) -> String {
     let mut parts = vec![("view", view.to_owned())];
+    if sort != IssueSort::Number {
+        parts.push(("sort", sort.as_str().to_owned()));
+    }
     let mut add = |k: &'static str, v: String| {
         if !v.is_empty() {
             parts.push((k, v));
@@ -86,12 +89,13 @@ pub fn ProjectIssues(detail: ProjectDetail, me: Me) -> impl IntoView {
     let filter = filter_from_query();
     let query = use_query_map();
     let board = Memo::new(move |_| query.read().get("view").as_deref() == Some("board"));
+    let sort = Memo::new(move |_| IssueSort::parse(&query.read().get("sort").unwrap_or_default()).unwrap_or_default());
     let project_id = project.id;
     let version = RwSignal::new(0_u32);
     let page = LocalResource::new(move || {
         let filter = filter.get();
         version.track();
-        list_issues(ListIssuesInput { project_id, filter, after: 0 })
+        list_issues(ListIssuesInput { project_id, filter, sort: sort.get(), after: 0, after_key: None })
     });
     Effect::new(move || set_ready(page.get().is_some()));
     let navigate = use_navigate();
@@ -105,7 +109,7 @@ pub fn ProjectIssues(detail: ProjectDetail, me: Me) -> impl IntoView {
             let mut f = filter.get_untracked();
             f.q = search.get_untracked();
             let view = if board.get_untracked() { "board" } else { "list" };
-            navigate(&format!("{base}{}", query_string(&f, view)), NavigateOptions::default());
+            navigate(&format!("{base}{}", query_string(&f, sort.get_untracked(), view)), NavigateOptions::default());
         }
     };
     let severity_link = {
@@ -113,20 +117,26 @@ pub fn ProjectIssues(detail: ProjectDetail, me: Me) -> impl IntoView {
         move |severity: Option<Severity>| {
             let mut f = filter.get();
             f.severity = severity;
-            format!("{base}{}", query_string(&f, if board.get() { "board" } else { "list" }))
+            format!("{base}{}", query_string(&f, sort.get(), if board.get() { "board" } else { "list" }))
         }
     };
     let list_href = {
         let base = base.clone();
-        move || format!("{base}{}", query_string(&filter.get(), "list"))
+        move || format!("{base}{}", query_string(&filter.get(), sort.get(), "list"))
     };
     let board_href = {
         let base = base.clone();
-        move || format!("{base}{}", query_string(&filter.get(), "board"))
+        move || format!("{base}{}", query_string(&filter.get(), sort.get(), "board"))
     };
     let export_href = move || {
-        let q = query_string(&filter.get(), "list");
+        let q = query_string(&filter.get(), sort.get(), "list");
         format!("/export/issues.csv{q}&project={project_id}")
+    };
+    let sort_link = {
+        let base = base.clone();
+        move |s: IssueSort| {
+            format!("{base}{}", query_string(&filter.get(), s, if board.get() { "board" } else { "list" }))
+        }
     };
     let can_edit = me.team.role != Role::Guest;
     let archived = project.archived;
@@ -167,6 +177,17 @@ pub fn ProjectIssues(detail: ProjectDetail, me: Me) -> impl IntoView {
                         let s = *s;
                         let l = severity_link.clone();
                         view! { " · " <A href=move || l(Some(s))>{s.as_str()}</A> }
+                    })
+                    .collect_view()}
+            </p>
+            <p class="filters">
+                "Sort: "
+                {IssueSort::ALL
+                    .iter()
+                    .map(|s| {
+                        let s = *s;
+                        let l = sort_link.clone();
+                        view! { " · " <A href=move || l(s) attr:aria-current=move || (sort.get() == s).then_some("true")>{s.as_str()}</A> }
                     })
                     .collect_view()}
             </p>

@@ -3,7 +3,7 @@
 //! reports, in public projects they belong to, and only public comments. Anything else is "not found".
 
 use app::model::{
-    Comment, CommentId, Environment, HistoryEntry, Issue, IssueFields, IssueFilter, IssueId, IssueType,
+    Comment, CommentId, Environment, HistoryEntry, Issue, IssueFields, IssueFilter, IssueId, IssueSort, IssueType,
     IssueVisibility, Person, Priority, ProjectId, Severity, StatusCategory, StatusId, StatusRef, UserId,
 };
 use sqlx::{Any, Transaction};
@@ -169,14 +169,57 @@ fn opt<T: ToString>(value: Option<T>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
 }
 
-/// A page of the project's issues the actor may see that match `filter`, by number, after `after_number`.
+/// The sort key of the list order `$18` (`number`, `updated`, `priority`, `severity`); ties go by number.
+/// [`sort_key`] computes the same in Rust for the next page's cursor: keep the two in step.
+macro_rules! sort_key {
+    () => {
+        "(CASE $18 WHEN 'updated' THEN -i.updated_at \
+           WHEN 'priority' THEN (CASE i.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 \
+                                 WHEN 'low' THEN 3 ELSE 4 END) \
+           WHEN 'severity' THEN (CASE i.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 \
+                                 ELSE 3 END) \
+           ELSE 0 END)"
+    };
+}
+
+/// The sort key of an issue for `sort`, as [`sort_key!`] computes it in SQL.
+pub fn sort_key(sort: IssueSort, issue: &StoredIssue) -> i64 {
+    match sort {
+        IssueSort::Number => 0,
+        IssueSort::Updated => -issue.updated_at,
+        IssueSort::Priority => match issue.fields.priority {
+            Priority::Urgent => 0,
+            Priority::High => 1,
+            Priority::Medium => 2,
+            Priority::Low => 3,
+            Priority::None => 4,
+        },
+        IssueSort::Severity => match issue.fields.severity {
+            Severity::Critical => 0,
+            Severity::High => 1,
+            Severity::Medium => 2,
+            Severity::Low => 3,
+        },
+    }
+}
+
+/// Where a page starts: after the issue with this sort key and number.
+#[derive(Clone, Copy, Debug)]
+pub struct Cursor {
+    pub key: i64,
+    pub number: i64,
+}
+
+/// A page of the project's issues the actor may see that match `filter`, in `sort` order, after `cursor`.
+#[allow(clippy::too_many_arguments)]
 pub async fn list(
     db: &Db,
     actor: &Actor,
     scope: ProjectScope,
     project_id: ProjectId,
     filter: &IssueFilter,
-    after_number: i64,
+    sort: IssueSort,
+    cursor: Cursor,
     limit: i64,
 ) -> Result<Vec<StoredIssue>, DbError> {
     // Each filter is `($n = '' OR ...)`: one fixed, parameterised statement for every combination.
@@ -184,7 +227,12 @@ pub async fn list(
         sqlx::query_as(concat!(
             issue_columns!(),
             visible_issues!(),
-            " AND i.project_id = $5 AND i.number > $6",
+            " AND i.project_id = $5",
+            " AND (",
+            sort_key!(),
+            " > $19 OR (",
+            sort_key!(),
+            " = $19 AND i.number > $6))",
             " AND ($8 = '' OR lower(i.title) LIKE $8 ESCAPE '\\' OR lower(i.description) LIKE $8 ESCAPE '\\')",
             " AND ($9 = '' OR i.status_id = $9)",
             " AND ($10 = '' OR EXISTS (SELECT 1 FROM project_statuses s WHERE s.project_id = i.project_id \
@@ -198,13 +246,15 @@ pub async fn list(
             " AND ($16 = '' OR EXISTS (SELECT 1 FROM issue_assignees a WHERE a.team_id = i.team_id \
                AND a.issue_id = i.id AND a.user_id = $16))",
             " AND ($17 = '' OR i.reporter_id = $17)",
-            " ORDER BY i.number LIMIT $7"
+            " ORDER BY ",
+            sort_key!(),
+            ", i.number LIMIT $7"
         )),
         actor,
         scope,
     )
     .bind(project_id.to_string())
-    .bind(after_number)
+    .bind(cursor.number)
     .bind(limit)
     .bind(contains_pattern(&filter.q))
     .bind(opt(filter.status))
@@ -216,6 +266,8 @@ pub async fn list(
     .bind(filter.tag.trim().to_lowercase())
     .bind(opt(filter.assignee))
     .bind(opt(filter.reporter))
+    .bind(sort.as_str())
+    .bind(cursor.key)
     .fetch_all(db.pool())
     .await?;
     let mut issues = Vec::with_capacity(rows.len());

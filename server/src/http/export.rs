@@ -3,7 +3,7 @@
 
 use app::{
     error::{AppError, ErrorCode},
-    model::{IssueFilter, IssueType, IssueVisibility, Priority, ProjectId, Severity, StatusCategory},
+    model::{IssueFilter, IssueSort, IssueType, IssueVisibility, Priority, ProjectId, Severity, StatusCategory},
 };
 use axum::{
     body::Body,
@@ -39,6 +39,8 @@ pub struct ExportQuery {
     assignee: Option<String>,
     #[serde(default)]
     reporter: Option<String>,
+    #[serde(default)]
+    sort: Option<String>,
 }
 
 /// Parses an optional query value; an unknown one is an error, never silently ignored.
@@ -80,7 +82,11 @@ pub async fn issues_csv(State(state): State<AppState>, request: Request<Body>) -
         Err(e) => return error_response(&e),
     };
     let (parts, _) = request.into_parts();
-    match state.service.export_issues_csv(&parts, query.project, filter).await {
+    let sort = match value(query.sort.as_ref(), IssueSort::parse, "sort") {
+        Ok(sort) => sort.unwrap_or_default(),
+        Err(e) => return error_response(&e),
+    };
+    match state.service.export_issues_csv(&parts, query.project, filter, sort).await {
         Ok(csv) => {
             let mut response = csv.into_response();
             let headers = response.headers_mut();

@@ -115,15 +115,17 @@ impl MothBackend {
         let scope = policy::project_scope(&actor);
         let project =
             projects::find(&self.db, &actor, scope, input.project_id).await?.ok_or_else(AppError::not_found)?;
-        let stored =
-            issues::list(&self.db, &actor, scope, project.id, &input.filter, input.after, PAGE_SIZE + 1).await?;
+        let cursor = issues::Cursor { key: input.after_key.unwrap_or(i64::MIN), number: input.after };
+        let mut stored =
+            issues::list(&self.db, &actor, scope, project.id, &input.filter, input.sort, cursor, PAGE_SIZE + 1).await?;
         let more = i64::try_from(stored.len()).unwrap_or(i64::MAX) > PAGE_SIZE;
-        let mut page = Vec::new();
-        for issue in stored.into_iter().take(usize::try_from(PAGE_SIZE).unwrap_or(50)) {
+        stored.truncate(usize::try_from(PAGE_SIZE).unwrap_or(50));
+        let next = stored.last().filter(|_| more).map(|last| (last.number, issues::sort_key(input.sort, last)));
+        let mut page = Vec::with_capacity(stored.len());
+        for issue in stored {
             page.push(issues::to_issue(&self.db, &actor, issue).await?);
         }
-        let next_after = if more { page.last().map(|i| i.number) } else { None };
-        Ok(IssuePage { issues: page, next_after })
+        Ok(IssuePage { issues: page, next_after: next.map(|n| n.0), next_after_key: next.map(|n| n.1) })
     }
 
     #[tracing::instrument(skip_all)]
@@ -252,8 +254,10 @@ impl MothBackend {
         req: &RequestParts,
         project_id: app::model::ProjectId,
         filter: app::model::IssueFilter,
+        sort: app::model::IssueSort,
     ) -> Result<String, AppError> {
         let mut after = 0;
+        let mut after_key = None;
         let mut writer = csv::Writer::from_writer(Vec::new());
         let header = [
             "issue",
@@ -271,8 +275,9 @@ impl MothBackend {
         ];
         writer.write_record(header).map_err(|_| AppError::internal())?;
         loop {
-            let page =
-                self.list_issues_impl(req, ListIssuesInput { project_id, filter: filter.clone(), after }).await?;
+            let page = self
+                .list_issues_impl(req, ListIssuesInput { project_id, filter: filter.clone(), sort, after, after_key })
+                .await?;
             for issue in &page.issues {
                 let assignees = issue.assignees.iter().map(|a| a.display_name.clone()).collect::<Vec<_>>().join(", ");
                 let row = [
@@ -292,7 +297,10 @@ impl MothBackend {
                 writer.write_record(row.iter().map(|c| csv_cell(c))).map_err(|_| AppError::internal())?;
             }
             match page.next_after {
-                Some(next) => after = next,
+                Some(next) => {
+                    after = next;
+                    after_key = page.next_after_key;
+                }
                 None => break,
             }
         }
@@ -347,7 +355,7 @@ impl MothBackend {
             page.push(issues::to_issue(&self.db, &published, issue).await?);
         }
         let next_after = if more { page.last().map(|i| i.number) } else { None };
-        Ok(IssuePage { issues: page, next_after })
+        Ok(IssuePage { issues: page, next_after, next_after_key: None })
     }
 
     pub(super) async fn published_issue_impl(

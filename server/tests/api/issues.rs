@@ -380,3 +380,78 @@ async fn the_csv_export_follows_the_filter_and_the_guest_rules_and_defuses_formu
         .expect("sent");
     assert_eq!(cross.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn keyset_pages_cover_every_issue_once_in_each_sort_order() {
+    let s = setup().await;
+    let app = &s.app;
+    let priorities = ["none", "urgent", "low", "high", "medium"];
+    let severities = ["low", "critical", "medium", "high"];
+    for n in 0..120 {
+        let form = vec![
+            ("input[project_id]".to_owned(), s.project.clone()),
+            ("input[fields][title]".to_owned(), format!("Issue {n}")),
+            ("input[fields][priority]".to_owned(), priorities[n % 5].to_owned()),
+            ("input[fields][severity]".to_owned(), severities[n % 4].to_owned()),
+        ];
+        assert_eq!(app.call("create_issue", &form, Some(&s.owner.cookie)).await.status(), StatusCode::OK);
+    }
+    let rank = |value: &str, order: &[&str]| order.iter().position(|v| *v == value).expect("known value");
+    for sort in ["number", "updated", "priority", "severity"] {
+        let mut seen: Vec<serde_json::Value> = Vec::new();
+        let (mut after, mut after_key) = (0_i64, None::<i64>);
+        let mut pages = 0;
+        loop {
+            let mut form = vec![
+                ("input[project_id]".to_owned(), s.project.clone()),
+                ("input[sort]".to_owned(), sort.to_owned()),
+                ("input[after]".to_owned(), after.to_string()),
+            ];
+            if let Some(key) = after_key {
+                form.push(("input[after_key]".to_owned(), key.to_string()));
+            }
+            let page: serde_json::Value =
+                app.call("list_issues", &form, Some(&s.owner.cookie)).await.json().await.expect("json");
+            pages += 1;
+            seen.extend(page["issues"].as_array().expect("issues").iter().cloned());
+            match page["next_after"].as_i64() {
+                Some(next) => {
+                    after = next;
+                    after_key = page["next_after_key"].as_i64();
+                }
+                None => break,
+            }
+        }
+        assert_eq!(pages, 3, "{sort}: 50 + 50 + 20");
+        let numbers: std::collections::BTreeSet<i64> = seen.iter().map(|i| i["number"].as_i64().expect("n")).collect();
+        assert_eq!(numbers.len(), 120, "{sort}: every issue exactly once");
+        let ordered = seen.windows(2).all(|w| {
+            let (a, b) = (&w[0], &w[1]);
+            let by_number = a["number"].as_i64() < b["number"].as_i64();
+            match sort {
+                "priority" => {
+                    let order = ["urgent", "high", "medium", "low", "none"];
+                    let (x, y) = (
+                        rank(a["priority"].as_str().expect("p"), &order),
+                        rank(b["priority"].as_str().expect("p"), &order),
+                    );
+                    x < y || (x == y && by_number)
+                }
+                "severity" => {
+                    let order = ["critical", "high", "medium", "low"];
+                    let (x, y) = (
+                        rank(a["severity"].as_str().expect("s"), &order),
+                        rank(b["severity"].as_str().expect("s"), &order),
+                    );
+                    x < y || (x == y && by_number)
+                }
+                "updated" => {
+                    let (x, y) = (a["updated_at"].as_i64(), b["updated_at"].as_i64());
+                    x > y || (x == y && by_number)
+                }
+                _ => by_number,
+            }
+        });
+        assert!(ordered, "{sort}: pages are in order");
+    }
+}
