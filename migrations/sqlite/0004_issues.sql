@@ -30,9 +30,15 @@ CREATE TABLE issues (
     FOREIGN KEY (project_id, status_id) REFERENCES project_statuses (project_id, id)
 ) STRICT;
 
--- Lists lead with the team id (and project), whatever the sort.
+-- Lists lead with the team id and project, and each sort order has an index that gives it, so a page
+-- is read in order without sorting (see docs/performance.md). The rank expressions must stay exactly
+-- as in server/src/db/issues.rs.
 CREATE INDEX issues_by_project_number ON issues (team_id, project_id, number);
-CREATE INDEX issues_by_project_updated ON issues (team_id, project_id, updated_at);
+CREATE INDEX issues_by_project_updated ON issues (team_id, project_id, updated_at DESC, number);
+CREATE INDEX issues_by_project_priority ON issues (team_id, project_id,
+    (CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END), number);
+CREATE INDEX issues_by_project_severity ON issues (team_id, project_id,
+    (CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END), number);
 
 CREATE TABLE issue_tags (
     team_id  TEXT NOT NULL,

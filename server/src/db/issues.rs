@@ -169,24 +169,127 @@ fn opt<T: ToString>(value: Option<T>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
 }
 
-/// The sort key of the list order `$18` (`number`, `updated`, `priority`, `severity`); ties go by number.
-/// [`sort_key`] computes the same in Rust for the next page's cursor: keep the two in step.
-macro_rules! sort_key {
+/// The filters of the issue list, `$8`–`$17`.
+macro_rules! list_filters {
     () => {
-        "(CASE $18 WHEN 'updated' THEN -i.updated_at \
-           WHEN 'priority' THEN (CASE i.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 \
-                                 WHEN 'low' THEN 3 ELSE 4 END) \
-           WHEN 'severity' THEN (CASE i.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 \
-                                 ELSE 3 END) \
-           ELSE 0 END)"
+        concat!(
+            " AND ($8 = '' OR lower(i.title) LIKE $8 ESCAPE '\\' OR lower(i.description) LIKE $8 ESCAPE '\\')",
+            " AND ($9 = '' OR i.status_id = $9)",
+            " AND ($10 = '' OR EXISTS (SELECT 1 FROM project_statuses s WHERE s.project_id = i.project_id \
+               AND s.id = i.status_id AND s.category = $10))",
+            " AND ($11 = '' OR i.kind = $11)",
+            " AND ($12 = '' OR i.severity = $12)",
+            " AND ($13 = '' OR i.priority = $13)",
+            " AND ($14 = '' OR i.visibility = $14)",
+            " AND ($15 = '' OR EXISTS (SELECT 1 FROM issue_tags t WHERE t.team_id = i.team_id \
+               AND t.issue_id = i.id AND t.tag = $15))",
+            " AND ($16 = '' OR EXISTS (SELECT 1 FROM issue_assignees a WHERE a.team_id = i.team_id \
+               AND a.issue_id = i.id AND a.user_id = $16))",
+            " AND ($17 = '' OR i.reporter_id = $17)"
+        )
     };
 }
 
-/// The sort key of an issue for `sort`, as [`sort_key!`] computes it in SQL.
+/// The rank of a priority (urgent first) and of a severity (critical first). The indexes
+/// `issues_by_project_priority` and `issues_by_project_severity` hold the same expressions.
+macro_rules! priority_rank {
+    () => {
+        "(CASE i.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END)"
+    };
+}
+macro_rules! severity_rank {
+    () => {
+        "(CASE i.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END)"
+    };
+}
+
+// The issue list, one statement per order, each read in the order of an index that leads with the
+// team and project. Parameters: the actor's scope (`$1`-`$4`), the project (`$5`), the cursor (the
+// last number `$6` and, but for the number order, the last sort key `$18`), the page size (`$7`), and
+// the filters (`$8`-`$17`, each `($n = '' OR ...)`, so one fixed statement serves every combination).
+// Public so that `examples/list_plans.rs` can show their query plans.
+
+/// Most urgent first.
+pub const LIST_BY_PRIORITY_SQL: &str = concat!(
+    issue_columns!(),
+    visible_issues!(),
+    " AND i.project_id = $5 AND (",
+    priority_rank!(),
+    " > CAST($18 AS INTEGER) OR (",
+    priority_rank!(),
+    " = CAST($18 AS INTEGER) AND i.number > $6))",
+    list_filters!(),
+    " ORDER BY ",
+    priority_rank!(),
+    ", i.number LIMIT $7"
+);
+
+/// Most severe first.
+pub const LIST_BY_SEVERITY_SQL: &str = concat!(
+    issue_columns!(),
+    visible_issues!(),
+    " AND i.project_id = $5 AND (",
+    severity_rank!(),
+    " > CAST($18 AS INTEGER) OR (",
+    severity_rank!(),
+    " = CAST($18 AS INTEGER) AND i.number > $6))",
+    list_filters!(),
+    " ORDER BY ",
+    severity_rank!(),
+    ", i.number LIMIT $7"
+);
+
+/// Most recently updated first.
+pub const LIST_BY_UPDATED_SQL: &str = concat!(
+    issue_columns!(),
+    visible_issues!(),
+    " AND i.project_id = $5 AND (i.updated_at < $18 OR (i.updated_at = $18 AND i.number > $6))",
+    list_filters!(),
+    " ORDER BY i.updated_at DESC, i.number LIMIT $7"
+);
+
+/// The statement of each order.
+pub fn list_sql(sort: IssueSort) -> &'static str {
+    match sort {
+        IssueSort::Number => LIST_BY_NUMBER_SQL,
+        IssueSort::Updated => LIST_BY_UPDATED_SQL,
+        IssueSort::Priority => LIST_BY_PRIORITY_SQL,
+        IssueSort::Severity => LIST_BY_SEVERITY_SQL,
+    }
+}
+
+/// The cursor key before the first issue of each order.
+pub fn first_key(sort: IssueSort) -> i64 {
+    match sort {
+        IssueSort::Updated => i64::MAX,
+        IssueSort::Number => 0,
+        // Ranks run from 0 to 4; they are compared as 32-bit integers.
+        IssueSort::Priority | IssueSort::Severity => -1,
+    }
+}
+
+/// A cursor key from a client, brought into the range its order can compare.
+pub fn clamp_key(sort: IssueSort, key: i64) -> i64 {
+    match sort {
+        IssueSort::Priority | IssueSort::Severity => key.clamp(-1, 5),
+        IssueSort::Number | IssueSort::Updated => key,
+    }
+}
+
+/// By number, oldest first (the default).
+pub const LIST_BY_NUMBER_SQL: &str = concat!(
+    issue_columns!(),
+    visible_issues!(),
+    " AND i.project_id = $5 AND i.number > $6",
+    list_filters!(),
+    " ORDER BY i.number LIMIT $7"
+);
+
+/// The sort key of an issue for `sort`, as the statements of [`list_sql`] compare it.
 pub fn sort_key(sort: IssueSort, issue: &StoredIssue) -> i64 {
     match sort {
         IssueSort::Number => 0,
-        IssueSort::Updated => -issue.updated_at,
+        IssueSort::Updated => issue.updated_at,
         IssueSort::Priority => match issue.fields.priority {
             Priority::Urgent => 0,
             Priority::High => 1,
@@ -222,54 +325,22 @@ pub async fn list(
     cursor: Cursor,
     limit: i64,
 ) -> Result<Vec<StoredIssue>, DbError> {
-    // Each filter is `($n = '' OR ...)`: one fixed, parameterised statement for every combination.
-    let rows: Vec<IssueRow> = bind_scope(
-        sqlx::query_as(concat!(
-            issue_columns!(),
-            visible_issues!(),
-            " AND i.project_id = $5",
-            " AND (",
-            sort_key!(),
-            " > $19 OR (",
-            sort_key!(),
-            " = $19 AND i.number > $6))",
-            " AND ($8 = '' OR lower(i.title) LIKE $8 ESCAPE '\\' OR lower(i.description) LIKE $8 ESCAPE '\\')",
-            " AND ($9 = '' OR i.status_id = $9)",
-            " AND ($10 = '' OR EXISTS (SELECT 1 FROM project_statuses s WHERE s.project_id = i.project_id \
-               AND s.id = i.status_id AND s.category = $10))",
-            " AND ($11 = '' OR i.kind = $11)",
-            " AND ($12 = '' OR i.severity = $12)",
-            " AND ($13 = '' OR i.priority = $13)",
-            " AND ($14 = '' OR i.visibility = $14)",
-            " AND ($15 = '' OR EXISTS (SELECT 1 FROM issue_tags t WHERE t.team_id = i.team_id \
-               AND t.issue_id = i.id AND t.tag = $15))",
-            " AND ($16 = '' OR EXISTS (SELECT 1 FROM issue_assignees a WHERE a.team_id = i.team_id \
-               AND a.issue_id = i.id AND a.user_id = $16))",
-            " AND ($17 = '' OR i.reporter_id = $17)",
-            " ORDER BY ",
-            sort_key!(),
-            ", i.number LIMIT $7"
-        )),
-        actor,
-        scope,
-    )
-    .bind(project_id.to_string())
-    .bind(cursor.number)
-    .bind(limit)
-    .bind(contains_pattern(&filter.q))
-    .bind(opt(filter.status))
-    .bind(filter.category.map(|c| c.as_str().to_owned()).unwrap_or_default())
-    .bind(filter.kind.map(|k| k.as_str().to_owned()).unwrap_or_default())
-    .bind(filter.severity.map(|v| v.as_str().to_owned()).unwrap_or_default())
-    .bind(filter.priority.map(|v| v.as_str().to_owned()).unwrap_or_default())
-    .bind(filter.visibility.map(|v| v.as_str().to_owned()).unwrap_or_default())
-    .bind(filter.tag.trim().to_lowercase())
-    .bind(opt(filter.assignee))
-    .bind(opt(filter.reporter))
-    .bind(sort.as_str())
-    .bind(cursor.key)
-    .fetch_all(db.pool())
-    .await?;
+    let query = bind_scope(sqlx::query_as(list_sql(sort)), actor, scope)
+        .bind(project_id.to_string())
+        .bind(cursor.number)
+        .bind(limit)
+        .bind(contains_pattern(&filter.q))
+        .bind(opt(filter.status))
+        .bind(filter.category.map(|c| c.as_str().to_owned()).unwrap_or_default())
+        .bind(filter.kind.map(|k| k.as_str().to_owned()).unwrap_or_default())
+        .bind(filter.severity.map(|v| v.as_str().to_owned()).unwrap_or_default())
+        .bind(filter.priority.map(|v| v.as_str().to_owned()).unwrap_or_default())
+        .bind(filter.visibility.map(|v| v.as_str().to_owned()).unwrap_or_default())
+        .bind(filter.tag.trim().to_lowercase())
+        .bind(opt(filter.assignee))
+        .bind(opt(filter.reporter));
+    let query = if sort == IssueSort::Number { query } else { query.bind(cursor.key) };
+    let rows: Vec<IssueRow> = query.fetch_all(db.pool()).await?;
     let mut issues = Vec::with_capacity(rows.len());
     for row in rows {
         let mut issue = StoredIssue::try_from(row)?;

@@ -115,7 +115,8 @@ impl MothBackend {
         let scope = policy::project_scope(&actor);
         let project =
             projects::find(&self.db, &actor, scope, input.project_id).await?.ok_or_else(AppError::not_found)?;
-        let cursor = issues::Cursor { key: input.after_key.unwrap_or(i64::MIN), number: input.after };
+        let key = input.after_key.map_or(issues::first_key(input.sort), |k| issues::clamp_key(input.sort, k));
+        let cursor = issues::Cursor { key, number: input.after };
         let mut stored =
             issues::list(&self.db, &actor, scope, project.id, &input.filter, input.sort, cursor, PAGE_SIZE + 1).await?;
         let more = i64::try_from(stored.len()).unwrap_or(i64::MAX) > PAGE_SIZE;

@@ -455,3 +455,20 @@ async fn keyset_pages_cover_every_issue_once_in_each_sort_order() {
         assert!(ordered, "{sort}: pages are in order");
     }
 }
+
+#[tokio::test]
+async fn an_absurd_cursor_is_harmless() {
+    let s = setup().await;
+    s.app.issue(&s.owner.cookie, &s.project, "public").await;
+    for sort in ["priority", "severity", "updated", "number"] {
+        for key in [i64::MIN, -1, 99_999_999_999, i64::MAX] {
+            let form = vec![
+                ("input[project_id]".to_owned(), s.project.clone()),
+                ("input[sort]".to_owned(), sort.to_owned()),
+                ("input[after_key]".to_owned(), key.to_string()),
+            ];
+            let response = s.app.call("list_issues", &form, Some(&s.owner.cookie)).await;
+            assert_eq!(response.status(), StatusCode::OK, "{sort} after {key}");
+        }
+    }
+}
