@@ -353,7 +353,7 @@ fn NewIssue(project_key: String, project_id: crate::model::ProjectId, can_triage
     let action = Action::new_local(|input: &NewIssueInput| create_issue(input.clone()));
     Effect::new(move || match action.value().get() {
         Some(Ok(issue)) => {
-            navigate(&format!("/projects/{project_key}/issues/{}", issue.number), NavigateOptions::default())
+            navigate(&format!("/projects/{project_key}/issues/{}", issue.number), NavigateOptions::default());
         }
         Some(Err(e)) => errors.set(Some(e)),
         None => {}

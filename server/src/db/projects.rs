@@ -64,7 +64,8 @@ impl super::TeamScope for PublishedProject {
 
 /// The project with this id if it is published and not archived.
 pub async fn find_published(db: &Db, id: ProjectId) -> Result<Option<PublishedProject>, DbError> {
-    let row: Option<(String, String, String, String, String, String, i64, i64, i64)> = sqlx::query_as(
+    type Row = (String, String, String, String, String, String, i64, i64, i64);
+    let row: Option<Row> = sqlx::query_as(
         "SELECT team_id, id, key, name, description, visibility, published, archived, created_at FROM projects \
          WHERE id = $1 AND published = 1 AND archived = 0 AND visibility = 'public'",
     )

@@ -73,9 +73,8 @@ pub async fn issues_csv(State(state): State<AppState>, request: Request<Body>) -
     if cross_site {
         return error_response(&AppError::new(ErrorCode::CrossOrigin, "Exports cannot be started by other sites."));
     }
-    let query = match Query::<ExportQuery>::try_from_uri(request.uri()) {
-        Ok(Query(q)) => q,
-        Err(_) => return error_response(&AppError::new(ErrorCode::BadRequest, "The export link is not valid.")),
+    let Ok(Query(query)) = Query::<ExportQuery>::try_from_uri(request.uri()) else {
+        return error_response(&AppError::new(ErrorCode::BadRequest, "The export link is not valid."));
     };
     let filter = match query.filter() {
         Ok(f) => f,

@@ -310,19 +310,6 @@ impl MothBackend {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::csv_cell;
-
-    #[test]
-    fn formula_cells_are_neutralised() {
-        for risky in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
-            assert!(csv_cell(risky).starts_with('\''), "{risky:?}");
-        }
-        assert_eq!(csv_cell("Login fails"), "Login fails");
-    }
-}
-
 /// Anonymous, read-only access to published projects: their public issues and public comments. The
 /// project id in the public address is the only key; unpublished, archived or private projects are
 /// "not found", like missing ones.
@@ -372,5 +359,18 @@ impl MothBackend {
         let issue = issues::to_issue(&self.db, &published, stored).await?;
         let comments = issues::comments(&self.db, &published, true, id).await?;
         Ok(IssueDetail { issue, comments, history: Vec::new() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_cell;
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        for risky in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert!(csv_cell(risky).starts_with('\''), "{risky:?}");
+        }
+        assert_eq!(csv_cell("Login fails"), "Login fails");
     }
 }

@@ -382,6 +382,7 @@ async fn the_csv_export_follows_the_filter_and_the_guest_rules_and_defuses_formu
 }
 
 #[tokio::test]
+#[allow(clippy::many_single_char_names)]
 async fn keyset_pages_cover_every_issue_once_in_each_sort_order() {
     let s = setup().await;
     let app = &s.app;
