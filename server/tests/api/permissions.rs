@@ -2,7 +2,10 @@
 //! running server, the allowed answer and the refused one. Refusals must change nothing, and a member
 //! of another team must neither see nor change anything of team A.
 
-use std::collections::{BTreeSet, HashMap};
+use std::{
+    collections::{BTreeSet, HashMap},
+    sync::Arc,
+};
 
 use reqwest::StatusCode;
 
@@ -43,7 +46,7 @@ fn matrix() -> Vec<Row> {
 /// Team A with one member of each role, a removed member, another team's owner, and a third team
 /// whose invitations the actors receive.
 struct World {
-    app: TestApp,
+    app: Arc<TestApp>,
     team_a: String,
     owner: Person,
     actors: HashMap<&'static str, Person>,
@@ -58,7 +61,7 @@ struct World {
     last_status: String,
 }
 
-async fn world(app: TestApp) -> World {
+async fn world(app: Arc<TestApp>) -> World {
     let (owner, team_a) = app.owner("owner").await;
     let admin = app.new_member(&owner.cookie, "ADMIN").await;
     let normal = app.new_member(&owner.cookie, "NORMAL").await;
@@ -335,8 +338,11 @@ async fn every_server_function_is_in_the_matrix() {
 #[tokio::test]
 async fn every_cell_of_the_permission_matrix_holds() {
     let mut failures = Vec::new();
+    // One server for the whole matrix (each row builds its own teams on it): a server per row would
+    // hold dozens of connection pools open on PostgreSQL.
+    let app = Arc::new(spawn_app().await);
     for row in matrix() {
-        let world = world(spawn_app().await).await;
+        let world = world(app.clone()).await;
         for actor in ACTORS {
             let allowed = row.expected[actor];
             let (endpoint, form) = world.prepare(&row.scenario, actor).await;
@@ -375,7 +381,7 @@ async fn every_cell_of_the_permission_matrix_holds() {
 
 #[tokio::test]
 async fn the_removed_member_of_the_matrix_has_really_lost_access() {
-    let world = world(spawn_app().await).await;
+    let world = world(Arc::new(spawn_app().await)).await;
     let removed = &world.actors["non_member"];
     assert_eq!(world.app.whoami_email(&removed.cookie).await, None);
     let members = world.app.call("list_members", &[], Some(&removed.cookie)).await;
