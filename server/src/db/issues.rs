@@ -771,14 +771,17 @@ pub async fn add_comment(
     Ok(id)
 }
 
+/// Edits the actor's own comment (the author is checked here too, not only by the policy).
 pub async fn edit_comment(db: &Db, actor: &Actor, id: CommentId, body: &str, now_ms: i64) -> Result<bool, DbError> {
     let done = sqlx::query(
-        "UPDATE comments SET body = $3, updated_at = $4 WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL",
+        "UPDATE comments SET body = $3, updated_at = $4 WHERE team_id = $1 AND id = $2 AND author_id = $5 \
+         AND deleted_at IS NULL",
     )
     .bind(actor.team_id().to_string())
     .bind(id.to_string())
     .bind(body)
     .bind(now_ms)
+    .bind(actor.user_id().to_string())
     .execute(db.pool())
     .await?;
     Ok(done.rows_affected() == 1)
