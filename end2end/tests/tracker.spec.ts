@@ -46,6 +46,16 @@ test('a guest sees exactly their own and public issues, never internal comments;
   await fileIssue(page, 'Internal only', 'internal');
   await openProject(page);
   await fileIssue(page, 'Public problem', 'public');
+  // Edit it: the environment, a tag and the severity; the history records each field.
+  await page.getByText('Environment and due date').first().click();
+  await page.getByLabel('Browser').fill('Firefox 130');
+  await page.getByLabel('Due date').fill('2026-12-31');
+  await page.getByLabel('Tags').fill('login, ui');
+  await page.getByLabel('Severity').selectOption('critical');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.locator('.history')).toContainText('environment');
+  await expect(page.locator('.history')).toContainText('severity');
+  await expect(page.locator('dl.meta')).toContainText('login, ui');
   await page.getByLabel('New comment').fill('Secret note for the team');
   await page.getByLabel('Internal comment').check();
   await page.getByRole('button', { name: 'Comment' }).click();

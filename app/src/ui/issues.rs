@@ -140,6 +140,8 @@ pub fn ProjectIssues(detail: ProjectDetail, me: Me) -> impl IntoView {
     };
     let can_edit = me.team.role != Role::Guest;
     let archived = project.archived;
+    let candidates: Vec<crate::model::Member> =
+        detail.members.iter().filter(|m| m.role != Role::Guest).cloned().collect();
     let key_for_rows = StoredValue::new(key.clone());
 
     view! {
@@ -152,7 +154,7 @@ pub fn ProjectIssues(detail: ProjectDetail, me: Me) -> impl IntoView {
                 </nav>
                 <a class="button" href=export_href download="issues.csv">"Export CSV"</a>
                 <Show when=move || !archived>
-                    <NewIssue project_key=key.clone() project_id=project_id can_triage=can_edit />
+                    <NewIssue project_key=key.clone() project_id=project_id can_triage=can_edit candidates=candidates.clone() />
                 </Show>
             </div>
             <form class="search" role="search" on:submit=on_search>
@@ -283,17 +285,38 @@ fn Board(
     }
 }
 
+/// A short text field of the issue form, bound to one part of the fields.
+fn env_input(
+    id: &'static str,
+    label: &'static str,
+    fields: RwSignal<IssueFields>,
+    get: fn(&IssueFields) -> String,
+    set: fn(&mut IssueFields, String),
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input id=id prop:value=move || fields.with(get) on:input=move |ev| fields.update(|f| set(f, event_target_value(&ev))) />
+        </div>
+    }
+}
+
 /// The issue fields shared by "New issue" and the issue's edit form.
 #[component]
 fn IssueFieldsForm(
     fields: RwSignal<IssueFields>,
     errors: RwSignal<Option<AppError>>,
     can_triage: bool,
+    /// Who may be assigned: the project's members other than guests.
+    #[prop(optional)]
+    candidates: Vec<crate::model::Member>,
 ) -> impl IntoView {
     let message = move |name: &'static str| {
         move || errors.with(|e| e.as_ref().and_then(|e| e.field_message(name).map(str::to_owned)))
     };
     let initial = fields.get_untracked();
+    // The tags as typed (commas and all); the fields hold the parsed list.
+    let tags_text = RwSignal::new(initial.tags.join(", "));
     view! {
         <div class="field">
             <label for="issue-title">"Title"</label>
@@ -335,17 +358,69 @@ fn IssueFieldsForm(
                 </div>
             </Show>
         </div>
+        <details class="environment">
+            <summary>"Environment and due date"</summary>
+            <div class="field-row">
+                {env_input("issue-browser", "Browser", fields, |f| f.environment.browser.clone(), |f, v| f.environment.browser = v)}
+                {env_input("issue-os", "OS", fields, |f| f.environment.os.clone(), |f, v| f.environment.os = v)}
+                {env_input("issue-device", "Device", fields, |f| f.environment.device.clone(), |f, v| f.environment.device = v)}
+                {env_input("issue-app-version", "App version", fields, |f| f.environment.app_version.clone(), |f, v| f.environment.app_version = v)}
+            </div>
+            {env_input("issue-url", "URL", fields, |f| f.environment.url.clone(), |f, v| f.environment.url = v)}
+            <p class="field-error">{message("fields.environment.url")}</p>
+            <div class="field">
+                <label for="issue-due">"Due date"</label>
+                <input id="issue-due" type="date" prop:value=move || fields.with(|f| f.due_date.clone().unwrap_or_default())
+                    on:input=move |ev| fields.update(|f| f.due_date = Some(event_target_value(&ev)).filter(|d| !d.is_empty())) />
+                <p class="field-error">{message("fields.due_date")}</p>
+            </div>
+        </details>
+        <Show when={
+            let any = !candidates.is_empty();
+            move || can_triage && any
+        }>
+            <fieldset class="assignees">
+                <legend>"Assignees"</legend>
+                {candidates.clone().into_iter().map(|m| {
+                    let user = m.user_id;
+                    view! {
+                        <label class="check">
+                            <input type="checkbox"
+                                prop:checked=move || fields.with(|f| f.assignees.contains(&user))
+                                on:change=move |ev| {
+                                    let on = event_target_checked(&ev);
+                                    fields.update(|f| {
+                                        f.assignees.retain(|a| *a != user);
+                                        if on { f.assignees.push(user); }
+                                    });
+                                } />
+                            {m.display_name}
+                        </label>
+                    }
+                }).collect_view()}
+                <p class="field-error">{message("assignees")}</p>
+            </fieldset>
+        </Show>
         <div class="field">
             <label for="issue-tags">"Tags"</label>
-            <input id="issue-tags" placeholder="comma separated" prop:value=move || fields.with(|f| f.tags.join(", "))
-                on:change=move |ev| fields.update(|f| f.tags = event_target_value(&ev).split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect()) />
+            <input id="issue-tags" placeholder="comma separated" prop:value=move || tags_text.get()
+                on:input=move |ev| {
+                    let text = event_target_value(&ev);
+                    fields.update(|f| f.tags = text.split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect());
+                    tags_text.set(text);
+                } />
             <p class="field-error">{message("fields.tags")}</p>
         </div>
     }
 }
 
 #[component]
-fn NewIssue(project_key: String, project_id: crate::model::ProjectId, can_triage: bool) -> impl IntoView {
+fn NewIssue(
+    project_key: String,
+    project_id: crate::model::ProjectId,
+    can_triage: bool,
+    candidates: Vec<crate::model::Member>,
+) -> impl IntoView {
     let open = RwSignal::new(false);
     let fields = RwSignal::new(IssueFields::default());
     let errors = RwSignal::new(None::<AppError>);
@@ -373,7 +448,7 @@ fn NewIssue(project_key: String, project_id: crate::model::ProjectId, can_triage
         <button type="button" class="primary-inline" on:click=move |_| open.update(|o| *o = !*o)>"New issue"</button>
         <Show when=move || open.get()>
             <form class="invite" on:submit=submit novalidate>
-                <IssueFieldsForm fields errors can_triage />
+                <IssueFieldsForm fields errors can_triage candidates=candidates.clone() />
                 <FormAlert errors />
                 <button type="submit" class="primary-inline" disabled=move || action.pending().get()>"Create"</button>
             </form>
@@ -457,6 +532,8 @@ fn IssueBody(
     };
     let project_href = format!("/projects/{}", project.project.key);
     let statuses = project.statuses.clone();
+    let candidates: Vec<crate::model::Member> =
+        project.members.iter().filter(|m| m.role != Role::Guest).cloned().collect();
     let assignees = issue.assignees.iter().map(|a| a.display_name.clone()).collect::<Vec<_>>().join(", ");
     view! {
         <section class="card">
@@ -478,7 +555,7 @@ fn IssueBody(
             <section class="card">
                 <h2>"Edit"</h2>
                 <form on:submit=submit novalidate>
-                    <IssueFieldsForm fields errors can_triage=true />
+                    <IssueFieldsForm fields errors can_triage=true candidates=candidates.clone() />
                     <div class="field">
                         <label for="issue-status">"Status"</label>
                         <select id="issue-status" on:change=move |ev| if let Ok(id) = event_target_value(&ev).parse() { status.set(id) }>
