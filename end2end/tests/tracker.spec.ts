@@ -106,3 +106,39 @@ test('a guest sees exactly their own and public issues, never internal comments;
   expect(csv).toContain('Guest report');
   await guestContext.close();
 });
+
+test('filters live in the URL and the list pages with "More issues"', async ({ page }) => {
+  await signUp(page, newAccount('lister'));
+  const post = async (endpoint: string, form: Record<string, string>) => {
+    const response = await page.request.post(`/api/${endpoint}`, { form });
+    expect(response.status()).toBe(200);
+    return response.json();
+  };
+  const project = await post('create_project', { 'input[name]': 'Listing', 'input[key]': 'LST' });
+  for (let n = 1; n <= 55; n++) {
+    await post('create_issue', {
+      'input[project_id]': project.id,
+      'input[fields][title]': `Item ${n}`,
+      'input[fields][severity]': n % 5 === 0 ? 'critical' : 'low',
+    });
+  }
+  await page.goto('/projects/LST');
+  await ready(page);
+  const rows = page.getByRole('table').getByRole('row');
+  await expect(rows).toHaveCount(51);
+  await page.getByRole('button', { name: 'More issues' }).click();
+  await expect(rows).toHaveCount(56);
+  await expect(page.getByRole('button', { name: 'More issues' })).toHaveCount(0);
+
+  await page.getByLabel('Add filter').selectOption('severity=critical');
+  await expect(page).toHaveURL(/severity=critical/);
+  await ready(page);
+  await expect(rows).toHaveCount(12);
+  // The view is bookmarkable: loading the URL again gives the same list.
+  await page.reload();
+  await ready(page);
+  await expect(rows).toHaveCount(12);
+  await page.getByRole('link', { name: 'Remove filter severity: critical' }).click();
+  await expect(page).not.toHaveURL(/severity=/);
+  await expect(rows).toHaveCount(51);
+});

@@ -45,6 +45,63 @@ fn filter_from_query() -> Memo<IssueFilter> {
     })
 }
 
+/// Applies one choice of the "Add filter" menu (`field=value`) to a filter; an empty value clears it.
+fn apply_choice(mut f: IssueFilter, choice: &str) -> IssueFilter {
+    let (field, value) = choice.split_once('=').unwrap_or((choice, ""));
+    match field {
+        "status" => f.status = value.parse().ok(),
+        "category" => f.category = StatusCategory::parse(value),
+        "type" => f.kind = IssueType::parse(value),
+        "severity" => f.severity = Severity::parse(value),
+        "priority" => f.priority = Priority::parse(value),
+        "visibility" => f.visibility = IssueVisibility::parse(value),
+        "tag" => f.tag = value.to_owned(),
+        "assignee" => f.assignee = value.parse().ok(),
+        "reporter" => f.reporter = value.parse().ok(),
+        "q" => f.q = value.to_owned(),
+        _ => {}
+    }
+    f
+}
+
+/// The active filters as (`field`, what people read), for the removable chips.
+fn active_filters(f: &IssueFilter, statuses: &[crate::model::ProjectStatus], me: &Me) -> Vec<(&'static str, String)> {
+    let person = |id: crate::model::UserId| if id == me.user.id { "me".to_owned() } else { id.to_string() };
+    let mut out = Vec::new();
+    if let Some(id) = f.status {
+        let name = statuses.iter().find(|s| s.id == id).map_or_else(|| id.to_string(), |s| s.name.clone());
+        out.push(("status", format!("status: {name}")));
+    }
+    if let Some(c) = f.category {
+        out.push(("category", format!("category: {}", c.as_str().replace('_', " "))));
+    }
+    if let Some(k) = f.kind {
+        out.push(("type", format!("type: {}", k.as_str())));
+    }
+    if let Some(v) = f.severity {
+        out.push(("severity", format!("severity: {}", v.as_str())));
+    }
+    if let Some(v) = f.priority {
+        out.push(("priority", format!("priority: {}", v.as_str())));
+    }
+    if let Some(v) = f.visibility {
+        out.push(("visibility", format!("visibility: {}", v.as_str())));
+    }
+    if !f.tag.is_empty() {
+        out.push(("tag", format!("tag: {}", f.tag)));
+    }
+    if let Some(id) = f.assignee {
+        out.push(("assignee", format!("assigned to {}", person(id))));
+    }
+    if let Some(id) = f.reporter {
+        out.push(("reporter", format!("reported by {}", person(id))));
+    }
+    if !f.q.is_empty() {
+        out.push(("q", format!("text: {}", f.q)));
+    }
+    out
+}
+
 /// `?...` for a filter and view, for links and the CSV export.
 fn query_string(filter: &IssueFilter, sort: IssueSort, view: &str) -> String {
     let mut parts = vec![("view", view.to_owned())];
@@ -98,6 +155,31 @@ pub fn ProjectIssues(detail: ProjectDetail, me: Me) -> impl IntoView {
         list_issues(ListIssuesInput { project_id, filter, sort: sort.get(), after: 0, after_key: None })
     });
     Effect::new(move || set_ready(page.get().is_some()));
+    // Later pages, appended below the first by "More issues"; a new first page starts over.
+    let extra = RwSignal::new(Vec::<Issue>::new());
+    let next = RwSignal::new(None::<(i64, Option<i64>)>);
+    Effect::new(move || {
+        if let Some(Ok(first)) = page.get() {
+            extra.set(Vec::new());
+            next.set(first.next_after.map(|a| (a, first.next_after_key)));
+        }
+    });
+    let more = Action::new_local(move |cursor: &(i64, Option<i64>)| {
+        let (after, after_key) = *cursor;
+        list_issues(ListIssuesInput {
+            project_id,
+            filter: filter.get_untracked(),
+            sort: sort.get_untracked(),
+            after,
+            after_key,
+        })
+    });
+    Effect::new(move || {
+        if let Some(Ok(page)) = more.value().get() {
+            next.set(page.next_after.map(|a| (a, page.next_after_key)));
+            extra.update(|e| e.extend(page.issues));
+        }
+    });
     let navigate = use_navigate();
     let key = project.key.clone();
     let search = RwSignal::new(filter.get_untracked().q);
@@ -112,14 +194,27 @@ pub fn ProjectIssues(detail: ProjectDetail, me: Me) -> impl IntoView {
             navigate(&format!("{base}{}", query_string(&f, sort.get_untracked(), view)), NavigateOptions::default());
         }
     };
-    let severity_link = {
+    let view_name = move || if board.get_untracked() { "board" } else { "list" };
+    let choose = {
         let base = base.clone();
-        move |severity: Option<Severity>| {
-            let mut f = filter.get();
-            f.severity = severity;
-            format!("{base}{}", query_string(&f, sort.get(), if board.get() { "board" } else { "list" }))
+        let navigate = use_navigate();
+        move |choice: String| {
+            let f = apply_choice(filter.get_untracked(), &choice);
+            navigate(
+                &format!("{base}{}", query_string(&f, sort.get_untracked(), view_name())),
+                NavigateOptions::default(),
+            );
         }
     };
+    let remove_link = {
+        let base = base.clone();
+        move |field: &str| {
+            let f = apply_choice(filter.get_untracked(), &format!("{field}="));
+            format!("{base}{}", query_string(&f, sort.get_untracked(), view_name()))
+        }
+    };
+    let my_id = me.user.id;
+    let me_for_chips = StoredValue::new(me.clone());
     let list_href = {
         let base = base.clone();
         move || format!("{base}{}", query_string(&filter.get(), sort.get(), "list"))
@@ -167,21 +262,51 @@ pub fn ProjectIssues(detail: ProjectDetail, me: Me) -> impl IntoView {
                 />
                 <button type="submit">"Search"</button>
             </form>
-            <p class="filters">
-                "Severity: "
-                <A href={
-                    let l = severity_link.clone();
-                    move || l(None)
-                }>"any"</A>
-                {Severity::ALL
-                    .iter()
-                    .map(|s| {
-                        let s = *s;
-                        let l = severity_link.clone();
-                        view! { " · " <A href=move || l(Some(s))>{s.as_str()}</A> }
-                    })
-                    .collect_view()}
-            </p>
+            <div class="filters">
+                <select aria-label="Add filter" on:change=move |ev| {
+                    let choice = event_target_value(&ev);
+                    if !choice.is_empty() {
+                        choose(choice);
+                    }
+                }>
+                    <option value="" selected=true>"Add filter…"</option>
+                    <optgroup label="Status">
+                        {statuses.get_value().into_iter().map(|st| view! { <option value=format!("status={}", st.id)>{st.name}</option> }).collect_view()}
+                    </optgroup>
+                    <optgroup label="Category">
+                        <option value="category=open">"open"</option>
+                        <option value="category=in_progress">"in progress"</option>
+                        <option value="category=done">"done"</option>
+                    </optgroup>
+                    <optgroup label="Type">
+                        {IssueType::ALL.iter().map(|v| view! { <option value=format!("type={}", v.as_str())>{v.as_str()}</option> }).collect_view()}
+                    </optgroup>
+                    <optgroup label="Severity">
+                        {Severity::ALL.iter().map(|v| view! { <option value=format!("severity={}", v.as_str())>{v.as_str()}</option> }).collect_view()}
+                    </optgroup>
+                    <optgroup label="Priority">
+                        {Priority::ALL.iter().map(|v| view! { <option value=format!("priority={}", v.as_str())>{v.as_str()}</option> }).collect_view()}
+                    </optgroup>
+                    <optgroup label="Visibility">
+                        {IssueVisibility::ALL.iter().map(|v| view! { <option value=format!("visibility={}", v.as_str())>{v.as_str()}</option> }).collect_view()}
+                    </optgroup>
+                    <optgroup label="People">
+                        <option value=format!("assignee={my_id}")>"Assigned to me"</option>
+                        <option value=format!("reporter={my_id}")>"Reported by me"</option>
+                    </optgroup>
+                </select>
+                {move || {
+                    let f = filter.get();
+                    active_filters(&f, &statuses.get_value(), &me_for_chips.get_value())
+                        .into_iter()
+                        .map(|(field, text)| {
+                            let href = remove_link(field);
+                            let label = format!("Remove filter {text}");
+                            view! { <A href=href attr:class="chip" attr:aria-label=label>{text}" ×"</A> }
+                        })
+                        .collect_view()
+                }}
+            </div>
             <p class="filters">
                 "Sort: "
                 {IssueSort::ALL
@@ -197,7 +322,20 @@ pub fn ProjectIssues(detail: ProjectDetail, me: Me) -> impl IntoView {
                 Ok(page) if board.get() => view! {
                     <Board issues=page.issues statuses=statuses.get_value() can_edit on_moved=move || version.update(|v| *v += 1) />
                 }.into_any(),
-                Ok(page) => view! { <IssueTable issues=page.issues project_key=key_for_rows.get_value() /> }.into_any(),
+                Ok(page) => {
+                    let mut issues = page.issues;
+                    issues.extend(extra.get());
+                    view! {
+                        <IssueTable issues project_key=key_for_rows.get_value() />
+                        <Show when=move || next.get().is_some()>
+                            <button type="button" on:click=move |_| {
+                                if let Some(cursor) = next.get_untracked() {
+                                    more.dispatch(cursor);
+                                }
+                            }>"More issues"</button>
+                        </Show>
+                    }.into_any()
+                }
                 Err(e) => view! { <div class="alert" role="alert">{e.message}</div> }.into_any(),
             })}
         </section>
