@@ -31,9 +31,11 @@ test('an owner creates a public project, publishes it and archives it', async ({
   await expect(page.locator('.workflow li').last()).toContainText('Blocked');
   await page.locator('.status-row').filter({ has: page.getByLabel('Name of status Blocked') }).getByRole('button', { name: 'Move up' }).click();
   await expect(page.locator('.workflow li').nth(4)).toContainText('Blocked');
+  await page.getByLabel('About the project').fill('The public website');
   await page.getByLabel('Published', { exact: false }).check();
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByText('Public, published')).toBeVisible();
+  await expect(page.getByText('The public website')).toBeVisible();
   const publicPath = await page.getByRole('link', { name: /^\/p\// }).textContent();
 
   // Anyone can read the published project, without signing in.

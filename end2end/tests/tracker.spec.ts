@@ -82,6 +82,12 @@ test('a guest sees exactly their own and public issues, never internal comments;
   await guest.getByLabel('New comment').fill('Thanks, same here');
   await guest.getByRole('button', { name: 'Comment' }).click();
   await expect(guest.getByText('Thanks, same here')).toBeVisible();
+  // The guest edits their own comment; they cannot edit the owner's.
+  const own = guest.locator('.comment').filter({ hasText: 'Thanks, same here' });
+  await own.getByRole('button', { name: 'Edit' }).click();
+  await guest.getByLabel('Edit comment').fill('Thanks, same here (Firefox too)');
+  await guest.getByRole('button', { name: 'Save comment' }).click();
+  await expect(guest.getByText('Thanks, same here (Firefox too)')).toBeVisible();
   await expect(guest.getByText('Secret note')).toHaveCount(0);
   await expect(guest.getByLabel('Internal comment')).toHaveCount(0);
   await guest.goto('/projects/WEB/issues/1');
@@ -96,12 +102,21 @@ test('a guest sees exactly their own and public issues, never internal comments;
   await expect(page.getByRole('region', { name: 'Done' })).toContainText('WEB-2');
   await expect(page.getByRole('region', { name: 'New' })).not.toContainText('WEB-2');
 
+  // An admin deletes an issue (softly); it leaves the list.
+  await page.goto('/projects/WEB/issues/1');
+  await ready(page);
+  await page.getByRole('button', { name: 'Delete issue' }).click();
+  await expect(page).toHaveURL(/\/projects\/WEB$/);
+  await ready(page);
+  await expect(page.getByText('Internal only')).toHaveCount(0);
+
   // CSV export downloads the current view.
   await page.getByRole('link', { name: 'List' }).click();
   await ready(page);
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export CSV' }).click()]);
   const csv = await readFile((await download.path())!, 'utf8');
-  expect(csv).toContain('WEB-1');
+  expect(csv).toContain('WEB-2');
+  expect(csv).not.toContain('Internal only');
   expect(csv).toContain('Public problem');
   expect(csv).toContain('Guest report');
   await guestContext.close();

@@ -11,12 +11,16 @@ use leptos_router::{
 
 use super::{form::FormAlert, layout::SignedIn, set_ready};
 use crate::{
-    api::{add_comment, change_status, create_issue, get_issue, get_project, list_issues, update_issue},
+    api::{
+        add_comment, change_status, create_issue, delete_comment, delete_issue, edit_comment, get_issue, get_project,
+        list_issues, update_issue,
+    },
     error::AppError,
     model::{
-        parse, ChangeStatusInput, Issue, IssueDetail, IssueFields, IssueFilter, IssueRefInput, IssueSort, IssueType,
-        IssueVisibility, ListIssuesInput, Me, NewCommentInput, NewIssueInput, Priority, ProjectDetail, ProjectKeyInput,
-        Role, Severity, StatusCategory, UpdateIssueInput,
+        parse, ChangeStatusInput, CommentIdInput, EditCommentInput, Issue, IssueDetail, IssueFields, IssueFilter,
+        IssueIdInput, IssueRefInput, IssueSort, IssueType, IssueVisibility, ListIssuesInput, Me, NewCommentInput,
+        NewIssueInput, Priority, ProjectDetail, ProjectKeyInput, Role, Severity, StatusCategory, UpdateIssueInput,
+        UserId,
     },
 };
 
@@ -615,10 +619,12 @@ fn IssueView(me: Me) -> impl IntoView {
     let project = LocalResource::new(move || get_project(ProjectKeyInput { key: key.clone() }));
     Effect::new(move || set_ready(detail.get().is_some() && project.get().is_some()));
     let can_edit = me.team.role != Role::Guest;
+    let is_admin = matches!(me.team.role, Role::Owner | Role::Admin);
+    let me_id = me.user.id;
     view! {
         {move || match (detail.get(), project.get()) {
             (Some(Ok(detail)), Some(Ok(project))) => view! {
-                <IssueBody detail project can_edit on_changed=move || version.update(|v| *v += 1) />
+                <IssueBody detail project can_edit is_admin me_id on_changed=move || version.update(|v| *v += 1) />
             }.into_any(),
             (Some(Err(e)), _) | (_, Some(Err(e))) => view! {
                 <section class="card"><h1>"Issue"</h1><div class="alert" role="alert">{e.message}</div></section>
@@ -633,6 +639,8 @@ fn IssueBody(
     detail: IssueDetail,
     project: ProjectDetail,
     can_edit: bool,
+    is_admin: bool,
+    me_id: UserId,
     on_changed: impl Fn() + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
     let issue = detail.issue.clone();
@@ -669,6 +677,14 @@ fn IssueBody(
         }
     };
     let project_href = format!("/projects/{}", project.project.key);
+    let delete = Action::new_local(|input: &IssueIdInput| delete_issue(input.clone()));
+    let navigate = use_navigate();
+    let after_delete = project_href.clone();
+    Effect::new(move || match delete.value().get() {
+        Some(Ok(())) => navigate(&after_delete, NavigateOptions::default()),
+        Some(Err(e)) => errors.set(Some(e)),
+        None => {}
+    });
     let statuses = project.statuses.clone();
     let candidates: Vec<crate::model::Member> =
         project.members.iter().filter(|m| m.role != Role::Guest).cloned().collect();
@@ -701,11 +717,16 @@ fn IssueBody(
                         </select>
                     </div>
                     <FormAlert errors />
-                    <button type="submit" class="primary-inline" disabled=move || save.pending().get()>"Save"</button>
+                    <p class="actions-row">
+                        <button type="submit" class="primary-inline" disabled=move || save.pending().get()>"Save"</button>
+                        <Show when=move || is_admin>
+                            <button type="button" class="danger" on:click=move |_| { delete.dispatch(IssueIdInput { issue_id }); }>"Delete issue"</button>
+                        </Show>
+                    </p>
                 </form>
             </section>
         </Show>
-        <Comments detail=detail.clone() can_edit on_changed />
+        <Comments detail=detail.clone() can_edit is_admin me_id on_changed />
         <section class="card">
             <h2>"History"</h2>
             <ul class="history">
@@ -717,10 +738,75 @@ fn IssueBody(
     }
 }
 
+#[derive(Clone)]
+enum CommentChange {
+    Edit(EditCommentInput),
+    Delete(CommentIdInput),
+}
+
+/// One comment, with "Edit" for its author and "Delete" for its author and admins.
+#[component]
+fn CommentItem(
+    comment: crate::model::Comment,
+    is_admin: bool,
+    me_id: UserId,
+    on_changed: impl Fn() + Send + Sync + Copy + 'static,
+    errors: RwSignal<Option<AppError>>,
+) -> impl IntoView {
+    let own = comment.author.id == me_id;
+    let editing = RwSignal::new(false);
+    let body = RwSignal::new(comment.body.clone());
+    let comment_id = comment.id;
+    let action = Action::new_local(|change: &CommentChange| {
+        let change = change.clone();
+        async move {
+            match change {
+                CommentChange::Edit(input) => edit_comment(input).await.map(|_| ()),
+                CommentChange::Delete(input) => delete_comment(input).await,
+            }
+        }
+    });
+    Effect::new(move || match action.value().get() {
+        Some(Ok(())) => on_changed(),
+        Some(Err(e)) => errors.set(Some(e)),
+        None => {}
+    });
+    view! {
+        <li class="comment">
+            <p class="muted">
+                <strong>{comment.author.display_name.clone()}</strong>" · "{super::time::date_time(comment.created_at)}
+                {(comment.visibility == IssueVisibility::Internal).then(|| view! { " " <span class="badge">"internal"</span> })}
+            </p>
+            <Show when=move || !editing.get() fallback=move || view! {
+                <div class="field">
+                    <textarea aria-label="Edit comment" rows="3" prop:value=move || body.get() on:input=move |ev| body.set(event_target_value(&ev))></textarea>
+                </div>
+                <button type="button" on:click=move |_| {
+                    action.dispatch(CommentChange::Edit(EditCommentInput { comment_id, body: body.get_untracked() }));
+                }>"Save comment"</button>
+            }>
+                <div class="markdown" inner_html=comment.body_html.clone()></div>
+            </Show>
+            <p class="actions-row">
+                <Show when=move || own && !editing.get()>
+                    <button type="button" on:click=move |_| editing.set(true)>"Edit"</button>
+                </Show>
+                <Show when=move || own || is_admin>
+                    <button type="button" class="danger" on:click=move |_| {
+                        action.dispatch(CommentChange::Delete(CommentIdInput { comment_id }));
+                    }>"Delete"</button>
+                </Show>
+            </p>
+        </li>
+    }
+}
+
 #[component]
 fn Comments(
     detail: IssueDetail,
     can_edit: bool,
+    is_admin: bool,
+    me_id: UserId,
     on_changed: impl Fn() + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
     let body = RwSignal::new(String::new());
@@ -752,13 +838,7 @@ fn Comments(
             <h2>"Comments"</h2>
             <ul class="comments">
                 {detail.comments.into_iter().map(|c| view! {
-                    <li class="comment">
-                        <p class="muted">
-                            <strong>{c.author.display_name}</strong>" · "{super::time::date_time(c.created_at)}
-                            {(c.visibility == IssueVisibility::Internal).then(|| view! { " " <span class="badge">"internal"</span> })}
-                        </p>
-                        <div class="markdown" inner_html=c.body_html></div>
-                    </li>
+                    <CommentItem comment=c is_admin me_id on_changed errors />
                 }).collect_view()}
             </ul>
             <form on:submit=submit novalidate>

@@ -259,8 +259,8 @@ fn ProjectBody(
     let new_category = RwSignal::new(StatusCategory::Open);
     let editor_statuses = StoredValue::new(detail.statuses.clone());
     let id = project.id;
-    let name = project.name.clone();
-    let description = project.description.clone();
+    let name = RwSignal::new(project.name.clone());
+    let description = RwSignal::new(project.description.clone());
     let archived = project.archived;
     let members = detail.members;
     let has_members = !members.is_empty();
@@ -272,6 +272,7 @@ fn ProjectBody(
                 {project.published.then_some(", published")}
                 {project.archived.then_some(", archived")}
             </p>
+            <p class="description">{project.description.clone()}</p>
             {project.published.then(|| {
                 let path = format!("/p/{}", project.id);
                 view! { <p>"Public address: " <a href=path.clone()>{path.clone()}</a></p> }
@@ -292,7 +293,16 @@ fn ProjectBody(
             <section class="card">
                 <h2>"Settings"</h2>
                 <div class="field">
-                    <label for="project-visibility">"Project visibility"</label>
+                    <label for="project-name">"Rename to"</label>
+                    <input id="project-name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
+                </div>
+                <div class="field">
+                    <label for="project-description">"About the project"</label>
+                    <textarea id="project-description" rows="3" prop:value=move || description.get()
+                        on:input=move |ev| description.set(event_target_value(&ev))></textarea>
+                </div>
+                <div class="field">
+                    <label for="project-visibility">"Audience"</label>
                     <select id="project-visibility" on:change=move |ev| {
                         if let Some(v) = Visibility::parse(&event_target_value(&ev)) {
                             visibility.set(v);
@@ -350,13 +360,12 @@ fn ProjectBody(
                 </div>
                 <p class="actions-row">
                     <button type="button" on:click={
-                        let name = name.clone();
-                        let description = description.clone();
+
                         move |_| {
                             save.dispatch(UpdateProjectInput {
                                 project_id: id,
-                                name: name.clone(),
-                                description: description.clone(),
+                                name: name.get_untracked(),
+                                description: description.get_untracked(),
                                 visibility: visibility.get_untracked(),
                                 published: published.get_untracked(),
                             });
