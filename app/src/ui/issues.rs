@@ -59,10 +59,10 @@ fn apply_choice(mut f: IssueFilter, choice: &str) -> IssueFilter {
         "severity" => f.severity = Severity::parse(value),
         "priority" => f.priority = Priority::parse(value),
         "visibility" => f.visibility = IssueVisibility::parse(value),
-        "tag" => f.tag = value.to_owned(),
+        "tag" => value.clone_into(&mut f.tag),
         "assignee" => f.assignee = value.parse().ok(),
         "reporter" => f.reporter = value.parse().ok(),
-        "q" => f.q = value.to_owned(),
+        "q" => value.clone_into(&mut f.q),
         _ => {}
     }
     f
