@@ -56,6 +56,14 @@ test('a guest sees exactly their own and public issues, never internal comments;
   await expect(page.locator('.history')).toContainText('environment');
   await expect(page.locator('.history')).toContainText('severity');
   await expect(page.locator('dl.meta')).toContainText('login, ui');
+  // Tags in the list filter by themselves.
+  await openProject(page);
+  await page.getByRole('link', { name: 'login', exact: true }).click();
+  await expect(page).toHaveURL(/tag=login/);
+  await ready(page);
+  await expect(page.getByRole('table').getByRole('row')).toHaveCount(2);
+  await page.goto('/projects/WEB/issues/2');
+  await ready(page);
   await page.getByLabel('New comment').fill('Secret note for the team');
   await page.getByLabel('Internal comment').check();
   await page.getByRole('button', { name: 'Comment' }).click();

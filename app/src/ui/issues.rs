@@ -354,7 +354,7 @@ fn IssueTable(issues: Vec<Issue>, project_key: String) -> impl IntoView {
     view! {
         <table class="list">
             <thead>
-                <tr><th>"Issue"</th><th>"Title"</th><th>"Status"</th><th>"Severity"</th><th>"Priority"</th><th>"Assignees"</th></tr>
+                <tr><th>"Issue"</th><th>"Title"</th><th>"Status"</th><th>"Severity"</th><th>"Priority"</th><th>"Assignees"</th><th>"Tags"</th></tr>
             </thead>
             <tbody>
                 {issues.into_iter().map(|i| {
@@ -368,6 +368,10 @@ fn IssueTable(issues: Vec<Issue>, project_key: String) -> impl IntoView {
                             <td>{i.severity.as_str()}</td>
                             <td>{i.priority.as_str()}</td>
                             <td>{assignees}</td>
+                            <td>{i.tags.clone().into_iter().map(|t| {
+                                let href = format!("/projects/{project_key}?view=list&tag={}", encode(&t));
+                                view! { <A href=href attr:class="chip">{t}</A> " " }
+                            }).collect_view()}</td>
                         </tr>
                     }
                 }).collect_view()}

@@ -12,7 +12,7 @@ use super::{
 use crate::{
     api::{
         add_project_member, add_status, archive_project, create_project, edit_status, get_project, list_members,
-        list_projects, update_project,
+        list_projects, remove_project_member, update_project,
     },
     error::AppError,
     model::{
@@ -222,6 +222,12 @@ fn ProjectBody(
         None => {}
     });
     let add = Action::new_local(|input: &ProjectMemberInput| add_project_member(input.clone()));
+    let remove = Action::new_local(|input: &ProjectMemberInput| remove_project_member(input.clone()));
+    Effect::new(move || match remove.value().get() {
+        Some(Ok(())) => on_changed(),
+        Some(Err(e)) => errors.set(Some(e)),
+        None => {}
+    });
     Effect::new(move || match add.value().get() {
         Some(Ok(())) => {
             errors.set(None);
@@ -284,8 +290,22 @@ fn ProjectBody(
             </ol>
             <Show when=move || has_members>
                 <h2>"Project members"</h2>
-                <ul>
-                    {members.clone().into_iter().map(|m| view! { <li>{m.display_name}" · "{m.role.label()}</li> }).collect_view()}
+                <ul class="project-members">
+                    {members.clone().into_iter().map(|m| {
+                        let user_id = m.user_id;
+                        let label = format!("Remove {} from the project", m.display_name);
+                        view! {
+                            <li>
+                                {m.display_name}" · "{m.role.label()}
+                                <Show when=move || manager>
+                                    " "
+                                    <button type="button" aria-label=label.clone() on:click=move |_| {
+                                        remove.dispatch(ProjectMemberInput { project_id: id, user_id });
+                                    }>"Remove from project"</button>
+                                </Show>
+                            </li>
+                        }
+                    }).collect_view()}
                 </ul>
             </Show>
         </section>
