@@ -6,6 +6,8 @@ use app::model::{
     Comment, CommentId, Environment, HistoryEntry, Issue, IssueFields, IssueFilter, IssueId, IssueSort, IssueType,
     IssueVisibility, Person, Priority, ProjectId, Severity, StatusCategory, StatusId, StatusRef, UserId,
 };
+use std::collections::{hash_map::Entry, HashMap};
+
 use sqlx::{Any, Transaction};
 use uuid::Uuid;
 
@@ -127,10 +129,7 @@ pub async fn find(db: &Db, actor: &Actor, scope: ProjectScope, id: IssueId) -> R
             .bind(id.to_string())
             .fetch_optional(db.pool())
             .await?;
-    let Some(row) = row else { return Ok(None) };
-    let mut issue = StoredIssue::try_from(row)?;
-    load_tags_and_assignees(db, actor, &mut issue).await?;
-    Ok(Some(issue))
+    Ok(hydrate(db, actor, row).await?.pop())
 }
 
 /// An issue the actor may see, by `KEY-number`.
@@ -150,10 +149,7 @@ pub async fn find_by_ref(
     .bind(number)
     .fetch_optional(db.pool())
     .await?;
-    let Some(row) = row else { return Ok(None) };
-    let mut issue = StoredIssue::try_from(row)?;
-    load_tags_and_assignees(db, actor, &mut issue).await?;
-    Ok(Some(issue))
+    Ok(hydrate(db, actor, row).await?.pop())
 }
 
 /// `%text%` for LIKE, with LIKE's own wildcards in `text` escaped.
@@ -341,13 +337,7 @@ pub async fn list(
         .bind(opt(filter.reporter));
     let query = if sort == IssueSort::Number { query } else { query.bind(cursor.key) };
     let rows: Vec<IssueRow> = query.fetch_all(db.pool()).await?;
-    let mut issues = Vec::with_capacity(rows.len());
-    for row in rows {
-        let mut issue = StoredIssue::try_from(row)?;
-        load_tags_and_assignees(db, actor, &mut issue).await?;
-        issues.push(issue);
-    }
-    Ok(issues)
+    hydrate(db, actor, rows).await
 }
 
 /// The public issues of a published project (not archived), for anonymous readers.
@@ -374,13 +364,7 @@ pub async fn published_list(
             .bind(limit)
             .fetch_all(db.pool())
             .await?;
-    let mut issues = Vec::with_capacity(rows.len());
-    for row in rows {
-        let mut issue = StoredIssue::try_from(row)?;
-        load_tags_and_assignees(db, project, &mut issue).await?;
-        issues.push(issue);
-    }
-    Ok(issues)
+    hydrate(db, project, rows).await
 }
 
 /// One public issue of a published project, by number.
@@ -391,10 +375,22 @@ pub async fn published_find(db: &Db, project: &PublishedProject, number: i64) ->
         .bind(number)
         .fetch_optional(db.pool())
         .await?;
-    let Some(row) = row else { return Ok(None) };
-    let mut issue = StoredIssue::try_from(row)?;
-    load_tags_and_assignees(db, project, &mut issue).await?;
-    Ok(Some(issue))
+    Ok(hydrate(db, project, row).await?.pop())
+}
+
+/// Stored issues from their rows, with tags and assignees.
+async fn hydrate(
+    db: &Db,
+    team: &impl TeamScope,
+    rows: impl IntoIterator<Item = IssueRow>,
+) -> Result<Vec<StoredIssue>, DbError> {
+    let mut issues = Vec::new();
+    for row in rows {
+        let mut issue = StoredIssue::try_from(row)?;
+        load_tags_and_assignees(db, team, &mut issue).await?;
+        issues.push(issue);
+    }
+    Ok(issues)
 }
 
 async fn load_tags_and_assignees(db: &Db, actor: &impl TeamScope, issue: &mut StoredIssue) -> Result<(), DbError> {
@@ -797,37 +793,55 @@ pub async fn delete_comment(db: &Db, actor: &Actor, id: CommentId, now_ms: i64) 
     Ok(done.rows_affected() == 1)
 }
 
-/// Builds the wire form of a stored issue.
-pub async fn to_issue(db: &Db, actor: &impl TeamScope, stored: StoredIssue) -> Result<Issue, DbError> {
-    let status =
-        status(db, actor, stored.project_id, stored.status_id).await?.ok_or(DbError::Corrupt("issues.status_id"))?;
-    let reporter = person(db, actor, stored.reporter_id).await?;
-    let mut assignees = Vec::with_capacity(stored.fields.assignees.len());
-    for user in &stored.fields.assignees {
-        assignees.push(person(db, actor, *user).await?);
+/// Builds the wire form of stored issues. Statuses and people are looked up once per page, not once
+/// per issue.
+pub async fn to_issues(db: &Db, team: &impl TeamScope, stored: Vec<StoredIssue>) -> Result<Vec<Issue>, DbError> {
+    let mut statuses: HashMap<StatusId, StatusRef> = HashMap::new();
+    let mut people: HashMap<UserId, Person> = HashMap::new();
+    let mut issues = Vec::with_capacity(stored.len());
+    for stored in stored {
+        if let Entry::Vacant(slot) = statuses.entry(stored.status_id) {
+            let found = status(db, team, stored.project_id, stored.status_id).await?;
+            slot.insert(found.ok_or(DbError::Corrupt("issues.status_id"))?);
+        }
+        for user in std::iter::once(stored.reporter_id).chain(stored.fields.assignees.iter().copied()) {
+            if let Entry::Vacant(slot) = people.entry(user) {
+                slot.insert(person(db, team, user).await?);
+            }
+        }
+        let known = |user: &UserId| people.get(user).cloned().ok_or(DbError::Corrupt("issues people"));
+        let reporter = known(&stored.reporter_id)?;
+        let assignees = stored.fields.assignees.iter().map(known).collect::<Result<Vec<_>, _>>()?;
+        let status = statuses.get(&stored.status_id).cloned().ok_or(DbError::Corrupt("issues.status_id"))?;
+        let f = stored.fields;
+        issues.push(Issue {
+            id: stored.id,
+            project_id: stored.project_id,
+            reference: format!("{}-{}", stored.key, stored.number),
+            number: stored.number,
+            description_html: to_safe_html(&f.description),
+            title: f.title,
+            description: f.description,
+            kind: f.kind,
+            severity: f.severity,
+            priority: f.priority,
+            visibility: f.visibility,
+            status,
+            reporter,
+            assignees,
+            tags: f.tags,
+            environment: f.environment,
+            due_date: f.due_date,
+            created_at: stored.created_at,
+            updated_at: stored.updated_at,
+        });
     }
-    let f = stored.fields;
-    Ok(Issue {
-        id: stored.id,
-        project_id: stored.project_id,
-        reference: format!("{}-{}", stored.key, stored.number),
-        number: stored.number,
-        description_html: to_safe_html(&f.description),
-        title: f.title,
-        description: f.description,
-        kind: f.kind,
-        severity: f.severity,
-        priority: f.priority,
-        visibility: f.visibility,
-        status,
-        reporter,
-        assignees,
-        tags: f.tags,
-        environment: f.environment,
-        due_date: f.due_date,
-        created_at: stored.created_at,
-        updated_at: stored.updated_at,
-    })
+    Ok(issues)
+}
+
+/// Builds the wire form of one stored issue.
+pub async fn to_issue(db: &Db, team: &impl TeamScope, stored: StoredIssue) -> Result<Issue, DbError> {
+    to_issues(db, team, vec![stored]).await?.pop().ok_or(DbError::Corrupt("issues"))
 }
 
 #[cfg(test)]

@@ -48,6 +48,22 @@ fn changes(old: &StoredIssue, status_before: &str, status_after: &str, new: &Iss
 }
 
 impl MothBackend {
+    /// A page of issues from up to `PAGE_SIZE + 1` stored ones: the extra one only says there is more,
+    /// and the last shown gives the next page's cursor.
+    async fn page(
+        &self,
+        team: &impl crate::db::TeamScope,
+        mut stored: Vec<StoredIssue>,
+        sort: app::model::IssueSort,
+    ) -> Result<IssuePage, AppError> {
+        let more = i64::try_from(stored.len()).unwrap_or(i64::MAX) > PAGE_SIZE;
+        stored.truncate(usize::try_from(PAGE_SIZE).unwrap_or(50));
+        let next = stored.last().filter(|_| more).map(|last| (last.number, issues::sort_key(sort, last)));
+        let page = issues::to_issues(&self.db, team, stored).await?;
+        let next_after_key = next.map(|n| n.1).filter(|_| sort != app::model::IssueSort::Number);
+        Ok(IssuePage { issues: page, next_after: next.map(|n| n.0), next_after_key })
+    }
+
     async fn visible_issue(&self, actor: &Actor, id: app::model::IssueId) -> Result<StoredIssue, AppError> {
         issues::find(&self.db, actor, policy::project_scope(actor), id).await?.ok_or_else(AppError::not_found)
     }
@@ -117,16 +133,9 @@ impl MothBackend {
             projects::find(&self.db, &actor, scope, input.project_id).await?.ok_or_else(AppError::not_found)?;
         let key = input.after_key.map_or(issues::first_key(input.sort), |k| issues::clamp_key(input.sort, k));
         let cursor = issues::Cursor { key, number: input.after };
-        let mut stored =
+        let stored =
             issues::list(&self.db, &actor, scope, project.id, &input.filter, input.sort, cursor, PAGE_SIZE + 1).await?;
-        let more = i64::try_from(stored.len()).unwrap_or(i64::MAX) > PAGE_SIZE;
-        stored.truncate(usize::try_from(PAGE_SIZE).unwrap_or(50));
-        let next = stored.last().filter(|_| more).map(|last| (last.number, issues::sort_key(input.sort, last)));
-        let mut page = Vec::with_capacity(stored.len());
-        for issue in stored {
-            page.push(issues::to_issue(&self.db, &actor, issue).await?);
-        }
-        Ok(IssuePage { issues: page, next_after: next.map(|n| n.0), next_after_key: next.map(|n| n.1) })
+        self.page(&actor, stored, input.sort).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -337,13 +346,7 @@ impl MothBackend {
         let input = parse(input)?;
         let published = self.published(input.project_id).await?;
         let stored = issues::published_list(&self.db, &published, input.after, PAGE_SIZE + 1).await?;
-        let more = i64::try_from(stored.len()).unwrap_or(i64::MAX) > PAGE_SIZE;
-        let mut page = Vec::new();
-        for issue in stored.into_iter().take(usize::try_from(PAGE_SIZE).unwrap_or(50)) {
-            page.push(issues::to_issue(&self.db, &published, issue).await?);
-        }
-        let next_after = if more { page.last().map(|i| i.number) } else { None };
-        Ok(IssuePage { issues: page, next_after, next_after_key: None })
+        self.page(&published, stored, app::model::IssueSort::Number).await
     }
 
     pub(super) async fn published_issue_impl(
