@@ -9,6 +9,16 @@ pub const PASSWORD_MIN_CHARS: usize = 8;
 pub const PASSWORD_MAX_CHARS: usize = 128;
 pub const NAME_MAX_CHARS: usize = 100;
 
+/// The one rule for control characters (Unicode's `Cc`: U+0000-U+001F and U+007F-U+009F, NUL included),
+/// used by every text field. Single-line text holds none; multi-line text (Markdown bodies) may hold
+/// tab, line feed and carriage return. The migrations repeat it (`0005_*`).
+pub fn has_forbidden_control(text: &str, multi_line: bool) -> bool {
+    text.chars().any(|c| c.is_control() && !(multi_line && matches!(c, '\t' | '\n' | '\r')))
+}
+
+const NO_CONTROL: &str = "Control characters are not allowed.";
+const ONLY_LINE_BREAKS: &str = "Control characters other than line breaks and tabs are not allowed.";
+
 /// The 10,000 most common passwords (see `app/data/README.md`), compared case-insensitively.
 static COMMON_PASSWORDS: LazyLock<HashSet<&'static str>> =
     LazyLock::new(|| include_str!("../data/common-passwords.txt").lines().collect());
@@ -52,7 +62,10 @@ pub fn email(value: &str, _: &()) -> garde::Result {
     if value.is_empty() {
         return Err(garde::Error::new("This field is required."));
     }
-    if value.chars().count() > EMAIL_MAX_CHARS || garde::rules::email::parse_email(value).is_err() {
+    if value.chars().count() > EMAIL_MAX_CHARS
+        || has_forbidden_control(value, false)
+        || garde::rules::email::parse_email(value).is_err()
+    {
         return Err(garde::Error::new("Enter an email address such as name@example.com."));
     }
     Ok(())
@@ -68,11 +81,11 @@ pub fn name(value: &str, _: &()) -> garde::Result {
     if value.chars().count() > NAME_MAX_CHARS {
         return Err(garde::Error::new(format!("At most {NAME_MAX_CHARS} characters.")));
     }
+    if has_forbidden_control(value, false) {
+        return Err(garde::Error::new(NO_CONTROL));
+    }
     if value.trim() != value {
         return Err(garde::Error::new("Remove the spaces at the start and end."));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(garde::Error::new("Control characters are not allowed."));
     }
     Ok(())
 }
@@ -96,8 +109,8 @@ pub fn issue_title(title: &str, _: &()) -> garde::Result {
     if title.chars().count() > ISSUE_TITLE_MAX_CHARS {
         return Err(garde::Error::new(format!("At most {ISSUE_TITLE_MAX_CHARS} characters.")));
     }
-    if title.chars().any(char::is_control) {
-        return Err(garde::Error::new("Control characters are not allowed."));
+    if has_forbidden_control(title, false) {
+        return Err(garde::Error::new(NO_CONTROL));
     }
     Ok(())
 }
@@ -107,6 +120,9 @@ pub fn issue_title(title: &str, _: &()) -> garde::Result {
 pub fn issue_text(text: &str, _: &()) -> garde::Result {
     if text.chars().count() > ISSUE_TEXT_MAX_CHARS {
         return Err(garde::Error::new(format!("At most {ISSUE_TEXT_MAX_CHARS} characters.")));
+    }
+    if has_forbidden_control(text, true) {
+        return Err(garde::Error::new(ONLY_LINE_BREAKS));
     }
     Ok(())
 }
@@ -128,7 +144,7 @@ pub fn tags(tags: &Vec<String>, _: &()) -> garde::Result {
     }
     for tag in tags {
         let chars = tag.chars().count();
-        if chars == 0 || chars > TAG_MAX_CHARS || tag.chars().any(|c| c.is_control() || c == ',') {
+        if chars == 0 || chars > TAG_MAX_CHARS || has_forbidden_control(tag, false) || tag.contains(',') {
             return Err(garde::Error::new(format!("Tags have 1 to {TAG_MAX_CHARS} characters and no commas.")));
         }
     }
@@ -138,7 +154,7 @@ pub fn tags(tags: &Vec<String>, _: &()) -> garde::Result {
 /// garde rule for the short environment fields (browser, OS, device, app version).
 #[allow(clippy::trivially_copy_pass_by_ref)]
 pub fn env_field(value: &str, _: &()) -> garde::Result {
-    if value.chars().count() > ENV_FIELD_MAX_CHARS || value.chars().any(char::is_control) {
+    if value.chars().count() > ENV_FIELD_MAX_CHARS || has_forbidden_control(value, false) {
         return Err(garde::Error::new(format!("At most {ENV_FIELD_MAX_CHARS} characters, no control characters.")));
     }
     Ok(())
@@ -153,7 +169,8 @@ pub fn env_url(value: &str, _: &()) -> garde::Result {
     let lower = value.to_ascii_lowercase();
     if value.chars().count() > URL_MAX_CHARS
         || !(lower.starts_with("http://") || lower.starts_with("https://"))
-        || value.chars().any(|c| c.is_control() || c.is_whitespace())
+        || has_forbidden_control(value, false)
+        || value.chars().any(char::is_whitespace)
     {
         return Err(garde::Error::new("Enter an http:// or https:// address."));
     }
@@ -194,11 +211,11 @@ pub fn project_key(key: &str, _: &()) -> garde::Result {
 /// garde rule for workflow status names: 1 to 40 characters, trimmed, printable.
 #[allow(clippy::trivially_copy_pass_by_ref)]
 pub fn status_name(value: &str, _: &()) -> garde::Result {
+    if has_forbidden_control(value, false) {
+        return Err(garde::Error::new(NO_CONTROL));
+    }
     if value.trim().is_empty() || value.chars().count() > 40 || value.trim() != value {
         return Err(garde::Error::new("Use 1 to 40 characters."));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(garde::Error::new("Control characters are not allowed."));
     }
     Ok(())
 }
@@ -208,6 +225,33 @@ pub fn status_name(value: &str, _: &()) -> garde::Result {
 pub fn description(text: &str, _: &()) -> garde::Result {
     if text.chars().count() > DESCRIPTION_MAX_CHARS {
         return Err(garde::Error::new(format!("At most {DESCRIPTION_MAX_CHARS} characters.")));
+    }
+    if has_forbidden_control(text, true) {
+        return Err(garde::Error::new(ONLY_LINE_BREAKS));
+    }
+    Ok(())
+}
+
+pub const SEARCH_MAX_CHARS: usize = 200;
+
+/// garde rule for the text searched in an issue list: single-line, at most 200 characters.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+pub fn search_query(value: &str, _: &()) -> garde::Result {
+    search_text(value, SEARCH_MAX_CHARS)
+}
+
+/// garde rule for the tag an issue list is filtered by: single-line, at most 40 characters.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+pub fn tag_filter(value: &str, _: &()) -> garde::Result {
+    search_text(value, TAG_MAX_CHARS)
+}
+
+fn search_text(value: &str, max: usize) -> garde::Result {
+    if value.chars().count() > max {
+        return Err(garde::Error::new(format!("At most {max} characters.")));
+    }
+    if has_forbidden_control(value, false) {
+        return Err(garde::Error::new(NO_CONTROL));
     }
     Ok(())
 }
@@ -272,6 +316,25 @@ mod tests {
         for bad in ["", "ann", "ann@", "@example.org", "ann@exa mple.org", "a b@example.org"] {
             assert!(email(bad, &()).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn one_control_character_rule_for_every_text() {
+        for single in ["a\0b", "\0", "a\tb", "a\nb", "a\rb", "a\u{7f}", "a\u{85}", "a\u{1b}[31m"] {
+            assert!(has_forbidden_control(single, false), "{single:?}");
+        }
+        for refused in ["\0hello", "a\u{7}b", "a\u{1b}b", "a\u{7f}b", "a\u{9f}b", "a\u{0b}b"] {
+            assert!(has_forbidden_control(refused, true), "{refused:?}");
+            assert!(issue_text(refused, &()).is_err(), "{refused:?}");
+            assert!(comment_body(refused, &()).is_err(), "{refused:?}");
+            assert!(description(refused, &()).is_err(), "{refused:?}");
+        }
+        assert!(issue_text("line one\r\n\tline two\n", &()).is_ok());
+        assert!(issue_title("a\tb", &()).is_err());
+        assert!(email("ann\0@example.org", &()).is_err());
+        assert!(search_query("a\0", &()).is_err());
+        assert!(tag_filter("a\u{1}", &()).is_err());
+        assert!(tags(&vec!["ok".into(), "n\0".into()], &()).is_err());
     }
 
     #[test]

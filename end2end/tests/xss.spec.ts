@@ -1,5 +1,8 @@
 // R5: a corpus of XSS payloads in titles, descriptions, comments and tags, rendered by the app in
-// Chromium. Every payload tries to set window.__xss or open a dialog; neither may happen.
+// Chromium. Every payload tries to set window.__xss or open a dialog; neither may happen. Because the
+// CSP alone would stop inline handlers, the rendered DOM is checked too: no event-handler attribute,
+// no javascript:/data: link and no script, iframe, object or embed survive sanitising. Payloads that
+// need a click or a hover get one.
 import { expect, test, type Page } from '@playwright/test';
 import { newAccount, ready, signUp } from './helpers';
 
@@ -57,7 +60,72 @@ const PAYLOADS: string[] = [
   `javascript:${RUN}`,
   `<svg><a xlink:href="javascript:${RUN}"><text x="20" y="20">x</text></a></svg>`,
   `<img src="x:gif" onerror="eval('${RUN}')">`,
+  // These need a person to click or hover; the test does both on every rendered element.
+  `<button onclick="${RUN}">Click me</button>`,
+  `<span onmouseenter="${RUN}">hover me</span>`,
+  `<p onpointerdown="${RUN}" onmousedown="${RUN}">press me</p>`,
+  `<a onmouseover="${RUN}" href="#x">hover link</a>`,
+  `<div ondblclick="${RUN}" onfocus="${RUN}" tabindex="0">double click</div>`,
+  `[hover](#x "title" onmouseover="${RUN}")`,
 ];
+
+/** What sanitising must have removed from the live page; answers each survivor found. */
+async function survivors(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const found: string[] = [];
+    const content = document.querySelectorAll('main *, .markdown *, .card *');
+    for (const el of Array.from(content)) {
+      const tag = el.tagName.toLowerCase();
+      if (['script', 'iframe', 'object', 'embed', 'base', 'meta', 'link', 'style', 'form', 'frame'].includes(tag)) {
+        found.push(`<${tag}>`);
+      }
+      for (const attr of Array.from(el.attributes)) {
+        const name = attr.name.toLowerCase();
+        const value = attr.value.replace(/[\u0000-\u0020]/g, '').toLowerCase();
+        if (name.startsWith('on')) found.push(`${tag}[${name}]`);
+        if (['href', 'src', 'action', 'formaction', 'xlink:href', 'data', 'background', 'poster'].includes(name)
+          && (value.startsWith('javascript:') || value.startsWith('data:') || value.startsWith('vbscript:'))) {
+          found.push(`${tag}[${name}=${attr.value}]`);
+        }
+      }
+    }
+    // Nothing outside the app's own loader may be a script anywhere in the page.
+    for (const script of Array.from(document.querySelectorAll('script'))) {
+      const src = script.getAttribute('src') ?? '';
+      if (!src.startsWith('/')) found.push(`script ${src || script.textContent?.slice(0, 40)}`);
+    }
+    for (const tag of ['iframe', 'object', 'embed']) {
+      if (document.querySelector(tag)) found.push(`<${tag}> in the page`);
+    }
+    return found;
+  });
+}
+
+/** Clicks, double-clicks, presses, focuses and hovers every rendered Markdown element, the way a person
+ * would trigger the payloads that wait for one. Links to other sites are not followed. */
+async function poke(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const stay = (event: Event) => {
+      const link = (event.target as Element | null)?.closest?.('a');
+      const href = link?.getAttribute('href') ?? '';
+      if (/^https?:/i.test(href)) event.preventDefault();
+    };
+    document.addEventListener('click', stay, true);
+    for (const el of Array.from(document.querySelectorAll('.markdown *'))) {
+      for (const type of ['mouseover', 'mouseenter', 'pointerdown', 'mousedown', 'click', 'dblclick']) {
+        el.dispatchEvent(new MouseEvent(type, { bubbles: true, cancelable: true }));
+      }
+      (el as HTMLElement).focus?.();
+    }
+    document.removeEventListener('click', stay, true);
+  });
+  // Real pointer movements too, over the first elements of each Markdown block.
+  const blocks = page.locator('.markdown > *');
+  const count = Math.min(await blocks.count(), 10);
+  for (let i = 0; i < count; i++) {
+    await blocks.nth(i).hover({ timeout: 2000 }).catch(() => undefined);
+  }
+}
 
 async function api(page: Page, endpoint: string, form: Record<string, string>): Promise<any> {
   const response = await page.request.post(`/api/${endpoint}`, { form });
@@ -96,8 +164,16 @@ test(`none of ${PAYLOADS.length} XSS payloads runs in titles, descriptions, comm
   for (const path of pages) {
     await page.goto(path);
     await ready(page);
+    expect(await survivors(page), `unsanitised markup on ${path}`).toEqual([]);
+    await poke(page);
+    if (new URL(page.url()).pathname !== path.split('?')[0]) await page.goto(path);
     expect(await page.evaluate(() => (window as any).__xss), `script ran on ${path}`).toBeUndefined();
   }
+  // The Markdown really was rendered as HTML (so the checks above looked at live markup).
+  const hoverLink = PAYLOADS.findIndex((p) => p.startsWith('<a onmouseover')) + 1;
+  await page.goto(`/projects/XSS/issues/${hoverLink}`);
+  await ready(page);
+  await expect(page.locator('.markdown a[href="#x"]').first()).toBeVisible();
   // Titles are shown as text: the first payload is visible literally on its page.
   await page.goto('/projects/XSS/issues/1');
   await ready(page);

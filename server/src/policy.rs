@@ -35,19 +35,70 @@ pub enum Action {
     DeleteIssues,
 }
 
-/// Which of the team's projects an actor sees. OWNER and ADMIN: all. NORMAL: those they are a member
-/// of. GUEST: the public ones they are a member of. The data layer turns this into its WHERE clause.
+/// What an actor reads of the team's projects and issues: decided here, from the [`Actor`] alone, and
+/// applied by the data layer, which derives it itself (no caller passes it in). Anonymous readers of a
+/// published project are a reader of their own, made only by `db::projects::find_published`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ProjectScope {
-    pub all_projects: bool,
-    pub public_only: bool,
+pub enum Reader {
+    /// OWNER and ADMIN: every project of the team, everything in it.
+    Manager(UserId),
+    /// NORMAL: the projects they are a member of, everything in them.
+    Member(UserId),
+    /// GUEST: the public projects they are a member of; in them public issues and their own reports,
+    /// public comments, and only the history recorded while the issue was visible to them.
+    Guest(UserId),
+    /// Anyone, signed in or not, reading a published project: public issues and comments, no history.
+    Anonymous,
 }
 
-pub fn project_scope(actor: &Actor) -> ProjectScope {
-    ProjectScope {
-        all_projects: matches!(actor.role(), Role::Owner | Role::Admin),
-        public_only: actor.role() == Role::Guest,
+impl Reader {
+    /// The reader an actor is.
+    pub fn of(actor: &Actor) -> Self {
+        match actor.role() {
+            Role::Owner | Role::Admin => Reader::Manager(actor.user_id()),
+            Role::Normal => Reader::Member(actor.user_id()),
+            Role::Guest => Reader::Guest(actor.user_id()),
+        }
     }
+
+    /// Whether the reader sees every project of the team without being a member.
+    pub fn sees_all_projects(self) -> bool {
+        matches!(self, Reader::Manager(_))
+    }
+
+    /// Whether the reader sees internal issues, internal comments and the whole history.
+    pub fn sees_internal(self) -> bool {
+        matches!(self, Reader::Manager(_) | Reader::Member(_))
+    }
+
+    /// The signed-in user behind the reader, if any.
+    pub fn user(self) -> Option<UserId> {
+        match self {
+            Reader::Manager(user) | Reader::Member(user) | Reader::Guest(user) => Some(user),
+            Reader::Anonymous => None,
+        }
+    }
+
+    /// Which entries of an issue's history the reader sees. A guest sees the whole history of their own
+    /// report (it was always visible to them), and of any other issue only the entries recorded while
+    /// the issue was public both before and after the change: nothing written while it was internal
+    /// reaches them, neither as an old nor as a new value.
+    pub fn history_of(self, reporter: UserId) -> HistoryShown {
+        match self {
+            Reader::Manager(_) | Reader::Member(_) => HistoryShown::All,
+            Reader::Guest(user) if user == reporter => HistoryShown::All,
+            Reader::Guest(_) => HistoryShown::RecordedWhilePublic,
+            Reader::Anonymous => HistoryShown::None,
+        }
+    }
+}
+
+/// What [`Reader::history_of`] lets through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HistoryShown {
+    All,
+    RecordedWhilePublic,
+    None,
 }
 
 /// Whether a member with `role` may belong to a project of `visibility`: guests only to public ones.

@@ -234,7 +234,7 @@ pub struct CommentIdInput {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Validate)]
 pub struct IssueFilter {
     /// Words in the title or description.
-    #[garde(length(chars, max = 200))]
+    #[garde(custom(rules::search_query))]
     #[serde(default)]
     pub q: String,
     #[garde(skip)]
@@ -255,7 +255,7 @@ pub struct IssueFilter {
     #[garde(skip)]
     #[serde(default)]
     pub visibility: Option<IssueVisibility>,
-    #[garde(length(chars, max = 40))]
+    #[garde(custom(rules::tag_filter))]
     #[serde(default)]
     pub tag: String,
     #[garde(skip)]

@@ -9,7 +9,11 @@ use leptos_router::{
     NavigateOptions,
 };
 
-use super::{form::FormAlert, layout::SignedIn, set_ready};
+use super::{
+    form::{aria_invalid, error_id, field_message, FieldError, FormAlert},
+    layout::SignedIn,
+    set_ready,
+};
 use crate::{
     api::{
         add_comment, change_status, create_issue, delete_comment, delete_issue, edit_comment, get_issue, get_project,
@@ -187,6 +191,7 @@ pub fn ProjectIssues(detail: ProjectDetail, me: Me) -> impl IntoView {
     let navigate = use_navigate();
     let key = project.key.clone();
     let search = RwSignal::new(filter.get_untracked().q);
+    let search_errors = RwSignal::new(None::<AppError>);
     let base = format!("/projects/{key}");
     let on_search = {
         let base = base.clone();
@@ -194,6 +199,11 @@ pub fn ProjectIssues(detail: ProjectDetail, me: Me) -> impl IntoView {
             ev.prevent_default();
             let mut f = filter.get_untracked();
             f.q = search.get_untracked();
+            if let Err(report) = garde::Validate::validate(&f) {
+                search_errors.set(Some(AppError::from(report)));
+                return;
+            }
+            search_errors.set(None);
             let view = if board.get_untracked() { "board" } else { "list" };
             navigate(&format!("{base}{}", query_string(&f, sort.get_untracked(), view)), NavigateOptions::default());
         }
@@ -263,8 +273,11 @@ pub fn ProjectIssues(detail: ProjectDetail, me: Me) -> impl IntoView {
                     placeholder="Search titles and descriptions"
                     prop:value=move || search.get()
                     on:input=move |ev| search.set(event_target_value(&ev))
+                    aria-invalid=aria_invalid(search_errors, "q")
+                    aria-describedby=error_id("q")
                 />
                 <button type="submit">"Search"</button>
+                <FieldError errors=search_errors name="q" />
             </form>
             <div class="filters">
                 <select aria-label="Add filter" on:change=move |ev| {
@@ -431,18 +444,21 @@ fn Board(
     }
 }
 
-/// A short text field of the issue form, bound to one part of the fields.
+/// A short text field of the issue form, bound to one part of the fields, with the error slot of its
+/// garde path `name`.
 fn env_input(
-    id: &'static str,
-    label: &'static str,
+    (id, label, name): (&'static str, &'static str, &'static str),
     fields: RwSignal<IssueFields>,
+    errors: RwSignal<Option<AppError>>,
     get: fn(&IssueFields) -> String,
     set: fn(&mut IssueFields, String),
 ) -> impl IntoView {
     view! {
         <div class="field">
             <label for=id>{label}</label>
-            <input id=id prop:value=move || fields.with(get) on:input=move |ev| fields.update(|f| set(f, event_target_value(&ev))) />
+            <input id=id prop:value=move || fields.with(get) on:input=move |ev| fields.update(|f| set(f, event_target_value(&ev)))
+                aria-invalid=aria_invalid(errors, name) aria-describedby=error_id(name) />
+            <FieldError errors name />
         </div>
     }
 }
@@ -457,24 +473,31 @@ fn IssueFieldsForm(
     #[prop(optional)]
     candidates: Vec<crate::model::Member>,
 ) -> impl IntoView {
-    let message = move |name: &'static str| {
-        move || errors.with(|e| e.as_ref().and_then(|e| e.field_message(name).map(str::to_owned)))
-    };
     let initial = fields.get_untracked();
+    // The environment folds away; it opens when one of its fields has an error.
+    let environment_error = move || {
+        errors.with(|e| {
+            e.as_ref().is_some_and(|e| {
+                e.fields.iter().any(|f| f.field.starts_with("fields.environment") || f.field == "fields.due_date")
+            })
+        })
+    };
     // The tags as typed (commas and all); the fields hold the parsed list.
     let tags_text = RwSignal::new(initial.tags.join(", "));
     view! {
         <div class="field">
             <label for="issue-title">"Title"</label>
             <input id="issue-title" prop:value=move || fields.with(|f| f.title.clone())
-                on:input=move |ev| fields.update(|f| f.title = event_target_value(&ev)) />
-            <p class="field-error">{message("fields.title")}</p>
+                on:input=move |ev| fields.update(|f| f.title = event_target_value(&ev))
+                aria-invalid=aria_invalid(errors, "fields.title") aria-describedby=error_id("fields.title") />
+            <FieldError errors name="fields.title" />
         </div>
         <div class="field">
             <label for="issue-description">"Description"</label>
             <textarea id="issue-description" rows="6" prop:value=move || fields.with(|f| f.description.clone())
-                on:input=move |ev| fields.update(|f| f.description = event_target_value(&ev))></textarea>
-            <p class="field-error">{message("fields.description")}</p>
+                on:input=move |ev| fields.update(|f| f.description = event_target_value(&ev))
+                aria-invalid=aria_invalid(errors, "fields.description") aria-describedby=error_id("fields.description")></textarea>
+            <FieldError errors name="fields.description" />
         </div>
         <div class="field-row">
             <div class="field">
@@ -504,28 +527,28 @@ fn IssueFieldsForm(
                 </div>
             </Show>
         </div>
-        <details class="environment">
+        <details class="environment" prop:open=environment_error>
             <summary>"Environment and due date"</summary>
             <div class="field-row">
-                {env_input("issue-browser", "Browser", fields, |f| f.environment.browser.clone(), |f, v| f.environment.browser = v)}
-                {env_input("issue-os", "OS", fields, |f| f.environment.os.clone(), |f, v| f.environment.os = v)}
-                {env_input("issue-device", "Device", fields, |f| f.environment.device.clone(), |f, v| f.environment.device = v)}
-                {env_input("issue-app-version", "App version", fields, |f| f.environment.app_version.clone(), |f, v| f.environment.app_version = v)}
+                {env_input(("issue-browser", "Browser", "fields.environment.browser"), fields, errors, |f| f.environment.browser.clone(), |f, v| f.environment.browser = v)}
+                {env_input(("issue-os", "OS", "fields.environment.os"), fields, errors, |f| f.environment.os.clone(), |f, v| f.environment.os = v)}
+                {env_input(("issue-device", "Device", "fields.environment.device"), fields, errors, |f| f.environment.device.clone(), |f, v| f.environment.device = v)}
+                {env_input(("issue-app-version", "App version", "fields.environment.app_version"), fields, errors, |f| f.environment.app_version.clone(), |f, v| f.environment.app_version = v)}
             </div>
-            {env_input("issue-url", "URL", fields, |f| f.environment.url.clone(), |f, v| f.environment.url = v)}
-            <p class="field-error">{message("fields.environment.url")}</p>
+            {env_input(("issue-url", "URL", "fields.environment.url"), fields, errors, |f| f.environment.url.clone(), |f, v| f.environment.url = v)}
             <div class="field">
                 <label for="issue-due">"Due date"</label>
                 <input id="issue-due" type="date" prop:value=move || fields.with(|f| f.due_date.clone().unwrap_or_default())
-                    on:input=move |ev| fields.update(|f| f.due_date = Some(event_target_value(&ev)).filter(|d| !d.is_empty())) />
-                <p class="field-error">{message("fields.due_date")}</p>
+                    on:input=move |ev| fields.update(|f| f.due_date = Some(event_target_value(&ev)).filter(|d| !d.is_empty()))
+                    aria-invalid=aria_invalid(errors, "fields.due_date") aria-describedby=error_id("fields.due_date") />
+                <FieldError errors name="fields.due_date" />
             </div>
         </details>
         <Show when={
             let any = !candidates.is_empty();
             move || can_triage && any
         }>
-            <fieldset class="assignees">
+            <fieldset class="assignees" aria-invalid=aria_invalid(errors, "assignees") aria-describedby=error_id("assignees")>
                 <legend>"Assignees"</legend>
                 {candidates.clone().into_iter().map(|m| {
                     let user = m.user_id;
@@ -544,7 +567,7 @@ fn IssueFieldsForm(
                         </label>
                     }
                 }).collect_view()}
-                <p class="field-error">{message("assignees")}</p>
+                <FieldError errors name="assignees" />
             </fieldset>
         </Show>
         <div class="field">
@@ -554,8 +577,9 @@ fn IssueFieldsForm(
                     let text = event_target_value(&ev);
                     fields.update(|f| f.tags = text.split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect());
                     tags_text.set(text);
-                } />
-            <p class="field-error">{message("fields.tags")}</p>
+                }
+                aria-invalid=aria_invalid(errors, "fields.tags") aria-describedby=error_id("fields.tags") />
+            <FieldError errors name="fields.tags" />
         </div>
     }
 }
@@ -716,9 +740,11 @@ fn IssueBody(
                     <IssueFieldsForm fields errors can_triage=true candidates=candidates.clone() />
                     <div class="field">
                         <label for="issue-status">"Status"</label>
-                        <select id="issue-status" on:change=move |ev| if let Ok(id) = event_target_value(&ev).parse() { status.set(id) }>
+                        <select id="issue-status" on:change=move |ev| if let Ok(id) = event_target_value(&ev).parse() { status.set(id) }
+                            aria-invalid=aria_invalid(errors, "status_id") aria-describedby=error_id("status_id")>
                             {statuses.clone().into_iter().map(|s| view! { <option value=s.id.to_string() selected=s.id == status.get_untracked()>{s.name}</option> }).collect_view()}
                         </select>
+                        <FieldError errors name="status_id" />
                     </div>
                     <FormAlert errors />
                     <p class="actions-row">
@@ -761,6 +787,9 @@ fn CommentItem(
     let editing = RwSignal::new(false);
     let body = RwSignal::new(comment.body.clone());
     let comment_id = comment.id;
+    // The edit box has its own error slot: several comments may be on the page.
+    let edit_errors = RwSignal::new(None::<AppError>);
+    let edit_error_id = format!("comment-{comment_id}-error");
     let action = Action::new_local(|change: &CommentChange| {
         let change = change.clone();
         async move {
@@ -772,9 +801,20 @@ fn CommentItem(
     });
     Effect::new(move || match action.value().get() {
         Some(Ok(())) => on_changed(),
+        Some(Err(e)) if editing.get_untracked() => edit_errors.set(Some(e)),
         Some(Err(e)) => errors.set(Some(e)),
         None => {}
     });
+    let save = move |_| {
+        let input = EditCommentInput { comment_id, body: body.get_untracked() };
+        match parse(input.clone()) {
+            Ok(_) => {
+                edit_errors.set(None);
+                action.dispatch(CommentChange::Edit(input));
+            }
+            Err(e) => edit_errors.set(Some(e)),
+        }
+    };
     view! {
         <li class="comment">
             <p class="muted">
@@ -783,11 +823,12 @@ fn CommentItem(
             </p>
             <Show when=move || !editing.get() fallback=move || view! {
                 <div class="field">
-                    <textarea aria-label="Edit comment" rows="3" prop:value=move || body.get() on:input=move |ev| body.set(event_target_value(&ev))></textarea>
+                    <textarea aria-label="Edit comment" rows="3" prop:value=move || body.get() on:input=move |ev| body.set(event_target_value(&ev))
+                        aria-invalid=aria_invalid(edit_errors, "body") aria-describedby=edit_error_id.clone()></textarea>
+                    <p class="field-error" id=edit_error_id.clone()>{field_message(edit_errors, "body")}</p>
                 </div>
-                <button type="button" on:click=move |_| {
-                    action.dispatch(CommentChange::Edit(EditCommentInput { comment_id, body: body.get_untracked() }));
-                }>"Save comment"</button>
+                <FormAlert errors=edit_errors />
+                <button type="button" on:click=save>"Save comment"</button>
             }>
                 <div class="markdown" inner_html=comment.body_html.clone()></div>
             </Show>
@@ -848,7 +889,9 @@ fn Comments(
             <form on:submit=submit novalidate>
                 <div class="field">
                     <label for="comment-body">"New comment"</label>
-                    <textarea id="comment-body" rows="3" prop:value=move || body.get() on:input=move |ev| body.set(event_target_value(&ev))></textarea>
+                    <textarea id="comment-body" rows="3" prop:value=move || body.get() on:input=move |ev| body.set(event_target_value(&ev))
+                        aria-invalid=aria_invalid(errors, "body") aria-describedby=error_id("body")></textarea>
+                    <FieldError errors name="body" />
                 </div>
                 <Show when=move || can_edit>
                     <label class="check">

@@ -5,7 +5,7 @@ use leptos::{ev::SubmitEvent, prelude::*};
 use leptos_router::{components::A, hooks::use_params_map};
 
 use super::{
-    form::{FormAlert, TextField},
+    form::{aria_invalid, FieldError, FormAlert, TextField},
     layout::SignedIn,
     set_ready,
 };
@@ -180,15 +180,26 @@ fn status_rows(
             let name = RwSignal::new(s.name.clone());
             let position = i64::try_from(i).unwrap_or(0);
             let label = format!("Name of status {}", s.name);
+            let errors = RwSignal::new(None::<AppError>);
+            let error_id = format!("status-{status_id}-error");
             view! {
                 <li class="status-row">
-                    <input aria-label=label prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
+                    <input aria-label=label prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))
+                        aria-invalid=aria_invalid(errors, "name") aria-describedby=error_id.clone() />
                     <button type="button" on:click=move |_| {
-                        workflow.dispatch(WorkflowChange::Edit(EditStatusInput { status_id, name: name.get_untracked(), position }));
+                        let input = EditStatusInput { status_id, name: name.get_untracked(), position };
+                        match parse(input.clone()) {
+                            Ok(_) => {
+                                errors.set(None);
+                                workflow.dispatch(WorkflowChange::Edit(input));
+                            }
+                            Err(e) => errors.set(Some(e)),
+                        }
                     }>"Rename"</button>
                     <button type="button" disabled=position == 0 on:click=move |_| {
                         workflow.dispatch(WorkflowChange::Edit(EditStatusInput { status_id, name: name.get_untracked(), position: position - 1 }));
                     }>"Move up"</button>
+                    <FieldError errors name="name" id=error_id />
                 </li>
             }
         })
@@ -208,12 +219,23 @@ fn ProjectBody(
     on_changed: impl Fn() + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
     let project = detail.project.clone();
+    // Members and archiving report here; the settings form and the workflow editor have their own.
     let errors = RwSignal::new(None::<AppError>);
+    let settings_errors = RwSignal::new(None::<AppError>);
+    let status_errors = RwSignal::new(None::<AppError>);
     let published = RwSignal::new(project.published);
     let visibility = RwSignal::new(project.visibility);
     let save = Action::new_local(|input: &UpdateProjectInput| update_project(input.clone()));
     let archive = Action::new_local(|input: &ArchiveProjectInput| archive_project(input.clone()));
-    Effect::new(move || match save.value().get().or_else(|| archive.value().get()) {
+    Effect::new(move || match save.value().get() {
+        Some(Ok(_)) => {
+            settings_errors.set(None);
+            on_changed();
+        }
+        Some(Err(e)) => settings_errors.set(Some(e)),
+        None => {}
+    });
+    Effect::new(move || match archive.value().get() {
         Some(Ok(_)) => {
             errors.set(None);
             on_changed();
@@ -255,10 +277,10 @@ fn ProjectBody(
     });
     Effect::new(move || match workflow.value().get() {
         Some(Ok(())) => {
-            errors.set(None);
+            status_errors.set(None);
             on_changed();
         }
-        Some(Err(e)) => errors.set(Some(e)),
+        Some(Err(e)) => status_errors.set(Some(e)),
         None => {}
     });
     let new_status = RwSignal::new(String::new());
@@ -314,12 +336,16 @@ fn ProjectBody(
                 <h2>"Settings"</h2>
                 <div class="field">
                     <label for="project-name">"Rename to"</label>
-                    <input id="project-name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
+                    <input id="project-name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))
+                        aria-invalid=aria_invalid(settings_errors, "name") aria-describedby="project-name-error" />
+                    <FieldError errors=settings_errors name="name" id="project-name-error" />
                 </div>
                 <div class="field">
                     <label for="project-description">"About the project"</label>
                     <textarea id="project-description" rows="3" prop:value=move || description.get()
-                        on:input=move |ev| description.set(event_target_value(&ev))></textarea>
+                        on:input=move |ev| description.set(event_target_value(&ev))
+                        aria-invalid=aria_invalid(settings_errors, "description") aria-describedby="project-description-error"></textarea>
+                    <FieldError errors=settings_errors name="description" id="project-description-error" />
                 </div>
                 <div class="field">
                     <label for="project-visibility">"Audience"</label>
@@ -333,9 +359,11 @@ fn ProjectBody(
                     </select>
                 </div>
                 <label class="check">
-                    <input type="checkbox" prop:checked=move || published.get() on:change=move |ev| published.set(event_target_checked(&ev)) />
+                    <input type="checkbox" prop:checked=move || published.get() on:change=move |ev| published.set(event_target_checked(&ev))
+                        aria-invalid=aria_invalid(settings_errors, "published") aria-describedby="project-published-error" />
                     "Published: anyone with the address may read its public issues"
                 </label>
+                <FieldError errors=settings_errors name="published" id="project-published-error" />
                 <div class="field-row">
                     <div class="field">
                         <label for="team-member">"Team member"</label>
@@ -357,7 +385,9 @@ fn ProjectBody(
                 <div class="field-row">
                     <div class="field">
                         <label for="status-name">"Status name"</label>
-                        <input id="status-name" prop:value=move || new_status.get() on:input=move |ev| new_status.set(event_target_value(&ev)) />
+                        <input id="status-name" prop:value=move || new_status.get() on:input=move |ev| new_status.set(event_target_value(&ev))
+                            aria-invalid=aria_invalid(status_errors, "name") aria-describedby="status-name-error" />
+                        <FieldError errors=status_errors name="name" id="status-name-error" />
                     </div>
                     <div class="field">
                         <label for="status-category">"Category"</label>
@@ -374,21 +404,27 @@ fn ProjectBody(
                                 workflow.dispatch(WorkflowChange::Add(input));
                                 new_status.set(String::new());
                             }
-                            Err(e) => errors.set(Some(e)),
+                            Err(e) => status_errors.set(Some(e)),
                         }
                     }>"Add status"</button>
                 </div>
+                <FormAlert errors=status_errors />
+                <FormAlert errors=settings_errors />
                 <p class="actions-row">
-                    <button type="button" on:click={
-
-                        move |_| {
-                            save.dispatch(UpdateProjectInput {
-                                project_id: id,
-                                name: name.get_untracked(),
-                                description: description.get_untracked(),
-                                visibility: visibility.get_untracked(),
-                                published: published.get_untracked(),
-                            });
+                    <button type="button" on:click=move |_| {
+                        let input = UpdateProjectInput {
+                            project_id: id,
+                            name: name.get_untracked(),
+                            description: description.get_untracked(),
+                            visibility: visibility.get_untracked(),
+                            published: published.get_untracked(),
+                        };
+                        match parse(input.clone()) {
+                            Ok(_) => {
+                                settings_errors.set(None);
+                                save.dispatch(input);
+                            }
+                            Err(e) => settings_errors.set(Some(e)),
                         }
                     }>"Save"</button>
                     <button type="button" class="danger" on:click=move |_| {

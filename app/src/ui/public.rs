@@ -7,7 +7,7 @@ use leptos_router::{components::A, hooks::use_params_map};
 use super::set_ready;
 use crate::{
     api::{published_issue, published_issues, published_project},
-    model::{ProjectId, PublishedIssueInput, PublishedProjectInput},
+    model::{Issue, ProjectId, PublishedIssueInput, PublishedProjectInput},
 };
 
 fn project_id() -> Option<ProjectId> {
@@ -24,6 +24,22 @@ pub fn PublicProjectPage() -> impl IntoView {
     let project = LocalResource::new(move || published_project(PublishedProjectInput { project_id: id, after: 0 }));
     let issues = LocalResource::new(move || published_issues(PublishedProjectInput { project_id: id, after: 0 }));
     Effect::new(move || set_ready(project.get().is_some() && issues.get().is_some()));
+    // Later pages, appended below the first by "More issues", like the members' list.
+    let extra = RwSignal::new(Vec::<Issue>::new());
+    let next = RwSignal::new(None::<i64>);
+    Effect::new(move || {
+        if let Some(Ok(first)) = issues.get() {
+            next.set(first.next_after);
+        }
+    });
+    let more =
+        Action::new_local(move |after: &i64| published_issues(PublishedProjectInput { project_id: id, after: *after }));
+    Effect::new(move || {
+        if let Some(Ok(page)) = more.value().get() {
+            next.set(page.next_after);
+            extra.update(|e| e.extend(page.issues));
+        }
+    });
     view! {
         {move || match (project.get(), issues.get()) {
             (Some(Ok(detail)), Some(Ok(page))) => view! {
@@ -33,7 +49,7 @@ pub fn PublicProjectPage() -> impl IntoView {
                     <table class="list">
                         <thead><tr><th>"Issue"</th><th>"Title"</th><th>"Status"</th><th>"Severity"</th></tr></thead>
                         <tbody>
-                            {page.issues.into_iter().map(|i| {
+                            {page.issues.into_iter().chain(extra.get()).map(|i| {
                                 let href = format!("/p/{id}/issues/{}", i.number);
                                 view! {
                                     <tr>
@@ -46,6 +62,13 @@ pub fn PublicProjectPage() -> impl IntoView {
                             }).collect_view()}
                         </tbody>
                     </table>
+                    <Show when=move || next.get().is_some()>
+                        <button type="button" on:click=move |_| {
+                            if let Some(after) = next.get_untracked() {
+                                more.dispatch(after);
+                            }
+                        }>"More issues"</button>
+                    </Show>
                 </section>
             }.into_any(),
             (Some(Err(e)), _) | (_, Some(Err(e))) => view! {

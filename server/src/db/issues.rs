@@ -1,10 +1,16 @@
-//! Issues, their tags, assignees, comments and history. Every function takes the [`Actor`] and filters
-//! by its team; reads apply the actor's [`ProjectScope`]: a guest sees only public issues and their own
-//! reports, in public projects they belong to, and only public comments. Anything else is "not found".
+//! Issues, their tags, assignees, comments and history. Every function takes the [`Actor`] (or a
+//! [`PublishedProject`]) and filters by its team. What the caller may read is decided by
+//! [`crate::policy::Reader`], derived here from the actor: a guest sees only public issues and their own
+//! reports, in public projects they belong to, only public comments, and only the history recorded while
+//! the issue was visible to them. Anything else is "not found".
+//!
+//! The finders answer [`Visible`] issues: the proof that the reader may see them. Comments, history and
+//! every write to an issue take that proof, so nothing hanging off an issue can be read or changed
+//! through an issue the caller has not found visible, and the reader's rules are applied here, once.
 
 use app::model::{
     Comment, CommentId, Environment, HistoryEntry, Issue, IssueFields, IssueFilter, IssueId, IssueSort, IssueType,
-    IssueVisibility, Person, Priority, ProjectId, Severity, StatusCategory, StatusId, StatusRef, UserId,
+    IssueVisibility, Person, Priority, ProjectId, Severity, StatusCategory, StatusId, StatusRef, TeamId, UserId,
 };
 use std::collections::{hash_map::Entry, HashMap};
 
@@ -12,9 +18,36 @@ use sqlx::{Any, Transaction};
 use uuid::Uuid;
 
 use super::{projects::PublishedProject, uuid_from_db, Db, DbError, TeamScope};
-use crate::{markdown::to_safe_html, policy::ProjectScope, session::Actor};
+use crate::{
+    markdown::to_safe_html,
+    policy::{HistoryShown, Reader},
+    session::Actor,
+};
 
-/// The issues of team `$1` the actor may see. `$2` = sees all projects, `$3` = the actor, `$4` = guest.
+/// Proof that a reader may see the issue it holds. Only this module's finders make one, right after
+/// the visibility query; it remembers the team and the reader, so that what hangs off the issue is
+/// read with the same reader's rules.
+pub struct Visible<T> {
+    team_id: TeamId,
+    reader: Reader,
+    value: T,
+}
+
+impl<T> std::ops::Deref for Visible<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T> TeamScope for Visible<T> {
+    fn team_id(&self) -> TeamId {
+        self.team_id
+    }
+}
+
+/// The issues of team `$1` the actor may see. `$2` = sees all projects, `$3` = the actor, `$4` = guest
+/// (bound by [`bind_scope`] from the actor's [`Reader`]).
 macro_rules! visible_issues {
     () => {
         " FROM issues i JOIN projects p ON p.team_id = i.team_id AND p.id = i.project_id \
@@ -38,13 +71,13 @@ type Binds<'q> = sqlx::any::AnyArguments<'q>;
 fn bind_scope<'q, O>(
     query: sqlx::query::QueryAs<'q, Any, O, Binds<'q>>,
     actor: &Actor,
-    scope: ProjectScope,
 ) -> sqlx::query::QueryAs<'q, Any, O, Binds<'q>> {
+    let reader = Reader::of(actor);
     query
         .bind(actor.team_id().to_string())
-        .bind(i64::from(scope.all_projects))
+        .bind(i64::from(reader.sees_all_projects()))
         .bind(actor.user_id().to_string())
-        .bind(i64::from(scope.public_only))
+        .bind(i64::from(!reader.sees_internal()))
 }
 
 #[derive(sqlx::FromRow)]
@@ -123,33 +156,31 @@ impl TryFrom<IssueRow> for StoredIssue {
 }
 
 /// An issue the actor may see, by id.
-pub async fn find(db: &Db, actor: &Actor, scope: ProjectScope, id: IssueId) -> Result<Option<StoredIssue>, DbError> {
+pub async fn find(db: &Db, actor: &Actor, id: IssueId) -> Result<Option<Visible<StoredIssue>>, DbError> {
     let row: Option<IssueRow> =
-        bind_scope(sqlx::query_as(concat!(issue_columns!(), visible_issues!(), " AND i.id = $5")), actor, scope)
+        bind_scope(sqlx::query_as(concat!(issue_columns!(), visible_issues!(), " AND i.id = $5")), actor)
             .bind(id.to_string())
             .fetch_optional(db.pool())
             .await?;
-    Ok(hydrate(db, actor, row).await?.pop())
+    Ok(hydrate(db, actor.team_id(), Reader::of(actor), row).await?.pop())
 }
 
 /// An issue the actor may see, by `KEY-number`.
 pub async fn find_by_ref(
     db: &Db,
     actor: &Actor,
-    scope: ProjectScope,
     key: &str,
     number: i64,
-) -> Result<Option<StoredIssue>, DbError> {
+) -> Result<Option<Visible<StoredIssue>>, DbError> {
     let row: Option<IssueRow> = bind_scope(
         sqlx::query_as(concat!(issue_columns!(), visible_issues!(), " AND p.key = $5 AND i.number = $6")),
         actor,
-        scope,
     )
     .bind(key)
     .bind(number)
     .fetch_optional(db.pool())
     .await?;
-    Ok(hydrate(db, actor, row).await?.pop())
+    Ok(hydrate(db, actor.team_id(), Reader::of(actor), row).await?.pop())
 }
 
 /// `%text%` for LIKE, with LIKE's own wildcards in `text` escaped.
@@ -310,18 +341,16 @@ pub struct Cursor {
 }
 
 /// A page of the project's issues the actor may see that match `filter`, in `sort` order, after `cursor`.
-#[allow(clippy::too_many_arguments)]
 pub async fn list(
     db: &Db,
     actor: &Actor,
-    scope: ProjectScope,
     project_id: ProjectId,
     filter: &IssueFilter,
     sort: IssueSort,
     cursor: Cursor,
     limit: i64,
-) -> Result<Vec<StoredIssue>, DbError> {
-    let query = bind_scope(sqlx::query_as(list_sql(sort)), actor, scope)
+) -> Result<Vec<Visible<StoredIssue>>, DbError> {
+    let query = bind_scope(sqlx::query_as(list_sql(sort)), actor)
         .bind(project_id.to_string())
         .bind(cursor.number)
         .bind(limit)
@@ -337,7 +366,7 @@ pub async fn list(
         .bind(opt(filter.reporter));
     let query = if sort == IssueSort::Number { query } else { query.bind(cursor.key) };
     let rows: Vec<IssueRow> = query.fetch_all(db.pool()).await?;
-    hydrate(db, actor, rows).await
+    hydrate(db, actor.team_id(), Reader::of(actor), rows).await
 }
 
 /// The public issues of a published project (not archived), for anonymous readers.
@@ -355,7 +384,7 @@ pub async fn published_list(
     project: &PublishedProject,
     after_number: i64,
     limit: i64,
-) -> Result<Vec<StoredIssue>, DbError> {
+) -> Result<Vec<Visible<StoredIssue>>, DbError> {
     let rows: Vec<IssueRow> =
         sqlx::query_as(concat!(issue_columns!(), published_issues!(), " AND i.number > $3 ORDER BY i.number LIMIT $4"))
             .bind(project.team_id().to_string())
@@ -364,45 +393,51 @@ pub async fn published_list(
             .bind(limit)
             .fetch_all(db.pool())
             .await?;
-    hydrate(db, project, rows).await
+    hydrate(db, project.team_id(), Reader::Anonymous, rows).await
 }
 
 /// One public issue of a published project, by number.
-pub async fn published_find(db: &Db, project: &PublishedProject, number: i64) -> Result<Option<StoredIssue>, DbError> {
+pub async fn published_find(
+    db: &Db,
+    project: &PublishedProject,
+    number: i64,
+) -> Result<Option<Visible<StoredIssue>>, DbError> {
     let row: Option<IssueRow> = sqlx::query_as(concat!(issue_columns!(), published_issues!(), " AND i.number = $3"))
         .bind(project.team_id().to_string())
         .bind(project.project.id.to_string())
         .bind(number)
         .fetch_optional(db.pool())
         .await?;
-    Ok(hydrate(db, project, row).await?.pop())
+    Ok(hydrate(db, project.team_id(), Reader::Anonymous, row).await?.pop())
 }
 
-/// Stored issues from their rows, with tags and assignees.
+/// Visible issues from the rows the visibility query found for `reader`, with tags and assignees.
+/// The only place a [`Visible`] is made.
 async fn hydrate(
     db: &Db,
-    team: &impl TeamScope,
+    team_id: TeamId,
+    reader: Reader,
     rows: impl IntoIterator<Item = IssueRow>,
-) -> Result<Vec<StoredIssue>, DbError> {
+) -> Result<Vec<Visible<StoredIssue>>, DbError> {
     let mut issues = Vec::new();
     for row in rows {
         let mut issue = StoredIssue::try_from(row)?;
-        load_tags_and_assignees(db, team, &mut issue).await?;
-        issues.push(issue);
+        load_tags_and_assignees(db, team_id, &mut issue).await?;
+        issues.push(Visible { team_id, reader, value: issue });
     }
     Ok(issues)
 }
 
-async fn load_tags_and_assignees(db: &Db, actor: &impl TeamScope, issue: &mut StoredIssue) -> Result<(), DbError> {
+async fn load_tags_and_assignees(db: &Db, team_id: TeamId, issue: &mut StoredIssue) -> Result<(), DbError> {
     let tags: Vec<(String,)> =
         sqlx::query_as("SELECT tag FROM issue_tags WHERE team_id = $1 AND issue_id = $2 ORDER BY tag")
-            .bind(actor.team_id().to_string())
+            .bind(team_id.to_string())
             .bind(issue.id.to_string())
             .fetch_all(db.pool())
             .await?;
     let assignees: Vec<(String,)> =
         sqlx::query_as("SELECT user_id FROM issue_assignees WHERE team_id = $1 AND issue_id = $2 ORDER BY user_id")
-            .bind(actor.team_id().to_string())
+            .bind(team_id.to_string())
             .bind(issue.id.to_string())
             .fetch_all(db.pool())
             .await?;
@@ -584,16 +619,21 @@ pub struct Change {
 }
 
 /// Stores the new fields and status of an issue and the history of what changed, in one transaction.
+/// Each history entry records whether the issue was public both before and after the change, which
+/// decides whether guests may ever read it ([`Reader::history_of`]).
 pub async fn update(
     db: &Db,
     actor: &Actor,
-    id: IssueId,
+    issue: &Visible<StoredIssue>,
     status_id: StatusId,
     fields: &IssueFields,
     changes: &[Change],
     now_ms: i64,
 ) -> Result<bool, DbError> {
-    let team = actor.team_id().to_string();
+    let team = issue.team_id.to_string();
+    let id = issue.id;
+    let public_throughout =
+        issue.fields.visibility == IssueVisibility::Public && fields.visibility == IssueVisibility::Public;
     let mut tx = db.begin().await?;
     let done = sqlx::query(
         "UPDATE issues SET title = $3, description = $4, kind = $5, severity = $6, priority = $7, status_id = $8, \
@@ -625,8 +665,8 @@ pub async fn update(
     replace_tags_and_assignees(&mut tx, actor, id, fields).await?;
     for change in changes {
         sqlx::query(
-            "INSERT INTO issue_history (id, team_id, issue_id, actor_id, field, old_value, new_value, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO issue_history (id, team_id, issue_id, actor_id, field, old_value, new_value, at, \
+             public_throughout) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(Uuid::new_v4().to_string())
         .bind(&team)
@@ -636,6 +676,7 @@ pub async fn update(
         .bind(&change.old)
         .bind(&change.new)
         .bind(now_ms)
+        .bind(i64::from(public_throughout))
         .execute(&mut *tx)
         .await?;
     }
@@ -644,23 +685,31 @@ pub async fn update(
 }
 
 /// Soft-deletes an issue (its history stays).
-pub async fn delete(db: &Db, actor: &Actor, id: IssueId, now_ms: i64) -> Result<bool, DbError> {
+pub async fn delete(db: &Db, issue: &Visible<StoredIssue>, now_ms: i64) -> Result<bool, DbError> {
     let done = sqlx::query("UPDATE issues SET deleted_at = $3 WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL")
-        .bind(actor.team_id().to_string())
-        .bind(id.to_string())
+        .bind(issue.team_id.to_string())
+        .bind(issue.id.to_string())
         .bind(now_ms)
         .execute(db.pool())
         .await?;
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn history(db: &Db, actor: &Actor, id: IssueId) -> Result<Vec<HistoryEntry>, DbError> {
+/// The history of a visible issue, as much of it as its reader may see ([`Reader::history_of`]).
+pub async fn history(db: &Db, issue: &Visible<StoredIssue>) -> Result<Vec<HistoryEntry>, DbError> {
+    let whole = match issue.reader.history_of(issue.reporter_id) {
+        HistoryShown::None => return Ok(Vec::new()),
+        HistoryShown::All => true,
+        HistoryShown::RecordedWhilePublic => false,
+    };
     let rows: Vec<(i64, Option<String>, String, String, String)> = sqlx::query_as(
         "SELECT h.at, u.display_name, h.field, h.old_value, h.new_value FROM issue_history h \
-         LEFT JOIN users u ON u.id = h.actor_id WHERE h.team_id = $1 AND h.issue_id = $2 ORDER BY h.at, h.id",
+         LEFT JOIN users u ON u.id = h.actor_id WHERE h.team_id = $1 AND h.issue_id = $2 \
+         AND ($3 = 1 OR h.public_throughout = 1) ORDER BY h.at, h.id",
     )
-    .bind(actor.team_id().to_string())
-    .bind(id.to_string())
+    .bind(issue.team_id.to_string())
+    .bind(issue.id.to_string())
+    .bind(i64::from(whole))
     .fetch_all(db.pool())
     .await?;
     Ok(rows
@@ -697,55 +746,47 @@ fn comment(row: CommentRow) -> Result<Comment, DbError> {
     })
 }
 
-/// The comments of an issue the caller has already found visible; with `public_only` (guests,
-/// anonymous readers) only the public ones.
-pub async fn comments(
-    db: &Db,
-    team: &impl TeamScope,
-    public_only: bool,
-    issue: IssueId,
-) -> Result<Vec<Comment>, DbError> {
+/// The comments of a visible issue: all of them for members, only the public ones for guests and
+/// anonymous readers. A comment's visibility is fixed when it is posted, and an edit replaces its text
+/// (no earlier text is kept), so nothing written as internal ever reaches a guest.
+pub async fn comments(db: &Db, issue: &Visible<StoredIssue>) -> Result<Vec<Comment>, DbError> {
     let rows: Vec<CommentRow> = sqlx::query_as(
         "SELECT c.id, c.author_id, u.display_name, c.body, c.visibility, c.created_at, c.updated_at \
          FROM comments c JOIN users u ON u.id = c.author_id WHERE c.team_id = $1 AND c.issue_id = $2 \
          AND c.deleted_at IS NULL AND ($3 = 0 OR c.visibility = 'public') ORDER BY c.created_at, c.id",
     )
-    .bind(team.team_id().to_string())
-    .bind(issue.to_string())
-    .bind(i64::from(public_only))
+    .bind(issue.team_id.to_string())
+    .bind(issue.id.to_string())
+    .bind(i64::from(!issue.reader.sees_internal()))
     .fetch_all(db.pool())
     .await?;
     rows.into_iter().map(comment).collect()
 }
 
-/// A comment the actor may see: its issue is visible to them, and guests see only public comments.
+/// A comment the actor may see, with its issue: the issue is visible to them, and the comment is one
+/// of those [`comments`] shows them.
 pub async fn find_comment(
     db: &Db,
     actor: &Actor,
-    scope: ProjectScope,
     id: CommentId,
-) -> Result<Option<(IssueId, Comment)>, DbError> {
-    let row: Option<(String,)> = sqlx::query_as(
-        "SELECT issue_id FROM comments WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL AND ($3 = 0 OR visibility = 'public')",
-    )
-    .bind(actor.team_id().to_string())
-    .bind(id.to_string())
-    .bind(i64::from(scope.public_only))
-    .fetch_optional(db.pool())
-    .await?;
+) -> Result<Option<(Visible<StoredIssue>, Comment)>, DbError> {
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT issue_id FROM comments WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL")
+            .bind(actor.team_id().to_string())
+            .bind(id.to_string())
+            .fetch_optional(db.pool())
+            .await?;
     let Some((issue_id,)) = row else { return Ok(None) };
     let issue_id = IssueId(uuid_from_db(&issue_id, "comments.issue_id")?);
-    if find(db, actor, scope, issue_id).await?.is_none() {
-        return Ok(None);
-    }
-    let found = comments(db, actor, scope.public_only, issue_id).await?.into_iter().find(|c| c.id == id);
-    Ok(found.map(|c| (issue_id, c)))
+    let Some(issue) = find(db, actor, issue_id).await? else { return Ok(None) };
+    let found = comments(db, &issue).await?.into_iter().find(|c| c.id == id);
+    Ok(found.map(|c| (issue, c)))
 }
 
 pub async fn add_comment(
     db: &Db,
     actor: &Actor,
-    issue: IssueId,
+    issue: &Visible<StoredIssue>,
     body: &str,
     visibility: IssueVisibility,
     now_ms: i64,
@@ -756,8 +797,8 @@ pub async fn add_comment(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
     )
     .bind(id.to_string())
-    .bind(actor.team_id().to_string())
-    .bind(issue.to_string())
+    .bind(issue.team_id.to_string())
+    .bind(issue.id.to_string())
     .bind(actor.user_id().to_string())
     .bind(body)
     .bind(visibility.as_str())
@@ -767,48 +808,67 @@ pub async fn add_comment(
     Ok(id)
 }
 
-/// Edits the actor's own comment (the author is checked here too, not only by the policy).
-pub async fn edit_comment(db: &Db, actor: &Actor, id: CommentId, body: &str, now_ms: i64) -> Result<bool, DbError> {
+/// Edits the actor's own comment on a visible issue (the author is checked here too, not only by the
+/// policy). The new text replaces the old one; no earlier text is kept.
+pub async fn edit_comment(
+    db: &Db,
+    actor: &Actor,
+    issue: &Visible<StoredIssue>,
+    id: CommentId,
+    body: &str,
+    now_ms: i64,
+) -> Result<bool, DbError> {
     let done = sqlx::query(
         "UPDATE comments SET body = $3, updated_at = $4 WHERE team_id = $1 AND id = $2 AND author_id = $5 \
-         AND deleted_at IS NULL",
+         AND issue_id = $6 AND deleted_at IS NULL",
     )
-    .bind(actor.team_id().to_string())
+    .bind(issue.team_id.to_string())
     .bind(id.to_string())
     .bind(body)
     .bind(now_ms)
     .bind(actor.user_id().to_string())
+    .bind(issue.id.to_string())
     .execute(db.pool())
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn delete_comment(db: &Db, actor: &Actor, id: CommentId, now_ms: i64) -> Result<bool, DbError> {
-    let done = sqlx::query("UPDATE comments SET deleted_at = $3 WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL")
-        .bind(actor.team_id().to_string())
-        .bind(id.to_string())
-        .bind(now_ms)
-        .execute(db.pool())
-        .await?;
+/// Deletes (softly) a comment of a visible issue; it is never shown again, to anyone.
+pub async fn delete_comment(
+    db: &Db,
+    issue: &Visible<StoredIssue>,
+    id: CommentId,
+    now_ms: i64,
+) -> Result<bool, DbError> {
+    let done = sqlx::query(
+        "UPDATE comments SET deleted_at = $3 WHERE team_id = $1 AND id = $2 AND issue_id = $4 AND deleted_at IS NULL",
+    )
+    .bind(issue.team_id.to_string())
+    .bind(id.to_string())
+    .bind(now_ms)
+    .bind(issue.id.to_string())
+    .execute(db.pool())
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Builds the wire form of stored issues. Statuses and people are looked up once per page, not once
 /// per issue.
-pub async fn to_issues(db: &Db, team: &impl TeamScope, stored: Vec<StoredIssue>) -> Result<Vec<Issue>, DbError> {
+pub async fn to_issues(db: &Db, visible: Vec<Visible<StoredIssue>>) -> Result<Vec<Issue>, DbError> {
     let mut statuses: HashMap<StatusId, StatusRef> = HashMap::new();
     let mut people: HashMap<UserId, Person> = HashMap::new();
-    let mut issues = Vec::with_capacity(stored.len());
-    for stored in stored {
-        if let Entry::Vacant(slot) = statuses.entry(stored.status_id) {
-            let found = status(db, team, stored.project_id, stored.status_id).await?;
+    let mut issues = Vec::with_capacity(visible.len());
+    for visible in visible {
+        if let Entry::Vacant(slot) = statuses.entry(visible.status_id) {
+            let found = status(db, &visible, visible.project_id, visible.status_id).await?;
             slot.insert(found.ok_or(DbError::Corrupt("issues.status_id"))?);
         }
-        for user in std::iter::once(stored.reporter_id).chain(stored.fields.assignees.iter().copied()) {
+        for user in std::iter::once(visible.reporter_id).chain(visible.fields.assignees.iter().copied()) {
             if let Entry::Vacant(slot) = people.entry(user) {
-                slot.insert(person(db, team, user).await?);
+                slot.insert(person(db, &visible, user).await?);
             }
         }
+        let stored = visible.value;
         let known = |user: &UserId| people.get(user).cloned().ok_or(DbError::Corrupt("issues people"));
         let reporter = known(&stored.reporter_id)?;
         let assignees = stored.fields.assignees.iter().map(known).collect::<Result<Vec<_>, _>>()?;
@@ -839,9 +899,9 @@ pub async fn to_issues(db: &Db, team: &impl TeamScope, stored: Vec<StoredIssue>)
     Ok(issues)
 }
 
-/// Builds the wire form of one stored issue.
-pub async fn to_issue(db: &Db, team: &impl TeamScope, stored: StoredIssue) -> Result<Issue, DbError> {
-    to_issues(db, team, vec![stored]).await?.pop().ok_or(DbError::Corrupt("issues"))
+/// Builds the wire form of one visible issue.
+pub async fn to_issue(db: &Db, visible: Visible<StoredIssue>) -> Result<Issue, DbError> {
+    to_issues(db, vec![visible]).await?.pop().ok_or(DbError::Corrupt("issues"))
 }
 
 #[cfg(test)]

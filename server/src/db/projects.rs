@@ -1,6 +1,6 @@
 //! Projects of the actor's team, their members and workflows. Every function takes the [`Actor`] and
-//! filters by its team; reads also apply the actor's [`ProjectScope`], so that a project the actor may
-//! not see is "not found", exactly like one that does not exist.
+//! filters by its team; reads also apply what the actor may read ([`Reader`], derived here from the
+//! actor), so that a project the actor may not see is "not found", exactly like one that does not exist.
 
 use app::model::{
     Member, NewProjectInput, Project, ProjectId, ProjectStatus, Role, StatusCategory, StatusId, UserId, Visibility,
@@ -10,7 +10,7 @@ use garde::Valid;
 use uuid::Uuid;
 
 use super::{uuid_from_db, Db, DbError};
-use crate::{policy::ProjectScope, session::Actor};
+use crate::{policy::Reader, session::Actor};
 
 type ProjectRow = (String, String, String, String, String, i64, i64, i64);
 
@@ -28,7 +28,8 @@ fn project(row: ProjectRow) -> Result<Project, DbError> {
     })
 }
 
-/// The projects of team `$1` that the actor may see; `$2` = sees all, `$3` = the actor, `$4` = public only.
+/// The projects of team `$1` that the actor may see; `$2` = sees all, `$3` = the actor, `$4` = public only
+/// (bound by [`scoped`] from the actor's [`Reader`]).
 macro_rules! select_visible {
     () => {
         "SELECT p.id, p.key, p.name, p.description, p.visibility, p.published, p.archived, p.created_at \
@@ -40,13 +41,13 @@ macro_rules! select_visible {
 fn scoped<'q>(
     query: sqlx::query::QueryAs<'q, sqlx::Any, ProjectRow, sqlx::any::AnyArguments<'q>>,
     actor: &Actor,
-    scope: ProjectScope,
 ) -> sqlx::query::QueryAs<'q, sqlx::Any, ProjectRow, sqlx::any::AnyArguments<'q>> {
+    let reader = Reader::of(actor);
     query
         .bind(actor.team_id().to_string())
-        .bind(i64::from(scope.all_projects))
+        .bind(i64::from(reader.sees_all_projects()))
         .bind(actor.user_id().to_string())
-        .bind(i64::from(scope.public_only))
+        .bind(i64::from(matches!(reader, Reader::Guest(_))))
 }
 
 /// A published project, found by its id alone: the capability for anonymous, read-only access to its
@@ -104,23 +105,23 @@ pub async fn statuses_in(db: &Db, team: &impl super::TeamScope, id: ProjectId) -
 }
 
 /// The projects the actor sees, active ones first, by name.
-pub async fn list(db: &Db, actor: &Actor, scope: ProjectScope) -> Result<Vec<Project>, DbError> {
-    let rows = scoped(sqlx::query_as(concat!(select_visible!(), " ORDER BY p.archived, p.name, p.key")), actor, scope)
+pub async fn list(db: &Db, actor: &Actor) -> Result<Vec<Project>, DbError> {
+    let rows = scoped(sqlx::query_as(concat!(select_visible!(), " ORDER BY p.archived, p.name, p.key")), actor)
         .fetch_all(db.pool())
         .await?;
     rows.into_iter().map(project).collect()
 }
 
-pub async fn find_by_key(db: &Db, actor: &Actor, scope: ProjectScope, key: &str) -> Result<Option<Project>, DbError> {
-    let row = scoped(sqlx::query_as(concat!(select_visible!(), " AND p.key = $5")), actor, scope)
+pub async fn find_by_key(db: &Db, actor: &Actor, key: &str) -> Result<Option<Project>, DbError> {
+    let row = scoped(sqlx::query_as(concat!(select_visible!(), " AND p.key = $5")), actor)
         .bind(key)
         .fetch_optional(db.pool())
         .await?;
     row.map(project).transpose()
 }
 
-pub async fn find(db: &Db, actor: &Actor, scope: ProjectScope, id: ProjectId) -> Result<Option<Project>, DbError> {
-    let row = scoped(sqlx::query_as(concat!(select_visible!(), " AND p.id = $5")), actor, scope)
+pub async fn find(db: &Db, actor: &Actor, id: ProjectId) -> Result<Option<Project>, DbError> {
+    let row = scoped(sqlx::query_as(concat!(select_visible!(), " AND p.id = $5")), actor)
         .bind(id.to_string())
         .fetch_optional(db.pool())
         .await?;

@@ -1,5 +1,6 @@
-//! Issues and comments. What an actor may see comes from the data layer's scope (guests: public issues
-//! and their own reports, public comments); what they may change comes from `policy`.
+//! Issues and comments. What an actor may see is decided by `policy::Reader` and applied by the data
+//! layer, whose finders answer [`Visible`] issues (guests: public issues and their own reports, public
+//! comments, history recorded while visible to them); what they may change comes from `policy`.
 
 use app::{
     api::RequestParts,
@@ -14,7 +15,7 @@ use app::{
 use super::MothBackend;
 use crate::{
     db::{
-        issues::{self, Change, StoredIssue},
+        issues::{self, Change, StoredIssue, Visible},
         projects,
     },
     policy::{self, Action},
@@ -52,20 +53,19 @@ impl MothBackend {
     /// and the last shown gives the next page's cursor.
     async fn page(
         &self,
-        team: &impl crate::db::TeamScope,
-        mut stored: Vec<StoredIssue>,
+        mut stored: Vec<Visible<StoredIssue>>,
         sort: app::model::IssueSort,
     ) -> Result<IssuePage, AppError> {
         let more = i64::try_from(stored.len()).unwrap_or(i64::MAX) > PAGE_SIZE;
         stored.truncate(usize::try_from(PAGE_SIZE).unwrap_or(50));
         let next = stored.last().filter(|_| more).map(|last| (last.number, issues::sort_key(sort, last)));
-        let page = issues::to_issues(&self.db, team, stored).await?;
+        let page = issues::to_issues(&self.db, stored).await?;
         let next_after_key = next.map(|n| n.1).filter(|_| sort != app::model::IssueSort::Number);
         Ok(IssuePage { issues: page, next_after: next.map(|n| n.0), next_after_key })
     }
 
-    async fn visible_issue(&self, actor: &Actor, id: app::model::IssueId) -> Result<StoredIssue, AppError> {
-        issues::find(&self.db, actor, policy::project_scope(actor), id).await?.ok_or_else(AppError::not_found)
+    async fn visible_issue(&self, actor: &Actor, id: app::model::IssueId) -> Result<Visible<StoredIssue>, AppError> {
+        issues::find(&self.db, actor, id).await?.ok_or_else(AppError::not_found)
     }
 
     async fn check_assignees(
@@ -84,9 +84,7 @@ impl MothBackend {
     pub(super) async fn create_issue_impl(&self, req: &RequestParts, input: NewIssueInput) -> Result<Issue, AppError> {
         let input = parse(input)?;
         let (_, actor) = self.actor(req).await?;
-        let scope = policy::project_scope(&actor);
-        let project =
-            projects::find(&self.db, &actor, scope, input.project_id).await?.ok_or_else(AppError::not_found)?;
+        let project = projects::find(&self.db, &actor, input.project_id).await?.ok_or_else(AppError::not_found)?;
         if project.archived {
             return Err(AppError::new(ErrorCode::Conflict, "This project is archived."));
         }
@@ -100,7 +98,7 @@ impl MothBackend {
         self.check_assignees(&actor, project.id, &fields).await?;
         let id = issues::create(&self.db, &actor, project.id, &fields, self.now()).await?;
         let stored = self.visible_issue(&actor, id).await?;
-        Ok(issues::to_issue(&self.db, &actor, stored).await?)
+        Ok(issues::to_issue(&self.db, stored).await?)
     }
 
     pub(super) async fn get_issue_impl(
@@ -110,14 +108,16 @@ impl MothBackend {
     ) -> Result<IssueDetail, AppError> {
         let input = parse(input)?;
         let (_, actor) = self.actor(req).await?;
-        let scope = policy::project_scope(&actor);
-        let stored = issues::find_by_ref(&self.db, &actor, scope, &input.key, input.number)
-            .await?
-            .ok_or_else(AppError::not_found)?;
-        let id = stored.id;
-        let issue = issues::to_issue(&self.db, &actor, stored).await?;
-        let comments = issues::comments(&self.db, &actor, scope.public_only, id).await?;
-        let history = issues::history(&self.db, &actor, id).await?;
+        let visible =
+            issues::find_by_ref(&self.db, &actor, &input.key, input.number).await?.ok_or_else(AppError::not_found)?;
+        self.detail(visible).await
+    }
+
+    /// An issue with the comments and history its reader may see.
+    async fn detail(&self, visible: Visible<StoredIssue>) -> Result<IssueDetail, AppError> {
+        let comments = issues::comments(&self.db, &visible).await?;
+        let history = issues::history(&self.db, &visible).await?;
+        let issue = issues::to_issue(&self.db, visible).await?;
         Ok(IssueDetail { issue, comments, history })
     }
 
@@ -128,14 +128,12 @@ impl MothBackend {
     ) -> Result<IssuePage, AppError> {
         let input = parse(input)?;
         let (_, actor) = self.actor(req).await?;
-        let scope = policy::project_scope(&actor);
-        let project =
-            projects::find(&self.db, &actor, scope, input.project_id).await?.ok_or_else(AppError::not_found)?;
+        let project = projects::find(&self.db, &actor, input.project_id).await?.ok_or_else(AppError::not_found)?;
         let key = input.after_key.map_or(issues::first_key(input.sort), |k| issues::clamp_key(input.sort, k));
         let cursor = issues::Cursor { key, number: input.after };
         let stored =
-            issues::list(&self.db, &actor, scope, project.id, &input.filter, input.sort, cursor, PAGE_SIZE + 1).await?;
-        self.page(&actor, stored, input.sort).await
+            issues::list(&self.db, &actor, project.id, &input.filter, input.sort, cursor, PAGE_SIZE + 1).await?;
+        self.page(stored, input.sort).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -165,7 +163,7 @@ impl MothBackend {
     async fn save_issue(
         &self,
         actor: &Actor,
-        old: StoredIssue,
+        old: Visible<StoredIssue>,
         status_id: app::model::StatusId,
         fields: &IssueFields,
     ) -> Result<Issue, AppError> {
@@ -176,18 +174,18 @@ impl MothBackend {
         };
         self.check_assignees(actor, old.project_id, fields).await?;
         let changes = changes(&old, &before.name, &after.name, fields);
-        if !issues::update(&self.db, actor, old.id, status_id, fields, &changes, self.now()).await? {
+        if !issues::update(&self.db, actor, &old, status_id, fields, &changes, self.now()).await? {
             return Err(AppError::not_found());
         }
         let stored = self.visible_issue(actor, old.id).await?;
-        Ok(issues::to_issue(&self.db, actor, stored).await?)
+        Ok(issues::to_issue(&self.db, stored).await?)
     }
 
     pub(super) async fn delete_issue_impl(&self, req: &RequestParts, input: IssueIdInput) -> Result<(), AppError> {
         let input = parse(input)?;
         let (_, actor) = self.actor_for(req, Action::DeleteIssues).await?;
         let issue = self.visible_issue(&actor, input.issue_id).await?;
-        if !issues::delete(&self.db, &actor, issue.id, self.now()).await? {
+        if !issues::delete(&self.db, &issue, self.now()).await? {
             return Err(AppError::not_found());
         }
         Ok(())
@@ -207,9 +205,8 @@ impl MothBackend {
         } else {
             IssueVisibility::Public
         };
-        let id = issues::add_comment(&self.db, &actor, issue.id, &input.body, visibility, self.now()).await?;
-        let scope = policy::project_scope(&actor);
-        issues::find_comment(&self.db, &actor, scope, id).await?.map(|(_, c)| c).ok_or_else(AppError::internal)
+        let id = issues::add_comment(&self.db, &actor, &issue, &input.body, visibility, self.now()).await?;
+        issues::find_comment(&self.db, &actor, id).await?.map(|(_, c)| c).ok_or_else(AppError::internal)
     }
 
     pub(super) async fn edit_comment_impl(
@@ -219,28 +216,26 @@ impl MothBackend {
     ) -> Result<Comment, AppError> {
         let input = parse(input)?;
         let (_, actor) = self.actor(req).await?;
-        let scope = policy::project_scope(&actor);
-        let (_, comment) =
-            issues::find_comment(&self.db, &actor, scope, input.comment_id).await?.ok_or_else(AppError::not_found)?;
+        let (issue, comment) =
+            issues::find_comment(&self.db, &actor, input.comment_id).await?.ok_or_else(AppError::not_found)?;
         if !policy::may_edit_comment(&actor, comment.author.id) {
             return Err(AppError::new(ErrorCode::Forbidden, "You can edit only your own comments."));
         }
-        if !issues::edit_comment(&self.db, &actor, comment.id, &input.body, self.now()).await? {
+        if !issues::edit_comment(&self.db, &actor, &issue, comment.id, &input.body, self.now()).await? {
             return Err(AppError::not_found());
         }
-        issues::find_comment(&self.db, &actor, scope, comment.id).await?.map(|(_, c)| c).ok_or_else(AppError::not_found)
+        issues::find_comment(&self.db, &actor, comment.id).await?.map(|(_, c)| c).ok_or_else(AppError::not_found)
     }
 
     pub(super) async fn delete_comment_impl(&self, req: &RequestParts, input: CommentIdInput) -> Result<(), AppError> {
         let input = parse(input)?;
         let (_, actor) = self.actor(req).await?;
-        let scope = policy::project_scope(&actor);
-        let (_, comment) =
-            issues::find_comment(&self.db, &actor, scope, input.comment_id).await?.ok_or_else(AppError::not_found)?;
+        let (issue, comment) =
+            issues::find_comment(&self.db, &actor, input.comment_id).await?.ok_or_else(AppError::not_found)?;
         if !policy::may_delete_comment(&actor, comment.author.id) {
             return Err(AppError::new(ErrorCode::Forbidden, "You can delete only your own comments."));
         }
-        if !issues::delete_comment(&self.db, &actor, comment.id, self.now()).await? {
+        if !issues::delete_comment(&self.db, &issue, comment.id, self.now()).await? {
             return Err(AppError::not_found());
         }
         Ok(())
@@ -346,7 +341,7 @@ impl MothBackend {
         let input = parse(input)?;
         let published = self.published(input.project_id).await?;
         let stored = issues::published_list(&self.db, &published, input.after, PAGE_SIZE + 1).await?;
-        self.page(&published, stored, app::model::IssueSort::Number).await
+        self.page(stored, app::model::IssueSort::Number).await
     }
 
     pub(super) async fn published_issue_impl(
@@ -356,12 +351,9 @@ impl MothBackend {
     ) -> Result<IssueDetail, AppError> {
         let input = parse(input)?;
         let published = self.published(input.project_id).await?;
-        let stored =
+        let visible =
             issues::published_find(&self.db, &published, input.number).await?.ok_or_else(AppError::not_found)?;
-        let id = stored.id;
-        let issue = issues::to_issue(&self.db, &published, stored).await?;
-        let comments = issues::comments(&self.db, &published, true, id).await?;
-        Ok(IssueDetail { issue, comments, history: Vec::new() })
+        self.detail(visible).await
     }
 }
 

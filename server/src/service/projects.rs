@@ -23,12 +23,12 @@ use crate::{
 impl MothBackend {
     /// A project of the actor's team that the actor may see, or "not found".
     async fn visible_project(&self, actor: &Actor, id: ProjectId) -> Result<Project, AppError> {
-        projects::find(&self.db, actor, policy::project_scope(actor), id).await?.ok_or_else(AppError::not_found)
+        projects::find(&self.db, actor, id).await?.ok_or_else(AppError::not_found)
     }
 
     pub(super) async fn list_projects_impl(&self, req: &RequestParts) -> Result<Vec<Project>, AppError> {
         let (_, actor) = self.actor(req).await?;
-        Ok(projects::list(&self.db, &actor, policy::project_scope(&actor)).await?)
+        Ok(projects::list(&self.db, &actor).await?)
     }
 
     #[tracing::instrument(skip_all)]
@@ -57,9 +57,7 @@ impl MothBackend {
     ) -> Result<ProjectDetail, AppError> {
         let input = parse(input)?;
         let (_, actor) = self.actor(req).await?;
-        let scope = policy::project_scope(&actor);
-        let project =
-            projects::find_by_key(&self.db, &actor, scope, &input.key).await?.ok_or_else(AppError::not_found)?;
+        let project = projects::find_by_key(&self.db, &actor, &input.key).await?.ok_or_else(AppError::not_found)?;
         let statuses = projects::statuses(&self.db, &actor, project.id).await?;
         // Guests do not see who else belongs to the project.
         let members = if policy::may(&actor, Action::ListMembers) {

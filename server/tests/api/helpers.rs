@@ -210,8 +210,9 @@ impl TestApp {
         .fetch_all(&mut db)
         .await
         .expect("project members");
-        let issues: Vec<(String, String, String, String, Option<i64>)> = sqlx::query_as(
-            "SELECT id, title, status_id, visibility, deleted_at FROM issues WHERE team_id = $1 ORDER BY id",
+        let issues: Vec<IssueDigestRow> = sqlx::query_as(
+            "SELECT id, title, description, status_id, visibility, priority, updated_at, deleted_at FROM issues \
+             WHERE team_id = $1 ORDER BY id",
         )
         .bind(team_id)
         .fetch_all(&mut db)
@@ -223,24 +224,52 @@ impl TestApp {
                 .fetch_all(&mut db)
                 .await
                 .expect("statuses");
-        let comments: Vec<(String, String, Option<i64>)> =
-            sqlx::query_as("SELECT id, body, deleted_at FROM comments WHERE team_id = $1 ORDER BY id")
+        let comments: Vec<(String, String, String, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT id, body, visibility, updated_at, deleted_at FROM comments WHERE team_id = $1 ORDER BY id",
+        )
+        .bind(team_id)
+        .fetch_all(&mut db)
+        .await
+        .expect("comments");
+        let tags: Vec<(String, String)> =
+            sqlx::query_as("SELECT issue_id, tag FROM issue_tags WHERE team_id = $1 ORDER BY issue_id, tag")
                 .bind(team_id)
                 .fetch_all(&mut db)
                 .await
-                .expect("comments");
+                .expect("tags");
+        let assignees: Vec<(String, String)> = sqlx::query_as(
+            "SELECT issue_id, user_id FROM issue_assignees WHERE team_id = $1 ORDER BY issue_id, user_id",
+        )
+        .bind(team_id)
+        .fetch_all(&mut db)
+        .await
+        .expect("assignees");
+        let history: Vec<(String, String, String, String)> = sqlx::query_as(
+            "SELECT issue_id, field, old_value, new_value FROM issue_history WHERE team_id = $1 \
+             ORDER BY issue_id, field, old_value, new_value",
+        )
+        .bind(team_id)
+        .fetch_all(&mut db)
+        .await
+        .expect("history");
         members
             .into_iter()
             .map(|(u, r)| format!("member {u} {r}"))
             .chain(issues.into_iter().map(|i| format!("issue {i:?}")))
             .chain(statuses.into_iter().map(|st| format!("status {st:?}")))
             .chain(comments.into_iter().map(|c| format!("comment {c:?}")))
+            .chain(tags.into_iter().map(|t| format!("tag {t:?}")))
+            .chain(assignees.into_iter().map(|a| format!("assignee {a:?}")))
+            .chain(history.into_iter().map(|h| format!("history {h:?}")))
             .chain(invitations.into_iter().map(|(i, a, r)| format!("invitation {i} {a:?} {r:?}")))
             .chain(projects.into_iter().map(|p| format!("project {p:?}")))
             .chain(project_members.into_iter().map(|m| format!("project member {m:?}")))
             .collect()
     }
 }
+
+/// An issue as [`TestApp::team_digest`] compares it.
+type IssueDigestRow = (String, String, String, String, String, String, i64, Option<i64>);
 
 static PROJECT_COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 

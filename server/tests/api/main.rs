@@ -4,6 +4,8 @@
 
 mod accounts;
 mod binary;
+mod control_characters;
+mod guest_history;
 mod helpers;
 mod issues;
 mod mail;

@@ -319,6 +319,22 @@ impl World {
     }
 }
 
+/// Whether an answer is a proper refusal: 401, 403 or 404, with the error code of that status
+/// (`unauthenticated`, `forbidden`, `not_found`) in a JSON error body.
+fn refusal(status: StatusCode, body: &str) -> Result<(), String> {
+    let expected = match status {
+        StatusCode::UNAUTHORIZED => "unauthenticated",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not_found",
+        other => return Err(format!("status {other}")),
+    };
+    let parsed: serde_json::Value = serde_json::from_str(body).map_err(|_| "no JSON error body".to_owned())?;
+    if parsed["code"] != expected || !parsed["message"].is_string() {
+        return Err(format!("code {} with status {status}", parsed["code"]));
+    }
+    Ok(())
+}
+
 /// The endpoint of a scenario named after it.
 fn endpoint(scenario: &str) -> &'static str {
     ["sign_out", "who_am_i", "my_teams", "list_members", "list_invitations", "leave_team", "audit_log", "list_projects"]
@@ -357,10 +373,8 @@ async fn every_cell_of_the_permission_matrix_holds() {
                 failures.push(format!("should be allowed: {cell}"));
             }
             if !allowed {
-                let refused =
-                    matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND);
-                if !refused && actor != "other_team" {
-                    failures.push(format!("should be refused: {cell}"));
+                if let Err(why) = refusal(status, &body) {
+                    failures.push(format!("should be refused ({why}): {cell}"));
                 }
                 if before != after {
                     failures.push(format!("a refused request changed team A: {cell}"));
