@@ -51,3 +51,36 @@ test('an owner creates a public project, publishes it and archives it', async ({
   await expect(page.getByText('Public, published, archived')).toBeVisible();
   await expect(page.getByRole('button', { name: 'Restore' })).toBeVisible();
 });
+
+test('the public page of a published project pages on like the list', async ({ page, browser }) => {
+  await signUp(page, newAccount('publisher'));
+  const post = async (endpoint: string, form: Record<string, string>) => {
+    const response = await page.request.post(`/api/${endpoint}`, { form });
+    expect(response.status(), `${endpoint}: ${await response.text()}`).toBe(200);
+    return response.json();
+  };
+  const project = await post('create_project', { 'input[name]': 'Open', 'input[key]': 'OPEN', 'input[visibility]': 'public' });
+  await post('update_project', {
+    'input[project_id]': project.id,
+    'input[name]': 'Open',
+    'input[visibility]': 'public',
+    'input[published]': 'true',
+  });
+  for (let n = 1; n <= 52; n++) {
+    await post('create_issue', {
+      'input[project_id]': project.id,
+      'input[fields][title]': `Public issue ${n}`,
+      'input[fields][visibility]': n === 52 ? 'internal' : 'public',
+    });
+  }
+  const visitor = await (await browser.newContext()).newPage();
+  await visitor.goto(`/p/${project.id}`);
+  await ready(visitor);
+  const rows = visitor.getByRole('table').getByRole('row');
+  await expect(rows).toHaveCount(51); // the header and the first 50
+  await visitor.getByRole('button', { name: 'More issues' }).click();
+  await expect(rows).toHaveCount(52);
+  await expect(visitor.getByRole('cell', { name: 'Public issue 51', exact: true })).toBeVisible();
+  await expect(visitor.getByText('Public issue 52')).toHaveCount(0);
+  await expect(visitor.getByRole('button', { name: 'More issues' })).toHaveCount(0);
+});
