@@ -34,6 +34,11 @@ pub enum ErrorCode {
     CrossOrigin,
     /// The request could not be read (malformed body, unknown endpoint).
     BadRequest,
+    /// The request body is larger than the server accepts.
+    TooLarge,
+    /// The server is at capacity for this kind of work (for example password hashing); retry after
+    /// the `Retry-After` seconds.
+    Busy,
     /// Something failed on the server; details are in the server's log only.
     Internal,
     /// The browser could not reach the server or read its answer.
@@ -50,6 +55,8 @@ impl ErrorCode {
             Self::Conflict => StatusCode::CONFLICT,
             Self::Gone => StatusCode::GONE,
             Self::BadRequest => StatusCode::BAD_REQUEST,
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Network => StatusCode::BAD_GATEWAY,
         }

@@ -72,7 +72,7 @@ test('project, workflow, issue, comment and search forms show each field error n
   await ready(page);
   await page.getByRole('button', { name: 'New project' }).click();
   await page.getByLabel('Name').fill(long(101));
-  await page.getByLabel('Key').fill('web');
+  await page.getByLabel('Key').fill('1AB');
   await page.getByRole('button', { name: 'Create' }).click();
   await expectOwnError(page.getByLabel('Name'), '100');
   await expectOwnError(page.getByLabel('Key'), 'capital letters');

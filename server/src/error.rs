@@ -17,10 +17,17 @@ pub enum ServiceError {
     Task(#[from] tokio::task::JoinError),
     #[error("request has no session layer")]
     NoSession,
+    /// A bounded pool (password hashing) stayed full for as long as a request may wait.
+    #[error("busy")]
+    Busy,
 }
 
 impl From<ServiceError> for AppError {
     fn from(e: ServiceError) -> Self {
+        if let ServiceError::Busy = e {
+            tracing::warn!("refused: the password hashing pool is busy");
+            return AppError::new(app::error::ErrorCode::Busy, "Moth is busy. Please try again in a moment.");
+        }
         tracing::error!(error = %e, "internal error");
         AppError::internal()
     }

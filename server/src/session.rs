@@ -50,6 +50,10 @@ pub struct SessionPolicy {
     absolute: i64,
 }
 
+/// Activity is written to the session at most this often, so that reading a session costs no write;
+/// the idle timeout therefore counts from activity up to a minute old.
+pub const ACTIVITY_GRANULARITY_MS: i64 = 60_000;
+
 fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
@@ -78,7 +82,8 @@ impl SessionPolicy {
     }
 
     /// The signed-in user and active team, or `None`: never signed in, or timed out (then the session
-    /// is ended here). Counts as activity for the idle timeout.
+    /// is ended here). Counts as activity for the idle timeout, recorded (written) at most once per
+    /// [`ACTIVITY_GRANULARITY_MS`].
     async fn signed_in(&self, session: &Session) -> Result<Option<AuthRecord>, ServiceError> {
         let Some(mut record) = session.get::<AuthRecord>(AUTH_KEY).await? else { return Ok(None) };
         let now = self.now();
@@ -86,8 +91,10 @@ impl SessionPolicy {
             self.end(session).await?;
             return Ok(None);
         }
-        record.last_seen_at = now;
-        session.insert(AUTH_KEY, record).await?;
+        if now - record.last_seen_at >= ACTIVITY_GRANULARITY_MS {
+            record.last_seen_at = now;
+            session.insert(AUTH_KEY, record).await?;
+        }
         Ok(Some(record))
     }
 

@@ -13,7 +13,7 @@ use axum::{
     body::Body,
     extract::{Request, State},
     http::StatusCode,
-    middleware,
+    middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::{get, post},
     Json, Router,
@@ -58,7 +58,8 @@ pub fn router(state: AppState, store: DbSessionStore) -> Router {
     let api = Router::new()
         .route("/api/{*fn_name}", post(call_server_fn).fallback(method_not_allowed))
         .route("/export/issues.csv", get(export::issues_csv))
-        .layer(sessions);
+        .layer(sessions)
+        .layer(middleware::from_fn(limit_body));
 
     Router::new()
         .merge(api)
@@ -70,6 +71,27 @@ pub fn router(state: AppState, store: DbSessionStore) -> Router {
         .layer(middleware::from_fn_with_state(config, headers::security_headers))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
+/// The largest request body Moth reads. The largest valid input, a 20,000-character description sent
+/// as a form, takes at most 240 KB even when every character is a percent-encoded emoji.
+pub const MAX_BODY_BYTES: usize = 512 * 1024;
+
+/// Refuses a body declared larger than [`MAX_BODY_BYTES`] with 413 before reading any of it, and cuts
+/// off a body of undeclared length at the limit while it is read.
+async fn limit_body(req: Request<Body>, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        let message = format!("The request is larger than {} KB.", MAX_BODY_BYTES / 1024);
+        return error_response(&AppError::new(app::error::ErrorCode::TooLarge, message));
+    }
+    let (parts, body) = req.into_parts();
+    let body = Body::new(http_body_util::Limited::new(body, MAX_BODY_BYTES));
+    next.run(Request::from_parts(parts, body)).await
 }
 
 /// Runs a server function, with the backend provided as context; unknown names get a JSON 404.
@@ -105,6 +127,9 @@ async fn with_error_status(response: Response) -> Response {
         Ok(error) => {
             parts.status = error.code.status();
             parts.headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+            if error.code == app::error::ErrorCode::Busy {
+                parts.headers.insert(http::header::RETRY_AFTER, http::HeaderValue::from_static(RETRY_AFTER_SECS));
+            }
             Response::from_parts(parts, Body::from(bytes))
         }
         Err(_) => error_response(&AppError::internal()),
@@ -118,9 +143,16 @@ async fn method_not_allowed() -> Response {
     response
 }
 
+/// What a `busy` answer asks the client to wait before trying again, in seconds.
+const RETRY_AFTER_SECS: &str = "2";
+
 /// An [`AppError`] as the JSON body server functions use, with its status.
 pub fn error_response(error: &AppError) -> Response {
-    (error.code.status(), Json(error)).into_response()
+    let mut response = (error.code.status(), Json(error)).into_response();
+    if error.code == app::error::ErrorCode::Busy {
+        response.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from_static(RETRY_AFTER_SECS));
+    }
+    response
 }
 
 /// Liveness: the process is up and answering.

@@ -252,3 +252,47 @@ async fn identity_fields_smuggled_into_requests_are_ignored() {
     assert_ne!(me["user"]["id"], "00000000-0000-0000-0000-000000000001");
     assert_ne!(me["team"]["id"], "00000000-0000-0000-0000-000000000002");
 }
+
+/// The peak resident memory of this process (the test and the server it runs), in KiB.
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_failed_sign_ins_hashes_at_most_one_password_per_core() {
+    let app = std::sync::Arc::new(spawn_app().await);
+    app.signed_up("ann@example.org").await;
+    let before = peak_rss_kib();
+    let flood = (0..64).map(|n| {
+        let app = app.clone();
+        tokio::spawn(async move {
+            let email = if n % 2 == 0 { "ann@example.org".to_owned() } else { format!("nobody{n}@example.org") };
+            let response = app.sign_in_as(&email, "wrong password, wrong password", None).await;
+            let status = response.status();
+            let retry_after = response.headers().get("retry-after").is_some();
+            let body: serde_json::Value = response.json().await.expect("json");
+            (status, retry_after, body["code"].as_str().unwrap_or_default().to_owned())
+        })
+    });
+    let mut busy = 0;
+    for answer in flood {
+        let (status, retry_after, code) = answer.await.expect("request task");
+        match (status, code.as_str()) {
+            (StatusCode::UNAUTHORIZED, "invalid_credentials") => {}
+            (StatusCode::SERVICE_UNAVAILABLE, "busy") => {
+                assert!(retry_after, "a busy answer says when to retry");
+                busy += 1;
+            }
+            other => panic!("a failed sign-in answered {other:?}"),
+        }
+    }
+    let peak = server::password::peak_in_flight();
+    let grown = peak_rss_kib().saturating_sub(before);
+    println!("64 concurrent failed sign-ins: {busy} busy, peak {peak} hashes at once, peak RSS grew {grown} KiB");
+    assert!(peak >= 1 && peak <= server::password::threads(), "{peak} hashes ran at once");
+}

@@ -231,3 +231,19 @@ async fn client_routes_get_the_app_page_with_its_loader_moved_out_of_line() {
     let missing = app.http.get(app.url("/_moth/boot-7.js")).send().await.expect("sent");
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_refused_with_413_before_it_is_read() {
+    let app = spawn_app().await;
+    let huge = "x".repeat(server::http::MAX_BODY_BYTES + 1);
+    let response = app
+        .http
+        .post(app.url("/api/sign_in"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("input[email]={huge}"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(crate::helpers::error_body(response).await["code"], "too_large");
+}

@@ -142,3 +142,26 @@ async fn over_https_the_cookie_is_secure_and_host_prefixed() {
     }
     assert!(!attributes.iter().any(|a| a.starts_with("domain")), "{cookie}");
 }
+
+/// The stored session records, to see whether a request wrote one.
+async fn session_rows(app: &crate::helpers::TestApp) -> Vec<(String, String, i64)> {
+    let mut db = app.db().await;
+    sqlx::query_as("SELECT id, data, expires_at FROM sessions ORDER BY id").fetch_all(&mut db).await.expect("sessions")
+}
+
+#[tokio::test]
+async fn reading_a_session_writes_it_at_most_once_a_minute() {
+    let app = spawn_app().await;
+    let cookie = app.signed_up("ann@example.org").await;
+    app.clock.advance(2 * MINUTE);
+    assert!(app.whoami_email(&cookie).await.is_some());
+    let before = session_rows(&app).await;
+    for _ in 0..20 {
+        app.clock.advance(Duration::from_secs(2));
+        assert!(app.whoami_email(&cookie).await.is_some());
+    }
+    assert_eq!(session_rows(&app).await, before, "40 seconds of reads wrote the session");
+    app.clock.advance(MINUTE);
+    assert!(app.whoami_email(&cookie).await.is_some());
+    assert_ne!(session_rows(&app).await, before, "activity a minute later is recorded");
+}
