@@ -68,13 +68,22 @@ impl Application {
     /// Serves until `shutdown` completes, then finishes the requests in flight.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let store = self.store.clone();
+        let db = self.db.clone();
         let sweeper = tokio::spawn(async move {
             let mut every = tokio::time::interval(Duration::from_secs(600));
+            let mut rounds: u64 = 0;
             loop {
                 every.tick().await;
                 if let Err(e) = store.delete_expired().await {
                     tracing::warn!(error = %e, "could not delete expired sessions");
                 }
+                // Every hour, and ten minutes after start (when a first import may have landed).
+                if rounds % 6 == 1 {
+                    if let Err(e) = db.optimize().await {
+                        tracing::warn!(error = %e, "could not refresh the query planner's statistics");
+                    }
+                }
+                rounds += 1;
             }
         });
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();

@@ -12,7 +12,7 @@ use app::model::{
     Comment, CommentId, Environment, HistoryEntry, Issue, IssueFields, IssueFilter, IssueId, IssueSort, IssueType,
     IssueVisibility, Person, Priority, ProjectId, Severity, StatusCategory, StatusId, StatusRef, TeamId, UserId,
 };
-use std::collections::{hash_map::Entry, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 use sqlx::{Any, Transaction};
 use uuid::Uuid;
@@ -52,6 +52,20 @@ macro_rules! visible_issues {
     () => {
         " FROM issues i JOIN projects p ON p.team_id = i.team_id AND p.id = i.project_id \
           WHERE i.team_id = $1 AND i.deleted_at IS NULL \
+          AND ($2 = 1 OR (EXISTS (SELECT 1 FROM project_members pm WHERE pm.project_id = p.id AND pm.user_id = $3) \
+               AND ($4 = 0 OR p.visibility = 'public'))) \
+          AND ($4 = 0 OR i.visibility = 'public' OR i.reporter_id = $3)"
+    };
+}
+
+/// The same, within project `$5`, for the lists. `CROSS JOIN` makes `SQLite` take the project first
+/// (one row) and then walk the issues in the order of the list's index, with or without statistics;
+/// `PostgreSQL` plans it like any join.
+macro_rules! listed_issues {
+    () => {
+        " FROM projects p CROSS JOIN issues i \
+          WHERE p.team_id = $1 AND p.id = $5 AND i.team_id = p.team_id AND i.project_id = p.id \
+          AND i.deleted_at IS NULL \
           AND ($2 = 1 OR (EXISTS (SELECT 1 FROM project_members pm WHERE pm.project_id = p.id AND pm.user_id = $3) \
                AND ($4 = 0 OR p.visibility = 'public'))) \
           AND ($4 = 0 OR i.visibility = 'public' OR i.reporter_id = $3)"
@@ -196,23 +210,27 @@ fn opt<T: ToString>(value: Option<T>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
 }
 
-/// The filters of the issue list, `$8`–`$17`.
+/// The filters of the issue list, `$8`–`$17`. Each is wrapped in `likelihood(..., 1.0)`, the `SQLite`
+/// planner's hint that a term removes no rows: without it, a fresh database with no statistics takes
+/// the ten filters for very selective, and sorts the project's issues in a temporary B-tree instead of
+/// walking the list's index (`tests/api/plans.rs`). `PostgreSQL` has the same `likelihood`, defined by
+/// migration 0006 as an inlined identity function.
 macro_rules! list_filters {
     () => {
         concat!(
-            " AND ($8 = '' OR lower(i.title) LIKE $8 ESCAPE '\\' OR lower(i.description) LIKE $8 ESCAPE '\\')",
-            " AND ($9 = '' OR i.status_id = $9)",
-            " AND ($10 = '' OR EXISTS (SELECT 1 FROM project_statuses s WHERE s.project_id = i.project_id \
-               AND s.id = i.status_id AND s.category = $10))",
-            " AND ($11 = '' OR i.kind = $11)",
-            " AND ($12 = '' OR i.severity = $12)",
-            " AND ($13 = '' OR i.priority = $13)",
-            " AND ($14 = '' OR i.visibility = $14)",
-            " AND ($15 = '' OR EXISTS (SELECT 1 FROM issue_tags t WHERE t.team_id = i.team_id \
-               AND t.issue_id = i.id AND t.tag = $15))",
-            " AND ($16 = '' OR EXISTS (SELECT 1 FROM issue_assignees a WHERE a.team_id = i.team_id \
-               AND a.issue_id = i.id AND a.user_id = $16))",
-            " AND ($17 = '' OR i.reporter_id = $17)"
+            " AND likelihood(($8 = '' OR lower(i.title) LIKE $8 ESCAPE '\\' OR lower(i.description) LIKE $8 ESCAPE '\\'), 1.0)",
+            " AND likelihood(($9 = '' OR i.status_id = $9), 1.0)",
+            " AND likelihood(($10 = '' OR EXISTS (SELECT 1 FROM project_statuses s WHERE s.project_id = i.project_id \
+               AND s.id = i.status_id AND s.category = $10)), 1.0)",
+            " AND likelihood(($11 = '' OR i.kind = $11), 1.0)",
+            " AND likelihood(($12 = '' OR i.severity = $12), 1.0)",
+            " AND likelihood(($13 = '' OR i.priority = $13), 1.0)",
+            " AND likelihood(($14 = '' OR i.visibility = $14), 1.0)",
+            " AND likelihood(($15 = '' OR EXISTS (SELECT 1 FROM issue_tags t WHERE t.team_id = i.team_id \
+               AND t.issue_id = i.id AND t.tag = $15)), 1.0)",
+            " AND likelihood(($16 = '' OR EXISTS (SELECT 1 FROM issue_assignees a WHERE a.team_id = i.team_id \
+               AND a.issue_id = i.id AND a.user_id = $16)), 1.0)",
+            " AND likelihood(($17 = '' OR i.reporter_id = $17), 1.0)"
         )
     };
 }
@@ -239,8 +257,8 @@ macro_rules! severity_rank {
 /// Most urgent first.
 pub const LIST_BY_PRIORITY_SQL: &str = concat!(
     issue_columns!(),
-    visible_issues!(),
-    " AND i.project_id = $5 AND (",
+    listed_issues!(),
+    " AND (",
     priority_rank!(),
     " > CAST($18 AS INTEGER) OR (",
     priority_rank!(),
@@ -254,8 +272,8 @@ pub const LIST_BY_PRIORITY_SQL: &str = concat!(
 /// Most severe first.
 pub const LIST_BY_SEVERITY_SQL: &str = concat!(
     issue_columns!(),
-    visible_issues!(),
-    " AND i.project_id = $5 AND (",
+    listed_issues!(),
+    " AND (",
     severity_rank!(),
     " > CAST($18 AS INTEGER) OR (",
     severity_rank!(),
@@ -269,8 +287,8 @@ pub const LIST_BY_SEVERITY_SQL: &str = concat!(
 /// Most recently updated first.
 pub const LIST_BY_UPDATED_SQL: &str = concat!(
     issue_columns!(),
-    visible_issues!(),
-    " AND i.project_id = $5 AND (i.updated_at < $18 OR (i.updated_at = $18 AND i.number > $6))",
+    listed_issues!(),
+    " AND (i.updated_at < $18 OR (i.updated_at = $18 AND i.number > $6))",
     list_filters!(),
     " ORDER BY i.updated_at DESC, i.number LIMIT $7"
 );
@@ -304,13 +322,8 @@ pub fn clamp_key(sort: IssueSort, key: i64) -> i64 {
 }
 
 /// By number, oldest first (the default).
-pub const LIST_BY_NUMBER_SQL: &str = concat!(
-    issue_columns!(),
-    visible_issues!(),
-    " AND i.project_id = $5 AND i.number > $6",
-    list_filters!(),
-    " ORDER BY i.number LIMIT $7"
-);
+pub const LIST_BY_NUMBER_SQL: &str =
+    concat!(issue_columns!(), listed_issues!(), " AND i.number > $6", list_filters!(), " ORDER BY i.number LIMIT $7");
 
 /// The sort key of an issue for `sort`, as the statements of [`list_sql`] compare it.
 pub fn sort_key(sort: IssueSort, issue: &StoredIssue) -> i64 {
@@ -411,56 +424,75 @@ pub async fn published_find(
     Ok(hydrate(db, project.team_id(), Reader::Anonymous, row).await?.pop())
 }
 
-/// Visible issues from the rows the visibility query found for `reader`, with tags and assignees.
-/// The only place a [`Visible`] is made.
+/// Visible issues from the rows the visibility query found for `reader`, with tags and assignees,
+/// loaded for the whole page in two statements. The only place a [`Visible`] is made.
 async fn hydrate(
     db: &Db,
     team_id: TeamId,
     reader: Reader,
     rows: impl IntoIterator<Item = IssueRow>,
 ) -> Result<Vec<Visible<StoredIssue>>, DbError> {
-    let mut issues = Vec::new();
-    for row in rows {
-        let mut issue = StoredIssue::try_from(row)?;
-        load_tags_and_assignees(db, team_id, &mut issue).await?;
-        issues.push(Visible { team_id, reader, value: issue });
+    let mut issues = rows.into_iter().map(StoredIssue::try_from).collect::<Result<Vec<_>, _>>()?;
+    if issues.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(issues)
+    let ids: Vec<String> = issues.iter().map(|i| i.id.to_string()).collect();
+    let mut tags = children_of(db, team_id, &ids, &children_sql(Child::Tags, ids.len())).await?;
+    let mut assignees = children_of(db, team_id, &ids, &children_sql(Child::Assignees, ids.len())).await?;
+    for issue in &mut issues {
+        let key = issue.id.to_string();
+        let mut issue_tags = tags.remove(&key).unwrap_or_default();
+        issue_tags.sort();
+        issue.fields.tags = issue_tags;
+        let mut users = assignees
+            .remove(&key)
+            .unwrap_or_default()
+            .iter()
+            .map(|u| uuid_from_db(u, "issue_assignees.user_id").map(UserId))
+            .collect::<Result<Vec<_>, _>>()?;
+        users.sort();
+        issue.fields.assignees = users;
+    }
+    Ok(issues.into_iter().map(|value| Visible { team_id, reader, value }).collect())
 }
 
-async fn load_tags_and_assignees(db: &Db, team_id: TeamId, issue: &mut StoredIssue) -> Result<(), DbError> {
-    let tags: Vec<(String,)> =
-        sqlx::query_as("SELECT tag FROM issue_tags WHERE team_id = $1 AND issue_id = $2 ORDER BY tag")
-            .bind(team_id.to_string())
-            .bind(issue.id.to_string())
-            .fetch_all(db.pool())
-            .await?;
-    let assignees: Vec<(String,)> =
-        sqlx::query_as("SELECT user_id FROM issue_assignees WHERE team_id = $1 AND issue_id = $2 ORDER BY user_id")
-            .bind(team_id.to_string())
-            .bind(issue.id.to_string())
-            .fetch_all(db.pool())
-            .await?;
-    issue.fields.tags = tags.into_iter().map(|(t,)| t).collect();
-    issue.fields.assignees = assignees
-        .into_iter()
-        .map(|(u,)| uuid_from_db(&u, "issue_assignees.user_id").map(UserId))
-        .collect::<Result<_, _>>()?;
-    Ok(())
+/// What hangs off an issue as a list of values.
+#[derive(Clone, Copy, Debug)]
+pub enum Child {
+    Tags,
+    Assignees,
 }
 
-/// The display names of users of the actor's team.
-pub async fn person(db: &Db, actor: &impl TeamScope, user_id: UserId) -> Result<Person, DbError> {
-    let row: Option<(String,)> = sqlx::query_as(
-        "SELECT u.display_name FROM users u WHERE u.id = $2 AND (EXISTS (SELECT 1 FROM memberships m \
-         WHERE m.team_id = $1 AND m.user_id = u.id) OR EXISTS (SELECT 1 FROM issues i WHERE i.team_id = $1 \
-         AND i.reporter_id = u.id) OR EXISTS (SELECT 1 FROM comments c WHERE c.team_id = $1 AND c.author_id = u.id))",
-    )
-    .bind(actor.team_id().to_string())
-    .bind(user_id.to_string())
-    .fetch_optional(db.pool())
-    .await?;
-    Ok(Person { id: user_id, display_name: row.map_or_else(|| "Former member".to_owned(), |(n,)| n) })
+/// The statement that reads `child` of `count` issues of team `$1`, the issues being `$2`..: one
+/// statement per page, through the index led by team and issue (`*_by_issue`). Only the number of
+/// placeholders varies; the values are bound.
+pub fn children_sql(child: Child, count: usize) -> String {
+    let placeholders = (2..count + 2).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+    match child {
+        Child::Tags => {
+            format!("SELECT issue_id, tag FROM issue_tags WHERE team_id = $1 AND issue_id IN ({placeholders})")
+        }
+        Child::Assignees => {
+            format!("SELECT issue_id, user_id FROM issue_assignees WHERE team_id = $1 AND issue_id IN ({placeholders})")
+        }
+    }
+}
+
+async fn children_of(
+    db: &Db,
+    team_id: TeamId,
+    ids: &[String],
+    sql: &str,
+) -> Result<HashMap<String, Vec<String>>, DbError> {
+    let mut query = sqlx::query_as::<_, (String, String)>(sql).bind(team_id.to_string());
+    for id in ids {
+        query = query.bind(id);
+    }
+    let mut by_issue: HashMap<String, Vec<String>> = HashMap::new();
+    for (issue, value) in query.fetch_all(db.pool()).await? {
+        by_issue.entry(issue).or_default().push(value);
+    }
+    Ok(by_issue)
 }
 
 pub async fn status(
@@ -852,21 +884,70 @@ pub async fn delete_comment(
     Ok(done.rows_affected() == 1)
 }
 
-/// Builds the wire form of stored issues. Statuses and people are looked up once per page, not once
-/// per issue.
+/// The statuses of the projects `$2`.. of team `$1`, by id, in one statement.
+async fn statuses_of(
+    db: &Db,
+    team_id: TeamId,
+    projects: &BTreeSet<ProjectId>,
+) -> Result<HashMap<StatusId, StatusRef>, DbError> {
+    let placeholders = (2..projects.len() + 2).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT id, name, category FROM project_statuses WHERE team_id = $1 AND project_id IN ({placeholders})"
+    );
+    let mut query = sqlx::query_as::<_, (String, String, String)>(&sql).bind(team_id.to_string());
+    for project in projects {
+        query = query.bind(project.to_string());
+    }
+    let mut statuses = HashMap::new();
+    for (id, name, category) in query.fetch_all(db.pool()).await? {
+        let id = StatusId(uuid_from_db(&id, "project_statuses.id")?);
+        let category = StatusCategory::parse(&category).ok_or(DbError::Corrupt("project_statuses.category"))?;
+        statuses.insert(id, StatusRef { id, name, category });
+    }
+    Ok(statuses)
+}
+
+/// The names of users `$2`.. as team `$1` knows them (members, reporters and authors of the team),
+/// in one statement; anyone else is a "Former member".
+async fn people_of(db: &Db, team_id: TeamId, users: &BTreeSet<UserId>) -> Result<HashMap<UserId, Person>, DbError> {
+    let placeholders = (2..users.len() + 2).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT u.id, u.display_name FROM users u WHERE u.id IN ({placeholders}) AND (EXISTS (SELECT 1 \
+         FROM memberships m WHERE m.team_id = $1 AND m.user_id = u.id) OR EXISTS (SELECT 1 FROM issues i \
+         WHERE i.team_id = $1 AND i.reporter_id = u.id) OR EXISTS (SELECT 1 FROM comments c \
+         WHERE c.team_id = $1 AND c.author_id = u.id))"
+    );
+    let mut query = sqlx::query_as::<_, (String, String)>(&sql).bind(team_id.to_string());
+    for user in users {
+        query = query.bind(user.to_string());
+    }
+    let mut names: HashMap<UserId, String> = HashMap::new();
+    for (id, name) in query.fetch_all(db.pool()).await? {
+        names.insert(UserId(uuid_from_db(&id, "users.id")?), name);
+    }
+    Ok(users
+        .iter()
+        .map(|id| {
+            let display_name = names.remove(id).unwrap_or_else(|| "Former member".to_owned());
+            (*id, Person { id: *id, display_name })
+        })
+        .collect())
+}
+
+/// Builds the wire form of visible issues. Statuses and people are looked up for the whole page in
+/// one statement each, not once per issue.
 pub async fn to_issues(db: &Db, visible: Vec<Visible<StoredIssue>>) -> Result<Vec<Issue>, DbError> {
-    let mut statuses: HashMap<StatusId, StatusRef> = HashMap::new();
-    let mut people: HashMap<UserId, Person> = HashMap::new();
+    let Some(team_id) = visible.first().map(|v| v.team_id) else { return Ok(Vec::new()) };
+    let projects: BTreeSet<ProjectId> = visible.iter().map(|v| v.project_id).collect();
+    let users: BTreeSet<UserId> =
+        visible.iter().flat_map(|v| std::iter::once(v.reporter_id).chain(v.fields.assignees.iter().copied())).collect();
+    let statuses = statuses_of(db, team_id, &projects).await?;
+    let people = people_of(db, team_id, &users).await?;
     let mut issues = Vec::with_capacity(visible.len());
     for visible in visible {
-        if let Entry::Vacant(slot) = statuses.entry(visible.status_id) {
-            let found = status(db, &visible, visible.project_id, visible.status_id).await?;
-            slot.insert(found.ok_or(DbError::Corrupt("issues.status_id"))?);
-        }
-        for user in std::iter::once(visible.reporter_id).chain(visible.fields.assignees.iter().copied()) {
-            if let Entry::Vacant(slot) = people.entry(user) {
-                slot.insert(person(db, &visible, user).await?);
-            }
+        // Every issue of a page comes from one finder call, so from one team.
+        if visible.team_id != team_id {
+            return Err(DbError::Corrupt("issues of several teams in one page"));
         }
         let stored = visible.value;
         let known = |user: &UserId| people.get(user).cloned().ok_or(DbError::Corrupt("issues people"));

@@ -89,6 +89,9 @@ impl Db {
                         conn.execute("PRAGMA synchronous = FULL").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
                         conn.execute("PRAGMA busy_timeout = 5000").await?;
+                        // SQLite's advice for long-lived connections: analyse at open what needs it
+                        // (limited work), then `optimize` periodically (see `Db::optimize`).
+                        conn.execute("PRAGMA optimize = 0x10002").await?;
                     }
                     Ok(())
                 })
@@ -117,6 +120,15 @@ impl Db {
 
     pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, DbError> {
         Ok(self.pool.begin().await?)
+    }
+
+    /// Keeps the query planner's statistics current: `PRAGMA optimize` on `SQLite` (cheap; it analyses
+    /// only tables whose size changed a lot). On `PostgreSQL` autovacuum does this by itself.
+    pub async fn optimize(&self) -> Result<(), DbError> {
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA optimize").execute(&self.pool).await?;
+        }
+        Ok(())
     }
 
     /// A cheap round trip, for readiness checks.

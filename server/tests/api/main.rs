@@ -10,6 +10,7 @@ mod helpers;
 mod issues;
 mod mail;
 mod permissions;
+mod plans;
 mod projects;
 mod published;
 mod requests;

@@ -1,0 +1,5 @@
+-- Tags and assignees are read per issue, by team and issue. These indexes lead with exactly that, so
+-- that the right index is the only sensible one with or without statistics (the primary keys lead
+-- with the issue alone, and the *_by_tag / *_by_user indexes with the team alone).
+CREATE INDEX issue_tags_by_issue ON issue_tags (team_id, issue_id, tag);
+CREATE INDEX issue_assignees_by_issue ON issue_assignees (team_id, issue_id, user_id);
