@@ -1,7 +1,9 @@
 //! Password hashing with argon2id (m = 19456 KiB, t = 2, p = 1, the OWASP minimum), run on a small
-//! pool of its own threads, one per core, so that hashing never stalls the async executor and a flood
-//! of sign-ins cannot take more than one 19 MiB buffer per thread. A request waits at most
-//! [`QUEUE_WAIT`] for a thread (and at most [`MAX_WAITING`] requests wait at all); then it gets
+//! pool of its own threads, one per core, so that hashing never stalls the async executor. Each thread
+//! owns one 19 MiB block buffer that it reuses for every hash: a flood of sign-ins costs at most that
+//! much memory per core, and hashing allocates nothing (a fresh 19 MiB allocation per hash fragments
+//! the allocator's heaps until hundreds of MiB stay resident). A request waits at most [`QUEUE_WAIT`]
+//! for a thread (and at most [`MAX_WAITING`] requests wait at all); then it gets
 //! [`ServiceError::Busy`], which clients see as 503 with `Retry-After`.
 
 use std::{
@@ -13,8 +15,8 @@ use std::{
 };
 
 use argon2::{
-    password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
-    Algorithm, Argon2, Params, Version,
+    password_hash::{rand_core::OsRng, Output, ParamsString, PasswordHash, SaltString},
+    Algorithm, Argon2, Block, Params, Version,
 };
 
 use crate::error::ServiceError;
@@ -22,33 +24,88 @@ use crate::error::ServiceError;
 pub const MEMORY_KIB: u32 = 19_456;
 pub const ITERATIONS: u32 = 2;
 pub const PARALLELISM: u32 = 1;
+/// The length of the stored hash, argon2's default.
+const OUTPUT_BYTES: usize = 32;
 
-fn hasher() -> Argon2<'static> {
-    let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None).unwrap_or_default();
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+fn params() -> Params {
+    Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, Some(OUTPUT_BYTES)).unwrap_or_default()
+}
+
+fn hash_error(e: impl std::fmt::Display) -> ServiceError {
+    ServiceError::Hash(e.to_string())
+}
+
+/// The blocks argon2 fills, kept by each hashing thread and used for every hash it computes.
+struct Memory(Vec<Block>);
+
+impl Memory {
+    fn new() -> Self {
+        Memory(vec![Block::default(); params().block_count()])
+    }
+
+    /// The first `blocks` blocks, grown once if a stored hash asks for more than today's parameters.
+    fn blocks(&mut self, blocks: usize) -> &mut [Block] {
+        if self.0.len() < blocks {
+            self.0.resize(blocks, Block::default());
+        }
+        &mut self.0[..blocks]
+    }
+}
+
+/// The PHC string of `password` with a fresh salt, computed in `memory`.
+fn hash_with(memory: &mut Memory, password: &str) -> Result<String, ServiceError> {
+    let salt = SaltString::generate(&mut OsRng);
+    let params = params();
+    let mut salt_bytes = [0_u8; 64];
+    let raw_salt = salt.as_salt().decode_b64(&mut salt_bytes).map_err(hash_error)?;
+    let mut out = [0_u8; OUTPUT_BYTES];
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+        .hash_password_into_with_memory(password.as_bytes(), raw_salt, &mut out, memory.blocks(params.block_count()))
+        .map_err(hash_error)?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(hash_error)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).map_err(hash_error)?),
+    };
+    Ok(phc.to_string())
+}
+
+/// Whether `password` matches the PHC string `stored`, with the parameters, salt and algorithm it
+/// records (so old hashes keep working), computed in `memory`. The comparison is constant-time.
+fn verify_with(memory: &mut Memory, password: &str, stored: &str) -> Result<bool, ServiceError> {
+    let parsed = PasswordHash::new(stored).map_err(hash_error)?;
+    let algorithm = Algorithm::try_from(parsed.algorithm).map_err(hash_error)?;
+    let version = parsed.version.map(Version::try_from).transpose().map_err(hash_error)?.unwrap_or_default();
+    let params = Params::try_from(&parsed).map_err(hash_error)?;
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return Err(ServiceError::Hash("stored hash has no salt or output".into()));
+    };
+    let mut salt_bytes = [0_u8; 64];
+    let raw_salt = salt.decode_b64(&mut salt_bytes).map_err(hash_error)?;
+    let mut out = vec![0_u8; expected.len()];
+    let blocks = params.block_count();
+    Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(password.as_bytes(), raw_salt, &mut out, memory.blocks(blocks))
+        .map_err(hash_error)?;
+    // `Output`'s equality is constant-time.
+    Ok(Output::new(&out).map_err(hash_error)? == expected)
 }
 
 /// A hash of a random password with the same parameters, verified against when an email is unknown
 /// so that an unknown account costs the same time as a wrong password.
 static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
     let random = SaltString::generate(&mut OsRng);
-    hash_blocking(random.as_str()).unwrap_or_default()
+    hash_with(&mut Memory::new(), random.as_str()).unwrap_or_default()
 });
-
-fn hash_blocking(password: &str) -> Result<String, ServiceError> {
-    let salt = SaltString::generate(&mut OsRng);
-    hasher()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| ServiceError::Hash(e.to_string()))
-}
 
 /// How long a request waits for a hashing thread before it is told the server is busy.
 pub const QUEUE_WAIT: Duration = Duration::from_secs(3);
 /// How many requests may wait for a hashing thread at once; more are told at once that it is busy.
 pub const MAX_WAITING: usize = 256;
 
-type Job = Box<dyn FnOnce() + Send>;
+type Job = Box<dyn FnOnce(&mut Memory) + Send>;
 
 /// The hashing threads, the permits that keep at most one job per thread in flight, and counters.
 struct Pool {
@@ -68,16 +125,20 @@ static POOL: LazyLock<Pool> = LazyLock::new(|| {
     for n in 0..threads {
         let receiver = receiver.clone();
         let (running, peak) = (running.clone(), peak.clone());
-        let spawned = std::thread::Builder::new().name(format!("moth-hash-{n}")).spawn(move || loop {
-            let job = match receiver.lock() {
-                Ok(receiver) => receiver.recv(),
-                Err(_) => return,
-            };
-            let Ok(job) = job else { return };
-            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
-            peak.fetch_max(now, Ordering::SeqCst);
-            job();
-            running.fetch_sub(1, Ordering::SeqCst);
+        let spawned = std::thread::Builder::new().name(format!("moth-hash-{n}")).spawn(move || {
+            // Allocated at the thread's first job, then reused for every hash.
+            let mut memory: Option<Memory> = None;
+            loop {
+                let job = match receiver.lock() {
+                    Ok(receiver) => receiver.recv(),
+                    Err(_) => return,
+                };
+                let Ok(job) = job else { return };
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(now, Ordering::SeqCst);
+                job(memory.get_or_insert_with(Memory::new));
+                running.fetch_sub(1, Ordering::SeqCst);
+            }
         });
         if let Err(e) = spawned {
             tracing::error!(error = %e, "cannot start a password hashing thread");
@@ -102,8 +163,9 @@ pub fn peak_in_flight() -> usize {
     POOL.peak.load(Ordering::SeqCst)
 }
 
-/// Runs `work` on a hashing thread once one is free, waiting at most [`QUEUE_WAIT`].
-async fn on_pool<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, ServiceError> {
+/// Runs `work` on a hashing thread, with that thread's memory, once one is free, waiting at most
+/// [`QUEUE_WAIT`].
+async fn on_pool<T: Send + 'static>(work: impl FnOnce(&mut Memory) -> T + Send + 'static) -> Result<T, ServiceError> {
     let pool = &*POOL;
     if pool.waiting.fetch_add(1, Ordering::SeqCst) >= MAX_WAITING {
         pool.waiting.fetch_sub(1, Ordering::SeqCst);
@@ -113,10 +175,10 @@ async fn on_pool<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -
     pool.waiting.fetch_sub(1, Ordering::SeqCst);
     let Ok(Ok(permit)) = permit else { return Err(ServiceError::Busy) };
     let (done, result) = tokio::sync::oneshot::channel();
-    let job: Job = Box::new(move || {
+    let job: Job = Box::new(move |memory| {
         // The permit goes back when the work is done, even if the request was abandoned meanwhile.
         let _permit = permit;
-        let _ = done.send(work());
+        let _ = done.send(work(memory));
     });
     pool.jobs.lock().map_err(|_| ServiceError::Busy)?.send(job).map_err(|_| ServiceError::Busy)?;
     result.await.map_err(|_| ServiceError::Hash("the hashing thread stopped".into()))
@@ -124,19 +186,15 @@ async fn on_pool<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -
 
 /// The PHC string of `password` with a fresh salt.
 pub async fn hash(password: String) -> Result<String, ServiceError> {
-    on_pool(move || hash_blocking(&password)).await?
+    on_pool(move |memory| hash_with(memory, &password)).await?
 }
 
 /// Whether `password` matches `stored`; with no stored hash, a dummy one is checked and `false` returned.
 pub async fn verify(password: String, stored: Option<String>) -> Result<bool, ServiceError> {
-    on_pool(move || {
+    on_pool(move |memory| {
         let known = stored.is_some();
         let phc = stored.unwrap_or_else(|| DUMMY_HASH.clone());
-        let Ok(parsed) = PasswordHash::new(&phc) else {
-            return Err(ServiceError::Hash("stored hash is not a PHC string".into()));
-        };
-        // Verification takes its parameters from the stored hash, so old hashes keep working.
-        let matches = hasher().verify_password(password.as_bytes(), &parsed).is_ok();
+        let matches = verify_with(memory, &password, &phc)?;
         Ok(known && matches)
     })
     .await?
@@ -146,7 +204,6 @@ pub async fn verify(password: String, stored: Option<String>) -> Result<bool, Se
 pub fn warm_up() {
     LazyLock::force(&DUMMY_HASH);
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,5 +216,23 @@ mod tests {
             assert!(!check.await.expect("task").expect("verify"));
         }
         assert_eq!(peak_in_flight(), threads().min(12), "peak {} of {} threads", peak_in_flight(), threads());
+    }
+
+    #[test]
+    fn hashes_made_here_verify_with_the_argon2_crate_and_back() {
+        use argon2::{PasswordHasher, PasswordVerifier};
+        let mut memory = Memory::new();
+        let ours = hash_with(&mut memory, "correct horse").expect("hash");
+        assert!(ours.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{ours}");
+        let parsed = PasswordHash::new(&ours).expect("phc");
+        assert!(Argon2::default().verify_password(b"correct horse", &parsed).is_ok());
+        assert!(Argon2::default().verify_password(b"Correct horse", &parsed).is_err());
+        // A hash made by the crate itself, with other parameters, verifies here (old hashes keep working).
+        let other = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(8192, 3, 1, None).expect("params"));
+        let salt = SaltString::generate(&mut OsRng);
+        let theirs = other.hash_password(b"battery staple", &salt).expect("hash").to_string();
+        assert!(verify_with(&mut memory, "battery staple", &theirs).expect("verify"));
+        assert!(!verify_with(&mut memory, "battery stapler", &theirs).expect("verify"));
+        assert!(verify_with(&mut memory, "correct horse", &ours).expect("verify"));
     }
 }

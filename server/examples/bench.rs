@@ -1,0 +1,399 @@
+//! Moth's benchmark, measured the way users meet Moth: it starts the real `moth` binary on a fresh
+//! database, fills it through the HTTP API (sign-up, projects, issues: the same code path as users,
+//! no hand-run ANALYZE), then drives each workload with concurrent HTTP clients and prints requests per
+//! second, p50 and p99 latency, errors and the server's resident memory.
+//!
+//!     cargo build --release --bin moth
+//!     cargo run --release -p server --example bench -- --issues 10000 --seconds 10
+//!     cargo run --release -p server --example bench -- --database-url postgres://moth@127.0.0.1:5432/bench
+//!     cargo run -p server --example bench -- --smoke        (seconds; what CI runs so it cannot rot)
+//!
+//! Options: `--moth PATH` (default: the `moth` next to this example's build), `--issues N`, `--seconds S`,
+//! `--database-url URL` (default: a new `SQLite` file in a temporary folder). Traffic goes to 127.0.0.1 only.
+
+use std::{
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    sync::{
+        atomic::{AtomicBool, AtomicU64, Ordering},
+        Arc, Mutex,
+    },
+    time::{Duration, Instant},
+};
+
+use hdrhistogram::Histogram;
+use reqwest::{header, StatusCode};
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+struct Options {
+    moth: PathBuf,
+    issues: usize,
+    seconds: u64,
+    database_url: Option<String>,
+}
+
+fn options() -> Result<Options, Error> {
+    let mut args = std::env::args().skip(1);
+    let here = std::env::current_exe()?;
+    // target/<profile>/examples/bench -> target/<profile>/moth
+    let default_moth = here.parent().and_then(|p| p.parent()).map(|p| p.join("moth")).ok_or("no build folder")?;
+    let mut options = Options { moth: default_moth, issues: 10_000, seconds: 10, database_url: None };
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--smoke" => {
+                options.issues = 120;
+                options.seconds = 1;
+            }
+            "--moth" => options.moth = PathBuf::from(value()?),
+            "--issues" => options.issues = value()?.parse()?,
+            "--seconds" => options.seconds = value()?.parse()?,
+            "--database-url" => options.database_url = Some(value()?),
+            other => return Err(format!("unknown option {other}").into()),
+        }
+    }
+    Ok(options)
+}
+
+/// The `moth` process under test; killed when dropped.
+struct Server {
+    child: Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    async fn start(options: &Options) -> Result<Self, Error> {
+        let dir = tempfile::tempdir()?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let database_url =
+            options.database_url.clone().unwrap_or_else(|| format!("sqlite:{}", dir.path().join("moth.db").display()));
+        let child = Command::new(&options.moth)
+            .arg("serve")
+            .env("MOTH_BIND", format!("127.0.0.1:{port}"))
+            .env("DATABASE_URL", &database_url)
+            .env("MOTH_SITE_DIR", dir.path().join("no-site"))
+            .env("MOTH_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", options.moth.display()))?;
+        let server = Server { child, base: format!("http://127.0.0.1:{port}"), _dir: dir };
+        let http = reqwest::Client::new();
+        for _ in 0..200 {
+            if http.get(format!("{}/readyz", server.base)).send().await.is_ok_and(|r| r.status().is_success()) {
+                return Ok(server);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Err("moth did not become ready".into())
+    }
+
+    /// The server's resident memory, in MiB.
+    fn rss_mib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        let kib: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0);
+        kib / 1024
+    }
+}
+
+/// A client of the API with one session.
+#[derive(Clone)]
+struct Api {
+    http: reqwest::Client,
+    base: String,
+    cookie: Option<String>,
+}
+
+impl Api {
+    async fn call(&self, endpoint: &str, form: &[(String, String)]) -> Result<reqwest::Response, reqwest::Error> {
+        let mut request = self.http.post(format!("{}/api/{endpoint}", self.base)).form(form);
+        if let Some(cookie) = &self.cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        request.send().await
+    }
+
+    /// Calls `endpoint` and answers its JSON, failing on any status but 200.
+    async fn json(&self, endpoint: &str, form: &[(String, String)]) -> Result<serde_json::Value, Error> {
+        let response = self.call(endpoint, form).await?;
+        let status = response.status();
+        let body = response.text().await?;
+        if status != StatusCode::OK {
+            return Err(format!("{endpoint}: {status} {body}").into());
+        }
+        Ok(serde_json::from_str(&body)?)
+    }
+}
+
+fn form(fields: &[(&str, &str)]) -> Vec<(String, String)> {
+    fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+}
+
+const WORDS: [&str; 8] = ["login", "crash", "export", "slow", "button", "invoice", "search", "upload"];
+const SEVERITIES: [&str; 4] = ["critical", "high", "medium", "low"];
+
+/// Signs up an owner, makes a project and files `count` issues through the API, 16 at a time.
+async fn seed(server: &Server, count: usize) -> Result<(Api, String, String), Error> {
+    let http = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
+    let anonymous = Api { http: http.clone(), base: server.base.clone(), cookie: None };
+    let email = "owner@bench.example";
+    let sign_up = form(&[
+        ("input[email]", email),
+        ("input[display_name]", "Bench owner"),
+        ("input[password]", PASSWORD),
+        ("input[team_name]", "Bench"),
+    ]);
+    let response = anonymous.call("sign_up", &sign_up).await?;
+    let cookie = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.contains("moth_session="))
+        .and_then(|c| c.split(';').next())
+        .ok_or("sign-up set no cookie")?
+        .to_owned();
+    let owner = Api { cookie: Some(cookie), ..anonymous };
+    let project = owner
+        .json(
+            "create_project",
+            &form(&[("input[name]", "Bench"), ("input[key]", "BEN"), ("input[visibility]", "public")]),
+        )
+        .await?;
+    let project_id = project["id"].as_str().ok_or("project id")?.to_owned();
+    let started = Instant::now();
+    let next = Arc::new(AtomicU64::new(0));
+    let mut workers = Vec::new();
+    for _ in 0..16 {
+        let (owner, project_id, next) = (owner.clone(), project_id.clone(), next.clone());
+        workers.push(tokio::spawn(async move {
+            loop {
+                let n = usize::try_from(next.fetch_add(1, Ordering::SeqCst)).unwrap_or(usize::MAX);
+                if n >= count {
+                    return Ok::<(), Error>(());
+                }
+                owner.json("create_issue", &issue_form(&project_id, n)).await?;
+            }
+        }));
+    }
+    for worker in workers {
+        worker.await??;
+    }
+    println!("seeded {count} issues through the API in {:.1?}", started.elapsed());
+    Ok((owner, project_id, email.to_owned()))
+}
+
+fn issue_form(project_id: &str, n: usize) -> Vec<(String, String)> {
+    let word = WORDS[n % WORDS.len()];
+    let rare = if n % 1000 == 7 { " zebra" } else { "" };
+    form(&[
+        ("input[project_id]", project_id),
+        ("input[fields][title]", &format!("The {word} page fails {n}{rare}")),
+        ("input[fields][description]", &format!("Steps: open the **{word}** page and wait.\n\nSeen in build {n}.")),
+        ("input[fields][severity]", SEVERITIES[n % SEVERITIES.len()]),
+        ("input[fields][visibility]", if n.is_multiple_of(3) { "internal" } else { "public" }),
+        ("input[fields][tags][0]", word),
+    ])
+}
+
+/// What one workload measured.
+struct Report {
+    requests: u64,
+    errors: u64,
+    latency: Histogram<u64>,
+    elapsed: Duration,
+    peak_rss_mib: u64,
+}
+
+/// Runs `request` from `connections` clients for `seconds`, sampling the server's memory.
+async fn drive<F, Fut>(server: &Server, connections: usize, seconds: u64, request: F) -> Report
+where
+    F: Fn(u64) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    let request = Arc::new(request);
+    let latency = Arc::new(Mutex::new(Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram")));
+    let (requests, errors, counter) =
+        (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let mut clients = Vec::new();
+    for _ in 0..connections {
+        let (request, latency, requests, errors, counter, stop) =
+            (request.clone(), latency.clone(), requests.clone(), errors.clone(), counter.clone(), stop.clone());
+        clients.push(tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                let n = counter.fetch_add(1, Ordering::Relaxed);
+                let sent = Instant::now();
+                let ok = request(n).await;
+                let micros = u64::try_from(sent.elapsed().as_micros()).unwrap_or(u64::MAX).max(1);
+                if let Ok(mut histogram) = latency.lock() {
+                    let _ = histogram.record(micros.min(60_000_000));
+                }
+                requests.fetch_add(1, Ordering::Relaxed);
+                if !ok {
+                    errors.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    let mut peak_rss_mib = server.rss_mib();
+    while started.elapsed() < Duration::from_secs(seconds) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        peak_rss_mib = peak_rss_mib.max(server.rss_mib());
+    }
+    stop.store(true, Ordering::Relaxed);
+    for client in clients {
+        let _ = client.await;
+    }
+    let latency = latency.lock().map_or_else(|_| Histogram::new(3).expect("histogram"), |h| h.clone());
+    Report {
+        requests: requests.load(Ordering::Relaxed),
+        errors: errors.load(Ordering::Relaxed),
+        latency,
+        elapsed: started.elapsed(),
+        peak_rss_mib,
+    }
+}
+
+fn print_row(name: &str, connections: usize, report: &Report) {
+    #[allow(clippy::cast_precision_loss)]
+    let rate = report.requests as f64 / report.elapsed.as_secs_f64();
+    #[allow(clippy::cast_precision_loss)]
+    let ms = |q: f64| report.latency.value_at_quantile(q) as f64 / 1000.0;
+    println!(
+        "| {name} | {connections} | {rate:.0} | {:.1} | {:.1} | {} | {} |",
+        ms(0.5),
+        ms(0.99),
+        report.errors,
+        report.peak_rss_mib
+    );
+}
+
+fn list_form(project_id: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut fields = vec![("input[project_id]".to_owned(), project_id.to_owned())];
+    fields.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    fields
+}
+
+async fn ok(api: &Api, endpoint: &str, form: &[(String, String)]) -> bool {
+    match api.call(endpoint, form).await {
+        Ok(response) => response.status() == StatusCode::OK && response.bytes().await.is_ok(),
+        Err(_) => false,
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let options = options()?;
+    let server = Server::start(&options).await?;
+    println!(
+        "moth: {}, database: {}, idle RSS {} MiB",
+        options.moth.display(),
+        options.database_url.as_deref().unwrap_or("a new SQLite file"),
+        server.rss_mib()
+    );
+    let (owner, project_id, email) = seed(&server, options.issues).await?;
+    println!("after seeding: RSS {} MiB\n", server.rss_mib());
+    println!("| workload | connections | req/s | p50 ms | p99 ms | errors | peak RSS MiB |");
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    let seconds = options.seconds;
+    let lists: [(&str, Vec<(&str, &str)>); 4] = [
+        ("list_issues, first page of 50", vec![]),
+        ("list_issues, severity=high", vec![("input[filter][severity]", "high")]),
+        ("list_issues, sorted by priority", vec![("input[sort]", "priority")]),
+        ("list_issues, text search (rare word)", vec![("input[filter][q]", "zebra")]),
+    ];
+    for (name, extra) in lists {
+        for connections in [1, 16] {
+            let (api, form) = (owner.clone(), list_form(&project_id, &extra));
+            let report = drive(&server, connections, seconds, move |_| {
+                let (api, form) = (api.clone(), form.clone());
+                async move { ok(&api, "list_issues", &form).await }
+            })
+            .await;
+            print_row(name, connections, &report);
+        }
+    }
+    let count = options.issues as u64;
+    let api = owner.clone();
+    let report = drive(&server, 1, seconds, move |n| {
+        let api = api.clone();
+        async move {
+            let number = (n % count + 1).to_string();
+            ok(&api, "get_issue", &form(&[("input[key]", "BEN"), ("input[number]", &number)])).await
+        }
+    })
+    .await;
+    print_row("get_issue", 1, &report);
+    let (api, project) = (owner.clone(), project_id.clone());
+    let report = drive(&server, 16, seconds, move |n| {
+        let (api, project) = (api.clone(), project.clone());
+        async move { ok(&api, "create_issue", &issue_form(&project, usize::try_from(n).unwrap_or(0))).await }
+    })
+    .await;
+    print_row("create_issue", 16, &report);
+    let anonymous = Api { cookie: None, ..owner.clone() };
+    for (name, password, connections) in [
+        ("sign_in, success", PASSWORD, 16),
+        ("sign_in, wrong password", "wrong password!", 16),
+        ("sign_in, wrong password", "wrong password!", 64),
+    ] {
+        let (api, email) = (anonymous.clone(), email.clone());
+        let report = drive(&server, connections, seconds, move |_| {
+            let (api, email) = (api.clone(), email.clone());
+            async move {
+                let answer =
+                    api.call("sign_in", &form(&[("input[email]", &email), ("input[password]", password)])).await;
+                // A refused password is the expected answer; busy (503) and anything else count as errors.
+                answer.is_ok_and(|r| {
+                    r.status() == StatusCode::OK || (password != PASSWORD && r.status() == StatusCode::UNAUTHORIZED)
+                })
+            }
+        })
+        .await;
+        print_row(name, connections, &report);
+    }
+    // The list while 20 sign-ins run at once.
+    let (flood_api, flood_email) = (anonymous.clone(), email.clone());
+    let flood_stop = Arc::new(AtomicBool::new(false));
+    let mut flood = Vec::new();
+    for _ in 0..20 {
+        let (api, email, stop) = (flood_api.clone(), flood_email.clone(), flood_stop.clone());
+        flood.push(tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                let _ = api
+                    .call("sign_in", &form(&[("input[email]", &email), ("input[password]", "wrong password!")]))
+                    .await;
+            }
+        }));
+    }
+    let (api, form_list) = (owner.clone(), list_form(&project_id, &[]));
+    let report = drive(&server, 16, seconds, move |_| {
+        let (api, form_list) = (api.clone(), form_list.clone());
+        async move { ok(&api, "list_issues", &form_list).await }
+    })
+    .await;
+    flood_stop.store(true, Ordering::Relaxed);
+    for task in flood {
+        let _ = task.await;
+    }
+    print_row("list_issues during 20 concurrent sign-ins", 16, &report);
+    println!("\nidle again: RSS {} MiB", server.rss_mib());
+    Ok(())
+}
