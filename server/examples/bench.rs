@@ -29,6 +29,7 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 const PASSWORD: &str = "correct horse battery staple";
 
 struct Options {
+    smoke: bool,
     moth: PathBuf,
     issues: usize,
     seconds: u64,
@@ -40,11 +41,12 @@ fn options() -> Result<Options, Error> {
     let here = std::env::current_exe()?;
     // target/<profile>/examples/bench -> target/<profile>/moth
     let default_moth = here.parent().and_then(|p| p.parent()).map(|p| p.join("moth")).ok_or("no build folder")?;
-    let mut options = Options { moth: default_moth, issues: 10_000, seconds: 10, database_url: None };
+    let mut options = Options { smoke: false, moth: default_moth, issues: 10_000, seconds: 10, database_url: None };
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
         match arg.as_str() {
             "--smoke" => {
+                options.smoke = true;
                 options.issues = 120;
                 options.seconds = 1;
             }
@@ -271,7 +273,11 @@ where
     }
 }
 
+/// Errors seen in any workload; the smoke run fails on any.
+static ERRORS: AtomicU64 = AtomicU64::new(0);
+
 fn print_row(name: &str, connections: usize, report: &Report) {
+    ERRORS.fetch_add(report.errors, Ordering::Relaxed);
     #[allow(clippy::cast_precision_loss)]
     let rate = report.requests as f64 / report.elapsed.as_secs_f64();
     #[allow(clippy::cast_precision_loss)]
@@ -395,5 +401,9 @@ async fn main() -> Result<(), Error> {
     }
     print_row("list_issues during 20 concurrent sign-ins", 16, &report);
     println!("\nidle again: RSS {} MiB", server.rss_mib());
+    let errors = ERRORS.load(Ordering::Relaxed);
+    if options.smoke && errors > 0 {
+        return Err(format!("{errors} requests failed").into());
+    }
     Ok(())
 }
