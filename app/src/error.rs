@@ -36,6 +36,8 @@ pub enum ErrorCode {
     BadRequest,
     /// The request body is larger than the server accepts.
     TooLarge,
+    /// The request body did not arrive within the server's time limit.
+    RequestTimeout,
     /// The server is at capacity for this kind of work (for example password hashing); retry after
     /// the `Retry-After` seconds.
     Busy,
@@ -56,6 +58,7 @@ impl ErrorCode {
             Self::Gone => StatusCode::GONE,
             Self::BadRequest => StatusCode::BAD_REQUEST,
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Network => StatusCode::BAD_GATEWAY,

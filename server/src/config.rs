@@ -35,6 +35,11 @@ pub struct Config {
     pub invitation_ttl_hours: u64,
     /// `text` or `json` log lines.
     pub log_format: LogFormat,
+    /// A client that has not sent a request's headers this long after it started (or after the last
+    /// request on a kept-alive connection) is disconnected.
+    pub request_header_timeout_secs: u64,
+    /// A request whose body has not arrived whole this long after its headers is refused (408).
+    pub request_body_timeout_secs: u64,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -46,7 +51,7 @@ pub enum LogFormat {
 
 /// The keys read from `MOTH_<KEY>` environment variables; other `MOTH_*` variables (such as
 /// `MOTH_LOG` or the test scripts' own) are not configuration.
-const ENV_KEYS: [&str; 10] = [
+const ENV_KEYS: [&str; 12] = [
     "bind",
     "database_url",
     "site_dir",
@@ -57,6 +62,8 @@ const ENV_KEYS: [&str; 10] = [
     "smtp_url",
     "mail_from",
     "log_format",
+    "request_header_timeout_secs",
+    "request_body_timeout_secs",
 ];
 
 impl Default for Config {
@@ -72,6 +79,8 @@ impl Default for Config {
             smtp_url: None,
             mail_from: "Moth <moth@localhost>".into(),
             log_format: LogFormat::Text,
+            request_header_timeout_secs: 10,
+            request_body_timeout_secs: 30,
         }
     }
 }

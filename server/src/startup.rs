@@ -29,6 +29,7 @@ pub enum StartupError {
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
+    header_timeout: Duration,
     db: Db,
     store: DbSessionStore,
 }
@@ -53,8 +54,9 @@ impl Application {
             site: Arc::new(Site::load(&config.site_dir)),
             config: Arc::new(config),
         };
+        let header_timeout = Duration::from_secs(state.config.request_header_timeout_secs.max(1));
         let router = http::router(state, store.clone());
-        Ok(Self { listener, router, db, store })
+        Ok(Self { listener, router, header_timeout, db, store })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -86,12 +88,66 @@ impl Application {
                 rounds += 1;
             }
         });
-        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
+        let served = serve(self.listener, self.router, self.header_timeout, shutdown).await;
         sweeper.abort();
         self.db.close().await;
         served
     }
+}
+
+/// Accepts connections until `shutdown` completes, then lets the requests in flight finish. Unlike
+/// `axum::serve`, it gives HTTP/1 connections a header timeout: a client that sends its headers
+/// slowly, or holds a kept-alive connection idle, is disconnected after `header_timeout` instead of
+/// holding a socket forever.
+async fn serve(
+    listener: TcpListener,
+    router: axum::Router,
+    header_timeout: Duration,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(header_timeout);
+    builder.http2().timer(TokioTimer::new()).keep_alive_interval(header_timeout);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a moment rather than spin.
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+            request.extensions_mut().insert(axum::extract::ConnectInfo(remote));
+            tower::ServiceExt::oneshot(router.clone(), request.map(axum::body::Body::new))
+        });
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            // hyper's timer starts with the request's first byte; a client that connects and sends
+            // nothing is dropped here.
+            let mut first = [0_u8; 1];
+            if !matches!(tokio::time::timeout(header_timeout, stream.peek(&mut first)).await, Ok(Ok(1..))) {
+                return;
+            }
+            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            if let Err(e) = watcher.watch(connection).await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -59,7 +59,7 @@ pub fn router(state: AppState, store: DbSessionStore) -> Router {
         .route("/api/{*fn_name}", post(call_server_fn).fallback(method_not_allowed))
         .route("/export/issues.csv", get(export::issues_csv))
         .layer(sessions)
-        .layer(middleware::from_fn(limit_body));
+        .layer(middleware::from_fn_with_state(config.clone(), limit_body));
 
     Router::new()
         .merge(api)
@@ -77,9 +77,10 @@ pub fn router(state: AppState, store: DbSessionStore) -> Router {
 /// as a form, takes at most 240 KB even when every character is a percent-encoded emoji.
 pub const MAX_BODY_BYTES: usize = 512 * 1024;
 
-/// Refuses a body declared larger than [`MAX_BODY_BYTES`] with 413 before reading any of it, and cuts
-/// off a body of undeclared length at the limit while it is read.
-async fn limit_body(req: Request<Body>, next: Next) -> Response {
+/// Refuses a body declared larger than [`MAX_BODY_BYTES`] with 413 before reading any of it; reads
+/// the rest whole, cut off at the limit (413) and at `request_body_timeout_secs` (408), so that no
+/// handler ever waits on a slow or endless body.
+async fn limit_body(State(config): State<Arc<Config>>, req: Request<Body>, next: Next) -> Response {
     let declared = req
         .headers()
         .get(http::header::CONTENT_LENGTH)
@@ -90,8 +91,19 @@ async fn limit_body(req: Request<Body>, next: Next) -> Response {
         return error_response(&AppError::new(app::error::ErrorCode::TooLarge, message));
     }
     let (parts, body) = req.into_parts();
-    let body = Body::new(http_body_util::Limited::new(body, MAX_BODY_BYTES));
-    next.run(Request::from_parts(parts, body)).await
+    let deadline = std::time::Duration::from_secs(config.request_body_timeout_secs.max(1));
+    let bytes = match tokio::time::timeout(deadline, axum::body::to_bytes(body, MAX_BODY_BYTES)).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => {
+            let message = format!("The request is larger than {} KB.", MAX_BODY_BYTES / 1024);
+            return error_response(&AppError::new(app::error::ErrorCode::TooLarge, message));
+        }
+        Err(_) => {
+            let message = "The request's body did not arrive in time.";
+            return error_response(&AppError::new(app::error::ErrorCode::RequestTimeout, message));
+        }
+    };
+    next.run(Request::from_parts(parts, Body::from(bytes))).await
 }
 
 /// Runs a server function, with the backend provided as context; unknown names get a JSON 404.

@@ -247,3 +247,79 @@ async fn a_body_over_the_limit_is_refused_with_413_before_it_is_read() {
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(crate::helpers::error_body(response).await["code"], "too_large");
 }
+
+/// Opens a raw (blocking) connection to the app and sends `head`, and nothing more yet.
+fn raw(app: &TestApp, head: &str) -> std::net::TcpStream {
+    use std::io::Write;
+    let address = app.address.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).expect("connect");
+    stream.write_all(head.as_bytes()).expect("send");
+    stream
+}
+
+/// What the server sends until it closes the connection, waiting at most `limit`; `None` when the
+/// connection is still open then.
+async fn answer_within(mut stream: std::net::TcpStream, limit: std::time::Duration) -> Option<String> {
+    tokio::task::spawn_blocking(move || {
+        use std::io::Read;
+        stream.set_read_timeout(Some(limit)).expect("timeout");
+        let mut answer = Vec::new();
+        // Closed by the server (or reset by it): whatever arrived before. Timed out: still open.
+        match stream.read_to_end(&mut answer) {
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => None,
+            _ => Some(String::from_utf8_lossy(&answer).into_owned()),
+        }
+    })
+    .await
+    .expect("reader")
+}
+
+#[tokio::test]
+async fn a_client_that_sends_its_headers_slowly_is_cut_off() {
+    let app = spawn_app_with(|c| c.request_header_timeout_secs = 1).await;
+    let half_sent = raw(&app, "POST /api/sign_in HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+    let answer = answer_within(half_sent, std::time::Duration::from_secs(10)).await;
+    assert!(answer.is_some(), "a half-sent request was still held after 10 s");
+    // A connection that sends nothing is closed as well, and so is one kept alive after a request.
+    let idle = raw(&app, "");
+    assert!(answer_within(idle, std::time::Duration::from_secs(10)).await.is_some(), "an idle connection was held");
+    let kept = raw(&app, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    let answer = answer_within(kept, std::time::Duration::from_secs(10)).await;
+    assert!(answer.is_some_and(|a| a.starts_with("HTTP/1.1 200")), "a kept-alive connection was held");
+}
+
+#[tokio::test]
+async fn a_body_that_arrives_slowly_is_refused_with_408() {
+    let app = spawn_app_with(|c| c.request_body_timeout_secs = 1).await;
+    let head = "POST /api/sign_in HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+                Content-Length: 100\r\nConnection: close\r\n\r\ninput[email";
+    let stream = raw(&app, head);
+    let answer = answer_within(stream, std::time::Duration::from_secs(10)).await.expect("an answer in time");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"code\":\"request_timeout\""), "{answer}");
+}
+
+#[tokio::test]
+async fn a_body_of_undeclared_length_over_the_limit_is_refused_with_413() {
+    let app = spawn_app().await;
+    let head = "POST /api/sign_in HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+                Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+    let stream = raw(&app, head);
+    let writer = stream.try_clone().expect("clone");
+    tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let mut writer = writer;
+        let chunk = format!("{:x}\r\n{}\r\n", 64 * 1024, "x".repeat(64 * 1024));
+        for _ in 0..(server::http::MAX_BODY_BYTES / (64 * 1024) + 2) {
+            // The server may answer and stop reading before everything is sent.
+            if writer.write_all(chunk.as_bytes()).is_err() {
+                return;
+            }
+        }
+        let _ = writer.write_all(b"0\r\n\r\n");
+    })
+    .await
+    .expect("writer");
+    let answer = answer_within(stream, std::time::Duration::from_secs(10)).await.expect("an answer in time");
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+}
