@@ -296,7 +296,8 @@ pub struct ListIssuesInput {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IssuePage {
-    pub issues: Vec<Issue>,
+    /// What a list shows of each issue; the issue page (`get_issue`) has the rest.
+    pub issues: Vec<IssueSummary>,
     /// The `after` of the next page, if there is one.
     pub next_after: Option<i64>,
     /// The `after_key` of the next page, if there is one.
@@ -361,6 +362,29 @@ pub struct Issue {
     pub assignees: Vec<Person>,
     pub tags: Vec<String>,
     pub environment: Environment,
+    pub due_date: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// An issue as lists, boards and exports show it: everything but the description and the environment,
+/// so that a page of 50 carries no Markdown and costs no rendering.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssueSummary {
+    pub id: IssueId,
+    pub project_id: ProjectId,
+    /// `WEB-42`.
+    pub reference: String,
+    pub number: i64,
+    pub title: String,
+    pub kind: IssueType,
+    pub severity: Severity,
+    pub priority: Priority,
+    pub visibility: IssueVisibility,
+    pub status: StatusRef,
+    pub reporter: Person,
+    pub assignees: Vec<Person>,
+    pub tags: Vec<String>,
     pub due_date: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,

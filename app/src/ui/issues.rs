@@ -21,10 +21,10 @@ use crate::{
     },
     error::AppError,
     model::{
-        parse, ChangeStatusInput, CommentIdInput, EditCommentInput, Issue, IssueDetail, IssueFields, IssueFilter,
-        IssueIdInput, IssueRefInput, IssueSort, IssueType, IssueVisibility, ListIssuesInput, Me, NewCommentInput,
-        NewIssueInput, Priority, ProjectDetail, ProjectKeyInput, Role, Severity, StatusCategory, UpdateIssueInput,
-        UserId,
+        parse, ChangeStatusInput, CommentIdInput, EditCommentInput, IssueDetail, IssueFields, IssueFilter,
+        IssueIdInput, IssueRefInput, IssueSort, IssueSummary, IssueType, IssueVisibility, ListIssuesInput, Me,
+        NewCommentInput, NewIssueInput, Priority, ProjectDetail, ProjectKeyInput, Role, Severity, StatusCategory,
+        UpdateIssueInput, UserId,
     },
 };
 
@@ -164,7 +164,7 @@ pub fn ProjectIssues(detail: ProjectDetail, me: Me) -> impl IntoView {
     });
     Effect::new(move || set_ready(page.get().is_some()));
     // Later pages, appended below the first by "More issues"; a new first page starts over.
-    let extra = RwSignal::new(Vec::<Issue>::new());
+    let extra = RwSignal::new(Vec::<IssueSummary>::new());
     let next = RwSignal::new(None::<(i64, Option<i64>)>);
     Effect::new(move || {
         if let Some(Ok(first)) = page.get() {
@@ -360,7 +360,7 @@ pub fn ProjectIssues(detail: ProjectDetail, me: Me) -> impl IntoView {
 }
 
 #[component]
-fn IssueTable(issues: Vec<Issue>, project_key: String) -> impl IntoView {
+fn IssueTable(issues: Vec<IssueSummary>, project_key: String) -> impl IntoView {
     if issues.is_empty() {
         return view! { <p class="muted">"No issues match."</p> }.into_any();
     }
@@ -396,7 +396,7 @@ fn IssueTable(issues: Vec<Issue>, project_key: String) -> impl IntoView {
 
 #[component]
 fn Board(
-    issues: Vec<Issue>,
+    issues: Vec<IssueSummary>,
     statuses: Vec<crate::model::ProjectStatus>,
     can_edit: bool,
     on_moved: impl Fn() + Send + Sync + Copy + 'static,
@@ -413,7 +413,7 @@ fn Board(
         <div class="alert" role="alert">{move || errors.get().map(|e| e.message)}</div>
         <div class="board">
             {statuses.into_iter().map(|status| {
-                let column: Vec<Issue> = issues.iter().filter(|i| i.status.id == status.id).cloned().collect();
+                let column: Vec<IssueSummary> = issues.iter().filter(|i| i.status.id == status.id).cloned().collect();
                 view! {
                     <section class="column" aria-label=status.name.clone()>
                         <h3>{status.name.clone()}<span class="muted">{format!(" {}", column.len())}</span></h3>

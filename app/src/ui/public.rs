@@ -7,7 +7,7 @@ use leptos_router::{components::A, hooks::use_params_map};
 use super::set_ready;
 use crate::{
     api::{published_issue, published_issues, published_project},
-    model::{Issue, ProjectId, PublishedIssueInput, PublishedProjectInput},
+    model::{IssueSummary, ProjectId, PublishedIssueInput, PublishedProjectInput},
 };
 
 fn project_id() -> Option<ProjectId> {
@@ -25,7 +25,7 @@ pub fn PublicProjectPage() -> impl IntoView {
     let issues = LocalResource::new(move || published_issues(PublishedProjectInput { project_id: id, after: 0 }));
     Effect::new(move || set_ready(project.get().is_some() && issues.get().is_some()));
     // Later pages, appended below the first by "More issues", like the members' list.
-    let extra = RwSignal::new(Vec::<Issue>::new());
+    let extra = RwSignal::new(Vec::<IssueSummary>::new());
     let next = RwSignal::new(None::<i64>);
     Effect::new(move || {
         if let Some(Ok(first)) = issues.get() {

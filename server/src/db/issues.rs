@@ -9,8 +9,9 @@
 //! through an issue the caller has not found visible, and the reader's rules are applied here, once.
 
 use app::model::{
-    Comment, CommentId, Environment, HistoryEntry, Issue, IssueFields, IssueFilter, IssueId, IssueSort, IssueType,
-    IssueVisibility, Person, Priority, ProjectId, Severity, StatusCategory, StatusId, StatusRef, TeamId, UserId,
+    Comment, CommentId, Environment, HistoryEntry, Issue, IssueFields, IssueFilter, IssueId, IssueSort, IssueSummary,
+    IssueType, IssueVisibility, Person, Priority, ProjectId, Severity, StatusCategory, StatusId, StatusRef, TeamId,
+    UserId,
 };
 use std::collections::{BTreeSet, HashMap};
 
@@ -934,47 +935,83 @@ async fn people_of(db: &Db, team_id: TeamId, users: &BTreeSet<UserId>) -> Result
         .collect())
 }
 
-/// Builds the wire form of visible issues. Statuses and people are looked up for the whole page in
-/// one statement each, not once per issue.
-pub async fn to_issues(db: &Db, visible: Vec<Visible<StoredIssue>>) -> Result<Vec<Issue>, DbError> {
-    let Some(team_id) = visible.first().map(|v| v.team_id) else { return Ok(Vec::new()) };
+/// The names a page of issues shows: statuses and people, looked up for the whole page in one
+/// statement each, not once per issue.
+struct Names {
+    statuses: HashMap<StatusId, StatusRef>,
+    people: HashMap<UserId, Person>,
+}
+
+async fn names_for(db: &Db, visible: &[Visible<StoredIssue>]) -> Result<Names, DbError> {
+    let Some(team_id) = visible.first().map(|v| v.team_id) else {
+        return Ok(Names { statuses: HashMap::new(), people: HashMap::new() });
+    };
+    // Every issue of a page comes from one finder call, so from one team.
+    if visible.iter().any(|v| v.team_id != team_id) {
+        return Err(DbError::Corrupt("issues of several teams in one page"));
+    }
     let projects: BTreeSet<ProjectId> = visible.iter().map(|v| v.project_id).collect();
     let users: BTreeSet<UserId> =
         visible.iter().flat_map(|v| std::iter::once(v.reporter_id).chain(v.fields.assignees.iter().copied())).collect();
-    let statuses = statuses_of(db, team_id, &projects).await?;
-    let people = people_of(db, team_id, &users).await?;
+    Ok(Names { statuses: statuses_of(db, team_id, &projects).await?, people: people_of(db, team_id, &users).await? })
+}
+
+fn summary(names: &Names, stored: &StoredIssue) -> Result<IssueSummary, DbError> {
+    let known = |user: &UserId| names.people.get(user).cloned().ok_or(DbError::Corrupt("issues people"));
+    let f = &stored.fields;
+    Ok(IssueSummary {
+        id: stored.id,
+        project_id: stored.project_id,
+        reference: format!("{}-{}", stored.key, stored.number),
+        number: stored.number,
+        title: f.title.clone(),
+        kind: f.kind,
+        severity: f.severity,
+        priority: f.priority,
+        visibility: f.visibility,
+        status: names.statuses.get(&stored.status_id).cloned().ok_or(DbError::Corrupt("issues.status_id"))?,
+        reporter: known(&stored.reporter_id)?,
+        assignees: f.assignees.iter().map(known).collect::<Result<Vec<_>, _>>()?,
+        tags: f.tags.clone(),
+        due_date: f.due_date.clone(),
+        created_at: stored.created_at,
+        updated_at: stored.updated_at,
+    })
+}
+
+/// What lists show of visible issues: no descriptions, so no Markdown to render.
+pub async fn to_summaries(db: &Db, visible: Vec<Visible<StoredIssue>>) -> Result<Vec<IssueSummary>, DbError> {
+    let names = names_for(db, &visible).await?;
+    visible.iter().map(|v| summary(&names, v)).collect()
+}
+
+/// The whole wire form of visible issues, description rendered.
+pub async fn to_issues(db: &Db, visible: Vec<Visible<StoredIssue>>) -> Result<Vec<Issue>, DbError> {
+    let names = names_for(db, &visible).await?;
     let mut issues = Vec::with_capacity(visible.len());
     for visible in visible {
-        // Every issue of a page comes from one finder call, so from one team.
-        if visible.team_id != team_id {
-            return Err(DbError::Corrupt("issues of several teams in one page"));
-        }
-        let stored = visible.value;
-        let known = |user: &UserId| people.get(user).cloned().ok_or(DbError::Corrupt("issues people"));
-        let reporter = known(&stored.reporter_id)?;
-        let assignees = stored.fields.assignees.iter().map(known).collect::<Result<Vec<_>, _>>()?;
-        let status = statuses.get(&stored.status_id).cloned().ok_or(DbError::Corrupt("issues.status_id"))?;
-        let f = stored.fields;
+        let s = summary(&names, &visible)?;
+        let f = visible.value.fields;
         issues.push(Issue {
-            id: stored.id,
-            project_id: stored.project_id,
-            reference: format!("{}-{}", stored.key, stored.number),
-            number: stored.number,
+            id: s.id,
+            project_id: s.project_id,
+            reference: s.reference,
+            number: s.number,
             description_html: to_safe_html(&f.description),
-            title: f.title,
+            title: s.title,
             description: f.description,
-            kind: f.kind,
-            severity: f.severity,
-            priority: f.priority,
-            visibility: f.visibility,
-            status,
-            reporter,
-            assignees,
-            tags: f.tags,
+            kind: s.kind,
+            severity: s.severity,
+            priority: s.priority,
+            visibility: s.visibility,
+            status: s.status,
+            reporter: s.reporter,
+            assignees: s.assignees,
+            tags: s.tags,
             environment: f.environment,
-            due_date: f.due_date,
-            created_at: stored.created_at,
-            updated_at: stored.updated_at,
+            due_date: s.due_date,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
         });
     }
     Ok(issues)

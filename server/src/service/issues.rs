@@ -59,7 +59,7 @@ impl MothBackend {
         let more = i64::try_from(stored.len()).unwrap_or(i64::MAX) > PAGE_SIZE;
         stored.truncate(usize::try_from(PAGE_SIZE).unwrap_or(50));
         let next = stored.last().filter(|_| more).map(|last| (last.number, issues::sort_key(sort, last)));
-        let page = issues::to_issues(&self.db, stored).await?;
+        let page = issues::to_summaries(&self.db, stored).await?;
         let next_after_key = next.map(|n| n.1).filter(|_| sort != app::model::IssueSort::Number);
         Ok(IssuePage { issues: page, next_after: next.map(|n| n.0), next_after_key })
     }

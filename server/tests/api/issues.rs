@@ -473,3 +473,37 @@ async fn an_absurd_cursor_is_harmless() {
         }
     }
 }
+
+#[tokio::test]
+async fn lists_carry_what_a_list_shows_and_the_issue_page_the_rest() {
+    let s = setup().await;
+    let form = vec![
+        ("input[project_id]".to_owned(), s.project.clone()),
+        ("input[fields][title]".to_owned(), "Slow export".to_owned()),
+        ("input[fields][description]".to_owned(), "Takes **minutes**".to_owned()),
+        ("input[fields][environment][browser]".to_owned(), "Firefox".to_owned()),
+    ];
+    let issue: serde_json::Value =
+        s.app.call("create_issue", &form, Some(&s.owner.cookie)).await.json().await.expect("json");
+    let page: serde_json::Value = s
+        .app
+        .call("list_issues", &input(&[("project_id", &s.project)]), Some(&s.owner.cookie))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let listed = &page["issues"][0];
+    assert_eq!(listed["title"], "Slow export");
+    for absent in ["description", "description_html", "environment"] {
+        assert!(listed.get(absent).is_none(), "a list carries {absent}: {listed}");
+    }
+    let reference = issue["reference"].as_str().expect("reference").to_owned();
+    let shown: serde_json::Value =
+        get(&s.app, &s.owner.cookie, &TestIssue { id: String::new(), reference, title: String::new() })
+            .await
+            .json()
+            .await
+            .expect("json");
+    assert_eq!(shown["issue"]["description_html"], "<p>Takes <strong>minutes</strong></p>\n");
+    assert_eq!(shown["issue"]["environment"]["browser"], "Firefox");
+}
