@@ -5,31 +5,13 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{input, spawn_app, Person, TestApp, TestIssue};
+use crate::{
+    helpers::{input, TestApp, TestIssue},
+    issues::{setup, Setup},
+};
 
 const SECRET_TITLE: &str = "Internal title SECRET-T";
 const SECRET_TEXT: &str = "Customer data SECRET-D: card 4111 1111 1111 1111";
-
-struct Setup {
-    app: TestApp,
-    owner: Person,
-    normal: Person,
-    guest: Person,
-    project: String,
-}
-
-/// A public project with a normal member and a guest.
-async fn setup() -> Setup {
-    let app = spawn_app().await;
-    let (owner, _) = app.owner("owner").await;
-    let normal = app.new_member(&owner.cookie, "NORMAL").await;
-    let guest = app.new_member(&owner.cookie, "GUEST").await;
-    let (project, _) = app.project(&owner.cookie, "public").await;
-    for person in [&normal, &guest] {
-        app.add_to_project(&owner.cookie, &project, &person.user_id).await;
-    }
-    Setup { app, owner, normal, guest, project }
-}
 
 async fn detail(app: &TestApp, cookie: &str, reference: &str) -> (StatusCode, Value) {
     let (key, number) = reference.split_once('-').expect("KEY-n");

@@ -5,17 +5,17 @@ use reqwest::StatusCode;
 
 use crate::helpers::{input, spawn_app, Person, TestApp, TestIssue};
 
-struct Setup {
-    app: TestApp,
-    owner: Person,
-    normal: Person,
-    guest: Person,
-    other_guest: Person,
-    project: String,
+pub struct Setup {
+    pub app: TestApp,
+    pub owner: Person,
+    pub normal: Person,
+    pub guest: Person,
+    pub other_guest: Person,
+    pub project: String,
 }
 
 /// A public project with a normal member and two guests.
-async fn setup() -> Setup {
+pub async fn setup() -> Setup {
     let app = spawn_app().await;
     let (owner, _) = app.owner("owner").await;
     let normal = app.new_member(&owner.cookie, "NORMAL").await;
