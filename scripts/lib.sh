@@ -12,6 +12,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/moth/target}"
 export PATH="$HOME/.cargo/bin:$PATH"
 
 TRUNK_VERSION=0.21.14
+BINARYEN_VERSION=132
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -39,10 +40,19 @@ ensure_rust() {
   fi
 }
 
-# The browser build: the wasm target, Trunk, and the wasm-bindgen CLI that matches Cargo.lock.
+# The browser build: the wasm target, Trunk, the wasm-bindgen CLI that matches Cargo.lock, wasm-opt from
+# the npm package `binaryen` (Debian's is too old), and brotli for the precompressed assets.
 ensure_frontend_tools() {
   ensure_rust
-  ensure_packages pkg-config
+  ensure_packages pkg-config brotli
+  command -v node >/dev/null && command -v npm >/dev/null || ensure_packages nodejs npm
+  local binaryen="$HOME/.cache/moth/binaryen"
+  if [ "$("$binaryen/node_modules/.bin/wasm-opt" --version 2>/dev/null | awk '{print $3}')" != "$BINARYEN_VERSION" ]; then
+    log "Installing wasm-opt $BINARYEN_VERSION (npm package binaryen)"
+    mkdir -p "$binaryen"
+    npm install --prefix "$binaryen" --no-audit --no-fund --silent "binaryen@$BINARYEN_VERSION"
+  fi
+  export PATH="$binaryen/node_modules/.bin:$PATH"
   rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$' \
     || rustup target add wasm32-unknown-unknown
   if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; then
@@ -59,6 +69,12 @@ ensure_frontend_tools() {
 }
 
 build_frontend() {
-  log "Building the front end (Trunk)"
+  log "Building the front end (Trunk, wasm-opt -Oz)"
   trunk build --release
+  # Precompressed once here, so the server never compresses the bundle per request.
+  local asset
+  for asset in dist/*.wasm dist/*.js dist/*.css; do
+    brotli --force --quality=11 --keep "$asset"
+    gzip --force --best --keep "$asset"
+  done
 }

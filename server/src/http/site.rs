@@ -108,13 +108,24 @@ async fn boot_script(
     }
 }
 
-/// A file of the site if there is one, else the app's page (client-side routes).
+/// Whether a file name carries Trunk's content hash (`frontend-0123456789abcdef_bg.wasm`): such a
+/// file never changes, so browsers may keep it for good.
+fn is_fingerprinted(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.split(['-', '_', '.']).any(|part| part.len() == 16 && part.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// A file of the site if there is one, else the app's page (client-side routes). The build stores
+/// each asset precompressed (`.br`, `.gz`), served as the browser accepts them.
 async fn static_or_index(State(state): State<AppState>, request: Request) -> Response {
-    let files = ServeDir::new(&state.site.dir).append_index_html_on_directories(false);
+    let immutable = is_fingerprinted(request.uri().path());
+    let files =
+        ServeDir::new(&state.site.dir).append_index_html_on_directories(false).precompressed_br().precompressed_gzip();
     match files.oneshot(request).await {
         Ok(response) if response.status() != StatusCode::NOT_FOUND => {
             let mut response = response.map(axum::body::Body::new);
-            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+            let cache = if immutable { "public, max-age=31536000, immutable" } else { "public, max-age=3600" };
+            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
             response
         }
         _ => index(State(state)).await,
@@ -124,6 +135,14 @@ async fn static_or_index(State(state): State<AppState>, request: Request) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trunks_hashed_names_are_recognised() {
+        assert!(is_fingerprinted("/frontend-e61dce08ac2837f6_bg.wasm"));
+        assert!(is_fingerprinted("/main-fb19f2fa27533b03.css"));
+        assert!(!is_fingerprinted("/robots.txt"));
+        assert!(!is_fingerprinted("/favicon-small.png"));
+    }
 
     #[test]
     fn inline_scripts_move_out_and_external_ones_stay() {

@@ -323,3 +323,30 @@ async fn a_body_of_undeclared_length_over_the_limit_is_refused_with_413() {
     let answer = answer_within(stream, std::time::Duration::from_secs(10)).await.expect("an answer in time");
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
 }
+
+#[tokio::test]
+async fn hashed_assets_are_served_precompressed_and_cached_for_good() {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(dir.path().join("index.html"), "<html><body></body></html>").expect("index");
+    let name = "frontend-0123456789abcdef_bg.wasm";
+    std::fs::write(dir.path().join(name), b"plain wasm").expect("wasm");
+    std::fs::write(dir.path().join(format!("{name}.br")), b"brotli bytes").expect("br");
+    std::fs::write(dir.path().join(format!("{name}.gz")), b"gzip bytes").expect("gz");
+    std::fs::write(dir.path().join("robots.txt"), "User-agent: *").expect("txt");
+    let site = dir.path().to_owned();
+    let app = spawn_app_with(move |c| c.site_dir = site).await;
+    let get = |path: &str, accept: &'static str| app.http.get(app.url(path)).header("accept-encoding", accept).send();
+
+    let br = get(&format!("/{name}"), "gzip, br").await.expect("sent");
+    assert_eq!(br.headers()["content-encoding"], "br");
+    assert_eq!(br.headers()["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(br.bytes().await.expect("body").as_ref(), b"brotli bytes", "the stored file, not compressed again");
+    let gz = get(&format!("/{name}"), "gzip").await.expect("sent");
+    assert_eq!(gz.headers()["content-encoding"], "gzip");
+    assert_eq!(gz.bytes().await.expect("body").as_ref(), b"gzip bytes");
+    let plain = get(&format!("/{name}"), "identity").await.expect("sent");
+    assert!(plain.headers().get("content-encoding").is_none());
+    assert_eq!(plain.bytes().await.expect("body").as_ref(), b"plain wasm");
+    let unhashed = get("/robots.txt", "identity").await.expect("sent");
+    assert_eq!(unhashed.headers()["cache-control"], "public, max-age=3600");
+}
