@@ -1,0 +1,32 @@
+// How long a signed-in issue list takes to show from a cold cache, printed (not asserted: speed belongs
+// in figures, not in tests that flake). docs/performance.md records a run.
+import { expect, test } from '@playwright/test';
+import { newAccount, ready, signUp } from './helpers';
+
+test('prints the time a signed-in list page takes to reach data-ready from a cold cache', async ({ page, browser }) => {
+  await signUp(page, newAccount('timing'));
+  const post = async (endpoint: string, form: Record<string, string>) => {
+    const response = await page.request.post(`/api/${endpoint}`, { form });
+    expect(response.status()).toBe(200);
+    return response.json();
+  };
+  const project = await post('create_project', { 'input[name]': 'Timing', 'input[key]': 'TIME', 'input[visibility]': 'private' });
+  for (let n = 1; n <= 60; n++) {
+    await post('create_issue', { 'input[project_id]': project.id, 'input[fields][title]': `Issue ${n}` });
+  }
+  const cookies = await page.context().cookies();
+  const timings: number[] = [];
+  for (let run = 0; run < 3; run++) {
+    // A new context each time: nothing cached.
+    const context = await browser.newContext();
+    await context.addCookies(cookies);
+    const cold = await context.newPage();
+    const started = Date.now();
+    await cold.goto('/projects/TIME');
+    await ready(cold);
+    timings.push(Date.now() - started);
+    await expect(cold.getByRole('table').getByRole('row')).toHaveCount(51);
+    await context.close();
+  }
+  console.log(`signed-in list page, cold cache, to data-ready: ${timings.join(' ms, ')} ms`);
+});
