@@ -83,7 +83,7 @@ test('project, workflow, issue, comment and search forms show each field error n
     'input[visibility]': 'private',
   });
   await api(page, 'create_issue', { 'input[project_id]': project.id, 'input[fields][title]': 'First' });
-  await page.goto('/projects/FRM');
+  await page.goto('/projects/FRM/settings');
   await ready(page);
 
   // Project settings.
@@ -101,7 +101,9 @@ test('project, workflow, issue, comment and search forms show each field error n
   await page.getByRole('button', { name: 'Rename' }).first().click();
   await expectOwnError(page.getByLabel('Name of status New'), '40');
 
-  // Search.
+  // Search, on the project's issue list.
+  await page.goto('/projects/FRM');
+  await ready(page);
   await page.getByLabel('Search', { exact: true }).fill(long(201));
   await page.getByRole('button', { name: 'Search', exact: true }).click();
   await expectOwnError(page.getByLabel('Search', { exact: true }), '200');

@@ -16,11 +16,23 @@ test('an owner creates a public project, publishes it and archives it', async ({
   await page.getByLabel('Key').fill('web');
   await page.getByLabel('Visibility').selectOption('public');
   await page.getByRole('button', { name: 'Create' }).click();
+  // A new project opens on its (empty) issue list.
+  await expect(page).toHaveURL(/\/projects\/WEB$/);
+  await ready(page);
+  await expect(page.getByRole('heading', { name: 'WEB Website' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'New issue' })).toBeVisible();
+  await expect(page.getByLabel('Rename to')).toHaveCount(0);
+
+  await page.getByRole('link', { name: 'Projects', exact: true }).click();
+  await ready(page);
   const row = page.getByRole('row').filter({ hasText: 'Website' });
   await expect(row).toContainText('WEB');
   await expect(row).toContainText('Public');
-
   await row.getByRole('link', { name: 'WEB' }).click();
+  await ready(page);
+  // Settings live on their own page.
+  await page.getByRole('link', { name: 'Settings', exact: true }).click();
+  await expect(page).toHaveURL(/\/projects\/WEB\/settings$/);
   await ready(page);
   await expect(page.getByRole('heading', { name: 'WEB Website' })).toBeVisible();
   await expect(page.locator('.workflow li')).toHaveCount(5);

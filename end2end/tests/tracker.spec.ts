@@ -37,11 +37,15 @@ test('a guest sees exactly their own and public issues, never internal comments;
   await page.getByLabel('Key').fill('WEB');
   await page.getByLabel('Visibility').selectOption('public');
   await page.getByRole('button', { name: 'Create' }).click();
-  await page.getByRole('link', { name: 'WEB', exact: true }).click();
+  await expect(page).toHaveURL(/\/projects\/WEB$/);
+  await ready(page);
+  await page.getByRole('link', { name: 'Settings', exact: true }).click();
   await ready(page);
   await page.getByLabel('Team member').selectOption({ label: 'Gina Guest (Guest)' });
   await page.getByRole('button', { name: 'Add to project' }).click();
   await expect(page.getByText('Gina Guest · Guest')).toBeVisible();
+  await page.getByRole('link', { name: 'Issues', exact: true }).click();
+  await ready(page);
 
   await fileIssue(page, 'Internal only', 'internal');
   await openProject(page);

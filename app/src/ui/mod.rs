@@ -52,6 +52,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/audit") view=audit::AuditPage />
                     <Route path=path!("/projects") view=projects::ProjectsPage />
                     <Route path=path!("/projects/:key") view=projects::ProjectPage />
+                    <Route path=path!("/projects/:key/settings") view=projects::ProjectSettingsPage />
                     <Route path=path!("/projects/:key/issues/:number") view=issues::IssuePage />
                     <Route path=path!("/p/:id") view=public::PublicProjectPage />
                     <Route path=path!("/p/:id/issues/:number") view=public::PublicIssuePage />

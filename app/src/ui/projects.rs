@@ -86,13 +86,16 @@ fn NewProject(on_created: impl Fn() + Send + Sync + Copy + 'static) -> impl Into
     let visibility = RwSignal::new(Visibility::Private);
     let errors = RwSignal::new(None::<AppError>);
     let action = Action::new_local(|input: &NewProjectInput| create_project(input.clone()));
+    let navigate = leptos_router::hooks::use_navigate();
     Effect::new(move || match action.value().get() {
-        Some(Ok(_)) => {
+        Some(Ok(project)) => {
             errors.set(None);
             name.set(String::new());
             key.set(String::new());
             open.set(false);
             on_created();
+            // A new project opens, ready for its first issue.
+            navigate(&format!("/projects/{}", project.key), leptos_router::NavigateOptions::default());
         }
         Some(Err(e)) => errors.set(Some(e)),
         None => {}
@@ -137,18 +140,25 @@ fn NewProject(on_created: impl Fn() + Send + Sync + Copy + 'static) -> impl Into
     }
 }
 
+/// `/projects/KEY`: the project's issues, under a short header.
 #[component]
 pub fn ProjectPage() -> impl IntoView {
-    view! { <SignedIn page=|me| view! { <ProjectView me /> } /> }
+    view! { <SignedIn page=|me| view! { <ProjectView me settings=false /> } /> }
+}
+
+/// `/projects/KEY/settings`: name, audience, publishing, members, workflow and archiving.
+#[component]
+pub fn ProjectSettingsPage() -> impl IntoView {
+    view! { <SignedIn page=|me| view! { <ProjectView me settings=true /> } /> }
 }
 
 #[component]
-fn ProjectView(me: Me) -> impl IntoView {
+fn ProjectView(me: Me, settings: bool) -> impl IntoView {
     let key = use_params_map().read_untracked().get("key").unwrap_or_default();
     let resource = LocalResource::new(move || get_project(ProjectKeyInput { key: key.clone() }));
-    // The issues below report readiness once their list has loaded.
+    // The issues report readiness once their list has loaded; the settings once the project has.
     Effect::new(move || {
-        if resource.get().is_some_and(|r| r.is_err()) {
+        if resource.get().is_some_and(|r| r.is_err() || settings) {
             set_ready(true);
         }
     });
@@ -156,8 +166,11 @@ fn ProjectView(me: Me) -> impl IntoView {
     let me = StoredValue::new(me);
     view! {
         {move || resource.get().map(|r| match r {
+            Ok(detail) if settings => view! {
+                <ProjectBody detail=detail.clone() manager settings on_changed=move || resource.refetch() />
+            }.into_any(),
             Ok(detail) => view! {
-                <ProjectBody detail=detail.clone() manager on_changed=move || resource.refetch() />
+                <ProjectBody detail=detail.clone() manager settings on_changed=move || resource.refetch() />
                 <super::issues::ProjectIssues detail me=me.get_value() />
             }.into_any(),
             Err(e) => view! {
@@ -216,6 +229,8 @@ enum WorkflowChange {
 fn ProjectBody(
     detail: ProjectDetail,
     manager: bool,
+    /// The settings page: the manager's settings form is shown (and the issues are not).
+    settings: bool,
     on_changed: impl Fn() + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
     let project = detail.project.clone();
@@ -305,6 +320,18 @@ fn ProjectBody(
                 let path = format!("/p/{}", project.id);
                 view! { <p>"Public address: " <a href=path.clone()>{path.clone()}</a></p> }
             })}
+            {
+                let issues = format!("/projects/{}", project.key);
+                let settings_href = format!("/projects/{}/settings", project.key);
+                view! {
+                    <nav class="views" aria-label="Project">
+                        <A href=issues attr:aria-current=(!settings).then_some("page")>"Issues"</A>
+                        <Show when=move || manager>
+                            <A href=settings_href.clone() attr:aria-current=settings.then_some("page")>"Settings"</A>
+                        </Show>
+                    </nav>
+                }
+            }
             <div class="alert" role="alert">{move || errors.get().map(|e| e.message)}</div>
             <h2>"Workflow"</h2>
             <ol class="workflow">
@@ -331,7 +358,7 @@ fn ProjectBody(
                 </ul>
             </Show>
         </section>
-        <Show when=move || manager>
+        <Show when=move || manager && settings>
             <section class="card">
                 <h2>"Settings"</h2>
                 <div class="field">
