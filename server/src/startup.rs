@@ -38,6 +38,10 @@ impl Application {
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
         let db = Db::connect(&config.database_url).await?;
         db.migrate().await?;
+        let rendered = crate::db::issues::render_missing(&db).await?;
+        if rendered > 0 {
+            tracing::info!(rendered, "rendered the Markdown of rows written before it was stored");
+        }
         let listener =
             TcpListener::bind(config.bind).await.map_err(|source| StartupError::Bind { addr: config.bind, source })?;
         tokio::task::spawn_blocking(password::warm_up);

@@ -77,7 +77,7 @@ macro_rules! issue_columns {
     () => {
         "SELECT i.id, i.project_id, p.key, i.number, i.title, i.description, i.kind, i.severity, i.priority, \
          i.visibility, i.status_id, i.reporter_id, i.env_browser, i.env_os, i.env_device, i.env_app_version, \
-         i.env_url, i.due_date, i.created_at, i.updated_at"
+         i.env_url, i.due_date, i.created_at, i.updated_at, i.description_html"
     };
 }
 
@@ -117,6 +117,7 @@ struct IssueRow {
     due_date: Option<String>,
     created_at: i64,
     updated_at: i64,
+    description_html: Option<String>,
 }
 
 /// The stored fields of an issue, before names are looked up.
@@ -130,6 +131,8 @@ pub struct StoredIssue {
     pub fields: IssueFields,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The description rendered when it was written (`None` for a row not rendered yet).
+    pub description_html: Option<String>,
 }
 
 fn parse_enum<T>(value: &str, parse: fn(&str) -> Option<T>, what: &'static str) -> Result<T, DbError> {
@@ -166,6 +169,7 @@ impl TryFrom<IssueRow> for StoredIssue {
             },
             created_at: r.created_at,
             updated_at: r.updated_at,
+            description_html: r.description_html,
         })
     }
 }
@@ -615,8 +619,8 @@ pub async fn create(
     sqlx::query(
         "INSERT INTO issues (id, team_id, project_id, number, title, description, kind, severity, priority, \
          status_id, reporter_id, visibility, env_browser, env_os, env_device, env_app_version, env_url, due_date, \
-         created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)",
+         created_at, updated_at, description_html) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, $20)",
     )
     .bind(id.to_string())
     .bind(&team)
@@ -637,6 +641,7 @@ pub async fn create(
     .bind(&fields.environment.url)
     .bind(fields.due_date.clone())
     .bind(now_ms)
+    .bind(to_safe_html(&fields.description))
     .execute(&mut *tx)
     .await?;
     replace_tags_and_assignees(&mut tx, actor, id, fields).await?;
@@ -671,7 +676,7 @@ pub async fn update(
     let done = sqlx::query(
         "UPDATE issues SET title = $3, description = $4, kind = $5, severity = $6, priority = $7, status_id = $8, \
          visibility = $9, env_browser = $10, env_os = $11, env_device = $12, env_app_version = $13, env_url = $14, \
-         due_date = $15, updated_at = $16 WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL",
+         due_date = $15, updated_at = $16, description_html = $17 WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL",
     )
     .bind(&team)
     .bind(id.to_string())
@@ -689,6 +694,7 @@ pub async fn update(
     .bind(&fields.environment.url)
     .bind(fields.due_date.clone())
     .bind(now_ms)
+    .bind(to_safe_html(&fields.description))
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() != 1 {
@@ -762,6 +768,7 @@ struct CommentRow {
     visibility: String,
     created_at: i64,
     updated_at: i64,
+    body_html: Option<String>,
 }
 
 fn comment(row: CommentRow) -> Result<Comment, DbError> {
@@ -771,7 +778,7 @@ fn comment(row: CommentRow) -> Result<Comment, DbError> {
             id: UserId(uuid_from_db(&row.author_id, "comments.author_id")?),
             display_name: row.display_name,
         },
-        body_html: to_safe_html(&row.body),
+        body_html: row.body_html.unwrap_or_else(|| to_safe_html(&row.body)),
         body: row.body,
         visibility: IssueVisibility::parse(&row.visibility).ok_or(DbError::Corrupt("comments.visibility"))?,
         created_at: row.created_at,
@@ -784,7 +791,7 @@ fn comment(row: CommentRow) -> Result<Comment, DbError> {
 /// (no earlier text is kept), so nothing written as internal ever reaches a guest.
 pub async fn comments(db: &Db, issue: &Visible<StoredIssue>) -> Result<Vec<Comment>, DbError> {
     let rows: Vec<CommentRow> = sqlx::query_as(
-        "SELECT c.id, c.author_id, u.display_name, c.body, c.visibility, c.created_at, c.updated_at \
+        "SELECT c.id, c.author_id, u.display_name, c.body, c.visibility, c.created_at, c.updated_at, c.body_html \
          FROM comments c JOIN users u ON u.id = c.author_id WHERE c.team_id = $1 AND c.issue_id = $2 \
          AND c.deleted_at IS NULL AND ($3 = 0 OR c.visibility = 'public') ORDER BY c.created_at, c.id",
     )
@@ -826,8 +833,8 @@ pub async fn add_comment(
 ) -> Result<CommentId, DbError> {
     let id = CommentId(Uuid::new_v4());
     sqlx::query(
-        "INSERT INTO comments (id, team_id, issue_id, author_id, body, visibility, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+        "INSERT INTO comments (id, team_id, issue_id, author_id, body, visibility, created_at, updated_at, \
+         body_html) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
     )
     .bind(id.to_string())
     .bind(issue.team_id.to_string())
@@ -836,6 +843,7 @@ pub async fn add_comment(
     .bind(body)
     .bind(visibility.as_str())
     .bind(now_ms)
+    .bind(to_safe_html(body))
     .execute(db.pool())
     .await?;
     Ok(id)
@@ -852,8 +860,8 @@ pub async fn edit_comment(
     now_ms: i64,
 ) -> Result<bool, DbError> {
     let done = sqlx::query(
-        "UPDATE comments SET body = $3, updated_at = $4 WHERE team_id = $1 AND id = $2 AND author_id = $5 \
-         AND issue_id = $6 AND deleted_at IS NULL",
+        "UPDATE comments SET body = $3, updated_at = $4, body_html = $7 WHERE team_id = $1 AND id = $2 \
+         AND author_id = $5 AND issue_id = $6 AND deleted_at IS NULL",
     )
     .bind(issue.team_id.to_string())
     .bind(id.to_string())
@@ -861,6 +869,7 @@ pub async fn edit_comment(
     .bind(now_ms)
     .bind(actor.user_id().to_string())
     .bind(issue.id.to_string())
+    .bind(to_safe_html(body))
     .execute(db.pool())
     .await?;
     Ok(done.rows_affected() == 1)
@@ -991,13 +1000,14 @@ pub async fn to_issues(db: &Db, visible: Vec<Visible<StoredIssue>>) -> Result<Ve
     let mut issues = Vec::with_capacity(visible.len());
     for visible in visible {
         let s = summary(&names, &visible)?;
+        let rendered = visible.value.description_html;
         let f = visible.value.fields;
         issues.push(Issue {
             id: s.id,
             project_id: s.project_id,
             reference: s.reference,
             number: s.number,
-            description_html: to_safe_html(&f.description),
+            description_html: rendered.unwrap_or_else(|| to_safe_html(&f.description)),
             title: s.title,
             description: f.description,
             kind: s.kind,
@@ -1020,6 +1030,36 @@ pub async fn to_issues(db: &Db, visible: Vec<Visible<StoredIssue>>) -> Result<Ve
 /// Builds the wire form of one visible issue.
 pub async fn to_issue(db: &Db, visible: Visible<StoredIssue>) -> Result<Issue, DbError> {
     to_issues(db, vec![visible]).await?.pop().ok_or(DbError::Corrupt("issues"))
+}
+
+/// Renders the Markdown of rows written before it was rendered at write time (migration 0007), in
+/// batches; answers how many rows it rendered. Run at start, so an upgrade keeps every row.
+pub async fn render_missing(db: &Db) -> Result<u64, DbError> {
+    let mut rendered = 0;
+    for (select, update) in [
+        (
+            "SELECT team_id, id, description FROM issues WHERE description_html IS NULL LIMIT 500",
+            "UPDATE issues SET description_html = $3 WHERE team_id = $1 AND id = $2",
+        ),
+        (
+            "SELECT team_id, id, body FROM comments WHERE body_html IS NULL LIMIT 500",
+            "UPDATE comments SET body_html = $3 WHERE team_id = $1 AND id = $2",
+        ),
+    ] {
+        loop {
+            let rows: Vec<(String, String, String)> = sqlx::query_as(select).fetch_all(db.pool()).await?;
+            if rows.is_empty() {
+                break;
+            }
+            let mut tx = db.begin().await?;
+            for (team, id, source) in rows {
+                sqlx::query(update).bind(team).bind(id).bind(to_safe_html(&source)).execute(&mut *tx).await?;
+                rendered += 1;
+            }
+            tx.commit().await?;
+        }
+    }
+    Ok(rendered)
 }
 
 #[cfg(test)]

@@ -507,3 +507,63 @@ async fn lists_carry_what_a_list_shows_and_the_issue_page_the_rest() {
     assert_eq!(shown["issue"]["description_html"], "<p>Takes <strong>minutes</strong></p>\n");
     assert_eq!(shown["issue"]["environment"]["browser"], "Firefox");
 }
+
+#[tokio::test]
+async fn markdown_is_rendered_once_when_written_and_older_rows_at_start() {
+    let s = setup().await;
+    let form = vec![
+        ("input[project_id]".to_owned(), s.project.clone()),
+        ("input[fields][title]".to_owned(), "Rendered".to_owned()),
+        ("input[fields][description]".to_owned(), "Takes **minutes**".to_owned()),
+    ];
+    let issue: serde_json::Value =
+        s.app.call("create_issue", &form, Some(&s.owner.cookie)).await.json().await.expect("json");
+    let id = issue["id"].as_str().expect("id").to_owned();
+    s.app.comment(&s.owner.cookie, &id, "A *comment*", false).await;
+    let mut db = s.app.db().await;
+    let (stored,): (Option<String>,) = sqlx::query_as("SELECT description_html FROM issues WHERE id = $1")
+        .bind(&id)
+        .fetch_one(&mut db)
+        .await
+        .expect("row");
+    assert_eq!(stored.as_deref(), Some("<p>Takes <strong>minutes</strong></p>\n"), "rendered when written");
+
+    // Reads use what was stored, not a new rendering.
+    sqlx::query("UPDATE issues SET description_html = '<p>stored</p>' WHERE id = $1")
+        .bind(&id)
+        .execute(&mut db)
+        .await
+        .expect("mark");
+    let reference = issue["reference"].as_str().expect("reference").to_owned();
+    let shown = TestIssue { id: id.clone(), reference, title: String::new() };
+    let detail: serde_json::Value = get(&s.app, &s.owner.cookie, &shown).await.json().await.expect("json");
+    assert_eq!(detail["issue"]["description_html"], "<p>stored</p>");
+
+    // Rows from before the rendered columns existed are rendered at start.
+    sqlx::query("UPDATE issues SET description_html = NULL WHERE id = $1")
+        .bind(&id)
+        .execute(&mut db)
+        .await
+        .expect("null");
+    sqlx::query("UPDATE comments SET body_html = NULL WHERE issue_id = $1")
+        .bind(&id)
+        .execute(&mut db)
+        .await
+        .expect("null");
+    let server_db = server::db::Db::connect(&s.app.database_url).await.expect("connect");
+    assert!(server::db::issues::render_missing(&server_db).await.expect("render") >= 2);
+    let (issue_html,): (Option<String>,) = sqlx::query_as("SELECT description_html FROM issues WHERE id = $1")
+        .bind(&id)
+        .fetch_one(&mut db)
+        .await
+        .expect("row");
+    let (comment_html,): (Option<String>,) = sqlx::query_as("SELECT body_html FROM comments WHERE issue_id = $1")
+        .bind(&id)
+        .fetch_one(&mut db)
+        .await
+        .expect("row");
+    assert_eq!(issue_html.as_deref(), Some("<p>Takes <strong>minutes</strong></p>\n"));
+    assert_eq!(comment_html.as_deref(), Some("<p>A <em>comment</em></p>\n"));
+    let detail: serde_json::Value = get(&s.app, &s.owner.cookie, &shown).await.json().await.expect("json");
+    assert_eq!(detail["comments"][0]["body_html"], "<p>A <em>comment</em></p>\n");
+}
