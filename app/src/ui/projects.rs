@@ -143,19 +143,26 @@ fn NewProject(on_created: impl Fn() + Send + Sync + Copy + 'static) -> impl Into
 /// `/projects/KEY`: the project's issues, under a short header.
 #[component]
 pub fn ProjectPage() -> impl IntoView {
-    view! { <SignedIn page=|me| view! { <ProjectView me settings=false /> } /> }
+    let resource = project_of_the_address();
+    view! { <SignedIn page=move |me| view! { <ProjectView me resource settings=false /> } /> }
 }
 
 /// `/projects/KEY/settings`: name, audience, publishing, members, workflow and archiving.
 #[component]
 pub fn ProjectSettingsPage() -> impl IntoView {
-    view! { <SignedIn page=|me| view! { <ProjectView me settings=true /> } /> }
+    let resource = project_of_the_address();
+    view! { <SignedIn page=move |me| view! { <ProjectView me resource settings=true /> } /> }
+}
+
+/// The project named in the address, asked for as the page mounts: at the same time as the session
+/// check rather than after it (one round trip less before the issues show).
+fn project_of_the_address() -> LocalResource<Result<ProjectDetail, AppError>> {
+    let key = use_params_map().read_untracked().get("key").unwrap_or_default();
+    LocalResource::new(move || get_project(ProjectKeyInput { key: key.clone() }))
 }
 
 #[component]
-fn ProjectView(me: Me, settings: bool) -> impl IntoView {
-    let key = use_params_map().read_untracked().get("key").unwrap_or_default();
-    let resource = LocalResource::new(move || get_project(ProjectKeyInput { key: key.clone() }));
+fn ProjectView(me: Me, resource: LocalResource<Result<ProjectDetail, AppError>>, settings: bool) -> impl IntoView {
     // The issues report readiness once their list has loaded; the settings once the project has.
     Effect::new(move || {
         if resource.get().is_some_and(|r| r.is_err() || settings) {
