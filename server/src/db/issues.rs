@@ -18,7 +18,7 @@ use std::collections::{BTreeSet, HashMap};
 use sqlx::{Any, Transaction};
 use uuid::Uuid;
 
-use super::{projects::PublishedProject, uuid_from_db, Db, DbError, TeamScope};
+use super::{projects::PublishedProject, uuid_from_db, Backend, Db, DbError, TeamScope};
 use crate::{
     markdown::to_safe_html,
     policy::{HistoryShown, Reader},
@@ -59,25 +59,49 @@ macro_rules! visible_issues {
     };
 }
 
-/// The same, within project `$5`, for the lists. `CROSS JOIN` makes `SQLite` take the project first
-/// (one row) and then walk the issues in the order of the list's index, with or without statistics;
-/// `PostgreSQL` plans it like any join.
+/// The same, within project `$5`, for the lists. Only `issues` is in the `FROM` clause (the project's
+/// rules are a correlated `EXISTS`), so the rows come in the order of the list's index, which `$hint`
+/// names for `SQLite` (`INDEXED BY`): joined with `projects`, or free to choose, `SQLite` read the
+/// project's issues whole and sorted them once it had statistics of a small project
+/// (`tests/api/plans.rs`). `PostgreSQL` gets no hint.
 macro_rules! listed_issues {
-    () => {
-        " FROM projects p CROSS JOIN issues i \
-          WHERE p.team_id = $1 AND p.id = $5 AND i.team_id = p.team_id AND i.project_id = p.id \
-          AND i.deleted_at IS NULL \
-          AND ($2 = 1 OR (EXISTS (SELECT 1 FROM project_members pm WHERE pm.project_id = p.id AND pm.user_id = $3) \
-               AND ($4 = 0 OR p.visibility = 'public'))) \
+    ($hint:literal) => {
+        concat!(
+            " FROM issues i",
+            $hint,
+            " WHERE i.team_id = $1 AND i.project_id = $5 AND i.deleted_at IS NULL \
+          AND EXISTS (SELECT 1 FROM projects p WHERE p.team_id = i.team_id AND p.id = i.project_id \
+               AND ($2 = 1 OR (EXISTS (SELECT 1 FROM project_members pm WHERE pm.project_id = p.id \
+               AND pm.user_id = $3) AND ($4 = 0 OR p.visibility = 'public')))) \
           AND ($4 = 0 OR i.visibility = 'public' OR i.reporter_id = $3)"
+        )
     };
 }
 
-macro_rules! issue_columns {
-    () => {
-        "SELECT i.id, i.project_id, p.key, i.number, i.title, i.description, i.kind, i.severity, i.priority, \
+/// The columns of an issue row, with the project's key as `$key` gives it.
+macro_rules! columns_with_key {
+    ($key:literal) => {
+        concat!(
+            "SELECT i.id, i.project_id, ",
+            $key,
+            ", i.number, i.title, i.description, i.kind, i.severity, i.priority, \
          i.visibility, i.status_id, i.reporter_id, i.env_browser, i.env_os, i.env_device, i.env_app_version, \
          i.env_url, i.due_date, i.created_at, i.updated_at, i.description_html"
+        )
+    };
+}
+
+/// The columns of an issue joined with its project `p`.
+macro_rules! issue_columns {
+    () => {
+        columns_with_key!("p.key")
+    };
+}
+
+/// The columns of an issue in a list, which does not join the project.
+macro_rules! list_columns {
+    () => {
+        columns_with_key!("(SELECT p.key FROM projects p WHERE p.team_id = i.team_id AND p.id = i.project_id) AS key")
     };
 }
 
@@ -260,51 +284,80 @@ macro_rules! severity_rank {
 // Public so that `examples/list_plans.rs` can show their query plans.
 
 /// Most urgent first.
-pub const LIST_BY_PRIORITY_SQL: &str = concat!(
-    issue_columns!(),
-    listed_issues!(),
-    " AND (",
-    priority_rank!(),
-    " > CAST($18 AS INTEGER) OR (",
-    priority_rank!(),
-    " = CAST($18 AS INTEGER) AND i.number > $6))",
-    list_filters!(),
-    " ORDER BY ",
-    priority_rank!(),
-    ", i.number LIMIT $7"
-);
+macro_rules! list_by_priority {
+    ($hint:literal) => {
+        concat!(
+            list_columns!(),
+            listed_issues!($hint),
+            " AND (",
+            priority_rank!(),
+            " > CAST($18 AS INTEGER) OR (",
+            priority_rank!(),
+            " = CAST($18 AS INTEGER) AND i.number > $6))",
+            list_filters!(),
+            " ORDER BY ",
+            priority_rank!(),
+            ", i.number LIMIT $7"
+        )
+    };
+}
 
 /// Most severe first.
-pub const LIST_BY_SEVERITY_SQL: &str = concat!(
-    issue_columns!(),
-    listed_issues!(),
-    " AND (",
-    severity_rank!(),
-    " > CAST($18 AS INTEGER) OR (",
-    severity_rank!(),
-    " = CAST($18 AS INTEGER) AND i.number > $6))",
-    list_filters!(),
-    " ORDER BY ",
-    severity_rank!(),
-    ", i.number LIMIT $7"
-);
+macro_rules! list_by_severity {
+    ($hint:literal) => {
+        concat!(
+            list_columns!(),
+            listed_issues!($hint),
+            " AND (",
+            severity_rank!(),
+            " > CAST($18 AS INTEGER) OR (",
+            severity_rank!(),
+            " = CAST($18 AS INTEGER) AND i.number > $6))",
+            list_filters!(),
+            " ORDER BY ",
+            severity_rank!(),
+            ", i.number LIMIT $7"
+        )
+    };
+}
 
 /// Most recently updated first.
-pub const LIST_BY_UPDATED_SQL: &str = concat!(
-    issue_columns!(),
-    listed_issues!(),
-    " AND (i.updated_at < $18 OR (i.updated_at = $18 AND i.number > $6))",
-    list_filters!(),
-    " ORDER BY i.updated_at DESC, i.number LIMIT $7"
-);
+macro_rules! list_by_updated {
+    ($hint:literal) => {
+        concat!(
+            list_columns!(),
+            listed_issues!($hint),
+            " AND (i.updated_at < $18 OR (i.updated_at = $18 AND i.number > $6))",
+            list_filters!(),
+            " ORDER BY i.updated_at DESC, i.number LIMIT $7"
+        )
+    };
+}
 
-/// The statement of each order.
-pub fn list_sql(sort: IssueSort) -> &'static str {
-    match sort {
-        IssueSort::Number => LIST_BY_NUMBER_SQL,
-        IssueSort::Updated => LIST_BY_UPDATED_SQL,
-        IssueSort::Priority => LIST_BY_PRIORITY_SQL,
-        IssueSort::Severity => LIST_BY_SEVERITY_SQL,
+/// By number, oldest first (the default).
+macro_rules! list_by_number {
+    ($hint:literal) => {
+        concat!(
+            list_columns!(),
+            listed_issues!($hint),
+            " AND i.number > $6",
+            list_filters!(),
+            " ORDER BY i.number LIMIT $7"
+        )
+    };
+}
+
+/// The statement of each order on each backend.
+pub fn list_sql(sort: IssueSort, backend: Backend) -> &'static str {
+    match (backend, sort) {
+        (Backend::Sqlite, IssueSort::Number) => list_by_number!(" INDEXED BY issues_by_project_number"),
+        (Backend::Sqlite, IssueSort::Updated) => list_by_updated!(" INDEXED BY issues_by_project_updated"),
+        (Backend::Sqlite, IssueSort::Priority) => list_by_priority!(" INDEXED BY issues_by_project_priority"),
+        (Backend::Sqlite, IssueSort::Severity) => list_by_severity!(" INDEXED BY issues_by_project_severity"),
+        (Backend::Postgres, IssueSort::Number) => list_by_number!(""),
+        (Backend::Postgres, IssueSort::Updated) => list_by_updated!(""),
+        (Backend::Postgres, IssueSort::Priority) => list_by_priority!(""),
+        (Backend::Postgres, IssueSort::Severity) => list_by_severity!(""),
     }
 }
 
@@ -325,10 +378,6 @@ pub fn clamp_key(sort: IssueSort, key: i64) -> i64 {
         IssueSort::Number | IssueSort::Updated => key,
     }
 }
-
-/// By number, oldest first (the default).
-pub const LIST_BY_NUMBER_SQL: &str =
-    concat!(issue_columns!(), listed_issues!(), " AND i.number > $6", list_filters!(), " ORDER BY i.number LIMIT $7");
 
 /// The sort key of an issue for `sort`, as the statements of [`list_sql`] compare it.
 pub fn sort_key(sort: IssueSort, issue: &StoredIssue) -> i64 {
@@ -368,7 +417,7 @@ pub async fn list(
     cursor: Cursor,
     limit: i64,
 ) -> Result<Vec<Visible<StoredIssue>>, DbError> {
-    let query = bind_scope(sqlx::query_as(list_sql(sort)), actor)
+    let query = bind_scope(sqlx::query_as(list_sql(sort, db.backend())), actor)
         .bind(project_id.to_string())
         .bind(cursor.number)
         .bind(limit)
