@@ -628,11 +628,7 @@ fn NewIssue(
 
 #[component]
 pub fn IssuePage() -> impl IntoView {
-    view! { <SignedIn page=|me| view! { <IssueView me /> } /> }
-}
-
-#[component]
-fn IssueView(me: Me) -> impl IntoView {
+    // The issue and its project are asked for as the page mounts, while the session is checked.
     let params = use_params_map();
     let key = params.read_untracked().get("key").unwrap_or_default();
     let number: i64 = params.read_untracked().get("number").and_then(|n| n.parse().ok()).unwrap_or(0);
@@ -645,6 +641,16 @@ fn IssueView(me: Me) -> impl IntoView {
         }
     });
     let project = LocalResource::new(move || get_project(ProjectKeyInput { key: key.clone() }));
+    view! { <SignedIn page=move |me| view! { <IssueView me detail project version /> } /> }
+}
+
+#[component]
+fn IssueView(
+    me: Me,
+    detail: LocalResource<Result<IssueDetail, AppError>>,
+    project: LocalResource<Result<ProjectDetail, AppError>>,
+    version: RwSignal<u32>,
+) -> impl IntoView {
     Effect::new(move || set_ready(detail.get().is_some() && project.get().is_some()));
     let can_edit = me.team.role != Role::Guest;
     let is_admin = matches!(me.team.role, Role::Owner | Role::Admin);
