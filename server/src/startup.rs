@@ -99,6 +99,10 @@ impl Application {
     }
 }
 
+/// The most connections served at once; more wait in the listen backlog until one closes, so a flood
+/// of connections cannot take unbounded tasks and buffers.
+pub const MAX_CONNECTIONS: usize = 1024;
+
 /// Accepts connections until `shutdown` completes, then lets the requests in flight finish. Unlike
 /// `axum::serve`, it gives HTTP/1 connections a header timeout: a client that sends its headers
 /// slowly, or holds a kept-alive connection idle, is disconnected after `header_timeout` instead of
@@ -115,8 +119,16 @@ async fn serve(
     builder.http1().timer(TokioTimer::new()).header_read_timeout(header_timeout);
     builder.http2().timer(TokioTimer::new()).keep_alive_interval(header_timeout);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     tokio::pin!(shutdown);
     loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
         let (stream, remote) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -137,6 +149,8 @@ async fn serve(
         let builder = builder.clone();
         let watcher = graceful.watcher();
         tokio::spawn(async move {
+            // The slot is given back when the connection ends.
+            let _slot = slot;
             // hyper's timer starts with the request's first byte; a client that connects and sends
             // nothing is dropped here.
             let mut first = [0_u8; 1];

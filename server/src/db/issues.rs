@@ -47,15 +47,33 @@ impl<T> TeamScope for Visible<T> {
     }
 }
 
-/// The issues of team `$1` the actor may see. `$2` = sees all projects, `$3` = the actor, `$4` = guest
-/// (bound by [`bind_scope`] from the actor's [`Reader`]).
+/// Whether the actor may read project `p`: `$2` = sees all projects, `$3` = the actor, `$4` = guest
+/// (bound by [`bind_scope`] from the actor's [`Reader`]). Members read their projects, guests only the
+/// public ones they belong to.
+macro_rules! project_readable {
+    () => {
+        "($2 = 1 OR (EXISTS (SELECT 1 FROM project_members pm WHERE pm.project_id = p.id AND pm.user_id = $3) \
+         AND ($4 = 0 OR p.visibility = 'public')))"
+    };
+}
+
+/// Whether the actor may read issue `i` of a readable project: guests only public issues and their own.
+macro_rules! issue_readable {
+    () => {
+        "($4 = 0 OR i.visibility = 'public' OR i.reporter_id = $3)"
+    };
+}
+
+/// The issues of team `$1` the actor may see.
 macro_rules! visible_issues {
     () => {
-        " FROM issues i JOIN projects p ON p.team_id = i.team_id AND p.id = i.project_id \
-          WHERE i.team_id = $1 AND i.deleted_at IS NULL \
-          AND ($2 = 1 OR (EXISTS (SELECT 1 FROM project_members pm WHERE pm.project_id = p.id AND pm.user_id = $3) \
-               AND ($4 = 0 OR p.visibility = 'public'))) \
-          AND ($4 = 0 OR i.visibility = 'public' OR i.reporter_id = $3)"
+        concat!(
+            " FROM issues i JOIN projects p ON p.team_id = i.team_id AND p.id = i.project_id \
+              WHERE i.team_id = $1 AND i.deleted_at IS NULL AND ",
+            project_readable!(),
+            " AND ",
+            issue_readable!()
+        )
     };
 }
 
@@ -70,10 +88,10 @@ macro_rules! listed_issues {
             " FROM issues i",
             $hint,
             " WHERE i.team_id = $1 AND i.project_id = $5 AND i.deleted_at IS NULL \
-          AND EXISTS (SELECT 1 FROM projects p WHERE p.team_id = i.team_id AND p.id = i.project_id \
-               AND ($2 = 1 OR (EXISTS (SELECT 1 FROM project_members pm WHERE pm.project_id = p.id \
-               AND pm.user_id = $3) AND ($4 = 0 OR p.visibility = 'public')))) \
-          AND ($4 = 0 OR i.visibility = 'public' OR i.reporter_id = $3)"
+              AND EXISTS (SELECT 1 FROM projects p WHERE p.team_id = i.team_id AND p.id = i.project_id AND ",
+            project_readable!(),
+            ") AND ",
+            issue_readable!()
         )
     };
 }
@@ -510,6 +528,12 @@ async fn hydrate(
     Ok(issues.into_iter().map(|value| Visible { team_id, reader, value }).collect())
 }
 
+/// `$2, $3, ...`: `count` bind parameters after the team's `$1`, for an `IN (...)` over a page. Only
+/// the number of parameters comes from the caller; the values are always bound.
+fn placeholders_from_2(count: usize) -> String {
+    (2..count + 2).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
+}
+
 /// What hangs off an issue as a list of values.
 #[derive(Clone, Copy, Debug)]
 pub enum Child {
@@ -521,7 +545,7 @@ pub enum Child {
 /// statement per page, through the index led by team and issue (`*_by_issue`). Only the number of
 /// placeholders varies; the values are bound.
 pub fn children_sql(child: Child, count: usize) -> String {
-    let placeholders = (2..count + 2).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+    let placeholders = placeholders_from_2(count);
     match child {
         Child::Tags => {
             format!("SELECT issue_id, tag FROM issue_tags WHERE team_id = $1 AND issue_id IN ({placeholders})")
@@ -835,20 +859,25 @@ fn comment(row: CommentRow) -> Result<Comment, DbError> {
     })
 }
 
+/// The comments of issue `$2` of team `$1` that its reader sees (`$3` = public ones only).
+macro_rules! readable_comments {
+    () => {
+        "SELECT c.id, c.author_id, u.display_name, c.body, c.visibility, c.created_at, c.updated_at, c.body_html \
+         FROM comments c JOIN users u ON u.id = c.author_id WHERE c.team_id = $1 AND c.issue_id = $2 \
+         AND c.deleted_at IS NULL AND ($3 = 0 OR c.visibility = 'public')"
+    };
+}
+
 /// The comments of a visible issue: all of them for members, only the public ones for guests and
 /// anonymous readers. A comment's visibility is fixed when it is posted, and an edit replaces its text
 /// (no earlier text is kept), so nothing written as internal ever reaches a guest.
 pub async fn comments(db: &Db, issue: &Visible<StoredIssue>) -> Result<Vec<Comment>, DbError> {
-    let rows: Vec<CommentRow> = sqlx::query_as(
-        "SELECT c.id, c.author_id, u.display_name, c.body, c.visibility, c.created_at, c.updated_at, c.body_html \
-         FROM comments c JOIN users u ON u.id = c.author_id WHERE c.team_id = $1 AND c.issue_id = $2 \
-         AND c.deleted_at IS NULL AND ($3 = 0 OR c.visibility = 'public') ORDER BY c.created_at, c.id",
-    )
-    .bind(issue.team_id.to_string())
-    .bind(issue.id.to_string())
-    .bind(i64::from(!issue.reader.sees_internal()))
-    .fetch_all(db.pool())
-    .await?;
+    let rows: Vec<CommentRow> = sqlx::query_as(concat!(readable_comments!(), " ORDER BY c.created_at, c.id"))
+        .bind(issue.team_id.to_string())
+        .bind(issue.id.to_string())
+        .bind(i64::from(!issue.reader.sees_internal()))
+        .fetch_all(db.pool())
+        .await?;
     rows.into_iter().map(comment).collect()
 }
 
@@ -868,8 +897,14 @@ pub async fn find_comment(
     let Some((issue_id,)) = row else { return Ok(None) };
     let issue_id = IssueId(uuid_from_db(&issue_id, "comments.issue_id")?);
     let Some(issue) = find(db, actor, issue_id).await? else { return Ok(None) };
-    let found = comments(db, &issue).await?.into_iter().find(|c| c.id == id);
-    Ok(found.map(|c| (issue, c)))
+    let row: Option<CommentRow> = sqlx::query_as(concat!(readable_comments!(), " AND c.id = $4"))
+        .bind(issue.team_id.to_string())
+        .bind(issue.id.to_string())
+        .bind(i64::from(!issue.reader.sees_internal()))
+        .bind(id.to_string())
+        .fetch_optional(db.pool())
+        .await?;
+    row.map(|row| Ok((issue, comment(row)?))).transpose()
 }
 
 pub async fn add_comment(
@@ -949,7 +984,7 @@ async fn statuses_of(
     team_id: TeamId,
     projects: &BTreeSet<ProjectId>,
 ) -> Result<HashMap<StatusId, StatusRef>, DbError> {
-    let placeholders = (2..projects.len() + 2).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+    let placeholders = placeholders_from_2(projects.len());
     let sql = format!(
         "SELECT id, name, category FROM project_statuses WHERE team_id = $1 AND project_id IN ({placeholders})"
     );
@@ -969,7 +1004,7 @@ async fn statuses_of(
 /// The names of users `$2`.. as team `$1` knows them (members, reporters and authors of the team),
 /// in one statement; anyone else is a "Former member".
 async fn people_of(db: &Db, team_id: TeamId, users: &BTreeSet<UserId>) -> Result<HashMap<UserId, Person>, DbError> {
-    let placeholders = (2..users.len() + 2).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+    let placeholders = placeholders_from_2(users.len());
     let sql = format!(
         "SELECT u.id, u.display_name FROM users u WHERE u.id IN ({placeholders}) AND (EXISTS (SELECT 1 \
          FROM memberships m WHERE m.team_id = $1 AND m.user_id = u.id) OR EXISTS (SELECT 1 FROM issues i \
