@@ -47,16 +47,6 @@ impl<T> TeamScope for Visible<T> {
     }
 }
 
-/// Whether the actor may read project `p`: `$2` = sees all projects, `$3` = the actor, `$4` = guest
-/// (bound by [`bind_scope`] from the actor's [`Reader`]). Members read their projects, guests only the
-/// public ones they belong to.
-macro_rules! project_readable {
-    () => {
-        "($2 = 1 OR (EXISTS (SELECT 1 FROM project_members pm WHERE pm.project_id = p.id AND pm.user_id = $3) \
-         AND ($4 = 0 OR p.visibility = 'public')))"
-    };
-}
-
 /// Whether the actor may read issue `i` of a readable project: guests only public issues and their own.
 macro_rules! issue_readable {
     () => {

@@ -4,6 +4,17 @@
 //!
 //! Every query is parameterised; no SQL text is ever built from input.
 
+// Declared before the modules so that both `projects` and `issues` use this one rule.
+/// Whether the actor may read project `p`: `$2` = sees all projects, `$3` = the actor, `$4` = guest
+/// (bound from the actor's `policy::Reader`). Members read their projects, guests only the
+/// public ones they belong to.
+macro_rules! project_readable {
+    () => {
+        "($2 = 1 OR (EXISTS (SELECT 1 FROM project_members pm WHERE pm.project_id = p.id AND pm.user_id = $3) \
+         AND ($4 = 0 OR p.visibility = 'public')))"
+    };
+}
+
 pub mod accounts;
 pub mod audit;
 pub mod invitations;

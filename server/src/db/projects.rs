@@ -32,9 +32,11 @@ fn project(row: ProjectRow) -> Result<Project, DbError> {
 /// (bound by [`scoped`] from the actor's [`Reader`]).
 macro_rules! select_visible {
     () => {
-        "SELECT p.id, p.key, p.name, p.description, p.visibility, p.published, p.archived, p.created_at \
-         FROM projects p WHERE p.team_id = $1 AND ($2 = 1 OR (EXISTS (SELECT 1 FROM project_members pm \
-         WHERE pm.project_id = p.id AND pm.user_id = $3) AND ($4 = 0 OR p.visibility = 'public')))"
+        concat!(
+            "SELECT p.id, p.key, p.name, p.description, p.visibility, p.published, p.archived, p.created_at \
+             FROM projects p WHERE p.team_id = $1 AND ",
+            project_readable!()
+        )
     };
 }
 
