@@ -40,6 +40,11 @@ pub struct Config {
     pub request_header_timeout_secs: u64,
     /// A request whose body has not arrived whole this long after its headers is refused (408).
     pub request_body_timeout_secs: u64,
+    /// How many sessions (and as many memberships) are kept in memory so that a signed-in request
+    /// reads neither from the database. Unset: 10,000 with `SQLite`, 0 (off) with `PostgreSQL`. Only
+    /// safe when no other Moth instance writes the same database: an instance does not see the
+    /// sign-outs and role changes made through another until its cache entries go.
+    pub session_cache_entries: Option<usize>,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -51,7 +56,7 @@ pub enum LogFormat {
 
 /// The keys read from `MOTH_<KEY>` environment variables; other `MOTH_*` variables (such as
 /// `MOTH_LOG` or the test scripts' own) are not configuration.
-const ENV_KEYS: [&str; 12] = [
+const ENV_KEYS: [&str; 13] = [
     "bind",
     "database_url",
     "site_dir",
@@ -64,6 +69,7 @@ const ENV_KEYS: [&str; 12] = [
     "log_format",
     "request_header_timeout_secs",
     "request_body_timeout_secs",
+    "session_cache_entries",
 ];
 
 impl Default for Config {
@@ -81,6 +87,7 @@ impl Default for Config {
             log_format: LogFormat::Text,
             request_header_timeout_secs: 10,
             request_body_timeout_secs: 30,
+            session_cache_entries: None,
         }
     }
 }
@@ -140,6 +147,14 @@ impl Config {
 
     pub fn session_absolute_timeout(&self) -> Duration {
         Duration::from_secs(self.session_absolute_timeout_secs)
+    }
+
+    /// The session cache's size for this database (see `session_cache_entries`).
+    pub fn session_cache_entries(&self, backend: crate::db::Backend) -> usize {
+        self.session_cache_entries.unwrap_or(match backend {
+            crate::db::Backend::Sqlite => 10_000,
+            crate::db::Backend::Postgres => 0,
+        })
     }
 
     pub fn invitation_ttl(&self) -> Duration {

@@ -37,6 +37,8 @@ pub struct Application {
 impl Application {
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
         let db = Db::connect(&config.database_url).await?;
+        let cache_entries = config.session_cache_entries(db.backend());
+        let db = db.with_auth_cache(cache_entries);
         db.migrate().await?;
         let rendered = crate::db::issues::render_missing(&db).await?;
         if rendered > 0 {

@@ -87,6 +87,11 @@ pub async fn find_user(db: &Db, user_id: UserId) -> Result<Option<UserSummary>, 
 
 /// The user's membership of one team, or `None` if they are not (or no longer) a member.
 pub async fn membership(db: &Db, user_id: UserId, team_id: TeamId) -> Result<Option<TeamMembership>, DbError> {
+    let since = match db.auth_cache().map(|cache| cache.membership(user_id, team_id)) {
+        Some(Ok(cached)) => return Ok(Some(cached)),
+        Some(Err(since)) => Some(since),
+        None => None,
+    };
     let row: Option<(String, String)> = sqlx::query_as(
         "SELECT t.name, m.role FROM memberships m JOIN teams t ON t.id = m.team_id \
          WHERE m.user_id = $1 AND m.team_id = $2",
@@ -95,10 +100,13 @@ pub async fn membership(db: &Db, user_id: UserId, team_id: TeamId) -> Result<Opt
     .bind(team_id.to_string())
     .fetch_optional(db.pool())
     .await?;
-    row.map(|(name, role)| {
-        Ok(TeamMembership { id: team_id, name, role: Role::parse(&role).ok_or(DbError::Corrupt("memberships.role"))? })
-    })
-    .transpose()
+    let Some((name, role)) = row else { return Ok(None) };
+    let membership =
+        TeamMembership { id: team_id, name, role: Role::parse(&role).ok_or(DbError::Corrupt("memberships.role"))? };
+    if let (Some(cache), Some(since)) = (db.auth_cache(), since) {
+        cache.fill_membership(since, user_id, &membership);
+    }
+    Ok(Some(membership))
 }
 
 /// Every team the user belongs to, oldest membership first.

@@ -68,6 +68,7 @@ pub async fn set_role(db: &Db, scope: &Actor, user_id: UserId, role: Role) -> Re
     .bind(role.as_str())
     .execute(db.pool())
     .await?;
+    db.memberships_changed();
     Ok(done.rows_affected() == 1)
 }
 
@@ -78,6 +79,7 @@ pub async fn remove(db: &Db, scope: &Actor, user_id: UserId) -> Result<bool, DbE
         .bind(user_id.to_string())
         .execute(db.pool())
         .await?;
+    db.memberships_changed();
     Ok(done.rows_affected() == 1)
 }
 
@@ -104,6 +106,7 @@ pub async fn transfer_ownership(db: &Db, scope: &Actor, new_owner: UserId) -> Re
     .await?;
     if demoted.rows_affected() == 1 && promoted.rows_affected() == 1 {
         tx.commit().await?;
+        db.memberships_changed();
         Ok(true)
     } else {
         tx.rollback().await?;
@@ -118,5 +121,6 @@ pub async fn leave(db: &Db, scope: &Actor) -> Result<bool, DbError> {
         .bind(scope.user_id().to_string())
         .execute(db.pool())
         .await?;
+    db.memberships_changed();
     Ok(done.rows_affected() == 1)
 }

@@ -17,13 +17,14 @@ macro_rules! project_readable {
 
 pub mod accounts;
 pub mod audit;
+pub mod auth_cache;
 pub mod invitations;
 pub mod issues;
 pub mod members;
 pub mod projects;
 pub mod sessions;
 
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
 
 use sqlx::{
     any::{AnyConnectOptions, AnyPoolOptions},
@@ -72,6 +73,8 @@ pub enum Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// Sessions and memberships held in memory (see [`auth_cache`]); `None` reads them every time.
+    auth_cache: Option<Arc<auth_cache::AuthCache>>,
 }
 
 impl Db {
@@ -109,7 +112,7 @@ impl Db {
             })
             .connect_with(options)
             .await?;
-        Ok(Self { pool, backend })
+        Ok(Self { pool, backend, auth_cache: None })
     }
 
     /// Brings the schema up to date with the migrations of this backend.
@@ -123,6 +126,25 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Keeps up to `entries` sessions and memberships in memory (0: none). Only for a database that
+    /// no other server instance writes: see [`auth_cache`].
+    #[must_use]
+    pub fn with_auth_cache(mut self, entries: usize) -> Self {
+        self.auth_cache = (entries > 0).then(|| Arc::new(auth_cache::AuthCache::new(entries)));
+        self
+    }
+
+    pub(crate) fn auth_cache(&self) -> Option<&auth_cache::AuthCache> {
+        self.auth_cache.as_deref()
+    }
+
+    /// Every membership write calls this, so that the next request reads the new role.
+    pub(crate) fn memberships_changed(&self) {
+        if let Some(cache) = self.auth_cache() {
+            cache.memberships_changed();
+        }
     }
 
     pub(crate) fn pool(&self) -> &AnyPool {

@@ -46,6 +46,9 @@ impl DbSessionStore {
             .bind(unix_millis(record.expiry_date))
             .execute(self.db.pool())
             .await?;
+        if let Some(cache) = self.db.auth_cache() {
+            cache.saved_session(record);
+        }
         Ok(())
     }
 }
@@ -90,10 +93,19 @@ impl SessionStore for DbSessionStore {
         .execute(self.db.pool())
         .await
         .map_err(|e| backend(e.into()))?;
+        if let Some(cache) = self.db.auth_cache() {
+            cache.saved_session(record);
+        }
         Ok(())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let since = match self.db.auth_cache().map(|cache| cache.session(id)) {
+            Some(Ok(record)) if record.expiry_date > OffsetDateTime::now_utc() => return Ok(Some(record)),
+            Some(Ok(_)) => None,
+            Some(Err(since)) => Some(since),
+            None => None,
+        };
         let row: Option<(String, i64)> =
             sqlx::query_as("SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2")
                 .bind(id.to_string())
@@ -105,15 +117,26 @@ impl SessionStore for DbSessionStore {
         let data = serde_json::from_str(&data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
         let expiry_date = OffsetDateTime::from_unix_timestamp_nanos(i128::from(expires_at) * 1_000_000)
             .map_err(|e| session_store::Error::Decode(e.to_string()))?;
-        Ok(Some(Record { id: *id, data, expiry_date }))
+        let record = Record { id: *id, data, expiry_date };
+        if let (Some(cache), Some(since)) = (self.db.auth_cache(), since) {
+            cache.fill_session(since, &record);
+        }
+        Ok(Some(record))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        // Forgotten before and after: no request of this process may use it once the delete began.
+        if let Some(cache) = self.db.auth_cache() {
+            cache.deleted_session(id);
+        }
         sqlx::query("DELETE FROM sessions WHERE id = $1")
             .bind(id.to_string())
             .execute(self.db.pool())
             .await
             .map_err(|e| backend(e.into()))?;
+        if let Some(cache) = self.db.auth_cache() {
+            cache.deleted_session(id);
+        }
         Ok(())
     }
 }
