@@ -82,6 +82,7 @@ mod backend {
         async fn create_issue(&self, req: &RequestParts, input: NewIssueInput) -> Result<Issue, AppError>;
         async fn get_issue(&self, req: &RequestParts, input: IssueRefInput) -> Result<IssueDetail, AppError>;
         async fn list_issues(&self, req: &RequestParts, input: ListIssuesInput) -> Result<IssuePage, AppError>;
+        async fn open_project(&self, req: &RequestParts, input: OpenProjectInput) -> Result<ProjectPage, AppError>;
         async fn update_issue(&self, req: &RequestParts, input: UpdateIssueInput) -> Result<Issue, AppError>;
         async fn change_status(&self, req: &RequestParts, input: ChangeStatusInput) -> Result<Issue, AppError>;
         async fn delete_issue(&self, req: &RequestParts, input: IssueIdInput) -> Result<(), AppError>;
@@ -298,6 +299,14 @@ pub async fn get_issue(input: IssueRefInput) -> Result<IssueDetail, AppError> {
 pub async fn list_issues(input: ListIssuesInput) -> Result<IssuePage, AppError> {
     let (backend, req) = backend::context()?;
     backend.list_issues(&req, input).await
+}
+
+/// A project's issues page in one round trip: the project (as `get_project`) and the first page of
+/// its issues (as `list_issues`).
+#[server(endpoint = "open_project")]
+pub async fn open_project(input: OpenProjectInput) -> Result<ProjectPage, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.open_project(&req, input).await
 }
 
 /// Edits an issue (members, not guests); every changed field goes to the history.

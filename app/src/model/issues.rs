@@ -294,6 +294,33 @@ pub struct ListIssuesInput {
     pub after_key: Option<i64>,
 }
 
+/// A project's issues page in one request: the project (by its key, as in the address) and the first
+/// page of its issues with this filter and order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct OpenProjectInput {
+    #[garde(custom(rules::project_key))]
+    pub key: String,
+    #[garde(dive)]
+    #[serde(default)]
+    pub filter: IssueFilter,
+    #[garde(skip)]
+    #[serde(default)]
+    pub sort: IssueSort,
+}
+
+impl Normalize for OpenProjectInput {
+    fn normalize(self) -> Self {
+        Self { key: self.key.trim().to_uppercase(), ..self }
+    }
+}
+
+/// What `open_project` answers: everything the issues page shows first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectPage {
+    pub detail: super::ProjectDetail,
+    pub issues: IssuePage,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IssuePage {
     /// What a list shows of each issue; the issue page (`get_issue`) has the rest.

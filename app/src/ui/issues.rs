@@ -22,8 +22,8 @@ use crate::{
     error::AppError,
     model::{
         parse, ChangeStatusInput, CommentIdInput, EditCommentInput, IssueDetail, IssueFields, IssueFilter,
-        IssueIdInput, IssueRefInput, IssueSort, IssueSummary, IssueType, IssueVisibility, ListIssuesInput, Me,
-        NewCommentInput, NewIssueInput, Priority, ProjectDetail, ProjectKeyInput, Role, Severity, StatusCategory,
+        IssueIdInput, IssuePage, IssueRefInput, IssueSort, IssueSummary, IssueType, IssueVisibility, ListIssuesInput,
+        Me, NewCommentInput, NewIssueInput, Priority, ProjectDetail, ProjectKeyInput, Role, Severity, StatusCategory,
         UpdateIssueInput, UserId,
     },
 };
@@ -35,22 +35,29 @@ fn options<T: Copy + PartialEq + 'static>(all: &[T], selected: T, text: fn(T) ->
 /// The filter of the URL's query (`?q=login&severity=high`).
 fn filter_from_query() -> Memo<IssueFilter> {
     let query = use_query_map();
-    Memo::new(move |_| {
-        let q = query.read();
-        let get = |k: &str| q.get(k).unwrap_or_default();
-        IssueFilter {
-            q: get("q"),
-            status: get("status").parse().ok(),
-            category: StatusCategory::parse(&get("category")),
-            kind: IssueType::parse(&get("type")),
-            severity: Severity::parse(&get("severity")),
-            priority: Priority::parse(&get("priority")),
-            visibility: IssueVisibility::parse(&get("visibility")),
-            tag: get("tag"),
-            assignee: get("assignee").parse().ok(),
-            reporter: get("reporter").parse().ok(),
-        }
-    })
+    Memo::new(move |_| filter_of(&query.read()))
+}
+
+fn filter_of(q: &leptos_router::params::ParamsMap) -> IssueFilter {
+    let get = |k: &str| q.get(k).unwrap_or_default();
+    IssueFilter {
+        q: get("q"),
+        status: get("status").parse().ok(),
+        category: StatusCategory::parse(&get("category")),
+        kind: IssueType::parse(&get("type")),
+        severity: Severity::parse(&get("severity")),
+        priority: Priority::parse(&get("priority")),
+        visibility: IssueVisibility::parse(&get("visibility")),
+        tag: get("tag"),
+        assignee: get("assignee").parse().ok(),
+        reporter: get("reporter").parse().ok(),
+    }
+}
+
+/// The filter and order the address asks for now, for the page's first request.
+pub(super) fn list_of_the_address() -> (IssueFilter, IssueSort) {
+    let query = use_query_map();
+    query.with_untracked(|q| (filter_of(q), IssueSort::parse(&q.get("sort").unwrap_or_default()).unwrap_or_default()))
 }
 
 /// Applies one choice of the "Add filter" menu (`field=value`) to a filter; an empty value clears it.
@@ -147,8 +154,10 @@ fn encode(value: &str) -> String {
 }
 
 /// The issues of a project: list or board, with search and filters, "New issue" and "Export CSV".
+/// `first` is the first page when it came with the project (`open_project`); later filters and
+/// orders ask `list_issues`.
 #[component]
-pub fn ProjectIssues(detail: ProjectDetail, me: Me) -> impl IntoView {
+pub fn ProjectIssues(detail: ProjectDetail, me: Me, first: Option<IssuePage>) -> impl IntoView {
     let project = detail.project.clone();
     let statuses = StoredValue::new(detail.statuses.clone());
     let filter = filter_from_query();
@@ -157,10 +166,17 @@ pub fn ProjectIssues(detail: ProjectDetail, me: Me) -> impl IntoView {
     let sort = Memo::new(move |_| IssueSort::parse(&query.read().get("sort").unwrap_or_default()).unwrap_or_default());
     let project_id = project.id;
     let version = RwSignal::new(0_u32);
+    let first = StoredValue::new(first);
     let page = LocalResource::new(move || {
-        let filter = filter.get();
+        let input = ListIssuesInput { project_id, filter: filter.get(), sort: sort.get(), after: 0, after_key: None };
         version.track();
-        list_issues(ListIssuesInput { project_id, filter, sort: sort.get(), after: 0, after_key: None })
+        let preloaded = first.try_update_value(Option::take).flatten();
+        async move {
+            match preloaded {
+                Some(page) => Ok(page),
+                None => list_issues(input).await,
+            }
+        }
     });
     Effect::new(move || set_ready(page.get().is_some()));
     // Later pages, appended below the first by "More issues"; a new first page starts over.

@@ -12,12 +12,13 @@ use super::{
 use crate::{
     api::{
         add_project_member, add_status, archive_project, create_project, edit_status, get_project, list_members,
-        list_projects, remove_project_member, update_project,
+        list_projects, open_project, remove_project_member, update_project,
     },
     error::AppError,
     model::{
-        parse, AddStatusInput, ArchiveProjectInput, EditStatusInput, Me, NewProjectInput, ProjectDetail,
-        ProjectKeyInput, ProjectMemberInput, Role, StatusCategory, UpdateProjectInput, UserId, Visibility,
+        parse, AddStatusInput, ArchiveProjectInput, EditStatusInput, IssuePage, Me, NewProjectInput, OpenProjectInput,
+        ProjectDetail, ProjectKeyInput, ProjectMemberInput, Role, StatusCategory, UpdateProjectInput, UserId,
+        Visibility,
     },
 };
 
@@ -143,26 +144,41 @@ fn NewProject(on_created: impl Fn() + Send + Sync + Copy + 'static) -> impl Into
 /// `/projects/KEY`: the project's issues, under a short header.
 #[component]
 pub fn ProjectPage() -> impl IntoView {
-    let resource = project_of_the_address();
+    let resource = project_of_the_address(true);
     view! { <SignedIn page=move |me| view! { <ProjectView me resource settings=false /> } /> }
 }
 
 /// `/projects/KEY/settings`: name, audience, publishing, members, workflow and archiving.
 #[component]
 pub fn ProjectSettingsPage() -> impl IntoView {
-    let resource = project_of_the_address();
+    let resource = project_of_the_address(false);
     view! { <SignedIn page=move |me| view! { <ProjectView me resource settings=true /> } /> }
 }
 
-/// The project named in the address, asked for as the page mounts: at the same time as the session
-/// check rather than after it (one round trip less before the issues show).
-fn project_of_the_address() -> LocalResource<Result<ProjectDetail, AppError>> {
+/// The project named in the address, and with `issues` the first page of its issues: one request,
+/// sent as the page mounts, at the same time as the session check.
+fn project_of_the_address(issues: bool) -> LocalResource<Result<(ProjectDetail, Option<IssuePage>), AppError>> {
     let key = use_params_map().read_untracked().get("key").unwrap_or_default();
-    LocalResource::new(move || get_project(ProjectKeyInput { key: key.clone() }))
+    let list = super::issues::list_of_the_address;
+    LocalResource::new(move || {
+        let key = key.clone();
+        // Read when (re)fetched, so that a refetch asks for the list the address shows then.
+        let (filter, sort) = list();
+        async move {
+            if issues {
+                let page = open_project(OpenProjectInput { key, filter, sort }).await?;
+                Ok((page.detail, Some(page.issues)))
+            } else {
+                Ok((get_project(ProjectKeyInput { key }).await?, None))
+            }
+        }
+    })
 }
 
+type ProjectResource = LocalResource<Result<(ProjectDetail, Option<IssuePage>), AppError>>;
+
 #[component]
-fn ProjectView(me: Me, resource: LocalResource<Result<ProjectDetail, AppError>>, settings: bool) -> impl IntoView {
+fn ProjectView(me: Me, resource: ProjectResource, settings: bool) -> impl IntoView {
     // The issues report readiness once their list has loaded; the settings once the project has.
     Effect::new(move || {
         if resource.get().is_some_and(|r| r.is_err() || settings) {
@@ -173,12 +189,12 @@ fn ProjectView(me: Me, resource: LocalResource<Result<ProjectDetail, AppError>>,
     let me = StoredValue::new(me);
     view! {
         {move || resource.get().map(|r| match r {
-            Ok(detail) if settings => view! {
+            Ok((detail, _)) if settings => view! {
                 <ProjectBody detail=detail.clone() manager settings on_changed=move || resource.refetch() />
             }.into_any(),
-            Ok(detail) => view! {
+            Ok((detail, first)) => view! {
                 <ProjectBody detail=detail.clone() manager settings on_changed=move || resource.refetch() />
-                <super::issues::ProjectIssues detail me=me.get_value() />
+                <super::issues::ProjectIssues detail me=me.get_value() first />
             }.into_any(),
             Err(e) => view! {
                 <section class="card"><h1>"Project"</h1><div class="alert" role="alert">{e.message}</div></section>

@@ -8,7 +8,7 @@ use app::{
     model::{
         parse, ChangeStatusInput, Comment, CommentIdInput, EditCommentInput, Issue, IssueDetail, IssueFields,
         IssueIdInput, IssuePage, IssueRefInput, IssueVisibility, ListIssuesInput, NewCommentInput, NewIssueInput,
-        Priority, UpdateIssueInput,
+        OpenProjectInput, Priority, ProjectKeyInput, ProjectPage, UpdateIssueInput,
     },
 };
 
@@ -134,6 +134,25 @@ impl MothBackend {
         let stored =
             issues::list(&self.db, &actor, project.id, &input.filter, input.sort, cursor, PAGE_SIZE + 1).await?;
         self.page(stored, input.sort).await
+    }
+
+    /// The project and its first page of issues, for the issues page's one request.
+    pub(super) async fn open_project_impl(
+        &self,
+        req: &RequestParts,
+        input: OpenProjectInput,
+    ) -> Result<ProjectPage, AppError> {
+        let input = parse(input)?.into_inner();
+        let detail = self.get_project_impl(req, ProjectKeyInput { key: input.key }).await?;
+        let list = ListIssuesInput {
+            project_id: detail.project.id,
+            filter: input.filter,
+            sort: input.sort,
+            after: 0,
+            after_key: None,
+        };
+        let issues = self.list_issues_impl(req, list).await?;
+        Ok(ProjectPage { detail, issues })
     }
 
     #[tracing::instrument(skip_all)]

@@ -213,6 +213,9 @@ impl Backend for MothBackend {
     async fn list_issues(&self, req: &RequestParts, input: ListIssuesInput) -> Result<IssuePage, AppError> {
         self.list_issues_impl(req, input).await
     }
+    async fn open_project(&self, req: &RequestParts, input: OpenProjectInput) -> Result<ProjectPage, AppError> {
+        self.open_project_impl(req, input).await
+    }
     async fn update_issue(&self, req: &RequestParts, input: UpdateIssueInput) -> Result<Issue, AppError> {
         self.update_issue_impl(req, input).await
     }

@@ -78,6 +78,39 @@ async fn guests_see_exactly_public_issues_and_their_own_reports() {
 }
 
 #[tokio::test]
+async fn opening_a_project_answers_what_get_project_and_list_issues_answer_each_role() {
+    let s = setup().await;
+    let app = &s.app;
+    let public = app.issue(&s.owner.cookie, &s.project, "public").await;
+    app.issue(&s.owner.cookie, &s.project, "internal").await;
+    let key = public.reference.split_once('-').expect("KEY-n").0;
+    for (who, cookie, count) in [("owner", &s.owner.cookie, 2), ("guest", &s.guest.cookie, 1)] {
+        let opened: serde_json::Value =
+            app.call("open_project", &input(&[("key", key)]), Some(cookie)).await.json().await.expect("json");
+        let project: serde_json::Value =
+            app.call("get_project", &input(&[("key", key)]), Some(cookie)).await.json().await.expect("json");
+        let list: serde_json::Value = app
+            .call("list_issues", &input(&[("project_id", &s.project)]), Some(cookie))
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(opened["detail"], project, "{who}: the project");
+        assert_eq!(opened["issues"], list, "{who}: the first page");
+        assert_eq!(list["issues"].as_array().expect("issues").len(), count, "{who}: what the list holds");
+    }
+    // The filter travels with it, and a guest's filter cannot widen what they see.
+    let mut form = input(&[("key", key)]);
+    form.push(("input[filter][visibility]".to_owned(), "internal".to_owned()));
+    let opened: serde_json::Value =
+        app.call("open_project", &form, Some(&s.guest.cookie)).await.json().await.expect("json");
+    assert_eq!(opened["issues"]["issues"], serde_json::json!([]), "internal issues reach no guest");
+    let opened: serde_json::Value =
+        app.call("open_project", &form, Some(&s.owner.cookie)).await.json().await.expect("json");
+    assert_eq!(opened["issues"]["issues"].as_array().expect("issues").len(), 1);
+}
+
+#[tokio::test]
 async fn guests_reports_stay_internal_and_untriaged_whatever_they_send() {
     let s = setup().await;
     let form = vec![

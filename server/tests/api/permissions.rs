@@ -181,6 +181,16 @@ impl World {
                 let key = key.replace(|c: char| !c.is_ascii_alphanumeric(), "X");
                 ("create_project", input(&[("name", "Brand-new project"), ("key", &key), ("visibility", "private")]))
             }
+            "open_private_project_of_normal" => {
+                let (id, key) = app.project(owner, "private").await;
+                app.add_to_project(owner, &id, &self.actors["normal"].user_id).await;
+                ("open_project", one("key", &key))
+            }
+            "open_public_project_of_guest" => {
+                let (id, key) = app.project(owner, "public").await;
+                app.add_to_project(owner, &id, &self.actors["guest"].user_id).await;
+                ("open_project", one("key", &key))
+            }
             "get_private_project_of_normal" => {
                 let (id, key) = app.project(owner, "private").await;
                 app.add_to_project(owner, &id, &self.actors["normal"].user_id).await;
