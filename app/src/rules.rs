@@ -56,7 +56,12 @@ pub fn password_given(password: &str, _: &()) -> garde::Result {
     Ok(())
 }
 
-/// garde rule for email addresses: garde's own syntax check, with a message people understand.
+/// garde rule for email addresses: an RFC 5322 address without display text or IP-literal domains,
+/// checked by `email_address` (garde's own check pulls the `regex` crate and its Unicode tables into
+/// the browser bundle: a fifth of it).
+const EMAIL_SYNTAX: email_address::Options =
+    email_address::Options { minimum_sub_domains: 2, allow_domain_literal: false, allow_display_text: false };
+
 #[allow(clippy::trivially_copy_pass_by_ref)]
 pub fn email(value: &str, _: &()) -> garde::Result {
     if value.is_empty() {
@@ -64,7 +69,7 @@ pub fn email(value: &str, _: &()) -> garde::Result {
     }
     if value.chars().count() > EMAIL_MAX_CHARS
         || has_forbidden_control(value, false)
-        || garde::rules::email::parse_email(value).is_err()
+        || email_address::EmailAddress::parse_with_options(value, EMAIL_SYNTAX).is_err()
     {
         return Err(garde::Error::new("Enter an email address such as name@example.com."));
     }

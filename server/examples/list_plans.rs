@@ -44,7 +44,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (who, all, guest) in [("admin", 1_i64, 0_i64), ("guest", 0, 1)] {
         for sort in ["number", "updated", "priority", "severity"] {
             let order = app::model::IssueSort::parse(sort).unwrap_or_default();
-            let list = server::db::issues::list_sql(order, backend);
+            let list = server::db::issues::list_sql(order, backend, server::db::issues::TextSearch::Scan);
             let sql = format!("{plan_prefix}{list}");
             let rows = bind(sqlx::query(&sql), all, guest, sort).fetch_all(&mut conn).await?;
             println!("\n-- plan: {who}, sort by {sort}");

@@ -67,16 +67,15 @@ macro_rules! visible_issues {
     };
 }
 
-/// The same, within project `$5`, for the lists. Only `issues` is in the `FROM` clause (the project's
-/// rules are a correlated `EXISTS`), so the rows come in the order of the list's index, which `$hint`
-/// names for `SQLite` (`INDEXED BY`): joined with `projects`, or free to choose, `SQLite` read the
-/// project's issues whole and sorted them once it had statistics of a small project
-/// (`tests/api/plans.rs`). `PostgreSQL` gets no hint.
+/// The same, within project `$5`, for the lists. `$from` reads either `issues` alone in the order of
+/// the list's index, which it names for `SQLite` (`INDEXED BY`): joined with `projects`, or free to
+/// choose, `SQLite` read the project's issues whole and sorted them once it had statistics of a small
+/// project (`tests/api/plans.rs`); the project's rules are therefore a correlated `EXISTS`. Or, for a
+/// text search on `SQLite`, the matches of the full-text index first (few, then sorted).
 macro_rules! listed_issues {
-    ($hint:literal) => {
+    ($from:expr) => {
         concat!(
-            " FROM issues i",
-            $hint,
+            $from,
             " WHERE i.team_id = $1 AND i.project_id = $5 AND i.deleted_at IS NULL \
               AND EXISTS (SELECT 1 FROM projects p WHERE p.team_id = i.team_id AND p.id = i.project_id AND ",
             project_readable!(),
@@ -247,15 +246,15 @@ fn opt<T: ToString>(value: Option<T>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
 }
 
-/// The filters of the issue list, `$8`–`$17`. Each is wrapped in `likelihood(..., 1.0)`, the `SQLite`
-/// planner's hint that a term removes no rows: without it, a fresh database with no statistics takes
-/// the ten filters for very selective, and sorts the project's issues in a temporary B-tree instead of
-/// walking the list's index (`tests/api/plans.rs`). `PostgreSQL` has the same `likelihood`, defined by
-/// migration 0006 as an inlined identity function.
+/// The filters of the issue list, `$8`–`$17`, `$8` (the text) as `$text` gives it. Each is wrapped in
+/// `likelihood(..., 1.0)`, the `SQLite` planner's hint that a term removes no rows: without it, a fresh
+/// database with no statistics takes the ten filters for very selective, and sorts the project's
+/// issues in a temporary B-tree instead of walking the list's index (`tests/api/plans.rs`).
+/// `PostgreSQL` has the same `likelihood`, defined by migration 0006 as an inlined identity function.
 macro_rules! list_filters {
-    () => {
+    ($text:expr) => {
         concat!(
-            " AND likelihood(($8 = '' OR lower(i.title) LIKE $8 ESCAPE '\\' OR lower(i.description) LIKE $8 ESCAPE '\\'), 1.0)",
+            $text,
             " AND likelihood(($9 = '' OR i.status_id = $9), 1.0)",
             " AND likelihood(($10 = '' OR EXISTS (SELECT 1 FROM project_statuses s WHERE s.project_id = i.project_id \
                AND s.id = i.status_id AND s.category = $10)), 1.0)",
@@ -269,6 +268,25 @@ macro_rules! list_filters {
                AND a.issue_id = i.id AND a.user_id = $16)), 1.0)",
             " AND likelihood(($17 = '' OR i.reporter_id = $17), 1.0)"
         )
+    };
+}
+
+/// How `$8` filters by text: a `LIKE` pattern that may be empty (no search, or too short for the
+/// trigram indexes), the `LIKE` pattern `PostgreSQL`'s trigram indexes answer, or a phrase of `SQLite`'s
+/// full-text index (whose `FROM` clause then starts at the index: see [`list_sql`]).
+macro_rules! text_unless_empty {
+    () => {
+        " AND likelihood(($8 = '' OR lower(i.title) LIKE $8 ESCAPE '\\' OR lower(i.description) LIKE $8 ESCAPE '\\'), 1.0)"
+    };
+}
+macro_rules! text_like {
+    () => {
+        " AND (lower(i.title) LIKE $8 ESCAPE '\\' OR lower(i.description) LIKE $8 ESCAPE '\\')"
+    };
+}
+macro_rules! text_match {
+    () => {
+        " AND issue_text MATCH $8"
     };
 }
 
@@ -293,16 +311,16 @@ macro_rules! severity_rank {
 
 /// Most urgent first.
 macro_rules! list_by_priority {
-    ($hint:literal) => {
+    ($from:expr, $text:expr) => {
         concat!(
             list_columns!(),
-            listed_issues!($hint),
+            listed_issues!($from),
             " AND (",
             priority_rank!(),
             " > CAST($18 AS INTEGER) OR (",
             priority_rank!(),
             " = CAST($18 AS INTEGER) AND i.number > $6))",
-            list_filters!(),
+            list_filters!($text),
             " ORDER BY ",
             priority_rank!(),
             ", i.number LIMIT $7"
@@ -312,16 +330,16 @@ macro_rules! list_by_priority {
 
 /// Most severe first.
 macro_rules! list_by_severity {
-    ($hint:literal) => {
+    ($from:expr, $text:expr) => {
         concat!(
             list_columns!(),
-            listed_issues!($hint),
+            listed_issues!($from),
             " AND (",
             severity_rank!(),
             " > CAST($18 AS INTEGER) OR (",
             severity_rank!(),
             " = CAST($18 AS INTEGER) AND i.number > $6))",
-            list_filters!(),
+            list_filters!($text),
             " ORDER BY ",
             severity_rank!(),
             ", i.number LIMIT $7"
@@ -331,12 +349,12 @@ macro_rules! list_by_severity {
 
 /// Most recently updated first.
 macro_rules! list_by_updated {
-    ($hint:literal) => {
+    ($from:expr, $text:expr) => {
         concat!(
             list_columns!(),
-            listed_issues!($hint),
+            listed_issues!($from),
             " AND (i.updated_at < $18 OR (i.updated_at = $18 AND i.number > $6))",
-            list_filters!(),
+            list_filters!($text),
             " ORDER BY i.updated_at DESC, i.number LIMIT $7"
         )
     };
@@ -344,28 +362,80 @@ macro_rules! list_by_updated {
 
 /// By number, oldest first (the default).
 macro_rules! list_by_number {
-    ($hint:literal) => {
+    ($from:expr, $text:expr) => {
         concat!(
             list_columns!(),
-            listed_issues!($hint),
+            listed_issues!($from),
             " AND i.number > $6",
-            list_filters!(),
+            list_filters!($text),
             " ORDER BY i.number LIMIT $7"
         )
     };
 }
 
-/// The statement of each order on each backend.
-pub fn list_sql(sort: IssueSort, backend: Backend) -> &'static str {
-    match (backend, sort) {
-        (Backend::Sqlite, IssueSort::Number) => list_by_number!(" INDEXED BY issues_by_project_number"),
-        (Backend::Sqlite, IssueSort::Updated) => list_by_updated!(" INDEXED BY issues_by_project_updated"),
-        (Backend::Sqlite, IssueSort::Priority) => list_by_priority!(" INDEXED BY issues_by_project_priority"),
-        (Backend::Sqlite, IssueSort::Severity) => list_by_severity!(" INDEXED BY issues_by_project_severity"),
-        (Backend::Postgres, IssueSort::Number) => list_by_number!(""),
-        (Backend::Postgres, IssueSort::Updated) => list_by_updated!(""),
-        (Backend::Postgres, IssueSort::Priority) => list_by_priority!(""),
-        (Backend::Postgres, IssueSort::Severity) => list_by_severity!(""),
+/// How a list filters by text, which decides its statement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextSearch {
+    /// No text, or fewer than three characters (too short for the trigram indexes): `LIKE`, if any.
+    Scan,
+    /// Three characters or more: through the trigram index of the backend.
+    Indexed,
+}
+
+impl TextSearch {
+    fn of(text: &str) -> Self {
+        if text.trim().chars().count() >= 3 {
+            TextSearch::Indexed
+        } else {
+            TextSearch::Scan
+        }
+    }
+}
+
+/// The `SQLite` statements that read a project's issues in the order of an index.
+macro_rules! sqlite_in_order {
+    ($list:ident, $index:literal) => {
+        $list!(concat!(" FROM issues i INDEXED BY ", $index), text_unless_empty!())
+    };
+}
+/// The `SQLite` statements of a text search: the full-text matches first (`CROSS JOIN` keeps that
+/// order), each issue found by its rowid (`NOT INDEXED` leaves the rowid as the only way: with
+/// statistics `SQLite` otherwise walked the project's index once per match).
+macro_rules! sqlite_matches {
+    ($list:ident) => {
+        $list!(" FROM issue_text CROSS JOIN issues i NOT INDEXED ON i.rowid = issue_text.rowid", text_match!())
+    };
+}
+
+/// The statement of each order on each backend, for each kind of text search.
+pub fn list_sql(sort: IssueSort, backend: Backend, text: TextSearch) -> &'static str {
+    use TextSearch::Scan;
+    use {Backend::Postgres as Pg, Backend::Sqlite as Lite, IssueSort as S, TextSearch::Indexed as Idx};
+    match (backend, text, sort) {
+        (Lite, Scan, S::Number) => sqlite_in_order!(list_by_number, "issues_by_project_number"),
+        (Lite, Scan, S::Updated) => sqlite_in_order!(list_by_updated, "issues_by_project_updated"),
+        (Lite, Scan, S::Priority) => sqlite_in_order!(list_by_priority, "issues_by_project_priority"),
+        (Lite, Scan, S::Severity) => sqlite_in_order!(list_by_severity, "issues_by_project_severity"),
+        (Lite, Idx, S::Number) => sqlite_matches!(list_by_number),
+        (Lite, Idx, S::Updated) => sqlite_matches!(list_by_updated),
+        (Lite, Idx, S::Priority) => sqlite_matches!(list_by_priority),
+        (Lite, Idx, S::Severity) => sqlite_matches!(list_by_severity),
+        (Pg, Scan, S::Number) => list_by_number!(" FROM issues i", text_unless_empty!()),
+        (Pg, Scan, S::Updated) => list_by_updated!(" FROM issues i", text_unless_empty!()),
+        (Pg, Scan, S::Priority) => list_by_priority!(" FROM issues i", text_unless_empty!()),
+        (Pg, Scan, S::Severity) => list_by_severity!(" FROM issues i", text_unless_empty!()),
+        (Pg, Idx, S::Number) => list_by_number!(" FROM issues i", text_like!()),
+        (Pg, Idx, S::Updated) => list_by_updated!(" FROM issues i", text_like!()),
+        (Pg, Idx, S::Priority) => list_by_priority!(" FROM issues i", text_like!()),
+        (Pg, Idx, S::Severity) => list_by_severity!(" FROM issues i", text_like!()),
+    }
+}
+
+/// `$8` of [`list_sql`]: the text as the statement for `text` and `backend` compares it.
+pub fn text_parameter(text: &str, search: TextSearch, backend: Backend) -> String {
+    match (search, backend) {
+        (TextSearch::Indexed, Backend::Sqlite) => format!("\"{}\"", text.trim().replace('"', "\"\"")),
+        _ => contains_pattern(text),
     }
 }
 
@@ -425,11 +495,12 @@ pub async fn list(
     cursor: Cursor,
     limit: i64,
 ) -> Result<Vec<Visible<StoredIssue>>, DbError> {
-    let query = bind_scope(sqlx::query_as(list_sql(sort, db.backend())), actor)
+    let search = TextSearch::of(&filter.q);
+    let query = bind_scope(sqlx::query_as(list_sql(sort, db.backend(), search)), actor)
         .bind(project_id.to_string())
         .bind(cursor.number)
         .bind(limit)
-        .bind(contains_pattern(&filter.q))
+        .bind(text_parameter(&filter.q, search, db.backend()))
         .bind(opt(filter.status))
         .bind(filter.category.map(|c| c.as_str().to_owned()).unwrap_or_default())
         .bind(filter.kind.map(|k| k.as_str().to_owned()).unwrap_or_default())

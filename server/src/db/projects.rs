@@ -216,7 +216,7 @@ pub async fn members(db: &Db, actor: &Actor, id: ProjectId) -> Result<Vec<Member
     let rows: Vec<(String, String, String, String, i64)> = sqlx::query_as(
         "SELECT u.id, u.display_name, u.email, m.role, pm.added_at FROM project_members pm \
          JOIN memberships m ON m.team_id = pm.team_id AND m.user_id = pm.user_id \
-         JOIN users u ON u.id = pm.user_id WHERE pm.team_id = $1 AND pm.project_id = $2 ORDER BY u.display_name",
+         JOIN users u ON u.id = pm.user_id WHERE pm.team_id = $1 AND pm.project_id = $2 ORDER BY u.display_name, u.email",
     )
     .bind(actor.team_id().to_string())
     .bind(id.to_string())

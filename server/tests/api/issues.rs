@@ -600,3 +600,58 @@ async fn markdown_is_rendered_once_when_written_and_older_rows_at_start() {
     let detail: serde_json::Value = get(&s.app, &s.owner.cookie, &shown).await.json().await.expect("json");
     assert_eq!(detail["comments"][0]["body_html"], "<p>A <em>comment</em></p>\n");
 }
+
+/// The text search reads a trigram index kept by triggers: it must follow creates, edits of the title
+/// and description, and deletes, match any substring of three characters or more in either field
+/// (case-folded), and treat quotes and wildcards as text.
+#[tokio::test]
+async fn text_search_follows_every_write_and_matches_substrings() {
+    let s = setup().await;
+    let app = &s.app;
+    let owner = s.owner.cookie.clone();
+    let search = |q: &'static str| {
+        let form =
+            vec![("input[project_id]".to_owned(), s.project.clone()), ("input[filter][q]".to_owned(), q.to_owned())];
+        let cookie = owner.clone();
+        async move {
+            let page: serde_json::Value =
+                app.call("list_issues", &form, Some(&cookie)).await.json().await.expect("json");
+            let mut titles: Vec<String> = page["issues"]
+                .as_array()
+                .expect("issues")
+                .iter()
+                .map(|i| i["title"].as_str().expect("t").to_owned())
+                .collect();
+            titles.sort();
+            titles
+        }
+    };
+    let form = vec![
+        ("input[project_id]".to_owned(), s.project.clone()),
+        ("input[fields][title]".to_owned(), "Zebra crossing flickers".to_owned()),
+        ("input[fields][description]".to_owned(), "Seen with \"quoted\" text and 50% zoom".to_owned()),
+    ];
+    let created: serde_json::Value = app.call("create_issue", &form, Some(&owner)).await.json().await.expect("json");
+    app.issue(&owner, &s.project, "public").await;
+
+    assert_eq!(search("ebra CRO").await, ["Zebra crossing flickers"], "a substring, case-folded");
+    assert_eq!(search("\"quoted\"").await, ["Zebra crossing flickers"], "quotes are text");
+    assert_eq!(search("50% z").await, ["Zebra crossing flickers"], "% is text");
+    assert_eq!(search("0%z").await, Vec::<String>::new());
+    assert_eq!(search("Ze").await, ["Zebra crossing flickers"], "short texts still match");
+
+    let status = created["status"]["id"].as_str().expect("status").to_owned();
+    let edit = vec![
+        ("input[issue_id]".to_owned(), created["id"].as_str().expect("id").to_owned()),
+        ("input[status_id]".to_owned(), status),
+        ("input[fields][title]".to_owned(), "Lion enclosure open".to_owned()),
+    ];
+    assert_eq!(app.call("update_issue", &edit, Some(&owner)).await.status(), StatusCode::OK);
+    assert_eq!(search("zebra").await, Vec::<String>::new(), "the old title is gone from the index");
+    assert_eq!(search("quoted").await, Vec::<String>::new(), "so is the old description");
+    assert_eq!(search("enclosure").await, ["Lion enclosure open"]);
+
+    let delete = vec![("input[issue_id]".to_owned(), created["id"].as_str().expect("id").to_owned())];
+    assert_eq!(app.call("delete_issue", &delete, Some(&owner)).await.status(), StatusCode::OK);
+    assert_eq!(search("enclosure").await, Vec::<String>::new(), "deleted issues are not found");
+}
