@@ -15,7 +15,7 @@ use app::model::{
 };
 use std::collections::{BTreeSet, HashMap};
 
-use sqlx::{Any, Transaction};
+use sqlx::{Any, AnyConnection};
 use uuid::Uuid;
 
 use super::{projects::PublishedProject, uuid_from_db, Backend, Db, DbError, TeamScope};
@@ -659,17 +659,13 @@ pub async fn status(
 }
 
 /// The first status of the project's workflow, where new issues start.
-async fn first_status(
-    tx: &mut Transaction<'static, Any>,
-    actor: &Actor,
-    project_id: ProjectId,
-) -> Result<String, DbError> {
+async fn first_status(conn: &mut AnyConnection, actor: &Actor, project_id: ProjectId) -> Result<String, DbError> {
     let (id,): (String,) = sqlx::query_as(
         "SELECT id FROM project_statuses WHERE team_id = $1 AND project_id = $2 ORDER BY position, name LIMIT 1",
     )
     .bind(actor.team_id().to_string())
     .bind(project_id.to_string())
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *conn)
     .await?;
     Ok(id)
 }
@@ -695,7 +691,7 @@ pub async fn all_assignable(db: &Db, actor: &Actor, project_id: ProjectId, users
 }
 
 async fn replace_tags_and_assignees(
-    tx: &mut Transaction<'static, Any>,
+    conn: &mut AnyConnection,
     actor: &Actor,
     id: IssueId,
     fields: &IssueFields,
@@ -704,19 +700,19 @@ async fn replace_tags_and_assignees(
     sqlx::query("DELETE FROM issue_tags WHERE team_id = $1 AND issue_id = $2")
         .bind(&team)
         .bind(id.to_string())
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?;
     sqlx::query("DELETE FROM issue_assignees WHERE team_id = $1 AND issue_id = $2")
         .bind(&team)
         .bind(id.to_string())
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?;
     for tag in &fields.tags {
         sqlx::query("INSERT INTO issue_tags (team_id, issue_id, tag) VALUES ($1, $2, $3)")
             .bind(&team)
             .bind(id.to_string())
             .bind(tag)
-            .execute(&mut **tx)
+            .execute(&mut *conn)
             .await?;
     }
     for user in &fields.assignees {
@@ -724,13 +720,15 @@ async fn replace_tags_and_assignees(
             .bind(&team)
             .bind(id.to_string())
             .bind(user.to_string())
-            .execute(&mut **tx)
+            .execute(&mut *conn)
             .await?;
     }
     Ok(())
 }
 
-/// Files a new issue in the project with the next number and the workflow's first status.
+/// Files a new issue in the project with the next number and the workflow's first status. On `SQLite`
+/// the write joins the group commit (see [`super::group_commit`]): it is acknowledged once the
+/// transaction holding it and the creates queued with it is durable.
 pub async fn create(
     db: &Db,
     actor: &Actor,
@@ -738,18 +736,39 @@ pub async fn create(
     fields: &IssueFields,
     now_ms: i64,
 ) -> Result<IssueId, DbError> {
+    let new = NewIssue { actor: *actor, project_id, fields: fields.clone(), now_ms };
+    if let Some(group) = db.group_commit() {
+        return group.create_issue(new).await;
+    }
+    let mut tx = db.begin().await?;
+    let id = insert_new(&mut tx, &new).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// A create waiting for its transaction.
+#[derive(Debug)]
+pub(super) struct NewIssue {
+    actor: Actor,
+    project_id: ProjectId,
+    fields: IssueFields,
+    now_ms: i64,
+}
+
+/// The statements of one create, inside the caller's transaction.
+pub(super) async fn insert_new(conn: &mut AnyConnection, new: &NewIssue) -> Result<IssueId, DbError> {
+    let NewIssue { actor, project_id, fields, now_ms } = new;
     let id = IssueId(Uuid::new_v4());
     let team = actor.team_id().to_string();
-    let mut tx = db.begin().await?;
     let (number,): (i64,) = sqlx::query_as(
         "UPDATE projects SET next_issue_number = next_issue_number + 1 WHERE team_id = $1 AND id = $2 \
          RETURNING next_issue_number - 1",
     )
     .bind(&team)
     .bind(project_id.to_string())
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut *conn)
     .await?;
-    let status = first_status(&mut tx, actor, project_id).await?;
+    let status = first_status(conn, actor, *project_id).await?;
     sqlx::query(
         "INSERT INTO issues (id, team_id, project_id, number, title, description, kind, severity, priority, \
          status_id, reporter_id, visibility, env_browser, env_os, env_device, env_app_version, env_url, due_date, \
@@ -774,12 +793,11 @@ pub async fn create(
     .bind(&fields.environment.app_version)
     .bind(&fields.environment.url)
     .bind(fields.due_date.clone())
-    .bind(now_ms)
+    .bind(*now_ms)
     .bind(to_safe_html(&fields.description))
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
-    replace_tags_and_assignees(&mut tx, actor, id, fields).await?;
-    tx.commit().await?;
+    replace_tags_and_assignees(conn, actor, id, fields).await?;
     Ok(id)
 }
 

@@ -18,6 +18,7 @@ macro_rules! project_readable {
 pub mod accounts;
 pub mod audit;
 pub mod auth_cache;
+pub mod group_commit;
 pub mod invitations;
 pub mod issues;
 pub mod members;
@@ -55,6 +56,10 @@ pub enum DbError {
     Corrupt(&'static str),
     #[error("database url: {0}")]
     Url(String),
+    #[error("the group-commit writer has stopped")]
+    WriterGone,
+    #[error("the group commit holding this write failed")]
+    GroupCommitFailed,
 }
 
 impl DbError {
@@ -75,6 +80,8 @@ pub struct Db {
     backend: Backend,
     /// Sessions and memberships held in memory (see [`auth_cache`]); `None` reads them every time.
     auth_cache: Option<Arc<auth_cache::AuthCache>>,
+    /// `SQLite`'s writer task for creates (see [`group_commit`]); `None` on `PostgreSQL`.
+    group_commit: Option<group_commit::GroupCommit>,
 }
 
 impl Db {
@@ -112,7 +119,8 @@ impl Db {
             })
             .connect_with(options)
             .await?;
-        Ok(Self { pool, backend, auth_cache: None })
+        let group_commit = (backend == Backend::Sqlite).then(|| group_commit::GroupCommit::start(pool.clone()));
+        Ok(Self { pool, backend, auth_cache: None, group_commit })
     }
 
     /// Brings the schema up to date with the migrations of this backend.
@@ -134,6 +142,10 @@ impl Db {
     pub fn with_auth_cache(mut self, entries: usize) -> Self {
         self.auth_cache = (entries > 0).then(|| Arc::new(auth_cache::AuthCache::new(entries)));
         self
+    }
+
+    pub(crate) fn group_commit(&self) -> Option<&group_commit::GroupCommit> {
+        self.group_commit.as_ref()
     }
 
     pub(crate) fn auth_cache(&self) -> Option<&auth_cache::AuthCache> {

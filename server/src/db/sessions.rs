@@ -102,9 +102,9 @@ impl SessionStore for DbSessionStore {
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let since = match self.db.auth_cache().map(|cache| cache.session(id)) {
             Some(Ok(record)) if record.expiry_date > OffsetDateTime::now_utc() => return Ok(Some(record)),
-            Some(Ok(_)) => None,
             Some(Err(since)) => Some(since),
-            None => None,
+            // Expired (the database answers nothing) or no cache.
+            Some(Ok(_)) | None => None,
         };
         let row: Option<(String, i64)> =
             sqlx::query_as("SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2")

@@ -5,6 +5,7 @@
 mod accounts;
 mod binary;
 mod control_characters;
+mod durability;
 mod guest_history;
 mod helpers;
 mod issues;
