@@ -8,8 +8,10 @@
 //!     cargo run --release -p server --example bench -- --database-url postgres://moth@127.0.0.1:5432/bench
 //!     cargo run -p server --example bench -- --smoke        (seconds; what CI runs so it cannot rot)
 //!
-//! Options: `--moth PATH` (default: the `moth` next to this example's build), `--issues N`, `--seconds S`,
-//! `--database-url URL` (default: a new `SQLite` file in a temporary folder). Traffic goes to 127.0.0.1 only.
+//! Options: `--moth PATH` (default: the `moth` next to this example's build), `--issues N` (in all),
+//! `--teams T` (the issues are spread over T teams, a project each; the workloads use the first team),
+//! `--seconds S`, `--only TEXT` (only the workloads whose name contains TEXT), `--database-url URL`
+//! (default: a new `SQLite` file in a temporary folder). Traffic goes to 127.0.0.1 only.
 
 use std::{
     path::PathBuf,
@@ -32,8 +34,16 @@ struct Options {
     smoke: bool,
     moth: PathBuf,
     issues: usize,
+    teams: usize,
     seconds: u64,
+    only: Option<String>,
     database_url: Option<String>,
+}
+
+impl Options {
+    fn runs(&self, workload: &str) -> bool {
+        self.only.as_deref().is_none_or(|only| workload.contains(only))
+    }
 }
 
 fn options() -> Result<Options, Error> {
@@ -41,7 +51,15 @@ fn options() -> Result<Options, Error> {
     let here = std::env::current_exe()?;
     // target/<profile>/examples/bench -> target/<profile>/moth
     let default_moth = here.parent().and_then(|p| p.parent()).map(|p| p.join("moth")).ok_or("no build folder")?;
-    let mut options = Options { smoke: false, moth: default_moth, issues: 10_000, seconds: 10, database_url: None };
+    let mut options = Options {
+        smoke: false,
+        moth: default_moth,
+        issues: 10_000,
+        teams: 1,
+        seconds: 10,
+        only: None,
+        database_url: None,
+    };
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
         match arg.as_str() {
@@ -53,6 +71,8 @@ fn options() -> Result<Options, Error> {
             "--moth" => options.moth = PathBuf::from(value()?),
             "--issues" => options.issues = value()?.parse()?,
             "--seconds" => options.seconds = value()?.parse()?,
+            "--teams" => options.teams = value()?.parse::<usize>()?.max(1),
+            "--only" => options.only = Some(value()?),
             "--database-url" => options.database_url = Some(value()?),
             other => return Err(format!("unknown option {other}").into()),
         }
@@ -149,11 +169,8 @@ fn form(fields: &[(&str, &str)]) -> Vec<(String, String)> {
 const WORDS: [&str; 8] = ["login", "crash", "export", "slow", "button", "invoice", "search", "upload"];
 const SEVERITIES: [&str; 4] = ["critical", "high", "medium", "low"];
 
-/// Signs up an owner, makes a project and files `count` issues through the API, 16 at a time.
-async fn seed(server: &Server, count: usize) -> Result<(Api, String, String), Error> {
-    let http = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
-    let anonymous = Api { http: http.clone(), base: server.base.clone(), cookie: None };
-    let email = "owner@bench.example";
+/// Signs up the owner of a team and makes its project; answers the owner's client and the project id.
+async fn team(anonymous: &Api, email: &str) -> Result<(Api, String), Error> {
     let sign_up = form(&[
         ("input[email]", email),
         ("input[display_name]", "Bench owner"),
@@ -170,7 +187,7 @@ async fn seed(server: &Server, count: usize) -> Result<(Api, String, String), Er
         .and_then(|c| c.split(';').next())
         .ok_or("sign-up set no cookie")?
         .to_owned();
-    let owner = Api { cookie: Some(cookie), ..anonymous };
+    let owner = Api { cookie: Some(cookie), ..anonymous.clone() };
     let project = owner
         .json(
             "create_project",
@@ -178,18 +195,37 @@ async fn seed(server: &Server, count: usize) -> Result<(Api, String, String), Er
         )
         .await?;
     let project_id = project["id"].as_str().ok_or("project id")?.to_owned();
+    Ok((owner, project_id))
+}
+
+/// Signs up the owners of `teams` teams, makes a project in each and files `count` issues through
+/// the API, 16 at a time, spread over the teams in turn. Answers the first team's owner, project id
+/// and email.
+async fn seed(server: &Server, count: usize, teams: usize) -> Result<(Api, String, String), Error> {
+    let http = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
+    let anonymous = Api { http: http.clone(), base: server.base.clone(), cookie: None };
+    let started = Instant::now();
+    let mut owners = Vec::with_capacity(teams);
+    for t in 0..teams {
+        owners.push(team(&anonymous, &format!("owner{t}@bench.example")).await?);
+    }
+    if teams > 1 {
+        println!("signed up {teams} teams in {:.1?}", started.elapsed());
+    }
+    let owners = Arc::new(owners);
     let started = Instant::now();
     let next = Arc::new(AtomicU64::new(0));
     let mut workers = Vec::new();
     for _ in 0..16 {
-        let (owner, project_id, next) = (owner.clone(), project_id.clone(), next.clone());
+        let (owners, next) = (owners.clone(), next.clone());
         workers.push(tokio::spawn(async move {
             loop {
                 let n = usize::try_from(next.fetch_add(1, Ordering::SeqCst)).unwrap_or(usize::MAX);
                 if n >= count {
                     return Ok::<(), Error>(());
                 }
-                owner.json("create_issue", &issue_form(&project_id, n)).await?;
+                let (owner, project_id) = &owners[n % owners.len()];
+                owner.json("create_issue", &issue_form(project_id, n / owners.len())).await?;
             }
         }));
     }
@@ -197,7 +233,8 @@ async fn seed(server: &Server, count: usize) -> Result<(Api, String, String), Er
         worker.await??;
     }
     println!("seeded {count} issues through the API in {:.1?}", started.elapsed());
-    Ok((owner, project_id, email.to_owned()))
+    let (owner, project_id) = owners[0].clone();
+    Ok((owner, project_id, "owner0@bench.example".to_owned()))
 }
 
 fn issue_form(project_id: &str, n: usize) -> Vec<(String, String)> {
@@ -314,7 +351,7 @@ async fn main() -> Result<(), Error> {
         options.database_url.as_deref().unwrap_or("a new SQLite file"),
         server.rss_mib()
     );
-    let (owner, project_id, email) = seed(&server, options.issues).await?;
+    let (owner, project_id, email) = seed(&server, options.issues, options.teams).await?;
     println!("after seeding: RSS {} MiB\n", server.rss_mib());
     println!("| workload | connections | req/s | p50 ms | p99 ms | errors | peak RSS MiB |");
     println!("| --- | --- | --- | --- | --- | --- | --- |");
@@ -326,6 +363,9 @@ async fn main() -> Result<(), Error> {
         ("list_issues, text search (rare word)", vec![("input[filter][q]", "zebra")]),
     ];
     for (name, extra) in lists {
+        if !options.runs(name) {
+            continue;
+        }
         for connections in [1, 16] {
             let (api, form) = (owner.clone(), list_form(&project_id, &extra));
             let report = drive(&server, connections, seconds, move |_| {
@@ -336,32 +376,81 @@ async fn main() -> Result<(), Error> {
             print_row(name, connections, &report);
         }
     }
-    let count = options.issues as u64;
-    let api = owner.clone();
-    let report = drive(&server, 1, seconds, move |n| {
-        let api = api.clone();
-        async move {
-            let number = (n % count + 1).to_string();
-            ok(&api, "get_issue", &form(&[("input[key]", "BEN"), ("input[number]", &number)])).await
+    // The issues page as the app opens it: the session check and the project with its first page, sent
+    // together (one round trip).
+    if options.runs("issues page") {
+        for connections in [1, 16] {
+            let (api, form) = (owner.clone(), form(&[("input[key]", "BEN")]));
+            let report = drive(&server, connections, seconds, move |_| {
+                let (api, form) = (api.clone(), form.clone());
+                async move {
+                    let (me, page) = tokio::join!(ok(&api, "who_am_i", &[]), ok(&api, "open_project", &form));
+                    me && page
+                }
+            })
+            .await;
+            print_row("issues page (who_am_i + open_project)", connections, &report);
         }
-    })
-    .await;
-    print_row("get_issue", 1, &report);
-    let (api, project) = (owner.clone(), project_id.clone());
-    let report = drive(&server, 16, seconds, move |n| {
-        let (api, project) = (api.clone(), project.clone());
-        async move { ok(&api, "create_issue", &issue_form(&project, usize::try_from(n).unwrap_or(0))).await }
-    })
-    .await;
-    print_row("create_issue", 16, &report);
+    }
+    // What any signed-in request costs at least: the session and membership, and a tiny answer.
+    if options.runs("who_am_i") {
+        let api = owner.clone();
+        let report = drive(&server, 16, seconds, move |_| {
+            let api = api.clone();
+            async move { ok(&api, "who_am_i", &[]).await }
+        })
+        .await;
+        print_row("who_am_i", 16, &report);
+    }
+    let count = (options.issues / options.teams).max(1) as u64;
+    if options.runs("get_issue") {
+        let api = owner.clone();
+        let report = drive(&server, 1, seconds, move |n| {
+            let api = api.clone();
+            async move {
+                let number = (n % count + 1).to_string();
+                ok(&api, "get_issue", &form(&[("input[key]", "BEN"), ("input[number]", &number)])).await
+            }
+        })
+        .await;
+        print_row("get_issue", 1, &report);
+    }
+    if options.runs("create_issue") {
+        let (api, project) = (owner.clone(), project_id.clone());
+        let report = drive(&server, 16, seconds, move |n| {
+            let (api, project) = (api.clone(), project.clone());
+            async move { ok(&api, "create_issue", &issue_form(&project, usize::try_from(n).unwrap_or(0))).await }
+        })
+        .await;
+        print_row("create_issue", 16, &report);
+    }
     let anonymous = Api { cookie: None, ..owner.clone() };
+    sign_ins(&server, &options, &anonymous, &email).await;
+    // The list while 20 sign-ins run at once.
+    if options.runs("during") {
+        list_during_sign_ins(&server, &owner, &anonymous, &project_id, &email, seconds).await;
+    }
+    println!("\nidle again: RSS {} MiB", server.rss_mib());
+    let errors = ERRORS.load(Ordering::Relaxed);
+    if options.smoke && errors > 0 {
+        return Err(format!("{errors} requests failed").into());
+    }
+    Ok(())
+}
+
+/// Sign-ins that succeed and that fail, from 16 and 64 clients.
+async fn sign_ins(server: &Server, options: &Options, anonymous: &Api, email: &str) {
+    let seconds = options.seconds;
     for (name, password, connections) in [
         ("sign_in, success", PASSWORD, 16),
         ("sign_in, wrong password", "wrong password!", 16),
         ("sign_in, wrong password", "wrong password!", 64),
     ] {
-        let (api, email) = (anonymous.clone(), email.clone());
-        let report = drive(&server, connections, seconds, move |_| {
+        if !options.runs(name) {
+            continue;
+        }
+        let (api, email) = (anonymous.clone(), email.to_owned());
+        let report = drive(server, connections, seconds, move |_| {
             let (api, email) = (api.clone(), email.clone());
             async move {
                 let answer =
@@ -375,8 +464,17 @@ async fn main() -> Result<(), Error> {
         .await;
         print_row(name, connections, &report);
     }
-    // The list while 20 sign-ins run at once.
-    let (flood_api, flood_email) = (anonymous.clone(), email.clone());
+}
+
+async fn list_during_sign_ins(
+    server: &Server,
+    owner: &Api,
+    anonymous: &Api,
+    project_id: &str,
+    email: &str,
+    seconds: u64,
+) {
+    let (flood_api, flood_email) = (anonymous.clone(), email.to_owned());
     let flood_stop = Arc::new(AtomicBool::new(false));
     let mut flood = Vec::new();
     for _ in 0..20 {
@@ -389,8 +487,8 @@ async fn main() -> Result<(), Error> {
             }
         }));
     }
-    let (api, form_list) = (owner.clone(), list_form(&project_id, &[]));
-    let report = drive(&server, 16, seconds, move |_| {
+    let (api, form_list) = (owner.clone(), list_form(project_id, &[]));
+    let report = drive(server, 16, seconds, move |_| {
         let (api, form_list) = (api.clone(), form_list.clone());
         async move { ok(&api, "list_issues", &form_list).await }
     })
@@ -400,10 +498,4 @@ async fn main() -> Result<(), Error> {
         let _ = task.await;
     }
     print_row("list_issues during 20 concurrent sign-ins", 16, &report);
-    println!("\nidle again: RSS {} MiB", server.rss_mib());
-    let errors = ERRORS.load(Ordering::Relaxed);
-    if options.smoke && errors > 0 {
-        return Err(format!("{errors} requests failed").into());
-    }
-    Ok(())
 }

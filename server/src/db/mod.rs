@@ -113,6 +113,12 @@ impl Db {
                         // SQLite's advice for long-lived connections: analyse at open what needs it
                         // (limited work), then `optimize` periodically (see `Db::optimize`).
                         conn.execute("PRAGMA optimize = 0x10002").await?;
+                    } else {
+                        // The list statements hold ten optional filters (`$n = '' OR ...`). A generic
+                        // plan, which PostgreSQL switches to after five runs of a prepared statement,
+                        // cannot drop the unused ones and may scan and sort the project instead of
+                        // walking the order's index; a plan per run with the values can.
+                        conn.execute("SET plan_cache_mode = force_custom_plan").await?;
                     }
                     Ok(())
                 })
