@@ -110,6 +110,11 @@ impl Db {
                         conn.execute("PRAGMA synchronous = FULL").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
                         conn.execute("PRAGMA busy_timeout = 5000").await?;
+                        // Every commit makes the other connections drop their page caches (WAL), so
+                        // with steady writes each read began cold and copied its pages in with
+                        // pread(2): creates fell to 48/s at 66,000 issues over 1,000 teams. Reading
+                        // through a memory map costs no copy (the pages stay in the OS's cache).
+                        conn.execute("PRAGMA mmap_size = 1073741824").await?;
                         // SQLite's advice for long-lived connections: analyse at open what needs it
                         // (limited work), then `optimize` periodically (see `Db::optimize`).
                         conn.execute("PRAGMA optimize = 0x10002").await?;
