@@ -3,6 +3,7 @@
 //! new database on it; the test script runs the whole suite once each way.
 
 mod accounts;
+mod api_docs;
 mod binary;
 mod control_characters;
 mod durability;
