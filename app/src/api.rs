@@ -1,6 +1,7 @@
 //! Server functions: Moth's HTTP API, each at `POST /api/<endpoint>` with a stable endpoint name
-//! (documented in `docs/api.md`). Their bodies only hand the call to the server's [`Backend`]: the data
-//! layer, sessions and policy live in the `server` crate, which provides the backend as context.
+//! (documented in `docs/api.md`, which a test checks against this file). Their bodies hand the call to
+//! the server's implementation of [`Api`]: the data layer, sessions and policy live in the `server`
+//! crate, which provides it as context.
 //!
 //! Every function is a POST, so no GET ever changes state. Arguments are URL-encoded form fields
 //! (`input[email]=...`); answers and errors are JSON.
@@ -11,7 +12,7 @@ use leptos::prelude::*;
 use crate::{error::AppError, model::*};
 
 #[cfg(feature = "ssr")]
-pub use backend::{Backend, RequestParts};
+pub use backend::{AccountsApi, Api, IssuesApi, MembersApi, ProjectsApi, RequestParts};
 
 #[cfg(feature = "ssr")]
 mod backend {
@@ -25,17 +26,25 @@ mod backend {
     /// The request as the server saw it: headers, extensions (session, peer address).
     pub type RequestParts = http::request::Parts;
 
-    /// What the server implements for the server functions. Inputs arrive unvalidated: the backend
-    /// must validate them (with [`crate::model::parse`]) before using them.
+    /// What the server implements for the server functions, one trait per area, each implemented
+    /// directly by the code that does the work (`server/src/service/<area>.rs`). Inputs arrive
+    /// unvalidated: the implementation must validate them (with [`crate::model::parse`]) first.
+    pub trait Api: AccountsApi + MembersApi + ProjectsApi + IssuesApi {}
+
+    /// Accounts and sessions: sign-up, sign-in and out, who is signed in, the active team.
     #[async_trait::async_trait]
-    pub trait Backend: Send + Sync + 'static {
+    pub trait AccountsApi: Send + Sync + 'static {
         async fn sign_up(&self, req: &RequestParts, input: SignUpInput) -> Result<Me, AppError>;
         async fn sign_in(&self, req: &RequestParts, input: SignInInput) -> Result<Me, AppError>;
         async fn sign_out(&self, req: &RequestParts) -> Result<(), AppError>;
         async fn who_am_i(&self, req: &RequestParts) -> Result<Option<Me>, AppError>;
         async fn my_teams(&self, req: &RequestParts) -> Result<Vec<TeamMembership>, AppError>;
         async fn switch_team(&self, req: &RequestParts, input: SwitchTeamInput) -> Result<Me, AppError>;
+    }
 
+    /// The team: members, invitations, roles, the audit log.
+    #[async_trait::async_trait]
+    pub trait MembersApi: Send + Sync + 'static {
         async fn list_members(&self, req: &RequestParts) -> Result<Vec<Member>, AppError>;
         async fn list_invitations(&self, req: &RequestParts) -> Result<Vec<Invitation>, AppError>;
         async fn invite(&self, req: &RequestParts, input: InviteInput) -> Result<CreatedInvitation, AppError>;
@@ -52,7 +61,11 @@ mod backend {
         async fn transfer_ownership(&self, req: &RequestParts, input: MemberInput) -> Result<Me, AppError>;
         async fn leave_team(&self, req: &RequestParts) -> Result<Option<Me>, AppError>;
         async fn audit_log(&self, req: &RequestParts) -> Result<Vec<AuditEntry>, AppError>;
+    }
 
+    /// Projects, their workflow and members.
+    #[async_trait::async_trait]
+    pub trait ProjectsApi: Send + Sync + 'static {
         async fn list_projects(&self, req: &RequestParts) -> Result<Vec<Project>, AppError>;
         async fn create_project(&self, req: &RequestParts, input: NewProjectInput) -> Result<Project, AppError>;
         async fn get_project(&self, req: &RequestParts, input: ProjectKeyInput) -> Result<ProjectDetail, AppError>;
@@ -63,6 +76,21 @@ mod backend {
         async fn add_status(&self, req: &RequestParts, input: AddStatusInput) -> Result<ProjectStatus, AppError>;
         async fn edit_status(&self, req: &RequestParts, input: EditStatusInput)
             -> Result<Vec<ProjectStatus>, AppError>;
+    }
+
+    /// Issues and comments, and the published (anonymous) reading of them.
+    #[async_trait::async_trait]
+    pub trait IssuesApi: Send + Sync + 'static {
+        async fn create_issue(&self, req: &RequestParts, input: NewIssueInput) -> Result<Issue, AppError>;
+        async fn get_issue(&self, req: &RequestParts, input: IssueRefInput) -> Result<IssueDetail, AppError>;
+        async fn list_issues(&self, req: &RequestParts, input: ListIssuesInput) -> Result<IssuePage, AppError>;
+        async fn open_project(&self, req: &RequestParts, input: OpenProjectInput) -> Result<ProjectPage, AppError>;
+        async fn update_issue(&self, req: &RequestParts, input: UpdateIssueInput) -> Result<Issue, AppError>;
+        async fn change_status(&self, req: &RequestParts, input: ChangeStatusInput) -> Result<Issue, AppError>;
+        async fn delete_issue(&self, req: &RequestParts, input: IssueIdInput) -> Result<(), AppError>;
+        async fn add_comment(&self, req: &RequestParts, input: NewCommentInput) -> Result<Comment, AppError>;
+        async fn edit_comment(&self, req: &RequestParts, input: EditCommentInput) -> Result<Comment, AppError>;
+        async fn delete_comment(&self, req: &RequestParts, input: CommentIdInput) -> Result<(), AppError>;
         async fn published_project(
             &self,
             req: &RequestParts,
@@ -78,22 +106,11 @@ mod backend {
             req: &RequestParts,
             input: PublishedIssueInput,
         ) -> Result<IssueDetail, AppError>;
-
-        async fn create_issue(&self, req: &RequestParts, input: NewIssueInput) -> Result<Issue, AppError>;
-        async fn get_issue(&self, req: &RequestParts, input: IssueRefInput) -> Result<IssueDetail, AppError>;
-        async fn list_issues(&self, req: &RequestParts, input: ListIssuesInput) -> Result<IssuePage, AppError>;
-        async fn open_project(&self, req: &RequestParts, input: OpenProjectInput) -> Result<ProjectPage, AppError>;
-        async fn update_issue(&self, req: &RequestParts, input: UpdateIssueInput) -> Result<Issue, AppError>;
-        async fn change_status(&self, req: &RequestParts, input: ChangeStatusInput) -> Result<Issue, AppError>;
-        async fn delete_issue(&self, req: &RequestParts, input: IssueIdInput) -> Result<(), AppError>;
-        async fn add_comment(&self, req: &RequestParts, input: NewCommentInput) -> Result<Comment, AppError>;
-        async fn edit_comment(&self, req: &RequestParts, input: EditCommentInput) -> Result<Comment, AppError>;
-        async fn delete_comment(&self, req: &RequestParts, input: CommentIdInput) -> Result<(), AppError>;
     }
 
     /// The backend and the request of the current server-function call.
-    pub(super) fn context() -> Result<(Arc<dyn Backend>, RequestParts), AppError> {
-        let backend = use_context::<Arc<dyn Backend>>();
+    pub(super) fn context() -> Result<(Arc<dyn Api>, RequestParts), AppError> {
+        let backend = use_context::<Arc<dyn Api>>();
         let parts = use_context::<RequestParts>();
         if let (Some(backend), Some(parts)) = (backend, parts) {
             Ok((backend, parts))

@@ -3,7 +3,7 @@
 //! - [`cli`], [`config`], [`startup`]: the command line, configuration, building and running the app;
 //! - [`http`]: the router and the policies on every request (security headers, cross-site refusal,
 //!   sessions, the single-page app);
-//! - [`service`]: the server functions' implementation ([`app::api::Backend`]);
+//! - [`service`]: the server functions' implementation ([`app::api::Api`]);
 //! - [`policy`]: the one place that decides who may do what;
 //! - [`session`], [`password`]: who is asking, and how we know;
 //! - [`db`]: the data layer for `SQLite` and `PostgreSQL`;

@@ -1,4 +1,4 @@
-//! Building and running the application: connect and migrate the database, wire the backend, bind the
+//! Building and running the application: connect and migrate the database, wire the service, bind the
 //! listener (port 0 in tests), serve until told to stop.
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
@@ -12,7 +12,7 @@ use crate::{
     http::{self, AppState, Site},
     mail::Mailer,
     password,
-    service::MothBackend,
+    service::Service,
     session::SessionPolicy,
 };
 
@@ -51,10 +51,10 @@ impl Application {
         let sessions =
             SessionPolicy::new(clock.clone(), config.session_idle_timeout(), config.session_absolute_timeout());
         let mailer = Mailer::new(config.smtp_url.as_deref(), &config.mail_from, config.public_origin())?;
-        let service = Arc::new(MothBackend::new(db.clone(), clock, sessions, mailer, config.invitation_ttl()));
+        let service = Arc::new(Service::new(db.clone(), clock, sessions, mailer, config.invitation_ttl()));
         let store = DbSessionStore::new(db.clone());
         let state = AppState {
-            backend: service.clone(),
+            api: service.clone(),
             service,
             db: db.clone(),
             site: Arc::new(Site::load(&config.site_dir)),

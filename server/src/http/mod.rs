@@ -8,7 +8,7 @@ mod site;
 
 use std::sync::Arc;
 
-use app::{api::Backend, error::AppError};
+use app::{api::Api, error::AppError};
 use axum::{
     body::Body,
     extract::{Request, State},
@@ -27,9 +27,9 @@ use crate::{config::Config, db::sessions::DbSessionStore, db::Db};
 
 #[derive(Clone)]
 pub struct AppState {
-    pub backend: Arc<dyn Backend>,
-    /// The same service as `backend`, for the routes that are not server functions (exports).
-    pub service: Arc<crate::service::MothBackend>,
+    pub api: Arc<dyn Api>,
+    /// The same service as `api`, for the routes that are not server functions (exports).
+    pub service: Arc<crate::service::Service>,
     pub db: Db,
     pub config: Arc<Config>,
     pub site: Arc<Site>,
@@ -106,7 +106,7 @@ async fn limit_body(State(config): State<Arc<Config>>, req: Request<Body>, next:
     next.run(Request::from_parts(parts, Body::from(bytes))).await
 }
 
-/// Runs a server function, with the backend provided as context; unknown names get a JSON 404.
+/// Runs a server function, with the service provided as context (as `Arc<dyn Api>`); unknown names get a JSON 404.
 async fn call_server_fn(State(state): State<AppState>, req: Request<Body>) -> Response {
     let known =
         server_fn::axum::server_fn_paths().any(|(path, method)| path == req.uri().path() && method == req.method());
@@ -116,10 +116,9 @@ async fn call_server_fn(State(state): State<AppState>, req: Request<Body>) -> Re
     // Always answer JSON: leptos would answer a request that accepts HTML with a redirect.
     let mut req = req;
     req.headers_mut().insert(http::header::ACCEPT, http::HeaderValue::from_static("application/json"));
-    let backend = state.backend.clone();
-    let response = leptos_axum::handle_server_fns_with_context(move || provide_context(backend.clone()), req)
-        .await
-        .into_response();
+    let api = state.api.clone();
+    let response =
+        leptos_axum::handle_server_fns_with_context(move || provide_context(api.clone()), req).await.into_response();
     let mut response = with_error_status(response).await;
     response.headers_mut().insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
     response

@@ -1,20 +1,23 @@
 //! Signing up, in and out, and choosing the active team.
 
 use app::{
-    api::RequestParts,
+    api::{AccountsApi, RequestParts},
     error::{AppError, ErrorCode},
     model::{parse, Me, SignInInput, SignUpInput, SwitchTeamInput, TeamMembership},
 };
 
-use super::MothBackend;
+use super::Service;
 use crate::{
     db::{accounts, audit},
     password, policy,
 };
 
-impl MothBackend {
+impl Service {}
+
+#[async_trait::async_trait]
+impl AccountsApi for Service {
     #[tracing::instrument(skip_all)]
-    pub(super) async fn sign_up_impl(&self, req: &RequestParts, input: SignUpInput) -> Result<Me, AppError> {
+    async fn sign_up(&self, req: &RequestParts, input: SignUpInput) -> Result<Me, AppError> {
         let input = parse(input)?;
         let request = Self::request(req)?;
         let hash = password::hash(input.password.clone()).await?;
@@ -33,7 +36,7 @@ impl MothBackend {
     }
 
     #[tracing::instrument(skip_all)]
-    pub(super) async fn sign_in_impl(&self, req: &RequestParts, input: SignInInput) -> Result<Me, AppError> {
+    async fn sign_in(&self, req: &RequestParts, input: SignInInput) -> Result<Me, AppError> {
         let input = parse(input)?;
         let request = Self::request(req)?;
         let credentials = accounts::find_credentials(&self.db, &input.email).await?;
@@ -66,7 +69,7 @@ impl MothBackend {
         self.me(&actor).await
     }
 
-    pub(super) async fn sign_out_impl(&self, req: &RequestParts) -> Result<(), AppError> {
+    async fn sign_out(&self, req: &RequestParts) -> Result<(), AppError> {
         let request = Self::request(req)?;
         if let Some(actor) = self.sessions.actor(&self.db, &request.session).await? {
             self.audit(&request, audit::Event::SignedOut, Some(&actor), String::new()).await;
@@ -75,7 +78,7 @@ impl MothBackend {
         Ok(())
     }
 
-    pub(super) async fn who_am_i_impl(&self, req: &RequestParts) -> Result<Option<Me>, AppError> {
+    async fn who_am_i(&self, req: &RequestParts) -> Result<Option<Me>, AppError> {
         let request = Self::request(req)?;
         match self.sessions.actor(&self.db, &request.session).await? {
             Some(actor) => self.me(&actor).await.map(Some),
@@ -83,13 +86,13 @@ impl MothBackend {
         }
     }
 
-    pub(super) async fn my_teams_impl(&self, req: &RequestParts) -> Result<Vec<TeamMembership>, AppError> {
+    async fn my_teams(&self, req: &RequestParts) -> Result<Vec<TeamMembership>, AppError> {
         let (_, actor) = self.actor(req).await?;
         Ok(accounts::memberships(&self.db, actor.user_id()).await?)
     }
 
     #[tracing::instrument(skip_all)]
-    pub(super) async fn switch_team_impl(&self, req: &RequestParts, input: SwitchTeamInput) -> Result<Me, AppError> {
+    async fn switch_team(&self, req: &RequestParts, input: SwitchTeamInput) -> Result<Me, AppError> {
         let input = parse(input)?;
         let (request, actor) = self.actor(req).await?;
         // Only a team the user belongs to; any other id is "not found", whether it exists or not.

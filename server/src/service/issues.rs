@@ -3,7 +3,7 @@
 //! comments, history recorded while visible to them); what they may change comes from `policy`.
 
 use app::{
-    api::RequestParts,
+    api::{IssuesApi, ProjectsApi, RequestParts},
     error::{AppError, ErrorCode},
     model::{
         parse, ChangeStatusInput, Comment, CommentIdInput, EditCommentInput, Issue, IssueDetail, IssueFields,
@@ -12,7 +12,7 @@ use app::{
     },
 };
 
-use super::MothBackend;
+use super::Service;
 use crate::{
     db::{
         issues::{self, Change, StoredIssue, Visible},
@@ -48,7 +48,7 @@ fn changes(old: &StoredIssue, status_before: &str, status_after: &str, new: &Iss
     out
 }
 
-impl MothBackend {
+impl Service {
     /// A page of issues from up to `PAGE_SIZE + 1` stored ones: the extra one only says there is more,
     /// and the last shown gives the next page's cursor.
     async fn page(
@@ -80,103 +80,12 @@ impl MothBackend {
         Ok(())
     }
 
-    #[tracing::instrument(skip_all)]
-    pub(super) async fn create_issue_impl(&self, req: &RequestParts, input: NewIssueInput) -> Result<Issue, AppError> {
-        let input = parse(input)?;
-        let (_, actor) = self.actor(req).await?;
-        let project = projects::find(&self.db, &actor, input.project_id).await?.ok_or_else(AppError::not_found)?;
-        if project.archived {
-            return Err(AppError::new(ErrorCode::Conflict, "This project is archived."));
-        }
-        let mut fields = input.into_inner().fields;
-        if !policy::may(&actor, Action::EditIssues) {
-            // Guests report: their issues stay internal (seen by them and the team), with no triage fields.
-            fields.visibility = IssueVisibility::Internal;
-            fields.priority = Priority::None;
-            fields.assignees.clear();
-        }
-        self.check_assignees(&actor, project.id, &fields).await?;
-        let id = issues::create(&self.db, &actor, project.id, &fields, self.now()).await?;
-        let stored = self.visible_issue(&actor, id).await?;
-        Ok(issues::to_issue(&self.db, stored).await?)
-    }
-
-    pub(super) async fn get_issue_impl(
-        &self,
-        req: &RequestParts,
-        input: IssueRefInput,
-    ) -> Result<IssueDetail, AppError> {
-        let input = parse(input)?;
-        let (_, actor) = self.actor(req).await?;
-        let visible =
-            issues::find_by_ref(&self.db, &actor, &input.key, input.number).await?.ok_or_else(AppError::not_found)?;
-        self.detail(visible).await
-    }
-
     /// An issue with the comments and history its reader may see.
     async fn detail(&self, visible: Visible<StoredIssue>) -> Result<IssueDetail, AppError> {
         let comments = issues::comments(&self.db, &visible).await?;
         let history = issues::history(&self.db, &visible).await?;
         let issue = issues::to_issue(&self.db, visible).await?;
         Ok(IssueDetail { issue, comments, history })
-    }
-
-    pub(super) async fn list_issues_impl(
-        &self,
-        req: &RequestParts,
-        input: ListIssuesInput,
-    ) -> Result<IssuePage, AppError> {
-        let input = parse(input)?;
-        let (_, actor) = self.actor(req).await?;
-        let project = projects::find(&self.db, &actor, input.project_id).await?.ok_or_else(AppError::not_found)?;
-        let key = input.after_key.map_or(issues::first_key(input.sort), |k| issues::clamp_key(input.sort, k));
-        let cursor = issues::Cursor { key, number: input.after };
-        let stored =
-            issues::list(&self.db, &actor, project.id, &input.filter, input.sort, cursor, PAGE_SIZE + 1).await?;
-        self.page(stored, input.sort).await
-    }
-
-    /// The project and its first page of issues, for the issues page's one request.
-    pub(super) async fn open_project_impl(
-        &self,
-        req: &RequestParts,
-        input: OpenProjectInput,
-    ) -> Result<ProjectPage, AppError> {
-        let input = parse(input)?.into_inner();
-        let detail = self.get_project_impl(req, ProjectKeyInput { key: input.key }).await?;
-        let list = ListIssuesInput {
-            project_id: detail.project.id,
-            filter: input.filter,
-            sort: input.sort,
-            after: 0,
-            after_key: None,
-        };
-        let issues = self.list_issues_impl(req, list).await?;
-        Ok(ProjectPage { detail, issues })
-    }
-
-    #[tracing::instrument(skip_all)]
-    pub(super) async fn update_issue_impl(
-        &self,
-        req: &RequestParts,
-        input: UpdateIssueInput,
-    ) -> Result<Issue, AppError> {
-        let input = parse(input)?.into_inner();
-        let (_, actor) = self.actor_for(req, Action::EditIssues).await?;
-        let old = self.visible_issue(&actor, input.issue_id).await?;
-        self.save_issue(&actor, old, input.status_id, &input.fields).await
-    }
-
-    pub(super) async fn change_status_impl(
-        &self,
-        req: &RequestParts,
-        input: ChangeStatusInput,
-    ) -> Result<Issue, AppError> {
-        let input = parse(input)?.into_inner();
-        let (_, actor) = self.actor_for(req, Action::EditIssues).await?;
-        let old = self.visible_issue(&actor, input.issue_id).await?;
-        let fields = old.fields.clone();
-        self.save_issue(&actor, old, input.status_id, &fields).await
     }
 
     async fn save_issue(
@@ -199,66 +108,6 @@ impl MothBackend {
         let stored = self.visible_issue(actor, old.id).await?;
         Ok(issues::to_issue(&self.db, stored).await?)
     }
-
-    pub(super) async fn delete_issue_impl(&self, req: &RequestParts, input: IssueIdInput) -> Result<(), AppError> {
-        let input = parse(input)?;
-        let (_, actor) = self.actor_for(req, Action::DeleteIssues).await?;
-        let issue = self.visible_issue(&actor, input.issue_id).await?;
-        if !issues::delete(&self.db, &issue, self.now()).await? {
-            return Err(AppError::not_found());
-        }
-        Ok(())
-    }
-
-    pub(super) async fn add_comment_impl(
-        &self,
-        req: &RequestParts,
-        input: NewCommentInput,
-    ) -> Result<Comment, AppError> {
-        let input = parse(input)?;
-        let (_, actor) = self.actor(req).await?;
-        let issue = self.visible_issue(&actor, input.issue_id).await?;
-        // Guests' comments are always public; members choose.
-        let visibility = if input.internal && policy::may(&actor, Action::EditIssues) {
-            IssueVisibility::Internal
-        } else {
-            IssueVisibility::Public
-        };
-        let id = issues::add_comment(&self.db, &actor, &issue, &input.body, visibility, self.now()).await?;
-        issues::find_comment(&self.db, &actor, id).await?.map(|(_, c)| c).ok_or_else(AppError::internal)
-    }
-
-    pub(super) async fn edit_comment_impl(
-        &self,
-        req: &RequestParts,
-        input: EditCommentInput,
-    ) -> Result<Comment, AppError> {
-        let input = parse(input)?;
-        let (_, actor) = self.actor(req).await?;
-        let (issue, comment) =
-            issues::find_comment(&self.db, &actor, input.comment_id).await?.ok_or_else(AppError::not_found)?;
-        if !policy::may_edit_comment(&actor, comment.author.id) {
-            return Err(AppError::new(ErrorCode::Forbidden, "You can edit only your own comments."));
-        }
-        if !issues::edit_comment(&self.db, &actor, &issue, comment.id, &input.body, self.now()).await? {
-            return Err(AppError::not_found());
-        }
-        issues::find_comment(&self.db, &actor, comment.id).await?.map(|(_, c)| c).ok_or_else(AppError::not_found)
-    }
-
-    pub(super) async fn delete_comment_impl(&self, req: &RequestParts, input: CommentIdInput) -> Result<(), AppError> {
-        let input = parse(input)?;
-        let (_, actor) = self.actor(req).await?;
-        let (issue, comment) =
-            issues::find_comment(&self.db, &actor, input.comment_id).await?.ok_or_else(AppError::not_found)?;
-        if !policy::may_delete_comment(&actor, comment.author.id) {
-            return Err(AppError::new(ErrorCode::Forbidden, "You can delete only your own comments."));
-        }
-        if !issues::delete_comment(&self.db, &issue, comment.id, self.now()).await? {
-            return Err(AppError::not_found());
-        }
-        Ok(())
-    }
 }
 
 /// A CSV cell that no spreadsheet will run as a formula: a leading `=`, `+`, `-`, `@`, tab or carriage
@@ -271,7 +120,7 @@ pub fn csv_cell(value: &str) -> String {
     }
 }
 
-impl MothBackend {
+impl Service {
     /// Every issue of the project that the actor may see and that matches `filter`, as CSV.
     pub async fn export_issues_csv(
         &self,
@@ -300,7 +149,7 @@ impl MothBackend {
         writer.write_record(header).map_err(|_| AppError::internal())?;
         loop {
             let page = self
-                .list_issues_impl(req, ListIssuesInput { project_id, filter: filter.clone(), sort, after, after_key })
+                .list_issues(req, ListIssuesInput { project_id, filter: filter.clone(), sort, after, after_key })
                 .await?;
             for issue in &page.issues {
                 let assignees = issue.assignees.iter().map(|a| a.display_name.clone()).collect::<Vec<_>>().join(", ");
@@ -336,12 +185,138 @@ impl MothBackend {
 /// Anonymous, read-only access to published projects: their public issues and public comments. The
 /// project id in the public address is the only key; unpublished, archived or private projects are
 /// "not found", like missing ones.
-impl MothBackend {
+impl Service {
     async fn published(&self, id: app::model::ProjectId) -> Result<crate::db::projects::PublishedProject, AppError> {
         projects::find_published(&self.db, id).await?.ok_or_else(AppError::not_found)
     }
+}
 
-    pub(super) async fn published_project_impl(
+#[async_trait::async_trait]
+impl IssuesApi for Service {
+    #[tracing::instrument(skip_all)]
+    async fn create_issue(&self, req: &RequestParts, input: NewIssueInput) -> Result<Issue, AppError> {
+        let input = parse(input)?;
+        let (_, actor) = self.actor(req).await?;
+        let project = projects::find(&self.db, &actor, input.project_id).await?.ok_or_else(AppError::not_found)?;
+        if project.archived {
+            return Err(AppError::new(ErrorCode::Conflict, "This project is archived."));
+        }
+        let mut fields = input.into_inner().fields;
+        if !policy::may(&actor, Action::EditIssues) {
+            // Guests report: their issues stay internal (seen by them and the team), with no triage fields.
+            fields.visibility = IssueVisibility::Internal;
+            fields.priority = Priority::None;
+            fields.assignees.clear();
+        }
+        self.check_assignees(&actor, project.id, &fields).await?;
+        let id = issues::create(&self.db, &actor, project.id, &fields, self.now()).await?;
+        let stored = self.visible_issue(&actor, id).await?;
+        Ok(issues::to_issue(&self.db, stored).await?)
+    }
+
+    async fn get_issue(&self, req: &RequestParts, input: IssueRefInput) -> Result<IssueDetail, AppError> {
+        let input = parse(input)?;
+        let (_, actor) = self.actor(req).await?;
+        let visible =
+            issues::find_by_ref(&self.db, &actor, &input.key, input.number).await?.ok_or_else(AppError::not_found)?;
+        self.detail(visible).await
+    }
+
+    async fn list_issues(&self, req: &RequestParts, input: ListIssuesInput) -> Result<IssuePage, AppError> {
+        let input = parse(input)?;
+        let (_, actor) = self.actor(req).await?;
+        let project = projects::find(&self.db, &actor, input.project_id).await?.ok_or_else(AppError::not_found)?;
+        let key = input.after_key.map_or(issues::first_key(input.sort), |k| issues::clamp_key(input.sort, k));
+        let cursor = issues::Cursor { key, number: input.after };
+        let stored =
+            issues::list(&self.db, &actor, project.id, &input.filter, input.sort, cursor, PAGE_SIZE + 1).await?;
+        self.page(stored, input.sort).await
+    }
+
+    /// The project and its first page of issues, for the issues page's one request.
+    async fn open_project(&self, req: &RequestParts, input: OpenProjectInput) -> Result<ProjectPage, AppError> {
+        let input = parse(input)?.into_inner();
+        let detail = self.get_project(req, ProjectKeyInput { key: input.key }).await?;
+        let list = ListIssuesInput {
+            project_id: detail.project.id,
+            filter: input.filter,
+            sort: input.sort,
+            after: 0,
+            after_key: None,
+        };
+        let issues = self.list_issues(req, list).await?;
+        Ok(ProjectPage { detail, issues })
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn update_issue(&self, req: &RequestParts, input: UpdateIssueInput) -> Result<Issue, AppError> {
+        let input = parse(input)?.into_inner();
+        let (_, actor) = self.actor_for(req, Action::EditIssues).await?;
+        let old = self.visible_issue(&actor, input.issue_id).await?;
+        self.save_issue(&actor, old, input.status_id, &input.fields).await
+    }
+
+    async fn change_status(&self, req: &RequestParts, input: ChangeStatusInput) -> Result<Issue, AppError> {
+        let input = parse(input)?.into_inner();
+        let (_, actor) = self.actor_for(req, Action::EditIssues).await?;
+        let old = self.visible_issue(&actor, input.issue_id).await?;
+        let fields = old.fields.clone();
+        self.save_issue(&actor, old, input.status_id, &fields).await
+    }
+
+    async fn delete_issue(&self, req: &RequestParts, input: IssueIdInput) -> Result<(), AppError> {
+        let input = parse(input)?;
+        let (_, actor) = self.actor_for(req, Action::DeleteIssues).await?;
+        let issue = self.visible_issue(&actor, input.issue_id).await?;
+        if !issues::delete(&self.db, &issue, self.now()).await? {
+            return Err(AppError::not_found());
+        }
+        Ok(())
+    }
+
+    async fn add_comment(&self, req: &RequestParts, input: NewCommentInput) -> Result<Comment, AppError> {
+        let input = parse(input)?;
+        let (_, actor) = self.actor(req).await?;
+        let issue = self.visible_issue(&actor, input.issue_id).await?;
+        // Guests' comments are always public; members choose.
+        let visibility = if input.internal && policy::may(&actor, Action::EditIssues) {
+            IssueVisibility::Internal
+        } else {
+            IssueVisibility::Public
+        };
+        let id = issues::add_comment(&self.db, &actor, &issue, &input.body, visibility, self.now()).await?;
+        issues::find_comment(&self.db, &actor, id).await?.map(|(_, c)| c).ok_or_else(AppError::internal)
+    }
+
+    async fn edit_comment(&self, req: &RequestParts, input: EditCommentInput) -> Result<Comment, AppError> {
+        let input = parse(input)?;
+        let (_, actor) = self.actor(req).await?;
+        let (issue, comment) =
+            issues::find_comment(&self.db, &actor, input.comment_id).await?.ok_or_else(AppError::not_found)?;
+        if !policy::may_edit_comment(&actor, comment.author.id) {
+            return Err(AppError::new(ErrorCode::Forbidden, "You can edit only your own comments."));
+        }
+        if !issues::edit_comment(&self.db, &actor, &issue, comment.id, &input.body, self.now()).await? {
+            return Err(AppError::not_found());
+        }
+        issues::find_comment(&self.db, &actor, comment.id).await?.map(|(_, c)| c).ok_or_else(AppError::not_found)
+    }
+
+    async fn delete_comment(&self, req: &RequestParts, input: CommentIdInput) -> Result<(), AppError> {
+        let input = parse(input)?;
+        let (_, actor) = self.actor(req).await?;
+        let (issue, comment) =
+            issues::find_comment(&self.db, &actor, input.comment_id).await?.ok_or_else(AppError::not_found)?;
+        if !policy::may_delete_comment(&actor, comment.author.id) {
+            return Err(AppError::new(ErrorCode::Forbidden, "You can delete only your own comments."));
+        }
+        if !issues::delete_comment(&self.db, &issue, comment.id, self.now()).await? {
+            return Err(AppError::not_found());
+        }
+        Ok(())
+    }
+
+    async fn published_project(
         &self,
         _req: &RequestParts,
         input: app::model::PublishedProjectInput,
@@ -352,7 +327,7 @@ impl MothBackend {
         Ok(app::model::ProjectDetail { project: published.project, statuses, members: Vec::new() })
     }
 
-    pub(super) async fn published_issues_impl(
+    async fn published_issues(
         &self,
         _req: &RequestParts,
         input: app::model::PublishedProjectInput,
@@ -363,7 +338,7 @@ impl MothBackend {
         self.page(stored, app::model::IssueSort::Number).await
     }
 
-    pub(super) async fn published_issue_impl(
+    async fn published_issue(
         &self,
         _req: &RequestParts,
         input: app::model::PublishedIssueInput,

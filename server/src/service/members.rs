@@ -1,7 +1,7 @@
 //! Members, invitations and the audit log of the active team.
 
 use app::{
-    api::RequestParts,
+    api::{MembersApi, RequestParts},
     error::{AppError, ErrorCode},
     model::{
         parse, AcceptInvitationInput, AuditEntry, ChangeRoleInput, CreatedInvitation, Invitation, InvitationOffer,
@@ -14,7 +14,7 @@ use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use super::MothBackend;
+use super::Service;
 use crate::{
     db::{
         accounts,
@@ -47,23 +47,39 @@ fn forbidden(message: &str) -> AppError {
     AppError::new(ErrorCode::Forbidden, message)
 }
 
-impl MothBackend {
-    pub(super) async fn list_members_impl(&self, req: &RequestParts) -> Result<Vec<Member>, AppError> {
+impl Service {
+    /// The invitation behind a token if it can still be used, else a clear refusal.
+    async fn usable_invitation(&self, token: &str) -> Result<TokenInvitation, AppError> {
+        let Some(invitation) = invitations::find_by_token(&self.db, &token_hash(token)).await? else {
+            return Err(AppError::new(ErrorCode::NotFound, "This invitation link is not valid."));
+        };
+        if invitation.revoked {
+            return Err(AppError::new(ErrorCode::Gone, "This invitation was revoked."));
+        }
+        if invitation.accepted {
+            return Err(AppError::new(ErrorCode::Gone, "This invitation has already been used."));
+        }
+        if invitation.expires_at <= self.now() {
+            return Err(AppError::new(ErrorCode::Gone, "This invitation has expired. Ask for a new one."));
+        }
+        Ok(invitation)
+    }
+}
+
+#[async_trait::async_trait]
+impl MembersApi for Service {
+    async fn list_members(&self, req: &RequestParts) -> Result<Vec<Member>, AppError> {
         let (_, actor) = self.actor_for(req, Action::ListMembers).await?;
         Ok(members::list(&self.db, &actor).await?)
     }
 
-    pub(super) async fn list_invitations_impl(&self, req: &RequestParts) -> Result<Vec<Invitation>, AppError> {
+    async fn list_invitations(&self, req: &RequestParts) -> Result<Vec<Invitation>, AppError> {
         let (_, actor) = self.actor_for(req, Action::ListInvitations).await?;
         Ok(invitations::pending(&self.db, &actor, self.now()).await?)
     }
 
     #[tracing::instrument(skip_all)]
-    pub(super) async fn invite_impl(
-        &self,
-        req: &RequestParts,
-        input: InviteInput,
-    ) -> Result<CreatedInvitation, AppError> {
+    async fn invite(&self, req: &RequestParts, input: InviteInput) -> Result<CreatedInvitation, AppError> {
         let input = parse(input)?;
         let (request, actor) = self.actor_for(req, Action::Invite(input.role)).await?;
         if members::find_by_email(&self.db, &actor, &input.email).await?.is_some() {
@@ -94,11 +110,7 @@ impl MothBackend {
         Ok(CreatedInvitation { invitation, path, emailed })
     }
 
-    pub(super) async fn revoke_invitation_impl(
-        &self,
-        req: &RequestParts,
-        input: RevokeInvitationInput,
-    ) -> Result<(), AppError> {
+    async fn revoke_invitation(&self, req: &RequestParts, input: RevokeInvitationInput) -> Result<(), AppError> {
         let input = parse(input)?;
         let (request, actor) = self.actor_for(req, Action::ListInvitations).await?;
         let now = self.now();
@@ -116,24 +128,7 @@ impl MothBackend {
         Ok(())
     }
 
-    /// The invitation behind a token if it can still be used, else a clear refusal.
-    async fn usable_invitation(&self, token: &str) -> Result<TokenInvitation, AppError> {
-        let Some(invitation) = invitations::find_by_token(&self.db, &token_hash(token)).await? else {
-            return Err(AppError::new(ErrorCode::NotFound, "This invitation link is not valid."));
-        };
-        if invitation.revoked {
-            return Err(AppError::new(ErrorCode::Gone, "This invitation was revoked."));
-        }
-        if invitation.accepted {
-            return Err(AppError::new(ErrorCode::Gone, "This invitation has already been used."));
-        }
-        if invitation.expires_at <= self.now() {
-            return Err(AppError::new(ErrorCode::Gone, "This invitation has expired. Ask for a new one."));
-        }
-        Ok(invitation)
-    }
-
-    pub(super) async fn invitation_info_impl(
+    async fn invitation_info(
         &self,
         _req: &RequestParts,
         input: InvitationTokenInput,
@@ -151,11 +146,7 @@ impl MothBackend {
     }
 
     #[tracing::instrument(skip_all)]
-    pub(super) async fn accept_invitation_impl(
-        &self,
-        req: &RequestParts,
-        input: AcceptInvitationInput,
-    ) -> Result<Me, AppError> {
+    async fn accept_invitation(&self, req: &RequestParts, input: AcceptInvitationInput) -> Result<Me, AppError> {
         let input = parse(input)?;
         let request = Self::request(req)?;
         let invitation = self.usable_invitation(&input.token).await?;
@@ -198,11 +189,7 @@ impl MothBackend {
     }
 
     #[tracing::instrument(skip_all)]
-    pub(super) async fn sign_up_with_invitation_impl(
-        &self,
-        req: &RequestParts,
-        input: InvitedSignUpInput,
-    ) -> Result<Me, AppError> {
+    async fn sign_up_with_invitation(&self, req: &RequestParts, input: InvitedSignUpInput) -> Result<Me, AppError> {
         let input = parse(input)?;
         let request = Self::request(req)?;
         let invitation = self.usable_invitation(&input.token).await?;
@@ -239,11 +226,7 @@ impl MothBackend {
     }
 
     #[tracing::instrument(skip_all)]
-    pub(super) async fn change_role_impl(
-        &self,
-        req: &RequestParts,
-        input: ChangeRoleInput,
-    ) -> Result<Member, AppError> {
+    async fn change_role(&self, req: &RequestParts, input: ChangeRoleInput) -> Result<Member, AppError> {
         let input = parse(input)?;
         let (request, actor) = self.actor_for(req, Action::ManageMembers).await?;
         let Some(target) = members::find(&self.db, &actor, input.user_id).await? else {
@@ -264,7 +247,7 @@ impl MothBackend {
     }
 
     #[tracing::instrument(skip_all)]
-    pub(super) async fn remove_member_impl(&self, req: &RequestParts, input: MemberInput) -> Result<(), AppError> {
+    async fn remove_member(&self, req: &RequestParts, input: MemberInput) -> Result<(), AppError> {
         let input = parse(input)?;
         let (request, actor) = self.actor_for(req, Action::ManageMembers).await?;
         let Some(target) = members::find(&self.db, &actor, input.user_id).await? else {
@@ -290,7 +273,7 @@ impl MothBackend {
     }
 
     #[tracing::instrument(skip_all)]
-    pub(super) async fn transfer_ownership_impl(&self, req: &RequestParts, input: MemberInput) -> Result<Me, AppError> {
+    async fn transfer_ownership(&self, req: &RequestParts, input: MemberInput) -> Result<Me, AppError> {
         let input = parse(input)?;
         let (request, actor) = self.actor_for(req, Action::ManageMembers).await?;
         let Some(target) = members::find(&self.db, &actor, input.user_id).await? else {
@@ -311,7 +294,7 @@ impl MothBackend {
     }
 
     #[tracing::instrument(skip_all)]
-    pub(super) async fn leave_team_impl(&self, req: &RequestParts) -> Result<Option<Me>, AppError> {
+    async fn leave_team(&self, req: &RequestParts) -> Result<Option<Me>, AppError> {
         let (request, actor) = self.actor(req).await?;
         if !policy::may(&actor, Action::LeaveTeam) {
             return Err(forbidden("The owner must transfer ownership before leaving the team."));
@@ -330,7 +313,7 @@ impl MothBackend {
         }
     }
 
-    pub(super) async fn audit_log_impl(&self, req: &RequestParts) -> Result<Vec<AuditEntry>, AppError> {
+    async fn audit_log(&self, req: &RequestParts) -> Result<Vec<AuditEntry>, AppError> {
         let (_, actor) = self.actor_for(req, Action::ReadAuditLog).await?;
         Ok(audit::for_team(&self.db, &actor, 500).await?)
     }

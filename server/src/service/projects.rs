@@ -2,7 +2,7 @@
 //! archiving projects and managing their members.
 
 use app::{
-    api::RequestParts,
+    api::{ProjectsApi, RequestParts},
     error::{AppError, ErrorCode},
     model::{
         parse, ArchiveProjectInput, NewProjectInput, Project, ProjectDetail, ProjectId, ProjectKeyInput,
@@ -10,7 +10,7 @@ use app::{
     },
 };
 
-use super::MothBackend;
+use super::Service;
 use crate::{
     db::{
         members,
@@ -20,23 +20,24 @@ use crate::{
     session::Actor,
 };
 
-impl MothBackend {
+impl Service {
     /// A project of the actor's team that the actor may see, or "not found".
     async fn visible_project(&self, actor: &Actor, id: ProjectId) -> Result<Project, AppError> {
         projects::find(&self.db, actor, id).await?.ok_or_else(AppError::not_found)
     }
+}
 
-    pub(super) async fn list_projects_impl(&self, req: &RequestParts) -> Result<Vec<Project>, AppError> {
+impl Service {}
+
+#[async_trait::async_trait]
+impl ProjectsApi for Service {
+    async fn list_projects(&self, req: &RequestParts) -> Result<Vec<Project>, AppError> {
         let (_, actor) = self.actor(req).await?;
         Ok(projects::list(&self.db, &actor).await?)
     }
 
     #[tracing::instrument(skip_all)]
-    pub(super) async fn create_project_impl(
-        &self,
-        req: &RequestParts,
-        input: NewProjectInput,
-    ) -> Result<Project, AppError> {
+    async fn create_project(&self, req: &RequestParts, input: NewProjectInput) -> Result<Project, AppError> {
         let input = parse(input)?;
         let (_, actor) = self.actor_for(req, Action::ManageProjects).await?;
         let id = match projects::create(&self.db, &actor, &input, self.now()).await {
@@ -50,11 +51,7 @@ impl MothBackend {
         self.visible_project(&actor, id).await
     }
 
-    pub(super) async fn get_project_impl(
-        &self,
-        req: &RequestParts,
-        input: ProjectKeyInput,
-    ) -> Result<ProjectDetail, AppError> {
+    async fn get_project(&self, req: &RequestParts, input: ProjectKeyInput) -> Result<ProjectDetail, AppError> {
         let input = parse(input)?;
         let (_, actor) = self.actor(req).await?;
         let project = projects::find_by_key(&self.db, &actor, &input.key).await?.ok_or_else(AppError::not_found)?;
@@ -69,11 +66,7 @@ impl MothBackend {
     }
 
     #[tracing::instrument(skip_all)]
-    pub(super) async fn update_project_impl(
-        &self,
-        req: &RequestParts,
-        input: UpdateProjectInput,
-    ) -> Result<Project, AppError> {
+    async fn update_project(&self, req: &RequestParts, input: UpdateProjectInput) -> Result<Project, AppError> {
         let input = parse(input)?;
         let (_, actor) = self.actor_for(req, Action::ManageProjects).await?;
         let project = self.visible_project(&actor, input.project_id).await?;
@@ -98,11 +91,7 @@ impl MothBackend {
         self.visible_project(&actor, project.id).await
     }
 
-    pub(super) async fn archive_project_impl(
-        &self,
-        req: &RequestParts,
-        input: ArchiveProjectInput,
-    ) -> Result<Project, AppError> {
+    async fn archive_project(&self, req: &RequestParts, input: ArchiveProjectInput) -> Result<Project, AppError> {
         let input = parse(input)?;
         let (_, actor) = self.actor_for(req, Action::ManageProjects).await?;
         let project = self.visible_project(&actor, input.project_id).await?;
@@ -113,11 +102,7 @@ impl MothBackend {
     }
 
     #[tracing::instrument(skip_all)]
-    pub(super) async fn add_project_member_impl(
-        &self,
-        req: &RequestParts,
-        input: ProjectMemberInput,
-    ) -> Result<(), AppError> {
+    async fn add_project_member(&self, req: &RequestParts, input: ProjectMemberInput) -> Result<(), AppError> {
         let input = parse(input)?;
         let (_, actor) = self.actor_for(req, Action::ManageProjects).await?;
         let project = self.visible_project(&actor, input.project_id).await?;
@@ -134,11 +119,7 @@ impl MothBackend {
         }
     }
 
-    pub(super) async fn remove_project_member_impl(
-        &self,
-        req: &RequestParts,
-        input: ProjectMemberInput,
-    ) -> Result<(), AppError> {
+    async fn remove_project_member(&self, req: &RequestParts, input: ProjectMemberInput) -> Result<(), AppError> {
         let input = parse(input)?;
         let (_, actor) = self.actor_for(req, Action::ManageProjects).await?;
         let project = self.visible_project(&actor, input.project_id).await?;
@@ -147,10 +128,8 @@ impl MothBackend {
         }
         Ok(())
     }
-}
 
-impl MothBackend {
-    pub(super) async fn add_status_impl(
+    async fn add_status(
         &self,
         req: &RequestParts,
         input: app::model::AddStatusInput,
@@ -172,7 +151,7 @@ impl MothBackend {
             .ok_or_else(AppError::internal)
     }
 
-    pub(super) async fn edit_status_impl(
+    async fn edit_status(
         &self,
         req: &RequestParts,
         input: app::model::EditStatusInput,
