@@ -1,9 +1,11 @@
 //! Group commit for `SQLite`'s single writer. With `synchronous = FULL` every commit waits for an
 //! fsync, and `SQLite` runs one write transaction at a time, so concurrent creates used to queue for
 //! one fsync each. Here they queue for one writer task instead, which takes every create waiting
-//! (up to [`MAX_BATCH`]), runs each inside its own savepoint of one transaction, commits once, and
-//! only then answers each caller: a create is acknowledged only once it is durable (D1), and one
-//! that fails rolls back alone.
+//! (up to [`MAX_BATCH`]), runs them in one transaction, commits once, and only then answers each
+//! caller: a create is acknowledged only once it is durable (D1). If one of them fails, the batch is
+//! rolled back and each create runs again in a transaction of its own, so one failure fails only
+//! its own caller. (Not a savepoint per create: a savepoint makes the FTS5 index write its pending
+//! terms as a new segment and merge, which at 100,000 issues took most of a create's time.)
 //!
 //! The queue is bounded ([`QUEUE`]): when it is full, callers wait for room rather than grow memory.
 //! `PostgreSQL` needs none of this (it runs writers concurrently and groups commits itself).
@@ -66,27 +68,46 @@ async fn writer(pool: AnyPool, mut waiting: mpsc::Receiver<(NewIssue, Reply)>) {
     }
 }
 
-/// One transaction for the batch, a savepoint per create. `Err` when the transaction itself failed
-/// (then nothing of the batch was stored).
+/// One transaction for the batch; if any create fails, one transaction per create instead. `Err`
+/// when a transaction itself failed (then nothing of the batch was stored).
 async fn commit_batch(
     conn: &mut AnyConnection,
     batch: &[(NewIssue, Reply)],
 ) -> Result<Vec<Result<IssueId, DbError>>, DbError> {
     let mut tx = conn.begin().await?;
-    let mut outcomes = Vec::with_capacity(batch.len());
+    let mut ids = Vec::with_capacity(batch.len());
     for (new, _) in batch {
-        let mut savepoint = tx.begin().await?;
-        match super::issues::insert_new(&mut savepoint, new).await {
-            Ok(id) => {
-                savepoint.commit().await?;
-                outcomes.push(Ok(id));
-            }
+        match super::issues::insert_new(&mut tx, new).await {
+            Ok(id) => ids.push(Ok(id)),
+            // Nothing of a failed create may be committed, nor of the batch around it.
             Err(e) => {
-                savepoint.rollback().await?;
-                outcomes.push(Err(e));
+                tx.rollback().await?;
+                return if batch.len() == 1 { Ok(vec![Err(e)]) } else { one_by_one(conn, batch).await };
             }
         }
     }
     tx.commit().await?;
+    Ok(ids)
+}
+
+/// Each create in its own transaction: the slow path after a failure in a batch.
+async fn one_by_one(
+    conn: &mut AnyConnection,
+    batch: &[(NewIssue, Reply)],
+) -> Result<Vec<Result<IssueId, DbError>>, DbError> {
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for (new, _) in batch {
+        let mut tx = conn.begin().await?;
+        match super::issues::insert_new(&mut tx, new).await {
+            Ok(id) => {
+                tx.commit().await?;
+                outcomes.push(Ok(id));
+            }
+            Err(e) => {
+                tx.rollback().await?;
+                outcomes.push(Err(e));
+            }
+        }
+    }
     Ok(outcomes)
 }
