@@ -266,6 +266,70 @@ pub struct IssueFilter {
     pub reporter: Option<UserId>,
 }
 
+/// Reads query parameters, remembering the first whose value is unknown.
+struct QueryParams<F> {
+    get: F,
+    unknown: Option<&'static str>,
+}
+
+impl<F: Fn(&str) -> Option<String>> QueryParams<F> {
+    fn text(&self, name: &str) -> String {
+        (self.get)(name).unwrap_or_default()
+    }
+
+    fn parsed<T>(&mut self, name: &'static str, parse: impl Fn(&str) -> Option<T>) -> Option<T> {
+        let raw = self.text(name);
+        let parsed = parse(&raw);
+        if parsed.is_none() && !raw.is_empty() {
+            self.unknown.get_or_insert(name);
+        }
+        parsed
+    }
+}
+
+/// The parameters of a list's address (`?q=login&severity=high&sort=priority`): the app's links and
+/// the CSV export read and write them through these two functions only.
+impl IssueFilter {
+    /// The filter and order that the parameters name; `get` reads one parameter. Also answers the
+    /// first parameter whose value is unknown (that value is left out): the app ignores it, the export
+    /// refuses it.
+    pub fn from_query(get: impl Fn(&str) -> Option<String>) -> (IssueFilter, IssueSort, Option<&'static str>) {
+        let mut p = QueryParams { get, unknown: None };
+        let filter = IssueFilter {
+            q: p.text("q"),
+            status: p.parsed("status", |v| v.parse().ok()),
+            category: p.parsed("category", StatusCategory::parse),
+            kind: p.parsed("type", IssueType::parse),
+            severity: p.parsed("severity", Severity::parse),
+            priority: p.parsed("priority", Priority::parse),
+            visibility: p.parsed("visibility", IssueVisibility::parse),
+            tag: p.text("tag"),
+            assignee: p.parsed("assignee", |v| v.parse().ok()),
+            reporter: p.parsed("reporter", |v| v.parse().ok()),
+        };
+        let sort = p.parsed("sort", IssueSort::parse).unwrap_or_default();
+        (filter, sort, p.unknown)
+    }
+
+    /// The parameters of this filter and order, without the empty ones and the default order.
+    pub fn query_pairs(&self, sort: IssueSort) -> Vec<(&'static str, String)> {
+        let pairs = [
+            ("sort", if sort == IssueSort::Number { String::new() } else { sort.as_str().to_owned() }),
+            ("q", self.q.clone()),
+            ("status", self.status.map(|s| s.to_string()).unwrap_or_default()),
+            ("category", self.category.map(|c| c.as_str().to_owned()).unwrap_or_default()),
+            ("type", self.kind.map(|k| k.as_str().to_owned()).unwrap_or_default()),
+            ("severity", self.severity.map(|s| s.as_str().to_owned()).unwrap_or_default()),
+            ("priority", self.priority.map(|p| p.as_str().to_owned()).unwrap_or_default()),
+            ("visibility", self.visibility.map(|v| v.as_str().to_owned()).unwrap_or_default()),
+            ("tag", self.tag.clone()),
+            ("assignee", self.assignee.map(|a| a.to_string()).unwrap_or_default()),
+            ("reporter", self.reporter.map(|r| r.to_string()).unwrap_or_default()),
+        ];
+        pairs.into_iter().filter(|(_, v)| !v.is_empty()).collect()
+    }
+}
+
 string_enum!(
     /// The order of an issue list: by number (oldest first), most recently updated first, most urgent
     /// priority first, or most severe first; ties go by number.
@@ -444,4 +508,42 @@ pub struct IssueDetail {
     pub issue: Issue,
     pub comments: Vec<Comment>,
     pub history: Vec<HistoryEntry>,
+}
+
+#[cfg(test)]
+mod query_tests {
+    use super::*;
+
+    fn read(pairs: &[(&'static str, String)]) -> (IssueFilter, IssueSort, Option<&'static str>) {
+        IssueFilter::from_query(|k| pairs.iter().find(|(name, _)| *name == k).map(|(_, v)| v.clone()))
+    }
+
+    #[test]
+    fn a_filter_survives_the_round_trip_through_the_address() {
+        let filter = IssueFilter {
+            q: "login fails".into(),
+            status: Some(StatusId(Uuid::nil())),
+            category: Some(StatusCategory::InProgress),
+            kind: Some(IssueType::Bug),
+            severity: Some(Severity::High),
+            priority: Some(Priority::Urgent),
+            visibility: Some(IssueVisibility::Public),
+            tag: "auth".into(),
+            assignee: Some(UserId(Uuid::nil())),
+            reporter: Some(UserId(Uuid::max())),
+        };
+        let pairs = filter.query_pairs(IssueSort::Priority);
+        assert_eq!(pairs.len(), 11, "every field and the order: {pairs:?}");
+        assert_eq!(read(&pairs), (filter, IssueSort::Priority, None));
+        assert!(IssueFilter::default().query_pairs(IssueSort::Number).is_empty(), "defaults are left out");
+    }
+
+    #[test]
+    fn an_unknown_value_is_named_and_left_out() {
+        let (filter, sort, unknown) =
+            read(&[("severity", "fatal".into()), ("priority", "high".into()), ("sort", "random".into())]);
+        assert_eq!(unknown, Some("severity"));
+        assert_eq!((filter.severity, filter.priority, sort), (None, Some(Priority::High), IssueSort::Number));
+        assert_eq!(read(&[("sort", "random".into())]).2, Some("sort"));
+    }
 }

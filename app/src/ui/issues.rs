@@ -38,26 +38,18 @@ fn filter_from_query() -> Memo<IssueFilter> {
     Memo::new(move |_| filter_of(&query.read()))
 }
 
+/// The filter of the address; unknown values are left out.
 fn filter_of(q: &leptos_router::params::ParamsMap) -> IssueFilter {
-    let get = |k: &str| q.get(k).unwrap_or_default();
-    IssueFilter {
-        q: get("q"),
-        status: get("status").parse().ok(),
-        category: StatusCategory::parse(&get("category")),
-        kind: IssueType::parse(&get("type")),
-        severity: Severity::parse(&get("severity")),
-        priority: Priority::parse(&get("priority")),
-        visibility: IssueVisibility::parse(&get("visibility")),
-        tag: get("tag"),
-        assignee: get("assignee").parse().ok(),
-        reporter: get("reporter").parse().ok(),
-    }
+    IssueFilter::from_query(|k| q.get(k)).0
 }
 
 /// The filter and order the address asks for now, for the page's first request.
 pub(super) fn list_of_the_address() -> (IssueFilter, IssueSort) {
     let query = use_query_map();
-    query.with_untracked(|q| (filter_of(q), IssueSort::parse(&q.get("sort").unwrap_or_default()).unwrap_or_default()))
+    query.with_untracked(|q| {
+        let (filter, sort, _) = IssueFilter::from_query(|k| q.get(k));
+        (filter, sort)
+    })
 }
 
 /// Applies one choice of the "Add filter" menu (`field=value`) to a filter; an empty value clears it.
@@ -119,26 +111,8 @@ fn active_filters(f: &IssueFilter, statuses: &[crate::model::ProjectStatus], me:
 
 /// `?...` for a filter and view, for links and the CSV export.
 fn query_string(filter: &IssueFilter, sort: IssueSort, view: &str) -> String {
-    let mut parts = vec![("view", view.to_owned())];
-    if sort != IssueSort::Number {
-        parts.push(("sort", sort.as_str().to_owned()));
-    }
-    let mut add = |k: &'static str, v: String| {
-        if !v.is_empty() {
-            parts.push((k, v));
-        }
-    };
-    add("q", filter.q.clone());
-    add("status", filter.status.map(|s| s.to_string()).unwrap_or_default());
-    add("category", filter.category.map(|c| c.as_str().to_owned()).unwrap_or_default());
-    add("type", filter.kind.map(|k| k.as_str().to_owned()).unwrap_or_default());
-    add("severity", filter.severity.map(|s| s.as_str().to_owned()).unwrap_or_default());
-    add("priority", filter.priority.map(|p| p.as_str().to_owned()).unwrap_or_default());
-    add("visibility", filter.visibility.map(|v| v.as_str().to_owned()).unwrap_or_default());
-    add("tag", filter.tag.clone());
-    add("assignee", filter.assignee.map(|a| a.to_string()).unwrap_or_default());
-    add("reporter", filter.reporter.map(|r| r.to_string()).unwrap_or_default());
-    let encoded: Vec<String> = parts.into_iter().map(|(k, v)| format!("{k}={}", encode(&v))).collect();
+    let pairs = std::iter::once(("view", view.to_owned())).chain(filter.query_pairs(sort));
+    let encoded: Vec<String> = pairs.map(|(k, v)| format!("{k}={}", encode(&v))).collect();
     format!("?{}", encoded.join("&"))
 }
 
