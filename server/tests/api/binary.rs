@@ -1,34 +1,14 @@
 //! The `moth` binary itself: it runs on the embedded defaults with no configuration, in a fresh folder,
 //! and stops gracefully on SIGTERM.
 
-use std::{
-    io::{BufRead, BufReader},
-    process::{Command, Stdio},
-    time::Duration,
-};
+use std::{process::Command, time::Duration};
+
+use crate::helpers::spawn_binary;
 
 #[tokio::test]
 async fn the_binary_runs_on_embedded_defaults_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().expect("dir");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_moth"))
-        .arg("serve")
-        .current_dir(dir.path())
-        .env_clear()
-        .env("MOTH_BIND", "127.0.0.1:0")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("moth starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let address = tokio::task::spawn_blocking(move || {
-        BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .find_map(|line| line.split("Moth is running at ").nth(1).map(str::to_owned))
-    })
-    .await
-    .expect("reader")
-    .expect("moth prints its address");
+    let (mut child, address) = spawn_binary(dir.path(), &[]).await;
 
     let health = reqwest::get(format!("{address}/healthz")).await.expect("healthz");
     assert_eq!(health.status(), reqwest::StatusCode::OK);

@@ -5,8 +5,6 @@
 
 use std::{
     collections::HashSet,
-    io::{BufRead, BufReader},
-    process::{Child, Command, Stdio},
     sync::{Arc, Mutex},
     time::Duration,
 };
@@ -14,34 +12,10 @@ use std::{
 use reqwest::{header, StatusCode};
 use sqlx::{Connection, Row};
 
+use crate::helpers::spawn_binary;
+
 const ROUNDS: usize = 3;
 const CLIENTS: usize = 16;
-
-/// Starts `moth serve` on `database_url`; answers the process and its address.
-async fn start(database_url: &str, dir: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_moth"))
-        .arg("serve")
-        .current_dir(dir)
-        .env_clear()
-        .env("MOTH_BIND", "127.0.0.1:0")
-        .env("MOTH_DATABASE_URL", database_url)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("moth starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let address = tokio::task::spawn_blocking(move || {
-        let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
-        let address = lines.find_map(|line| line.split("Moth is running at ").nth(1).map(str::to_owned));
-        // Keep reading so that the server never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        address
-    })
-    .await
-    .expect("reader")
-    .expect("moth prints its address");
-    (child, address)
-}
 
 fn cookie_of(response: &reqwest::Response) -> String {
     let set = response.headers().get(header::SET_COOKIE).expect("session cookie").to_str().expect("ascii");
@@ -57,7 +31,7 @@ async fn every_acknowledged_create_survives_sigkill() {
     let database_url = format!("sqlite:{}", dir.path().join("moth.db").display());
     let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("client");
 
-    let (mut child, mut address) = start(&database_url, dir.path()).await;
+    let (mut child, mut address) = spawn_binary(dir.path(), &[("MOTH_DATABASE_URL", &database_url)]).await;
     let signed_up = http
         .post(format!("{address}/api/sign_up"))
         .form(&[
@@ -86,7 +60,7 @@ async fn every_acknowledged_create_survives_sigkill() {
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
     for round in 0..ROUNDS {
         if round > 0 {
-            (child, address) = start(&database_url, dir.path()).await;
+            (child, address) = spawn_binary(dir.path(), &[("MOTH_DATABASE_URL", &database_url)]).await;
         }
         let clients: Vec<_> = (0..CLIENTS)
             .map(|client| {

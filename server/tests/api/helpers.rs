@@ -7,6 +7,34 @@ use server::{clock::ManualClock, config::Config, startup::Application};
 use sqlx::{Connection, Executor};
 use tempfile::TempDir;
 
+/// Starts the `moth` binary (`moth serve`) in `dir` with a clean environment, on a free port, with
+/// these variables set; answers the process and the address it prints.
+pub async fn spawn_binary(dir: &std::path::Path, env: &[(&str, &str)]) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_moth"))
+        .arg("serve")
+        .current_dir(dir)
+        .env_clear()
+        .env("MOTH_BIND", "127.0.0.1:0")
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("moth starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let address = tokio::task::spawn_blocking(move || {
+        let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
+        let address = lines.find_map(|line| line.split("Moth is running at ").nth(1).map(str::to_owned));
+        // Keep reading so that the server never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        address
+    })
+    .await
+    .expect("reader")
+    .expect("moth prints its address");
+    (child, address)
+}
+
 pub const PASSWORD: &str = "correct horse battery staple";
 
 pub struct TestApp {

@@ -28,6 +28,18 @@ pub async fn setup() -> Setup {
     Setup { app, owner, normal, guest, other_guest, project }
 }
 
+/// The titles of a page of issues, sorted.
+fn sorted_titles(page: &serde_json::Value) -> Vec<String> {
+    let mut titles: Vec<String> = page["issues"]
+        .as_array()
+        .expect("issues")
+        .iter()
+        .map(|i| i["title"].as_str().expect("title").to_owned())
+        .collect();
+    titles.sort();
+    titles
+}
+
 async fn listed_titles(app: &TestApp, cookie: &str, project: &str) -> Vec<String> {
     let page: serde_json::Value =
         app.call("list_issues", &input(&[("project_id", project)]), Some(cookie)).await.json().await.expect("json");
@@ -322,14 +334,7 @@ async fn the_list_filters_combine_and_never_widen_what_a_guest_sees() {
         async move {
             let page: serde_json::Value =
                 app.call("list_issues", &form, Some(&cookie)).await.json().await.expect("json");
-            let mut titles: Vec<String> = page["issues"]
-                .as_array()
-                .expect("issues")
-                .iter()
-                .map(|i| i["title"].as_str().expect("t").to_owned())
-                .collect();
-            titles.sort();
-            titles
+            sorted_titles(&page)
         }
     };
     let owner = s.owner.cookie.clone();
@@ -616,14 +621,7 @@ async fn text_search_follows_every_write_and_matches_substrings() {
         async move {
             let page: serde_json::Value =
                 app.call("list_issues", &form, Some(&cookie)).await.json().await.expect("json");
-            let mut titles: Vec<String> = page["issues"]
-                .as_array()
-                .expect("issues")
-                .iter()
-                .map(|i| i["title"].as_str().expect("t").to_owned())
-                .collect();
-            titles.sort();
-            titles
+            sorted_titles(&page)
         }
     };
     let form = vec![
