@@ -589,10 +589,10 @@ async fn hydrate(
     Ok(issues.into_iter().map(|value| Visible { team_id, reader, value }).collect())
 }
 
-/// `$2, $3, ...`: `count` bind parameters after the team's `$1`, for an `IN (...)` over a page. Only
-/// the number of parameters comes from the caller; the values are always bound.
-fn placeholders_from_2(count: usize) -> String {
-    (2..count + 2).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
+/// `$first, $first+1, ...`: `count` bind parameters, for an `IN (...)` over a page (after the team's
+/// `$1`) or a batch. Only the number of parameters comes from the caller; the values are always bound.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
 }
 
 /// What hangs off an issue as a list of values.
@@ -606,7 +606,7 @@ pub enum Child {
 /// statement per page, through the index led by team and issue (`*_by_issue`). Only the number of
 /// placeholders varies; the values are bound.
 pub fn children_sql(child: Child, count: usize) -> String {
-    let placeholders = placeholders_from_2(count);
+    let placeholders = placeholders(2, count);
     match child {
         Child::Tags => {
             format!("SELECT issue_id, tag FROM issue_tags WHERE team_id = $1 AND issue_id IN ({placeholders})")
@@ -742,6 +742,9 @@ pub async fn create(
     }
     let mut tx = db.begin().await?;
     let id = insert_new(&mut tx, &new).await?;
+    if db.backend() == Backend::Sqlite {
+        index_text(&mut tx, &[id]).await?;
+    }
     tx.commit().await?;
     Ok(id)
 }
@@ -753,6 +756,26 @@ pub(super) struct NewIssue {
     project_id: ProjectId,
     fields: IssueFields,
     now_ms: i64,
+}
+
+/// Adds new issues to `SQLite`'s full-text index, in one statement (migration 0009: creates are indexed
+/// by the group commit, edits and deletes by triggers). The last statement of its transaction, so
+/// that FTS5 writes one segment for the whole batch.
+pub(super) async fn index_text(conn: &mut AnyConnection, ids: &[IssueId]) -> Result<(), DbError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "INSERT INTO issue_text (rowid, title, description) \
+         SELECT rowid, title, description FROM issues WHERE id IN ({})",
+        placeholders(1, ids.len())
+    );
+    let mut query = sqlx::query(&sql);
+    for id in ids {
+        query = query.bind(id.to_string());
+    }
+    query.execute(&mut *conn).await?;
+    Ok(())
 }
 
 /// The statements of one create, inside the caller's transaction.
@@ -1063,7 +1086,7 @@ async fn statuses_of(
     team_id: TeamId,
     projects: &BTreeSet<ProjectId>,
 ) -> Result<HashMap<StatusId, StatusRef>, DbError> {
-    let placeholders = placeholders_from_2(projects.len());
+    let placeholders = placeholders(2, projects.len());
     let sql = format!(
         "SELECT id, name, category FROM project_statuses WHERE team_id = $1 AND project_id IN ({placeholders})"
     );
@@ -1083,7 +1106,7 @@ async fn statuses_of(
 /// The names of users `$2`.. as team `$1` knows them (members, reporters and authors of the team),
 /// in one statement; anyone else is a "Former member".
 async fn people_of(db: &Db, team_id: TeamId, users: &BTreeSet<UserId>) -> Result<HashMap<UserId, Person>, DbError> {
-    let placeholders = placeholders_from_2(users.len());
+    let placeholders = placeholders(2, users.len());
     let sql = format!(
         "SELECT u.id, u.display_name FROM users u WHERE u.id IN ({placeholders}) AND (EXISTS (SELECT 1 \
          FROM memberships m WHERE m.team_id = $1 AND m.user_id = u.id) OR EXISTS (SELECT 1 FROM issues i \
