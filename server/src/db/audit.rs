@@ -73,14 +73,14 @@ pub async fn record(db: &Db, record: Record, now_ms: i64) {
 }
 
 /// The team's newest events, newest first.
-pub async fn for_team(db: &Db, scope: &Actor, limit: i64) -> Result<Vec<AuditEntry>, DbError> {
+pub async fn for_team(db: &Db, actor: &Actor, limit: i64) -> Result<Vec<AuditEntry>, DbError> {
     type Row = (i64, String, String, Option<String>, Option<String>, String, Option<String>);
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT a.at, a.event, a.outcome, u.display_name, u.email, a.detail, a.source_ip \
          FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id \
          WHERE a.team_id = $1 ORDER BY a.at DESC, a.id LIMIT $2",
     )
-    .bind(scope.team_id().to_string())
+    .bind(actor.team_id().to_string())
     .bind(limit)
     .fetch_all(db.pool())
     .await?;

@@ -41,9 +41,9 @@ pub struct NewInvitation<'a> {
 
 /// Creates an invitation; pending invitations of the same email to this team are revoked, so that
 /// only the newest link works.
-pub async fn create(db: &Db, scope: &Actor, new: &NewInvitation<'_>) -> Result<Invitation, DbError> {
+pub async fn create(db: &Db, actor: &Actor, new: &NewInvitation<'_>) -> Result<Invitation, DbError> {
     let id = InvitationId(Uuid::new_v4());
-    let team = scope.team_id().to_string();
+    let team = actor.team_id().to_string();
     let mut tx = db.pool().begin().await?;
     sqlx::query(
         "UPDATE invitations SET revoked_at = $3 WHERE team_id = $1 AND email = $2 \
@@ -63,7 +63,7 @@ pub async fn create(db: &Db, scope: &Actor, new: &NewInvitation<'_>) -> Result<I
     .bind(new.email)
     .bind(new.role.as_str())
     .bind(new.token_hash)
-    .bind(scope.user_id().to_string())
+    .bind(actor.user_id().to_string())
     .bind(new.now_ms)
     .bind(new.expires_at)
     .execute(&mut *tx)
@@ -79,9 +79,9 @@ pub async fn create(db: &Db, scope: &Actor, new: &NewInvitation<'_>) -> Result<I
 }
 
 /// Pending (not accepted, revoked or expired) invitations, newest first.
-pub async fn pending(db: &Db, scope: &Actor, now_ms: i64) -> Result<Vec<Invitation>, DbError> {
+pub async fn pending(db: &Db, actor: &Actor, now_ms: i64) -> Result<Vec<Invitation>, DbError> {
     let rows: Vec<InvitationRow> = sqlx::query_as(concat!(select_pending!(), " ORDER BY i.created_at DESC"))
-        .bind(scope.team_id().to_string())
+        .bind(actor.team_id().to_string())
         .bind(now_ms)
         .fetch_all(db.pool())
         .await?;
@@ -90,12 +90,12 @@ pub async fn pending(db: &Db, scope: &Actor, now_ms: i64) -> Result<Vec<Invitati
 
 pub async fn find_pending(
     db: &Db,
-    scope: &Actor,
+    actor: &Actor,
     id: InvitationId,
     now_ms: i64,
 ) -> Result<Option<Invitation>, DbError> {
     let row: Option<InvitationRow> = sqlx::query_as(concat!(select_pending!(), " AND i.id = $3"))
-        .bind(scope.team_id().to_string())
+        .bind(actor.team_id().to_string())
         .bind(now_ms)
         .bind(id.to_string())
         .fetch_optional(db.pool())
@@ -104,12 +104,12 @@ pub async fn find_pending(
 }
 
 /// Revokes a pending invitation; false if there was none.
-pub async fn revoke(db: &Db, scope: &Actor, id: InvitationId, now_ms: i64) -> Result<bool, DbError> {
+pub async fn revoke(db: &Db, actor: &Actor, id: InvitationId, now_ms: i64) -> Result<bool, DbError> {
     let done = sqlx::query(
         "UPDATE invitations SET revoked_at = $3 WHERE team_id = $1 AND id = $2 \
          AND accepted_at IS NULL AND revoked_at IS NULL",
     )
-    .bind(scope.team_id().to_string())
+    .bind(actor.team_id().to_string())
     .bind(id.to_string())
     .bind(now_ms)
     .execute(db.pool())

@@ -28,20 +28,20 @@ macro_rules! select_members {
 }
 
 /// Every member of the team, owner first, then by name.
-pub async fn list(db: &Db, scope: &Actor) -> Result<Vec<Member>, DbError> {
+pub async fn list(db: &Db, actor: &Actor) -> Result<Vec<Member>, DbError> {
     let sql = concat!(
         select_members!(),
         " ORDER BY CASE m.role WHEN 'OWNER' THEN 0 WHEN 'ADMIN' THEN 1 WHEN 'NORMAL' THEN 2 ELSE 3 END, \
          u.display_name, u.email"
     );
-    let rows: Vec<MemberRow> = sqlx::query_as(sql).bind(scope.team_id().to_string()).fetch_all(db.pool()).await?;
+    let rows: Vec<MemberRow> = sqlx::query_as(sql).bind(actor.team_id().to_string()).fetch_all(db.pool()).await?;
     rows.into_iter().map(member).collect()
 }
 
 /// One member of the team, or `None` (not a member, or no such user: the same to the caller).
-pub async fn find(db: &Db, scope: &Actor, user_id: UserId) -> Result<Option<Member>, DbError> {
+pub async fn find(db: &Db, actor: &Actor, user_id: UserId) -> Result<Option<Member>, DbError> {
     let row: Option<MemberRow> = sqlx::query_as(concat!(select_members!(), " AND m.user_id = $2"))
-        .bind(scope.team_id().to_string())
+        .bind(actor.team_id().to_string())
         .bind(user_id.to_string())
         .fetch_optional(db.pool())
         .await?;
@@ -49,9 +49,9 @@ pub async fn find(db: &Db, scope: &Actor, user_id: UserId) -> Result<Option<Memb
 }
 
 /// The member with this (normalised) email, if any.
-pub async fn find_by_email(db: &Db, scope: &Actor, email: &str) -> Result<Option<Member>, DbError> {
+pub async fn find_by_email(db: &Db, actor: &Actor, email: &str) -> Result<Option<Member>, DbError> {
     let row: Option<MemberRow> = sqlx::query_as(concat!(select_members!(), " AND u.email = $2"))
-        .bind(scope.team_id().to_string())
+        .bind(actor.team_id().to_string())
         .bind(email)
         .fetch_optional(db.pool())
         .await?;
@@ -59,11 +59,11 @@ pub async fn find_by_email(db: &Db, scope: &Actor, email: &str) -> Result<Option
 }
 
 /// Sets a member's role (never OWNER: see [`transfer_ownership`]); false if no such member.
-pub async fn set_role(db: &Db, scope: &Actor, user_id: UserId, role: Role) -> Result<bool, DbError> {
+pub async fn set_role(db: &Db, actor: &Actor, user_id: UserId, role: Role) -> Result<bool, DbError> {
     let done = sqlx::query(
         "UPDATE memberships SET role = $3 WHERE team_id = $1 AND user_id = $2 AND role <> 'OWNER' AND $3 <> 'OWNER'",
     )
-    .bind(scope.team_id().to_string())
+    .bind(actor.team_id().to_string())
     .bind(user_id.to_string())
     .bind(role.as_str())
     .execute(db.pool())
@@ -73,9 +73,9 @@ pub async fn set_role(db: &Db, scope: &Actor, user_id: UserId, role: Role) -> Re
 }
 
 /// Removes a member other than the owner; false if there was none.
-pub async fn remove(db: &Db, scope: &Actor, user_id: UserId) -> Result<bool, DbError> {
+pub async fn remove(db: &Db, actor: &Actor, user_id: UserId) -> Result<bool, DbError> {
     let done = sqlx::query("DELETE FROM memberships WHERE team_id = $1 AND user_id = $2 AND role <> 'OWNER'")
-        .bind(scope.team_id().to_string())
+        .bind(actor.team_id().to_string())
         .bind(user_id.to_string())
         .execute(db.pool())
         .await?;
@@ -86,13 +86,13 @@ pub async fn remove(db: &Db, scope: &Actor, user_id: UserId) -> Result<bool, DbE
 /// The actor (the owner) hands ownership to another member and becomes ADMIN, in one transaction so
 /// that the team always has exactly one owner. False if the actor is not the owner or the other is not
 /// a member.
-pub async fn transfer_ownership(db: &Db, scope: &Actor, new_owner: UserId) -> Result<bool, DbError> {
-    let team = scope.team_id().to_string();
+pub async fn transfer_ownership(db: &Db, actor: &Actor, new_owner: UserId) -> Result<bool, DbError> {
+    let team = actor.team_id().to_string();
     let mut tx = db.pool().begin().await?;
     let demoted =
         sqlx::query("UPDATE memberships SET role = 'ADMIN' WHERE team_id = $1 AND user_id = $2 AND role = 'OWNER'")
             .bind(&team)
-            .bind(scope.user_id().to_string())
+            .bind(actor.user_id().to_string())
             .execute(&mut *tx)
             .await?;
     let promoted = sqlx::query(
@@ -101,7 +101,7 @@ pub async fn transfer_ownership(db: &Db, scope: &Actor, new_owner: UserId) -> Re
     )
     .bind(&team)
     .bind(new_owner.to_string())
-    .bind(scope.user_id().to_string())
+    .bind(actor.user_id().to_string())
     .execute(&mut *tx)
     .await?;
     if demoted.rows_affected() == 1 && promoted.rows_affected() == 1 {
@@ -115,10 +115,10 @@ pub async fn transfer_ownership(db: &Db, scope: &Actor, new_owner: UserId) -> Re
 }
 
 /// The actor leaves the team (the owner cannot); false if they were not a member or are the owner.
-pub async fn leave(db: &Db, scope: &Actor) -> Result<bool, DbError> {
+pub async fn leave(db: &Db, actor: &Actor) -> Result<bool, DbError> {
     let done = sqlx::query("DELETE FROM memberships WHERE team_id = $1 AND user_id = $2 AND role <> 'OWNER'")
-        .bind(scope.team_id().to_string())
-        .bind(scope.user_id().to_string())
+        .bind(actor.team_id().to_string())
+        .bind(actor.user_id().to_string())
         .execute(db.pool())
         .await?;
     db.memberships_changed();
