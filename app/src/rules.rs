@@ -264,15 +264,6 @@ fn search_text(value: &str, max: usize) -> garde::Result {
 /// Invitation tokens: 32 random bytes in unpadded base64url.
 pub const INVITATION_TOKEN_CHARS: usize = 43;
 
-/// garde rule: roles that can be given by invitation or role change. OWNER only moves by transfer.
-#[allow(clippy::trivially_copy_pass_by_ref)]
-pub fn invitable_role(role: &crate::model::Role, _: &()) -> garde::Result {
-    if *role == crate::model::Role::Owner {
-        return Err(garde::Error::new("Ownership is transferred, not given as a role."));
-    }
-    Ok(())
-}
-
 /// garde rule: the shape of an invitation token.
 #[allow(clippy::trivially_copy_pass_by_ref)]
 pub fn invitation_token(token: &str, _: &()) -> garde::Result {

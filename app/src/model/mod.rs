@@ -148,6 +148,16 @@ pub trait Normalize {
     fn normalize(self) -> Self;
 }
 
+/// garde rule: roles that can be given by invitation or role change. OWNER only moves by transfer.
+/// (Here rather than in `rules`, which knows no model type.)
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn invitable_role(role: &Role, _: &()) -> garde::Result {
+    if *role == Role::Owner {
+        return Err(garde::Error::new("Ownership is transferred, not given as a role."));
+    }
+    Ok(())
+}
+
 /// Tidies and validates an input: the one entry point both the forms and the server functions use.
 pub fn parse<T>(input: T) -> Result<garde::Valid<T>, AppError>
 where
@@ -231,7 +241,7 @@ pub use issues::*;
 pub struct InviteInput {
     #[garde(custom(rules::email))]
     pub email: String,
-    #[garde(custom(rules::invitable_role))]
+    #[garde(custom(invitable_role))]
     pub role: Role,
 }
 
@@ -246,7 +256,7 @@ impl Normalize for InviteInput {
 pub struct ChangeRoleInput {
     #[garde(skip)]
     pub user_id: UserId,
-    #[garde(custom(rules::invitable_role))]
+    #[garde(custom(invitable_role))]
     pub role: Role,
 }
 
