@@ -353,6 +353,7 @@ async fn ok(api: &Api, endpoint: &str, form: &[(String, String)]) -> bool {
 }
 
 #[tokio::main]
+#[allow(clippy::too_many_lines)] // the run in order, as it prints
 async fn main() -> Result<(), Error> {
     let options = options()?;
     let server = Server::start(&options).await?;

@@ -23,8 +23,8 @@ use crate::{
     model::{
         parse, ChangeStatusInput, CommentIdInput, EditCommentInput, IssueDetail, IssueFields, IssueFilter,
         IssueIdInput, IssuePage, IssueRefInput, IssueSort, IssueSummary, IssueType, IssueVisibility, ListIssuesInput,
-        Me, NewCommentInput, NewIssueInput, Priority, ProjectDetail, ProjectKeyInput, Role, Severity, StatusCategory,
-        UpdateIssueInput, UserId,
+        Me, NewCommentInput, NewIssueInput, Priority, ProjectDetail, ProjectId, ProjectKeyInput, ProjectStatus, Role,
+        Severity, StatusCategory, UpdateIssueInput, UserId,
     },
 };
 
@@ -127,225 +127,295 @@ fn encode(value: &str) -> String {
         .collect()
 }
 
+/// The list's address: its filter, order and view (list or board) come from the URL, and every
+/// search, filter, order and view is a link to another address.
+#[derive(Clone, Copy)]
+struct ListAddress {
+    base: StoredValue<String>,
+    filter: Memo<IssueFilter>,
+    sort: Memo<IssueSort>,
+    board: Memo<bool>,
+}
+
+impl ListAddress {
+    fn of_project(key: &str) -> Self {
+        let query = use_query_map();
+        Self {
+            base: StoredValue::new(format!("/projects/{key}")),
+            filter: filter_from_query(),
+            sort: Memo::new(move |_| {
+                IssueSort::parse(&query.read().get("sort").unwrap_or_default()).unwrap_or_default()
+            }),
+            board: Memo::new(move |_| query.read().get("view").as_deref() == Some("board")),
+        }
+    }
+
+    fn view_name(self) -> &'static str {
+        if self.board.get_untracked() {
+            "board"
+        } else {
+            "list"
+        }
+    }
+
+    /// The address of this filter and order in `view`.
+    fn href(self, filter: &IssueFilter, sort: IssueSort, view: &str) -> String {
+        format!("{}{}", self.base.get_value(), query_string(filter, sort, view))
+    }
+
+    /// The current view with another filter.
+    fn with_filter(self, filter: &IssueFilter) -> String {
+        self.href(filter, self.sort.get_untracked(), self.view_name())
+    }
+}
+
+/// The first page of the list the address names, and the later pages "More issues" appends.
+#[derive(Clone, Copy)]
+struct IssuePages {
+    first: LocalResource<Result<IssuePage, AppError>>,
+    /// Bumped to ask for the first page again (after a card moved on the board).
+    version: RwSignal<u32>,
+    extra: RwSignal<Vec<IssueSummary>>,
+    next: RwSignal<Option<(i64, Option<i64>)>>,
+    more: Action<(i64, Option<i64>), Result<IssuePage, AppError>>,
+}
+
+impl IssuePages {
+    /// `preloaded` is the first page when it came with the project (`open_project`).
+    fn new(project_id: ProjectId, address: ListAddress, preloaded: Option<IssuePage>) -> Self {
+        let (filter, sort) = (address.filter, address.sort);
+        let version = RwSignal::new(0_u32);
+        let preloaded = StoredValue::new(preloaded);
+        let first = LocalResource::new(move || {
+            let input =
+                ListIssuesInput { project_id, filter: filter.get(), sort: sort.get(), after: 0, after_key: None };
+            version.track();
+            let preloaded = preloaded.try_update_value(Option::take).flatten();
+            async move {
+                match preloaded {
+                    Some(page) => Ok(page),
+                    None => list_issues(input).await,
+                }
+            }
+        });
+        let extra = RwSignal::new(Vec::<IssueSummary>::new());
+        let next = RwSignal::new(None::<(i64, Option<i64>)>);
+        Effect::new(move || {
+            if let Some(Ok(first)) = first.get() {
+                extra.set(Vec::new());
+                next.set(first.next_after.map(|a| (a, first.next_after_key)));
+            }
+        });
+        let more = Action::new_local(move |&(after, after_key): &(i64, Option<i64>)| {
+            let (filter, sort) = (filter.get_untracked(), sort.get_untracked());
+            list_issues(ListIssuesInput { project_id, filter, sort, after, after_key })
+        });
+        Effect::new(move || {
+            if let Some(Ok(page)) = more.value().get() {
+                next.set(page.next_after.map(|a| (a, page.next_after_key)));
+                extra.update(|e| e.extend(page.issues));
+            }
+        });
+        Self { first, version, extra, next, more }
+    }
+}
+
 /// The issues of a project: list or board, with search and filters, "New issue" and "Export CSV".
 /// `first` is the first page when it came with the project (`open_project`); later filters and
 /// orders ask `list_issues`.
 #[component]
 pub fn ProjectIssues(detail: ProjectDetail, me: Me, first: Option<IssuePage>) -> impl IntoView {
     let project = detail.project.clone();
+    let address = ListAddress::of_project(&project.key);
+    let pages = IssuePages::new(project.id, address, first);
+    Effect::new(move || set_ready(pages.first.get().is_some()));
     let statuses = StoredValue::new(detail.statuses.clone());
-    let filter = filter_from_query();
-    let query = use_query_map();
-    let board = Memo::new(move |_| query.read().get("view").as_deref() == Some("board"));
-    let sort = Memo::new(move |_| IssueSort::parse(&query.read().get("sort").unwrap_or_default()).unwrap_or_default());
+    let can_edit = me.team.role != Role::Guest;
+    let candidates: Vec<crate::model::Member> =
+        detail.members.iter().filter(|m| m.role != Role::Guest).cloned().collect();
+    view! {
+        <section class="card">
+            <IssuesHead address project=project.clone() can_edit candidates />
+            <SearchForm address />
+            <FilterBar address statuses me />
+            <SortLinks address />
+            <IssueListing address pages statuses can_edit project_key=project.key.clone() />
+        </section>
+    }
+}
+
+/// The heading with the views, "Export CSV" and "New issue".
+#[component]
+fn IssuesHead(
+    address: ListAddress,
+    project: crate::model::Project,
+    can_edit: bool,
+    candidates: Vec<crate::model::Member>,
+) -> impl IntoView {
+    let (filter, sort, board) = (address.filter, address.sort, address.board);
     let project_id = project.id;
-    let version = RwSignal::new(0_u32);
-    let first = StoredValue::new(first);
-    let page = LocalResource::new(move || {
-        let input = ListIssuesInput { project_id, filter: filter.get(), sort: sort.get(), after: 0, after_key: None };
-        version.track();
-        let preloaded = first.try_update_value(Option::take).flatten();
-        async move {
-            match preloaded {
-                Some(page) => Ok(page),
-                None => list_issues(input).await,
-            }
-        }
-    });
-    Effect::new(move || set_ready(page.get().is_some()));
-    // Later pages, appended below the first by "More issues"; a new first page starts over.
-    let extra = RwSignal::new(Vec::<IssueSummary>::new());
-    let next = RwSignal::new(None::<(i64, Option<i64>)>);
-    Effect::new(move || {
-        if let Some(Ok(first)) = page.get() {
-            extra.set(Vec::new());
-            next.set(first.next_after.map(|a| (a, first.next_after_key)));
-        }
-    });
-    let more = Action::new_local(move |cursor: &(i64, Option<i64>)| {
-        let (after, after_key) = *cursor;
-        list_issues(ListIssuesInput {
-            project_id,
-            filter: filter.get_untracked(),
-            sort: sort.get_untracked(),
-            after,
-            after_key,
-        })
-    });
-    Effect::new(move || {
-        if let Some(Ok(page)) = more.value().get() {
-            next.set(page.next_after.map(|a| (a, page.next_after_key)));
-            extra.update(|e| e.extend(page.issues));
-        }
-    });
-    let navigate = use_navigate();
-    let key = project.key.clone();
-    let search = RwSignal::new(filter.get_untracked().q);
-    let search_errors = RwSignal::new(None::<AppError>);
-    let base = format!("/projects/{key}");
-    let on_search = {
-        let base = base.clone();
-        move |ev: SubmitEvent| {
-            ev.prevent_default();
-            let mut f = filter.get_untracked();
-            f.q = search.get_untracked();
-            if let Err(report) = garde::Validate::validate(&f) {
-                search_errors.set(Some(AppError::from(report)));
-                return;
-            }
-            search_errors.set(None);
-            let view = if board.get_untracked() { "board" } else { "list" };
-            navigate(&format!("{base}{}", query_string(&f, sort.get_untracked(), view)), NavigateOptions::default());
-        }
-    };
-    let view_name = move || if board.get_untracked() { "board" } else { "list" };
-    let choose = {
-        let base = base.clone();
-        let navigate = use_navigate();
-        move |choice: String| {
-            let f = apply_choice(filter.get_untracked(), &choice);
-            navigate(
-                &format!("{base}{}", query_string(&f, sort.get_untracked(), view_name())),
-                NavigateOptions::default(),
-            );
-        }
-    };
-    let remove_link = {
-        let base = base.clone();
-        move |field: &str| {
-            let f = apply_choice(filter.get_untracked(), &format!("{field}="));
-            format!("{base}{}", query_string(&f, sort.get_untracked(), view_name()))
-        }
-    };
-    let my_id = me.user.id;
-    let me_for_chips = StoredValue::new(me.clone());
-    let list_href = {
-        let base = base.clone();
-        move || format!("{base}{}", query_string(&filter.get(), sort.get(), "list"))
-    };
-    let board_href = {
-        let base = base.clone();
-        move || format!("{base}{}", query_string(&filter.get(), sort.get(), "board"))
-    };
     let export_href = move || {
         let q = query_string(&filter.get(), sort.get(), "list");
         format!("/export/issues.csv{q}&project={project_id}")
     };
-    let sort_link = {
-        let base = base.clone();
-        move |s: IssueSort| {
-            format!("{base}{}", query_string(&filter.get(), s, if board.get() { "board" } else { "list" }))
-        }
-    };
-    let can_edit = me.team.role != Role::Guest;
-    let archived = project.archived;
-    let candidates: Vec<crate::model::Member> =
-        detail.members.iter().filter(|m| m.role != Role::Guest).cloned().collect();
-    let key_for_rows = StoredValue::new(key.clone());
-
     view! {
-        <section class="card">
-            <div class="card-head">
-                <h2>"Issues"</h2>
-                <nav class="views" aria-label="Views">
-                    <A href=list_href attr:aria-current=move || (!board.get()).then_some("page")>"List"</A>
-                    <A href=board_href attr:aria-current=move || board.get().then_some("page")>"Board"</A>
-                </nav>
-                <a class="button" href=export_href download="issues.csv">"Export CSV"</a>
-                <Show when=move || !archived>
-                    <NewIssue project_key=key.clone() project_id=project_id can_triage=can_edit candidates=candidates.clone() />
-                </Show>
-            </div>
-            <form class="search" role="search" on:submit=on_search>
-                <input
-                    type="search"
-                    aria-label="Search"
-                    placeholder="Search titles and descriptions"
-                    prop:value=move || search.get()
-                    on:input=move |ev| search.set(event_target_value(&ev))
-                    aria-invalid=aria_invalid(search_errors, "q")
-                    aria-describedby=error_id("q")
-                />
-                <button type="submit">"Search"</button>
-                <FieldError errors=search_errors name="q" />
-            </form>
-            <div class="filters">
-                <select aria-label="Add filter" on:change=move |ev| {
-                    let choice = event_target_value(&ev);
-                    if !choice.is_empty() {
-                        choose(choice);
-                    }
-                }>
-                    <option value="" selected=true>"Add filter…"</option>
-                    <optgroup label="Status">
-                        {statuses.get_value().into_iter().map(|st| view! { <option value=format!("status={}", st.id)>{st.name}</option> }).collect_view()}
-                    </optgroup>
-                    <optgroup label="Category">
-                        <option value="category=open">"open"</option>
-                        <option value="category=in_progress">"in progress"</option>
-                        <option value="category=done">"done"</option>
-                    </optgroup>
-                    <optgroup label="Type">
-                        {IssueType::ALL.iter().map(|v| view! { <option value=format!("type={}", v.as_str())>{v.as_str()}</option> }).collect_view()}
-                    </optgroup>
-                    <optgroup label="Severity">
-                        {Severity::ALL.iter().map(|v| view! { <option value=format!("severity={}", v.as_str())>{v.as_str()}</option> }).collect_view()}
-                    </optgroup>
-                    <optgroup label="Priority">
-                        {Priority::ALL.iter().map(|v| view! { <option value=format!("priority={}", v.as_str())>{v.as_str()}</option> }).collect_view()}
-                    </optgroup>
-                    <optgroup label="Visibility">
-                        {IssueVisibility::ALL.iter().map(|v| view! { <option value=format!("visibility={}", v.as_str())>{v.as_str()}</option> }).collect_view()}
-                    </optgroup>
-                    <optgroup label="People">
-                        <option value=format!("assignee={my_id}")>"Assigned to me"</option>
-                        <option value=format!("reporter={my_id}")>"Reported by me"</option>
-                    </optgroup>
-                </select>
-                {move || {
-                    let f = filter.get();
-                    active_filters(&f, &statuses.get_value(), &me_for_chips.get_value())
-                        .into_iter()
-                        .map(|(field, text)| {
-                            let href = remove_link(field);
-                            let label = format!("Remove filter {text}");
-                            view! { <A href=href attr:class="chip" attr:aria-label=label>{text}" ×"</A> }
-                        })
-                        .collect_view()
-                }}
-            </div>
-            <p class="filters">
-                "Sort: "
-                {IssueSort::ALL
-                    .iter()
-                    .map(|s| {
-                        let s = *s;
-                        let l = sort_link.clone();
-                        view! { " · " <A href=move || l(s) attr:aria-current=move || (sort.get() == s).then_some("true")>{s.as_str()}</A> }
-                    })
-                    .collect_view()}
-            </p>
-            {move || page.get().map(|r| match r {
-                Ok(page) if board.get() => view! {
-                    <Board issues=page.issues statuses=statuses.get_value() can_edit on_moved=move || version.update(|v| *v += 1) />
-                }.into_any(),
-                Ok(page) => {
-                    let mut issues = page.issues;
-                    issues.extend(extra.get());
-                    view! {
-                        <IssueTable issues project_key=key_for_rows.get_value() />
-                        <Show when=move || next.get().is_some()>
-                            <button type="button" on:click=move |_| {
-                                if let Some(cursor) = next.get_untracked() {
-                                    more.dispatch(cursor);
-                                }
-                            }>"More issues"</button>
-                        </Show>
-                    }.into_any()
+        <div class="card-head">
+            <h2>"Issues"</h2>
+            <nav class="views" aria-label="Views">
+                <A href=move || address.href(&filter.get(), sort.get(), "list") attr:aria-current=move || (!board.get()).then_some("page")>"List"</A>
+                <A href=move || address.href(&filter.get(), sort.get(), "board") attr:aria-current=move || board.get().then_some("page")>"Board"</A>
+            </nav>
+            <a class="button" href=export_href download="issues.csv">"Export CSV"</a>
+            <Show when=move || !project.archived>
+                <NewIssue project_key=project.key.clone() project_id=project_id can_triage=can_edit candidates=candidates.clone() />
+            </Show>
+        </div>
+    }
+}
+
+/// The search box: its text joins the address's filter (checked by the shared rules first).
+#[component]
+fn SearchForm(address: ListAddress) -> impl IntoView {
+    let search = RwSignal::new(address.filter.get_untracked().q);
+    let errors = RwSignal::new(None::<AppError>);
+    let navigate = use_navigate();
+    let on_search = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let mut f = address.filter.get_untracked();
+        f.q = search.get_untracked();
+        if let Err(report) = garde::Validate::validate(&f) {
+            errors.set(Some(AppError::from(report)));
+            return;
+        }
+        errors.set(None);
+        navigate(&address.with_filter(&f), NavigateOptions::default());
+    };
+    view! {
+        <form class="search" role="search" on:submit=on_search>
+            <input
+                type="search"
+                aria-label="Search"
+                placeholder="Search titles and descriptions"
+                prop:value=move || search.get()
+                on:input=move |ev| search.set(event_target_value(&ev))
+                aria-invalid=aria_invalid(errors, "q")
+                aria-describedby=error_id("q")
+            />
+            <button type="submit">"Search"</button>
+            <FieldError errors name="q" />
+        </form>
+    }
+}
+
+/// "Add filter…" and a removable chip for each filter in use.
+#[component]
+fn FilterBar(address: ListAddress, statuses: StoredValue<Vec<ProjectStatus>>, me: Me) -> impl IntoView {
+    let navigate = use_navigate();
+    let choose = move |choice: String| {
+        let f = apply_choice(address.filter.get_untracked(), &choice);
+        navigate(&address.with_filter(&f), NavigateOptions::default());
+    };
+    let my_id = me.user.id;
+    let me = StoredValue::new(me);
+    let chips = move || {
+        active_filters(&address.filter.get(), &statuses.get_value(), &me.get_value())
+            .into_iter()
+            .map(|(field, text)| {
+                let href = address.with_filter(&apply_choice(address.filter.get_untracked(), &format!("{field}=")));
+                let label = format!("Remove filter {text}");
+                view! { <A href=href attr:class="chip" attr:aria-label=label>{text}" ×"</A> }
+            })
+            .collect_view()
+    };
+    let options = |group: &'static str, values: Vec<(String, String)>| {
+        let options =
+            values.into_iter().map(|(value, label)| view! { <option value=value>{label}</option> }).collect_view();
+        view! { <optgroup label=group>{options}</optgroup> }
+    };
+    view! {
+        <div class="filters">
+            <select aria-label="Add filter" on:change=move |ev| {
+                let choice = event_target_value(&ev);
+                if !choice.is_empty() {
+                    choose(choice);
                 }
-                Err(e) => view! { <div class="alert" role="alert">{e.message}</div> }.into_any(),
-            })}
-        </section>
+            }>
+                <option value="" selected=true>"Add filter…"</option>
+                {options("Status", statuses.get_value().into_iter().map(|st| (format!("status={}", st.id), st.name)).collect())}
+                {options("Category", vec![
+                    ("category=open".into(), "open".into()),
+                    ("category=in_progress".into(), "in progress".into()),
+                    ("category=done".into(), "done".into()),
+                ])}
+                {options("Type", choices("type", IssueType::ALL.iter().map(|v| v.as_str())))}
+                {options("Severity", choices("severity", Severity::ALL.iter().map(|v| v.as_str())))}
+                {options("Priority", choices("priority", Priority::ALL.iter().map(|v| v.as_str())))}
+                {options("Visibility", choices("visibility", IssueVisibility::ALL.iter().map(|v| v.as_str())))}
+                {options("People", vec![
+                    (format!("assignee={my_id}"), "Assigned to me".into()),
+                    (format!("reporter={my_id}"), "Reported by me".into()),
+                ])}
+            </select>
+            {chips}
+        </div>
+    }
+}
+
+/// The options `field=value` of "Add filter…", each labelled with its value.
+fn choices(field: &str, values: impl Iterator<Item = &'static str>) -> Vec<(String, String)> {
+    values.map(|v| (format!("{field}={v}"), v.to_owned())).collect()
+}
+
+/// "Sort: number · updated · priority · severity", the current one marked.
+#[component]
+fn SortLinks(address: ListAddress) -> impl IntoView {
+    let (filter, sort, board) = (address.filter, address.sort, address.board);
+    let link = move |s: IssueSort| address.href(&filter.get(), s, if board.get() { "board" } else { "list" });
+    view! {
+        <p class="filters">
+            "Sort: "
+            {IssueSort::ALL
+                .iter()
+                .map(|&s| view! { " · " <A href=move || link(s) attr:aria-current=move || (sort.get() == s).then_some("true")>{s.as_str()}</A> })
+                .collect_view()}
+        </p>
+    }
+}
+
+/// The issues as a table with "More issues", or as the board.
+#[component]
+fn IssueListing(
+    address: ListAddress,
+    pages: IssuePages,
+    statuses: StoredValue<Vec<ProjectStatus>>,
+    can_edit: bool,
+    project_key: String,
+) -> impl IntoView {
+    let key = StoredValue::new(project_key);
+    let IssuePages { first, version, extra, next, more } = pages;
+    move || {
+        first.get().map(|r| match r {
+            Ok(page) if address.board.get() => view! {
+                <Board issues=page.issues statuses=statuses.get_value() can_edit on_moved=move || version.update(|v| *v += 1) />
+            }
+            .into_any(),
+            Ok(page) => {
+                let mut issues = page.issues;
+                issues.extend(extra.get());
+                view! {
+                    <IssueTable issues project_key=key.get_value() />
+                    <Show when=move || next.get().is_some()>
+                        <button type="button" on:click=move |_| {
+                            if let Some(cursor) = next.get_untracked() {
+                                more.dispatch(cursor);
+                            }
+                        }>"More issues"</button>
+                    </Show>
+                }
+                .into_any()
+            }
+            Err(e) => view! { <div class="alert" role="alert">{e.message}</div> }.into_any(),
+        })
     }
 }
 

@@ -1,7 +1,7 @@
 //! The single-page app: routes, the session every page reads, and the readiness signal for test suites.
 
 // Leptos components take their props by value, and a page's view reads best as one function.
-#![allow(clippy::needless_pass_by_value, clippy::too_many_lines)]
+#![allow(clippy::needless_pass_by_value)]
 
 mod audit;
 mod auth;

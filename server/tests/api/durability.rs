@@ -23,6 +23,7 @@ fn cookie_of(response: &reqwest::Response) -> String {
 }
 
 #[tokio::test]
+#[allow(clippy::too_many_lines)] // one story: start, write, kill, repeat, check
 async fn every_acknowledged_create_survives_sigkill() {
     if std::env::var("MOTH_TEST_POSTGRES_URL").is_ok_and(|v| !v.is_empty()) {
         return;

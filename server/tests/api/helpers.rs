@@ -210,6 +210,7 @@ impl TestApp {
     }
 
     /// The team's memberships and invitations as stored, to prove that a refused request changed nothing.
+    #[allow(clippy::too_many_lines)] // one query per table, side by side
     pub async fn team_digest(&self, team_id: &str) -> Vec<String> {
         let mut db = self.db().await;
         let members: Vec<(String, String)> =
