@@ -9,13 +9,12 @@ use leptos_router::{
 };
 
 use super::{
-    form::{FormAlert, TextField},
+    form::{FormAlert, Submission, TextField},
     set_ready, SessionState,
 };
 use crate::{
     api::{sign_in, sign_up},
-    error::AppError,
-    model::{parse, SignInInput, SignUpInput},
+    model::{SignInInput, SignUpInput},
 };
 
 /// Wraps a page that only makes sense signed out: a signed-in visitor goes to the start page.
@@ -36,20 +35,13 @@ fn SignedOutOnly(children: ChildrenFn) -> impl IntoView {
 }
 
 /// After a successful sign-in or sign-up: reload the session and go to the start page.
-fn on_success<T: Clone + Send + Sync + 'static>(
-    action: Action<T, Result<crate::model::Me, AppError>>,
-    errors: RwSignal<Option<AppError>>,
-) {
+fn signed_in() -> impl Fn(crate::model::Me) + 'static {
     let session = expect_context::<SessionState>();
     let navigate = use_navigate();
-    Effect::new(move || match action.value().get() {
-        Some(Ok(_)) => {
-            session.me.refetch();
-            navigate("/", NavigateOptions::default());
-        }
-        Some(Err(e)) => errors.set(Some(e)),
-        None => {}
-    });
+    move |_| {
+        session.me.refetch();
+        navigate("/", NavigateOptions::default());
+    }
 }
 
 #[component]
@@ -57,20 +49,11 @@ pub fn SignInPage() -> impl IntoView {
     on_cleanup(|| set_ready(false));
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let errors = RwSignal::new(None::<AppError>);
-    let action = Action::new_local(|input: &SignInInput| sign_in(input.clone()));
-    on_success(action, errors);
-
+    let form = Submission::new(sign_in, signed_in());
+    let errors = form.errors;
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        let input = SignInInput { email: email.get_untracked(), password: password.get_untracked() };
-        match parse(input.clone()) {
-            Ok(_) => {
-                errors.set(None);
-                action.dispatch(input);
-            }
-            Err(e) => errors.set(Some(e)),
-        }
+        form.submit(SignInInput { email: email.get_untracked(), password: password.get_untracked() });
     };
 
     view! {
@@ -81,7 +64,7 @@ pub fn SignInPage() -> impl IntoView {
                     <TextField label="Email" name="email" kind="email" autocomplete="username" value=email errors />
                     <TextField label="Password" name="password" kind="password" autocomplete="current-password" value=password errors />
                     <FormAlert errors />
-                    <button type="submit" class="primary" disabled=move || action.pending().get()>"Sign in"</button>
+                    <button type="submit" class="primary" disabled=move || form.pending()>"Sign in"</button>
                 </form>
                 <p class="muted">"New to Moth? " <A href="/signup">"Create an account"</A></p>
             </section>
@@ -96,25 +79,16 @@ pub fn SignUpPage() -> impl IntoView {
     let display_name = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let team_name = RwSignal::new(String::new());
-    let errors = RwSignal::new(None::<AppError>);
-    let action = Action::new_local(|input: &SignUpInput| sign_up(input.clone()));
-    on_success(action, errors);
-
+    let form = Submission::new(sign_up, signed_in());
+    let errors = form.errors;
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        let input = SignUpInput {
+        form.submit(SignUpInput {
             email: email.get_untracked(),
             display_name: display_name.get_untracked(),
             password: password.get_untracked(),
             team_name: team_name.get_untracked(),
-        };
-        match parse(input.clone()) {
-            Ok(_) => {
-                errors.set(None);
-                action.dispatch(input);
-            }
-            Err(e) => errors.set(Some(e)),
-        }
+        });
     };
 
     view! {
@@ -129,7 +103,7 @@ pub fn SignUpPage() -> impl IntoView {
                     <p class="hint">"8 to 128 characters. Common passwords are refused."</p>
                     <TextField label="Team name" name="team_name" autocomplete="organization" value=team_name errors />
                     <FormAlert errors />
-                    <button type="submit" class="primary" disabled=move || action.pending().get()>"Sign up"</button>
+                    <button type="submit" class="primary" disabled=move || form.pending()>"Sign up"</button>
                 </form>
                 <p class="muted">"Already have an account? " <A href="/signin">"Sign in"</A></p>
             </section>

@@ -3,9 +3,69 @@
 //! `aria-describedby` and says `aria-invalid="true"` while the last error names its field, so that
 //! garde's messages (from the browser's check or the server's) land next to the right control.
 
+use std::future::Future;
+
 use leptos::prelude::*;
 
-use crate::error::{AppError, ErrorCode};
+use crate::{
+    error::{AppError, ErrorCode},
+    model::{parse, Normalize},
+};
+
+/// A form's submission: [`Submission::submit`] checks the input with the shared rules in the browser
+/// and sends it only if they pass; the last error, the browser's or the server's, is in `errors`, and
+/// the `on_ok` given to [`Submission::new`] runs after each success.
+pub struct Submission<I: 'static, O: 'static> {
+    action: Action<I, Result<O, AppError>>,
+    pub errors: RwSignal<Option<AppError>>,
+}
+
+impl<I, O> Clone for Submission<I, O> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<I, O> Copy for Submission<I, O> {}
+
+impl<I, O> Submission<I, O>
+where
+    I: Normalize + garde::Validate<Context = ()> + Clone + Send + Sync + 'static,
+    O: Clone + Send + Sync + 'static,
+{
+    pub fn new<Fut>(send: impl Fn(I) -> Fut + 'static, on_ok: impl Fn(O) + 'static) -> Self
+    where
+        Fut: Future<Output = Result<O, AppError>> + 'static,
+    {
+        let errors = RwSignal::new(None);
+        let action = Action::new_local(move |input: &I| send(input.clone()));
+        Effect::new(move || match action.value().get() {
+            Some(Ok(answer)) => {
+                errors.set(None);
+                on_ok(answer);
+            }
+            Some(Err(e)) => errors.set(Some(e)),
+            None => {}
+        });
+        Self { action, errors }
+    }
+
+    /// Checks `input` and sends it, or shows why not.
+    pub fn submit(self, input: I) {
+        match parse(input.clone()) {
+            Ok(_) => {
+                self.errors.set(None);
+                self.action.dispatch(input);
+            }
+            Err(e) => self.errors.set(Some(e)),
+        }
+    }
+
+    /// Whether an answer is awaited (the submit button is disabled meanwhile).
+    pub fn pending(self) -> bool {
+        self.action.pending().get()
+    }
+}
 
 /// The message the last error gives the field `name` (a garde path such as `fields.title`), if any.
 pub fn field_message(errors: RwSignal<Option<AppError>>, name: &'static str) -> impl Fn() -> Option<String> + Copy {

@@ -10,7 +10,7 @@ use leptos_router::{
 };
 
 use super::{
-    form::{aria_invalid, error_id, field_message, FieldError, FormAlert},
+    form::{aria_invalid, error_id, field_message, FieldError, FormAlert, Submission},
     layout::SignedIn,
     set_ready,
 };
@@ -922,27 +922,15 @@ fn Comments(
 ) -> impl IntoView {
     let body = RwSignal::new(String::new());
     let internal = RwSignal::new(false);
-    let errors = RwSignal::new(None::<AppError>);
-    let action = Action::new_local(|input: &NewCommentInput| add_comment(input.clone()));
-    Effect::new(move || match action.value().get() {
-        Some(Ok(_)) => {
-            body.set(String::new());
-            on_changed();
-        }
-        Some(Err(e)) => errors.set(Some(e)),
-        None => {}
+    let form = Submission::new(add_comment, move |_: crate::model::Comment| {
+        body.set(String::new());
+        on_changed();
     });
+    let errors = form.errors;
     let issue_id = detail.issue.id;
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        let input = NewCommentInput { issue_id, body: body.get_untracked(), internal: internal.get_untracked() };
-        match parse(input.clone()) {
-            Ok(_) => {
-                errors.set(None);
-                action.dispatch(input);
-            }
-            Err(e) => errors.set(Some(e)),
-        }
+        form.submit(NewCommentInput { issue_id, body: body.get_untracked(), internal: internal.get_untracked() });
     };
     view! {
         <section class="card">
@@ -966,7 +954,7 @@ fn Comments(
                     </label>
                 </Show>
                 <FormAlert errors />
-                <button type="submit" class="primary-inline" disabled=move || action.pending().get()>"Comment"</button>
+                <button type="submit" class="primary-inline" disabled=move || form.pending()>"Comment"</button>
             </form>
         </section>
     }

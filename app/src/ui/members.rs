@@ -6,7 +6,7 @@ use leptos::{ev::SubmitEvent, prelude::*};
 use leptos_router::{hooks::use_navigate, NavigateOptions};
 
 use super::{
-    form::{FormAlert, TextField},
+    form::{FormAlert, Submission, TextField},
     layout::SignedIn,
     set_ready, time, SessionState,
 };
@@ -17,8 +17,8 @@ use crate::{
     },
     error::AppError,
     model::{
-        parse, ChangeRoleInput, CreatedInvitation, InvitationId, InviteInput, Me, Member, MemberInput,
-        RevokeInvitationInput, Role, UserId,
+        ChangeRoleInput, CreatedInvitation, InvitationId, InviteInput, Me, Member, MemberInput, RevokeInvitationInput,
+        Role, UserId,
     },
 };
 
@@ -207,30 +207,18 @@ fn InviteForm(me: Me, on_created: impl Fn() + Send + Sync + Copy + 'static) -> i
     let open = RwSignal::new(false);
     let email = RwSignal::new(String::new());
     let role = RwSignal::new(Role::Normal);
-    let errors = RwSignal::new(None::<AppError>);
     let created = RwSignal::new(None::<CreatedInvitation>);
     let copied = RwSignal::new(false);
-    let action = Action::new_local(|input: &InviteInput| invite(input.clone()));
-    Effect::new(move || match action.value().get() {
-        Some(Ok(invitation)) => {
-            errors.set(None);
-            email.set(String::new());
-            created.set(Some(invitation));
-            on_created();
-        }
-        Some(Err(e)) => errors.set(Some(e)),
-        None => {}
+    let form = Submission::new(invite, move |invitation: CreatedInvitation| {
+        email.set(String::new());
+        created.set(Some(invitation));
+        on_created();
     });
+    let errors = form.errors;
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         copied.set(false);
-        let input = InviteInput { email: email.get_untracked(), role: role.get_untracked() };
-        match parse(input.clone()) {
-            Ok(_) => {
-                action.dispatch(input);
-            }
-            Err(e) => errors.set(Some(e)),
-        }
+        form.submit(InviteInput { email: email.get_untracked(), role: role.get_untracked() });
     };
     let link = move || created.get().map(|c| format!("{}{}", origin(), c.path)).unwrap_or_default();
     let roles = grantable(&me);
@@ -248,7 +236,7 @@ fn InviteForm(me: Me, on_created: impl Fn() + Send + Sync + Copy + 'static) -> i
                     }>{role_options(roles.clone(), Role::Normal)}</select>
                 </div>
                 <FormAlert errors />
-                <button type="submit" class="primary-inline" disabled=move || action.pending().get()>"Send invitation"</button>
+                <button type="submit" class="primary-inline" disabled=move || form.pending()>"Send invitation"</button>
             </form>
         </Show>
         <Show when=move || created.get().is_some()>

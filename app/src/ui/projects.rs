@@ -5,7 +5,7 @@ use leptos::{ev::SubmitEvent, prelude::*};
 use leptos_router::{components::A, hooks::use_params_map};
 
 use super::{
-    form::{aria_invalid, FieldError, FormAlert, TextField},
+    form::{aria_invalid, FieldError, FormAlert, Submission, TextField},
     layout::SignedIn,
     set_ready,
 };
@@ -85,36 +85,24 @@ fn NewProject(on_created: impl Fn() + Send + Sync + Copy + 'static) -> impl Into
     let name = RwSignal::new(String::new());
     let key = RwSignal::new(String::new());
     let visibility = RwSignal::new(Visibility::Private);
-    let errors = RwSignal::new(None::<AppError>);
-    let action = Action::new_local(|input: &NewProjectInput| create_project(input.clone()));
     let navigate = leptos_router::hooks::use_navigate();
-    Effect::new(move || match action.value().get() {
-        Some(Ok(project)) => {
-            errors.set(None);
-            name.set(String::new());
-            key.set(String::new());
-            open.set(false);
-            on_created();
-            // A new project opens, ready for its first issue.
-            navigate(&format!("/projects/{}", project.key), leptos_router::NavigateOptions::default());
-        }
-        Some(Err(e)) => errors.set(Some(e)),
-        None => {}
+    let form = Submission::new(create_project, move |project: crate::model::Project| {
+        name.set(String::new());
+        key.set(String::new());
+        open.set(false);
+        on_created();
+        // A new project opens, ready for its first issue.
+        navigate(&format!("/projects/{}", project.key), leptos_router::NavigateOptions::default());
     });
+    let errors = form.errors;
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        let input = NewProjectInput {
+        form.submit(NewProjectInput {
             name: name.get_untracked(),
             key: key.get_untracked(),
             description: String::new(),
             visibility: visibility.get_untracked(),
-        };
-        match parse(input.clone()) {
-            Ok(_) => {
-                action.dispatch(input);
-            }
-            Err(e) => errors.set(Some(e)),
-        }
+        });
     };
     view! {
         <button type="button" class="primary-inline" on:click=move |_| open.update(|o| *o = !*o)>"New project"</button>
@@ -135,7 +123,7 @@ fn NewProject(on_created: impl Fn() + Send + Sync + Copy + 'static) -> impl Into
                     </select>
                 </div>
                 <FormAlert errors />
-                <button type="submit" class="primary-inline" disabled=move || action.pending().get()>"Create"</button>
+                <button type="submit" class="primary-inline" disabled=move || form.pending()>"Create"</button>
             </form>
         </Show>
     }
