@@ -653,26 +653,14 @@ fn NewIssue(
 ) -> impl IntoView {
     let open = RwSignal::new(false);
     let fields = RwSignal::new(IssueFields::default());
-    let errors = RwSignal::new(None::<AppError>);
     let navigate = use_navigate();
-    let action = Action::new_local(|input: &NewIssueInput| create_issue(input.clone()));
-    Effect::new(move || match action.value().get() {
-        Some(Ok(issue)) => {
-            navigate(&format!("/projects/{project_key}/issues/{}", issue.number), NavigateOptions::default());
-        }
-        Some(Err(e)) => errors.set(Some(e)),
-        None => {}
+    let form = Submission::new(create_issue, move |issue: crate::model::Issue| {
+        navigate(&format!("/projects/{project_key}/issues/{}", issue.number), NavigateOptions::default());
     });
+    let errors = form.errors;
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        let input = NewIssueInput { project_id, fields: fields.get_untracked() };
-        match parse(input.clone()) {
-            Ok(_) => {
-                errors.set(None);
-                action.dispatch(input);
-            }
-            Err(e) => errors.set(Some(e)),
-        }
+        form.submit(NewIssueInput { project_id, fields: fields.get_untracked() });
     };
     view! {
         <button type="button" class="primary-inline" on:click=move |_| open.update(|o| *o = !*o)>"New issue"</button>
@@ -680,7 +668,7 @@ fn NewIssue(
             <form class="invite" on:submit=submit novalidate>
                 <IssueFieldsForm fields errors can_triage candidates=candidates.clone() />
                 <FormAlert errors />
-                <button type="submit" class="primary-inline" disabled=move || action.pending().get()>"Create"</button>
+                <button type="submit" class="primary-inline" disabled=move || form.pending()>"Create"</button>
             </form>
         </Show>
     }
@@ -738,7 +726,9 @@ fn IssueBody(
     on_changed: impl Fn() + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
     let issue = detail.issue.clone();
-    let errors = RwSignal::new(None::<AppError>);
+    // Saving the fields; deleting reports its errors in the same place.
+    let save = Submission::new(update_issue, move |_: crate::model::Issue| on_changed());
+    let errors = save.errors;
     let fields = RwSignal::new(IssueFields {
         title: issue.title.clone(),
         description: issue.description.clone(),
@@ -752,23 +742,10 @@ fn IssueBody(
         assignees: issue.assignees.iter().map(|a| a.id).collect(),
     });
     let status = RwSignal::new(issue.status.id);
-    let save = Action::new_local(|input: &UpdateIssueInput| update_issue(input.clone()));
-    Effect::new(move || match save.value().get() {
-        Some(Ok(_)) => on_changed(),
-        Some(Err(e)) => errors.set(Some(e)),
-        None => {}
-    });
     let issue_id = issue.id;
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        let input = UpdateIssueInput { issue_id, status_id: status.get_untracked(), fields: fields.get_untracked() };
-        match parse(input.clone()) {
-            Ok(_) => {
-                errors.set(None);
-                save.dispatch(input);
-            }
-            Err(e) => errors.set(Some(e)),
-        }
+        save.submit(UpdateIssueInput { issue_id, status_id: status.get_untracked(), fields: fields.get_untracked() });
     };
     let project_href = format!("/projects/{}", project.project.key);
     let delete = Action::new_local(|input: &IssueIdInput| delete_issue(input.clone()));
@@ -814,7 +791,7 @@ fn IssueBody(
                     </div>
                     <FormAlert errors />
                     <p class="actions-row">
-                        <button type="submit" class="primary-inline" disabled=move || save.pending().get()>"Save"</button>
+                        <button type="submit" class="primary-inline" disabled=move || save.pending()>"Save"</button>
                         <Show when=move || is_admin>
                             <button type="button" class="danger" on:click=move |_| { delete.dispatch(IssueIdInput { issue_id }); }>"Delete issue"</button>
                         </Show>
