@@ -3,12 +3,12 @@
 //! comments, history recorded while visible to them); what they may change comes from `policy`.
 
 use app::{
-    api::{IssuesApi, ProjectsApi, RequestParts},
+    api::{IssuesApi, RequestParts},
     error::{AppError, ErrorCode},
     model::{
         parse, ChangeStatusInput, Comment, CommentIdInput, EditCommentInput, Issue, IssueDetail, IssueFields,
         IssueIdInput, IssuePage, IssueRefInput, IssueVisibility, ListIssuesInput, NewCommentInput, NewIssueInput,
-        OpenProjectInput, Priority, ProjectKeyInput, ProjectPage, UpdateIssueInput,
+        OpenProjectInput, Priority, ProjectPage, UpdateIssueInput,
     },
 };
 
@@ -51,6 +51,19 @@ fn changes(old: &StoredIssue, status_before: &str, status_after: &str, new: &Iss
 impl Service {
     /// A page of issues from up to `PAGE_SIZE + 1` stored ones: the extra one only says there is more,
     /// and the last shown gives the next page's cursor.
+    /// A page of the project's issues that the actor may see (the project already found visible).
+    async fn issue_page(
+        &self,
+        actor: &Actor,
+        project_id: app::model::ProjectId,
+        filter: &app::model::IssueFilter,
+        sort: app::model::IssueSort,
+        cursor: issues::Cursor,
+    ) -> Result<IssuePage, AppError> {
+        let stored = issues::list(&self.db, actor, project_id, filter, sort, cursor, PAGE_SIZE + 1).await?;
+        self.page(stored, sort).await
+    }
+
     async fn page(
         &self,
         mut stored: Vec<Visible<StoredIssue>>,
@@ -228,23 +241,16 @@ impl IssuesApi for Service {
         let project = projects::find(&self.db, &actor, input.project_id).await?.ok_or_else(AppError::not_found)?;
         let key = input.after_key.map_or(issues::first_key(input.sort), |k| issues::clamp_key(input.sort, k));
         let cursor = issues::Cursor { key, number: input.after };
-        let stored =
-            issues::list(&self.db, &actor, project.id, &input.filter, input.sort, cursor, PAGE_SIZE + 1).await?;
-        self.page(stored, input.sort).await
+        self.issue_page(&actor, project.id, &input.filter, input.sort, cursor).await
     }
 
     /// The project and its first page of issues, for the issues page's one request.
     async fn open_project(&self, req: &RequestParts, input: OpenProjectInput) -> Result<ProjectPage, AppError> {
         let input = parse(input)?.into_inner();
-        let detail = self.get_project(req, ProjectKeyInput { key: input.key }).await?;
-        let list = ListIssuesInput {
-            project_id: detail.project.id,
-            filter: input.filter,
-            sort: input.sort,
-            after: 0,
-            after_key: None,
-        };
-        let issues = self.list_issues(req, list).await?;
+        let (_, actor) = self.actor(req).await?;
+        let detail = self.project_detail(&actor, &input.key).await?;
+        let cursor = issues::Cursor { key: issues::first_key(input.sort), number: 0 };
+        let issues = self.issue_page(&actor, detail.project.id, &input.filter, input.sort, cursor).await?;
         Ok(ProjectPage { detail, issues })
     }
 

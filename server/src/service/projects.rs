@@ -29,6 +29,22 @@ impl Service {
 
 impl Service {}
 
+impl Service {
+    /// The project with this key that the actor may see, with its workflow and (for members who may
+    /// list members) its members: what `get_project` and `open_project` answer.
+    pub(super) async fn project_detail(&self, actor: &Actor, key: &str) -> Result<ProjectDetail, AppError> {
+        let project = projects::find_by_key(&self.db, actor, key).await?.ok_or_else(AppError::not_found)?;
+        let statuses = projects::statuses(&self.db, actor, project.id).await?;
+        // Guests do not see who else belongs to the project.
+        let members = if policy::may(actor, Action::ListMembers) {
+            projects::members(&self.db, actor, project.id).await?
+        } else {
+            Vec::new()
+        };
+        Ok(ProjectDetail { project, statuses, members })
+    }
+}
+
 #[async_trait::async_trait]
 impl ProjectsApi for Service {
     async fn list_projects(&self, req: &RequestParts) -> Result<Vec<Project>, AppError> {
@@ -54,15 +70,7 @@ impl ProjectsApi for Service {
     async fn get_project(&self, req: &RequestParts, input: ProjectKeyInput) -> Result<ProjectDetail, AppError> {
         let input = parse(input)?;
         let (_, actor) = self.actor(req).await?;
-        let project = projects::find_by_key(&self.db, &actor, &input.key).await?.ok_or_else(AppError::not_found)?;
-        let statuses = projects::statuses(&self.db, &actor, project.id).await?;
-        // Guests do not see who else belongs to the project.
-        let members = if policy::may(&actor, Action::ListMembers) {
-            projects::members(&self.db, &actor, project.id).await?
-        } else {
-            Vec::new()
-        };
-        Ok(ProjectDetail { project, statuses, members })
+        self.project_detail(&actor, &input.key).await
     }
 
     #[tracing::instrument(skip_all)]
