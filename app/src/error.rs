@@ -153,10 +153,36 @@ impl FromServerFnError for AppError {
             | ServerFnErrorErr::UnsupportedRequestMethod(_) => {
                 Self::new(ErrorCode::BadRequest, "The request could not be read.")
             }
-            _ => Self::internal(),
+            other => {
+                #[cfg(feature = "ssr")]
+                tracing::error!(error = %other, "server function machinery failed");
+                #[cfg(not(feature = "ssr"))]
+                let _ = other;
+                Self::internal()
+            }
         }
     }
+
+    /// The one place where an error becomes an answer: every error a server function returns, and every
+    /// request the machinery could not decode, is serialised here. On the server it also sets the
+    /// answer's status (and `Retry-After` for `busy`), so no later layer has to read the body again.
+    #[cfg(feature = "ssr")]
+    fn ser(&self) -> server_fn::Bytes {
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(self.code.status());
+            if self.code == ErrorCode::Busy {
+                response.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from_static(RETRY_AFTER_SECS));
+            }
+        }
+        serde_json::to_vec(self).map_or_else(
+            |_| server_fn::Bytes::from_static(br#"{"code":"internal","message":"Something went wrong."}"#),
+            server_fn::Bytes::from,
+        )
+    }
 }
+
+/// What a `busy` answer asks the client to wait before trying again, in seconds.
+pub const RETRY_AFTER_SECS: &str = "2";
 
 impl From<ServerFnError> for AppError {
     fn from(_: ServerFnError) -> Self {

@@ -15,6 +15,8 @@ pub enum ServiceError {
     Hash(String),
     #[error("background task: {0}")]
     Task(#[from] tokio::task::JoinError),
+    #[error("CSV export: {0}")]
+    Csv(#[from] csv::Error),
     #[error("request has no session layer")]
     NoSession,
     /// A bounded pool (password hashing) stayed full for as long as a request may wait.

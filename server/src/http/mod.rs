@@ -20,6 +20,7 @@ use axum::{
 };
 use leptos::prelude::provide_context;
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
+use tracing::Instrument;
 
 pub use site::Site;
 
@@ -117,34 +118,20 @@ async fn call_server_fn(State(state): State<AppState>, req: Request<Body>) -> Re
     let mut req = req;
     req.headers_mut().insert(http::header::ACCEPT, http::HeaderValue::from_static("application/json"));
     let api = state.api.clone();
-    let response =
-        leptos_axum::handle_server_fns_with_context(move || provide_context(api.clone()), req).await.into_response();
-    let mut response = with_error_status(response).await;
+    // Internals are logged once, where the error is turned into an `AppError`; this span gives those
+    // lines the endpoint, and the team and user once the service has established the actor.
+    let span = tracing::error_span!(
+        "server_fn",
+        endpoint = req.uri().path().trim_start_matches("/api/"),
+        team = tracing::field::Empty,
+        user = tracing::field::Empty
+    );
+    let mut response = leptos_axum::handle_server_fns_with_context(move || provide_context(api.clone()), req)
+        .instrument(span)
+        .await
+        .into_response();
     response.headers_mut().insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
     response
-}
-
-/// `server_fn` answers every error with 500; give each the status of its [`AppError`] code instead.
-async fn with_error_status(response: Response) -> Response {
-    if !response.headers().contains_key(server_fn::error::SERVER_FN_ERROR_HEADER) {
-        return response;
-    }
-    let (mut parts, body) = response.into_parts();
-    parts.headers.remove(server_fn::error::SERVER_FN_ERROR_HEADER);
-    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
-        return error_response(&AppError::internal());
-    };
-    match serde_json::from_slice::<AppError>(&bytes) {
-        Ok(error) => {
-            parts.status = error.code.status();
-            parts.headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
-            if error.code == app::error::ErrorCode::Busy {
-                parts.headers.insert(http::header::RETRY_AFTER, http::HeaderValue::from_static(RETRY_AFTER_SECS));
-            }
-            Response::from_parts(parts, Body::from(bytes))
-        }
-        Err(_) => error_response(&AppError::internal()),
-    }
 }
 
 async fn method_not_allowed() -> Response {
@@ -154,14 +141,13 @@ async fn method_not_allowed() -> Response {
     response
 }
 
-/// What a `busy` answer asks the client to wait before trying again, in seconds.
-const RETRY_AFTER_SECS: &str = "2";
-
 /// An [`AppError`] as the JSON body server functions use, with its status.
 pub fn error_response(error: &AppError) -> Response {
     let mut response = (error.code.status(), Json(error)).into_response();
     if error.code == app::error::ErrorCode::Busy {
-        response.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from_static(RETRY_AFTER_SECS));
+        response
+            .headers_mut()
+            .insert(http::header::RETRY_AFTER, http::HeaderValue::from_static(app::error::RETRY_AFTER_SECS));
     }
     response
 }

@@ -18,6 +18,7 @@ use crate::{
         issues::{self, Change, StoredIssue, Visible},
         projects,
     },
+    error::ServiceError,
     policy::{self, Action},
     session::Actor,
 };
@@ -159,7 +160,7 @@ impl Service {
             "created_at",
             "updated_at",
         ];
-        writer.write_record(header).map_err(|_| AppError::internal())?;
+        writer.write_record(header).map_err(ServiceError::from)?;
         loop {
             let page = self
                 .list_issues(req, ListIssuesInput { project_id, filter: filter.clone(), sort, after, after_key })
@@ -180,7 +181,7 @@ impl Service {
                     crate::clock::iso8601(issue.created_at),
                     crate::clock::iso8601(issue.updated_at),
                 ];
-                writer.write_record(row.iter().map(|c| csv_cell(c))).map_err(|_| AppError::internal())?;
+                writer.write_record(row.iter().map(|c| csv_cell(c))).map_err(ServiceError::from)?;
             }
             match page.next_after {
                 Some(next) => {
@@ -190,8 +191,9 @@ impl Service {
                 None => break,
             }
         }
-        let bytes = writer.into_inner().map_err(|_| AppError::internal())?;
-        String::from_utf8(bytes).map_err(|_| AppError::internal())
+        let bytes = writer.into_inner().map_err(|e| ServiceError::from(csv::Error::from(e.into_error())))?;
+        // The writer was given only `String`s, so its bytes are UTF-8.
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 }
 

@@ -68,7 +68,13 @@ impl Service {
     async fn actor(&self, req: &RequestParts) -> Result<(Request, Actor), AppError> {
         let request = Self::request(req)?;
         match self.sessions.actor(&self.db, &request.session).await? {
-            Some(actor) => Ok((request, actor)),
+            Some(actor) => {
+                // Errors logged later in this request name the team and user (see `http::call_server_fn`).
+                let span = tracing::Span::current();
+                span.record("team", tracing::field::display(actor.team_id()));
+                span.record("user", tracing::field::display(actor.user_id()));
+                Ok((request, actor))
+            }
             None => Err(AppError::unauthenticated()),
         }
     }
