@@ -420,6 +420,7 @@ no_normalization!(PublishedProjectInput, PublishedIssueInput);
 
 no_normalization!(ListIssuesInput, IssueIdInput, ChangeStatusInput, NewCommentInput, EditCommentInput, CommentIdInput);
 
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusRef {
     pub id: StatusId,
@@ -494,6 +495,7 @@ pub struct Comment {
 }
 
 /// One recorded change of an issue.
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryEntry {
     pub at: i64,

@@ -234,7 +234,11 @@ no_normalization!(
 
 // The tracker's types use the macros above, so they are declared after them.
 mod issues;
+#[cfg(feature = "ssr")]
+mod sql;
 pub use issues::*;
+#[cfg(feature = "ssr")]
+pub use sql::Flag;
 
 /// Invite an email address to the active team with a role (never OWNER).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
@@ -421,6 +425,7 @@ pub struct ProjectMemberInput {
     pub user_id: UserId,
 }
 
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Project {
     pub id: ProjectId,
@@ -428,12 +433,15 @@ pub struct Project {
     pub name: String,
     pub description: String,
     pub visibility: Visibility,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "Flag"))]
     pub published: bool,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "Flag"))]
     pub archived: bool,
     /// Unix milliseconds.
     pub created_at: i64,
 }
 
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProjectStatus {
     pub id: StatusId,
@@ -451,6 +459,7 @@ pub struct ProjectDetail {
 }
 
 /// A member of the active team, as the members page shows them.
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {
     pub user_id: UserId,
@@ -462,6 +471,7 @@ pub struct Member {
 }
 
 /// A pending invitation of the active team.
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Invitation {
     pub id: InvitationId,
@@ -496,6 +506,7 @@ pub struct InvitationOffer {
 }
 
 /// One security event of the audit log.
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
     /// Unix milliseconds, UTC.
@@ -507,6 +518,7 @@ pub struct AuditEntry {
     pub source_ip: Option<String>,
 }
 
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserSummary {
     pub id: UserId,
@@ -515,6 +527,7 @@ pub struct UserSummary {
 }
 
 /// A team the user belongs to, with the user's role in it.
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TeamMembership {
     pub id: TeamId,

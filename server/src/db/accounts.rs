@@ -7,9 +7,10 @@ use garde::Valid;
 use sqlx::{Any, Transaction};
 use uuid::Uuid;
 
-use super::{uuid_from_db, Db, DbError};
+use super::{Db, DbError};
 
 /// What signing in needs to check a password.
+#[derive(sqlx::FromRow)]
 pub struct Credentials {
     pub user_id: UserId,
     pub password_hash: String,
@@ -25,7 +26,7 @@ pub async fn insert_user(
 ) -> Result<UserId, DbError> {
     let user_id = UserId(Uuid::new_v4());
     sqlx::query("INSERT INTO users (id, email, display_name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(user_id.to_string())
+        .bind(user_id)
         .bind(email)
         .bind(display_name)
         .bind(password_hash)
@@ -46,15 +47,15 @@ pub async fn create_account(
     let mut tx = db.begin().await?;
     let user_id = insert_user(&mut tx, &input.email, &input.display_name, password_hash, now_ms).await?;
     sqlx::query("INSERT INTO teams (id, name, created_at) VALUES ($1, $2, $3)")
-        .bind(team_id.to_string())
+        .bind(team_id)
         .bind(&input.team_name)
         .bind(now_ms)
         .execute(&mut *tx)
         .await?;
     sqlx::query("INSERT INTO memberships (team_id, user_id, role, joined_at) VALUES ($1, $2, $3, $4)")
-        .bind(team_id.to_string())
-        .bind(user_id.to_string())
-        .bind(Role::Owner.as_str())
+        .bind(team_id)
+        .bind(user_id)
+        .bind(Role::Owner)
         .bind(now_ms)
         .execute(&mut *tx)
         .await?;
@@ -69,20 +70,17 @@ pub async fn email_exists(db: &Db, email: &str) -> Result<bool, DbError> {
 
 /// The stored password hash of the account with this (normalised) email.
 pub async fn find_credentials(db: &Db, email: &str) -> Result<Option<Credentials>, DbError> {
-    let row: Option<(String, String)> = sqlx::query_as("SELECT id, password_hash FROM users WHERE email = $1")
+    Ok(sqlx::query_as("SELECT id AS user_id, password_hash FROM users WHERE email = $1")
         .bind(email)
         .fetch_optional(db.pool())
-        .await?;
-    row.map(|(id, password_hash)| Ok(Credentials { user_id: UserId(uuid_from_db(&id, "users.id")?), password_hash }))
-        .transpose()
+        .await?)
 }
 
 pub async fn find_user(db: &Db, user_id: UserId) -> Result<Option<UserSummary>, DbError> {
-    let row: Option<(String, String)> = sqlx::query_as("SELECT email, display_name FROM users WHERE id = $1")
-        .bind(user_id.to_string())
+    Ok(sqlx::query_as("SELECT id, email, display_name FROM users WHERE id = $1")
+        .bind(user_id)
         .fetch_optional(db.pool())
-        .await?;
-    Ok(row.map(|(email, display_name)| UserSummary { id: user_id, email, display_name }))
+        .await?)
 }
 
 /// The user's membership of one team, or `None` if they are not (or no longer) a member.
@@ -92,17 +90,15 @@ pub async fn membership(db: &Db, user_id: UserId, team_id: TeamId) -> Result<Opt
         Some(Err(since)) => Some(since),
         None => None,
     };
-    let row: Option<(String, String)> = sqlx::query_as(
-        "SELECT t.name, m.role FROM memberships m JOIN teams t ON t.id = m.team_id \
+    let row: Option<TeamMembership> = sqlx::query_as(
+        "SELECT t.id, t.name, m.role FROM memberships m JOIN teams t ON t.id = m.team_id \
          WHERE m.user_id = $1 AND m.team_id = $2",
     )
-    .bind(user_id.to_string())
-    .bind(team_id.to_string())
+    .bind(user_id)
+    .bind(team_id)
     .fetch_optional(db.pool())
     .await?;
-    let Some((name, role)) = row else { return Ok(None) };
-    let membership =
-        TeamMembership { id: team_id, name, role: Role::parse(&role).ok_or(DbError::Corrupt("memberships.role"))? };
+    let Some(membership) = row else { return Ok(None) };
     if let (Some(cache), Some(since)) = (db.auth_cache(), since) {
         cache.fill_membership(since, user_id, &membership);
     }
@@ -111,20 +107,11 @@ pub async fn membership(db: &Db, user_id: UserId, team_id: TeamId) -> Result<Opt
 
 /// Every team the user belongs to, oldest membership first.
 pub async fn memberships(db: &Db, user_id: UserId) -> Result<Vec<TeamMembership>, DbError> {
-    let rows: Vec<(String, String, String)> = sqlx::query_as(
+    Ok(sqlx::query_as(
         "SELECT t.id, t.name, m.role FROM memberships m JOIN teams t ON t.id = m.team_id \
          WHERE m.user_id = $1 ORDER BY m.joined_at, t.name",
     )
-    .bind(user_id.to_string())
+    .bind(user_id)
     .fetch_all(db.pool())
-    .await?;
-    rows.into_iter()
-        .map(|(id, name, role)| {
-            Ok(TeamMembership {
-                id: TeamId(uuid_from_db(&id, "teams.id")?),
-                name,
-                role: Role::parse(&role).ok_or(DbError::Corrupt("memberships.role"))?,
-            })
-        })
-        .collect()
+    .await?)
 }

@@ -2,7 +2,6 @@
 //! Writing never fails a request (a failure is logged); reading is scoped to the actor's team.
 
 use app::model::{AuditEntry, TeamId, UserId};
-use uuid::Uuid;
 
 use super::{Db, DbError};
 use crate::session::Actor;
@@ -21,6 +20,21 @@ pub enum Event {
     MemberRemoved,
     MemberLeft,
     OwnershipTransferred,
+}
+
+impl sqlx::Type<sqlx::Any> for Event {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <&str as sqlx::Type<sqlx::Any>>::type_info()
+    }
+}
+
+impl<'q> sqlx::Encode<'q, sqlx::Any> for Event {
+    fn encode_by_ref(
+        &self,
+        buf: &mut <sqlx::Any as sqlx::Database>::ArgumentBuffer<'q>,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        <&str as sqlx::Encode<'q, sqlx::Any>>::encode(self.as_str(), buf)
+    }
 }
 
 impl Event {
@@ -57,10 +71,10 @@ pub async fn record(db: &Db, record: Record, now_ms: i64) {
         "INSERT INTO audit_log (id, team_id, actor_id, event, outcome, detail, source_ip, at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
-    .bind(Uuid::new_v4().to_string())
-    .bind(record.team_id.map(|t| t.to_string()))
-    .bind(record.actor_id.map(|u| u.to_string()))
-    .bind(record.event.as_str())
+    .bind(super::NewRowKey)
+    .bind(record.team_id)
+    .bind(record.actor_id)
+    .bind(record.event)
     .bind(if record.success { "success" } else { "failure" })
     .bind(detail)
     .bind(record.source_ip)
@@ -74,25 +88,15 @@ pub async fn record(db: &Db, record: Record, now_ms: i64) {
 
 /// The team's newest events, newest first.
 pub async fn for_team(db: &Db, actor: &Actor, limit: i64) -> Result<Vec<AuditEntry>, DbError> {
-    type Row = (i64, String, String, Option<String>, Option<String>, String, Option<String>);
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT a.at, a.event, a.outcome, u.display_name, u.email, a.detail, a.source_ip \
+    Ok(sqlx::query_as(
+        "SELECT a.at, a.event, a.outcome, \
+         CASE WHEN u.id IS NULL THEN NULL ELSE u.display_name || ' <' || u.email || '>' END AS actor, \
+         a.detail, a.source_ip \
          FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id \
          WHERE a.team_id = $1 ORDER BY a.at DESC, a.id LIMIT $2",
     )
-    .bind(actor.team_id().to_string())
+    .bind(actor.team_id())
     .bind(limit)
     .fetch_all(db.pool())
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(at, event, outcome, name, email, detail, source_ip)| AuditEntry {
-            at,
-            event,
-            outcome,
-            actor: name.map(|n| format!("{n} <{}>", email.unwrap_or_default())),
-            detail,
-            source_ip,
-        })
-        .collect())
+    .await?)
 }

@@ -2,30 +2,16 @@
 //! The one look-up without an actor is [`find_by_token`]: the secret token is itself the capability,
 //! and only its SHA-256 is stored.
 
-use app::model::{Invitation, InvitationId, Role, TeamId, UserId};
+use app::model::{Flag, Invitation, InvitationId, Role, TeamId, UserId};
 use sqlx::{Any, Transaction};
 use uuid::Uuid;
 
-use super::{uuid_from_db, Db, DbError};
+use super::{Db, DbError};
 use crate::session::Actor;
-
-type InvitationRow = (String, String, String, String, i64, i64);
-
-fn invitation(row: InvitationRow) -> Result<Invitation, DbError> {
-    let (id, email, role, invited_by, created_at, expires_at) = row;
-    Ok(Invitation {
-        id: InvitationId(uuid_from_db(&id, "invitations.id")?),
-        email,
-        role: Role::parse(&role).ok_or(DbError::Corrupt("invitations.role"))?,
-        invited_by,
-        created_at,
-        expires_at,
-    })
-}
 
 macro_rules! select_pending {
     () => {
-        "SELECT i.id, i.email, i.role, u.display_name, i.created_at, i.expires_at \
+        "SELECT i.id, i.email, i.role, u.display_name AS invited_by, i.created_at, i.expires_at \
          FROM invitations i JOIN users u ON u.id = i.invited_by \
          WHERE i.team_id = $1 AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > $2"
     };
@@ -43,13 +29,13 @@ pub struct NewInvitation<'a> {
 /// only the newest link works.
 pub async fn create(db: &Db, actor: &Actor, new: &NewInvitation<'_>) -> Result<Invitation, DbError> {
     let id = InvitationId(Uuid::new_v4());
-    let team = actor.team_id().to_string();
+    let team = actor.team_id();
     let mut tx = db.pool().begin().await?;
     sqlx::query(
         "UPDATE invitations SET revoked_at = $3 WHERE team_id = $1 AND email = $2 \
          AND accepted_at IS NULL AND revoked_at IS NULL",
     )
-    .bind(&team)
+    .bind(team)
     .bind(new.email)
     .bind(new.now_ms)
     .execute(&mut *tx)
@@ -58,34 +44,33 @@ pub async fn create(db: &Db, actor: &Actor, new: &NewInvitation<'_>) -> Result<I
         "INSERT INTO invitations (id, team_id, email, role, token_hash, invited_by, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
-    .bind(id.to_string())
-    .bind(&team)
+    .bind(id)
+    .bind(team)
     .bind(new.email)
-    .bind(new.role.as_str())
+    .bind(new.role)
     .bind(new.token_hash)
-    .bind(actor.user_id().to_string())
+    .bind(actor.user_id())
     .bind(new.now_ms)
     .bind(new.expires_at)
     .execute(&mut *tx)
     .await?;
-    let row: InvitationRow = sqlx::query_as(concat!(select_pending!(), " AND i.id = $3"))
-        .bind(&team)
+    let invitation = sqlx::query_as(concat!(select_pending!(), " AND i.id = $3"))
+        .bind(team)
         .bind(new.now_ms)
-        .bind(id.to_string())
+        .bind(id)
         .fetch_one(&mut *tx)
         .await?;
     tx.commit().await?;
-    invitation(row)
+    Ok(invitation)
 }
 
 /// Pending (not accepted, revoked or expired) invitations, newest first.
 pub async fn pending(db: &Db, actor: &Actor, now_ms: i64) -> Result<Vec<Invitation>, DbError> {
-    let rows: Vec<InvitationRow> = sqlx::query_as(concat!(select_pending!(), " ORDER BY i.created_at DESC"))
-        .bind(actor.team_id().to_string())
+    Ok(sqlx::query_as(concat!(select_pending!(), " ORDER BY i.created_at DESC"))
+        .bind(actor.team_id())
         .bind(now_ms)
         .fetch_all(db.pool())
-        .await?;
-    rows.into_iter().map(invitation).collect()
+        .await?)
 }
 
 pub async fn find_pending(
@@ -94,13 +79,12 @@ pub async fn find_pending(
     id: InvitationId,
     now_ms: i64,
 ) -> Result<Option<Invitation>, DbError> {
-    let row: Option<InvitationRow> = sqlx::query_as(concat!(select_pending!(), " AND i.id = $3"))
-        .bind(actor.team_id().to_string())
+    Ok(sqlx::query_as(concat!(select_pending!(), " AND i.id = $3"))
+        .bind(actor.team_id())
         .bind(now_ms)
-        .bind(id.to_string())
+        .bind(id)
         .fetch_optional(db.pool())
-        .await?;
-    row.map(invitation).transpose()
+        .await?)
 }
 
 /// Revokes a pending invitation; false if there was none.
@@ -109,8 +93,8 @@ pub async fn revoke(db: &Db, actor: &Actor, id: InvitationId, now_ms: i64) -> Re
         "UPDATE invitations SET revoked_at = $3 WHERE team_id = $1 AND id = $2 \
          AND accepted_at IS NULL AND revoked_at IS NULL",
     )
-    .bind(actor.team_id().to_string())
-    .bind(id.to_string())
+    .bind(actor.team_id())
+    .bind(id)
     .bind(now_ms)
     .execute(db.pool())
     .await?;
@@ -118,6 +102,7 @@ pub async fn revoke(db: &Db, actor: &Actor, id: InvitationId, now_ms: i64) -> Re
 }
 
 /// An invitation as its link sees it, whatever its state.
+#[derive(sqlx::FromRow)]
 pub struct TokenInvitation {
     pub id: InvitationId,
     pub team_id: TeamId,
@@ -126,34 +111,23 @@ pub struct TokenInvitation {
     pub role: Role,
     pub invited_by: String,
     pub expires_at: i64,
+    #[sqlx(try_from = "Flag")]
     pub accepted: bool,
+    #[sqlx(try_from = "Flag")]
     pub revoked: bool,
 }
 
 pub async fn find_by_token(db: &Db, token_hash: &str) -> Result<Option<TokenInvitation>, DbError> {
-    type Row = (String, String, String, String, String, String, i64, Option<i64>, Option<i64>);
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT i.id, i.team_id, t.name, i.email, i.role, u.display_name, i.expires_at, i.accepted_at, i.revoked_at \
+    Ok(sqlx::query_as(
+        "SELECT i.id, i.team_id, t.name AS team_name, i.email, i.role, u.display_name AS invited_by, i.expires_at, \
+         CASE WHEN i.accepted_at IS NULL THEN 0 ELSE 1 END AS accepted, \
+         CASE WHEN i.revoked_at IS NULL THEN 0 ELSE 1 END AS revoked \
          FROM invitations i JOIN teams t ON t.id = i.team_id JOIN users u ON u.id = i.invited_by \
          WHERE i.token_hash = $1",
     )
     .bind(token_hash)
     .fetch_optional(db.pool())
-    .await?;
-    row.map(|(id, team_id, team_name, email, role, invited_by, expires_at, accepted_at, revoked_at)| {
-        Ok(TokenInvitation {
-            id: InvitationId(uuid_from_db(&id, "invitations.id")?),
-            team_id: TeamId(uuid_from_db(&team_id, "invitations.team_id")?),
-            team_name,
-            email,
-            role: Role::parse(&role).ok_or(DbError::Corrupt("invitations.role"))?,
-            invited_by,
-            expires_at,
-            accepted: accepted_at.is_some(),
-            revoked: revoked_at.is_some(),
-        })
-    })
-    .transpose()
+    .await?)
 }
 
 /// Uses the invitation for `user_id` and makes them a member, inside `tx`. The conditional update
@@ -168,8 +142,8 @@ pub async fn accept(
         "UPDATE invitations SET accepted_at = $3, accepted_by = $2 WHERE id = $1 \
          AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $3",
     )
-    .bind(invitation.id.to_string())
-    .bind(user_id.to_string())
+    .bind(invitation.id)
+    .bind(user_id)
     .bind(now_ms)
     .execute(&mut **tx)
     .await?;
@@ -177,9 +151,9 @@ pub async fn accept(
         return Ok(false);
     }
     sqlx::query("INSERT INTO memberships (team_id, user_id, role, joined_at) VALUES ($1, $2, $3, $4)")
-        .bind(invitation.team_id.to_string())
-        .bind(user_id.to_string())
-        .bind(invitation.role.as_str())
+        .bind(invitation.team_id)
+        .bind(user_id)
+        .bind(invitation.role)
         .bind(now_ms)
         .execute(&mut **tx)
         .await?;

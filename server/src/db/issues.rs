@@ -9,8 +9,8 @@
 //! through an issue the caller has not found visible, and the reader's rules are applied here, once.
 
 use app::model::{
-    Comment, CommentId, Environment, HistoryEntry, Issue, IssueFields, IssueFilter, IssueId, IssueSort, IssueSummary,
-    IssueType, IssueVisibility, Person, Priority, ProjectId, Severity, StatusCategory, StatusId, StatusRef, TeamId,
+    Comment, CommentId, Environment, Flag, HistoryEntry, Issue, IssueFields, IssueFilter, IssueId, IssueSort,
+    IssueSummary, IssueType, IssueVisibility, Person, Priority, ProjectId, Severity, StatusId, StatusRef, TeamId,
     UserId,
 };
 use std::collections::{BTreeSet, HashMap};
@@ -18,7 +18,7 @@ use std::collections::{BTreeSet, HashMap};
 use sqlx::{Any, AnyConnection};
 use uuid::Uuid;
 
-use super::{projects::PublishedProject, uuid_from_db, Backend, Db, DbError, TeamScope};
+use super::{projects::PublishedProject, Backend, Db, DbError, TeamScope};
 use crate::{
     markdown::to_safe_html,
     policy::{HistoryShown, Reader},
@@ -120,26 +120,26 @@ fn bind_scope<'q, O>(
 ) -> sqlx::query::QueryAs<'q, Any, O, Binds<'q>> {
     let reader = Reader::of(actor);
     query
-        .bind(actor.team_id().to_string())
-        .bind(i64::from(reader.sees_all_projects()))
-        .bind(actor.user_id().to_string())
-        .bind(i64::from(!reader.sees_internal()))
+        .bind(actor.team_id())
+        .bind(Flag(reader.sees_all_projects()))
+        .bind(actor.user_id())
+        .bind(Flag(!reader.sees_internal()))
 }
 
 #[derive(sqlx::FromRow)]
 struct IssueRow {
-    id: String,
-    project_id: String,
+    id: IssueId,
+    project_id: ProjectId,
     key: String,
     number: i64,
     title: String,
     description: String,
-    kind: String,
-    severity: String,
-    priority: String,
-    visibility: String,
-    status_id: String,
-    reporter_id: String,
+    kind: IssueType,
+    severity: Severity,
+    priority: Priority,
+    visibility: IssueVisibility,
+    status_id: StatusId,
+    reporter_id: UserId,
     env_browser: String,
     env_os: String,
     env_device: String,
@@ -166,27 +166,22 @@ pub struct StoredIssue {
     pub description_html: Option<String>,
 }
 
-fn parse_enum<T>(value: &str, parse: fn(&str) -> Option<T>, what: &'static str) -> Result<T, DbError> {
-    parse(value).ok_or(DbError::Corrupt(what))
-}
-
-impl TryFrom<IssueRow> for StoredIssue {
-    type Error = DbError;
-    fn try_from(r: IssueRow) -> Result<Self, DbError> {
-        Ok(StoredIssue {
-            id: IssueId(uuid_from_db(&r.id, "issues.id")?),
-            project_id: ProjectId(uuid_from_db(&r.project_id, "issues.project_id")?),
+impl From<IssueRow> for StoredIssue {
+    fn from(r: IssueRow) -> Self {
+        StoredIssue {
+            id: r.id,
+            project_id: r.project_id,
             key: r.key,
             number: r.number,
-            status_id: StatusId(uuid_from_db(&r.status_id, "issues.status_id")?),
-            reporter_id: UserId(uuid_from_db(&r.reporter_id, "issues.reporter_id")?),
+            status_id: r.status_id,
+            reporter_id: r.reporter_id,
             fields: IssueFields {
                 title: r.title,
                 description: r.description,
-                kind: parse_enum(&r.kind, IssueType::parse, "issues.kind")?,
-                severity: parse_enum(&r.severity, Severity::parse, "issues.severity")?,
-                priority: parse_enum(&r.priority, Priority::parse, "issues.priority")?,
-                visibility: parse_enum(&r.visibility, IssueVisibility::parse, "issues.visibility")?,
+                kind: r.kind,
+                severity: r.severity,
+                priority: r.priority,
+                visibility: r.visibility,
                 environment: Environment {
                     browser: r.env_browser,
                     os: r.env_os,
@@ -201,7 +196,7 @@ impl TryFrom<IssueRow> for StoredIssue {
             created_at: r.created_at,
             updated_at: r.updated_at,
             description_html: r.description_html,
-        })
+        }
     }
 }
 
@@ -209,7 +204,7 @@ impl TryFrom<IssueRow> for StoredIssue {
 pub async fn find(db: &Db, actor: &Actor, id: IssueId) -> Result<Option<Visible<StoredIssue>>, DbError> {
     let row: Option<IssueRow> =
         bind_scope(sqlx::query_as(concat!(issue_columns!(), visible_issues!(), " AND i.id = $5")), actor)
-            .bind(id.to_string())
+            .bind(id)
             .fetch_optional(db.pool())
             .await?;
     Ok(hydrate(db, actor.team_id(), Reader::of(actor), row).await?.pop())
@@ -497,7 +492,7 @@ pub async fn list(
 ) -> Result<Vec<Visible<StoredIssue>>, DbError> {
     let search = TextSearch::of(&filter.q);
     let query = bind_scope(sqlx::query_as(list_sql(sort, db.backend(), search)), actor)
-        .bind(project_id.to_string())
+        .bind(project_id)
         .bind(cursor.number)
         .bind(limit)
         .bind(text_parameter(&filter.q, search, db.backend()))
@@ -533,8 +528,8 @@ pub async fn published_list(
 ) -> Result<Vec<Visible<StoredIssue>>, DbError> {
     let rows: Vec<IssueRow> =
         sqlx::query_as(concat!(issue_columns!(), published_issues!(), " AND i.number > $3 ORDER BY i.number LIMIT $4"))
-            .bind(project.team_id().to_string())
-            .bind(project.project.id.to_string())
+            .bind(project.team_id())
+            .bind(project.project.id)
             .bind(after_number)
             .bind(limit)
             .fetch_all(db.pool())
@@ -549,8 +544,8 @@ pub async fn published_find(
     number: i64,
 ) -> Result<Option<Visible<StoredIssue>>, DbError> {
     let row: Option<IssueRow> = sqlx::query_as(concat!(issue_columns!(), published_issues!(), " AND i.number = $3"))
-        .bind(project.team_id().to_string())
-        .bind(project.project.id.to_string())
+        .bind(project.team_id())
+        .bind(project.project.id)
         .bind(number)
         .fetch_optional(db.pool())
         .await?;
@@ -565,24 +560,18 @@ async fn hydrate(
     reader: Reader,
     rows: impl IntoIterator<Item = IssueRow>,
 ) -> Result<Vec<Visible<StoredIssue>>, DbError> {
-    let mut issues = rows.into_iter().map(StoredIssue::try_from).collect::<Result<Vec<_>, _>>()?;
+    let mut issues: Vec<StoredIssue> = rows.into_iter().map(StoredIssue::from).collect();
     if issues.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<String> = issues.iter().map(|i| i.id.to_string()).collect();
-    let mut tags = children_of(db, team_id, &ids, &children_sql(Child::Tags, ids.len())).await?;
-    let mut assignees = children_of(db, team_id, &ids, &children_sql(Child::Assignees, ids.len())).await?;
+    let ids: Vec<IssueId> = issues.iter().map(|i| i.id).collect();
+    let mut tags = children_of::<String>(db, team_id, &ids, &children_sql(Child::Tags, ids.len())).await?;
+    let mut assignees = children_of::<UserId>(db, team_id, &ids, &children_sql(Child::Assignees, ids.len())).await?;
     for issue in &mut issues {
-        let key = issue.id.to_string();
-        let mut issue_tags = tags.remove(&key).unwrap_or_default();
+        let mut issue_tags = tags.remove(&issue.id).unwrap_or_default();
         issue_tags.sort();
         issue.fields.tags = issue_tags;
-        let mut users = assignees
-            .remove(&key)
-            .unwrap_or_default()
-            .iter()
-            .map(|u| uuid_from_db(u, "issue_assignees.user_id").map(UserId))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut users = assignees.remove(&issue.id).unwrap_or_default();
         users.sort();
         issue.fields.assignees = users;
     }
@@ -617,17 +606,20 @@ pub fn children_sql(child: Child, count: usize) -> String {
     }
 }
 
-async fn children_of(
+async fn children_of<V>(
     db: &Db,
     team_id: TeamId,
-    ids: &[String],
+    ids: &[IssueId],
     sql: &str,
-) -> Result<HashMap<String, Vec<String>>, DbError> {
-    let mut query = sqlx::query_as::<_, (String, String)>(sql).bind(team_id.to_string());
+) -> Result<HashMap<IssueId, Vec<V>>, DbError>
+where
+    V: for<'r> sqlx::Decode<'r, Any> + sqlx::Type<Any> + Send + Unpin,
+{
+    let mut query = sqlx::query_as::<_, (IssueId, V)>(sql).bind(team_id);
     for id in ids {
-        query = query.bind(id);
+        query = query.bind(*id);
     }
-    let mut by_issue: HashMap<String, Vec<String>> = HashMap::new();
+    let mut by_issue: HashMap<IssueId, Vec<V>> = HashMap::new();
     for (issue, value) in query.fetch_all(db.pool()).await? {
         by_issue.entry(issue).or_default().push(value);
     }
@@ -640,34 +632,25 @@ pub async fn status(
     project_id: ProjectId,
     id: StatusId,
 ) -> Result<Option<StatusRef>, DbError> {
-    let row: Option<(String, String)> = sqlx::query_as(
-        "SELECT name, category FROM project_statuses WHERE team_id = $1 AND project_id = $2 AND id = $3",
+    Ok(sqlx::query_as(
+        "SELECT id, name, category FROM project_statuses WHERE team_id = $1 AND project_id = $2 AND id = $3",
     )
-    .bind(actor.team_id().to_string())
-    .bind(project_id.to_string())
-    .bind(id.to_string())
+    .bind(actor.team_id())
+    .bind(project_id)
+    .bind(id)
     .fetch_optional(db.pool())
-    .await?;
-    row.map(|(name, category)| {
-        Ok(StatusRef {
-            id,
-            name,
-            category: StatusCategory::parse(&category).ok_or(DbError::Corrupt("project_statuses.category"))?,
-        })
-    })
-    .transpose()
+    .await?)
 }
 
 /// The first status of the project's workflow, where new issues start.
-async fn first_status(conn: &mut AnyConnection, actor: &Actor, project_id: ProjectId) -> Result<String, DbError> {
-    let (id,): (String,) = sqlx::query_as(
+async fn first_status(conn: &mut AnyConnection, actor: &Actor, project_id: ProjectId) -> Result<StatusId, DbError> {
+    Ok(sqlx::query_scalar(
         "SELECT id FROM project_statuses WHERE team_id = $1 AND project_id = $2 ORDER BY position, name LIMIT 1",
     )
-    .bind(actor.team_id().to_string())
-    .bind(project_id.to_string())
+    .bind(actor.team_id())
+    .bind(project_id)
     .fetch_one(&mut *conn)
-    .await?;
-    Ok(id)
+    .await?)
 }
 
 /// Whether every user is a non-guest member of the project (or an owner or admin of the team).
@@ -678,9 +661,9 @@ pub async fn all_assignable(db: &Db, actor: &Actor, project_id: ProjectId, users
              AND (m.role IN ('OWNER', 'ADMIN') OR EXISTS (SELECT 1 FROM project_members pm \
              WHERE pm.team_id = $1 AND pm.project_id = $2 AND pm.user_id = $3))",
         )
-        .bind(actor.team_id().to_string())
-        .bind(project_id.to_string())
-        .bind(user.to_string())
+        .bind(actor.team_id())
+        .bind(project_id)
+        .bind(user)
         .fetch_one(db.pool())
         .await?;
         if count == 0 {
@@ -696,30 +679,30 @@ async fn replace_tags_and_assignees(
     id: IssueId,
     fields: &IssueFields,
 ) -> Result<(), DbError> {
-    let team = actor.team_id().to_string();
+    let team = actor.team_id();
     sqlx::query("DELETE FROM issue_tags WHERE team_id = $1 AND issue_id = $2")
-        .bind(&team)
-        .bind(id.to_string())
+        .bind(team)
+        .bind(id)
         .execute(&mut *conn)
         .await?;
     sqlx::query("DELETE FROM issue_assignees WHERE team_id = $1 AND issue_id = $2")
-        .bind(&team)
-        .bind(id.to_string())
+        .bind(team)
+        .bind(id)
         .execute(&mut *conn)
         .await?;
     for tag in &fields.tags {
         sqlx::query("INSERT INTO issue_tags (team_id, issue_id, tag) VALUES ($1, $2, $3)")
-            .bind(&team)
-            .bind(id.to_string())
+            .bind(team)
+            .bind(id)
             .bind(tag)
             .execute(&mut *conn)
             .await?;
     }
     for user in &fields.assignees {
         sqlx::query("INSERT INTO issue_assignees (team_id, issue_id, user_id) VALUES ($1, $2, $3)")
-            .bind(&team)
-            .bind(id.to_string())
-            .bind(user.to_string())
+            .bind(team)
+            .bind(id)
+            .bind(user)
             .execute(&mut *conn)
             .await?;
     }
@@ -772,7 +755,7 @@ pub(super) async fn index_text(conn: &mut AnyConnection, ids: &[IssueId]) -> Res
     );
     let mut query = sqlx::query(&sql);
     for id in ids {
-        query = query.bind(id.to_string());
+        query = query.bind(id);
     }
     query.execute(&mut *conn).await?;
     Ok(())
@@ -782,13 +765,13 @@ pub(super) async fn index_text(conn: &mut AnyConnection, ids: &[IssueId]) -> Res
 pub(super) async fn insert_new(conn: &mut AnyConnection, new: &NewIssue) -> Result<IssueId, DbError> {
     let NewIssue { actor, project_id, fields, now_ms } = new;
     let id = IssueId(Uuid::new_v4());
-    let team = actor.team_id().to_string();
+    let team = actor.team_id();
     let (number,): (i64,) = sqlx::query_as(
         "UPDATE projects SET next_issue_number = next_issue_number + 1 WHERE team_id = $1 AND id = $2 \
          RETURNING next_issue_number - 1",
     )
-    .bind(&team)
-    .bind(project_id.to_string())
+    .bind(team)
+    .bind(project_id)
     .fetch_one(&mut *conn)
     .await?;
     let status = first_status(conn, actor, *project_id).await?;
@@ -798,18 +781,18 @@ pub(super) async fn insert_new(conn: &mut AnyConnection, new: &NewIssue) -> Resu
          created_at, updated_at, description_html) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, $20)",
     )
-    .bind(id.to_string())
-    .bind(&team)
-    .bind(project_id.to_string())
+    .bind(id)
+    .bind(team)
+    .bind(project_id)
     .bind(number)
     .bind(&fields.title)
     .bind(&fields.description)
-    .bind(fields.kind.as_str())
-    .bind(fields.severity.as_str())
-    .bind(fields.priority.as_str())
+    .bind(fields.kind)
+    .bind(fields.severity)
+    .bind(fields.priority)
     .bind(status)
-    .bind(actor.user_id().to_string())
-    .bind(fields.visibility.as_str())
+    .bind(actor.user_id())
+    .bind(fields.visibility)
     .bind(&fields.environment.browser)
     .bind(&fields.environment.os)
     .bind(&fields.environment.device)
@@ -843,7 +826,7 @@ pub async fn update(
     changes: &[Change],
     now_ms: i64,
 ) -> Result<bool, DbError> {
-    let team = issue.team_id.to_string();
+    let team = issue.team_id;
     let id = issue.id;
     let public_throughout =
         issue.fields.visibility == IssueVisibility::Public && fields.visibility == IssueVisibility::Public;
@@ -853,15 +836,15 @@ pub async fn update(
          visibility = $9, env_browser = $10, env_os = $11, env_device = $12, env_app_version = $13, env_url = $14, \
          due_date = $15, updated_at = $16, description_html = $17 WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL",
     )
-    .bind(&team)
-    .bind(id.to_string())
+    .bind(team)
+    .bind(id)
     .bind(&fields.title)
     .bind(&fields.description)
-    .bind(fields.kind.as_str())
-    .bind(fields.severity.as_str())
-    .bind(fields.priority.as_str())
-    .bind(status_id.to_string())
-    .bind(fields.visibility.as_str())
+    .bind(fields.kind)
+    .bind(fields.severity)
+    .bind(fields.priority)
+    .bind(status_id)
+    .bind(fields.visibility)
     .bind(&fields.environment.browser)
     .bind(&fields.environment.os)
     .bind(&fields.environment.device)
@@ -882,15 +865,15 @@ pub async fn update(
             "INSERT INTO issue_history (id, team_id, issue_id, actor_id, field, old_value, new_value, at, \
              public_throughout) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
-        .bind(Uuid::new_v4().to_string())
-        .bind(&team)
-        .bind(id.to_string())
-        .bind(actor.user_id().to_string())
+        .bind(super::NewRowKey)
+        .bind(team)
+        .bind(id)
+        .bind(actor.user_id())
         .bind(change.field)
         .bind(&change.old)
         .bind(&change.new)
         .bind(now_ms)
-        .bind(i64::from(public_throughout))
+        .bind(Flag(public_throughout))
         .execute(&mut *tx)
         .await?;
     }
@@ -901,8 +884,8 @@ pub async fn update(
 /// Soft-deletes an issue (its history stays).
 pub async fn delete(db: &Db, issue: &Visible<StoredIssue>, now_ms: i64) -> Result<bool, DbError> {
     let done = sqlx::query("UPDATE issues SET deleted_at = $3 WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL")
-        .bind(issue.team_id.to_string())
-        .bind(issue.id.to_string())
+        .bind(issue.team_id)
+        .bind(issue.id)
         .bind(now_ms)
         .execute(db.pool())
         .await?;
@@ -916,49 +899,44 @@ pub async fn history(db: &Db, issue: &Visible<StoredIssue>) -> Result<Vec<Histor
         HistoryShown::All => true,
         HistoryShown::RecordedWhilePublic => false,
     };
-    let rows: Vec<(i64, Option<String>, String, String, String)> = sqlx::query_as(
-        "SELECT h.at, u.display_name, h.field, h.old_value, h.new_value FROM issue_history h \
+    Ok(sqlx::query_as(
+        "SELECT h.at, u.display_name AS actor, h.field, h.old_value, h.new_value FROM issue_history h \
          LEFT JOIN users u ON u.id = h.actor_id WHERE h.team_id = $1 AND h.issue_id = $2 \
          AND ($3 = 1 OR h.public_throughout = 1) ORDER BY h.at, h.id",
     )
-    .bind(issue.team_id.to_string())
-    .bind(issue.id.to_string())
-    .bind(i64::from(whole))
+    .bind(issue.team_id)
+    .bind(issue.id)
+    .bind(Flag(whole))
     .fetch_all(db.pool())
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(at, actor, field, old_value, new_value)| HistoryEntry { at, actor, field, old_value, new_value })
-        .collect())
+    .await?)
 }
 
 // ---- comments ----
 
 #[derive(sqlx::FromRow)]
 struct CommentRow {
-    id: String,
-    author_id: String,
+    id: CommentId,
+    author_id: UserId,
     display_name: String,
     body: String,
-    visibility: String,
+    visibility: IssueVisibility,
     created_at: i64,
     updated_at: i64,
     body_html: Option<String>,
 }
 
-fn comment(row: CommentRow) -> Result<Comment, DbError> {
-    Ok(Comment {
-        id: CommentId(uuid_from_db(&row.id, "comments.id")?),
-        author: Person {
-            id: UserId(uuid_from_db(&row.author_id, "comments.author_id")?),
-            display_name: row.display_name,
-        },
-        body_html: row.body_html.unwrap_or_else(|| to_safe_html(&row.body)),
-        body: row.body,
-        visibility: IssueVisibility::parse(&row.visibility).ok_or(DbError::Corrupt("comments.visibility"))?,
-        created_at: row.created_at,
-        updated_at: row.updated_at,
-    })
+impl From<CommentRow> for Comment {
+    fn from(row: CommentRow) -> Self {
+        Comment {
+            id: row.id,
+            author: Person { id: row.author_id, display_name: row.display_name },
+            body_html: row.body_html.unwrap_or_else(|| to_safe_html(&row.body)),
+            body: row.body,
+            visibility: row.visibility,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
 }
 
 /// The comments of issue `$2` of team `$1` that its reader sees (`$3` = public ones only).
@@ -975,12 +953,12 @@ macro_rules! readable_comments {
 /// (no earlier text is kept), so nothing written as internal ever reaches a guest.
 pub async fn comments(db: &Db, issue: &Visible<StoredIssue>) -> Result<Vec<Comment>, DbError> {
     let rows: Vec<CommentRow> = sqlx::query_as(concat!(readable_comments!(), " ORDER BY c.created_at, c.id"))
-        .bind(issue.team_id.to_string())
-        .bind(issue.id.to_string())
-        .bind(i64::from(!issue.reader.sees_internal()))
+        .bind(issue.team_id)
+        .bind(issue.id)
+        .bind(Flag(!issue.reader.sees_internal()))
         .fetch_all(db.pool())
         .await?;
-    rows.into_iter().map(comment).collect()
+    Ok(rows.into_iter().map(Comment::from).collect())
 }
 
 /// A comment the actor may see, with its issue: the issue is visible to them, and the comment is one
@@ -990,23 +968,22 @@ pub async fn find_comment(
     actor: &Actor,
     id: CommentId,
 ) -> Result<Option<(Visible<StoredIssue>, Comment)>, DbError> {
-    let row: Option<(String,)> =
-        sqlx::query_as("SELECT issue_id FROM comments WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL")
-            .bind(actor.team_id().to_string())
-            .bind(id.to_string())
+    let issue_id: Option<IssueId> =
+        sqlx::query_scalar("SELECT issue_id FROM comments WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL")
+            .bind(actor.team_id())
+            .bind(id)
             .fetch_optional(db.pool())
             .await?;
-    let Some((issue_id,)) = row else { return Ok(None) };
-    let issue_id = IssueId(uuid_from_db(&issue_id, "comments.issue_id")?);
+    let Some(issue_id) = issue_id else { return Ok(None) };
     let Some(issue) = find(db, actor, issue_id).await? else { return Ok(None) };
     let row: Option<CommentRow> = sqlx::query_as(concat!(readable_comments!(), " AND c.id = $4"))
-        .bind(issue.team_id.to_string())
-        .bind(issue.id.to_string())
-        .bind(i64::from(!issue.reader.sees_internal()))
-        .bind(id.to_string())
+        .bind(issue.team_id)
+        .bind(issue.id)
+        .bind(Flag(!issue.reader.sees_internal()))
+        .bind(id)
         .fetch_optional(db.pool())
         .await?;
-    row.map(|row| Ok((issue, comment(row)?))).transpose()
+    Ok(row.map(|row| (issue, Comment::from(row))))
 }
 
 pub async fn add_comment(
@@ -1022,12 +999,12 @@ pub async fn add_comment(
         "INSERT INTO comments (id, team_id, issue_id, author_id, body, visibility, created_at, updated_at, \
          body_html) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
     )
-    .bind(id.to_string())
-    .bind(issue.team_id.to_string())
-    .bind(issue.id.to_string())
-    .bind(actor.user_id().to_string())
+    .bind(id)
+    .bind(issue.team_id)
+    .bind(issue.id)
+    .bind(actor.user_id())
     .bind(body)
-    .bind(visibility.as_str())
+    .bind(visibility)
     .bind(now_ms)
     .bind(to_safe_html(body))
     .execute(db.pool())
@@ -1049,12 +1026,12 @@ pub async fn edit_comment(
         "UPDATE comments SET body = $3, updated_at = $4, body_html = $7 WHERE team_id = $1 AND id = $2 \
          AND author_id = $5 AND issue_id = $6 AND deleted_at IS NULL",
     )
-    .bind(issue.team_id.to_string())
-    .bind(id.to_string())
+    .bind(issue.team_id)
+    .bind(id)
     .bind(body)
     .bind(now_ms)
-    .bind(actor.user_id().to_string())
-    .bind(issue.id.to_string())
+    .bind(actor.user_id())
+    .bind(issue.id)
     .bind(to_safe_html(body))
     .execute(db.pool())
     .await?;
@@ -1071,10 +1048,10 @@ pub async fn delete_comment(
     let done = sqlx::query(
         "UPDATE comments SET deleted_at = $3 WHERE team_id = $1 AND id = $2 AND issue_id = $4 AND deleted_at IS NULL",
     )
-    .bind(issue.team_id.to_string())
-    .bind(id.to_string())
+    .bind(issue.team_id)
+    .bind(id)
     .bind(now_ms)
-    .bind(issue.id.to_string())
+    .bind(issue.id)
     .execute(db.pool())
     .await?;
     Ok(done.rows_affected() == 1)
@@ -1090,17 +1067,11 @@ async fn statuses_of(
     let sql = format!(
         "SELECT id, name, category FROM project_statuses WHERE team_id = $1 AND project_id IN ({placeholders})"
     );
-    let mut query = sqlx::query_as::<_, (String, String, String)>(&sql).bind(team_id.to_string());
+    let mut query = sqlx::query_as::<_, StatusRef>(&sql).bind(team_id);
     for project in projects {
-        query = query.bind(project.to_string());
+        query = query.bind(project);
     }
-    let mut statuses = HashMap::new();
-    for (id, name, category) in query.fetch_all(db.pool()).await? {
-        let id = StatusId(uuid_from_db(&id, "project_statuses.id")?);
-        let category = StatusCategory::parse(&category).ok_or(DbError::Corrupt("project_statuses.category"))?;
-        statuses.insert(id, StatusRef { id, name, category });
-    }
-    Ok(statuses)
+    Ok(query.fetch_all(db.pool()).await?.into_iter().map(|status| (status.id, status)).collect())
 }
 
 /// The names of users `$2`.. as team `$1` knows them (members, reporters and authors of the team),
@@ -1113,14 +1084,11 @@ async fn people_of(db: &Db, team_id: TeamId, users: &BTreeSet<UserId>) -> Result
          WHERE i.team_id = $1 AND i.reporter_id = u.id) OR EXISTS (SELECT 1 FROM comments c \
          WHERE c.team_id = $1 AND c.author_id = u.id))"
     );
-    let mut query = sqlx::query_as::<_, (String, String)>(&sql).bind(team_id.to_string());
+    let mut query = sqlx::query_as::<_, (UserId, String)>(&sql).bind(team_id);
     for user in users {
-        query = query.bind(user.to_string());
+        query = query.bind(user);
     }
-    let mut names: HashMap<UserId, String> = HashMap::new();
-    for (id, name) in query.fetch_all(db.pool()).await? {
-        names.insert(UserId(uuid_from_db(&id, "users.id")?), name);
-    }
+    let mut names: HashMap<UserId, String> = query.fetch_all(db.pool()).await?.into_iter().collect();
     Ok(users
         .iter()
         .map(|id| {
@@ -1143,7 +1111,7 @@ async fn names_for(db: &Db, visible: &[Visible<StoredIssue>]) -> Result<Names, D
     };
     // Every issue of a page comes from one finder call, so from one team.
     if visible.iter().any(|v| v.team_id != team_id) {
-        return Err(DbError::Corrupt("issues of several teams in one page"));
+        return Err(DbError::Inconsistent("issues of several teams in one page"));
     }
     let projects: BTreeSet<ProjectId> = visible.iter().map(|v| v.project_id).collect();
     let users: BTreeSet<UserId> =
@@ -1152,7 +1120,7 @@ async fn names_for(db: &Db, visible: &[Visible<StoredIssue>]) -> Result<Names, D
 }
 
 fn summary(names: &Names, stored: &StoredIssue) -> Result<IssueSummary, DbError> {
-    let known = |user: &UserId| names.people.get(user).cloned().ok_or(DbError::Corrupt("issues people"));
+    let known = |user: &UserId| names.people.get(user).cloned().ok_or(DbError::Inconsistent("issues people"));
     let f = &stored.fields;
     Ok(IssueSummary {
         id: stored.id,
@@ -1164,7 +1132,7 @@ fn summary(names: &Names, stored: &StoredIssue) -> Result<IssueSummary, DbError>
         severity: f.severity,
         priority: f.priority,
         visibility: f.visibility,
-        status: names.statuses.get(&stored.status_id).cloned().ok_or(DbError::Corrupt("issues.status_id"))?,
+        status: names.statuses.get(&stored.status_id).cloned().ok_or(DbError::Inconsistent("issues.status_id"))?,
         reporter: known(&stored.reporter_id)?,
         assignees: f.assignees.iter().map(known).collect::<Result<Vec<_>, _>>()?,
         tags: f.tags.clone(),
@@ -1215,7 +1183,7 @@ pub async fn to_issues(db: &Db, visible: Vec<Visible<StoredIssue>>) -> Result<Ve
 
 /// Builds the wire form of one visible issue.
 pub async fn to_issue(db: &Db, visible: Visible<StoredIssue>) -> Result<Issue, DbError> {
-    to_issues(db, vec![visible]).await?.pop().ok_or(DbError::Corrupt("issues"))
+    to_issues(db, vec![visible]).await?.pop().ok_or(DbError::Inconsistent("issues"))
 }
 
 /// Renders the Markdown of rows written before it was rendered at write time (migration 0007), in

@@ -3,26 +3,13 @@
 
 use app::model::{Member, Role, UserId};
 
-use super::{uuid_from_db, Db, DbError};
+use super::{Db, DbError};
 use crate::session::Actor;
-
-type MemberRow = (String, String, String, String, i64);
-
-fn member(row: MemberRow) -> Result<Member, DbError> {
-    let (user_id, display_name, email, role, joined_at) = row;
-    Ok(Member {
-        user_id: UserId(uuid_from_db(&user_id, "memberships.user_id")?),
-        display_name,
-        email,
-        role: Role::parse(&role).ok_or(DbError::Corrupt("memberships.role"))?,
-        joined_at,
-    })
-}
 
 /// The member columns of one team; SQL text is only ever assembled from literals like this one.
 macro_rules! select_members {
     () => {
-        "SELECT u.id, u.display_name, u.email, m.role, m.joined_at \
+        "SELECT u.id AS user_id, u.display_name, u.email, m.role, m.joined_at \
          FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.team_id = $1"
     };
 }
@@ -34,28 +21,27 @@ pub async fn list(db: &Db, actor: &Actor) -> Result<Vec<Member>, DbError> {
         " ORDER BY CASE m.role WHEN 'OWNER' THEN 0 WHEN 'ADMIN' THEN 1 WHEN 'NORMAL' THEN 2 ELSE 3 END, \
          u.display_name, u.email"
     );
-    let rows: Vec<MemberRow> = sqlx::query_as(sql).bind(actor.team_id().to_string()).fetch_all(db.pool()).await?;
-    rows.into_iter().map(member).collect()
+    Ok(sqlx::query_as(sql).bind(actor.team_id()).fetch_all(db.pool()).await?)
 }
 
 /// One member of the team, or `None` (not a member, or no such user: the same to the caller).
 pub async fn find(db: &Db, actor: &Actor, user_id: UserId) -> Result<Option<Member>, DbError> {
-    let row: Option<MemberRow> = sqlx::query_as(concat!(select_members!(), " AND m.user_id = $2"))
-        .bind(actor.team_id().to_string())
-        .bind(user_id.to_string())
+    let row = sqlx::query_as(concat!(select_members!(), " AND m.user_id = $2"))
+        .bind(actor.team_id())
+        .bind(user_id)
         .fetch_optional(db.pool())
         .await?;
-    row.map(member).transpose()
+    Ok(row)
 }
 
 /// The member with this (normalised) email, if any.
 pub async fn find_by_email(db: &Db, actor: &Actor, email: &str) -> Result<Option<Member>, DbError> {
-    let row: Option<MemberRow> = sqlx::query_as(concat!(select_members!(), " AND u.email = $2"))
-        .bind(actor.team_id().to_string())
+    let row = sqlx::query_as(concat!(select_members!(), " AND u.email = $2"))
+        .bind(actor.team_id())
         .bind(email)
         .fetch_optional(db.pool())
         .await?;
-    row.map(member).transpose()
+    Ok(row)
 }
 
 /// Sets a member's role (never OWNER: see [`transfer_ownership`]); false if no such member.
@@ -63,9 +49,9 @@ pub async fn set_role(db: &Db, actor: &Actor, user_id: UserId, role: Role) -> Re
     let done = sqlx::query(
         "UPDATE memberships SET role = $3 WHERE team_id = $1 AND user_id = $2 AND role <> 'OWNER' AND $3 <> 'OWNER'",
     )
-    .bind(actor.team_id().to_string())
-    .bind(user_id.to_string())
-    .bind(role.as_str())
+    .bind(actor.team_id())
+    .bind(user_id)
+    .bind(role)
     .execute(db.pool())
     .await?;
     db.memberships_changed();
@@ -75,8 +61,8 @@ pub async fn set_role(db: &Db, actor: &Actor, user_id: UserId, role: Role) -> Re
 /// Removes a member other than the owner; false if there was none.
 pub async fn remove(db: &Db, actor: &Actor, user_id: UserId) -> Result<bool, DbError> {
     let done = sqlx::query("DELETE FROM memberships WHERE team_id = $1 AND user_id = $2 AND role <> 'OWNER'")
-        .bind(actor.team_id().to_string())
-        .bind(user_id.to_string())
+        .bind(actor.team_id())
+        .bind(user_id)
         .execute(db.pool())
         .await?;
     db.memberships_changed();
@@ -87,21 +73,21 @@ pub async fn remove(db: &Db, actor: &Actor, user_id: UserId) -> Result<bool, DbE
 /// that the team always has exactly one owner. False if the actor is not the owner or the other is not
 /// a member.
 pub async fn transfer_ownership(db: &Db, actor: &Actor, new_owner: UserId) -> Result<bool, DbError> {
-    let team = actor.team_id().to_string();
+    let team = actor.team_id();
     let mut tx = db.pool().begin().await?;
     let demoted =
         sqlx::query("UPDATE memberships SET role = 'ADMIN' WHERE team_id = $1 AND user_id = $2 AND role = 'OWNER'")
-            .bind(&team)
-            .bind(actor.user_id().to_string())
+            .bind(team)
+            .bind(actor.user_id())
             .execute(&mut *tx)
             .await?;
     let promoted = sqlx::query(
         "UPDATE memberships SET role = 'OWNER' WHERE team_id = $1 AND user_id = $2 AND user_id <> $3 \
          AND role IN ('ADMIN', 'NORMAL')",
     )
-    .bind(&team)
-    .bind(new_owner.to_string())
-    .bind(actor.user_id().to_string())
+    .bind(team)
+    .bind(new_owner)
+    .bind(actor.user_id())
     .execute(&mut *tx)
     .await?;
     if demoted.rows_affected() == 1 && promoted.rows_affected() == 1 {
@@ -117,8 +103,8 @@ pub async fn transfer_ownership(db: &Db, actor: &Actor, new_owner: UserId) -> Re
 /// The actor leaves the team (the owner cannot); false if they were not a member or are the owner.
 pub async fn leave(db: &Db, actor: &Actor) -> Result<bool, DbError> {
     let done = sqlx::query("DELETE FROM memberships WHERE team_id = $1 AND user_id = $2 AND role <> 'OWNER'")
-        .bind(actor.team_id().to_string())
-        .bind(actor.user_id().to_string())
+        .bind(actor.team_id())
+        .bind(actor.user_id())
         .execute(db.pool())
         .await?;
     db.memberships_changed();

@@ -52,8 +52,11 @@ pub enum DbError {
     Sqlx(#[from] sqlx::Error),
     #[error("migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("database holds a malformed value in {0}")]
-    Corrupt(&'static str),
+    /// Something the schema guarantees did not hold (a status an issue refers to was not found).
+    #[error("inconsistent data: {0}")]
+    Inconsistent(&'static str),
+    #[error("session data: {0}")]
+    SessionData(#[from] serde_json::Error),
     #[error("database url: {0}")]
     Url(String),
     #[error("the group-commit writer has stopped")]
@@ -198,6 +201,25 @@ impl Db {
     }
 }
 
+/// The key of a new row that nothing refers to by id (a history entry, an audit event): a random UUID,
+/// stored as text like every id.
+pub(crate) struct NewRowKey;
+
+impl sqlx::Type<sqlx::Any> for NewRowKey {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <String as sqlx::Type<sqlx::Any>>::type_info()
+    }
+}
+
+impl<'q> sqlx::Encode<'q, sqlx::Any> for NewRowKey {
+    fn encode_by_ref(
+        &self,
+        buf: &mut <sqlx::Any as sqlx::Database>::ArgumentBuffer<'q>,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        <String as sqlx::Encode<'q, sqlx::Any>>::encode(uuid::Uuid::new_v4().to_string(), buf)
+    }
+}
+
 /// Makes the folder of a `SQLite` file and asks sqlx to create the file if missing.
 fn prepare_sqlite_url(url: &str) -> Result<String, DbError> {
     let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
@@ -219,11 +241,6 @@ fn prepare_sqlite_url(url: &str) -> Result<String, DbError> {
         format!("{query}&mode=rwc")
     };
     Ok(format!("sqlite://{path}?{query}"))
-}
-
-/// Parses a UUID read back from the database.
-pub(crate) fn uuid_from_db(s: &str, what: &'static str) -> Result<uuid::Uuid, DbError> {
-    uuid::Uuid::parse_str(s).map_err(|_| DbError::Corrupt(what))
 }
 
 #[cfg(test)]

@@ -3,30 +3,14 @@
 //! actor), so that a project the actor may not see is "not found", exactly like one that does not exist.
 
 use app::model::{
-    Member, NewProjectInput, Project, ProjectId, ProjectStatus, Role, StatusCategory, StatusId, UserId, Visibility,
+    Flag, Member, NewProjectInput, Project, ProjectId, ProjectStatus, StatusCategory, StatusId, UserId, Visibility,
     DEFAULT_WORKFLOW,
 };
 use garde::Valid;
 use uuid::Uuid;
 
-use super::{uuid_from_db, Db, DbError};
+use super::{Db, DbError};
 use crate::{policy::Reader, session::Actor};
-
-type ProjectRow = (String, String, String, String, String, i64, i64, i64);
-
-fn project(row: ProjectRow) -> Result<Project, DbError> {
-    let (id, key, name, description, visibility, published, archived, created_at) = row;
-    Ok(Project {
-        id: ProjectId(uuid_from_db(&id, "projects.id")?),
-        key,
-        name,
-        description,
-        visibility: Visibility::parse(&visibility).ok_or(DbError::Corrupt("projects.visibility"))?,
-        published: published == 1,
-        archived: archived == 1,
-        created_at,
-    })
-}
 
 /// The projects of team `$1` that the actor may see; `$2` = sees all, `$3` = the actor, `$4` = public only
 /// (bound by [`scoped`] from the actor's [`Reader`]).
@@ -41,21 +25,23 @@ macro_rules! select_visible {
 }
 
 fn scoped<'q>(
-    query: sqlx::query::QueryAs<'q, sqlx::Any, ProjectRow, sqlx::any::AnyArguments<'q>>,
+    query: sqlx::query::QueryAs<'q, sqlx::Any, Project, sqlx::any::AnyArguments<'q>>,
     actor: &Actor,
-) -> sqlx::query::QueryAs<'q, sqlx::Any, ProjectRow, sqlx::any::AnyArguments<'q>> {
+) -> sqlx::query::QueryAs<'q, sqlx::Any, Project, sqlx::any::AnyArguments<'q>> {
     let reader = Reader::of(actor);
     query
-        .bind(actor.team_id().to_string())
-        .bind(i64::from(reader.sees_all_projects()))
-        .bind(actor.user_id().to_string())
-        .bind(i64::from(matches!(reader, Reader::Guest(_))))
+        .bind(actor.team_id())
+        .bind(Flag(reader.sees_all_projects()))
+        .bind(actor.user_id())
+        .bind(Flag(matches!(reader, Reader::Guest(_))))
 }
 
 /// A published project, found by its id alone: the capability for anonymous, read-only access to its
 /// public issues and comments. Only [`find_published`] makes one.
+#[derive(sqlx::FromRow)]
 pub struct PublishedProject {
     team_id: app::model::TeamId,
+    #[sqlx(flatten)]
     pub project: Project,
 }
 
@@ -67,43 +53,25 @@ impl super::TeamScope for PublishedProject {
 
 /// The project with this id if it is published and not archived.
 pub async fn find_published(db: &Db, id: ProjectId) -> Result<Option<PublishedProject>, DbError> {
-    type Row = (String, String, String, String, String, String, i64, i64, i64);
-    let row: Option<Row> = sqlx::query_as(
+    Ok(sqlx::query_as(
         "SELECT team_id, id, key, name, description, visibility, published, archived, created_at FROM projects \
          WHERE id = $1 AND published = 1 AND archived = 0 AND visibility = 'public'",
     )
-    .bind(id.to_string())
+    .bind(id)
     .fetch_optional(db.pool())
-    .await?;
-    row.map(|(team_id, id, key, name, description, visibility, published, archived, created_at)| {
-        Ok(PublishedProject {
-            team_id: app::model::TeamId(uuid_from_db(&team_id, "projects.team_id")?),
-            project: project((id, key, name, description, visibility, published, archived, created_at))?,
-        })
-    })
-    .transpose()
+    .await?)
 }
 
 /// The workflow of a project, for a caller confined to its team.
 pub async fn statuses_in(db: &Db, team: &impl super::TeamScope, id: ProjectId) -> Result<Vec<ProjectStatus>, DbError> {
-    let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+    Ok(sqlx::query_as(
         "SELECT id, name, category, position FROM project_statuses WHERE team_id = $1 AND project_id = $2 \
          ORDER BY position, name",
     )
-    .bind(team.team_id().to_string())
-    .bind(id.to_string())
+    .bind(team.team_id())
+    .bind(id)
     .fetch_all(db.pool())
-    .await?;
-    rows.into_iter()
-        .map(|(id, name, category, position)| {
-            Ok(ProjectStatus {
-                id: StatusId(uuid_from_db(&id, "project_statuses.id")?),
-                name,
-                category: StatusCategory::parse(&category).ok_or(DbError::Corrupt("project_statuses.category"))?,
-                position,
-            })
-        })
-        .collect()
+    .await?)
 }
 
 /// The projects the actor sees, active ones first, by name.
@@ -111,7 +79,7 @@ pub async fn list(db: &Db, actor: &Actor) -> Result<Vec<Project>, DbError> {
     let rows = scoped(sqlx::query_as(concat!(select_visible!(), " ORDER BY p.archived, p.name, p.key")), actor)
         .fetch_all(db.pool())
         .await?;
-    rows.into_iter().map(project).collect()
+    Ok(rows)
 }
 
 pub async fn find_by_key(db: &Db, actor: &Actor, key: &str) -> Result<Option<Project>, DbError> {
@@ -119,32 +87,32 @@ pub async fn find_by_key(db: &Db, actor: &Actor, key: &str) -> Result<Option<Pro
         .bind(key)
         .fetch_optional(db.pool())
         .await?;
-    row.map(project).transpose()
+    Ok(row)
 }
 
 pub async fn find(db: &Db, actor: &Actor, id: ProjectId) -> Result<Option<Project>, DbError> {
     let row = scoped(sqlx::query_as(concat!(select_visible!(), " AND p.id = $5")), actor)
-        .bind(id.to_string())
+        .bind(id)
         .fetch_optional(db.pool())
         .await?;
-    row.map(project).transpose()
+    Ok(row)
 }
 
 /// Creates a project with the default workflow, in one transaction.
 pub async fn create(db: &Db, actor: &Actor, input: &Valid<NewProjectInput>, now_ms: i64) -> Result<ProjectId, DbError> {
     let id = ProjectId(Uuid::new_v4());
-    let team = actor.team_id().to_string();
+    let team = actor.team_id();
     let mut tx = db.begin().await?;
     sqlx::query(
         "INSERT INTO projects (id, team_id, key, name, description, visibility, published, archived, \
          created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 0, 0, $7, $7)",
     )
-    .bind(id.to_string())
-    .bind(&team)
+    .bind(id)
+    .bind(team)
     .bind(&input.key)
     .bind(&input.name)
     .bind(&input.description)
-    .bind(input.visibility.as_str())
+    .bind(input.visibility)
     .bind(now_ms)
     .execute(&mut *tx)
     .await?;
@@ -153,11 +121,11 @@ pub async fn create(db: &Db, actor: &Actor, input: &Valid<NewProjectInput>, now_
             "INSERT INTO project_statuses (id, team_id, project_id, name, category, position) \
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
-        .bind(StatusId(Uuid::new_v4()).to_string())
-        .bind(&team)
-        .bind(id.to_string())
+        .bind(StatusId(Uuid::new_v4()))
+        .bind(team)
+        .bind(id)
         .bind(name)
-        .bind(category.as_str())
+        .bind(category)
         .bind(position)
         .execute(&mut *tx)
         .await?;
@@ -185,12 +153,12 @@ pub async fn update(
         "UPDATE projects SET name = $3, description = $4, visibility = $5, published = $6, updated_at = $7 \
          WHERE team_id = $1 AND id = $2",
     )
-    .bind(actor.team_id().to_string())
-    .bind(id.to_string())
+    .bind(actor.team_id())
+    .bind(id)
     .bind(changes.name)
     .bind(changes.description)
-    .bind(changes.visibility.as_str())
-    .bind(i64::from(changes.published))
+    .bind(changes.visibility)
+    .bind(Flag(changes.published))
     .bind(now_ms)
     .execute(db.pool())
     .await?;
@@ -199,9 +167,9 @@ pub async fn update(
 
 pub async fn set_archived(db: &Db, actor: &Actor, id: ProjectId, archived: bool, now_ms: i64) -> Result<bool, DbError> {
     let done = sqlx::query("UPDATE projects SET archived = $3, updated_at = $4 WHERE team_id = $1 AND id = $2")
-        .bind(actor.team_id().to_string())
-        .bind(id.to_string())
-        .bind(i64::from(archived))
+        .bind(actor.team_id())
+        .bind(id)
+        .bind(Flag(archived))
         .bind(now_ms)
         .execute(db.pool())
         .await?;
@@ -213,35 +181,24 @@ pub async fn statuses(db: &Db, actor: &Actor, id: ProjectId) -> Result<Vec<Proje
 }
 
 pub async fn members(db: &Db, actor: &Actor, id: ProjectId) -> Result<Vec<Member>, DbError> {
-    let rows: Vec<(String, String, String, String, i64)> = sqlx::query_as(
-        "SELECT u.id, u.display_name, u.email, m.role, pm.added_at FROM project_members pm \
+    Ok(sqlx::query_as(
+        "SELECT u.id AS user_id, u.display_name, u.email, m.role, pm.added_at AS joined_at FROM project_members pm \
          JOIN memberships m ON m.team_id = pm.team_id AND m.user_id = pm.user_id \
          JOIN users u ON u.id = pm.user_id WHERE pm.team_id = $1 AND pm.project_id = $2 ORDER BY u.display_name, u.email",
     )
-    .bind(actor.team_id().to_string())
-    .bind(id.to_string())
+    .bind(actor.team_id())
+    .bind(id)
     .fetch_all(db.pool())
-    .await?;
-    rows.into_iter()
-        .map(|(user_id, display_name, email, role, joined_at)| {
-            Ok(Member {
-                user_id: UserId(uuid_from_db(&user_id, "project_members.user_id")?),
-                display_name,
-                email,
-                role: Role::parse(&role).ok_or(DbError::Corrupt("memberships.role"))?,
-                joined_at,
-            })
-        })
-        .collect()
+    .await?)
 }
 
 /// Adds a member of the actor's team to one of its projects (the foreign key to memberships refuses
 /// anyone else).
 pub async fn add_member(db: &Db, actor: &Actor, id: ProjectId, user_id: UserId, now_ms: i64) -> Result<(), DbError> {
     sqlx::query("INSERT INTO project_members (team_id, project_id, user_id, added_at) VALUES ($1, $2, $3, $4)")
-        .bind(actor.team_id().to_string())
-        .bind(id.to_string())
-        .bind(user_id.to_string())
+        .bind(actor.team_id())
+        .bind(id)
+        .bind(user_id)
         .bind(now_ms)
         .execute(db.pool())
         .await?;
@@ -250,9 +207,9 @@ pub async fn add_member(db: &Db, actor: &Actor, id: ProjectId, user_id: UserId, 
 
 pub async fn remove_member(db: &Db, actor: &Actor, id: ProjectId, user_id: UserId) -> Result<bool, DbError> {
     let done = sqlx::query("DELETE FROM project_members WHERE team_id = $1 AND project_id = $2 AND user_id = $3")
-        .bind(actor.team_id().to_string())
-        .bind(id.to_string())
-        .bind(user_id.to_string())
+        .bind(actor.team_id())
+        .bind(id)
+        .bind(user_id)
         .execute(db.pool())
         .await?;
     Ok(done.rows_affected() == 1)
@@ -264,8 +221,8 @@ pub async fn guest_count(db: &Db, actor: &Actor, id: ProjectId) -> Result<i64, D
         "SELECT COUNT(*) FROM project_members pm JOIN memberships m ON m.team_id = pm.team_id \
          AND m.user_id = pm.user_id WHERE pm.team_id = $1 AND pm.project_id = $2 AND m.role = 'GUEST'",
     )
-    .bind(actor.team_id().to_string())
-    .bind(id.to_string())
+    .bind(actor.team_id())
+    .bind(id)
     .fetch_one(db.pool())
     .await?;
     Ok(count)
@@ -273,13 +230,11 @@ pub async fn guest_count(db: &Db, actor: &Actor, id: ProjectId) -> Result<i64, D
 
 /// The project of a status of the actor's team, if any.
 pub async fn status_project(db: &Db, actor: &Actor, status: StatusId) -> Result<Option<ProjectId>, DbError> {
-    let row: Option<(String,)> =
-        sqlx::query_as("SELECT project_id FROM project_statuses WHERE team_id = $1 AND id = $2")
-            .bind(actor.team_id().to_string())
-            .bind(status.to_string())
-            .fetch_optional(db.pool())
-            .await?;
-    row.map(|(id,)| uuid_from_db(&id, "project_statuses.project_id").map(ProjectId)).transpose()
+    Ok(sqlx::query_scalar("SELECT project_id FROM project_statuses WHERE team_id = $1 AND id = $2")
+        .bind(actor.team_id())
+        .bind(status)
+        .fetch_optional(db.pool())
+        .await?)
 }
 
 /// Appends a status to a project's workflow.
@@ -295,11 +250,11 @@ pub async fn add_status(
         "INSERT INTO project_statuses (id, team_id, project_id, name, category, position) \
          SELECT $1, $2, $3, $4, $5, COALESCE(MAX(position) + 1, 0) FROM project_statuses WHERE team_id = $2 AND project_id = $3",
     )
-    .bind(id.to_string())
-    .bind(actor.team_id().to_string())
-    .bind(project.to_string())
+    .bind(id)
+    .bind(actor.team_id())
+    .bind(project)
     .bind(name)
-    .bind(category.as_str())
+    .bind(category)
     .execute(db.pool())
     .await?;
     Ok(id)
@@ -313,20 +268,20 @@ pub async fn edit_workflow(
     renamed: (StatusId, &str),
     order: &[StatusId],
 ) -> Result<(), DbError> {
-    let team = actor.team_id().to_string();
+    let team = actor.team_id();
     let mut tx = db.begin().await?;
     sqlx::query("UPDATE project_statuses SET name = $4 WHERE team_id = $1 AND project_id = $2 AND id = $3")
-        .bind(&team)
-        .bind(project.to_string())
-        .bind(renamed.0.to_string())
+        .bind(team)
+        .bind(project)
+        .bind(renamed.0)
         .bind(renamed.1)
         .execute(&mut *tx)
         .await?;
     for (position, id) in (0_i64..).zip(order) {
         sqlx::query("UPDATE project_statuses SET position = $4 WHERE team_id = $1 AND project_id = $2 AND id = $3")
-            .bind(&team)
-            .bind(project.to_string())
-            .bind(id.to_string())
+            .bind(team)
+            .bind(project)
+            .bind(id)
             .bind(position)
             .execute(&mut *tx)
             .await?;

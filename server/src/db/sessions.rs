@@ -54,7 +54,7 @@ impl DbSessionStore {
 }
 
 fn encode(record: &Record) -> Result<(String, Option<String>), DbError> {
-    let data = serde_json::to_string(&record.data).map_err(|_| DbError::Corrupt("session data"))?;
+    let data = serde_json::to_string(&record.data)?;
     let user_id =
         record.data.get(AUTH_KEY).and_then(|auth| auth.get("user_id")).and_then(|id| id.as_str()).map(str::to_owned);
     Ok((data, user_id))
