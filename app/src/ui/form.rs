@@ -37,7 +37,19 @@ where
     where
         Fut: Future<Output = Result<O, AppError>> + 'static,
     {
-        let errors = RwSignal::new(None);
+        Self::reporting_to(RwSignal::new(None), send, on_ok)
+    }
+
+    /// Like [`Submission::new`], with the errors shown in `errors`, which several submissions of one
+    /// page (the buttons of a table, say) may share.
+    pub fn reporting_to<Fut>(
+        errors: RwSignal<Option<AppError>>,
+        send: impl Fn(I) -> Fut + 'static,
+        on_ok: impl Fn(O) + 'static,
+    ) -> Self
+    where
+        Fut: Future<Output = Result<O, AppError>> + 'static,
+    {
         let action = Action::new_local(move |input: &I| send(input.clone()));
         Effect::new(move || match action.value().get() {
             Some(Ok(answer)) => {
@@ -96,31 +108,67 @@ pub fn FieldError(
     view! { <p class="field-error" id=id>{field_message(errors, name)}</p> }
 }
 
-/// A labelled text input bound to `value`. `name` is the field's name in the request, so that the
-/// server's field errors land next to the right input.
+/// A labelled text input bound to `value`. `name` is the field's garde path in the request, so that
+/// the server's field errors land next to the right input; `id` (default: `name`) tells two controls of
+/// the same field on one page apart, and names the error slot (`<id>-error`).
 #[component]
 pub fn TextField(
     label: &'static str,
     name: &'static str,
     value: RwSignal<String>,
     errors: RwSignal<Option<AppError>>,
+    #[prop(optional)] id: Option<&'static str>,
     #[prop(default = "text")] kind: &'static str,
     #[prop(default = "off")] autocomplete: &'static str,
+    #[prop(optional)] placeholder: Option<&'static str>,
 ) -> impl IntoView {
+    let id = id.unwrap_or(name);
     view! {
         <div class="field">
-            <label for=name>{label}</label>
+            <label for=id>{label}</label>
             <input
-                id=name
+                id=id
                 name=name
                 type=kind
                 autocomplete=autocomplete
+                placeholder=placeholder
                 prop:value=move || value.get()
                 on:input=move |ev| value.set(event_target_value(&ev))
                 aria-invalid=aria_invalid(errors, name)
-                aria-describedby=error_id(name)
+                aria-describedby=error_id(id)
             />
-            <FieldError errors name />
+            <FieldError errors name id=error_id(id) />
+        </div>
+    }
+}
+
+/// A labelled multi-line field, like [`TextField`]. Without a `label` the control is named by
+/// `aria-label` (the edit box of a comment, which its comment heads).
+#[component]
+pub fn TextArea(
+    #[prop(optional)] label: Option<&'static str>,
+    name: &'static str,
+    value: RwSignal<String>,
+    errors: RwSignal<Option<AppError>>,
+    #[prop(optional, into)] id: Option<String>,
+    #[prop(optional)] aria_label: Option<&'static str>,
+    #[prop(default = 4)] rows: u32,
+) -> impl IntoView {
+    let id = id.unwrap_or_else(|| name.to_owned());
+    view! {
+        <div class="field">
+            {label.map(|label| view! { <label for=id.clone()>{label}</label> })}
+            <textarea
+                id=id.clone()
+                aria-label=aria_label
+                name=name
+                rows=rows
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+                aria-invalid=aria_invalid(errors, name)
+                aria-describedby=error_id(&id)
+            ></textarea>
+            <FieldError errors name id=error_id(&id) />
         </div>
     }
 }

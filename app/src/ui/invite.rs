@@ -8,20 +8,13 @@ use leptos_router::{
 };
 
 use super::{
-    form::{FormAlert, TextField},
+    form::{FormAlert, Submission, TextField},
     set_ready, SessionState,
 };
 use crate::{
     api::{accept_invitation, invitation_info, sign_up_with_invitation},
-    error::AppError,
-    model::{parse, AcceptInvitationInput, InvitationOffer, InvitationTokenInput, InvitedSignUpInput, Me},
+    model::{AcceptInvitationInput, InvitationOffer, InvitationTokenInput, InvitedSignUpInput, Me},
 };
-
-#[derive(Clone)]
-enum Acceptance {
-    SignedIn(AcceptInvitationInput),
-    NewAccount(InvitedSignUpInput),
-}
 
 #[component]
 pub fn InvitePage() -> impl IntoView {
@@ -59,66 +52,7 @@ pub fn InvitePage() -> impl IntoView {
 #[component]
 fn Offer(offer: InvitationOffer, me: Option<Me>, token: String) -> impl IntoView {
     Effect::new(|| set_ready(true));
-    let session = expect_context::<SessionState>();
-    let navigate = use_navigate();
-    let display_name = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
-    let errors = RwSignal::new(None::<AppError>);
-    let action = Action::new_local(|acceptance: &Acceptance| {
-        let acceptance = acceptance.clone();
-        async move {
-            match acceptance {
-                Acceptance::SignedIn(input) => accept_invitation(input).await,
-                Acceptance::NewAccount(input) => sign_up_with_invitation(input).await,
-            }
-        }
-    });
-    Effect::new(move || match action.value().get() {
-        Some(Ok(_)) => {
-            session.me.refetch();
-            navigate("/", NavigateOptions::default());
-        }
-        Some(Err(e)) => errors.set(Some(e)),
-        None => {}
-    });
-
-    // Which way of accepting fits this visitor.
-    let signed_in_as_invitee = me.as_ref().is_some_and(|me| me.user.email == offer.email);
     let signed_in_as_other = me.as_ref().filter(|me| me.user.email != offer.email).map(|me| me.user.email.clone());
-    let needs_account = me.is_none() && !offer.account_exists;
-    let needs_password = me.is_none() && offer.account_exists;
-
-    let submit = {
-        let token = token.clone();
-        move |ev: SubmitEvent| {
-            ev.prevent_default();
-            let acceptance = if needs_account {
-                let input = InvitedSignUpInput {
-                    token: token.clone(),
-                    display_name: display_name.get_untracked(),
-                    password: password.get_untracked(),
-                };
-                if let Err(e) = parse(input.clone()) {
-                    errors.set(Some(e));
-                    return;
-                }
-                Acceptance::NewAccount(input)
-            } else {
-                let input = AcceptInvitationInput {
-                    token: token.clone(),
-                    password: needs_password.then(|| password.get_untracked()),
-                };
-                if let Err(e) = parse(input.clone()) {
-                    errors.set(Some(e));
-                    return;
-                }
-                Acceptance::SignedIn(input)
-            };
-            errors.set(None);
-            action.dispatch(acceptance);
-        }
-    };
-
     view! {
         <section class="card narrow">
             <h1>{format!("Join {}", offer.team_name)}</h1>
@@ -132,29 +66,74 @@ fn Offer(offer: InvitationOffer, me: Option<Me>, token: String) -> impl IntoView
                         {format!("You are signed in as {other}. Sign out, then open this link again.")}
                     </p>
                 }.into_any(),
-                None => view! {
-                    <form on:submit=submit novalidate>
-                        <Show when=move || needs_account>
-                            <TextField label="Display name" name="display_name" autocomplete="name" value=display_name errors />
-                        </Show>
-                        <Show when=move || needs_account || needs_password>
-                            <TextField
-                                label="Password"
-                                name="password"
-                                kind="password"
-                                autocomplete=if needs_account { "new-password" } else { "current-password" }
-                                value=password
-                                errors
-                            />
-                        </Show>
-                        <Show when=move || signed_in_as_invitee>
-                            <p class="muted">"You are signed in with this email address."</p>
-                        </Show>
-                        <FormAlert errors />
-                        <button type="submit" class="primary" disabled=move || action.pending().get()>"Accept invitation"</button>
-                    </form>
-                }.into_any(),
+                None if me.is_none() && !offer.account_exists => view! { <AcceptWithNewAccount token /> }.into_any(),
+                None => {
+                    let signed_in = me.is_some();
+                    view! { <AcceptAsMember token signed_in /> }.into_any()
+                }
             }}
         </section>
+    }
+}
+
+/// Accepted: the session now belongs to the invited account; the app starts over in the new team.
+fn joined() -> impl Fn(Me) + 'static {
+    let session = expect_context::<SessionState>();
+    let navigate = use_navigate();
+    move |_| {
+        session.me.refetch();
+        navigate("/", NavigateOptions::default());
+    }
+}
+
+/// A visitor without an account creates one, which joins only this team.
+#[component]
+fn AcceptWithNewAccount(token: String) -> impl IntoView {
+    let display_name = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let form = Submission::new(sign_up_with_invitation, joined());
+    let errors = form.errors;
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        form.submit(InvitedSignUpInput {
+            token: token.clone(),
+            display_name: display_name.get_untracked(),
+            password: password.get_untracked(),
+        });
+    };
+    view! {
+        <form on:submit=submit novalidate>
+            <TextField label="Display name" name="display_name" autocomplete="name" value=display_name errors />
+            <TextField label="Password" name="password" kind="password" autocomplete="new-password" value=password errors />
+            <FormAlert errors />
+            <button type="submit" class="primary" disabled=move || form.pending()>"Accept invitation"</button>
+        </form>
+    }
+}
+
+/// The invited account accepts: already signed in, or with its password.
+#[component]
+fn AcceptAsMember(token: String, signed_in: bool) -> impl IntoView {
+    let password = RwSignal::new(String::new());
+    let form = Submission::new(accept_invitation, joined());
+    let errors = form.errors;
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        form.submit(AcceptInvitationInput {
+            token: token.clone(),
+            password: (!signed_in).then(|| password.get_untracked()),
+        });
+    };
+    view! {
+        <form on:submit=submit novalidate>
+            <Show when=move || !signed_in>
+                <TextField label="Password" name="password" kind="password" autocomplete="current-password" value=password errors />
+            </Show>
+            <Show when=move || signed_in>
+                <p class="muted">"You are signed in with this email address."</p>
+            </Show>
+            <FormAlert errors />
+            <button type="submit" class="primary" disabled=move || form.pending()>"Accept invitation"</button>
+        </form>
     }
 }

@@ -10,7 +10,7 @@ use leptos_router::{
 };
 
 use super::{
-    form::{aria_invalid, error_id, field_message, FieldError, FormAlert, Submission},
+    form::{aria_invalid, error_id, FieldError, FormAlert, Submission, TextArea, TextField},
     layout::SignedIn,
     set_ready,
 };
@@ -21,9 +21,9 @@ use crate::{
     },
     error::AppError,
     model::{
-        parse, ChangeStatusInput, CommentIdInput, EditCommentInput, IssueDetail, IssueFields, IssueFilter,
-        IssueIdInput, IssuePage, IssueRefInput, IssueSort, IssueSummary, IssueType, IssueVisibility, ListIssuesInput,
-        Me, NewCommentInput, NewIssueInput, Priority, ProjectDetail, ProjectId, ProjectKeyInput, ProjectStatus, Role,
+        ChangeStatusInput, CommentIdInput, EditCommentInput, IssueDetail, IssueFields, IssueFilter, IssueIdInput,
+        IssuePage, IssueRefInput, IssueSort, IssueSummary, IssueType, IssueVisibility, ListIssuesInput, Me,
+        NewCommentInput, NewIssueInput, Priority, ProjectDetail, ProjectId, ProjectKeyInput, ProjectStatus, Role,
         Severity, StatusCategory, UpdateIssueInput, UserId,
     },
 };
@@ -461,16 +461,10 @@ fn Board(
     can_edit: bool,
     on_moved: impl Fn() + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
-    let errors = RwSignal::new(None::<AppError>);
-    let action = Action::new_local(|input: &ChangeStatusInput| change_status(input.clone()));
-    Effect::new(move || match action.value().get() {
-        Some(Ok(_)) => on_moved(),
-        Some(Err(e)) => errors.set(Some(e)),
-        None => {}
-    });
+    let mover = Submission::new(change_status, move |_| on_moved());
     let all = StoredValue::new(statuses.clone());
     view! {
-        <div class="alert" role="alert">{move || errors.get().map(|e| e.message)}</div>
+        <FormAlert errors=mover.errors />
         <div class="board">
             {statuses.into_iter().map(|status| {
                 let column: Vec<IssueSummary> = issues.iter().filter(|i| i.status.id == status.id).cloned().collect();
@@ -486,7 +480,7 @@ fn Board(
                                     <Show when=move || can_edit>
                                         <select aria-label=label.clone() on:change=move |ev| {
                                             if let Ok(status_id) = event_target_value(&ev).parse() {
-                                                action.dispatch(ChangeStatusInput { issue_id, status_id });
+                                                mover.submit(ChangeStatusInput { issue_id, status_id });
                                             }
                                         }>
                                             {all.get_value().into_iter().map(|s| view! {
@@ -504,21 +498,89 @@ fn Board(
     }
 }
 
-/// A short text field of the issue form, bound to one part of the fields, with the error slot of its
-/// garde path `name`.
-fn env_input(
-    (id, label, name): (&'static str, &'static str, &'static str),
-    fields: RwSignal<IssueFields>,
-    errors: RwSignal<Option<AppError>>,
-    get: fn(&IssueFields) -> String,
-    set: fn(&mut IssueFields, String),
+/// What the issue form holds while it is edited: a signal per control, read into [`IssueFields`] when
+/// the form is sent (the tags as typed, commas and all).
+#[derive(Clone, Copy)]
+struct IssueForm {
+    title: RwSignal<String>,
+    description: RwSignal<String>,
+    kind: RwSignal<IssueType>,
+    severity: RwSignal<Severity>,
+    priority: RwSignal<Priority>,
+    visibility: RwSignal<IssueVisibility>,
+    browser: RwSignal<String>,
+    os: RwSignal<String>,
+    device: RwSignal<String>,
+    app_version: RwSignal<String>,
+    url: RwSignal<String>,
+    due_date: RwSignal<String>,
+    tags: RwSignal<String>,
+    assignees: RwSignal<Vec<UserId>>,
+}
+
+impl IssueForm {
+    fn new(initial: IssueFields) -> Self {
+        let env = initial.environment;
+        Self {
+            title: RwSignal::new(initial.title),
+            description: RwSignal::new(initial.description),
+            kind: RwSignal::new(initial.kind),
+            severity: RwSignal::new(initial.severity),
+            priority: RwSignal::new(initial.priority),
+            visibility: RwSignal::new(initial.visibility),
+            browser: RwSignal::new(env.browser),
+            os: RwSignal::new(env.os),
+            device: RwSignal::new(env.device),
+            app_version: RwSignal::new(env.app_version),
+            url: RwSignal::new(env.url),
+            due_date: RwSignal::new(initial.due_date.unwrap_or_default()),
+            tags: RwSignal::new(initial.tags.join(", ")),
+            assignees: RwSignal::new(initial.assignees),
+        }
+    }
+
+    fn fields(self) -> IssueFields {
+        IssueFields {
+            title: self.title.get_untracked(),
+            description: self.description.get_untracked(),
+            kind: self.kind.get_untracked(),
+            severity: self.severity.get_untracked(),
+            priority: self.priority.get_untracked(),
+            visibility: self.visibility.get_untracked(),
+            environment: crate::model::Environment {
+                browser: self.browser.get_untracked(),
+                os: self.os.get_untracked(),
+                device: self.device.get_untracked(),
+                app_version: self.app_version.get_untracked(),
+                url: self.url.get_untracked(),
+            },
+            due_date: Some(self.due_date.get_untracked()).filter(|d| !d.is_empty()),
+            tags: self
+                .tags
+                .with_untracked(|t| t.split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect()),
+            assignees: self.assignees.get_untracked(),
+        }
+    }
+}
+
+/// A labelled choice among an enumeration's values.
+fn choice<T: Copy + PartialEq + Send + Sync + 'static>(
+    (id, label): (&'static str, &'static str),
+    value: RwSignal<T>,
+    all: &'static [T],
+    text: fn(T) -> &'static str,
 ) -> impl IntoView {
     view! {
         <div class="field">
             <label for=id>{label}</label>
-            <input id=id prop:value=move || fields.with(get) on:input=move |ev| fields.update(|f| set(f, event_target_value(&ev)))
-                aria-invalid=aria_invalid(errors, name) aria-describedby=error_id(name) />
-            <FieldError errors name />
+            <select id=id on:change=move |ev| {
+                let chosen = event_target_value(&ev);
+                if let Some(v) = all.iter().copied().find(|v| text(*v) == chosen) {
+                    value.set(v);
+                }
+            }>
+                {options(all, value.get_untracked(), text)}
+            </select>
         </div>
     }
 }
@@ -526,14 +588,13 @@ fn env_input(
 /// The issue fields shared by "New issue" and the issue's edit form.
 #[component]
 fn IssueFieldsForm(
-    fields: RwSignal<IssueFields>,
+    form: IssueForm,
     errors: RwSignal<Option<AppError>>,
     can_triage: bool,
     /// Who may be assigned: the project's members other than guests.
     #[prop(optional)]
     candidates: Vec<crate::model::Member>,
 ) -> impl IntoView {
-    let initial = fields.get_untracked();
     // The environment folds away; it opens when one of its fields has an error.
     let environment_error = move || {
         errors.with(|e| {
@@ -542,105 +603,67 @@ fn IssueFieldsForm(
             })
         })
     };
-    // The tags as typed (commas and all); the fields hold the parsed list.
-    let tags_text = RwSignal::new(initial.tags.join(", "));
     view! {
-        <div class="field">
-            <label for="issue-title">"Title"</label>
-            <input id="issue-title" prop:value=move || fields.with(|f| f.title.clone())
-                on:input=move |ev| fields.update(|f| f.title = event_target_value(&ev))
-                aria-invalid=aria_invalid(errors, "fields.title") aria-describedby=error_id("fields.title") />
-            <FieldError errors name="fields.title" />
-        </div>
-        <div class="field">
-            <label for="issue-description">"Description"</label>
-            <textarea id="issue-description" rows="6" prop:value=move || fields.with(|f| f.description.clone())
-                on:input=move |ev| fields.update(|f| f.description = event_target_value(&ev))
-                aria-invalid=aria_invalid(errors, "fields.description") aria-describedby=error_id("fields.description")></textarea>
-            <FieldError errors name="fields.description" />
-        </div>
+        <TextField label="Title" name="fields.title" id="issue-title" value=form.title errors />
+        <TextArea label="Description" name="fields.description" id="issue-description" rows=6 value=form.description errors />
         <div class="field-row">
-            <div class="field">
-                <label for="issue-type">"Type"</label>
-                <select id="issue-type" on:change=move |ev| if let Some(v) = IssueType::parse(&event_target_value(&ev)) { fields.update(|f| f.kind = v) }>
-                    {options(IssueType::ALL, initial.kind, IssueType::as_str)}
-                </select>
-            </div>
-            <div class="field">
-                <label for="issue-severity">"Severity"</label>
-                <select id="issue-severity" on:change=move |ev| if let Some(v) = Severity::parse(&event_target_value(&ev)) { fields.update(|f| f.severity = v) }>
-                    {options(Severity::ALL, initial.severity, Severity::as_str)}
-                </select>
-            </div>
+            {choice(("issue-type", "Type"), form.kind, IssueType::ALL, IssueType::as_str)}
+            {choice(("issue-severity", "Severity"), form.severity, Severity::ALL, Severity::as_str)}
             <Show when=move || can_triage>
-                <div class="field">
-                    <label for="issue-priority">"Priority"</label>
-                    <select id="issue-priority" on:change=move |ev| if let Some(v) = Priority::parse(&event_target_value(&ev)) { fields.update(|f| f.priority = v) }>
-                        {options(Priority::ALL, initial.priority, Priority::as_str)}
-                    </select>
-                </div>
-                <div class="field">
-                    <label for="issue-visibility">"Visibility"</label>
-                    <select id="issue-visibility" on:change=move |ev| if let Some(v) = IssueVisibility::parse(&event_target_value(&ev)) { fields.update(|f| f.visibility = v) }>
-                        {options(IssueVisibility::ALL, initial.visibility, IssueVisibility::as_str)}
-                    </select>
-                </div>
+                {choice(("issue-priority", "Priority"), form.priority, Priority::ALL, Priority::as_str)}
+                {choice(("issue-visibility", "Visibility"), form.visibility, IssueVisibility::ALL, IssueVisibility::as_str)}
             </Show>
         </div>
         <details class="environment" prop:open=environment_error>
             <summary>"Environment and due date"</summary>
             <div class="field-row">
-                {env_input(("issue-browser", "Browser", "fields.environment.browser"), fields, errors, |f| f.environment.browser.clone(), |f, v| f.environment.browser = v)}
-                {env_input(("issue-os", "OS", "fields.environment.os"), fields, errors, |f| f.environment.os.clone(), |f, v| f.environment.os = v)}
-                {env_input(("issue-device", "Device", "fields.environment.device"), fields, errors, |f| f.environment.device.clone(), |f, v| f.environment.device = v)}
-                {env_input(("issue-app-version", "App version", "fields.environment.app_version"), fields, errors, |f| f.environment.app_version.clone(), |f, v| f.environment.app_version = v)}
+                <TextField label="Browser" name="fields.environment.browser" id="issue-browser" value=form.browser errors />
+                <TextField label="OS" name="fields.environment.os" id="issue-os" value=form.os errors />
+                <TextField label="Device" name="fields.environment.device" id="issue-device" value=form.device errors />
+                <TextField label="App version" name="fields.environment.app_version" id="issue-app-version" value=form.app_version errors />
             </div>
-            {env_input(("issue-url", "URL", "fields.environment.url"), fields, errors, |f| f.environment.url.clone(), |f, v| f.environment.url = v)}
-            <div class="field">
-                <label for="issue-due">"Due date"</label>
-                <input id="issue-due" type="date" prop:value=move || fields.with(|f| f.due_date.clone().unwrap_or_default())
-                    on:input=move |ev| fields.update(|f| f.due_date = Some(event_target_value(&ev)).filter(|d| !d.is_empty()))
-                    aria-invalid=aria_invalid(errors, "fields.due_date") aria-describedby=error_id("fields.due_date") />
-                <FieldError errors name="fields.due_date" />
-            </div>
+            <TextField label="URL" name="fields.environment.url" id="issue-url" value=form.url errors />
+            <TextField label="Due date" name="fields.due_date" id="issue-due" kind="date" value=form.due_date errors />
         </details>
         <Show when={
             let any = !candidates.is_empty();
             move || can_triage && any
         }>
-            <fieldset class="assignees" aria-invalid=aria_invalid(errors, "assignees") aria-describedby=error_id("assignees")>
-                <legend>"Assignees"</legend>
-                {candidates.clone().into_iter().map(|m| {
-                    let user = m.user_id;
-                    view! {
-                        <label class="check">
-                            <input type="checkbox"
-                                prop:checked=move || fields.with(|f| f.assignees.contains(&user))
-                                on:change=move |ev| {
-                                    let on = event_target_checked(&ev);
-                                    fields.update(|f| {
-                                        f.assignees.retain(|a| *a != user);
-                                        if on { f.assignees.push(user); }
-                                    });
-                                } />
-                            {m.display_name}
-                        </label>
-                    }
-                }).collect_view()}
-                <FieldError errors name="assignees" />
-            </fieldset>
+            <Assignees candidates=candidates.clone() chosen=form.assignees errors />
         </Show>
-        <div class="field">
-            <label for="issue-tags">"Tags"</label>
-            <input id="issue-tags" placeholder="comma separated" prop:value=move || tags_text.get()
-                on:input=move |ev| {
-                    let text = event_target_value(&ev);
-                    fields.update(|f| f.tags = text.split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect());
-                    tags_text.set(text);
+        <TextField label="Tags" name="fields.tags" id="issue-tags" placeholder="comma separated" value=form.tags errors />
+    }
+}
+
+/// A checkbox per member who may be assigned.
+#[component]
+fn Assignees(
+    candidates: Vec<crate::model::Member>,
+    chosen: RwSignal<Vec<UserId>>,
+    errors: RwSignal<Option<AppError>>,
+) -> impl IntoView {
+    view! {
+        <fieldset class="assignees" aria-invalid=aria_invalid(errors, "fields.assignees") aria-describedby=error_id("fields.assignees")>
+            <legend>"Assignees"</legend>
+            {candidates.into_iter().map(|m| {
+                let user = m.user_id;
+                view! {
+                    <label class="check">
+                        <input type="checkbox"
+                            prop:checked=move || chosen.with(|a| a.contains(&user))
+                            on:change=move |ev| {
+                                let on = event_target_checked(&ev);
+                                chosen.update(|a| {
+                                    a.retain(|u| *u != user);
+                                    if on { a.push(user); }
+                                });
+                            } />
+                        {m.display_name}
+                    </label>
                 }
-                aria-invalid=aria_invalid(errors, "fields.tags") aria-describedby=error_id("fields.tags") />
-            <FieldError errors name="fields.tags" />
-        </div>
+            }).collect_view()}
+            <FieldError errors name="fields.assignees" />
+        </fieldset>
     }
 }
 
@@ -652,7 +675,7 @@ fn NewIssue(
     candidates: Vec<crate::model::Member>,
 ) -> impl IntoView {
     let open = RwSignal::new(false);
-    let fields = RwSignal::new(IssueFields::default());
+    let fields = IssueForm::new(IssueFields::default());
     let navigate = use_navigate();
     let form = Submission::new(create_issue, move |issue: crate::model::Issue| {
         navigate(&format!("/projects/{project_key}/issues/{}", issue.number), NavigateOptions::default());
@@ -660,13 +683,13 @@ fn NewIssue(
     let errors = form.errors;
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        form.submit(NewIssueInput { project_id, fields: fields.get_untracked() });
+        form.submit(NewIssueInput { project_id, fields: fields.fields() });
     };
     view! {
         <button type="button" class="primary-inline" on:click=move |_| open.update(|o| *o = !*o)>"New issue"</button>
         <Show when=move || open.get()>
             <form class="invite" on:submit=submit novalidate>
-                <IssueFieldsForm fields errors can_triage candidates=candidates.clone() />
+                <IssueFieldsForm form=fields errors can_triage candidates=candidates.clone() />
                 <FormAlert errors />
                 <button type="submit" class="primary-inline" disabled=move || form.pending()>"Create"</button>
             </form>
@@ -729,7 +752,7 @@ fn IssueBody(
     // Saving the fields; deleting reports its errors in the same place.
     let save = Submission::new(update_issue, move |_: crate::model::Issue| on_changed());
     let errors = save.errors;
-    let fields = RwSignal::new(IssueFields {
+    let fields = IssueForm::new(IssueFields {
         title: issue.title.clone(),
         description: issue.description.clone(),
         kind: issue.kind,
@@ -745,24 +768,53 @@ fn IssueBody(
     let issue_id = issue.id;
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        save.submit(UpdateIssueInput { issue_id, status_id: status.get_untracked(), fields: fields.get_untracked() });
+        save.submit(UpdateIssueInput { issue_id, status_id: status.get_untracked(), fields: fields.fields() });
     };
     let project_href = format!("/projects/{}", project.project.key);
-    let delete = Action::new_local(|input: &IssueIdInput| delete_issue(input.clone()));
     let navigate = use_navigate();
     let after_delete = project_href.clone();
-    Effect::new(move || match delete.value().get() {
-        Some(Ok(())) => navigate(&after_delete, NavigateOptions::default()),
-        Some(Err(e)) => errors.set(Some(e)),
-        None => {}
-    });
+    let delete =
+        Submission::reporting_to(errors, delete_issue, move |()| navigate(&after_delete, NavigateOptions::default()));
     let statuses = project.statuses.clone();
     let candidates: Vec<crate::model::Member> =
         project.members.iter().filter(|m| m.role != Role::Guest).cloned().collect();
+    view! {
+        <IssueHead issue=issue.clone() project_name=project.project.name.clone() project_href />
+        <Show when=move || can_edit>
+            <section class="card">
+                <h2>"Edit"</h2>
+                <form on:submit=submit novalidate>
+                    <IssueFieldsForm form=fields errors can_triage=true candidates=candidates.clone() />
+                    <div class="field">
+                        <label for="issue-status">"Status"</label>
+                        <select id="issue-status" on:change=move |ev| if let Ok(id) = event_target_value(&ev).parse() { status.set(id) }
+                            aria-invalid=aria_invalid(errors, "status_id") aria-describedby=error_id("status_id")>
+                            {statuses.clone().into_iter().map(|s| view! { <option value=s.id.to_string() selected=s.id == status.get_untracked()>{s.name}</option> }).collect_view()}
+                        </select>
+                        <FieldError errors name="status_id" />
+                    </div>
+                    <FormAlert errors />
+                    <p class="actions-row">
+                        <button type="submit" class="primary-inline" disabled=move || save.pending()>"Save"</button>
+                        <Show when=move || is_admin>
+                            <button type="button" class="danger" on:click=move |_| delete.submit(IssueIdInput { issue_id })>"Delete issue"</button>
+                        </Show>
+                    </p>
+                </form>
+            </section>
+        </Show>
+        <Comments detail=detail.clone() can_edit is_admin me_id on_changed />
+        <History entries=detail.history />
+    }
+}
+
+/// The issue as it stands: its fields and its description.
+#[component]
+fn IssueHead(issue: crate::model::Issue, project_name: String, project_href: String) -> impl IntoView {
     let assignees = issue.assignees.iter().map(|a| a.display_name.clone()).collect::<Vec<_>>().join(", ");
     view! {
         <section class="card">
-            <p class="muted"><A href=project_href>{project.project.name.clone()}</A></p>
+            <p class="muted"><A href=project_href>{project_name}</A></p>
             <h1>{format!("{} {}", issue.reference, issue.title)}</h1>
             <dl class="meta">
                 <dt>"Status"</dt><dd data-testid="status">{issue.status.name.clone()}</dd>
@@ -776,45 +828,22 @@ fn IssueBody(
             </dl>
             <div class="markdown" data-testid="description" inner_html=issue.description_html.clone()></div>
         </section>
-        <Show when=move || can_edit>
-            <section class="card">
-                <h2>"Edit"</h2>
-                <form on:submit=submit novalidate>
-                    <IssueFieldsForm fields errors can_triage=true candidates=candidates.clone() />
-                    <div class="field">
-                        <label for="issue-status">"Status"</label>
-                        <select id="issue-status" on:change=move |ev| if let Ok(id) = event_target_value(&ev).parse() { status.set(id) }
-                            aria-invalid=aria_invalid(errors, "status_id") aria-describedby=error_id("status_id")>
-                            {statuses.clone().into_iter().map(|s| view! { <option value=s.id.to_string() selected=s.id == status.get_untracked()>{s.name}</option> }).collect_view()}
-                        </select>
-                        <FieldError errors name="status_id" />
-                    </div>
-                    <FormAlert errors />
-                    <p class="actions-row">
-                        <button type="submit" class="primary-inline" disabled=move || save.pending()>"Save"</button>
-                        <Show when=move || is_admin>
-                            <button type="button" class="danger" on:click=move |_| { delete.dispatch(IssueIdInput { issue_id }); }>"Delete issue"</button>
-                        </Show>
-                    </p>
-                </form>
-            </section>
-        </Show>
-        <Comments detail=detail.clone() can_edit is_admin me_id on_changed />
+    }
+}
+
+/// What changed, when and by whom (as much as the reader may see; the server decides).
+#[component]
+fn History(entries: Vec<crate::model::HistoryEntry>) -> impl IntoView {
+    view! {
         <section class="card">
             <h2>"History"</h2>
             <ul class="history">
-                {detail.history.into_iter().map(|h| view! {
+                {entries.into_iter().map(|h| view! {
                     <li>{super::time::date_time(h.at)}" · "{h.actor.unwrap_or_default()}" changed "<strong>{h.field}</strong></li>
                 }).collect_view()}
             </ul>
         </section>
     }
-}
-
-#[derive(Clone)]
-enum CommentChange {
-    Edit(EditCommentInput),
-    Delete(CommentIdInput),
 }
 
 /// One comment, with "Edit" for its author and "Delete" for its author and admins.
@@ -831,33 +860,9 @@ fn CommentItem(
     let body = RwSignal::new(comment.body.clone());
     let comment_id = comment.id;
     // The edit box has its own error slot: several comments may be on the page.
-    let edit_errors = RwSignal::new(None::<AppError>);
-    let edit_error_id = format!("comment-{comment_id}-error");
-    let action = Action::new_local(|change: &CommentChange| {
-        let change = change.clone();
-        async move {
-            match change {
-                CommentChange::Edit(input) => edit_comment(input).await.map(|_| ()),
-                CommentChange::Delete(input) => delete_comment(input).await,
-            }
-        }
-    });
-    Effect::new(move || match action.value().get() {
-        Some(Ok(())) => on_changed(),
-        Some(Err(e)) if editing.get_untracked() => edit_errors.set(Some(e)),
-        Some(Err(e)) => errors.set(Some(e)),
-        None => {}
-    });
-    let save = move |_| {
-        let input = EditCommentInput { comment_id, body: body.get_untracked() };
-        match parse(input.clone()) {
-            Ok(_) => {
-                edit_errors.set(None);
-                action.dispatch(CommentChange::Edit(input));
-            }
-            Err(e) => edit_errors.set(Some(e)),
-        }
-    };
+    let edit = Submission::new(edit_comment, move |_| on_changed());
+    let delete = Submission::reporting_to(errors, delete_comment, move |()| on_changed());
+    let edit_errors = edit.errors;
     view! {
         <li class="comment">
             <p class="muted">
@@ -865,13 +870,11 @@ fn CommentItem(
                 {(comment.visibility == IssueVisibility::Internal).then(|| view! { " " <span class="badge">"internal"</span> })}
             </p>
             <Show when=move || !editing.get() fallback=move || view! {
-                <div class="field">
-                    <textarea aria-label="Edit comment" rows="3" prop:value=move || body.get() on:input=move |ev| body.set(event_target_value(&ev))
-                        aria-invalid=aria_invalid(edit_errors, "body") aria-describedby=edit_error_id.clone()></textarea>
-                    <p class="field-error" id=edit_error_id.clone()>{field_message(edit_errors, "body")}</p>
-                </div>
+                <TextArea name="body" id=format!("comment-{comment_id}") aria_label="Edit comment" rows=3 value=body errors=edit_errors />
                 <FormAlert errors=edit_errors />
-                <button type="button" on:click=save>"Save comment"</button>
+                <button type="button" on:click=move |_| edit.submit(EditCommentInput { comment_id, body: body.get_untracked() })>
+                    "Save comment"
+                </button>
             }>
                 <div class="markdown" inner_html=comment.body_html.clone()></div>
             </Show>
@@ -880,9 +883,7 @@ fn CommentItem(
                     <button type="button" on:click=move |_| editing.set(true)>"Edit"</button>
                 </Show>
                 <Show when=move || own || is_admin>
-                    <button type="button" class="danger" on:click=move |_| {
-                        action.dispatch(CommentChange::Delete(CommentIdInput { comment_id }));
-                    }>"Delete"</button>
+                    <button type="button" class="danger" on:click=move |_| delete.submit(CommentIdInput { comment_id })>"Delete"</button>
                 </Show>
             </p>
         </li>
@@ -918,12 +919,7 @@ fn Comments(
                 }).collect_view()}
             </ul>
             <form on:submit=submit novalidate>
-                <div class="field">
-                    <label for="comment-body">"New comment"</label>
-                    <textarea id="comment-body" rows="3" prop:value=move || body.get() on:input=move |ev| body.set(event_target_value(&ev))
-                        aria-invalid=aria_invalid(errors, "body") aria-describedby=error_id("body")></textarea>
-                    <FieldError errors name="body" />
-                </div>
+                <TextArea label="New comment" name="body" id="comment-body" rows=3 value=body errors />
                 <Show when=move || can_edit>
                     <label class="check">
                         <input type="checkbox" prop:checked=move || internal.get() on:change=move |ev| internal.set(event_target_checked(&ev)) />

@@ -8,7 +8,7 @@ use leptos_router::{
     NavigateOptions,
 };
 
-use super::{set_ready, SessionState};
+use super::{form::Submission, set_ready, SessionState};
 use crate::{
     api::{my_teams, sign_out, switch_team},
     error::AppError,
@@ -54,12 +54,7 @@ fn TopBar(me: Me) -> impl IntoView {
     let teams = LocalResource::new(my_teams);
     let errors = RwSignal::new(None::<AppError>);
 
-    let switch = Action::new_local(|team_id: &TeamId| switch_team(SwitchTeamInput { team_id: *team_id }));
-    Effect::new(move || match switch.value().get() {
-        Some(Ok(_)) => session.me.refetch(),
-        Some(Err(e)) => errors.set(Some(e)),
-        None => {}
-    });
+    let switch = Submission::reporting_to(errors, switch_team, move |_| session.me.refetch());
 
     let leave = Action::new_local(|(): &()| sign_out());
     Effect::new(move || match leave.value().get() {
@@ -104,8 +99,8 @@ fn TopBar(me: Me) -> impl IntoView {
             <label class="switcher">
                 "Team"
                 <select on:change=move |ev| {
-                    if let Ok(id) = event_target_value(&ev).parse::<TeamId>() {
-                        switch.dispatch(id);
+                    if let Ok(team_id) = event_target_value(&ev).parse::<TeamId>() {
+                        switch.submit(SwitchTeamInput { team_id });
                     }
                 }>{team_options}</select>
             </label>

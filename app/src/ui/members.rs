@@ -16,10 +16,7 @@ use crate::{
         transfer_ownership,
     },
     error::AppError,
-    model::{
-        ChangeRoleInput, CreatedInvitation, InvitationId, InviteInput, Me, Member, MemberInput, RevokeInvitationInput,
-        Role, UserId,
-    },
+    model::{ChangeRoleInput, CreatedInvitation, InviteInput, Me, Member, MemberInput, RevokeInvitationInput, Role},
 };
 
 #[component]
@@ -43,17 +40,17 @@ fn role_options(roles: Vec<Role>, selected: Role) -> impl IntoView {
         .collect_view()
 }
 
-#[derive(Clone)]
-enum MemberChange {
-    Role(ChangeRoleInput),
-    Remove(UserId),
-    Transfer(UserId),
+/// What the members table may do to a member; all of them report to the page's one alert.
+#[derive(Clone, Copy)]
+struct MemberActions {
+    change_role: Submission<ChangeRoleInput, Member>,
+    remove: Submission<MemberInput, ()>,
+    transfer: Submission<MemberInput, Me>,
 }
 
 #[component]
 fn Members(me: Me) -> impl IntoView {
     let session = expect_context::<SessionState>();
-    let navigate = use_navigate();
     let manager = matches!(me.team.role, Role::Owner | Role::Admin);
     let members = LocalResource::new(list_members);
     let invitations = LocalResource::new(move || async move {
@@ -65,54 +62,22 @@ fn Members(me: Me) -> impl IntoView {
     });
     Effect::new(move || set_ready(members.get().is_some() && invitations.get().is_some()));
     let errors = RwSignal::new(None::<AppError>);
-
-    let change = Action::new_local(|change: &MemberChange| {
-        let change = change.clone();
-        async move {
-            match change {
-                MemberChange::Role(input) => change_role(input).await.map(|_| false),
-                MemberChange::Remove(user_id) => remove_member(MemberInput { user_id }).await.map(|()| false),
-                MemberChange::Transfer(user_id) => transfer_ownership(MemberInput { user_id }).await.map(|_| true),
-            }
-        }
-    });
-    Effect::new(move || match change.value().get() {
-        Some(Ok(my_role_changed)) => {
-            errors.set(None);
+    let actions = MemberActions {
+        change_role: Submission::reporting_to(errors, change_role, move |_| members.refetch()),
+        remove: Submission::reporting_to(errors, remove_member, move |()| members.refetch()),
+        // The owner's own role changes too.
+        transfer: Submission::reporting_to(errors, transfer_ownership, move |_| {
             members.refetch();
-            if my_role_changed {
-                session.me.refetch();
-            }
-        }
-        Some(Err(e)) => errors.set(Some(e)),
-        None => {}
-    });
-
-    let revoke = Action::new_local(|id: &InvitationId| revoke_invitation(RevokeInvitationInput { invitation_id: *id }));
-    Effect::new(move || match revoke.value().get() {
-        Some(Ok(())) => invitations.refetch(),
-        Some(Err(e)) => errors.set(Some(e)),
-        None => {}
-    });
-
-    let leave = Action::new_local(|(): &()| leave_team());
-    Effect::new(move || match leave.value().get() {
-        Some(Ok(_)) => {
             session.me.refetch();
-            navigate("/", NavigateOptions::default());
-        }
-        Some(Err(e)) => errors.set(Some(e)),
-        None => {}
-    });
-
+        }),
+    };
     let me = StoredValue::new(me);
     let rows = move || {
         members.get().map(|result| match result {
-            Ok(list) => list.into_iter().map(|m| member_row(m, me.get_value(), change)).collect_view().into_any(),
+            Ok(list) => list.into_iter().map(|m| member_row(m, me.get_value(), actions)).collect_view().into_any(),
             Err(e) => view! { <tr><td colspan="5" class="alert">{e.message}</td></tr> }.into_any(),
         })
     };
-
     view! {
         <section class="card">
             <div class="card-head">
@@ -129,43 +94,73 @@ fn Members(me: Me) -> impl IntoView {
                 <tbody>{rows}</tbody>
             </table>
             <Show when=move || me.with_value(|me| me.team.role != Role::Owner)>
-                <p>
-                    <button type="button" class="danger" on:click=move |_| { leave.dispatch(()); }>"Leave team"</button>
-                </p>
+                <LeaveTeam errors />
             </Show>
         </section>
         <Show when=move || manager>
-            <section class="card">
-                <h2>"Pending invitations"</h2>
-                <table class="list">
-                    <thead>
-                        <tr><th>"Email"</th><th>"Role"</th><th>"Invited by"</th><th>"Expires"</th><th><span class="sr-only">"Actions"</span></th></tr>
-                    </thead>
-                    <tbody>
-                        {move || invitations.get().map(|r| match r {
-                            Ok(list) if list.is_empty() => view! { <tr><td colspan="5" class="muted">"No pending invitations."</td></tr> }.into_any(),
-                            Ok(list) => list.into_iter().map(|i| {
-                                let id = i.id;
-                                view! {
-                                    <tr>
-                                        <td>{i.email}</td>
-                                        <td>{i.role.label()}</td>
-                                        <td>{i.invited_by}</td>
-                                        <td>{time::date(i.expires_at)}</td>
-                                        <td><button type="button" on:click=move |_| { revoke.dispatch(id); }>"Revoke"</button></td>
-                                    </tr>
-                                }
-                            }).collect_view().into_any(),
-                            Err(e) => view! { <tr><td colspan="5" class="alert">{e.message}</td></tr> }.into_any(),
-                        })}
-                    </tbody>
-                </table>
-            </section>
+            <PendingInvitations invitations errors />
         </Show>
     }
 }
 
-fn member_row(member: Member, me: Me, change: Action<MemberChange, Result<bool, AppError>>) -> impl IntoView {
+/// "Leave team": then the session has no team here, and the app starts over.
+#[component]
+fn LeaveTeam(errors: RwSignal<Option<AppError>>) -> impl IntoView {
+    let session = expect_context::<SessionState>();
+    let navigate = use_navigate();
+    let leave = Action::new_local(|(): &()| leave_team());
+    Effect::new(move || match leave.value().get() {
+        Some(Ok(_)) => {
+            session.me.refetch();
+            navigate("/", NavigateOptions::default());
+        }
+        Some(Err(e)) => errors.set(Some(e)),
+        None => {}
+    });
+    view! {
+        <p>
+            <button type="button" class="danger" on:click=move |_| { leave.dispatch(()); }>"Leave team"</button>
+        </p>
+    }
+}
+
+type InvitationsResource = LocalResource<Result<Vec<crate::model::Invitation>, AppError>>;
+
+/// The team's pending invitations, each with "Revoke".
+#[component]
+fn PendingInvitations(invitations: InvitationsResource, errors: RwSignal<Option<AppError>>) -> impl IntoView {
+    let revoke = Submission::reporting_to(errors, revoke_invitation, move |()| invitations.refetch());
+    view! {
+        <section class="card">
+            <h2>"Pending invitations"</h2>
+            <table class="list">
+                <thead>
+                    <tr><th>"Email"</th><th>"Role"</th><th>"Invited by"</th><th>"Expires"</th><th><span class="sr-only">"Actions"</span></th></tr>
+                </thead>
+                <tbody>
+                    {move || invitations.get().map(|r| match r {
+                        Ok(list) if list.is_empty() => view! { <tr><td colspan="5" class="muted">"No pending invitations."</td></tr> }.into_any(),
+                        Ok(list) => list.into_iter().map(|i| {
+                            let invitation_id = i.id;
+                            view! {
+                                <tr>
+                                    <td>{i.email}</td>
+                                    <td>{i.role.label()}</td>
+                                    <td>{i.invited_by}</td>
+                                    <td>{time::date(i.expires_at)}</td>
+                                    <td><button type="button" on:click=move |_| revoke.submit(RevokeInvitationInput { invitation_id })>"Revoke"</button></td>
+                                </tr>
+                            }
+                        }).collect_view().into_any(),
+                        Err(e) => view! { <tr><td colspan="5" class="alert">{e.message}</td></tr> }.into_any(),
+                    })}
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
+fn member_row(member: Member, me: Me, actions: MemberActions) -> impl IntoView {
     let manager = matches!(me.team.role, Role::Owner | Role::Admin);
     let is_me = member.user_id == me.user.id;
     let manageable =
@@ -189,12 +184,12 @@ fn member_row(member: Member, me: Me, change: Action<MemberChange, Result<bool, 
                         }
                     }>{role_options(grantable(&me), new_role.get_untracked())}</select>
                     <button type="button" on:click=move |_| {
-                        change.dispatch(MemberChange::Role(ChangeRoleInput { user_id, role: new_role.get_untracked() }));
+                        actions.change_role.submit(ChangeRoleInput { user_id, role: new_role.get_untracked() });
                     }>"Change role"</button>
-                    <button type="button" class="danger" on:click=move |_| { change.dispatch(MemberChange::Remove(user_id)); }>"Remove"</button>
+                    <button type="button" class="danger" on:click=move |_| actions.remove.submit(MemberInput { user_id })>"Remove"</button>
                 </Show>
                 <Show when=move || can_receive_ownership>
-                    <button type="button" on:click=move |_| { change.dispatch(MemberChange::Transfer(user_id)); }>"Transfer ownership"</button>
+                    <button type="button" on:click=move |_| actions.transfer.submit(MemberInput { user_id })>"Transfer ownership"</button>
                 </Show>
             </td>
         </tr>

@@ -5,7 +5,7 @@ use leptos::{ev::SubmitEvent, prelude::*};
 use leptos_router::{components::A, hooks::use_params_map};
 
 use super::{
-    form::{aria_invalid, FieldError, FormAlert, Submission, TextField},
+    form::{aria_invalid, FieldError, FormAlert, Submission, TextArea, TextField},
     layout::SignedIn,
     set_ready,
 };
@@ -16,9 +16,9 @@ use crate::{
     },
     error::AppError,
     model::{
-        parse, AddStatusInput, ArchiveProjectInput, EditStatusInput, IssuePage, Me, NewProjectInput, OpenProjectInput,
-        ProjectDetail, ProjectKeyInput, ProjectMemberInput, Role, StatusCategory, UpdateProjectInput, UserId,
-        Visibility,
+        AddStatusInput, ArchiveProjectInput, EditStatusInput, IssuePage, Me, Member, NewProjectInput, OpenProjectInput,
+        ProjectDetail, ProjectId, ProjectKeyInput, ProjectMemberInput, Role, StatusCategory, UpdateProjectInput,
+        UserId, Visibility,
     },
 };
 
@@ -191,285 +191,256 @@ fn ProjectView(me: Me, resource: ProjectResource, settings: bool) -> impl IntoVi
     }
 }
 
-/// One row per status: its name to edit, "Rename" and "Move up".
-fn status_rows(
-    statuses: Vec<crate::model::ProjectStatus>,
-    workflow: Action<WorkflowChange, Result<(), AppError>>,
-) -> impl IntoView {
-    statuses
-        .into_iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let status_id = s.id;
-            let name = RwSignal::new(s.name.clone());
-            let position = i64::try_from(i).unwrap_or(0);
-            let label = format!("Name of status {}", s.name);
-            let errors = RwSignal::new(None::<AppError>);
-            let error_id = format!("status-{status_id}-error");
-            view! {
-                <li class="status-row">
-                    <input aria-label=label prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))
-                        aria-invalid=aria_invalid(errors, "name") aria-describedby=error_id.clone() />
-                    <button type="button" on:click=move |_| {
-                        let input = EditStatusInput { status_id, name: name.get_untracked(), position };
-                        match parse(input.clone()) {
-                            Ok(_) => {
-                                errors.set(None);
-                                workflow.dispatch(WorkflowChange::Edit(input));
-                            }
-                            Err(e) => errors.set(Some(e)),
-                        }
-                    }>"Rename"</button>
-                    <button type="button" disabled=position == 0 on:click=move |_| {
-                        workflow.dispatch(WorkflowChange::Edit(EditStatusInput { status_id, name: name.get_untracked(), position: position - 1 }));
-                    }>"Move up"</button>
-                    <FieldError errors name="name" id=error_id />
-                </li>
-            }
-        })
-        .collect_view()
-}
-
-#[derive(Clone)]
-enum WorkflowChange {
-    Add(AddStatusInput),
-    Edit(EditStatusInput),
-}
-
+/// A project's page head: what it is, its views, its workflow and members (managers may remove them),
+/// and on the settings page the settings.
 #[component]
 fn ProjectBody(
     detail: ProjectDetail,
     manager: bool,
-    /// The settings page: the manager's settings form is shown (and the issues are not).
+    /// The settings page: the manager's settings are shown (and the issues are not).
     settings: bool,
     on_changed: impl Fn() + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
     let project = detail.project.clone();
-    // Members and archiving report here; the settings form and the workflow editor have their own.
-    let errors = RwSignal::new(None::<AppError>);
-    let settings_errors = RwSignal::new(None::<AppError>);
-    let status_errors = RwSignal::new(None::<AppError>);
-    let published = RwSignal::new(project.published);
-    let visibility = RwSignal::new(project.visibility);
-    let save = Action::new_local(|input: &UpdateProjectInput| update_project(input.clone()));
-    let archive = Action::new_local(|input: &ArchiveProjectInput| archive_project(input.clone()));
-    Effect::new(move || match save.value().get() {
-        Some(Ok(_)) => {
-            settings_errors.set(None);
-            on_changed();
-        }
-        Some(Err(e)) => settings_errors.set(Some(e)),
-        None => {}
-    });
-    Effect::new(move || match archive.value().get() {
-        Some(Ok(_)) => {
-            errors.set(None);
-            on_changed();
-        }
-        Some(Err(e)) => errors.set(Some(e)),
-        None => {}
-    });
-    let add = Action::new_local(|input: &ProjectMemberInput| add_project_member(input.clone()));
-    let remove = Action::new_local(|input: &ProjectMemberInput| remove_project_member(input.clone()));
-    Effect::new(move || match remove.value().get() {
-        Some(Ok(())) => on_changed(),
-        Some(Err(e)) => errors.set(Some(e)),
-        None => {}
-    });
-    Effect::new(move || match add.value().get() {
-        Some(Ok(())) => {
-            errors.set(None);
-            on_changed();
-        }
-        Some(Err(e)) => errors.set(Some(e)),
-        None => {}
-    });
-    let team_members = LocalResource::new(move || async move {
-        if manager {
-            list_members().await
-        } else {
-            Ok(Vec::new())
-        }
-    });
-    let chosen = RwSignal::new(None::<UserId>);
-    let workflow = Action::new_local(|change: &WorkflowChange| {
-        let change = change.clone();
-        async move {
-            match change {
-                WorkflowChange::Add(input) => add_status(input).await.map(|_| ()),
-                WorkflowChange::Edit(input) => edit_status(input).await.map(|_| ()),
-            }
-        }
-    });
-    Effect::new(move || match workflow.value().get() {
-        Some(Ok(())) => {
-            status_errors.set(None);
-            on_changed();
-        }
-        Some(Err(e)) => status_errors.set(Some(e)),
-        None => {}
-    });
-    let new_status = RwSignal::new(String::new());
-    let new_category = RwSignal::new(StatusCategory::Open);
-    let editor_statuses = StoredValue::new(detail.statuses.clone());
     let id = project.id;
-    let name = RwSignal::new(project.name.clone());
-    let description = RwSignal::new(project.description.clone());
-    let archived = project.archived;
-    let members = detail.members;
-    let has_members = !members.is_empty();
     view! {
         <section class="card">
-            <h1>{format!("{} {}", project.key, project.name)}</h1>
-            <p class="muted">
-                {visibility_label(project.visibility)}
-                {project.published.then_some(", published")}
-                {project.archived.then_some(", archived")}
-            </p>
-            <p class="description">{project.description.clone()}</p>
-            {project.published.then(|| {
-                let path = format!("/p/{}", project.id);
-                view! { <p>"Public address: " <a href=path.clone()>{path.clone()}</a></p> }
-            })}
-            {
-                let issues = format!("/projects/{}", project.key);
-                let settings_href = format!("/projects/{}/settings", project.key);
-                view! {
-                    <nav class="views" aria-label="Project">
-                        <A href=issues attr:aria-current=(!settings).then_some("page")>"Issues"</A>
-                        <Show when=move || manager>
-                            <A href=settings_href.clone() attr:aria-current=settings.then_some("page")>"Settings"</A>
-                        </Show>
-                    </nav>
-                }
-            }
-            <div class="alert" role="alert">{move || errors.get().map(|e| e.message)}</div>
+            <ProjectHead project=project.clone() manager settings />
             <h2>"Workflow"</h2>
             <ol class="workflow">
-                {detail.statuses.into_iter().map(|s| view! { <li>{s.name}<span class="muted">{format!(" ({})", s.category.as_str().replace('_', " "))}</span></li> }).collect_view()}
+                {detail.statuses.iter().map(|s| view! { <li>{s.name.clone()}<span class="muted">{format!(" ({})", s.category.as_str().replace('_', " "))}</span></li> }).collect_view()}
             </ol>
-            <Show when=move || has_members>
-                <h2>"Project members"</h2>
-                <ul class="project-members">
-                    {members.clone().into_iter().map(|m| {
-                        let user_id = m.user_id;
-                        let label = format!("Remove {} from the project", m.display_name);
-                        view! {
-                            <li>
-                                {m.display_name}" · "{m.role.label()}
-                                <Show when=move || manager>
-                                    " "
-                                    <button type="button" aria-label=label.clone() on:click=move |_| {
-                                        remove.dispatch(ProjectMemberInput { project_id: id, user_id });
-                                    }>"Remove from project"</button>
-                                </Show>
-                            </li>
-                        }
-                    }).collect_view()}
-                </ul>
-            </Show>
+            <ProjectMembers project_id=id members=detail.members manager on_changed />
         </section>
         <Show when=move || manager && settings>
             <section class="card">
                 <h2>"Settings"</h2>
-                <div class="field">
-                    <label for="project-name">"Rename to"</label>
-                    <input id="project-name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))
-                        aria-invalid=aria_invalid(settings_errors, "name") aria-describedby="project-name-error" />
-                    <FieldError errors=settings_errors name="name" id="project-name-error" />
-                </div>
-                <div class="field">
-                    <label for="project-description">"About the project"</label>
-                    <textarea id="project-description" rows="3" prop:value=move || description.get()
-                        on:input=move |ev| description.set(event_target_value(&ev))
-                        aria-invalid=aria_invalid(settings_errors, "description") aria-describedby="project-description-error"></textarea>
-                    <FieldError errors=settings_errors name="description" id="project-description-error" />
-                </div>
-                <div class="field">
-                    <label for="project-visibility">"Audience"</label>
-                    <select id="project-visibility" on:change=move |ev| {
-                        if let Some(v) = Visibility::parse(&event_target_value(&ev)) {
-                            visibility.set(v);
-                        }
-                    }>
-                        <option value="private" selected=visibility.get_untracked() == Visibility::Private>"Private"</option>
-                        <option value="public" selected=visibility.get_untracked() == Visibility::Public>"Public"</option>
-                    </select>
-                </div>
-                <label class="check">
-                    <input type="checkbox" prop:checked=move || published.get() on:change=move |ev| published.set(event_target_checked(&ev))
-                        aria-invalid=aria_invalid(settings_errors, "published") aria-describedby="project-published-error" />
-                    "Published: anyone with the address may read its public issues"
-                </label>
-                <FieldError errors=settings_errors name="published" id="project-published-error" />
-                <div class="field-row">
-                    <div class="field">
-                        <label for="team-member">"Team member"</label>
-                        <select id="team-member" on:change=move |ev| chosen.set(event_target_value(&ev).parse().ok())>
-                            <option value="">"Choose…"</option>
-                            {move || team_members.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|m| view! {
-                                <option value=m.user_id.to_string()>{format!("{} ({})", m.display_name, m.role.label())}</option>
-                            }).collect_view()}
-                        </select>
-                    </div>
-                    <button type="button" class="align-end" on:click=move |_| {
-                        if let Some(user_id) = chosen.get_untracked() {
-                            add.dispatch(ProjectMemberInput { project_id: id, user_id });
-                        }
-                    }>"Add to project"</button>
-                </div>
-                <h3>"Workflow"</h3>
-                <ol class="status-editor">{move || status_rows(editor_statuses.get_value(), workflow)}</ol>
-                <div class="field-row">
-                    <div class="field">
-                        <label for="status-name">"Status name"</label>
-                        <input id="status-name" prop:value=move || new_status.get() on:input=move |ev| new_status.set(event_target_value(&ev))
-                            aria-invalid=aria_invalid(status_errors, "name") aria-describedby="status-name-error" />
-                        <FieldError errors=status_errors name="name" id="status-name-error" />
-                    </div>
-                    <div class="field">
-                        <label for="status-category">"Category"</label>
-                        <select id="status-category" on:change=move |ev| if let Some(c) = StatusCategory::parse(&event_target_value(&ev)) { new_category.set(c) }>
-                            <option value="open">"open"</option>
-                            <option value="in_progress">"in progress"</option>
-                            <option value="done">"done"</option>
-                        </select>
-                    </div>
-                    <button type="button" class="align-end" on:click=move |_| {
-                        let input = AddStatusInput { project_id: id, name: new_status.get_untracked(), category: new_category.get_untracked() };
-                        match parse(input.clone()) {
-                            Ok(_) => {
-                                workflow.dispatch(WorkflowChange::Add(input));
-                                new_status.set(String::new());
-                            }
-                            Err(e) => status_errors.set(Some(e)),
-                        }
-                    }>"Add status"</button>
-                </div>
-                <FormAlert errors=status_errors />
-                <FormAlert errors=settings_errors />
-                <p class="actions-row">
-                    <button type="button" on:click=move |_| {
-                        let input = UpdateProjectInput {
-                            project_id: id,
-                            name: name.get_untracked(),
-                            description: description.get_untracked(),
-                            visibility: visibility.get_untracked(),
-                            published: published.get_untracked(),
-                        };
-                        match parse(input.clone()) {
-                            Ok(_) => {
-                                settings_errors.set(None);
-                                save.dispatch(input);
-                            }
-                            Err(e) => settings_errors.set(Some(e)),
-                        }
-                    }>"Save"</button>
-                    <button type="button" class="danger" on:click=move |_| {
-                        archive.dispatch(ArchiveProjectInput { project_id: id, archived: !archived });
-                    }>{if archived { "Restore" } else { "Archive" }}</button>
-                </p>
+                <ProjectSettings project=project.clone() on_changed />
+                <ProjectMemberAdder project_id=id on_changed />
+                <WorkflowEditor project_id=id statuses=detail.statuses.clone() on_changed />
+                <ArchiveProject project_id=id archived=project.archived on_changed />
             </section>
         </Show>
+    }
+}
+
+/// The project's title, audience, description, public address and views.
+#[component]
+fn ProjectHead(project: crate::model::Project, manager: bool, settings: bool) -> impl IntoView {
+    let issues = format!("/projects/{}", project.key);
+    let settings_href = format!("/projects/{}/settings", project.key);
+    view! {
+        <h1>{format!("{} {}", project.key, project.name)}</h1>
+        <p class="muted">
+            {visibility_label(project.visibility)}
+            {project.published.then_some(", published")}
+            {project.archived.then_some(", archived")}
+        </p>
+        <p class="description">{project.description.clone()}</p>
+        {project.published.then(|| {
+            let path = format!("/p/{}", project.id);
+            view! { <p>"Public address: " <a href=path.clone()>{path.clone()}</a></p> }
+        })}
+        <nav class="views" aria-label="Project">
+            <A href=issues attr:aria-current=(!settings).then_some("page")>"Issues"</A>
+            <Show when=move || manager>
+                <A href=settings_href.clone() attr:aria-current=settings.then_some("page")>"Settings"</A>
+            </Show>
+        </nav>
+    }
+}
+
+/// The project's members; managers may remove them.
+#[component]
+fn ProjectMembers(
+    project_id: ProjectId,
+    members: Vec<Member>,
+    manager: bool,
+    on_changed: impl Fn() + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let remove = Submission::new(remove_project_member, move |()| on_changed());
+    let has_members = !members.is_empty();
+    view! {
+        <FormAlert errors=remove.errors />
+        <Show when=move || has_members>
+            <h2>"Project members"</h2>
+            <ul class="project-members">
+                {members.clone().into_iter().map(|m| {
+                    let user_id = m.user_id;
+                    let label = format!("Remove {} from the project", m.display_name);
+                    view! {
+                        <li>
+                            {m.display_name}" · "{m.role.label()}
+                            <Show when=move || manager>
+                                " "
+                                <button type="button" aria-label=label.clone() on:click=move |_| {
+                                    remove.submit(ProjectMemberInput { project_id, user_id });
+                                }>"Remove from project"</button>
+                            </Show>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </Show>
+    }
+}
+
+/// Name, description, audience and publication.
+#[component]
+fn ProjectSettings(
+    project: crate::model::Project,
+    on_changed: impl Fn() + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let name = RwSignal::new(project.name.clone());
+    let description = RwSignal::new(project.description.clone());
+    let published = RwSignal::new(project.published);
+    let visibility = RwSignal::new(project.visibility);
+    let save = Submission::new(update_project, move |_| on_changed());
+    let errors = save.errors;
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        save.submit(UpdateProjectInput {
+            project_id: project.id,
+            name: name.get_untracked(),
+            description: description.get_untracked(),
+            visibility: visibility.get_untracked(),
+            published: published.get_untracked(),
+        });
+    };
+    view! {
+        <form on:submit=on_submit>
+            <TextField label="Rename to" name="name" id="project-name" value=name errors />
+            <TextArea label="About the project" name="description" id="project-description" rows=3 value=description errors />
+            <div class="field">
+                <label for="project-visibility">"Audience"</label>
+                <select id="project-visibility" on:change=move |ev| {
+                    if let Some(v) = Visibility::parse(&event_target_value(&ev)) {
+                        visibility.set(v);
+                    }
+                }>
+                    <option value="private" selected=visibility.get_untracked() == Visibility::Private>"Private"</option>
+                    <option value="public" selected=visibility.get_untracked() == Visibility::Public>"Public"</option>
+                </select>
+            </div>
+            <label class="check">
+                <input type="checkbox" prop:checked=move || published.get() on:change=move |ev| published.set(event_target_checked(&ev))
+                    aria-invalid=aria_invalid(errors, "published") aria-describedby="project-published-error" />
+                "Published: anyone with the address may read its public issues"
+            </label>
+            <FieldError errors name="published" id="project-published-error" />
+            <FormAlert errors />
+            <p class="actions-row"><button type="submit" disabled=move || save.pending()>"Save"</button></p>
+        </form>
+    }
+}
+
+/// Adds a member of the team to the project.
+#[component]
+fn ProjectMemberAdder(project_id: ProjectId, on_changed: impl Fn() + Send + Sync + Copy + 'static) -> impl IntoView {
+    let team_members = LocalResource::new(list_members);
+    let chosen = RwSignal::new(None::<UserId>);
+    let add = Submission::new(add_project_member, move |()| on_changed());
+    view! {
+        <div class="field-row">
+            <div class="field">
+                <label for="team-member">"Team member"</label>
+                <select id="team-member" on:change=move |ev| chosen.set(event_target_value(&ev).parse().ok())>
+                    <option value="">"Choose…"</option>
+                    {move || team_members.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|m| view! {
+                        <option value=m.user_id.to_string()>{format!("{} ({})", m.display_name, m.role.label())}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+            <button type="button" class="align-end" on:click=move |_| {
+                if let Some(user_id) = chosen.get_untracked() {
+                    add.submit(ProjectMemberInput { project_id, user_id });
+                }
+            }>"Add to project"</button>
+        </div>
+        <FormAlert errors=add.errors />
+    }
+}
+
+/// The workflow's statuses to rename and reorder, and a new status.
+#[component]
+fn WorkflowEditor(
+    project_id: ProjectId,
+    statuses: Vec<crate::model::ProjectStatus>,
+    on_changed: impl Fn() + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let new_status = RwSignal::new(String::new());
+    let new_category = RwSignal::new(StatusCategory::Open);
+    let add = Submission::new(add_status, move |_| {
+        new_status.set(String::new());
+        on_changed();
+    });
+    view! {
+        <h3>"Workflow"</h3>
+        <ol class="status-editor">
+            {statuses.into_iter().enumerate().map(|(i, s)| {
+                view! { <StatusRow status=s position=i64::try_from(i).unwrap_or(0) on_changed /> }
+            }).collect_view()}
+        </ol>
+        <div class="field-row">
+            <TextField label="Status name" name="name" id="status-name" value=new_status errors=add.errors />
+            <div class="field">
+                <label for="status-category">"Category"</label>
+                <select id="status-category" on:change=move |ev| if let Some(c) = StatusCategory::parse(&event_target_value(&ev)) { new_category.set(c) }>
+                    <option value="open">"open"</option>
+                    <option value="in_progress">"in progress"</option>
+                    <option value="done">"done"</option>
+                </select>
+            </div>
+            <button type="button" class="align-end" on:click=move |_| {
+                add.submit(AddStatusInput { project_id, name: new_status.get_untracked(), category: new_category.get_untracked() });
+            }>"Add status"</button>
+        </div>
+        <FormAlert errors=add.errors />
+    }
+}
+
+/// One status of the workflow editor: its name to edit, "Rename" and "Move up".
+#[component]
+fn StatusRow(
+    status: crate::model::ProjectStatus,
+    position: i64,
+    on_changed: impl Fn() + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let status_id = status.id;
+    let name = RwSignal::new(status.name.clone());
+    let label = format!("Name of status {}", status.name);
+    let edit = Submission::new(edit_status, move |_| on_changed());
+    let errors = edit.errors;
+    let error_id = format!("status-{status_id}-error");
+    view! {
+        <li class="status-row">
+            <input aria-label=label prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))
+                aria-invalid=aria_invalid(errors, "name") aria-describedby=error_id.clone() />
+            <button type="button" on:click=move |_| {
+                edit.submit(EditStatusInput { status_id, name: name.get_untracked(), position });
+            }>"Rename"</button>
+            <button type="button" disabled=position == 0 on:click=move |_| {
+                edit.submit(EditStatusInput { status_id, name: name.get_untracked(), position: position - 1 });
+            }>"Move up"</button>
+            <FieldError errors name="name" id=error_id />
+        </li>
+    }
+}
+
+/// Archives the project, or restores an archived one.
+#[component]
+fn ArchiveProject(
+    project_id: ProjectId,
+    archived: bool,
+    on_changed: impl Fn() + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let archive = Submission::new(archive_project, move |_| on_changed());
+    view! {
+        <FormAlert errors=archive.errors />
+        <p class="actions-row">
+            <button type="button" class="danger" on:click=move |_| {
+                archive.submit(ArchiveProjectInput { project_id, archived: !archived });
+            }>{if archived { "Restore" } else { "Archive" }}</button>
+        </p>
     }
 }

@@ -89,7 +89,7 @@ impl Service {
         fields: &IssueFields,
     ) -> Result<(), AppError> {
         if !issues::all_assignable(&self.db, actor, project, &fields.assignees).await? {
-            return Err(AppError::field("assignees", "Assignees must be members of the project (not guests)."));
+            return Err(AppError::field("fields.assignees", "Assignees must be members of the project (not guests)."));
         }
         Ok(())
     }

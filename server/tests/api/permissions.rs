@@ -16,29 +16,37 @@ const ACTORS: [&str; 7] = ["owner", "admin", "normal", "guest", "non_member", "a
 struct Row {
     scenario: String,
     endpoint: String,
+    /// What to make before each call (see [`World::given`]).
+    given: String,
+    /// The call's fields, as templates (see [`World::prepare`]).
+    input: String,
     expected: HashMap<&'static str, bool>,
 }
+
+/// The columns before the actors'.
+const LEADING: [&str; 4] = ["scenario", "endpoint", "given", "input"];
 
 fn matrix() -> Vec<Row> {
     let text = include_str!("permissions.csv");
     let mut lines = text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#'));
     let header: Vec<&str> = lines.next().expect("header").split(',').collect();
-    assert_eq!(header[..2], ["scenario", "endpoint"]);
-    assert_eq!(header[2..], ACTORS, "actor columns");
+    assert_eq!(header[..LEADING.len()], LEADING);
+    assert_eq!(header[LEADING.len()..], ACTORS, "actor columns");
     lines
         .map(|line| {
             let cells: Vec<&str> = line.split(',').collect();
             assert_eq!(cells.len(), header.len(), "{line}");
             let expected = ACTORS
                 .iter()
-                .zip(&cells[2..])
+                .zip(&cells[LEADING.len()..])
                 .map(|(actor, cell)| match *cell {
                     "allow" => (*actor, true),
                     "deny" => (*actor, false),
                     other => panic!("cell {other:?} in {line}"),
                 })
                 .collect();
-            Row { scenario: cells[0].to_owned(), endpoint: cells[1].to_owned(), expected }
+            let [scenario, endpoint, given, input] = [0, 1, 2, 3].map(|i| cells[i].to_owned());
+            Row { scenario, endpoint, given, input, expected }
         })
         .collect()
 }
@@ -110,209 +118,84 @@ impl World {
         self.actors.get(actor).map(|p| p.cookie.as_str())
     }
 
-    #[allow(clippy::too_many_lines)] // one arm per scenario reads best as one table
-    /// Prepares what `scenario` needs as `actor` (fresh targets in team A) and answers the call to make.
-    async fn prepare(&self, scenario: &str, actor: &str) -> (&'static str, Vec<(String, String)>) {
+    /// The call of `row` as `actor`: what its `given` cell asks for is made in team A (afresh for each
+    /// call), then its `input` cell is filled in with what was made and what the world holds.
+    async fn prepare(&self, row: &Row, actor: &str) -> Vec<(String, String)> {
+        let mut made: HashMap<&'static str, String> = HashMap::from([
+            ("team_a", self.team_a.clone()),
+            ("public_project", self.public_project.clone()),
+            ("private_project", self.private_project.clone()),
+            ("first_status", self.first_status.clone()),
+            ("last_status", self.last_status.clone()),
+            ("normal_id", self.actors["normal"].user_id.clone()),
+            ("spare_email", self.spare.email.clone()),
+            ("password", PASSWORD.to_owned()),
+            ("fresh_email", fresh_email("new")),
+            ("fresh_key", fresh_key()),
+        ]);
+        for step in row.given.split('+').filter(|s| !s.is_empty()) {
+            self.given(step, actor, &mut made).await;
+        }
+        row.input
+            .split(';')
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| {
+                let (name, template) = pair.split_once('=').unwrap_or_else(|| panic!("{pair:?} in {}", row.scenario));
+                (format!("input[{}]", name.replace('.', "][")), fill_in(template, &made, &row.scenario))
+            })
+            .collect()
+    }
+
+    /// Makes one object of a `given` cell as team A's owner, and records its ids in `made`.
+    async fn given(&self, step: &str, actor: &str, made: &mut HashMap<&'static str, String>) {
         let app = &self.app;
         let owner = self.owner.cookie.as_str();
-        let one = |k: &str, v: &str| input(&[(k, v)]);
-        let change = |user: &str, role: &str| input(&[("user_id", user), ("role", role)]);
-        match scenario {
-            "sign_up" => {
-                let form = input(&[
-                    ("email", &fresh_email("new")),
-                    ("display_name", "New"),
-                    ("password", PASSWORD),
-                    ("team_name", "New team"),
-                ]);
-                ("sign_up", form)
+        let (kind, which) = step.split_once(':').unwrap_or((step, ""));
+        match kind {
+            "project" => {
+                let (id, key) = app.project(owner, which).await;
+                made.extend([("project", id), ("project_key", key)]);
             }
-            "sign_in" => ("sign_in", input(&[("email", &self.spare.email), ("password", PASSWORD)])),
-            "sign_out" | "who_am_i" | "my_teams" | "list_members" | "list_invitations" | "leave_team" | "audit_log" => {
-                (endpoint(scenario), Vec::new())
-            }
-            "list_projects" => {
-                app.project(owner, "private").await;
-                ("list_projects", Vec::new())
-            }
-            "switch_team_to_team_a" => ("switch_team", one("team_id", &self.team_a)),
-            "invite_admin" | "invite_normal" | "invite_guest" => {
-                let role = scenario.trim_start_matches("invite_").to_uppercase();
-                ("invite", input(&[("email", &fresh_email("invitee")), ("role", &role)]))
-            }
-            "revoke_admin_invitation" | "revoke_normal_invitation" => {
-                let role = if scenario.contains("admin") { "ADMIN" } else { "NORMAL" };
-                let (id, _) = app.invite(owner, &fresh_email("revokee"), role).await;
-                ("revoke_invitation", one("invitation_id", &id))
-            }
-            "invitation_info" => {
-                let (_, token) = app.invite(&self.third_team_owner.cookie, &fresh_email("info"), "NORMAL").await;
-                ("invitation_info", one("token", &token))
-            }
-            "accept_own_invitation" => {
-                let email = self.actors.get(actor).map_or_else(|| fresh_email("anon"), |p| p.email.clone());
-                let (_, token) = app.invite(&self.third_team_owner.cookie, &email, "NORMAL").await;
-                ("accept_invitation", one("token", &token))
-            }
-            "sign_up_with_invitation" => {
-                let (_, token) = app.invite(&self.third_team_owner.cookie, &fresh_email("joiner"), "GUEST").await;
-                let form = input(&[("token", &token), ("display_name", "Joiner"), ("password", PASSWORD)]);
-                ("sign_up_with_invitation", form)
-            }
-            "change_normal_to_guest"
-            | "change_guest_to_normal"
-            | "change_normal_to_admin"
-            | "change_admin_to_normal" => {
-                let parts: Vec<&str> = scenario.trim_start_matches("change_").split("_to_").collect();
-                let target = app.new_member(owner, &parts[0].to_uppercase()).await;
-                ("change_role", change(&target.user_id, &parts[1].to_uppercase()))
-            }
-            "remove_normal" | "remove_guest" | "remove_admin" => {
-                let role = scenario.trim_start_matches("remove_").to_uppercase();
-                let target = app.new_member(owner, &role).await;
-                ("remove_member", one("user_id", &target.user_id))
-            }
-            "transfer_ownership_to_normal" => {
-                let target = app.new_member(owner, "NORMAL").await;
-                ("transfer_ownership", one("user_id", &target.user_id))
-            }
-            "create_project" => {
-                let key = format!("N{}", uuid::Uuid::new_v4().simple().to_string()[..6].to_uppercase());
-                let key = key.replace(|c: char| !c.is_ascii_alphanumeric(), "X");
-                ("create_project", input(&[("name", "Brand-new project"), ("key", &key), ("visibility", "private")]))
-            }
-            "open_private_project_of_normal" => {
-                let (id, key) = app.project(owner, "private").await;
-                app.add_to_project(owner, &id, &self.actors["normal"].user_id).await;
-                ("open_project", one("key", &key))
-            }
-            "open_public_project_of_guest" => {
-                let (id, key) = app.project(owner, "public").await;
-                app.add_to_project(owner, &id, &self.actors["guest"].user_id).await;
-                ("open_project", one("key", &key))
-            }
-            "get_private_project_of_normal" => {
-                let (id, key) = app.project(owner, "private").await;
-                app.add_to_project(owner, &id, &self.actors["normal"].user_id).await;
-                ("get_project", one("key", &key))
-            }
-            "get_public_project_of_guest" => {
-                let (id, key) = app.project(owner, "public").await;
-                app.add_to_project(owner, &id, &self.actors["guest"].user_id).await;
-                ("get_project", one("key", &key))
-            }
-            "update_project" => {
-                let (id, _) = app.project(owner, "public").await;
-                let form = input(&[
-                    ("project_id", &id),
-                    ("name", "Team project renamed"),
-                    ("visibility", "public"),
-                    ("published", "true"),
-                ]);
-                ("update_project", form)
-            }
-            "archive_project" => {
-                let (id, _) = app.project(owner, "private").await;
-                ("archive_project", input(&[("project_id", &id), ("archived", "true")]))
-            }
-            "add_project_member" => {
-                let (id, _) = app.project(owner, "private").await;
-                ("add_project_member", input(&[("project_id", &id), ("user_id", &self.actors["normal"].user_id)]))
-            }
-            "remove_project_member" => {
-                let (id, _) = app.project(owner, "private").await;
-                app.add_to_project(owner, &id, &self.actors["normal"].user_id).await;
-                ("remove_project_member", input(&[("project_id", &id), ("user_id", &self.actors["normal"].user_id)]))
-            }
-            "create_issue_in_public_project" | "create_issue_in_private_project" => {
-                let project = if scenario.contains("public") { &self.public_project } else { &self.private_project };
-                let form = vec![
-                    ("input[project_id]".to_owned(), project.clone()),
-                    ("input[fields][title]".to_owned(), "Team issue filed".to_owned()),
-                ];
-                ("create_issue", form)
-            }
-            "get_public_issue" | "get_internal_issue" => {
-                let visibility = if scenario.contains("public") { "public" } else { "internal" };
-                let issue = app.issue(owner, &self.public_project, visibility).await;
+            "add" => app.add_to_project(owner, &made["project"], &self.actors[which].user_id).await,
+            "issue" => {
+                let issue = app.issue(owner, &self.public_project, which).await;
                 let (key, number) = issue.reference.split_once('-').expect("KEY-n");
-                ("get_issue", input(&[("key", key), ("number", number)]))
+                made.extend([("issue_key", key.to_owned()), ("issue_number", number.to_owned()), ("issue", issue.id)]);
             }
-            "list_issues" => {
-                app.issue(owner, &self.public_project, "public").await;
-                ("list_issues", one("project_id", &self.public_project))
+            "member" => {
+                made.insert("member", app.new_member(owner, which).await.user_id);
             }
-            "update_internal_issue" => {
-                let issue = app.issue(owner, &self.public_project, "internal").await;
-                let status = self.first_status.clone();
-                let form = vec![
-                    ("input[issue_id]".to_owned(), issue.id),
-                    ("input[status_id]".to_owned(), status),
-                    ("input[fields][title]".to_owned(), "Team issue edited".to_owned()),
-                ];
-                ("update_issue", form)
+            "invitation" => {
+                made.insert("invitation", app.invite(owner, &fresh_email("invitee"), which).await.0);
             }
-            "change_status_of_public_issue" => {
-                let issue = app.issue(owner, &self.public_project, "public").await;
-                ("change_status", input(&[("issue_id", &issue.id), ("status_id", &self.last_status)]))
+            "foreign_invitation" => {
+                let actor_email = self.actors.get(actor).map(|p| p.email.clone()).filter(|_| which == "actor");
+                let email = actor_email.unwrap_or_else(|| fresh_email("invitee"));
+                made.insert("token", app.invite(&self.third_team_owner.cookie, &email, "NORMAL").await.1);
             }
-            "delete_issue" => {
-                let issue = app.issue(owner, &self.public_project, "public").await;
-                ("delete_issue", one("issue_id", &issue.id))
-            }
-            "comment_on_public_issue" | "comment_on_internal_issue" => {
-                let visibility = if scenario.contains("public") { "public" } else { "internal" };
-                let issue = app.issue(owner, &self.public_project, visibility).await;
-                ("add_comment", input(&[("issue_id", &issue.id), ("body", "Team comment")]))
-            }
-            "edit_own_comment" => {
-                let issue = app.issue(owner, &self.public_project, "public").await;
-                let author = self.actors.get(actor).filter(|_| matches!(actor, "owner" | "admin" | "normal" | "guest"));
+            "comment" => {
+                // "actor": the actor's own comment when they may comment at all, else the owner's.
+                let author = match which {
+                    "actor" => {
+                        self.actors.get(actor).filter(|_| matches!(actor, "owner" | "admin" | "normal" | "guest"))
+                    }
+                    other => self.actors.get(other),
+                };
                 let author = author.map_or(owner, |p| p.cookie.as_str());
-                let comment = app.comment(author, &issue.id, "Team comment", false).await;
-                ("edit_comment", input(&[("comment_id", &comment), ("body", "Team comment edited")]))
+                made.insert("comment", app.comment(author, &made["issue"], "Team comment", false).await);
             }
-            "edit_owners_comment" => {
-                let issue = app.issue(owner, &self.public_project, "public").await;
-                let comment = app.comment(owner, &issue.id, "Team comment", false).await;
-                ("edit_comment", input(&[("comment_id", &comment), ("body", "Team comment edited")]))
+            "published_project" => {
+                made.insert("project", app.published_project(owner).await);
             }
-            "delete_normals_comment" => {
-                let issue = app.issue(owner, &self.public_project, "public").await;
-                let comment = app.comment(&self.actors["normal"].cookie, &issue.id, "Team comment", false).await;
-                ("delete_comment", one("comment_id", &comment))
-            }
-            "read_published_project" => {
-                let id = app.published_project(owner).await;
-                ("published_project", one("project_id", &id))
-            }
-            "read_unpublished_project" => {
-                let (id, _) = app.project(owner, "public").await;
-                ("published_project", one("project_id", &id))
-            }
-            "list_published_issues" => {
-                let id = app.published_project(owner).await;
-                ("published_issues", one("project_id", &id))
-            }
-            "read_public_issue_of_published_project" | "read_internal_issue_of_published_project" => {
-                let id = app.published_project(owner).await;
-                let visibility = if scenario.contains("public_issue") { "public" } else { "internal" };
+            "published_issue" => {
                 let form = vec![
-                    ("input[project_id]".to_owned(), id.clone()),
+                    ("input[project_id]".to_owned(), made["project"].clone()),
                     ("input[fields][title]".to_owned(), "Open issue".to_owned()),
-                    ("input[fields][visibility]".to_owned(), visibility.to_owned()),
+                    ("input[fields][visibility]".to_owned(), which.to_owned()),
                 ];
                 assert_eq!(app.call("create_issue", &form, Some(owner)).await.status(), StatusCode::OK);
-                ("published_issue", input(&[("project_id", &id), ("number", "1")]))
             }
-            "add_status" => {
-                let (id, _) = app.project(owner, "private").await;
-                ("add_status", input(&[("project_id", &id), ("name", "Blocked"), ("category", "in_progress")]))
-            }
-            "edit_status" => {
-                ("edit_status", input(&[("status_id", &self.first_status), ("name", "Triage"), ("position", "2")]))
-            }
-            other => panic!("scenario {other} has no steps in permissions.rs"),
+            other => panic!("no such set-up step: {other}"),
         }
     }
 
@@ -345,12 +228,25 @@ fn refusal(status: StatusCode, body: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The endpoint of a scenario named after it.
-fn endpoint(scenario: &str) -> &'static str {
-    ["sign_out", "who_am_i", "my_teams", "list_members", "list_invitations", "leave_team", "audit_log", "list_projects"]
-        .into_iter()
-        .find(|e| *e == scenario)
-        .expect("a scenario named after its endpoint")
+/// `template` with each `{name}` replaced by what `made` holds under that name.
+fn fill_in(template: &str, made: &HashMap<&'static str, String>, scenario: &str) -> String {
+    let mut filled = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        let end = start + rest[start..].find('}').unwrap_or_else(|| panic!("unclosed {{ in {scenario}"));
+        let name = &rest[start + 1..end];
+        let value = made.get(name).unwrap_or_else(|| panic!("{scenario} uses {{{name}}}, which nothing made"));
+        filled.push_str(&rest[..start]);
+        filled.push_str(value);
+        rest = &rest[end + 1..];
+    }
+    filled.push_str(rest);
+    filled
+}
+
+/// A project key no other test uses.
+fn fresh_key() -> String {
+    format!("N{}", &uuid::Uuid::new_v4().simple().to_string()[..6]).to_uppercase()
 }
 
 #[tokio::test]
@@ -371,10 +267,9 @@ async fn every_cell_of_the_permission_matrix_holds() {
         let world = world(app.clone()).await;
         for actor in ACTORS {
             let allowed = row.expected[actor];
-            let (endpoint, form) = world.prepare(&row.scenario, actor).await;
-            assert_eq!(endpoint, row.endpoint, "{}", row.scenario);
+            let form = world.prepare(&row, actor).await;
             let before = world.app.team_digest(&world.team_a).await;
-            let response = world.app.call(endpoint, &form, world.cookie(actor)).await;
+            let response = world.app.call(&row.endpoint, &form, world.cookie(actor)).await;
             let status = response.status();
             let body = response.text().await.expect("body");
             let after = world.app.team_digest(&world.team_a).await;
