@@ -5,10 +5,12 @@
 //!   sessions, the single-page app);
 //! - [`service`]: the server functions' implementation ([`app::api::Api`]);
 //! - [`policy`]: the one place that decides who may do what;
-//! - [`session`], [`password`]: who is asking, and how we know;
+//! - [`actor`], [`session`], [`password`]: who is asking (the [`actor::Actor`], made only by the
+//!   session), and how we know;
 //! - [`db`]: the data layer for `SQLite` and `PostgreSQL`;
 //! - [`clock`]: time, injectable for tests.
 
+pub mod actor;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -3,7 +3,7 @@
 
 use app::model::{Role, TeamMembership, UserId};
 
-use crate::session::Actor;
+use crate::actor::Actor;
 
 /// Something an actor wants to do in their active team.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

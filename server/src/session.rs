@@ -5,11 +5,12 @@
 
 use std::{sync::Arc, time::Duration};
 
-use app::model::{Role, TeamId, UserId};
+use app::model::{TeamId, UserId};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 use crate::{
+    actor::Actor,
     clock::{unix_millis, Clock},
     db::{accounts, sessions::AUTH_KEY, Db},
     error::ServiceError,
@@ -21,27 +22,6 @@ struct AuthRecord {
     team_id: TeamId,
     signed_in_at: i64,
     last_seen_at: i64,
-}
-
-/// A signed-in member acting in their active team. Only [`SessionPolicy::actor`] makes one, from the
-/// server-side session and the membership table; nothing in a request can.
-#[derive(Clone, Copy, Debug)]
-pub struct Actor {
-    user_id: UserId,
-    team_id: TeamId,
-    role: Role,
-}
-
-impl Actor {
-    pub fn user_id(&self) -> UserId {
-        self.user_id
-    }
-    pub fn team_id(&self) -> TeamId {
-        self.team_id
-    }
-    pub fn role(&self) -> Role {
-        self.role
-    }
 }
 
 pub struct SessionPolicy {
@@ -110,13 +90,13 @@ impl SessionPolicy {
         let Some(membership) = accounts::membership(db, record.user_id, record.team_id).await? else {
             return Ok(None);
         };
-        Ok(Some(Actor { user_id: record.user_id, team_id: record.team_id, role: membership.role }))
+        Ok(Some(Actor::from_session(record.user_id, record.team_id, membership.role)))
     }
 
     /// Makes `team_id` the active team. The caller has checked that the user is a member.
     pub async fn set_team(&self, session: &Session, actor: &Actor, team_id: TeamId) -> Result<(), ServiceError> {
         let Some(mut record) = session.get::<AuthRecord>(AUTH_KEY).await? else { return Ok(()) };
-        if record.user_id == actor.user_id {
+        if record.user_id == actor.user_id() {
             record.team_id = team_id;
             session.insert(AUTH_KEY, record).await?;
         }

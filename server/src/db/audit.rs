@@ -4,7 +4,7 @@
 use app::model::{AuditEntry, TeamId, UserId};
 
 use super::{Db, DbError};
-use crate::session::Actor;
+use crate::actor::Actor;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {

@@ -7,7 +7,7 @@ use sqlx::{Any, Transaction};
 use uuid::Uuid;
 
 use super::{Db, DbError};
-use crate::session::Actor;
+use crate::actor::Actor;
 
 macro_rules! select_pending {
     () => {

@@ -20,9 +20,9 @@ use uuid::Uuid;
 
 use super::{projects::PublishedProject, Backend, Db, DbError, TeamScope};
 use crate::{
+    actor::Actor,
     markdown::to_safe_html,
     policy::{HistoryShown, Reader},
-    session::Actor,
 };
 
 /// Proof that a reader may see the issue it holds. Only this module's finders make one, right after

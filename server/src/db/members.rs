@@ -4,7 +4,7 @@
 use app::model::{Member, Role, UserId};
 
 use super::{Db, DbError};
-use crate::session::Actor;
+use crate::actor::Actor;
 
 /// The member columns of one team; SQL text is only ever assembled from literals like this one.
 macro_rules! select_members {

@@ -32,16 +32,16 @@ use sqlx::{
     AnyPool, ConnectOptions, Executor,
 };
 
-/// What confines a data-layer call to one team: the signed-in [`crate::session::Actor`], or a
+/// What confines a data-layer call to one team: the signed-in [`crate::actor::Actor`], or a
 /// published project read anonymously ([`projects::PublishedProject`]). Only the session layer and
 /// `projects::find_published` make them, so no request data can name the team.
 pub trait TeamScope {
     fn team_id(&self) -> app::model::TeamId;
 }
 
-impl TeamScope for crate::session::Actor {
+impl TeamScope for crate::actor::Actor {
     fn team_id(&self) -> app::model::TeamId {
-        crate::session::Actor::team_id(self)
+        crate::actor::Actor::team_id(self)
     }
 }
 

@@ -10,7 +10,7 @@ use garde::Valid;
 use uuid::Uuid;
 
 use super::{Db, DbError};
-use crate::{policy::Reader, session::Actor};
+use crate::{actor::Actor, policy::Reader};
 
 /// The projects of team `$1` that the actor may see; `$2` = sees all, `$3` = the actor, `$4` = public only
 /// (bound by [`scoped`] from the actor's [`Reader`]).

@@ -14,13 +14,13 @@ use app::{
 
 use super::Service;
 use crate::{
+    actor::Actor,
     db::{
         issues::{self, Change, StoredIssue, Visible},
         projects,
     },
     error::ServiceError,
     policy::{self, Action},
-    session::Actor,
 };
 
 const PAGE_SIZE: i64 = 50;

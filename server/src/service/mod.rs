@@ -20,12 +20,13 @@ use axum::extract::ConnectInfo;
 use tower_sessions::Session;
 
 use crate::{
+    actor::Actor,
     clock::{unix_millis, Clock},
     db::{accounts as account_rows, audit, Db},
     error::ServiceError,
     mail::Mailer,
     policy::{self, Action},
-    session::{Actor, SessionPolicy},
+    session::SessionPolicy,
 };
 
 pub struct Service {

@@ -12,12 +12,12 @@ use app::{
 
 use super::Service;
 use crate::{
+    actor::Actor,
     db::{
         members,
         projects::{self, ProjectChanges},
     },
     policy::{self, Action},
-    session::Actor,
 };
 
 impl Service {
