@@ -78,3 +78,43 @@ build_frontend() {
     gzip --force --best --keep "$asset"
   done
 }
+
+# start_clamd DIR PORT: a private clamd (Debian's clamav-daemon) on 127.0.0.1:PORT, with its own
+# configuration and, when DIR/db has no signatures, a one-line database that detects the EICAR test
+# file (its MD5 and size; nothing is downloaded). Real deployments run freshclam for real signatures.
+# AlertExceedsMax makes clamd report what it could not scan whole instead of answering OK, and
+# StreamMaxLength stays above Moth's largest upload (20 MB).
+start_clamd() {
+  local dir="$1" port="$2"
+  ensure_packages clamav-daemon
+  mkdir -p "$dir/db"
+  if ! ls "$dir/db"/*.{hdb,cvd,cld} >/dev/null 2>&1; then
+    echo "44d88612fea8a8f36de82e1278abb02f:68:Eicar-Test-Signature" > "$dir/db/moth-test.hdb"
+  fi
+  cat > "$dir/clamd.conf" <<CONF
+TCPSocket $port
+TCPAddr 127.0.0.1
+Foreground yes
+DatabaseDirectory $dir/db
+LogFile $dir/clamd.log
+StreamMaxLength 32M
+MaxFileSize 32M
+MaxScanSize 64M
+AlertExceedsMax yes
+CONF
+  clamd -c "$dir/clamd.conf" >"$dir/clamd.out" 2>&1 &
+  CLAMD_PID=$!
+  for _ in $(seq 1 100); do
+    if python3 - "$port" <<'PY' 2>/dev/null
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1)
+s.sendall(b"zPING\0")
+sys.exit(0 if s.recv(16).startswith(b"PONG") else 1)
+PY
+    then return 0; fi
+    sleep 0.2
+  done
+  echo "clamd did not start; see $dir/clamd.log" >&2
+  cat "$dir/clamd.out" >&2 || true
+  return 1
+}

@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use crate::{error::AppError, model::*};
 
 #[cfg(feature = "ssr")]
-pub use backend::{AccountsApi, Api, IssuesApi, MembersApi, ProjectsApi, RequestParts};
+pub use backend::{AccountsApi, Api, FilesApi, IssuesApi, MembersApi, ProjectsApi, RequestParts};
 
 #[cfg(feature = "ssr")]
 mod backend {
@@ -29,7 +29,7 @@ mod backend {
     /// What the server implements for the server functions, one trait per area, each implemented
     /// directly by the code that does the work (`server/src/service/<area>.rs`). Inputs arrive
     /// unvalidated: the implementation must validate them (with [`crate::model::parse`]) first.
-    pub trait Api: AccountsApi + MembersApi + ProjectsApi + IssuesApi {}
+    pub trait Api: AccountsApi + MembersApi + ProjectsApi + IssuesApi + FilesApi {}
 
     /// Accounts and sessions: sign-up, sign-in and out, who is signed in, the active team.
     #[async_trait::async_trait]
@@ -106,6 +106,17 @@ mod backend {
             req: &RequestParts,
             input: PublishedIssueInput,
         ) -> Result<IssueDetail, AppError>;
+    }
+
+    /// Attachments: their list, links to them on the file origin, deleting them, and the refused
+    /// uploads. (Uploading is the route `POST /upload/issues/<id>`, which streams a body no server
+    /// function could.)
+    #[async_trait::async_trait]
+    pub trait FilesApi: Send + Sync + 'static {
+        async fn list_attachments(&self, req: &RequestParts, input: IssueIdInput) -> Result<Vec<Attachment>, AppError>;
+        async fn attachment_link(&self, req: &RequestParts, input: AttachmentIdInput) -> Result<FileLink, AppError>;
+        async fn delete_attachment(&self, req: &RequestParts, input: AttachmentIdInput) -> Result<(), AppError>;
+        async fn quarantine(&self, req: &RequestParts) -> Result<Vec<RejectedUpload>, AppError>;
     }
 
     /// The backend and the request of the current server-function call.
@@ -401,4 +412,32 @@ pub async fn add_status(input: AddStatusInput) -> Result<ProjectStatus, AppError
 pub async fn edit_status(input: EditStatusInput) -> Result<Vec<ProjectStatus>, AppError> {
     let (backend, req) = backend::context()?;
     backend.edit_status(&req, input).await
+}
+
+/// The files attached to an issue the actor may see, oldest first.
+#[server(endpoint = "list_attachments")]
+pub async fn list_attachments(input: IssueIdInput) -> Result<Vec<Attachment>, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.list_attachments(&req, input).await
+}
+
+/// A short-lived signed link to one attachment on the file origin, for those who may see its issue.
+#[server(endpoint = "attachment_link")]
+pub async fn attachment_link(input: AttachmentIdInput) -> Result<FileLink, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.attachment_link(&req, input).await
+}
+
+/// Deletes an attachment (its uploader, OWNER and ADMIN); the stored bytes go with it.
+#[server(endpoint = "delete_attachment")]
+pub async fn delete_attachment(input: AttachmentIdInput) -> Result<(), AppError> {
+    let (backend, req) = backend::context()?;
+    backend.delete_attachment(&req, input).await
+}
+
+/// The team's refused uploads, newest first (OWNER and ADMIN): metadata only.
+#[server(endpoint = "quarantine")]
+pub async fn quarantine() -> Result<Vec<RejectedUpload>, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.quarantine(&req).await
 }

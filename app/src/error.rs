@@ -41,6 +41,9 @@ pub enum ErrorCode {
     /// The server is at capacity for this kind of work (for example password hashing); retry after
     /// the `Retry-After` seconds.
     Busy,
+    /// A service Moth needs (the virus scanner, the file store) cannot be reached; nothing was
+    /// stored. Retry after the `Retry-After` seconds.
+    Unavailable,
     /// Something failed on the server; details are in the server's log only.
     Internal,
     /// The browser could not reach the server or read its answer.
@@ -59,7 +62,7 @@ impl ErrorCode {
             Self::BadRequest => StatusCode::BAD_REQUEST,
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-            Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Busy | Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Network => StatusCode::BAD_GATEWAY,
         }
@@ -170,7 +173,7 @@ impl FromServerFnError for AppError {
     fn ser(&self) -> server_fn::Bytes {
         if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
             response.set_status(self.code.status());
-            if self.code == ErrorCode::Busy {
+            if matches!(self.code, ErrorCode::Busy | ErrorCode::Unavailable) {
                 response.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from_static(RETRY_AFTER_SECS));
             }
         }

@@ -45,6 +45,22 @@ pub struct Config {
     /// safe when no other Moth instance writes the same database: an instance does not see the
     /// sign-outs and role changes made through another until its cache entries go.
     pub session_cache_entries: Option<usize>,
+    /// Where attachments are stored (sealed) when no other store is configured.
+    pub files_dir: PathBuf,
+    /// The master key that seals every stored file's own key: 32 bytes in hex, created (mode 0600) on
+    /// first start if the file does not exist. Keep it, and back it up apart from the data.
+    pub master_key_file: PathBuf,
+    /// `host:port` of clamd's TCP socket. Unset: every upload is refused (nothing is stored unscanned).
+    pub clamd_url: Option<String>,
+    /// How long clamd may take to answer for one file.
+    pub clamd_timeout_secs: u64,
+    /// Address of the file origin's own listener, which serves stored files and nothing else.
+    pub files_bind: SocketAddr,
+    /// The address people reach the file origin at, such as `https://files.moth-usercontent.example`
+    /// (another registrable domain than `public_url`). Unset: `http://` and the bound `files_bind`.
+    pub files_url: Option<String>,
+    /// How long a link to a file works.
+    pub file_link_ttl_secs: u64,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -56,7 +72,7 @@ pub enum LogFormat {
 
 /// The keys read from `MOTH_<KEY>` environment variables; other `MOTH_*` variables (such as
 /// `MOTH_LOG` or the test scripts' own) are not configuration.
-const ENV_KEYS: [&str; 13] = [
+const ENV_KEYS: [&str; 20] = [
     "bind",
     "database_url",
     "site_dir",
@@ -70,6 +86,13 @@ const ENV_KEYS: [&str; 13] = [
     "request_header_timeout_secs",
     "request_body_timeout_secs",
     "session_cache_entries",
+    "files_dir",
+    "master_key_file",
+    "clamd_url",
+    "clamd_timeout_secs",
+    "files_bind",
+    "files_url",
+    "file_link_ttl_secs",
 ];
 
 impl Default for Config {
@@ -88,6 +111,13 @@ impl Default for Config {
             request_header_timeout_secs: 10,
             request_body_timeout_secs: 30,
             session_cache_entries: None,
+            files_dir: PathBuf::from("data/files"),
+            master_key_file: PathBuf::from("data/master.key"),
+            clamd_url: None,
+            clamd_timeout_secs: 60,
+            files_bind: SocketAddr::from(([127, 0, 0, 1], 3001)),
+            files_url: None,
+            file_link_ttl_secs: 300,
         }
     }
 }
@@ -124,6 +154,17 @@ impl Config {
         }
         if self.session_idle_timeout_secs == 0 || self.session_absolute_timeout_secs == 0 {
             return Err(ConfigError::Invalid("session timeouts must be positive".into()));
+        }
+        if let Some(url) = &self.files_url {
+            public_origin(url).ok_or_else(|| {
+                ConfigError::Invalid(format!("files_url {url:?} must be http(s)://host[:port] with no path"))
+            })?;
+            if self.public_origin() == public_origin(url) {
+                return Err(ConfigError::Invalid("files_url must be another origin than public_url".into()));
+            }
+        }
+        if self.file_link_ttl_secs == 0 || self.clamd_timeout_secs == 0 {
+            return Err(ConfigError::Invalid("file_link_ttl_secs and clamd_timeout_secs must be positive".into()));
         }
         if self.invitation_ttl_hours == 0 {
             return Err(ConfigError::Invalid("invitation_ttl_hours must be positive".into()));

@@ -27,6 +27,8 @@ pub enum Action {
     TransferOwnership,
     LeaveTeam,
     ReadAuditLog,
+    /// See the uploads the pipeline refused ("Quarantine").
+    ReadQuarantine,
     /// Create projects, change their settings, archive them, manage their members.
     ManageProjects,
     /// Edit issues, set their status, visibility, priority and assignees (members, not guests).
@@ -127,6 +129,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
         Action::ManageMembers
         | Action::ListInvitations
         | Action::ReadAuditLog
+        | Action::ReadQuarantine
         | Action::ManageProjects
         | Action::DeleteIssues => is_manager,
         Action::Invite(target) | Action::RevokeInvitation(target) | Action::RemoveMember(target) => manages(target),
@@ -144,6 +147,11 @@ pub fn may_edit_comment(actor: &Actor, author: UserId) -> bool {
 /// Whether the actor may delete a comment: their own, or any as OWNER or ADMIN.
 pub fn may_delete_comment(actor: &Actor, author: UserId) -> bool {
     author == actor.user_id() || matches!(actor.role(), Role::Owner | Role::Admin)
+}
+
+/// Whether `actor` may delete an attachment `uploader` uploaded: the uploader, OWNER and ADMIN.
+pub fn may_delete_attachment(actor: &Actor, uploader: UserId) -> bool {
+    may_delete_comment(actor, uploader)
 }
 
 /// Whether a user may make a team their active one: only a team they are a member of.

@@ -24,11 +24,18 @@ pub enum StartupError {
     Mail(#[from] crate::mail::MailError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
+    #[error(transparent)]
+    Keys(#[from] crate::files::crypto::CryptoError),
+    #[error("files_dir {path}: {source}")]
+    FilesDir { path: String, source: std::io::Error },
 }
 
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
+    /// The file origin: its own listener and router (see `files::delivery`).
+    files_listener: TcpListener,
+    files_router: axum::Router,
     header_timeout: Duration,
     db: Db,
     store: DbSessionStore,
@@ -51,7 +58,13 @@ impl Application {
         let sessions =
             SessionPolicy::new(clock.clone(), config.session_idle_timeout(), config.session_absolute_timeout());
         let mailer = Mailer::new(config.smtp_url.as_deref(), &config.mail_from, config.public_origin())?;
-        let service = Arc::new(Service::new(db.clone(), clock, sessions, mailer, config.invitation_ttl()));
+        let (files_listener, files) = build_files(&config).await?;
+        let files_router = crate::files::delivery::router(crate::files::delivery::FileOrigin {
+            files: files.clone(),
+            db: db.clone(),
+            clock: clock.clone(),
+        });
+        let service = Arc::new(Service::new(db.clone(), clock, sessions, mailer, config.invitation_ttl(), files));
         let store = DbSessionStore::new(db.clone());
         let state = AppState {
             api: service.clone(),
@@ -62,11 +75,16 @@ impl Application {
         };
         let header_timeout = Duration::from_secs(state.config.request_header_timeout_secs.max(1));
         let router = http::router(state, store.clone());
-        Ok(Self { listener, router, header_timeout, db, store })
+        Ok(Self { listener, router, files_listener, files_router, header_timeout, db, store })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// The file origin's bound address.
+    pub fn files_addr(&self) -> SocketAddr {
+        self.files_listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
     pub fn db(&self) -> &Db {
@@ -94,11 +112,39 @@ impl Application {
                 rounds += 1;
             }
         });
+        let (stop_files, mut files_stopped) = tokio::sync::watch::channel(false);
+        let files = tokio::spawn(serve(self.files_listener, self.files_router, self.header_timeout, async move {
+            let _ = files_stopped.changed().await;
+        }));
         let served = serve(self.listener, self.router, self.header_timeout, shutdown).await;
+        let _ = stop_files.send(true);
+        let _ = files.await;
         sweeper.abort();
         self.db.close().await;
         served
     }
+}
+
+/// The file origin's listener and the upload pipeline: the master key (made on first start), the
+/// local object store, the clamd client, and the origin's address for links.
+async fn build_files(config: &Config) -> Result<(TcpListener, Arc<crate::files::Files>), StartupError> {
+    use crate::files::{crypto::Keys, scan::Scanner, store::LocalDir, Files};
+    let listener = TcpListener::bind(config.files_bind)
+        .await
+        .map_err(|source| StartupError::Bind { addr: config.files_bind, source })?;
+    let bound = listener.local_addr().map_err(|source| StartupError::Bind { addr: config.files_bind, source })?;
+    let files_url = config.files_url.clone().unwrap_or_else(|| format!("http://{bound}"));
+    let files_url = files_url.trim_end_matches('/').to_owned();
+    let keys = Keys::load_or_create(&config.master_key_file)?;
+    let store = LocalDir::new(config.files_dir.clone())
+        .map_err(|source| StartupError::FilesDir { path: config.files_dir.display().to_string(), source })?;
+    if config.clamd_url.is_none() {
+        tracing::warn!("no clamd_url: every upload will be refused until a virus scanner is configured");
+    }
+    let scanner = Scanner::new(config.clamd_url.clone(), Duration::from_secs(config.clamd_timeout_secs));
+    let link_ttl = Duration::from_secs(config.file_link_ttl_secs);
+    let files = Files::new(Arc::new(store), keys, scanner, files_url, link_ttl);
+    Ok((listener, Arc::new(files)))
 }
 
 /// The most connections served at once; more wait in the listen backlog until one closes, so a flood

@@ -233,9 +233,11 @@ no_normalization!(
 );
 
 // The tracker's types use the macros above, so they are declared after them.
+mod files;
 mod issues;
 #[cfg(feature = "ssr")]
 mod sql;
+pub use files::*;
 pub use issues::*;
 #[cfg(feature = "ssr")]
 pub use sql::Flag;

@@ -13,8 +13,8 @@ use sqlx::{
 };
 
 use super::{
-    CommentId, InvitationId, IssueId, IssueType, IssueVisibility, Priority, ProjectId, Role, Severity, StatusCategory,
-    StatusId, TeamId, UserId, Visibility,
+    AttachmentId, CommentId, InvitationId, IssueId, IssueType, IssueVisibility, Priority, ProjectId, Role, Severity,
+    StatusCategory, StatusId, TeamId, UserId, Visibility,
 };
 
 /// Stored as text: `$text` spells a value, `$parse` reads one back (`Result` or `Option`).
@@ -59,6 +59,7 @@ stored_as_text! {
     StatusId: |id: StatusId| id.0.to_string(), |t| parse_id(t).map(StatusId);
     IssueId: |id: IssueId| id.0.to_string(), |t| parse_id(t).map(IssueId);
     CommentId: |id: CommentId| id.0.to_string(), |t| parse_id(t).map(CommentId);
+    AttachmentId: |id: AttachmentId| id.0.to_string(), |t| parse_id(t).map(AttachmentId);
     Role: |v: Role| v.as_str().to_owned(), Role::parse;
     Visibility: |v: Visibility| v.as_str().to_owned(), Visibility::parse;
     StatusCategory: |v: StatusCategory| v.as_str().to_owned(), StatusCategory::parse;

@@ -20,6 +20,9 @@ pub enum Event {
     MemberRemoved,
     MemberLeft,
     OwnershipTransferred,
+    FileAttached,
+    UploadRejected,
+    AttachmentDeleted,
 }
 
 impl sqlx::Type<sqlx::Any> for Event {
@@ -52,6 +55,9 @@ impl Event {
             Event::MemberRemoved => "member_removed",
             Event::MemberLeft => "member_left",
             Event::OwnershipTransferred => "ownership_transferred",
+            Event::FileAttached => "file_attached",
+            Event::UploadRejected => "upload_rejected",
+            Event::AttachmentDeleted => "attachment_deleted",
         }
     }
 }

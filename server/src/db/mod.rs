@@ -16,6 +16,7 @@ macro_rules! project_readable {
 }
 
 pub mod accounts;
+pub mod attachments;
 pub mod audit;
 pub mod auth_cache;
 pub mod group_commit;

@@ -5,6 +5,7 @@ mod export;
 mod headers;
 mod origin;
 mod site;
+mod upload;
 
 use std::sync::Arc;
 
@@ -59,11 +60,14 @@ pub fn router(state: AppState, store: DbSessionStore) -> Router {
     let api = Router::new()
         .route("/api/{*fn_name}", post(call_server_fn).fallback(method_not_allowed))
         .route("/export/issues.csv", get(export::issues_csv))
-        .layer(sessions)
+        .layer(sessions.clone())
         .layer(middleware::from_fn_with_state(config.clone(), limit_body));
+    // Uploads read their own body, with their own limit (see `upload`).
+    let uploads = Router::new().route("/upload/issues/{issue_id}", post(upload::upload_to_issue)).layer(sessions);
 
     Router::new()
         .merge(api)
+        .merge(uploads)
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(site::routes())
@@ -144,7 +148,7 @@ async fn method_not_allowed() -> Response {
 /// An [`AppError`] as the JSON body server functions use, with its status.
 pub fn error_response(error: &AppError) -> Response {
     let mut response = (error.code.status(), Json(error)).into_response();
-    if error.code == app::error::ErrorCode::Busy {
+    if matches!(error.code, app::error::ErrorCode::Busy | app::error::ErrorCode::Unavailable) {
         response
             .headers_mut()
             .insert(http::header::RETRY_AFTER, http::HeaderValue::from_static(app::error::RETRY_AFTER_SECS));

@@ -4,9 +4,12 @@
 //! tenant-scoped data layer. This module holds what they share: the actor, the audit log, `Me`.
 
 mod accounts;
+mod files;
 mod issues;
 mod members;
 mod projects;
+
+pub use files::UploadTarget;
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -31,6 +34,7 @@ use crate::{
 
 pub struct Service {
     db: Db,
+    files: Arc<crate::files::Files>,
     clock: Arc<dyn Clock>,
     sessions: SessionPolicy,
     mailer: Mailer,
@@ -50,9 +54,10 @@ impl Service {
         sessions: SessionPolicy,
         mailer: Mailer,
         invitation_ttl: std::time::Duration,
+        files: Arc<crate::files::Files>,
     ) -> Self {
         let invitation_ttl_ms = i64::try_from(invitation_ttl.as_millis()).unwrap_or(i64::MAX);
-        Self { db, clock, sessions, mailer, invitation_ttl_ms }
+        Self { db, files, clock, sessions, mailer, invitation_ttl_ms }
     }
 
     fn now(&self) -> i64 {

@@ -16,6 +16,7 @@ pub async fn spawn_binary(dir: &std::path::Path, env: &[(&str, &str)]) -> (std::
         .current_dir(dir)
         .env_clear()
         .env("MOTH_BIND", "127.0.0.1:0")
+        .env("MOTH_FILES_BIND", "127.0.0.1:0")
         .envs(env.iter().copied())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
@@ -39,6 +40,13 @@ pub const PASSWORD: &str = "correct horse battery staple";
 
 pub struct TestApp {
     pub address: String,
+    /// The file origin (`http://127.0.0.1:<port>`).
+    pub files_address: String,
+    /// Where the object store keeps sealed files.
+    pub files_dir: std::path::PathBuf,
+    /// Whether uploads are scanned: a clamd is configured (the test script starts one and names it in
+    /// `MOTH_TEST_CLAMD_URL`).
+    pub scans: bool,
     pub clock: Arc<ManualClock>,
     pub database_url: String,
     pub http: reqwest::Client,
@@ -58,21 +66,28 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     };
     let mut config = Config {
         bind: "127.0.0.1:0".parse().expect("addr"),
+        files_bind: "127.0.0.1:0".parse().expect("addr"),
         database_url: database_url.clone(),
         site_dir: dir.path().join("site"),
+        files_dir: dir.path().join("files"),
+        master_key_file: dir.path().join("master.key"),
+        clamd_url: std::env::var("MOTH_TEST_CLAMD_URL").ok().filter(|url| !url.is_empty()),
         ..Config::default()
     };
     configure(&mut config);
+    let files_dir = config.files_dir.clone();
+    let scans = config.clamd_url.is_some();
     let clock = Arc::new(ManualClock::default());
     let app = Application::build(config, clock.clone()).await.expect("app starts");
     let address = format!("http://{}", app.local_addr());
+    let files_address = format!("http://{}", app.files_addr());
     tokio::spawn(app.run_until(std::future::pending()));
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(30))
         .build()
         .expect("client");
-    TestApp { address, clock, database_url, http, _dir: dir }
+    TestApp { address, files_address, files_dir, scans, clock, database_url, http, _dir: dir }
 }
 
 /// Creates an empty database on the `PostgreSQL` server at `server_url` and returns its URL.
@@ -380,5 +395,61 @@ impl TestApp {
         ]);
         assert_eq!(self.call("update_project", &publish, Some(owner)).await.status(), StatusCode::OK);
         id
+    }
+}
+
+/// The EICAR test string: every virus scanner reports it, and it is harmless. Built here, never
+/// committed as a file.
+pub fn eicar() -> Vec<u8> {
+    [r"X5O!P%@AP[4\PZX54(P^)7CC)7}$", "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"].concat().into_bytes()
+}
+
+/// The start of a PNG file of `width` by `height` pixels: the signature and the header chunk, which is
+/// all the upload pipeline reads of an image.
+pub fn png(width: u32, height: u32) -> Vec<u8> {
+    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+    bytes.extend(width.to_be_bytes());
+    bytes.extend(height.to_be_bytes());
+    bytes.extend([8, 6, 0, 0, 0]);
+    bytes.extend([0x12, 0x34, 0x56, 0x78]);
+    bytes.extend(b"\0\0\0\0IEND\xae\x42\x60\x82");
+    bytes
+}
+
+impl TestApp {
+    /// Uploads `bytes` as `name` to an issue.
+    pub async fn upload(&self, cookie: Option<&str>, issue_id: &str, name: &str, bytes: Vec<u8>) -> Response {
+        let url = reqwest::Url::parse_with_params(&self.url(&format!("/upload/issues/{issue_id}")), &[("name", name)])
+            .expect("url");
+        let mut request = self.http.post(url).body(bytes);
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        request.send().await.expect("upload request")
+    }
+
+    /// Uploads a small text file and answers the attachment's id.
+    pub async fn attach(&self, cookie: &str, issue_id: &str) -> String {
+        let response = self.upload(Some(cookie), issue_id, "notes.txt", b"Team attachment".to_vec()).await;
+        assert_eq!(response.status(), StatusCode::OK, "upload");
+        let attachment: serde_json::Value = response.json().await.expect("json");
+        attachment["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Every object file in the object store, with its bytes.
+    pub fn stored_objects(&self) -> Vec<Vec<u8>> {
+        fn walk(dir: &std::path::Path, found: &mut Vec<Vec<u8>>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, found);
+                } else {
+                    found.push(std::fs::read(&path).expect("read object"));
+                }
+            }
+        }
+        let mut found = Vec::new();
+        walk(&self.files_dir, &mut found);
+        found
     }
 }

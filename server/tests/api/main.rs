@@ -7,6 +7,7 @@ mod api_docs;
 mod binary;
 mod control_characters;
 mod durability;
+mod files;
 mod guest_history;
 mod helpers;
 mod issues;

@@ -184,6 +184,10 @@ impl World {
                 let author = author.map_or(owner, |p| p.cookie.as_str());
                 made.insert("comment", app.comment(author, &made["issue"], "Team comment", false).await);
             }
+            "attachment" => {
+                let issue = app.issue(owner, &self.public_project, which).await;
+                made.insert("attachment", app.attach(owner, &issue.id).await);
+            }
             "published_project" => {
                 made.insert("project", app.published_project(owner).await);
             }

@@ -1,0 +1,160 @@
+//! Attachments of issues, and the uploads the pipeline refused. An attachment is read only through an
+//! issue the caller may see ([`Visible`]), so it follows its issue's visibility; the file origin reads
+//! one by team and id alone, because the signed link it was given is the proof of an earlier check.
+
+use app::model::{Attachment, AttachmentId, RejectedUpload, TeamId, UserId};
+
+use super::{
+    issues::{self, StoredIssue, Visible},
+    Db, DbError, TeamScope,
+};
+use crate::{actor::Actor, files::Stored};
+
+/// An attachment the actor may see, with its issue and who uploaded it.
+pub struct Found {
+    pub issue: Visible<StoredIssue>,
+    pub attachment: Attachment,
+    pub uploader: UserId,
+}
+
+/// What the file origin needs to send one file.
+#[derive(sqlx::FromRow)]
+pub struct Deliverable {
+    pub name: String,
+    pub content_type: String,
+    pub storage_key: String,
+    pub key_id: String,
+    pub wrapped_key: String,
+}
+
+macro_rules! select_attachments {
+    () => {
+        "SELECT a.id, a.issue_id, a.name, a.content_type, a.size, u.display_name AS uploaded_by, a.created_at \
+         FROM attachments a JOIN users u ON u.id = a.uploaded_by \
+         WHERE a.team_id = $1 AND a.deleted_at IS NULL"
+    };
+}
+
+pub async fn insert(
+    db: &Db,
+    actor: &Actor,
+    issue: &Visible<StoredIssue>,
+    stored: &Stored,
+    now_ms: i64,
+) -> Result<AttachmentId, DbError> {
+    let id = AttachmentId(uuid::Uuid::new_v4());
+    sqlx::query(
+        "INSERT INTO attachments (id, team_id, issue_id, name, content_type, size, storage_key, key_id, \
+         wrapped_key, uploaded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(id)
+    .bind(issue.team_id())
+    .bind(issue.id)
+    .bind(&stored.name)
+    .bind(stored.file_type.mime)
+    .bind(i64::try_from(stored.size).unwrap_or(i64::MAX))
+    .bind(&stored.storage_key)
+    .bind(&stored.key_id)
+    .bind(&stored.wrapped_key)
+    .bind(actor.user_id())
+    .bind(now_ms)
+    .execute(db.pool())
+    .await?;
+    Ok(id)
+}
+
+/// The attachments of an issue the caller may see, oldest first.
+pub async fn of_issue(db: &Db, issue: &Visible<StoredIssue>) -> Result<Vec<Attachment>, DbError> {
+    Ok(sqlx::query_as(concat!(select_attachments!(), " AND a.issue_id = $2 ORDER BY a.created_at, a.id"))
+        .bind(issue.team_id())
+        .bind(issue.id)
+        .fetch_all(db.pool())
+        .await?)
+}
+
+/// An attachment of the actor's team on an issue the actor may see; `None` otherwise (missing, of
+/// another team, or on an issue hidden from them: all alike).
+pub async fn find(db: &Db, actor: &Actor, id: AttachmentId) -> Result<Option<Found>, DbError> {
+    let owner: Option<(app::model::IssueId, UserId)> = sqlx::query_as(
+        "SELECT issue_id, uploaded_by FROM attachments WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL",
+    )
+    .bind(actor.team_id())
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some((issue_id, uploader)) = owner else { return Ok(None) };
+    let Some(issue) = issues::find(db, actor, issue_id).await? else { return Ok(None) };
+    let attachment: Option<Attachment> = sqlx::query_as(concat!(select_attachments!(), " AND a.id = $2"))
+        .bind(actor.team_id())
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(attachment.map(|attachment| Found { issue, attachment, uploader }))
+}
+
+/// Marks an attachment deleted; answers its storage key, so the caller can remove the bytes.
+pub async fn delete(db: &Db, found: &Found, now_ms: i64) -> Result<Option<String>, DbError> {
+    Ok(sqlx::query_scalar(
+        "UPDATE attachments SET deleted_at = $3 WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL \
+         RETURNING storage_key",
+    )
+    .bind(found.issue.team_id())
+    .bind(found.attachment.id)
+    .bind(now_ms)
+    .fetch_optional(db.pool())
+    .await?)
+}
+
+/// A live attachment (on a live issue) for the file origin.
+pub async fn deliverable(db: &Db, team_id: TeamId, id: AttachmentId) -> Result<Option<Deliverable>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT a.name, a.content_type, a.storage_key, a.key_id, a.wrapped_key FROM attachments a \
+         JOIN issues i ON i.team_id = a.team_id AND i.id = a.issue_id \
+         WHERE a.team_id = $1 AND a.id = $2 AND a.deleted_at IS NULL AND i.deleted_at IS NULL",
+    )
+    .bind(team_id)
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?)
+}
+
+/// What the pipeline refused, for the team's Quarantine view (metadata only).
+pub struct Refused<'a> {
+    pub name: &'a str,
+    pub size: u64,
+    pub step: &'a str,
+    pub reason: &'a str,
+    pub signature: Option<&'a str>,
+}
+
+pub async fn record_rejection(db: &Db, actor: &Actor, refused: &Refused<'_>, now_ms: i64) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO upload_rejections (id, team_id, uploaded_by, name, size, step, reason, signature, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(super::NewRowKey)
+    .bind(actor.team_id())
+    .bind(actor.user_id())
+    .bind(refused.name.chars().take(255).collect::<String>())
+    .bind(i64::try_from(refused.size).unwrap_or(i64::MAX))
+    .bind(refused.step)
+    .bind(refused.reason.chars().take(500).collect::<String>())
+    .bind(refused.signature)
+    .bind(now_ms)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// The team's refused uploads, newest first.
+pub async fn quarantine(db: &Db, actor: &Actor, limit: i64) -> Result<Vec<RejectedUpload>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT r.at, u.display_name AS uploader, r.name, r.size, r.step, r.reason, r.signature \
+         FROM upload_rejections r LEFT JOIN users u ON u.id = r.uploaded_by \
+         WHERE r.team_id = $1 ORDER BY r.at DESC, r.id LIMIT $2",
+    )
+    .bind(actor.team_id())
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?)
+}

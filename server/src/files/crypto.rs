@@ -1,0 +1,215 @@
+//! Step 4: every stored object is sealed with its own data key (AES-256-GCM in the `aead` crate's
+//! STREAM construction, 64 KiB segments, so a file can be opened segment by segment and no segment can
+//! be cut, reordered or moved to another file unnoticed). The data key is itself sealed ("wrapped") by
+//! the server's master key, whose id is stored beside it, so that the master key can be rotated by
+//! re-wrapping data keys without touching the objects.
+//!
+//! The master key is 32 random bytes in a file (mode 0600) that Moth creates on first start; its path
+//! is printed, never the key.
+
+use std::{io::Write, path::Path};
+
+use aes_gcm::{
+    aead::{stream, Aead, KeyInit},
+    Aes256Gcm, Nonce,
+};
+use base64::{engine::general_purpose::STANDARD, Engine};
+use bytes::Bytes;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+/// Plain bytes per sealed segment.
+const SEGMENT: usize = 64 * 1024;
+/// What GCM adds to each segment.
+const TAG: usize = 16;
+/// The start of every sealed object: format and version.
+const MAGIC: &[u8; 5] = b"MOTH1";
+/// The STREAM construction's nonce prefix (the rest is the segment counter and the last flag).
+const PREFIX: usize = 7;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CryptoError {
+    #[error("master key file {path}: {source}")]
+    KeyFile { path: String, source: std::io::Error },
+    #[error("master key file {0} does not hold a 32-byte key in hex")]
+    KeyFormat(String),
+    #[error("no master key with id {0}")]
+    UnknownKey(String),
+    #[error("a stored object or its key does not decrypt (altered, or another key)")]
+    Open,
+}
+
+/// The master key, by id.
+#[derive(Clone)]
+pub struct Keys {
+    id: String,
+    key: [u8; 32],
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keys").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+/// A sealed object and what it takes to open it again.
+pub struct Sealed {
+    pub bytes: Bytes,
+    pub plain_len: u64,
+    pub key_id: String,
+    pub wrapped_key: String,
+}
+
+impl Keys {
+    /// Reads the master key at `path`, or makes one there (mode 0600) if the file does not exist.
+    pub fn load_or_create(path: &Path) -> Result<Self, CryptoError> {
+        let failed = |source| CryptoError::KeyFile { path: path.display().to_string(), source };
+        if !path.exists() {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(failed)?;
+            }
+            let mut key = [0_u8; 32];
+            rand::rngs::OsRng.fill_bytes(&mut key);
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options.open(path).map_err(failed)?;
+            file.write_all(hex(&key).as_bytes()).and_then(|()| file.sync_all()).map_err(failed)?;
+            tracing::info!(path = %path.display(), "created the master key for stored files");
+        }
+        let text = std::fs::read_to_string(path).map_err(failed)?;
+        let key = unhex(text.trim()).ok_or_else(|| CryptoError::KeyFormat(path.display().to_string()))?;
+        Ok(Self::from_key(key))
+    }
+
+    pub fn from_key(key: [u8; 32]) -> Self {
+        let id = hex(&Sha256::digest(key)[..8]);
+        Self { id, key }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// A key for another purpose (signing links), derived so that it reveals nothing of the master key.
+    pub fn derive(&self, purpose: &[u8]) -> [u8; 32] {
+        let mut out = [0_u8; 32];
+        let derived = hkdf::Hkdf::<Sha256>::new(None, &self.key).expand(purpose, &mut out);
+        debug_assert!(derived.is_ok(), "32 bytes is a valid HKDF-SHA256 length");
+        out
+    }
+
+    /// Seals `plain` under a fresh data key.
+    pub fn seal(&self, plain: &[u8]) -> Sealed {
+        let mut data_key = [0_u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut data_key);
+        let mut prefix = [0_u8; PREFIX];
+        rand::rngs::OsRng.fill_bytes(&mut prefix);
+        let cipher = Aes256Gcm::new(&data_key.into());
+        let mut encryptor = stream::EncryptorBE32::from_aead(cipher, (&prefix).into());
+        let segments = plain.len() / SEGMENT + 1;
+        let mut out = Vec::with_capacity(MAGIC.len() + PREFIX + plain.len() + segments * TAG);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&prefix);
+        let mut chunks = plain.chunks(SEGMENT).peekable();
+        while let Some(chunk) = chunks.next() {
+            if chunks.peek().is_some() {
+                out.extend(encryptor.encrypt_next(chunk).unwrap_or_default());
+            } else {
+                out.extend(encryptor.encrypt_last(chunk).unwrap_or_default());
+                return self.sealed(out, plain.len(), &data_key);
+            }
+        }
+        // An empty file: one empty last segment.
+        let encryptor = stream::EncryptorBE32::from_aead(Aes256Gcm::new(&data_key.into()), (&prefix).into());
+        out.extend(encryptor.encrypt_last(&[][..]).unwrap_or_default());
+        self.sealed(out, 0, &data_key)
+    }
+
+    fn sealed(&self, out: Vec<u8>, plain_len: usize, data_key: &[u8; 32]) -> Sealed {
+        let mut nonce = [0_u8; 12];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let wrapped =
+            Aes256Gcm::new(&self.key.into()).encrypt(Nonce::from_slice(&nonce), &data_key[..]).unwrap_or_default();
+        let wrapped_key = STANDARD.encode([&nonce[..], &wrapped].concat());
+        Sealed { bytes: Bytes::from(out), plain_len: plain_len as u64, key_id: self.id.clone(), wrapped_key }
+    }
+
+    /// Opens an object sealed by [`Keys::seal`].
+    pub fn open(&self, key_id: &str, wrapped_key: &str, sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        if key_id != self.id {
+            return Err(CryptoError::UnknownKey(key_id.to_owned()));
+        }
+        let wrapped = STANDARD.decode(wrapped_key).map_err(|_| CryptoError::Open)?;
+        if wrapped.len() != 12 + 32 + TAG {
+            return Err(CryptoError::Open);
+        }
+        let (nonce, wrapped) = wrapped.split_at(12);
+        let data_key = Aes256Gcm::new(&self.key.into())
+            .decrypt(Nonce::from_slice(nonce), wrapped)
+            .map_err(|_| CryptoError::Open)?;
+        let data_key: [u8; 32] = data_key.try_into().map_err(|_| CryptoError::Open)?;
+        let body = sealed.strip_prefix(&MAGIC[..]).ok_or(CryptoError::Open)?;
+        if body.len() < PREFIX + TAG {
+            return Err(CryptoError::Open);
+        }
+        let (prefix, body) = body.split_at(PREFIX);
+        let prefix: [u8; PREFIX] = prefix.try_into().map_err(|_| CryptoError::Open)?;
+        let mut decryptor = stream::DecryptorBE32::from_aead(Aes256Gcm::new(&data_key.into()), (&prefix).into());
+        let mut plain = Vec::with_capacity(body.len());
+        let mut segments = body.chunks(SEGMENT + TAG).peekable();
+        while let Some(segment) = segments.next() {
+            if segments.peek().is_some() {
+                plain.extend(decryptor.decrypt_next(segment).map_err(|_| CryptoError::Open)?);
+            } else {
+                plain.extend(decryptor.decrypt_last(segment).map_err(|_| CryptoError::Open)?);
+                return Ok(plain);
+            }
+        }
+        Err(CryptoError::Open)
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(2 * bytes.len()), |mut text, b| {
+        let _ = write!(text, "{b:02x}");
+        text
+    })
+}
+
+fn unhex(text: &str) -> Option<[u8; 32]> {
+    if text.len() != 64 {
+        return None;
+    }
+    let mut key = [0_u8; 32];
+    for (i, byte) in key.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_objects_open_only_whole_and_with_their_key() {
+        let keys = Keys::from_key([7; 32]);
+        for len in [0, 1, SEGMENT - 1, SEGMENT, SEGMENT + 1, 3 * SEGMENT + 5] {
+            let plain: Vec<u8> = (0..len).map(|i| u8::try_from(i % 251).unwrap_or(0)).collect();
+            let sealed = keys.seal(&plain);
+            assert_ne!(&sealed.bytes[..], &plain[..], "stored bytes differ from the upload");
+            assert_eq!(keys.open(&sealed.key_id, &sealed.wrapped_key, &sealed.bytes).expect("opens"), plain);
+            let mut altered = sealed.bytes.to_vec();
+            let last = altered.len() - 1;
+            altered[last] ^= 1;
+            assert!(keys.open(&sealed.key_id, &sealed.wrapped_key, &altered).is_err(), "altered: {len}");
+            let cut = &sealed.bytes[..sealed.bytes.len().saturating_sub(SEGMENT + TAG).max(MAGIC.len() + PREFIX)];
+            assert!(keys.open(&sealed.key_id, &sealed.wrapped_key, cut).is_err() || len == 0, "cut: {len}");
+            let other = Keys::from_key([8; 32]);
+            assert!(other.open(other.id(), &sealed.wrapped_key, &sealed.bytes).is_err(), "another key");
+        }
+    }
+}

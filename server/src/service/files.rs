@@ -1,0 +1,140 @@
+//! Attachments: uploading (called by the `http::upload` route, which streams the body), listing,
+//! links to the file origin, deleting, and the Quarantine of refused uploads. Every upload is
+//! authorised before its body is read, runs the whole pipeline of [`crate::files`], and leaves an audit
+//! event whether it was stored or refused.
+
+use app::{
+    api::{FilesApi, RequestParts},
+    error::{AppError, ErrorCode},
+    model::{parse, Attachment, AttachmentIdInput, FileLink, IssueId, IssueIdInput, RejectedUpload},
+};
+use bytes::Bytes;
+
+use super::{Request, Service};
+use crate::{
+    actor::Actor,
+    db::{
+        attachments::{self, Refused},
+        audit,
+        issues::{self, StoredIssue, Visible},
+    },
+    files::{Rejection, Step},
+    policy::{self, Action},
+};
+
+/// Where an upload goes, established before its body is read.
+pub struct UploadTarget {
+    request: Request,
+    actor: Actor,
+    issue: Visible<StoredIssue>,
+}
+
+impl Service {
+    /// Step 0 of an upload: a signed-in member who may see the issue (guests: public issues and
+    /// their own, in public projects they belong to). Anyone else learns only "not found".
+    pub async fn upload_target(&self, req: &RequestParts, issue_id: IssueId) -> Result<UploadTarget, AppError> {
+        let (request, actor) = self.actor(req).await?;
+        let issue = issues::find(&self.db, &actor, issue_id).await?.ok_or_else(AppError::not_found)?;
+        Ok(UploadTarget { request, actor, issue })
+    }
+
+    /// Runs the pipeline on an upload's bytes and records the outcome.
+    pub async fn upload(&self, target: UploadTarget, name: &str, bytes: Bytes) -> Result<Attachment, AppError> {
+        let size = bytes.len() as u64;
+        let Some(_slot) = self.files.slot().await else {
+            return Err(AppError::new(ErrorCode::Busy, "Moth is busy with other uploads. Please try again."));
+        };
+        match self.files.accept(name, bytes).await {
+            Ok(stored) => {
+                let id = attachments::insert(&self.db, &target.actor, &target.issue, &stored, self.now()).await?;
+                let detail = format!("{} ({} bytes) on issue {}", stored.name, stored.size, target.issue.id);
+                self.audit(&target.request, audit::Event::FileAttached, Some(&target.actor), detail).await;
+                let found = attachments::find(&self.db, &target.actor, id).await?;
+                found.map(|f| f.attachment).ok_or_else(AppError::internal)
+            }
+            Err(rejection) => Err(self.refuse(&target, name, size, &rejection).await),
+        }
+    }
+
+    /// Records a refused upload (Quarantine and the audit log) and answers why it was refused.
+    pub async fn refuse(&self, target: &UploadTarget, name: &str, size: u64, rejection: &Rejection) -> AppError {
+        let shown_name: String = name.chars().filter(|c| !c.is_control()).take(255).collect();
+        let refused = Refused {
+            name: &shown_name,
+            size,
+            step: rejection.step.as_str(),
+            reason: &rejection.reason,
+            signature: rejection.signature.as_deref(),
+        };
+        if let Err(e) = attachments::record_rejection(&self.db, &target.actor, &refused, self.now()).await {
+            tracing::error!(error = %e, "a refused upload was not recorded");
+        }
+        let detail = format!(
+            "{shown_name:?} ({size} bytes) refused at {}: {}{}",
+            rejection.step.as_str(),
+            rejection.reason,
+            rejection.signature.as_deref().map(|s| format!(" [{s}]")).unwrap_or_default()
+        );
+        let record = audit::Record {
+            event: audit::Event::UploadRejected,
+            success: false,
+            team_id: Some(target.actor.team_id()),
+            actor_id: Some(target.actor.user_id()),
+            detail,
+            source_ip: target.request.source_ip.clone(),
+        };
+        audit::record(&self.db, record, self.now()).await;
+        match (rejection.step, rejection.unavailable) {
+            (_, true) => AppError::new(ErrorCode::Unavailable, rejection.reason.clone()),
+            (Step::Size, _) => AppError::new(ErrorCode::TooLarge, rejection.reason.clone()),
+            _ => AppError::field("file", rejection.reason.clone()),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl FilesApi for Service {
+    async fn list_attachments(&self, req: &RequestParts, input: IssueIdInput) -> Result<Vec<Attachment>, AppError> {
+        let input = parse(input)?;
+        let (_, actor) = self.actor(req).await?;
+        let issue = issues::find(&self.db, &actor, input.issue_id).await?.ok_or_else(AppError::not_found)?;
+        Ok(attachments::of_issue(&self.db, &issue).await?)
+    }
+
+    async fn attachment_link(&self, req: &RequestParts, input: AttachmentIdInput) -> Result<FileLink, AppError> {
+        let input = parse(input)?;
+        let (_, actor) = self.actor(req).await?;
+        let found = attachments::find(&self.db, &actor, input.attachment_id).await?.ok_or_else(AppError::not_found)?;
+        let inline = app::model::FILE_TYPES.iter().any(|t| {
+            t.inline && t.mime == found.attachment.content_type && found.attachment.name.ends_with(t.extension)
+        });
+        let ttl = i64::try_from(self.files.link_ttl.as_secs()).unwrap_or(300);
+        let expires_at = self.now() / 1000 + ttl;
+        let token = self.files.links.sign(actor.team_id(), found.attachment.id, inline, expires_at);
+        Ok(FileLink { url: format!("{}/f/{token}", self.files.files_url), expires_at: expires_at * 1000 })
+    }
+
+    async fn delete_attachment(&self, req: &RequestParts, input: AttachmentIdInput) -> Result<(), AppError> {
+        let input = parse(input)?;
+        let (request, actor) = self.actor(req).await?;
+        let found = attachments::find(&self.db, &actor, input.attachment_id).await?.ok_or_else(AppError::not_found)?;
+        if !policy::may_delete_attachment(&actor, found.uploader) {
+            return Err(AppError::new(ErrorCode::Forbidden, "You can delete only the files you attached."));
+        }
+        let Some(storage_key) = attachments::delete(&self.db, &found, self.now()).await? else {
+            return Err(AppError::not_found());
+        };
+        if let Err(e) = self.files.store.delete(&storage_key).await {
+            // The row is gone, so nothing serves the object; it is only space.
+            tracing::error!(error = %e, key = %storage_key, "a deleted attachment's bytes were not removed");
+        }
+        let detail = format!("{} on issue {}", found.attachment.name, found.issue.id);
+        self.audit(&request, audit::Event::AttachmentDeleted, Some(&actor), detail).await;
+        Ok(())
+    }
+
+    async fn quarantine(&self, req: &RequestParts) -> Result<Vec<RejectedUpload>, AppError> {
+        let (_, actor) = self.actor_for(req, Action::ReadQuarantine).await?;
+        Ok(attachments::quarantine(&self.db, &actor, 200).await?)
+    }
+}
