@@ -5,7 +5,7 @@ use garde::Validate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{IssueId, Normalize};
+use super::{IssueId, Normalize, UserId};
 
 typed_id!(
     /// A file attached to an issue.
@@ -97,6 +97,7 @@ pub struct Attachment {
     pub content_type: String,
     pub size: i64,
     pub uploaded_by: String,
+    pub uploader_id: UserId,
     pub created_at: i64,
 }
 

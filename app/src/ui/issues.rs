@@ -117,7 +117,7 @@ fn query_string(filter: &IssueFilter, sort: IssueSort, view: &str) -> String {
 }
 
 /// Percent-encodes a query value.
-fn encode(value: &str) -> String {
+pub(super) fn encode(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {
@@ -804,6 +804,7 @@ fn IssueBody(
             </section>
         </Show>
         <Comments detail=detail.clone() can_edit is_admin me_id on_changed />
+        <super::files::Attachments issue_id=issue_id me_id is_admin />
         <History entries=detail.history />
     }
 }

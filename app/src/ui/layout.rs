@@ -92,6 +92,7 @@ fn TopBar(me: Me) -> impl IntoView {
                 </Show>
                 <Show when=move || matches!(role, Role::Owner | Role::Admin)>
                     <A href="/audit">"Audit log"</A>
+                    <A href="/quarantine">"Quarantine"</A>
                 </Show>
             </nav>
             <span class="team" data-testid="team-name">{me.team.name.clone()}</span>

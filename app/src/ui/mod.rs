@@ -5,6 +5,7 @@
 
 mod audit;
 mod auth;
+mod files;
 mod form;
 mod invite;
 mod issues;
@@ -50,6 +51,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/signup") view=auth::SignUpPage />
                     <Route path=path!("/members") view=members::MembersPage />
                     <Route path=path!("/audit") view=audit::AuditPage />
+                    <Route path=path!("/quarantine") view=files::QuarantinePage />
                     <Route path=path!("/projects") view=projects::ProjectsPage />
                     <Route path=path!("/projects/:key") view=projects::ProjectPage />
                     <Route path=path!("/projects/:key/settings") view=projects::ProjectSettingsPage />

@@ -29,7 +29,8 @@ pub struct Deliverable {
 
 macro_rules! select_attachments {
     () => {
-        "SELECT a.id, a.issue_id, a.name, a.content_type, a.size, u.display_name AS uploaded_by, a.created_at \
+        "SELECT a.id, a.issue_id, a.name, a.content_type, a.size, u.display_name AS uploaded_by, \
+         a.uploaded_by AS uploader_id, a.created_at \
          FROM attachments a JOIN users u ON u.id = a.uploaded_by \
          WHERE a.team_id = $1 AND a.deleted_at IS NULL"
     };

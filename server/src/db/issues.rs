@@ -881,6 +881,33 @@ pub async fn update(
     Ok(true)
 }
 
+/// Records in an issue's history a change that is not to its fields (an attachment added or removed).
+/// Guests read it only if the issue is public now, as for every other entry.
+pub async fn record_history(
+    db: &Db,
+    actor: &Actor,
+    issue: &Visible<StoredIssue>,
+    change: &Change,
+    now_ms: i64,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO issue_history (id, team_id, issue_id, actor_id, field, old_value, new_value, at, \
+         public_throughout) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(super::NewRowKey)
+    .bind(issue.team_id)
+    .bind(issue.id)
+    .bind(actor.user_id())
+    .bind(change.field)
+    .bind(&change.old)
+    .bind(&change.new)
+    .bind(now_ms)
+    .bind(Flag(issue.fields.visibility == IssueVisibility::Public))
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
 /// Soft-deletes an issue (its history stays).
 pub async fn delete(db: &Db, issue: &Visible<StoredIssue>, now_ms: i64) -> Result<bool, DbError> {
     let done = sqlx::query("UPDATE issues SET deleted_at = $3 WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL")

@@ -57,6 +57,11 @@ pub fn router(state: AppState, store: DbSessionStore) -> Router {
         .with_secure(config.https())
         .with_expiry(Expiry::OnInactivity(idle));
 
+    let csp = headers::content_security_policy(state.service.files_url());
+    let header_policy = headers::HeaderPolicy {
+        config: config.clone(),
+        csp: http::HeaderValue::from_str(&csp).unwrap_or_else(|_| http::HeaderValue::from_static("default-src 'self'")),
+    };
     let api = Router::new()
         .route("/api/{*fn_name}", post(call_server_fn).fallback(method_not_allowed))
         .route("/export/issues.csv", get(export::issues_csv))
@@ -73,7 +78,7 @@ pub fn router(state: AppState, store: DbSessionStore) -> Router {
         .merge(site::routes())
         .with_state(state)
         .layer(middleware::from_fn_with_state(config.clone(), origin::refuse_cross_site))
-        .layer(middleware::from_fn_with_state(config, headers::security_headers))
+        .layer(middleware::from_fn_with_state(header_policy, headers::security_headers))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }

@@ -16,7 +16,7 @@ use crate::{
     db::{
         attachments::{self, Refused},
         audit,
-        issues::{self, StoredIssue, Visible},
+        issues::{self, Change, StoredIssue, Visible},
     },
     files::{Rejection, Step},
     policy::{self, Action},
@@ -47,6 +47,8 @@ impl Service {
         match self.files.accept(name, bytes).await {
             Ok(stored) => {
                 let id = attachments::insert(&self.db, &target.actor, &target.issue, &stored, self.now()).await?;
+                let change = Change { field: "attachment", old: String::new(), new: stored.name.clone() };
+                issues::record_history(&self.db, &target.actor, &target.issue, &change, self.now()).await?;
                 let detail = format!("{} ({} bytes) on issue {}", stored.name, stored.size, target.issue.id);
                 self.audit(&target.request, audit::Event::FileAttached, Some(&target.actor), detail).await;
                 let found = attachments::find(&self.db, &target.actor, id).await?;
@@ -128,6 +130,8 @@ impl FilesApi for Service {
             // The row is gone, so nothing serves the object; it is only space.
             tracing::error!(error = %e, key = %storage_key, "a deleted attachment's bytes were not removed");
         }
+        let change = Change { field: "attachment", old: found.attachment.name.clone(), new: String::new() };
+        issues::record_history(&self.db, &actor, &found.issue, &change, self.now()).await?;
         let detail = format!("{} on issue {}", found.attachment.name, found.issue.id);
         self.audit(&request, audit::Event::AttachmentDeleted, Some(&actor), detail).await;
         Ok(())

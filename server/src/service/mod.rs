@@ -60,6 +60,11 @@ impl Service {
         Self { db, files, clock, sessions, mailer, invitation_ttl_ms }
     }
 
+    /// The file origin's address (`files_url`), which the app's CSP allows images from.
+    pub fn files_url(&self) -> &str {
+        &self.files.files_url
+    }
+
     fn now(&self) -> i64 {
         unix_millis(self.clock.now())
     }

@@ -242,7 +242,11 @@ async fn guests_and_other_teams_reach_no_file_they_may_not_see() {
 
 #[tokio::test]
 async fn a_deleted_attachment_is_gone_from_storage_and_its_links_stop_working() {
-    let (app, owner, issue) = app_with_issue("public").await;
+    let (app, owner, _) = app_with_issue("public").await;
+    let listed = json(app.call("list_projects", &[], Some(&owner)).await).await;
+    let issue = app.issue(&owner, listed[0]["id"].as_str().expect("project"), "public").await;
+    let (key, number) = issue.reference.split_once('-').expect("KEY-n");
+    let issue = issue.id.clone();
     let id = app.attach(&owner, &issue).await;
     let url = json(link(&app, &owner, &id).await).await["url"].as_str().expect("url").to_owned();
     assert_eq!(app.stored_objects().len(), 1);
@@ -251,4 +255,15 @@ async fn a_deleted_attachment_is_gone_from_storage_and_its_links_stop_working() 
     assert!(app.stored_objects().is_empty(), "the bytes went with it");
     assert_eq!(app.http.get(&url).send().await.expect("get").status(), StatusCode::NOT_FOUND);
     assert_eq!(link(&app, &owner, &id).await.status(), StatusCode::NOT_FOUND);
+
+    // Both are in the issue's history.
+    let detail = json(app.call("get_issue", &input(&[("key", key), ("number", number)]), Some(&owner)).await).await;
+    let changes: Vec<(&str, &str)> = detail["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter(|h| h["field"] == "attachment")
+        .map(|h| (h["old_value"].as_str().unwrap_or_default(), h["new_value"].as_str().unwrap_or_default()))
+        .collect();
+    assert_eq!(changes, [("", "notes.txt"), ("notes.txt", "")]);
 }

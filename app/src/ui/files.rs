@@ -1,0 +1,303 @@
+//! Attachments on an issue's page: the list (with thumbnails of images), "Attach files" (a file
+//! picker, dropping files onto the attachments, or pasting a screenshot anywhere on the page), each
+//! upload with its progress and outcome, and "Remove attachment"; and the admins' Quarantine page.
+//! Uploads go over `XMLHttpRequest` to `POST /upload/issues/<id>`, which reports upload progress; the
+//! browser refuses a file of a type or size the server would refuse before sending a byte.
+
+use leptos::prelude::*;
+
+use super::{form::Submission, layout::SignedIn, set_ready, time};
+use crate::{
+    api::{attachment_link, delete_attachment, list_attachments, quarantine},
+    error::AppError,
+    model::{
+        refuse_before_upload, Attachment, AttachmentIdInput, IssueId, IssueIdInput, UserId, FILE_TYPES,
+    },
+};
+
+/// Where one upload stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(not(feature = "csr"), allow(dead_code))] // only the browser uploads
+enum UploadState {
+    /// Sending, with the percentage sent.
+    Sending(u32),
+    /// Sent whole; the server is checking and scanning it.
+    Scanning,
+    Clean,
+    Rejected(String),
+}
+
+impl UploadState {
+    fn label(&self) -> String {
+        match self {
+            UploadState::Sending(percent) => format!("uploading {percent}%"),
+            UploadState::Scanning => "scanning".into(),
+            UploadState::Clean => "clean".into(),
+            UploadState::Rejected(reason) => format!("rejected: {reason}"),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Upload {
+    name: String,
+    state: RwSignal<UploadState>,
+}
+
+/// The attachments of an issue, and attaching more.
+#[component]
+pub fn Attachments(issue_id: IssueId, me_id: UserId, is_admin: bool) -> impl IntoView {
+    let version = RwSignal::new(0_u32);
+    let list = LocalResource::new(move || {
+        version.track();
+        list_attachments(IssueIdInput { issue_id })
+    });
+    let uploads = RwSignal::new(Vec::<Upload>::new());
+    let removed = RwSignal::new(None::<AppError>);
+    let remove = Submission::reporting_to(removed, delete_attachment, move |()| version.update(|v| *v += 1));
+    let attach = move |files: Vec<BrowserFile>| {
+        for file in files {
+            let state = RwSignal::new(UploadState::Sending(0));
+            uploads.update(|u| u.push(Upload { name: file_name(&file), state }));
+            match refuse_before_upload(&file_name(&file), file_size(&file)) {
+                Some(reason) => state.set(UploadState::Rejected(reason)),
+                None => send(issue_id, file, state, move || version.update(|v| *v += 1)),
+            }
+        }
+    };
+    listen_for_pasted_files(attach);
+    let allowed = FILE_TYPES.iter().map(|t| t.extension).collect::<Vec<_>>().join(", ");
+    view! {
+        <section class="card attachments" data-testid="attachments"
+            on:dragover=|ev| ev.prevent_default()
+            on:drop=move |ev| {
+                ev.prevent_default();
+                attach(dropped_files(&ev));
+            }>
+            <h2>"Attachments"</h2>
+            <ul class="attachment-list">
+                {move || list.get().map(|r| match r {
+                    Ok(items) if items.is_empty() => view! { <li class="muted">"No files yet."</li> }.into_any(),
+                    Ok(items) => items.into_iter().map(|a| {
+                        let can_remove = is_admin || a.uploader_id == me_id;
+                        view! { <AttachmentItem attachment=a can_remove remove /> }
+                    }).collect_view().into_any(),
+                    Err(e) => view! { <li class="alert" role="alert">{e.message}</li> }.into_any(),
+                })}
+            </ul>
+            <div class="alert" role="alert">{move || removed.get().map(|e| e.message)}</div>
+            <ul class="uploads" aria-label="Uploads">
+                {move || uploads.get().into_iter().map(|u| view! {
+                    <li class="upload">
+                        <span class="upload-name">{u.name.clone()}</span>" "
+                        <progress max="100" value=move || match u.state.get() {
+                            UploadState::Sending(p) => p,
+                            _ => 100,
+                        }></progress>" "
+                        <span class="upload-state" data-testid="upload-state">{move || u.state.get().label()}</span>
+                    </li>
+                }).collect_view()}
+            </ul>
+            <label class="button-like" for="attach-files">"Attach files"</label>
+            <input id="attach-files" class="file-input" type="file" multiple=true
+                on:change=move |ev| attach(picked_files(&ev)) />
+            <p class="hint">{format!("Drop files here, or paste a screenshot. Allowed: {allowed}.")}</p>
+        </section>
+    }
+}
+
+/// One attachment: a link to it on the file origin (fetched fresh with the list), a thumbnail for
+/// images, and "Remove attachment" for its uploader and admins.
+#[component]
+fn AttachmentItem(
+    attachment: Attachment,
+    can_remove: bool,
+    remove: Submission<AttachmentIdInput, ()>,
+) -> impl IntoView {
+    let attachment_id = attachment.id;
+    let link = LocalResource::new(move || attachment_link(AttachmentIdInput { attachment_id }));
+    let image = attachment.content_type.starts_with("image/");
+    let name = attachment.name.clone();
+    let label = format!("Remove attachment {}", attachment.name);
+    let size = format!("{} KB", (attachment.size + 1023) / 1024);
+    view! {
+        <li class="attachment">
+            {move || link.get().and_then(Result::ok).map(|l| {
+                let name = name.clone();
+                view! {
+                    {image.then(|| view! { <img class="thumb" src=l.url.clone() alt=format!("Preview of {name}") /> })}
+                    <a href=l.url target="_blank" rel="noopener noreferrer">{name.clone()}</a>
+                }
+            })}
+            " · "{size}" · "{attachment.uploaded_by}" · "{time::date_time(attachment.created_at)}
+            <Show when=move || can_remove>
+                " "
+                <button type="button" class="danger" aria-label=label.clone()
+                    on:click=move |_| remove.submit(AttachmentIdInput { attachment_id })>"Remove attachment"</button>
+            </Show>
+        </li>
+    }
+}
+
+#[component]
+pub fn QuarantinePage() -> impl IntoView {
+    view! { <SignedIn page=|_| view! { <Quarantine /> } /> }
+}
+
+/// The team's refused uploads (OWNER and ADMIN): metadata only, the bytes were never kept.
+#[component]
+fn Quarantine() -> impl IntoView {
+    let entries = LocalResource::new(quarantine);
+    Effect::new(move || set_ready(entries.get().is_some()));
+    view! {
+        <section class="card">
+            <h1>"Quarantine"</h1>
+            <p class="muted">"Uploads that were refused. Their contents were never stored."</p>
+            <table class="list">
+                <thead>
+                    <tr><th>"Time (UTC)"</th><th>"Uploader"</th><th>"Name"</th><th>"Size"</th><th>"Step"</th><th>"Reason"</th><th>"Signature"</th></tr>
+                </thead>
+                <tbody>
+                    {move || entries.get().map(|r| match r {
+                        Ok(list) if list.is_empty() => view! { <tr><td colspan="7" class="muted">"Nothing was refused."</td></tr> }.into_any(),
+                        Ok(list) => list.into_iter().map(|e| view! {
+                            <tr>
+                                <td>{time::date_time(e.at)}</td>
+                                <td>{e.uploader.unwrap_or_default()}</td>
+                                <td>{e.name}</td>
+                                <td>{e.size}</td>
+                                <td>{e.step}</td>
+                                <td>{e.reason}</td>
+                                <td>{e.signature.unwrap_or_default()}</td>
+                            </tr>
+                        }).collect_view().into_any(),
+                        Err(e) => view! { <tr><td colspan="7" class="alert" role="alert">{e.message}</td></tr> }.into_any(),
+                    })}
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
+// ---- the browser's side: files, events and XMLHttpRequest ----
+
+#[cfg(feature = "csr")]
+type BrowserFile = web_sys::File;
+#[cfg(not(feature = "csr"))]
+type BrowserFile = ();
+
+#[cfg(feature = "csr")]
+fn file_name(file: &BrowserFile) -> String {
+    file.name()
+}
+
+#[cfg(feature = "csr")]
+fn file_size(file: &BrowserFile) -> u64 {
+    // A file's size in bytes is a whole number well within f64's exact range.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let size = file.size() as u64;
+    size
+}
+
+#[cfg(feature = "csr")]
+fn files_of(list: Option<web_sys::FileList>) -> Vec<BrowserFile> {
+    list.map(|list| (0..list.length()).filter_map(|i| list.get(i)).collect()).unwrap_or_default()
+}
+
+#[cfg(feature = "csr")]
+fn dropped_files(ev: &web_sys::DragEvent) -> Vec<BrowserFile> {
+    files_of(ev.data_transfer().and_then(|d| d.files()))
+}
+
+#[cfg(feature = "csr")]
+fn picked_files(ev: &web_sys::Event) -> Vec<BrowserFile> {
+    use wasm_bindgen::JsCast;
+    let input = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
+    let files = files_of(input.as_ref().and_then(web_sys::HtmlInputElement::files));
+    // The same file can be picked again.
+    if let Some(input) = input {
+        input.set_value("");
+    }
+    files
+}
+
+/// Files pasted anywhere on the page (a screenshot from the clipboard) are attached too.
+#[cfg(feature = "csr")]
+fn listen_for_pasted_files(attach: impl Fn(Vec<BrowserFile>) + Clone + 'static) {
+    let handle = window_event_listener(leptos::ev::paste, move |ev| {
+        let files = files_of(ev.clipboard_data().and_then(|d| d.files()));
+        if !files.is_empty() {
+            ev.prevent_default();
+            attach(files);
+        }
+    });
+    on_cleanup(move || handle.remove());
+}
+
+/// Sends one file, reporting progress, then the server's verdict, in `state`.
+#[cfg(feature = "csr")]
+fn send(issue_id: IssueId, file: BrowserFile, state: RwSignal<UploadState>, on_clean: impl Fn() + 'static) {
+    use wasm_bindgen::{closure::Closure, JsCast};
+    let fail = move |reason: &str| state.set(UploadState::Rejected(reason.to_owned()));
+    let Ok(xhr) = web_sys::XmlHttpRequest::new() else { return fail("This browser cannot upload files.") };
+    let url = format!("/upload/issues/{issue_id}?name={}", super::issues::encode(&file.name()));
+    if xhr.open("POST", &url).is_err() {
+        return fail("The upload could not start.");
+    }
+    if let Ok(upload) = xhr.upload() {
+        let progress = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |ev: web_sys::ProgressEvent| {
+            if ev.length_computable() && ev.total() > 0.0 {
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let percent = (ev.loaded() / ev.total() * 100.0).clamp(0.0, 100.0) as u32;
+                state.set(if percent >= 100 { UploadState::Scanning } else { UploadState::Sending(percent) });
+            }
+        });
+        upload.set_onprogress(Some(progress.as_ref().unchecked_ref()));
+        // Lives as long as the request; one small closure per upload.
+        progress.forget();
+    }
+    let answered = xhr.clone();
+    let onload = Closure::once_into_js(move || {
+        let text = answered.response_text().ok().flatten().unwrap_or_default();
+        if answered.status().unwrap_or(0) == 200 {
+            state.set(UploadState::Clean);
+            on_clean();
+        } else {
+            let reason = serde_json::from_str::<AppError>(&text).map_or_else(
+                |_| "The upload failed.".to_owned(),
+                |e| e.field_message("file").map_or(e.message.clone(), str::to_owned),
+            );
+            state.set(UploadState::Rejected(reason));
+        }
+    });
+    xhr.set_onload(Some(onload.unchecked_ref()));
+    let onerror = Closure::once_into_js(move || state.set(UploadState::Rejected("The server could not be reached.".into())));
+    xhr.set_onerror(Some(onerror.unchecked_ref()));
+    if xhr.send_with_opt_blob(Some(&file)).is_err() {
+        fail("The upload could not start.");
+    }
+}
+
+// The server renders nothing of this module; these keep its signatures whole there.
+#[cfg(not(feature = "csr"))]
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn file_name((): &BrowserFile) -> String {
+    String::new()
+}
+#[cfg(not(feature = "csr"))]
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn file_size((): &BrowserFile) -> u64 {
+    0
+}
+#[cfg(not(feature = "csr"))]
+fn dropped_files<E>(_: &E) -> Vec<BrowserFile> {
+    Vec::new()
+}
+#[cfg(not(feature = "csr"))]
+fn picked_files<E>(_: &E) -> Vec<BrowserFile> {
+    Vec::new()
+}
+#[cfg(not(feature = "csr"))]
+fn listen_for_pasted_files(_: impl Fn(Vec<BrowserFile>) + Clone + 'static) {}
+#[cfg(not(feature = "csr"))]
+fn send(_: IssueId, (): BrowserFile, _: RwSignal<UploadState>, _: impl Fn() + 'static) {}
