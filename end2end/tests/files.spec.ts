@@ -1,0 +1,117 @@
+// Attachments as people use them: drop a file on an issue and watch it upload and pass the scan,
+// paste a screenshot, see the EICAR test file refused and listed in Quarantine, and a guest who
+// cannot get at an internal issue's file.
+import { expect, test, type Page } from '@playwright/test';
+import { acceptAsNewVisitor, invite, newAccount, ready, signUp, uniqueEmail } from './helpers';
+
+async function api(page: Page, endpoint: string, form: Record<string, string>): Promise<any> {
+  const response = await page.request.post(`/api/${endpoint}`, { form });
+  expect(response.status(), `${endpoint}: ${await response.text()}`).toBe(200);
+  return response.json();
+}
+
+/** A PNG's signature and header chunk: what the server checks of an image. */
+function pngBytes(width: number, height: number): number[] {
+  const header = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52];
+  const size = (n: number) => [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
+  return [...header, ...size(width), ...size(height), 8, 6, 0, 0, 0, 0x12, 0x34, 0x56, 0x78,
+    0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82];
+}
+
+/** The EICAR test string, built here rather than kept in a file. */
+const EICAR = ['X5O!P%@AP[4\\PZX54(P^)7CC)7}$', 'EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'].join('');
+
+async function projectWithIssue(page: Page, visibility: 'public' | 'internal'): Promise<{ project: any; issue: any }> {
+  const key = `F${Date.now() % 100000}${Math.floor(Math.random() * 90 + 10)}`;
+  const project = await api(page, 'create_project', { 'input[name]': 'Files', 'input[key]': key, 'input[visibility]': 'public' });
+  const issue = await api(page, 'create_issue', {
+    'input[project_id]': project.id,
+    'input[fields][title]': 'Broken header',
+    'input[fields][visibility]': visibility,
+  });
+  return { project, issue };
+}
+
+test('a dropped file and a pasted screenshot upload with progress and pass the scan', async ({ page }) => {
+  await signUp(page, newAccount('files'));
+  const { project, issue } = await projectWithIssue(page, 'public');
+  await page.goto(`/projects/${project.key}/issues/${issue.number}`);
+  await ready(page);
+  const attachments = page.getByTestId('attachments');
+  await expect(attachments.getByText('No files yet.')).toBeVisible();
+
+  // Drop a file onto the attachments.
+  await attachments.evaluate((zone, bytes) => {
+    const data = new DataTransfer();
+    data.items.add(new File([new Uint8Array(bytes)], 'dropped.png', { type: 'image/png' }));
+    zone.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+  }, pngBytes(40, 30));
+  const dropped = page.locator('.upload').filter({ hasText: 'dropped.png' });
+  await expect(dropped.locator('progress')).toBeVisible();
+  await expect(dropped.getByTestId('upload-state')).toHaveText('clean');
+  await expect(attachments.getByRole('link', { name: 'dropped.png' })).toBeVisible();
+  await expect(attachments.getByRole('img', { name: 'Preview of dropped.png' })).toBeVisible();
+
+  // Paste a screenshot anywhere on the page.
+  await page.evaluate((bytes) => {
+    const data = new DataTransfer();
+    data.items.add(new File([new Uint8Array(bytes)], 'image.png', { type: 'image/png' }));
+    document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  }, pngBytes(1280, 720));
+  await expect(page.locator('.upload').filter({ hasText: 'image.png' }).getByTestId('upload-state')).toHaveText('clean');
+  await expect(attachments.getByRole('link', { name: 'image.png' })).toBeVisible();
+
+  // The link leads to the file origin, not the app's.
+  const href = await attachments.getByRole('link', { name: 'dropped.png' }).getAttribute('href');
+  expect(new URL(href!).origin).not.toBe(new URL(page.url()).origin);
+
+  // Remove one: it is gone, and the history says so.
+  await attachments.getByRole('button', { name: 'Remove attachment dropped.png' }).click();
+  await expect(attachments.getByRole('link', { name: 'dropped.png' })).toHaveCount(0);
+});
+
+test('the EICAR test file is refused in the page and shows in Quarantine', async ({ page }) => {
+  await signUp(page, newAccount('eicar'));
+  const { project, issue } = await projectWithIssue(page, 'public');
+  await page.goto(`/projects/${project.key}/issues/${issue.number}`);
+  await ready(page);
+  await page.getByLabel('Attach files').setInputFiles({ name: 'eicar.txt', mimeType: 'text/plain', buffer: Buffer.from(EICAR) });
+  const state = page.locator('.upload').filter({ hasText: 'eicar.txt' }).getByTestId('upload-state');
+  await expect(state).toContainText('rejected');
+  await expect(state).toContainText('malware');
+  await expect(page.getByTestId('attachments').getByRole('link', { name: 'eicar.txt' })).toHaveCount(0);
+
+  // The browser refuses a disallowed type before sending it.
+  await page.getByLabel('Attach files').setInputFiles({ name: 'page.html', mimeType: 'text/html', buffer: Buffer.from('<p>hi</p>') });
+  await expect(page.locator('.upload').filter({ hasText: 'page.html' }).getByTestId('upload-state')).toContainText('not accepted');
+
+  await page.getByRole('link', { name: 'Quarantine' }).click();
+  await ready(page);
+  const row = page.getByRole('row').filter({ hasText: 'eicar.txt' });
+  await expect(row).toContainText('scan');
+  await expect(row).toContainText('Eicar');
+});
+
+test('a guest cannot get at the file of an internal issue', async ({ page, browser }) => {
+  await signUp(page, newAccount('owner'));
+  const guestLink = await invite(page, uniqueEmail('guest'), 'GUEST');
+  const guestContext = await browser.newContext();
+  const guest = await guestContext.newPage();
+  await acceptAsNewVisitor(guest, guestLink, 'Gus Guest');
+  const { project, issue } = await projectWithIssue(page, 'internal');
+  const members = await api(page, 'list_members', {});
+  const gus = members.find((m: any) => m.display_name === 'Gus Guest');
+  await api(page, 'add_project_member', { 'input[project_id]': project.id, 'input[user_id]': gus.user_id });
+  const uploaded = await page.request.post(`/upload/issues/${issue.id}?name=secret.txt`, { data: 'internal notes' });
+  expect(uploaded.status()).toBe(200);
+  const attachment = await uploaded.json();
+
+  const asked = await guest.request.post('/api/attachment_link', { form: { 'input[attachment_id]': attachment.id } });
+  expect(asked.status()).toBe(404);
+  const listed = await guest.request.post('/api/list_attachments', { form: { 'input[issue_id]': issue.id } });
+  expect(listed.status()).toBe(404);
+  await guest.goto(`/projects/${project.key}/issues/${issue.number}`);
+  await ready(guest);
+  await expect(guest.getByText('secret.txt')).toHaveCount(0);
+  await guestContext.close();
+});
