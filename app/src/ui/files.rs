@@ -10,9 +10,7 @@ use super::{form::Submission, layout::SignedIn, set_ready, time};
 use crate::{
     api::{attachment_link, delete_attachment, list_attachments, quarantine},
     error::AppError,
-    model::{
-        refuse_before_upload, Attachment, AttachmentIdInput, IssueId, IssueIdInput, UserId, FILE_TYPES,
-    },
+    model::{refuse_before_upload, Attachment, AttachmentIdInput, IssueId, IssueIdInput, UserId, FILE_TYPES},
 };
 
 /// Where one upload stands.
@@ -271,7 +269,8 @@ fn send(issue_id: IssueId, file: BrowserFile, state: RwSignal<UploadState>, on_c
         }
     });
     xhr.set_onload(Some(onload.unchecked_ref()));
-    let onerror = Closure::once_into_js(move || state.set(UploadState::Rejected("The server could not be reached.".into())));
+    let onerror =
+        Closure::once_into_js(move || state.set(UploadState::Rejected("The server could not be reached.".into())));
     xhr.set_onerror(Some(onerror.unchecked_ref()));
     if xhr.send_with_opt_blob(Some(&file)).is_err() {
         fail("The upload could not start.");
