@@ -14,6 +14,19 @@ export PATH="$HOME/.cargo/bin:$PATH"
 TRUNK_VERSION=0.21.14
 BINARYEN_VERSION=132
 
+# Test and binary executables of earlier builds pile up in the target folder (hundreds of MB each), as
+# do incremental caches: drop those not touched for two days, so that repeated runs on one machine
+# cannot fill its disk.
+prune_target() {
+  local dir
+  for dir in "$CARGO_TARGET_DIR"/*/deps "$CARGO_TARGET_DIR"/*/examples; do
+    [ -d "$dir" ] && find "$dir" -maxdepth 1 -type f -perm -u+x ! -name '*.so' -mtime +2 -delete 2>/dev/null || true
+  done
+  for dir in "$CARGO_TARGET_DIR"/*/incremental; do
+    [ -d "$dir" ] && find "$dir" -mindepth 1 -maxdepth 1 -mtime +2 -exec rm -rf {} + 2>/dev/null || true
+  done
+}
+
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 as_root() {

@@ -120,11 +120,13 @@ impl Files {
         tokio::task::spawn_blocking(move || content::check(file_type, &checked))
             .await
             .map_err(|_| Rejection::new(Step::Content, "The file could not be checked."))??;
-        self.scanner.scan(&bytes).await?;
+        // Sealing does not wait for the verdict (it takes as long as a good part of the scan); what
+        // is sealed is only kept, and written, once clamd has said OK.
         let keys = self.keys.clone();
-        let sealed = tokio::task::spawn_blocking(move || keys.seal(&bytes))
-            .await
-            .map_err(|_| Rejection::new(Step::Content, "The file could not be stored."))?;
+        let plain = bytes.clone();
+        let sealing = tokio::task::spawn_blocking(move || keys.seal(&plain));
+        self.scanner.scan(&bytes).await?;
+        let sealed = sealing.await.map_err(|_| Rejection::new(Step::Content, "The file could not be stored."))?;
         let storage_key = store::new_key();
         let size = sealed.plain_len;
         self.store.put(&storage_key, sealed.bytes).await.map_err(|e| {

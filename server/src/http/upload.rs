@@ -54,6 +54,11 @@ pub async fn upload_to_issue(
         let rejection = Rejection::new(Step::Size, too_large());
         return error_response(&state.service.refuse(&target, &name, length, &rejection).await);
     }
+    // A place in the pipeline before the body is read: waiting uploads hold no file in memory, so at
+    // most `CONCURRENT_UPLOADS` bodies (and their sealed copies) are in memory at once.
+    let Some(_slot) = state.service.upload_slot().await else {
+        return error_response(&AppError::new(ErrorCode::Busy, "Moth is busy with other uploads. Please try again."));
+    };
     let limit = usize::try_from(MAX_UPLOAD_BYTES).unwrap_or(usize::MAX);
     let bytes = match tokio::time::timeout(UPLOAD_TIMEOUT, axum::body::to_bytes(body, limit)).await {
         Ok(Ok(bytes)) => bytes,

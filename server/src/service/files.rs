@@ -38,12 +38,16 @@ impl Service {
         Ok(UploadTarget { request, actor, issue })
     }
 
-    /// Runs the pipeline on an upload's bytes and records the outcome.
+    /// A place in the upload pipeline, to hold from before the body is read until the file is stored;
+    /// `None` when none came free in time (then the caller answers `busy`).
+    pub async fn upload_slot(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        self.files.slot().await
+    }
+
+    /// Runs the pipeline on an upload's bytes and records the outcome. The caller holds a
+    /// [`Service::upload_slot`].
     pub async fn upload(&self, target: UploadTarget, name: &str, bytes: Bytes) -> Result<Attachment, AppError> {
         let size = bytes.len() as u64;
-        let Some(_slot) = self.files.slot().await else {
-            return Err(AppError::new(ErrorCode::Busy, "Moth is busy with other uploads. Please try again."));
-        };
         match self.files.accept(name, bytes).await {
             Ok(stored) => {
                 let id = attachments::insert(&self.db, &target.actor, &target.issue, &stored, self.now()).await?;
