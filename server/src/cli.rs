@@ -25,6 +25,8 @@ struct Cli {
 enum Command {
     /// Serve the app and its API (the default).
     Serve,
+    /// Seal every stored file's key with a new master key (run while Moth is stopped).
+    RotateMasterKey,
 }
 
 pub async fn main() -> ExitCode {
@@ -39,6 +41,32 @@ pub async fn main() -> ExitCode {
     init_tracing(config.log_format);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
+        Command::RotateMasterKey => rotate_master_key(config).await,
+    }
+}
+
+async fn rotate_master_key(config: Config) -> ExitCode {
+    let rotated = async {
+        let db = crate::db::Db::connect(&config.database_url).await?;
+        db.migrate().await?;
+        let rotated = crate::files::rotate::rotate(&db, &config.master_key_file).await;
+        db.close().await;
+        Ok::<_, Box<dyn std::error::Error>>(rotated?)
+    };
+    match rotated.await {
+        Ok(rotated) => {
+            tracing::info!(
+                rewrapped = rotated.rewrapped,
+                key_id = %rotated.new_key_id,
+                previous = %crate::files::rotate::sibling(&config.master_key_file, "previous").display(),
+                "the master key was rotated; keep the previous key until the backups made before now have expired"
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the master key was not rotated; running the command again finishes it");
+            ExitCode::FAILURE
+        }
     }
 }
 

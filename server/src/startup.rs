@@ -135,7 +135,7 @@ async fn build_files(config: &Config) -> Result<(TcpListener, Arc<crate::files::
     let bound = listener.local_addr().map_err(|source| StartupError::Bind { addr: config.files_bind, source })?;
     let files_url = config.files_url.clone().unwrap_or_else(|| format!("http://{bound}"));
     let files_url = files_url.trim_end_matches('/').to_owned();
-    let keys = Keys::load_or_create(&config.master_key_file)?;
+    let keys = Keys::load_all(&config.master_key_file)?;
     let store = LocalDir::new(config.files_dir.clone())
         .map_err(|source| StartupError::FilesDir { path: config.files_dir.display().to_string(), source })?;
     if config.clamd_url.is_none() {

@@ -39,11 +39,13 @@ pub enum CryptoError {
     Open,
 }
 
-/// The master key, by id.
+/// The master key that seals new data keys, and any others that opened earlier ones (kept during a
+/// rotation; see `files::rotate`), by id.
 #[derive(Clone)]
 pub struct Keys {
     id: String,
     key: [u8; 32],
+    others: Vec<(String, [u8; 32])>,
 }
 
 impl std::fmt::Debug for Keys {
@@ -85,7 +87,60 @@ impl Keys {
 
     pub fn from_key(key: [u8; 32]) -> Self {
         let id = hex(&Sha256::digest(key)[..8]);
-        Self { id, key }
+        Self { id, key, others: Vec::new() }
+    }
+
+    /// The master key at `path` (made if missing), and the keys a rotation keeps beside it
+    /// (`<path>.previous`, `<path>.next`) for opening what they sealed.
+    pub fn load_all(path: &Path) -> Result<Self, CryptoError> {
+        let mut keys = Self::load_or_create(path)?;
+        for suffix in ["previous", "next"] {
+            let sibling = super::rotate::sibling(path, suffix);
+            if sibling.exists() {
+                let other = Self::load_or_create(&sibling)?;
+                keys = keys.with(&other);
+            }
+        }
+        Ok(keys)
+    }
+
+    /// These keys, also able to open what `other`'s master key sealed.
+    #[must_use]
+    pub fn with(mut self, other: &Keys) -> Self {
+        if other.id != self.id && self.others.iter().all(|(id, _)| *id != other.id) {
+            self.others.push((other.id.clone(), other.key));
+        }
+        self
+    }
+
+    fn key_by_id(&self, id: &str) -> Option<&[u8; 32]> {
+        if id == self.id {
+            return Some(&self.key);
+        }
+        self.others.iter().find(|(other, _)| other == id).map(|(_, key)| key)
+    }
+
+    /// Seals a data key with the current master key.
+    pub fn wrap_data_key(&self, data_key: &[u8; 32]) -> String {
+        let mut nonce = [0_u8; 12];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let wrapped =
+            Aes256Gcm::new(&self.key.into()).encrypt(Nonce::from_slice(&nonce), &data_key[..]).unwrap_or_default();
+        STANDARD.encode([&nonce[..], &wrapped].concat())
+    }
+
+    /// Opens a data key sealed by the master key `key_id`.
+    pub fn unwrap_data_key(&self, key_id: &str, wrapped_key: &str) -> Result<[u8; 32], CryptoError> {
+        let master = self.key_by_id(key_id).ok_or_else(|| CryptoError::UnknownKey(key_id.to_owned()))?;
+        let wrapped = STANDARD.decode(wrapped_key).map_err(|_| CryptoError::Open)?;
+        if wrapped.len() != 12 + 32 + TAG {
+            return Err(CryptoError::Open);
+        }
+        let (nonce, wrapped) = wrapped.split_at(12);
+        let data_key = Aes256Gcm::new(&(*master).into())
+            .decrypt(Nonce::from_slice(nonce), wrapped)
+            .map_err(|_| CryptoError::Open)?;
+        data_key.try_into().map_err(|_| CryptoError::Open)
     }
 
     pub fn id(&self) -> &str {
@@ -138,18 +193,7 @@ impl Keys {
 
     /// Opens an object sealed by [`Keys::seal`].
     pub fn open(&self, key_id: &str, wrapped_key: &str, sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        if key_id != self.id {
-            return Err(CryptoError::UnknownKey(key_id.to_owned()));
-        }
-        let wrapped = STANDARD.decode(wrapped_key).map_err(|_| CryptoError::Open)?;
-        if wrapped.len() != 12 + 32 + TAG {
-            return Err(CryptoError::Open);
-        }
-        let (nonce, wrapped) = wrapped.split_at(12);
-        let data_key = Aes256Gcm::new(&self.key.into())
-            .decrypt(Nonce::from_slice(nonce), wrapped)
-            .map_err(|_| CryptoError::Open)?;
-        let data_key: [u8; 32] = data_key.try_into().map_err(|_| CryptoError::Open)?;
+        let data_key = self.unwrap_data_key(key_id, wrapped_key)?;
         let body = sealed.strip_prefix(&MAGIC[..]).ok_or(CryptoError::Open)?;
         if body.len() < PREFIX + TAG {
             return Err(CryptoError::Open);

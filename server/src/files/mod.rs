@@ -17,6 +17,7 @@ pub mod crypto;
 pub mod delivery;
 pub mod links;
 pub mod names;
+pub mod rotate;
 pub mod scan;
 pub mod store;
 

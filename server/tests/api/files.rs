@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
-use crate::helpers::{eicar, input, png, spawn_app, spawn_app_with, TestApp};
+use crate::helpers::{eicar, input, launch, png, spawn_app, spawn_app_with, test_config, TestApp};
 
 /// An app that scans, with a project and an issue of `visibility` filed by its owner.
 async fn app_with_issue(visibility: &str) -> (TestApp, String, String) {
@@ -266,4 +266,45 @@ async fn a_deleted_attachment_is_gone_from_storage_and_its_links_stop_working() 
         .map(|h| (h["old_value"].as_str().unwrap_or_default(), h["new_value"].as_str().unwrap_or_default()))
         .collect();
     assert_eq!(changes, [("", "notes.txt"), ("notes.txt", "")]);
+}
+
+#[tokio::test]
+async fn the_master_key_rotates_and_every_stored_file_still_opens() {
+    let dir = tempfile::tempdir().expect("dir");
+    let config = test_config(dir.path()).await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (app, running) = launch(config.clone(), async move {
+        let _ = stopped.await;
+    })
+    .await;
+    let (owner, _) = app.owner("rotation").await;
+    let (project, _) = app.project(&owner.cookie, "public").await;
+    let issue = app.issue(&owner.cookie, &project, "public").await;
+    let attachment = app.attach(&owner.cookie, &issue.id).await;
+    assert!(app.scans, "the upload tests need clamd: run scripts/test, or set MOTH_TEST_CLAMD_URL");
+    let _ = stop.send(());
+    running.await.expect("joined").expect("stopped");
+    let old_key = std::fs::read_to_string(&config.master_key_file).expect("key");
+
+    let db = server::db::Db::connect(&config.database_url).await.expect("db");
+    let rotated = server::files::rotate::rotate(&db, &config.master_key_file).await.expect("rotates");
+    db.close().await;
+    assert_eq!(rotated.rewrapped, 1);
+    assert_ne!(std::fs::read_to_string(&config.master_key_file).expect("key"), old_key, "a new key");
+    let previous = server::files::rotate::sibling(&config.master_key_file, "previous");
+    assert_eq!(std::fs::read_to_string(previous).expect("previous key"), old_key, "the old key is kept beside");
+
+    // Started again: the session is in the database, and the file opens under the new key.
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (app, running) = launch(config, async move {
+        let _ = stopped.await;
+    })
+    .await;
+    let link = app.call("attachment_link", &input(&[("attachment_id", &attachment)]), Some(&owner.cookie)).await;
+    let url = json(link).await["url"].as_str().expect("url").to_owned();
+    let served = app.http.get(&url).send().await.expect("get");
+    assert_eq!(served.status(), StatusCode::OK);
+    assert_eq!(served.bytes().await.expect("body").as_ref(), b"Team attachment");
+    let _ = stop.send(());
+    running.await.expect("joined").expect("stopped");
 }

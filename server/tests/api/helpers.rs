@@ -50,7 +50,8 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     pub database_url: String,
     pub http: reqwest::Client,
-    _dir: TempDir,
+    /// The folder of its database and files, removed with the app (none when the caller keeps it).
+    dir: Option<TempDir>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -60,34 +61,50 @@ pub async fn spawn_app() -> TestApp {
 /// Starts Moth with the test defaults, changed by `configure`.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = test_config(dir.path()).await;
+    configure(&mut config);
+    let (mut app, _running) = launch(config, std::future::pending()).await;
+    app.dir = Some(dir);
+    app
+}
+
+/// The test defaults, with everything kept in `dir`: a new `SQLite` file there, or a new database on
+/// the `PostgreSQL` server `MOTH_TEST_POSTGRES_URL` names; the clamd `MOTH_TEST_CLAMD_URL` names.
+pub async fn test_config(dir: &std::path::Path) -> Config {
     let database_url = match std::env::var("MOTH_TEST_POSTGRES_URL") {
         Ok(server) if !server.is_empty() => fresh_postgres_database(&server).await,
-        _ => format!("sqlite:{}", dir.path().join("moth.db").display()),
+        _ => format!("sqlite:{}", dir.join("moth.db").display()),
     };
-    let mut config = Config {
+    Config {
         bind: "127.0.0.1:0".parse().expect("addr"),
         files_bind: "127.0.0.1:0".parse().expect("addr"),
-        database_url: database_url.clone(),
-        site_dir: dir.path().join("site"),
-        files_dir: dir.path().join("files"),
-        master_key_file: dir.path().join("master.key"),
+        database_url,
+        site_dir: dir.join("site"),
+        files_dir: dir.join("files"),
+        master_key_file: dir.join("master.key"),
         clamd_url: std::env::var("MOTH_TEST_CLAMD_URL").ok().filter(|url| !url.is_empty()),
         ..Config::default()
-    };
-    configure(&mut config);
-    let files_dir = config.files_dir.clone();
-    let scans = config.clamd_url.is_some();
+    }
+}
+
+/// Starts Moth on `config` until `stop` completes; answers a client of it and the running server.
+pub async fn launch(
+    config: Config,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> (TestApp, tokio::task::JoinHandle<std::io::Result<()>>) {
+    let (database_url, files_dir, scans) =
+        (config.database_url.clone(), config.files_dir.clone(), config.clamd_url.is_some());
     let clock = Arc::new(ManualClock::default());
     let app = Application::build(config, clock.clone()).await.expect("app starts");
     let address = format!("http://{}", app.local_addr());
     let files_address = format!("http://{}", app.files_addr());
-    tokio::spawn(app.run_until(std::future::pending()));
+    let running = tokio::spawn(app.run_until(stop));
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(30))
         .build()
         .expect("client");
-    TestApp { address, files_address, files_dir, scans, clock, database_url, http, _dir: dir }
+    (TestApp { address, files_address, files_dir, scans, clock, database_url, http, dir: None }, running)
 }
 
 /// Creates an empty database on the `PostgreSQL` server at `server_url` and returns its URL.

@@ -1,0 +1,85 @@
+//! Rotating the master key: every stored file keeps its own data key and its bytes; only the data
+//! keys are unwrapped with the old master key and wrapped again with a new one (`moth
+//! rotate-master-key`, run while Moth is stopped). The new key is written first to
+//! `<master_key_file>.next`; the rows are re-wrapped in batches, each batch one transaction; then the
+//! old key file becomes `<master_key_file>.previous` and the new one takes its place. Moth opens files
+//! with any of the three, so a rotation that stops half-way loses nothing, and running the command
+//! again finishes it.
+
+use std::path::{Path, PathBuf};
+
+use super::crypto::{CryptoError, Keys};
+use crate::db::{Db, DbError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RotateError {
+    #[error(transparent)]
+    Keys(#[from] CryptoError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("replacing the key file {path}: {source}")]
+    Swap { path: String, source: std::io::Error },
+}
+
+/// `<key file>.<suffix>`: where the next and the previous master keys are kept.
+pub fn sibling(key_file: &Path, suffix: &str) -> PathBuf {
+    let mut name = key_file.as_os_str().to_owned();
+    name.push(format!(".{suffix}"));
+    PathBuf::from(name)
+}
+
+/// What a rotation did.
+#[derive(Debug)]
+pub struct Rotated {
+    pub rewrapped: u64,
+    pub new_key_id: String,
+}
+
+const BATCH: i64 = 500;
+
+pub async fn rotate(db: &Db, key_file: &Path) -> Result<Rotated, RotateError> {
+    let keys = Keys::load_all(key_file)?;
+    let next_file = sibling(key_file, "next");
+    // A rotation that stopped half-way left its new key: finish with that one.
+    let next = Keys::load_or_create(&next_file)?;
+    let keys = keys.with(&next);
+    let mut rewrapped = 0;
+    loop {
+        let rows: Vec<(app::model::TeamId, app::model::AttachmentId, String, String)> = sqlx::query_as(
+            "SELECT team_id, id, key_id, wrapped_key FROM attachments WHERE key_id <> $1 ORDER BY id LIMIT $2",
+        )
+        .bind(next.id())
+        .bind(BATCH)
+        .fetch_all(db.pool())
+        .await
+        .map_err(DbError::from)?;
+        if rows.is_empty() {
+            break;
+        }
+        let mut tx = db.begin().await?;
+        for (team_id, id, key_id, wrapped) in rows {
+            let data_key = keys.unwrap_data_key(&key_id, &wrapped)?;
+            sqlx::query(
+                "UPDATE attachments SET key_id = $3, wrapped_key = $4 WHERE team_id = $1 AND id = $2 AND key_id = $5",
+            )
+            .bind(team_id)
+            .bind(id)
+            .bind(next.id())
+            .bind(next.wrap_data_key(&data_key))
+            .bind(&key_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(DbError::from)?;
+            rewrapped += 1;
+        }
+        tx.commit().await.map_err(DbError::from)?;
+    }
+    let swap = |from: &Path, to: &Path| {
+        std::fs::rename(from, to).map_err(|source| RotateError::Swap { path: to.display().to_string(), source })
+    };
+    if key_file.exists() {
+        swap(key_file, &sibling(key_file, "previous"))?;
+    }
+    swap(&next_file, key_file)?;
+    Ok(Rotated { rewrapped, new_key_id: next.id().to_owned() })
+}
