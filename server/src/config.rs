@@ -61,6 +61,15 @@ pub struct Config {
     pub files_url: Option<String>,
     /// How long a link to a file works.
     pub file_link_ttl_secs: u64,
+    /// Store attachments in this S3 bucket instead of `files_dir` (with the `s3_*` settings below).
+    pub s3_bucket: Option<String>,
+    /// The S3 endpoint, such as `https://s3.eu-central-1.amazonaws.com` or an S3-compatible server.
+    pub s3_endpoint: Option<String>,
+    pub s3_region: String,
+    pub s3_access_key_id: Option<String>,
+    pub s3_secret_access_key: Option<String>,
+    /// Address the bucket in the path (`endpoint/bucket/key`), as most S3-compatible servers want.
+    pub s3_path_style: bool,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -72,7 +81,7 @@ pub enum LogFormat {
 
 /// The keys read from `MOTH_<KEY>` environment variables; other `MOTH_*` variables (such as
 /// `MOTH_LOG` or the test scripts' own) are not configuration.
-const ENV_KEYS: [&str; 20] = [
+const ENV_KEYS: [&str; 26] = [
     "bind",
     "database_url",
     "site_dir",
@@ -93,6 +102,12 @@ const ENV_KEYS: [&str; 20] = [
     "files_bind",
     "files_url",
     "file_link_ttl_secs",
+    "s3_bucket",
+    "s3_endpoint",
+    "s3_region",
+    "s3_access_key_id",
+    "s3_secret_access_key",
+    "s3_path_style",
 ];
 
 impl Default for Config {
@@ -118,6 +133,12 @@ impl Default for Config {
             files_bind: SocketAddr::from(([127, 0, 0, 1], 3001)),
             files_url: None,
             file_link_ttl_secs: 300,
+            s3_bucket: None,
+            s3_endpoint: None,
+            s3_region: "us-east-1".into(),
+            s3_access_key_id: None,
+            s3_secret_access_key: None,
+            s3_path_style: true,
         }
     }
 }
@@ -163,6 +184,13 @@ impl Config {
                 return Err(ConfigError::Invalid("files_url must be another origin than public_url".into()));
             }
         }
+        if self.s3_bucket.is_some()
+            && (self.s3_endpoint.is_none() || self.s3_access_key_id.is_none() || self.s3_secret_access_key.is_none())
+        {
+            return Err(ConfigError::Invalid(
+                "s3_bucket needs s3_endpoint, s3_access_key_id and s3_secret_access_key".into(),
+            ));
+        }
         if self.file_link_ttl_secs == 0 || self.clamd_timeout_secs == 0 {
             return Err(ConfigError::Invalid("file_link_ttl_secs and clamd_timeout_secs must be positive".into()));
         }
@@ -195,6 +223,18 @@ impl Config {
         self.session_cache_entries.unwrap_or(match backend {
             crate::db::Backend::Sqlite => 10_000,
             crate::db::Backend::Postgres => 0,
+        })
+    }
+
+    /// The S3 store's settings, when attachments go to a bucket.
+    pub fn s3(&self) -> Option<crate::files::store::S3Settings> {
+        Some(crate::files::store::S3Settings {
+            bucket: self.s3_bucket.clone()?,
+            endpoint: self.s3_endpoint.clone()?,
+            region: self.s3_region.clone(),
+            access_key_id: self.s3_access_key_id.clone()?,
+            secret_access_key: self.s3_secret_access_key.clone()?,
+            path_style: self.s3_path_style,
         })
     }
 

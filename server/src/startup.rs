@@ -128,7 +128,12 @@ impl Application {
 /// The file origin's listener and the upload pipeline: the master key (made on first start), the
 /// local object store, the clamd client, and the origin's address for links.
 async fn build_files(config: &Config) -> Result<(TcpListener, Arc<crate::files::Files>), StartupError> {
-    use crate::files::{crypto::Keys, scan::Scanner, store::LocalDir, Files};
+    use crate::files::{
+        crypto::Keys,
+        scan::Scanner,
+        store::{LocalDir, ObjectStore, S3},
+        Files,
+    };
     let listener = TcpListener::bind(config.files_bind)
         .await
         .map_err(|source| StartupError::Bind { addr: config.files_bind, source })?;
@@ -136,14 +141,19 @@ async fn build_files(config: &Config) -> Result<(TcpListener, Arc<crate::files::
     let files_url = config.files_url.clone().unwrap_or_else(|| format!("http://{bound}"));
     let files_url = files_url.trim_end_matches('/').to_owned();
     let keys = Keys::load_all(&config.master_key_file)?;
-    let store = LocalDir::new(config.files_dir.clone())
-        .map_err(|source| StartupError::FilesDir { path: config.files_dir.display().to_string(), source })?;
+    let store: Arc<dyn ObjectStore> = match config.s3() {
+        Some(settings) => Arc::new(S3::new(&settings)),
+        None => Arc::new(
+            LocalDir::new(config.files_dir.clone())
+                .map_err(|source| StartupError::FilesDir { path: config.files_dir.display().to_string(), source })?,
+        ),
+    };
     if config.clamd_url.is_none() {
         tracing::warn!("no clamd_url: every upload will be refused until a virus scanner is configured");
     }
     let scanner = Scanner::new(config.clamd_url.clone(), Duration::from_secs(config.clamd_timeout_secs));
     let link_ttl = Duration::from_secs(config.file_link_ttl_secs);
-    let files = Files::new(Arc::new(store), keys, scanner, files_url, link_ttl);
+    let files = Files::new(store, keys, scanner, files_url, link_ttl);
     Ok((listener, Arc::new(files)))
 }
 

@@ -1,5 +1,6 @@
-//! Step 5: where sealed objects live, behind one trait. [`LocalDir`] (a folder under the data
-//! directory) is the default. Keys are generated here, never derived from anything a user sent.
+//! Step 5: where sealed objects live, behind one trait: [`LocalDir`] (a folder under the data
+//! directory, the default) or [`S3`] (any S3-compatible bucket). Keys are generated here, never
+//! derived from anything a user sent.
 
 use std::path::PathBuf;
 
@@ -87,5 +88,97 @@ impl ObjectStore for LocalDir {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+/// Where an [`S3`] store is, and who Moth is there.
+#[derive(Clone, Debug)]
+pub struct S3Settings {
+    /// `https://s3.eu-central-1.amazonaws.com`, or any S3-compatible server.
+    pub endpoint: String,
+    pub region: String,
+    pub bucket: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// `bucket` as the first part of the path rather than of the host name (most S3-compatible stores).
+    pub path_style: bool,
+}
+
+/// Objects in an S3-compatible bucket (`aws-sdk-s3`). Checksums are sent only where the operation
+/// requires one, which stores other than AWS's accept.
+pub struct S3 {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+}
+
+impl S3 {
+    pub fn new(settings: &S3Settings) -> Self {
+        use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region, RequestChecksumCalculation};
+        let credentials =
+            Credentials::new(&settings.access_key_id, &settings.secret_access_key, None, None, "moth configuration");
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url(&settings.endpoint)
+            .region(Region::new(settings.region.clone()))
+            .credentials_provider(credentials)
+            .force_path_style(settings.path_style)
+            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+            .build();
+        Self { client: aws_sdk_s3::Client::from_conf(config), bucket: settings.bucket.clone() }
+    }
+
+    fn checked(key: &str) -> Result<&str, StoreError> {
+        if well_formed(key) {
+            Ok(key)
+        } else {
+            Err(StoreError::Missing(key.to_owned()))
+        }
+    }
+}
+
+fn s3_error(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Io(std::io::Error::other(format!("S3: {e}")))
+}
+
+#[async_trait::async_trait]
+impl ObjectStore for S3 {
+    async fn put(&self, key: &str, bytes: Bytes) -> Result<(), StoreError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(Self::checked(key)?)
+            .content_type("application/octet-stream")
+            .body(bytes.into())
+            .send()
+            .await
+            .map_err(|e| s3_error(aws_sdk_s3::error::DisplayErrorContext(e)))?;
+        Ok(())
+    }
+
+    async fn get(&self, key: &str) -> Result<Bytes, StoreError> {
+        let object = self.client.get_object().bucket(&self.bucket).key(Self::checked(key)?).send().await;
+        let object = match object {
+            Ok(object) => object,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(aws_sdk_s3::operation::get_object::GetObjectError::is_no_such_key) =>
+            {
+                return Err(StoreError::Missing(key.to_owned()));
+            }
+            Err(e) => return Err(s3_error(aws_sdk_s3::error::DisplayErrorContext(e))),
+        };
+        let body = object.body.collect().await.map_err(s3_error)?;
+        Ok(body.into_bytes())
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(Self::checked(key)?)
+            .send()
+            .await
+            .map_err(|e| s3_error(aws_sdk_s3::error::DisplayErrorContext(e)))?;
+        Ok(())
     }
 }

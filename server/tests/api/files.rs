@@ -308,3 +308,68 @@ async fn the_master_key_rotates_and_every_stored_file_still_opens() {
     let _ = stop.send(());
     running.await.expect("joined").expect("stopped");
 }
+
+/// A client of the S3-compatible server the test script starts (`MOTH_TEST_S3_URL`).
+fn s3_client(endpoint: &str) -> aws_sdk_s3::Client {
+    use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region, RequestChecksumCalculation};
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("moth-test", "moth-test-secret", None, None, "test"))
+        .force_path_style(true)
+        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+/// The bytes of every object in `bucket`.
+async fn objects_in(s3: &aws_sdk_s3::Client, bucket: &str) -> Vec<Vec<u8>> {
+    let listed = s3.list_objects_v2().bucket(bucket).send().await.expect("list");
+    let mut objects = Vec::new();
+    for object in listed.contents() {
+        let key = object.key().expect("key");
+        let got = s3.get_object().bucket(bucket).key(key).send().await.expect("get");
+        objects.push(got.body.collect().await.expect("body").into_bytes().to_vec());
+    }
+    objects
+}
+
+#[tokio::test]
+async fn with_s3_files_are_sealed_in_the_bucket_and_leave_it_when_refused_or_deleted() {
+    let endpoint = std::env::var("MOTH_TEST_S3_URL").ok().filter(|url| !url.is_empty());
+    let endpoint =
+        endpoint.expect("the S3 test needs an S3-compatible server: run scripts/test, or set MOTH_TEST_S3_URL");
+    let s3 = s3_client(&endpoint);
+    let bucket = format!("moth-test-{}", uuid::Uuid::new_v4().simple());
+    s3.create_bucket().bucket(&bucket).send().await.expect("bucket");
+    let app = spawn_app_with(|config| {
+        config.s3_bucket = Some(bucket.clone());
+        config.s3_endpoint = Some(endpoint.clone());
+        config.s3_access_key_id = Some("moth-test".into());
+        config.s3_secret_access_key = Some("moth-test-secret".into());
+    })
+    .await;
+    assert!(app.scans, "the upload tests need clamd: run scripts/test, or set MOTH_TEST_CLAMD_URL");
+    let (owner, _) = app.owner("s3").await;
+    let (project, _) = app.project(&owner.cookie, "public").await;
+    let issue = app.issue(&owner.cookie, &project, "public").await.id;
+
+    let image = png(32, 32);
+    let stored = json(app.upload(Some(&owner.cookie), &issue, "shot.png", image.clone()).await).await;
+    let objects = objects_in(&s3, &bucket).await;
+    assert_eq!(objects.len(), 1, "one object in the bucket");
+    assert!(objects[0].windows(image.len()).all(|w| w != image.as_slice()), "stored in the clear");
+    assert!(app.stored_objects().is_empty(), "nothing in the local folder");
+    let id = stored["id"].as_str().expect("id");
+    let url = json(link(&app, &owner.cookie, id).await).await["url"].as_str().expect("url").to_owned();
+    assert_eq!(app.http.get(&url).send().await.expect("get").bytes().await.expect("body").as_ref(), image.as_slice());
+
+    let refused = app.upload(Some(&owner.cookie), &issue, "eicar.txt", eicar()).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(objects_in(&s3, &bucket).await.len(), 1, "nothing of the refused file reached the bucket");
+
+    let deleted = app.call("delete_attachment", &input(&[("attachment_id", id)]), Some(&owner.cookie)).await;
+    assert_eq!(deleted.status(), StatusCode::OK);
+    assert!(objects_in(&s3, &bucket).await.is_empty(), "deleting removes the object");
+}
