@@ -313,9 +313,16 @@ impl TestApp {
         .fetch_all(&mut db)
         .await
         .expect("history");
+        let attachments: Vec<(String, String, Option<i64>)> =
+            sqlx::query_as("SELECT id, name, deleted_at FROM attachments WHERE team_id = $1 ORDER BY id")
+                .bind(team_id)
+                .fetch_all(&mut db)
+                .await
+                .expect("attachments");
         members
             .into_iter()
             .map(|(u, r)| format!("member {u} {r}"))
+            .chain(attachments.into_iter().map(|a| format!("attachment {a:?}")))
             .chain(issues.into_iter().map(|i| format!("issue {i:?}")))
             .chain(statuses.into_iter().map(|st| format!("status {st:?}")))
             .chain(comments.into_iter().map(|c| format!("comment {c:?}")))
@@ -443,6 +450,15 @@ impl TestApp {
             request = request.header(header::COOKIE, cookie);
         }
         request.send().await.expect("upload request")
+    }
+
+    /// POSTs `body` as it is to `path`, with `cookie` as the session cookie if given.
+    pub async fn post_raw(&self, path: &str, body: String, cookie: Option<&str>) -> Response {
+        let mut request = self.http.post(self.url(path)).body(body);
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        request.send().await.expect("request")
     }
 
     /// Uploads a small text file and answers the attachment's id.
