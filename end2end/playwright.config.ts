@@ -40,6 +40,8 @@ export default defineConfig({
       MOTH_SITE_DIR: process.env.MOTH_SITE_DIR ?? '../dist',
       DATABASE_URL: process.env.DATABASE_URL ?? `sqlite:/tmp/moth-e2e-${port}/moth.db`,
       MOTH_FILES_BIND: '127.0.0.1:0',
+      // Every test signs in from 127.0.0.1 against one server; bans are tested by the API suite.
+      MOTH_BAN_FAILURES: '100000',
       MOTH_FILES_DIR: `/tmp/moth-e2e-${port}/files`,
       MOTH_MASTER_KEY_FILE: `/tmp/moth-e2e-${port}/master.key`,
       ...(process.env.MOTH_TEST_CLAMD_URL ? { MOTH_CLAMD_URL: process.env.MOTH_TEST_CLAMD_URL } : {}),

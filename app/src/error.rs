@@ -38,6 +38,8 @@ pub enum ErrorCode {
     TooLarge,
     /// The request body did not arrive within the server's time limit.
     RequestTimeout,
+    /// Too many failed attempts from this address (or at this account): wait `retry_after` seconds.
+    RateLimited,
     /// The server is at capacity for this kind of work (for example password hashing); retry after
     /// the `Retry-After` seconds.
     Busy,
@@ -63,6 +65,7 @@ impl ErrorCode {
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::Busy | Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Network => StatusCode::BAD_GATEWAY,
         }
@@ -82,11 +85,14 @@ pub struct AppError {
     pub message: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldError>,
+    /// For `rate_limited`: how many seconds to wait (also sent as `Retry-After`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
 }
 
 impl AppError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), fields: Vec::new() }
+        Self { code, message: message.into(), fields: Vec::new(), retry_after: None }
     }
 
     pub fn invalid_credentials() -> Self {
@@ -95,6 +101,16 @@ impl AppError {
 
     pub fn unauthenticated() -> Self {
         Self::new(ErrorCode::Unauthenticated, "Please sign in to continue.")
+    }
+
+    /// Too many failures: the address (or the account) may try again after `seconds`.
+    pub fn rate_limited(seconds: u64) -> Self {
+        let minutes = seconds.div_ceil(60);
+        let message = format!(
+            "Too many failed attempts. Please try again in {minutes} minute{}.",
+            if minutes == 1 { "" } else { "s" }
+        );
+        Self { retry_after: Some(seconds), ..Self::new(ErrorCode::RateLimited, message) }
     }
 
     pub fn not_found() -> Self {
@@ -112,6 +128,7 @@ impl AppError {
             code: ErrorCode::InvalidInput,
             message: "Please correct the highlighted fields.".into(),
             fields: vec![FieldError { field: field.into(), message }],
+            retry_after: None,
         }
     }
 
@@ -135,7 +152,12 @@ impl From<garde::Report> for AppError {
             .iter()
             .map(|(path, error)| FieldError { field: path.to_string(), message: error.message().to_string() })
             .collect();
-        Self { code: ErrorCode::InvalidInput, message: "Please correct the highlighted fields.".into(), fields }
+        Self {
+            code: ErrorCode::InvalidInput,
+            message: "Please correct the highlighted fields.".into(),
+            fields,
+            retry_after: None,
+        }
     }
 }
 
@@ -173,7 +195,9 @@ impl FromServerFnError for AppError {
     fn ser(&self) -> server_fn::Bytes {
         if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
             response.set_status(self.code.status());
-            if matches!(self.code, ErrorCode::Busy | ErrorCode::Unavailable) {
+            if let Some(seconds) = self.retry_after {
+                response.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
+            } else if matches!(self.code, ErrorCode::Busy | ErrorCode::Unavailable) {
                 response.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from_static(RETRY_AFTER_SECS));
             }
         }

@@ -70,6 +70,17 @@ pub struct Config {
     pub s3_secret_access_key: Option<String>,
     /// Address the bucket in the path (`endpoint/bucket/key`), as most S3-compatible servers want.
     pub s3_path_style: bool,
+    /// This many failures at a credential from one address within `ban_window_secs` ban it.
+    pub ban_failures: i64,
+    pub ban_window_secs: i64,
+    /// How long a ban lasts, from the last failure.
+    pub ban_secs: i64,
+    /// Failures at one account per hour, from all addresses, before it is slowed down (never locked).
+    pub account_failures_per_hour: i64,
+    /// Proxies whose `X-Forwarded-For` is believed (their own addresses); empty: the peer is the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Where the one-line failure records for fail2ban go (appended). Unset: standard error.
+    pub auth_log_file: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -81,7 +92,7 @@ pub enum LogFormat {
 
 /// The keys read from `MOTH_<KEY>` environment variables; other `MOTH_*` variables (such as
 /// `MOTH_LOG` or the test scripts' own) are not configuration.
-const ENV_KEYS: [&str; 26] = [
+const ENV_KEYS: [&str; 32] = [
     "bind",
     "database_url",
     "site_dir",
@@ -108,6 +119,12 @@ const ENV_KEYS: [&str; 26] = [
     "s3_access_key_id",
     "s3_secret_access_key",
     "s3_path_style",
+    "ban_failures",
+    "ban_window_secs",
+    "ban_secs",
+    "account_failures_per_hour",
+    "trusted_proxies",
+    "auth_log_file",
 ];
 
 impl Default for Config {
@@ -139,6 +156,12 @@ impl Default for Config {
             s3_access_key_id: None,
             s3_secret_access_key: None,
             s3_path_style: true,
+            ban_failures: 10,
+            ban_window_secs: 15 * 60,
+            ban_secs: 15 * 60,
+            account_failures_per_hour: 100,
+            trusted_proxies: Vec::new(),
+            auth_log_file: None,
         }
     }
 }
@@ -191,6 +214,10 @@ impl Config {
                 "s3_bucket needs s3_endpoint, s3_access_key_id and s3_secret_access_key".into(),
             ));
         }
+        if self.ban_failures < 1 || self.ban_window_secs < 1 || self.ban_secs < 1 || self.account_failures_per_hour < 1
+        {
+            return Err(ConfigError::Invalid("the ban settings must be positive".into()));
+        }
         if self.file_link_ttl_secs == 0 || self.clamd_timeout_secs == 0 {
             return Err(ConfigError::Invalid("file_link_ttl_secs and clamd_timeout_secs must be positive".into()));
         }
@@ -236,6 +263,15 @@ impl Config {
             secret_access_key: self.s3_secret_access_key.clone()?,
             path_style: self.s3_path_style,
         })
+    }
+
+    pub fn ban_rules(&self) -> crate::bans::BanRules {
+        crate::bans::BanRules {
+            failures: self.ban_failures,
+            window_secs: self.ban_window_secs,
+            ban_secs: self.ban_secs,
+            account_failures_per_hour: self.account_failures_per_hour,
+        }
     }
 
     pub fn invitation_ttl(&self) -> Duration {

@@ -11,10 +11,12 @@
 //! - [`clock`]: time, injectable for tests.
 
 pub mod actor;
+pub mod bans;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod digest;
 pub mod error;
 pub mod files;
 pub mod http;

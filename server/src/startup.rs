@@ -26,6 +26,8 @@ pub enum StartupError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error(transparent)]
     Keys(#[from] crate::files::crypto::CryptoError),
+    #[error("auth_log_file {path}: {source}")]
+    AuthLog { path: String, source: std::io::Error },
     #[error("files_dir {path}: {source}")]
     FilesDir { path: String, source: std::io::Error },
 }
@@ -36,6 +38,7 @@ pub struct Application {
     /// The file origin: its own listener and router (see `files::delivery`).
     files_listener: TcpListener,
     files_router: axum::Router,
+    bans: Arc<crate::bans::Bans>,
     header_timeout: Duration,
     db: Db,
     store: DbSessionStore,
@@ -64,7 +67,17 @@ impl Application {
             db: db.clone(),
             clock: clock.clone(),
         });
-        let service = Arc::new(Service::new(db.clone(), clock, sessions, mailer, config.invitation_ttl(), files));
+        let bans = crate::bans::Bans::new(
+            db.clone(),
+            clock.clone(),
+            config.ban_rules(),
+            config.trusted_proxies.clone(),
+            config.auth_log_file.as_ref(),
+        )
+        .map_err(|source| StartupError::AuthLog { path: format!("{:?}", config.auth_log_file), source })?;
+        let bans = Arc::new(bans);
+        let service =
+            Arc::new(Service::new(db.clone(), clock, sessions, mailer, config.invitation_ttl(), files, bans.clone()));
         let store = DbSessionStore::new(db.clone());
         let state = AppState {
             api: service.clone(),
@@ -75,7 +88,7 @@ impl Application {
         };
         let header_timeout = Duration::from_secs(state.config.request_header_timeout_secs.max(1));
         let router = http::router(state, store.clone());
-        Ok(Self { listener, router, files_listener, files_router, header_timeout, db, store })
+        Ok(Self { listener, router, files_listener, files_router, bans, header_timeout, db, store })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -95,6 +108,7 @@ impl Application {
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let store = self.store.clone();
         let db = self.db.clone();
+        let bans = self.bans.clone();
         let sweeper = tokio::spawn(async move {
             let mut every = tokio::time::interval(Duration::from_secs(600));
             let mut rounds: u64 = 0;
@@ -102,6 +116,9 @@ impl Application {
                 every.tick().await;
                 if let Err(e) = store.delete_expired().await {
                     tracing::warn!(error = %e, "could not delete expired sessions");
+                }
+                if let Err(e) = bans.forget_old().await {
+                    tracing::warn!(error = %e, "could not forget old credential failures");
                 }
                 // Every hour, and ten minutes after start (when a first import may have landed).
                 if rounds % 6 == 1 {

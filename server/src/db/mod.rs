@@ -19,6 +19,7 @@ pub mod accounts;
 pub mod attachments;
 pub mod audit;
 pub mod auth_cache;
+pub mod bans;
 pub mod group_commit;
 pub mod invitations;
 pub mod issues;

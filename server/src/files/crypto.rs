@@ -77,7 +77,7 @@ impl Keys {
             #[cfg(unix)]
             std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
             let mut file = options.open(path).map_err(failed)?;
-            file.write_all(hex(&key).as_bytes()).and_then(|()| file.sync_all()).map_err(failed)?;
+            file.write_all(crate::digest::hex(&key).as_bytes()).and_then(|()| file.sync_all()).map_err(failed)?;
             tracing::info!(path = %path.display(), "created the master key for stored files");
         }
         let text = std::fs::read_to_string(path).map_err(failed)?;
@@ -86,7 +86,7 @@ impl Keys {
     }
 
     pub fn from_key(key: [u8; 32]) -> Self {
-        let id = hex(&Sha256::digest(key)[..8]);
+        let id = crate::digest::hex(&Sha256::digest(key)[..8]);
         Self { id, key, others: Vec::new() }
     }
 
@@ -213,14 +213,6 @@ impl Keys {
         }
         Err(CryptoError::Open)
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(2 * bytes.len()), |mut text, b| {
-        let _ = write!(text, "{b:02x}");
-        text
-    })
 }
 
 fn unhex(text: &str) -> Option<[u8; 32]> {

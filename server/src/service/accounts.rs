@@ -19,7 +19,7 @@ impl AccountsApi for Service {
     #[tracing::instrument(skip_all)]
     async fn sign_up(&self, req: &RequestParts, input: SignUpInput) -> Result<Me, AppError> {
         let input = parse(input)?;
-        let request = Self::request(req)?;
+        let request = self.request(req)?;
         let hash = password::hash(input.password.clone()).await?;
         let (user_id, team_id) = match accounts::create_account(&self.db, &input, &hash, self.now()).await {
             Ok(ids) => ids,
@@ -38,7 +38,8 @@ impl AccountsApi for Service {
     #[tracing::instrument(skip_all)]
     async fn sign_in(&self, req: &RequestParts, input: SignInInput) -> Result<Me, AppError> {
         let input = parse(input)?;
-        let request = Self::request(req)?;
+        let request = self.request(req)?;
+        self.not_banned(&request, Some(&input.email)).await?;
         let credentials = accounts::find_credentials(&self.db, &input.email).await?;
         let (user_id, stored) = match credentials {
             Some(c) => (Some(c.user_id), Some(c.password_hash)),
@@ -48,6 +49,7 @@ impl AccountsApi for Service {
         let valid = password::verify(input.password.clone(), stored).await?;
         let Some(user_id) = user_id.filter(|_| valid) else {
             tracing::info!("sign-in refused");
+            self.bans.failed(request.address(), "sign_in", &input.email).await?;
             let record = audit::Record {
                 event: audit::Event::SignInFailed,
                 success: false,
@@ -70,7 +72,7 @@ impl AccountsApi for Service {
     }
 
     async fn sign_out(&self, req: &RequestParts) -> Result<(), AppError> {
-        let request = Self::request(req)?;
+        let request = self.request(req)?;
         if let Some(actor) = self.sessions.actor(&self.db, &request.session).await? {
             self.audit(&request, audit::Event::SignedOut, Some(&actor), String::new()).await;
         }
@@ -79,7 +81,7 @@ impl AccountsApi for Service {
     }
 
     async fn who_am_i(&self, req: &RequestParts) -> Result<Option<Me>, AppError> {
-        let request = Self::request(req)?;
+        let request = self.request(req)?;
         match self.sessions.actor(&self.db, &request.session).await? {
             Some(actor) => self.me(&actor).await.map(Some),
             None => Ok(None),

@@ -8,11 +8,9 @@ use app::{
         InvitationTokenInput, InviteInput, InvitedSignUpInput, Me, Member, MemberInput, RevokeInvitationInput,
     },
 };
-use std::fmt::Write;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 use super::Service;
 use crate::{
@@ -37,10 +35,7 @@ fn new_token() -> (String, String) {
 }
 
 fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().fold(String::with_capacity(64), |mut hex, b| {
-        let _ = write!(hex, "{b:02x}");
-        hex
-    })
+    crate::digest::sha256_hex(token.as_bytes())
 }
 
 fn forbidden(message: &str) -> AppError {
@@ -49,8 +44,12 @@ fn forbidden(message: &str) -> AppError {
 
 impl Service {
     /// The invitation behind a token if it can still be used, else a clear refusal.
-    async fn usable_invitation(&self, token: &str) -> Result<TokenInvitation, AppError> {
+    /// The invitation a link's token names. Guessing tokens counts toward the address's ban, like
+    /// guessing passwords.
+    async fn usable_invitation(&self, request: &super::Request, token: &str) -> Result<TokenInvitation, AppError> {
+        self.not_banned(request, None).await?;
         let Some(invitation) = invitations::find_by_token(&self.db, &token_hash(token)).await? else {
+            self.bans.failed(request.address(), "invitation", "(invitation token)").await?;
             return Err(AppError::new(ErrorCode::NotFound, "This invitation link is not valid."));
         };
         if invitation.revoked {
@@ -130,11 +129,12 @@ impl MembersApi for Service {
 
     async fn invitation_info(
         &self,
-        _req: &RequestParts,
+        req: &RequestParts,
         input: InvitationTokenInput,
     ) -> Result<InvitationOffer, AppError> {
         let input = parse(input)?;
-        let invitation = self.usable_invitation(&input.token).await?;
+        let request = self.request(req)?;
+        let invitation = self.usable_invitation(&request, &input.token).await?;
         let account_exists = accounts::email_exists(&self.db, &invitation.email).await?;
         Ok(InvitationOffer {
             team_name: invitation.team_name,
@@ -148,8 +148,8 @@ impl MembersApi for Service {
     #[tracing::instrument(skip_all)]
     async fn accept_invitation(&self, req: &RequestParts, input: AcceptInvitationInput) -> Result<Me, AppError> {
         let input = parse(input)?;
-        let request = Self::request(req)?;
-        let invitation = self.usable_invitation(&input.token).await?;
+        let request = self.request(req)?;
+        let invitation = self.usable_invitation(&request, &input.token).await?;
         // Who accepts: the signed-in user, or the invitation's account proven by its password.
         let user_id = match (self.sessions.signed_in_user(&request.session).await?, &input.password) {
             (Some(user_id), _) => {
@@ -165,7 +165,11 @@ impl MembersApi for Service {
                     Some(c) => (Some(c.user_id), Some(c.password_hash)),
                     None => (None, None),
                 };
+                self.not_banned(&request, Some(&invitation.email)).await?;
                 let valid = password::verify(password.clone(), stored).await?;
+                if !valid {
+                    self.bans.failed(request.address(), "accept_invitation", &invitation.email).await?;
+                }
                 user_id.filter(|_| valid).ok_or_else(AppError::invalid_credentials)?
             }
             (None, None) => return Err(AppError::unauthenticated()),
@@ -191,8 +195,8 @@ impl MembersApi for Service {
     #[tracing::instrument(skip_all)]
     async fn sign_up_with_invitation(&self, req: &RequestParts, input: InvitedSignUpInput) -> Result<Me, AppError> {
         let input = parse(input)?;
-        let request = Self::request(req)?;
-        let invitation = self.usable_invitation(&input.token).await?;
+        let request = self.request(req)?;
+        let invitation = self.usable_invitation(&request, &input.token).await?;
         if accounts::email_exists(&self.db, &invitation.email).await? {
             return Err(AppError::new(
                 ErrorCode::Conflict,

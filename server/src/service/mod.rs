@@ -34,6 +34,7 @@ use crate::{
 
 pub struct Service {
     db: Db,
+    bans: Arc<crate::bans::Bans>,
     files: Arc<crate::files::Files>,
     clock: Arc<dyn Clock>,
     sessions: SessionPolicy,
@@ -42,9 +43,16 @@ pub struct Service {
 }
 
 /// What a service method knows about the request besides its input.
-struct Request {
+pub(crate) struct Request {
     session: Session,
     source_ip: Option<String>,
+}
+
+impl Request {
+    /// The client's address for bans (see `bans::client_address`).
+    fn address(&self) -> &str {
+        self.source_ip.as_deref().unwrap_or("unknown")
+    }
 }
 
 impl Service {
@@ -55,9 +63,10 @@ impl Service {
         mailer: Mailer,
         invitation_ttl: std::time::Duration,
         files: Arc<crate::files::Files>,
+        bans: Arc<crate::bans::Bans>,
     ) -> Self {
         let invitation_ttl_ms = i64::try_from(invitation_ttl.as_millis()).unwrap_or(i64::MAX);
-        Self { db, files, clock, sessions, mailer, invitation_ttl_ms }
+        Self { db, bans, files, clock, sessions, mailer, invitation_ttl_ms }
     }
 
     /// The file origin's address (`files_url`), which the app's CSP allows images from.
@@ -69,15 +78,28 @@ impl Service {
         unix_millis(self.clock.now())
     }
 
-    fn request(req: &RequestParts) -> Result<Request, ServiceError> {
+    fn request(&self, req: &RequestParts) -> Result<Request, ServiceError> {
         let session = req.extensions.get::<Session>().cloned().ok_or(ServiceError::NoSession)?;
-        let source_ip = req.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+        let peer = req.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let forwarded_for = req.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        let source_ip = self.bans.address_of(peer, forwarded_for).map(|ip| ip.to_string());
         Ok(Request { session, source_ip })
+    }
+
+    /// Refuses a credential attempt from a banned address (or at a slowed-down account).
+    async fn not_banned(&self, request: &Request, account: Option<&str>) -> Result<(), AppError> {
+        match self.bans.check(request.address(), account).await? {
+            Ok(()) => Ok(()),
+            Err(banned) => {
+                tracing::info!(address = request.address(), "credential attempt refused: banned");
+                Err(AppError::rate_limited(banned.retry_after_secs))
+            }
+        }
     }
 
     /// The signed-in actor, or `Unauthenticated`.
     async fn actor(&self, req: &RequestParts) -> Result<(Request, Actor), AppError> {
-        let request = Self::request(req)?;
+        let request = self.request(req)?;
         match self.sessions.actor(&self.db, &request.session).await? {
             Some(actor) => {
                 // Errors logged later in this request name the team and user (see `http::call_server_fn`).

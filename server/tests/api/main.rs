@@ -4,6 +4,7 @@
 
 mod accounts;
 mod api_docs;
+mod bans;
 mod binary;
 mod control_characters;
 mod durability;

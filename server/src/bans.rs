@@ -1,0 +1,201 @@
+//! Bans after repeated failures, the fail2ban idea built in. Failures at a credential (a wrong
+//! password, an unknown invitation token) are counted per source address in the database, so every
+//! instance shares them; `ban_failures` of them within `ban_window_secs` ban the address from the
+//! credential endpoints for `ban_secs` (429, `Retry-After`). An account is never locked for everyone:
+//! across all addresses, `account_failures_per_hour` failures only slow its guessing down.
+//!
+//! Each failure also writes one fixed-format line, whatever `log_format` is, for a real fail2ban
+//! (`deploy/fail2ban/`):
+//! `2026-11-30 13:52:07 +0000 moth[auth]: failure ip=<address> endpoint=<name> user="<as typed>"`.
+//! The address comes first and the typed text is quoted and stripped of quotes and control characters,
+//! so nothing a client types can move the address fail2ban reads.
+
+use std::{
+    io::Write,
+    net::IpAddr,
+    path::PathBuf,
+    sync::{Arc, Mutex},
+};
+
+use crate::{
+    clock::{unix_millis, Clock},
+    db::{bans, Db, DbError},
+};
+
+/// The numbers of the rules (all configuration).
+#[derive(Clone, Debug)]
+pub struct BanRules {
+    pub failures: i64,
+    pub window_secs: i64,
+    pub ban_secs: i64,
+    pub account_failures_per_hour: i64,
+}
+
+/// A refusal: the address (or the account) must wait this many seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Banned {
+    pub retry_after_secs: u64,
+}
+
+pub struct Bans {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    rules: BanRules,
+    trusted_proxies: Vec<IpAddr>,
+    /// Where the fail2ban lines go; standard error when unset.
+    log: Option<Mutex<std::fs::File>>,
+}
+
+const HOUR_MS: i64 = 3_600_000;
+
+impl Bans {
+    pub fn new(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        rules: BanRules,
+        trusted_proxies: Vec<IpAddr>,
+        log_file: Option<&PathBuf>,
+    ) -> std::io::Result<Self> {
+        let log = match log_file {
+            Some(path) => Some(Mutex::new(std::fs::OpenOptions::new().create(true).append(true).open(path)?)),
+            None => None,
+        };
+        Ok(Self { db, clock, rules, trusted_proxies, log })
+    }
+
+    /// The address a request comes from (see [`client_address`]).
+    pub fn address_of(&self, peer: Option<IpAddr>, forwarded_for: Option<&str>) -> Option<IpAddr> {
+        client_address(peer, forwarded_for, &self.trusted_proxies)
+    }
+
+    fn now(&self) -> i64 {
+        unix_millis(self.clock.now())
+    }
+
+    /// Whether `address` may try a credential now (and `account`, when one is named).
+    pub async fn check(&self, address: &str, account: Option<&str>) -> Result<Result<(), Banned>, DbError> {
+        let now = self.now();
+        let window = self.rules.window_secs * 1000;
+        let (count, newest) = bans::from_address(&self.db, address, now - window).await?;
+        if count >= self.rules.failures {
+            let until = newest.unwrap_or(now) + self.rules.ban_secs * 1000;
+            return Ok(Err(Banned { retry_after_secs: seconds_until(until, now) }));
+        }
+        if let Some(account) = account {
+            let (count, oldest) = bans::for_account(&self.db, &hashed(account), now - HOUR_MS).await?;
+            if count >= self.rules.account_failures_per_hour {
+                let until = oldest.unwrap_or(now) + HOUR_MS;
+                return Ok(Err(Banned { retry_after_secs: seconds_until(until, now) }));
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    /// Counts a failure at `endpoint` from `address`, naming `account` as typed, and writes its line.
+    pub async fn failed(&self, address: &str, endpoint: &str, account: &str) -> Result<(), DbError> {
+        bans::record_failure(&self.db, address, &hashed(account), self.now()).await?;
+        let line = failure_line(&time_now(self.clock.now()), address, endpoint, account);
+        match &self.log {
+            Some(file) => {
+                if let Ok(mut file) = file.lock() {
+                    let _ = file.write_all(line.as_bytes());
+                }
+            }
+            None => {
+                let _ = std::io::stderr().write_all(line.as_bytes());
+            }
+        }
+        Ok(())
+    }
+
+    /// Forgets failures that no rule counts any more.
+    pub async fn forget_old(&self) -> Result<u64, DbError> {
+        let keep_ms = (self.rules.window_secs * 1000).max(HOUR_MS);
+        bans::forget_before(&self.db, self.now() - keep_ms).await
+    }
+}
+
+fn seconds_until(until_ms: i64, now_ms: i64) -> u64 {
+    u64::try_from((until_ms - now_ms + 999) / 1000).unwrap_or(1).max(1)
+}
+
+fn hashed(account: &str) -> String {
+    crate::digest::sha256_hex(account.trim().to_lowercase().as_bytes())
+}
+
+/// `2026-11-30 13:52:07 +0000`: a form fail2ban's date detection reads without configuration.
+fn time_now(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} +0000",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// The fail2ban line of one failure.
+pub fn failure_line(time: &str, address: &str, endpoint: &str, account: &str) -> String {
+    let typed: String =
+        account.chars().filter(|c| !c.is_control() && *c != '"' && *c != '\\').take(100).collect::<String>();
+    format!("{time} moth[auth]: failure ip={address} endpoint={endpoint} user=\"{typed}\"\n")
+}
+
+/// The client's address: the socket's peer, unless the peer is one of `trusted_proxies`; then the
+/// right-most address of `X-Forwarded-For` that is not a trusted proxy itself. A client that talks to
+/// Moth directly cannot choose its address by sending the header.
+pub fn client_address(peer: Option<IpAddr>, forwarded_for: Option<&str>, trusted_proxies: &[IpAddr]) -> Option<IpAddr> {
+    let peer = peer?;
+    if !trusted_proxies.contains(&peer) {
+        return Some(peer);
+    }
+    let Some(header) = forwarded_for else { return Some(peer) };
+    let mut hops = header.rsplit(',').map(|hop| hop.trim().parse::<IpAddr>());
+    loop {
+        match hops.next() {
+            Some(Ok(hop)) if trusted_proxies.contains(&hop) => {}
+            Some(Ok(hop)) => return Some(hop),
+            // A malformed hop: what lies beyond it cannot be trusted; the last trusted hop answers.
+            Some(Err(_)) | None => return Some(peer),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().expect("ip")
+    }
+
+    #[test]
+    fn only_a_trusted_proxy_may_name_the_client() {
+        let proxies = [ip("10.0.0.1"), ip("10.0.0.2")];
+        assert_eq!(client_address(Some(ip("198.51.100.7")), Some("1.2.3.4"), &proxies), Some(ip("198.51.100.7")));
+        assert_eq!(
+            client_address(Some(ip("10.0.0.1")), Some("1.2.3.4, 203.0.113.9"), &proxies),
+            Some(ip("203.0.113.9"))
+        );
+        assert_eq!(
+            client_address(Some(ip("10.0.0.1")), Some("1.2.3.4, 203.0.113.9, 10.0.0.2"), &proxies),
+            Some(ip("203.0.113.9")),
+            "trusted hops are skipped from the right"
+        );
+        assert_eq!(client_address(Some(ip("10.0.0.1")), Some("nonsense"), &proxies), Some(ip("10.0.0.1")));
+        assert_eq!(client_address(Some(ip("10.0.0.1")), None, &proxies), Some(ip("10.0.0.1")));
+    }
+
+    #[test]
+    fn a_typed_account_cannot_move_the_address() {
+        let line = failure_line("T", "198.51.100.7", "sign_in", "x\" ip=1.2.3.4\nfailure ip=5.6.7.8");
+        assert_eq!(
+            line,
+            "T moth[auth]: failure ip=198.51.100.7 endpoint=sign_in user=\"x ip=1.2.3.4failure ip=5.6.7.8\"\n"
+        );
+        assert_eq!(line.matches('\n').count(), 1);
+    }
+}

@@ -1,0 +1,16 @@
+//! Hex text of bytes and of SHA-256 digests: how tokens, accounts and key ids are stored.
+
+use std::fmt::Write;
+
+use sha2::{Digest, Sha256};
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().fold(String::with_capacity(2 * bytes.len()), |mut text, b| {
+        let _ = write!(text, "{b:02x}");
+        text
+    })
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
