@@ -6,6 +6,7 @@ mod accounts;
 mod api_docs;
 mod bans;
 mod binary;
+mod code_shape;
 mod control_characters;
 mod durability;
 mod files;
