@@ -89,7 +89,10 @@ async fn serve(config: Config) -> ExitCode {
 }
 
 fn init_tracing(format: LogFormat) {
-    let filter = EnvFilter::try_from_env("MOTH_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    // tower-sessions warns about every unknown or malformed session cookie: anyone could fill the log
+    // for free by sending them. Such a request is simply signed out; Moth's own security events stay.
+    let filter = EnvFilter::try_from_env("MOTH_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=error,tower_sessions_core=error"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     match format {
         LogFormat::Json => builder.json().init(),

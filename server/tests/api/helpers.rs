@@ -10,6 +10,18 @@ use tempfile::TempDir;
 /// Starts the `moth` binary (`moth serve`) in `dir` with a clean environment, on a free port, with
 /// these variables set; answers the process and the address it prints.
 pub async fn spawn_binary(dir: &std::path::Path, env: &[(&str, &str)]) -> (std::process::Child, String) {
+    let (child, address, _) = spawn_binary_logged(dir, env).await;
+    (child, address)
+}
+
+/// The log lines a binary started by [`spawn_binary_logged`] has written so far.
+pub type LogLines = Arc<std::sync::Mutex<Vec<String>>>;
+
+/// [`spawn_binary`], also collecting every line the binary logs.
+pub async fn spawn_binary_logged(
+    dir: &std::path::Path,
+    env: &[(&str, &str)],
+) -> (std::process::Child, String, LogLines) {
     use std::io::{BufRead, BufReader};
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_moth"))
         .arg("serve")
@@ -23,17 +35,25 @@ pub async fn spawn_binary(dir: &std::path::Path, env: &[(&str, &str)]) -> (std::
         .spawn()
         .expect("moth starts");
     let stdout = child.stdout.take().expect("stdout");
+    let log: LogLines = Arc::default();
+    let kept = log.clone();
     let address = tokio::task::spawn_blocking(move || {
         let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
         let address = lines.find_map(|line| line.split("Moth is running at ").nth(1).map(str::to_owned));
-        // Keep reading so that the server never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
+        // Keep reading (and keeping) so that the server never blocks on a full pipe.
+        std::thread::spawn(move || {
+            for line in lines {
+                if let Ok(mut kept) = kept.lock() {
+                    kept.push(line);
+                }
+            }
+        });
         address
     })
     .await
     .expect("reader")
     .expect("moth prints its address");
-    (child, address)
+    (child, address, log)
 }
 
 pub const PASSWORD: &str = "correct horse battery staple";
