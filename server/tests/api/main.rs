@@ -21,3 +21,4 @@ mod published;
 mod requests;
 mod sessions;
 mod teams;
+mod upgrade;
