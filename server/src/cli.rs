@@ -27,6 +27,17 @@ enum Command {
     Serve,
     /// Seal every stored file's key with a new master key (run while Moth is stopped).
     RotateMasterKey,
+    /// The audit log's tamper-evident chain.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check every team's chain: each entry's MAC, no gap, nothing cut off since the last checkpoint.
+    Verify,
 }
 
 pub async fn main() -> ExitCode {
@@ -42,6 +53,35 @@ pub async fn main() -> ExitCode {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
         Command::RotateMasterKey => rotate_master_key(config).await,
+        Command::Audit { command: AuditCommand::Verify } => verify_audit(config).await,
+    }
+}
+
+async fn verify_audit(config: Config) -> ExitCode {
+    let checked = async {
+        let key = config.audit_key()?;
+        let db = crate::db::Db::connect(&config.database_url).await?;
+        db.migrate().await?;
+        let problems = crate::db::audit_chain::verify(&db, &key).await;
+        db.close().await;
+        Ok::<_, Box<dyn std::error::Error>>(problems?)
+    };
+    match checked.await {
+        Ok(problems) if problems.is_empty() => {
+            println!("audit log: every chain verified");
+            ExitCode::SUCCESS
+        }
+        Ok(problems) => {
+            for p in problems {
+                let chain = if p.chain.is_empty() { "(no team)" } else { p.chain.as_str() };
+                println!("audit log: team {chain}: entry {} {}", p.seq, p.what);
+            }
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("moth: the audit log could not be verified: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 

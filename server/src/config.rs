@@ -81,6 +81,9 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Where the one-line failure records for fail2ban go (appended). Unset: standard error.
     pub auth_log_file: Option<PathBuf>,
+    /// The key that chains the audit log (32 bytes in hex, created 0600 on first start): keep it from
+    /// whoever administers the database, so that they cannot rewrite the log unnoticed.
+    pub audit_key_file: PathBuf,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -92,7 +95,7 @@ pub enum LogFormat {
 
 /// The keys read from `MOTH_<KEY>` environment variables; other `MOTH_*` variables (such as
 /// `MOTH_LOG` or the test scripts' own) are not configuration.
-const ENV_KEYS: [&str; 32] = [
+const ENV_KEYS: [&str; 33] = [
     "bind",
     "database_url",
     "site_dir",
@@ -125,6 +128,7 @@ const ENV_KEYS: [&str; 32] = [
     "account_failures_per_hour",
     "trusted_proxies",
     "auth_log_file",
+    "audit_key_file",
 ];
 
 impl Default for Config {
@@ -162,6 +166,7 @@ impl Default for Config {
             account_failures_per_hour: 100,
             trusted_proxies: Vec::new(),
             auth_log_file: None,
+            audit_key_file: PathBuf::from("data/audit.key"),
         }
     }
 }
@@ -272,6 +277,12 @@ impl Config {
             ban_secs: self.ban_secs,
             account_failures_per_hour: self.account_failures_per_hour,
         }
+    }
+
+    /// The key that chains the audit log, made on first start.
+    pub fn audit_key(&self) -> Result<crate::db::audit_chain::ChainKey, crate::files::crypto::CryptoError> {
+        let keys = crate::files::crypto::Keys::load_or_create(&self.audit_key_file)?;
+        Ok(crate::db::audit_chain::ChainKey::new(keys.derive(b"moth audit chain v1")))
     }
 
     pub fn invitation_ttl(&self) -> Duration {

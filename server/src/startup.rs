@@ -48,8 +48,13 @@ impl Application {
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
         let db = Db::connect(&config.database_url).await?;
         let cache_entries = config.session_cache_entries(db.backend());
-        let db = db.with_auth_cache(cache_entries);
+        let audit_key = config.audit_key()?;
+        let db = db.with_auth_cache(cache_entries).with_audit_key(audit_key.clone());
         db.migrate().await?;
+        let chained = crate::db::audit_chain::chain_missing(&db, &audit_key).await?;
+        if chained > 0 {
+            tracing::info!(chained, "chained audit entries written before the chain (or while it failed)");
+        }
         let rendered = crate::db::issues::render_missing(&db).await?;
         if rendered > 0 {
             tracing::info!(rendered, "rendered the Markdown of rows written before it was stored");
@@ -119,6 +124,12 @@ impl Application {
                 }
                 if let Err(e) = bans.forget_old().await {
                     tracing::warn!(error = %e, "could not forget old credential failures");
+                }
+                if let Some(key) = db.audit_key() {
+                    let now = crate::clock::unix_millis(time::OffsetDateTime::now_utc());
+                    if let Err(e) = crate::db::audit_chain::checkpoint(&db, key, now).await {
+                        tracing::warn!(error = %e, "could not checkpoint the audit log");
+                    }
                 }
                 // Every hour, and ten minutes after start (when a first import may have landed).
                 if rounds % 6 == 1 {

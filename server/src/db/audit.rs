@@ -71,24 +71,41 @@ pub struct Record {
     pub source_ip: Option<String>,
 }
 
+/// Writes an audit entry, then chains it (see [`super::audit_chain`]). Writing never fails the
+/// request; a failure is logged, and an entry left unchained is chained at the next start.
 pub async fn record(db: &Db, record: Record, now_ms: i64) {
-    let detail: String = record.detail.chars().take(1000).collect();
+    let link = super::audit_chain::Link {
+        id: uuid::Uuid::new_v4().to_string(),
+        team_id: record.team_id.map(|t| t.to_string()),
+        actor_id: record.actor_id.map(|u| u.to_string()),
+        event: record.event.as_str().to_owned(),
+        outcome: (if record.success { "success" } else { "failure" }).to_owned(),
+        detail: record.detail.chars().take(1000).collect(),
+        source_ip: record.source_ip,
+        at: now_ms,
+    };
     let written = sqlx::query(
         "INSERT INTO audit_log (id, team_id, actor_id, event, outcome, detail, source_ip, at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
-    .bind(super::NewRowKey)
+    .bind(&link.id)
     .bind(record.team_id)
     .bind(record.actor_id)
     .bind(record.event)
-    .bind(if record.success { "success" } else { "failure" })
-    .bind(detail)
-    .bind(record.source_ip)
+    .bind(&link.outcome)
+    .bind(&link.detail)
+    .bind(&link.source_ip)
     .bind(now_ms)
     .execute(db.pool())
     .await;
     if let Err(e) = written {
         tracing::error!(error = %e, event = record.event.as_str(), "audit event not written");
+        return;
+    }
+    if let Some(key) = db.audit_key() {
+        if let Err(e) = super::audit_chain::chain_with_retries(db, key, &link).await {
+            tracing::error!(error = %e, "audit event not chained yet (it will be at the next start)");
+        }
     }
 }
 

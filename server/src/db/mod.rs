@@ -18,6 +18,7 @@ macro_rules! project_readable {
 pub mod accounts;
 pub mod attachments;
 pub mod audit;
+pub mod audit_chain;
 pub mod auth_cache;
 pub mod bans;
 pub mod group_commit;
@@ -87,6 +88,9 @@ pub struct Db {
     auth_cache: Option<Arc<auth_cache::AuthCache>>,
     /// `SQLite`'s writer task for creates (see [`group_commit`]); `None` on `PostgreSQL`.
     group_commit: Option<group_commit::GroupCommit>,
+    /// The key that chains audit entries (see [`audit_chain`]); `None` writes them unchained, to be
+    /// chained at the next start.
+    audit_key: Option<Arc<audit_chain::ChainKey>>,
 }
 
 impl Db {
@@ -136,7 +140,7 @@ impl Db {
             .connect_with(options)
             .await?;
         let group_commit = (backend == Backend::Sqlite).then(|| group_commit::GroupCommit::start(pool.clone()));
-        Ok(Self { pool, backend, auth_cache: None, group_commit })
+        Ok(Self { pool, backend, auth_cache: None, group_commit, audit_key: None })
     }
 
     /// Brings the schema up to date with the migrations of this backend.
@@ -158,6 +162,17 @@ impl Db {
     pub fn with_auth_cache(mut self, entries: usize) -> Self {
         self.auth_cache = (entries > 0).then(|| Arc::new(auth_cache::AuthCache::new(entries)));
         self
+    }
+
+    /// Chains the audit entries written through this handle with `key`.
+    #[must_use]
+    pub fn with_audit_key(mut self, key: audit_chain::ChainKey) -> Self {
+        self.audit_key = Some(Arc::new(key));
+        self
+    }
+
+    pub(crate) fn audit_key(&self) -> Option<&audit_chain::ChainKey> {
+        self.audit_key.as_deref()
     }
 
     pub(crate) fn group_commit(&self) -> Option<&group_commit::GroupCommit> {

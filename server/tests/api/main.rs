@@ -4,6 +4,7 @@
 
 mod accounts;
 mod api_docs;
+mod audit_chain;
 mod bans;
 mod binary;
 mod code_shape;
