@@ -78,7 +78,7 @@ impl Keys {
             std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
             let mut file = options.open(path).map_err(failed)?;
             file.write_all(crate::digest::hex(&key).as_bytes()).and_then(|()| file.sync_all()).map_err(failed)?;
-            tracing::info!(path = %path.display(), "created the master key for stored files");
+            tracing::info!(path = %path.display(), "created a new key file (keep it, and back it up apart from the data)");
         }
         let text = std::fs::read_to_string(path).map_err(failed)?;
         let key = unhex(text.trim()).ok_or_else(|| CryptoError::KeyFormat(path.display().to_string()))?;
