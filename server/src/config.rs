@@ -84,6 +84,10 @@ pub struct Config {
     /// The key that chains the audit log (32 bytes in hex, created 0600 on first start): keep it from
     /// whoever administers the database, so that they cannot rewrite the log unnoticed.
     pub audit_key_file: PathBuf,
+    /// Uploads per minute from one address (a burst of as many, then one per 60/n seconds).
+    pub upload_rate_per_minute: u32,
+    /// CSV exports per minute from one address.
+    pub export_rate_per_minute: u32,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -95,7 +99,7 @@ pub enum LogFormat {
 
 /// The keys read from `MOTH_<KEY>` environment variables; other `MOTH_*` variables (such as
 /// `MOTH_LOG` or the test scripts' own) are not configuration.
-const ENV_KEYS: [&str; 33] = [
+const ENV_KEYS: [&str; 35] = [
     "bind",
     "database_url",
     "site_dir",
@@ -129,6 +133,8 @@ const ENV_KEYS: [&str; 33] = [
     "trusted_proxies",
     "auth_log_file",
     "audit_key_file",
+    "upload_rate_per_minute",
+    "export_rate_per_minute",
 ];
 
 impl Default for Config {
@@ -167,6 +173,8 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             auth_log_file: None,
             audit_key_file: PathBuf::from("data/audit.key"),
+            upload_rate_per_minute: 120,
+            export_rate_per_minute: 30,
         }
     }
 }

@@ -39,6 +39,7 @@ pub struct Application {
     files_listener: TcpListener,
     files_router: axum::Router,
     bans: Arc<crate::bans::Bans>,
+    limits: Arc<http::limits::Limits>,
     header_timeout: Duration,
     db: Db,
     store: DbSessionStore,
@@ -84,7 +85,9 @@ impl Application {
         let service =
             Arc::new(Service::new(db.clone(), clock, sessions, mailer, config.invitation_ttl(), files, bans.clone()));
         let store = DbSessionStore::new(db.clone());
+        let limits = Arc::new(http::limits::Limits::new(config.upload_rate_per_minute, config.export_rate_per_minute));
         let state = AppState {
+            limits: limits.clone(),
             api: service.clone(),
             service,
             db: db.clone(),
@@ -93,7 +96,7 @@ impl Application {
         };
         let header_timeout = Duration::from_secs(state.config.request_header_timeout_secs.max(1));
         let router = http::router(state, store.clone());
-        Ok(Self { listener, router, files_listener, files_router, bans, header_timeout, db, store })
+        Ok(Self { listener, router, files_listener, files_router, bans, limits, header_timeout, db, store })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -114,6 +117,7 @@ impl Application {
         let store = self.store.clone();
         let db = self.db.clone();
         let bans = self.bans.clone();
+        let limits = self.limits.clone();
         let sweeper = tokio::spawn(async move {
             let mut every = tokio::time::interval(Duration::from_secs(600));
             let mut rounds: u64 = 0;
@@ -122,6 +126,7 @@ impl Application {
                 if let Err(e) = store.delete_expired().await {
                     tracing::warn!(error = %e, "could not delete expired sessions");
                 }
+                limits.forget_idle();
                 if let Err(e) = bans.forget_old().await {
                     tracing::warn!(error = %e, "could not forget old credential failures");
                 }

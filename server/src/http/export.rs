@@ -33,6 +33,9 @@ pub async fn issues_csv(State(state): State<AppState>, request: Request<Body>) -
         return error_response(&AppError::field(name, "Unknown value."));
     }
     let (parts, _) = request.into_parts();
+    if let Some(refused) = super::over_limit(&state, &super::limits::Limit::Export, &parts) {
+        return refused;
+    }
     match state.service.export_issues_csv(&parts, project, filter, sort).await {
         Ok(csv) => {
             let mut response = csv.into_response();

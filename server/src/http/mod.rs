@@ -3,6 +3,7 @@
 
 mod export;
 mod headers;
+pub mod limits;
 mod origin;
 mod site;
 mod upload;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub service: Arc<crate::service::Service>,
     pub db: Db,
     pub config: Arc<Config>,
+    /// Rate limits of the expensive routes.
+    pub limits: Arc<limits::Limits>,
     pub site: Arc<Site>,
 }
 
@@ -153,12 +156,21 @@ async fn method_not_allowed() -> Response {
 /// An [`AppError`] as the JSON body server functions use, with its status.
 pub fn error_response(error: &AppError) -> Response {
     let mut response = (error.code.status(), Json(error)).into_response();
-    if matches!(error.code, app::error::ErrorCode::Busy | app::error::ErrorCode::Unavailable) {
+    if let Some(seconds) = error.retry_after {
+        response.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
+    } else if matches!(error.code, app::error::ErrorCode::Busy | app::error::ErrorCode::Unavailable) {
         response
             .headers_mut()
             .insert(http::header::RETRY_AFTER, http::HeaderValue::from_static(app::error::RETRY_AFTER_SECS));
     }
     response
+}
+
+/// Answers 429 when `address` (the request's client) is over `limit`.
+pub fn over_limit(state: &AppState, limit: &limits::Limit, parts: &http::request::Parts) -> Option<Response> {
+    let address = state.service.client_address(parts)?;
+    let seconds = state.limits.check(limit, address).err()?;
+    Some(error_response(&AppError::rate_limited(seconds)))
 }
 
 /// Liveness: the process is up and answering.

@@ -41,6 +41,9 @@ pub async fn upload_to_issue(
         return error_response(&AppError::field("file", "The file needs a name."));
     };
     let (parts, body) = request.into_parts();
+    if let Some(refused) = super::over_limit(&state, &super::limits::Limit::Upload, &parts) {
+        return refused;
+    }
     let target = match state.service.upload_target(&parts, issue_id).await {
         Ok(target) => target,
         Err(e) => return error_response(&e),

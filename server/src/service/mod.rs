@@ -69,6 +69,13 @@ impl Service {
         Self { db, bans, files, clock, sessions, mailer, invitation_ttl_ms }
     }
 
+    /// The client of a request (see `bans::client_address`).
+    pub fn client_address(&self, req: &RequestParts) -> Option<std::net::IpAddr> {
+        let peer = req.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let forwarded_for = req.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        self.bans.address_of(peer, forwarded_for)
+    }
+
     /// The file origin's address (`files_url`), which the app's CSP allows images from.
     pub fn files_url(&self) -> &str {
         &self.files.files_url
@@ -80,9 +87,7 @@ impl Service {
 
     fn request(&self, req: &RequestParts) -> Result<Request, ServiceError> {
         let session = req.extensions.get::<Session>().cloned().ok_or(ServiceError::NoSession)?;
-        let peer = req.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-        let forwarded_for = req.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
-        let source_ip = self.bans.address_of(peer, forwarded_for).map(|ip| ip.to_string());
+        let source_ip = self.client_address(req).map(|ip| ip.to_string());
         Ok(Request { session, source_ip })
     }
 

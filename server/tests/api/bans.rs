@@ -123,3 +123,33 @@ async fn the_failure_lines_feed_a_real_fail2ban_and_a_typed_address_cannot_steer
     assert_eq!(hosts.iter().filter(|h| **h == "127.0.0.1").count(), 3, "{report}");
     assert!(!hosts.contains(&"1.2.3.4"), "a typed address was read: {report}");
 }
+
+#[tokio::test]
+async fn uploads_and_exports_are_rate_limited_per_address() {
+    let app = spawn_app_with(|config| {
+        config.upload_rate_per_minute = 3;
+        config.export_rate_per_minute = 2;
+    })
+    .await;
+    let (owner, _) = app.owner("limits").await;
+    let (project, _) = app.project(&owner.cookie, "public").await;
+    let issue = app.issue(&owner.cookie, &project, "public").await.id;
+    for _ in 0..3 {
+        let upload = app.upload(Some(&owner.cookie), &issue, "notes.txt", b"text".to_vec()).await;
+        assert_ne!(upload.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+    let limited = app.upload(Some(&owner.cookie), &issue, "notes.txt", b"text".to_vec()).await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = limited.headers()["retry-after"].to_str().expect("ascii").parse().expect("seconds");
+    assert!((1..=21).contains(&wait), "Retry-After {wait}");
+    assert_eq!(limited.json::<serde_json::Value>().await.expect("json")["code"], "rate_limited");
+
+    for expected in [StatusCode::OK, StatusCode::OK, StatusCode::TOO_MANY_REQUESTS] {
+        assert_eq!(export_status(&app, &owner.cookie, &project).await, expected);
+    }
+}
+
+async fn export_status(app: &TestApp, cookie: &str, project: &str) -> StatusCode {
+    let url = app.url(&format!("/export/issues.csv?project={project}"));
+    app.http.get(url).header("cookie", cookie).send().await.expect("export").status()
+}
