@@ -39,13 +39,23 @@ pub struct FileType {
 
 const MIB: u64 = 1024 * 1024;
 
+/// A raster image (shown inline), at most 10 MiB.
+const fn image(extension: &'static str, mime: &'static str) -> FileType {
+    FileType { extension, mime, max_bytes: 10 * MIB, check: ContentCheck::Image, inline: true }
+}
+
+/// UTF-8 text (downloaded), at most 5 MiB.
+const fn text(extension: &'static str, mime: &'static str) -> FileType {
+    FileType { extension, mime, max_bytes: 5 * MIB, check: ContentCheck::Text, inline: false }
+}
+
 /// Every type that may be uploaded. SVG and HTML are not among them: they can carry script.
 pub const FILE_TYPES: &[FileType] = &[
-    FileType { extension: "png", mime: "image/png", max_bytes: 10 * MIB, check: ContentCheck::Image, inline: true },
-    FileType { extension: "jpg", mime: "image/jpeg", max_bytes: 10 * MIB, check: ContentCheck::Image, inline: true },
-    FileType { extension: "jpeg", mime: "image/jpeg", max_bytes: 10 * MIB, check: ContentCheck::Image, inline: true },
-    FileType { extension: "gif", mime: "image/gif", max_bytes: 10 * MIB, check: ContentCheck::Image, inline: true },
-    FileType { extension: "webp", mime: "image/webp", max_bytes: 10 * MIB, check: ContentCheck::Image, inline: true },
+    image("png", "image/png"),
+    image("jpg", "image/jpeg"),
+    image("jpeg", "image/jpeg"),
+    image("gif", "image/gif"),
+    image("webp", "image/webp"),
     FileType {
         extension: "pdf",
         mime: "application/pdf",
@@ -53,16 +63,10 @@ pub const FILE_TYPES: &[FileType] = &[
         check: ContentCheck::Document,
         inline: false,
     },
-    FileType { extension: "txt", mime: "text/plain", max_bytes: 5 * MIB, check: ContentCheck::Text, inline: false },
-    FileType { extension: "log", mime: "text/plain", max_bytes: 5 * MIB, check: ContentCheck::Text, inline: false },
-    FileType { extension: "csv", mime: "text/csv", max_bytes: 5 * MIB, check: ContentCheck::Text, inline: false },
-    FileType {
-        extension: "json",
-        mime: "application/json",
-        max_bytes: 5 * MIB,
-        check: ContentCheck::Text,
-        inline: false,
-    },
+    text("txt", "text/plain"),
+    text("log", "text/plain"),
+    text("csv", "text/csv"),
+    text("json", "application/json"),
 ];
 
 /// The largest upload of any type (the server refuses a longer body before reading it).
