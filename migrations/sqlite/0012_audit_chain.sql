@@ -6,6 +6,8 @@ ALTER TABLE audit_log ADD COLUMN chain TEXT NOT NULL DEFAULT '';
 ALTER TABLE audit_log ADD COLUMN seq INTEGER;
 ALTER TABLE audit_log ADD COLUMN mac TEXT;
 CREATE UNIQUE INDEX audit_log_chain ON audit_log (chain, seq);
+-- The entries still to chain (at start), found without reading the whole log.
+CREATE INDEX audit_log_unchained ON audit_log (at, id) WHERE seq IS NULL;
 
 CREATE TABLE audit_checkpoints (
     chain TEXT    NOT NULL,

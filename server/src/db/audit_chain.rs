@@ -131,12 +131,20 @@ pub async fn chain_with_retries(db: &Db, key: &ChainKey, link: &Link) -> Result<
 
 /// Seals each chain's head as a checkpoint (when it moved since the last one).
 pub async fn checkpoint(db: &Db, key: &ChainKey, now_ms: i64) -> Result<u64, DbError> {
-    let heads: Vec<(String, i64, String)> = sqlx::query_as(
-        "SELECT a.chain, a.seq, a.mac FROM audit_log a WHERE a.seq = \
-         (SELECT MAX(b.seq) FROM audit_log b WHERE b.chain = a.chain)",
-    )
-    .fetch_all(db.pool())
-    .await?;
+    // Each chain's head through the index on (chain, seq), then its MAC by key.
+    let tips: Vec<(String, i64)> =
+        sqlx::query_as("SELECT chain, MAX(seq) FROM audit_log WHERE seq IS NOT NULL GROUP BY chain")
+            .fetch_all(db.pool())
+            .await?;
+    let mut heads = Vec::with_capacity(tips.len());
+    for (chain, seq) in tips {
+        let mac: String = sqlx::query_scalar("SELECT mac FROM audit_log WHERE chain = $1 AND seq = $2")
+            .bind(&chain)
+            .bind(seq)
+            .fetch_one(db.pool())
+            .await?;
+        heads.push((chain, seq, mac));
+    }
     let mut written = 0;
     for (chain, seq, mac) in heads {
         let seal = key.mac(&["checkpoint", &chain, &seq.to_string(), &mac]);

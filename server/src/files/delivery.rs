@@ -60,6 +60,10 @@ async fn deliver(State(origin): State<FileOrigin>, Path(token): Path<String>) ->
             return refused(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong.");
         }
     };
+    // Each delivery holds its file twice (sealed and opened): a bounded number at once.
+    let Some(_slot) = origin.files.delivery_slot().await else {
+        return refused(StatusCode::SERVICE_UNAVAILABLE, "Busy. Please try again in a moment.");
+    };
     let plain = match origin.files.store.get(&found.storage_key).await {
         Ok(sealed) => {
             let keys = origin.files.keys.clone();

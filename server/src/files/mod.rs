@@ -86,11 +86,15 @@ pub struct Files {
     /// Uploads past the size check at once; each holds at most two copies of its file (plain and
     /// sealed), so this bounds the memory uploads take.
     slots: Semaphore,
+    /// Files being sent by the file origin at once (each is read and opened whole).
+    deliveries: Semaphore,
 }
 
 /// How many uploads run the pipeline at once; more wait (up to [`SLOT_WAIT`]), then get `busy`.
 pub const CONCURRENT_UPLOADS: usize = 4;
 const SLOT_WAIT: Duration = Duration::from_secs(30);
+/// How many files the file origin sends at once; more wait (up to [`SLOT_WAIT`]), then get 503.
+pub const CONCURRENT_DELIVERIES: usize = 8;
 
 impl Files {
     pub fn new(
@@ -101,12 +105,26 @@ impl Files {
         link_ttl: Duration,
     ) -> Self {
         let links = links::Signer::new(&keys);
-        Self { store, keys, scanner, links, files_url, link_ttl, slots: Semaphore::new(CONCURRENT_UPLOADS) }
+        Self {
+            store,
+            keys,
+            scanner,
+            links,
+            files_url,
+            link_ttl,
+            slots: Semaphore::new(CONCURRENT_UPLOADS),
+            deliveries: Semaphore::new(CONCURRENT_DELIVERIES),
+        }
     }
 
     /// A place in the pipeline, or `None` when it stayed full for [`SLOT_WAIT`].
     pub async fn slot(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
         tokio::time::timeout(SLOT_WAIT, self.slots.acquire()).await.ok()?.ok()
+    }
+
+    /// A place among the deliveries of the file origin, or `None` when none came free in time.
+    pub async fn delivery_slot(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        tokio::time::timeout(SLOT_WAIT, self.deliveries.acquire()).await.ok()?.ok()
     }
 
     /// Steps 1 to 5 for `bytes` uploaded as `name`: the stored object, or why it was refused.
@@ -126,8 +144,12 @@ impl Files {
         let keys = self.keys.clone();
         let plain = bytes.clone();
         let sealing = tokio::task::spawn_blocking(move || keys.seal(&plain));
-        self.scanner.scan(&bytes).await?;
-        let sealed = sealing.await.map_err(|_| Rejection::new(Step::Content, "The file could not be stored."))?;
+        let verdict = self.scanner.scan(&bytes).await;
+        // Awaited even when refused: the sealing's copy of the file is then gone before the caller
+        // gives its slot back, so the slots keep bounding the memory uploads take.
+        let sealed = sealing.await.map_err(|_| Rejection::new(Step::Content, "The file could not be stored."));
+        verdict?;
+        let sealed = sealed?;
         let storage_key = store::new_key();
         let size = sealed.plain_len;
         self.store.put(&storage_key, sealed.bytes).await.map_err(|e| {
