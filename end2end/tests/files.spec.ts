@@ -10,12 +10,16 @@ async function api(page: Page, endpoint: string, form: Record<string, string>): 
   return response.json();
 }
 
-/** A PNG's signature and header chunk: what the server checks of an image. */
-function pngBytes(width: number, height: number): number[] {
-  const header = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52];
-  const size = (n: number) => [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
-  return [...header, ...size(width), ...size(height), 8, 6, 0, 0, 0, 0x12, 0x34, 0x56, 0x78,
-    0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82];
+/** A real PNG of `width` by `height` pixels, drawn by the browser (the server decodes every image). */
+async function pngBytes(page: Page, width: number, height: number): Promise<number[]> {
+  return page.evaluate(async ([w, h]) => {
+    const canvas = new OffscreenCanvas(w, h);
+    const context = canvas.getContext('2d')!;
+    context.fillStyle = '#c0392b';
+    context.fillRect(0, 0, w, h);
+    const blob = await canvas.convertToBlob({ type: 'image/png' });
+    return [...new Uint8Array(await blob.arrayBuffer())];
+  }, [width, height]);
 }
 
 /** The EICAR test string, built here rather than kept in a file. */
@@ -45,7 +49,7 @@ test('a dropped file and a pasted screenshot upload with progress and pass the s
     const data = new DataTransfer();
     data.items.add(new File([new Uint8Array(bytes)], 'dropped.png', { type: 'image/png' }));
     zone.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
-  }, pngBytes(40, 30));
+  }, await pngBytes(page, 40, 30));
   const dropped = page.locator('.upload').filter({ hasText: 'dropped.png' });
   await expect(dropped.locator('progress')).toBeVisible();
   await expect(dropped.getByTestId('upload-state')).toHaveText('clean');
@@ -57,7 +61,7 @@ test('a dropped file and a pasted screenshot upload with progress and pass the s
     const data = new DataTransfer();
     data.items.add(new File([new Uint8Array(bytes)], 'image.png', { type: 'image/png' }));
     document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
-  }, pngBytes(1280, 720));
+  }, await pngBytes(page, 1280, 720));
   await expect(page.locator('.upload').filter({ hasText: 'image.png' }).getByTestId('upload-state')).toHaveText('clean');
   await expect(attachments.getByRole('link', { name: 'image.png' })).toBeVisible();
 

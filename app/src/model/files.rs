@@ -15,8 +15,12 @@ typed_id!(
 /// How the server checks a type's content beyond its magic bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ContentCheck {
-    /// A raster image: its header's dimensions must stay within [`MAX_IMAGE_PIXELS`].
+    /// A raster image: its header's dimensions must stay within [`MAX_IMAGE_PIXELS`]; it is decoded
+    /// and re-encoded, so only its pixels are stored (no metadata, nothing appended).
     Image,
+    /// A zip archive: at most [`MAX_ARCHIVE_ENTRIES`] entries, unpacking to at most
+    /// [`MAX_ARCHIVE_UNPACKED_BYTES`], no encrypted entries and no paths leaving the folder.
+    Archive,
     /// A document recognised by its magic bytes alone.
     Document,
     /// Text: the whole file must be valid UTF-8 (no magic bytes to check).
@@ -67,13 +71,28 @@ pub const FILE_TYPES: &[FileType] = &[
     text("log", "text/plain"),
     text("csv", "text/csv"),
     text("json", "application/json"),
+    FileType {
+        extension: "zip",
+        mime: "application/zip",
+        max_bytes: 20 * MIB,
+        check: ContentCheck::Archive,
+        inline: false,
+    },
 ];
 
 /// The largest upload of any type (the server refuses a longer body before reading it).
 pub const MAX_UPLOAD_BYTES: u64 = 20 * MIB;
 
-/// The most pixels an uploaded image may have (a "pixel flood" is a small file that decodes huge).
-pub const MAX_IMAGE_PIXELS: u64 = 40_000_000;
+/// The most pixels an uploaded image may have (a "pixel flood" is a small file that decodes huge);
+/// for an animation, all its frames together. 25 megapixels is a 6K screenshot.
+pub const MAX_IMAGE_PIXELS: u64 = 25_000_000;
+
+/// The most entries a zip archive may have.
+pub const MAX_ARCHIVE_ENTRIES: usize = 1_000;
+
+/// The most bytes a zip archive may unpack to (a "zip bomb" is a small file that unpacks huge). It
+/// stays below the shipped clamd's `MaxScanSize` (64 MB), so clamd scans every byte.
+pub const MAX_ARCHIVE_UNPACKED_BYTES: u64 = 60 * MIB;
 
 /// The type of a file name's extension (case-insensitive), if it is allowed.
 pub fn file_type_of(name: &str) -> Option<&'static FileType> {

@@ -5,16 +5,21 @@
 //! 1. [`names`]: the name is sanitised and its extension must be on the allow-list
 //!    (`app::model::FILE_TYPES`);
 //! 2. [`content`]: the magic bytes must name that type; text must be UTF-8; images must stay within
-//!    the pixel limit;
-//! 3. [`scan`]: clamd must answer exactly "OK" (anything else, or no answer, refuses: fail closed);
-//! 4. [`crypto`]: the bytes are sealed with a fresh data key, itself sealed by the master key;
+//!    the pixel limit and are re-encoded ([`images`]); archives must unpack within their limits
+//!    ([`archives`]);
+//! 3. [`scan`]: clamd must answer exactly "OK" for the upload as it was sent (anything else, or no
+//!    answer, refuses: fail closed);
+//! 4. [`crypto`]: the bytes to keep (for images, the re-encoded ones) are sealed with a fresh data
+//!    key, itself sealed by the master key;
 //! 5. [`store`]: the sealed object is written under a key the server generates.
 //!
 //! Files are delivered only by [`delivery`], on a separate origin, through links [`links`] signs.
 
+pub mod archives;
 pub mod content;
 pub mod crypto;
 pub mod delivery;
+pub mod images;
 pub mod links;
 pub mod names;
 pub mod rotate;
@@ -23,7 +28,7 @@ pub mod store;
 
 use std::{sync::Arc, time::Duration};
 
-use app::model::FileType;
+use app::model::{ContentCheck, FileType};
 use bytes::Bytes;
 use tokio::sync::Semaphore;
 
@@ -63,6 +68,10 @@ impl Rejection {
     }
 }
 
+fn unchecked() -> Rejection {
+    Rejection::new(Step::Content, "The file could not be checked.")
+}
+
 /// An upload that passed every check, sealed and stored.
 #[derive(Clone, Debug)]
 pub struct Stored {
@@ -86,6 +95,8 @@ pub struct Files {
     /// Uploads past the size check at once; each holds at most two copies of its file (plain and
     /// sealed), so this bounds the memory uploads take.
     slots: Semaphore,
+    /// Images being decoded at once (see [`images`]).
+    decodes: Semaphore,
     /// Files being sent by the file origin at once (each is read and opened whole).
     deliveries: Semaphore,
 }
@@ -113,6 +124,7 @@ impl Files {
             files_url,
             link_ttl,
             slots: Semaphore::new(CONCURRENT_UPLOADS),
+            decodes: Semaphore::new(1),
             deliveries: Semaphore::new(CONCURRENT_DELIVERIES),
         }
     }
@@ -127,6 +139,15 @@ impl Files {
         tokio::time::timeout(SLOT_WAIT, self.deliveries.acquire()).await.ok()?.ok()
     }
 
+    /// Step 2, off the async executor; images are decoded one at a time (each may take up to 128 MB).
+    async fn check_content(&self, file_type: &'static FileType, bytes: Bytes) -> Result<Bytes, Rejection> {
+        let _decoding = match file_type.check {
+            ContentCheck::Image => Some(self.decodes.acquire().await.map_err(|_| unchecked())?),
+            _ => None,
+        };
+        tokio::task::spawn_blocking(move || content::check(file_type, bytes)).await.map_err(|_| unchecked())?
+    }
+
     /// Steps 1 to 5 for `bytes` uploaded as `name`: the stored object, or why it was refused.
     pub async fn accept(&self, name: &str, bytes: Bytes) -> Result<Stored, Rejection> {
         let name = names::sanitise(name)?;
@@ -135,14 +156,11 @@ impl Files {
             let reason = format!("Files of this type may be at most {} MB.", file_type.max_bytes / (1024 * 1024));
             return Err(Rejection::new(Step::Size, reason));
         }
-        let checked = bytes.clone();
-        tokio::task::spawn_blocking(move || content::check(file_type, &checked))
-            .await
-            .map_err(|_| Rejection::new(Step::Content, "The file could not be checked."))??;
+        let kept = self.check_content(file_type, bytes.clone()).await?;
         // Sealing does not wait for the verdict (it takes as long as a good part of the scan); what
         // is sealed is only kept, and written, once clamd has said OK.
         let keys = self.keys.clone();
-        let plain = bytes.clone();
+        let plain = kept;
         let sealing = tokio::task::spawn_blocking(move || keys.seal(&plain));
         let verdict = self.scanner.scan(&bytes).await;
         // Awaited even when refused: the sealing's copy of the file is then gone before the caller

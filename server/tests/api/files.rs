@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
-use crate::helpers::{eicar, input, launch, png, spawn_app, spawn_app_with, test_config, TestApp};
+use crate::helpers::{eicar, input, launch, png, png_header, spawn_app, spawn_app_with, test_config, TestApp};
 
 /// An app that scans, with a project and an issue of `visibility` filed by its owner.
 async fn app_with_issue(visibility: &str) -> (TestApp, String, String) {
@@ -139,7 +139,7 @@ async fn disguised_and_disallowed_files_are_refused() {
 #[tokio::test]
 async fn a_pixel_flood_and_bodies_over_the_limits_are_refused() {
     let (app, owner, issue) = app_with_issue("public").await;
-    let flood = app.upload(Some(&owner), &issue, "flood.png", png(100_000, 100_000)).await;
+    let flood = app.upload(Some(&owner), &issue, "flood.png", png_header(100_000, 100_000)).await;
     assert_eq!(flood.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     // Over the type's limit (10 MB for images), under the route's.

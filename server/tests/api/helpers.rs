@@ -448,9 +448,17 @@ pub fn eicar() -> Vec<u8> {
     [r"X5O!P%@AP[4\PZX54(P^)7CC)7}$", "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"].concat().into_bytes()
 }
 
-/// The start of a PNG file of `width` by `height` pixels: the signature and the header chunk, which is
-/// all the upload pipeline reads of an image.
+/// A real PNG image of `width` by `height` pixels (a gradient), as an image editor would save it.
 pub fn png(width: u32, height: u32) -> Vec<u8> {
+    let image =
+        image::RgbaImage::from_fn(width, height, |x, y| image::Rgba([x.to_le_bytes()[0], y.to_le_bytes()[0], 90, 255]));
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut bytes, image::ImageFormat::Png).expect("png");
+    bytes.into_inner()
+}
+
+/// Only a PNG's signature and header chunk, declaring `width` by `height`: no pixels follow.
+pub fn png_header(width: u32, height: u32) -> Vec<u8> {
     let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
     bytes.extend(width.to_be_bytes());
     bytes.extend(height.to_be_bytes());

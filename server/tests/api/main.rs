@@ -10,6 +10,7 @@ mod binary;
 mod code_shape;
 mod control_characters;
 mod durability;
+mod file_content;
 mod files;
 mod guest_history;
 mod helpers;
