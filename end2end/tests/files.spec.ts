@@ -79,14 +79,14 @@ test('the EICAR test file is refused in the page and shows in Quarantine', async
   const { project, issue } = await projectWithIssue(page, 'public');
   await page.goto(`/projects/${project.key}/issues/${issue.number}`);
   await ready(page);
-  await page.getByLabel('Attach files').setInputFiles({ name: 'eicar.txt', mimeType: 'text/plain', buffer: Buffer.from(EICAR) });
+  await page.getByLabel('Attach files', { exact: true }).setInputFiles({ name: 'eicar.txt', mimeType: 'text/plain', buffer: Buffer.from(EICAR) });
   const state = page.locator('.upload').filter({ hasText: 'eicar.txt' }).getByTestId('upload-state');
   await expect(state).toContainText('rejected');
   await expect(state).toContainText('malware');
   await expect(page.getByTestId('attachments').getByRole('link', { name: 'eicar.txt' })).toHaveCount(0);
 
   // The browser refuses a disallowed type before sending it.
-  await page.getByLabel('Attach files').setInputFiles({ name: 'page.html', mimeType: 'text/html', buffer: Buffer.from('<p>hi</p>') });
+  await page.getByLabel('Attach files', { exact: true }).setInputFiles({ name: 'page.html', mimeType: 'text/html', buffer: Buffer.from('<p>hi</p>') });
   await expect(page.locator('.upload').filter({ hasText: 'page.html' }).getByTestId('upload-state')).toContainText('not accepted');
 
   await page.getByRole('link', { name: 'Quarantine' }).click();
@@ -117,5 +117,35 @@ test('a guest cannot get at the file of an internal issue', async ({ page, brows
   await guest.goto(`/projects/${project.key}/issues/${issue.number}`);
   await ready(guest);
   await expect(guest.getByText('secret.txt')).toHaveCount(0);
+  await guestContext.close();
+});
+
+test('a comment carries its author\'s files, and a guest sees none of an internal comment\'s', async ({ page, browser }) => {
+  await signUp(page, newAccount('commenter'));
+  const guestLink = await invite(page, uniqueEmail('guest'), 'GUEST');
+  const guestContext = await browser.newContext();
+  const guest = await guestContext.newPage();
+  await acceptAsNewVisitor(guest, guestLink, 'Gia Guest');
+  const { project, issue } = await projectWithIssue(page, 'public');
+  const members = await api(page, 'list_members', {});
+  const gia = members.find((m: any) => m.display_name === 'Gia Guest');
+  await api(page, 'add_project_member', { 'input[project_id]': project.id, 'input[user_id]': gia.user_id });
+  await api(page, 'add_comment', { 'input[issue_id]': issue.id, 'input[body]': 'Heap dump attached', 'input[internal]': 'true' });
+
+  await page.goto(`/projects/${project.key}/issues/${issue.number}`);
+  await ready(page);
+  const comment = page.locator('.comment').filter({ hasText: 'Heap dump attached' });
+  await comment.getByLabel('Attach files to comment').setInputFiles({
+    name: 'heap-summary.txt', mimeType: 'text/plain', buffer: Buffer.from('retained: 2 GB in caches'),
+  });
+  await expect(comment.getByRole('link', { name: 'heap-summary.txt' })).toBeVisible();
+  // The issue's own attachments do not list a comment's file.
+  await expect(page.getByTestId('attachments').getByRole('link', { name: 'heap-summary.txt' })).toHaveCount(0);
+
+  await guest.goto(`/projects/${project.key}/issues/${issue.number}`);
+  await ready(guest);
+  await expect(guest.getByRole('heading', { name: 'Comments' })).toBeVisible();
+  await expect(guest.getByText('heap-summary.txt')).toHaveCount(0);
+  await expect(guest.getByText('Heap dump attached')).toHaveCount(0);
   await guestContext.close();
 });

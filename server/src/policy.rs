@@ -149,6 +149,11 @@ pub fn may_delete_comment(actor: &Actor, author: UserId) -> bool {
     author == actor.user_id() || matches!(actor.role(), Role::Owner | Role::Admin)
 }
 
+/// Whether `actor` may attach files to a comment by `author`: only to their own, like editing it.
+pub fn may_attach_to_comment(actor: &Actor, author: UserId) -> bool {
+    may_edit_comment(actor, author)
+}
+
 /// Whether `actor` may delete an attachment `uploader` uploaded: the uploader, OWNER and ADMIN.
 pub fn may_delete_attachment(actor: &Actor, uploader: UserId) -> bool {
     may_delete_comment(actor, uploader)

@@ -5,7 +5,7 @@ use garde::Validate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{IssueId, Normalize, UserId};
+use super::{CommentId, IssueId, Normalize, UserId};
 
 typed_id!(
     /// A file attached to an issue.
@@ -109,12 +109,14 @@ pub fn refuse_before_upload(name: &str, size: u64) -> Option<String> {
     (size > kind.max_bytes).then(|| format!("Files of this type may be at most {} MB.", kind.max_bytes / MIB))
 }
 
-/// A file attached to an issue, as its readers see it (never its storage key).
+/// A file attached to an issue or to one of its comments, as its readers see it (never its storage key).
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attachment {
     pub id: AttachmentId,
     pub issue_id: IssueId,
+    /// The comment it is attached to; `None` for a file of the issue itself.
+    pub comment_id: Option<CommentId>,
     /// The sanitised name, for display and downloads.
     pub name: String,
     pub content_type: String,

@@ -492,6 +492,9 @@ pub struct Comment {
     pub visibility: IssueVisibility,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The files attached to the comment, oldest first.
+    #[serde(default)]
+    pub attachments: Vec<super::Attachment>,
 }
 
 /// One recorded change of an issue.

@@ -1,8 +1,9 @@
 //! Attachments on an issue's page: the list (with thumbnails of images), "Attach files" (a file
 //! picker, dropping files onto the attachments, or pasting a screenshot anywhere on the page), each
-//! upload with its progress and outcome, and "Remove attachment"; and the admins' Quarantine page.
-//! Uploads go over `XMLHttpRequest` to `POST /upload/issues/<id>`, which reports upload progress; the
-//! browser refuses a file of a type or size the server would refuse before sending a byte.
+//! upload with its progress and outcome, and "Remove attachment"; the files of a comment, which its
+//! author attaches with "Attach files to comment"; and the admins' Quarantine page. Uploads go over
+//! `XMLHttpRequest` to `POST /upload/issues/<id>` or `/upload/comments/<id>`, which report upload
+//! progress; the browser refuses a file of a type or size the server would refuse before sending a byte.
 
 use leptos::prelude::*;
 
@@ -10,7 +11,7 @@ use super::{form::Submission, layout::SignedIn, set_ready, time};
 use crate::{
     api::{attachment_link, delete_attachment, list_attachments, quarantine},
     error::AppError,
-    model::{refuse_before_upload, Attachment, AttachmentIdInput, IssueId, IssueIdInput, UserId, FILE_TYPES},
+    model::{refuse_before_upload, Attachment, AttachmentIdInput, Comment, IssueId, IssueIdInput, UserId, FILE_TYPES},
 };
 
 /// Where one upload stands.
@@ -42,6 +43,44 @@ struct Upload {
     state: RwSignal<UploadState>,
 }
 
+/// Starts uploads to `path`, one per file, each with its own state in `uploads`; `on_clean` runs
+/// after each stored file. Files the server would refuse are refused here, before a byte is sent.
+fn uploader(
+    path: String,
+    uploads: RwSignal<Vec<Upload>>,
+    on_clean: impl Fn() + Clone + 'static,
+) -> impl Fn(Vec<BrowserFile>) + Clone + 'static {
+    move |files: Vec<BrowserFile>| {
+        for file in files {
+            let state = RwSignal::new(UploadState::Sending(0));
+            uploads.update(|u| u.push(Upload { name: file_name(&file), state }));
+            match refuse_before_upload(&file_name(&file), file_size(&file)) {
+                Some(reason) => state.set(UploadState::Rejected(reason)),
+                None => send(path.clone(), file, state, on_clean.clone()),
+            }
+        }
+    }
+}
+
+/// The uploads started here, each with its progress and its outcome.
+#[component]
+fn UploadList(uploads: RwSignal<Vec<Upload>>) -> impl IntoView {
+    view! {
+        <ul class="uploads" aria-label="Uploads">
+            {move || uploads.get().into_iter().map(|u| view! {
+                <li class="upload">
+                    <span class="upload-name">{u.name.clone()}</span>" "
+                    <progress max="100" value=move || match u.state.get() {
+                        UploadState::Sending(p) => p,
+                        _ => 100,
+                    }></progress>" "
+                    <span class="upload-state" data-testid="upload-state">{move || u.state.get().label()}</span>
+                </li>
+            }).collect_view()}
+        </ul>
+    }
+}
+
 /// The attachments of an issue, and attaching more.
 #[component]
 pub fn Attachments(issue_id: IssueId, me_id: UserId, is_admin: bool) -> impl IntoView {
@@ -53,24 +92,16 @@ pub fn Attachments(issue_id: IssueId, me_id: UserId, is_admin: bool) -> impl Int
     let uploads = RwSignal::new(Vec::<Upload>::new());
     let removed = RwSignal::new(None::<AppError>);
     let remove = Submission::reporting_to(removed, delete_attachment, move |()| version.update(|v| *v += 1));
-    let attach = move |files: Vec<BrowserFile>| {
-        for file in files {
-            let state = RwSignal::new(UploadState::Sending(0));
-            uploads.update(|u| u.push(Upload { name: file_name(&file), state }));
-            match refuse_before_upload(&file_name(&file), file_size(&file)) {
-                Some(reason) => state.set(UploadState::Rejected(reason)),
-                None => send(issue_id, file, state, move || version.update(|v| *v += 1)),
-            }
-        }
-    };
-    listen_for_pasted_files(attach);
+    let attach = uploader(format!("/upload/issues/{issue_id}"), uploads, move || version.update(|v| *v += 1));
+    listen_for_pasted_files(attach.clone());
+    let on_drop = attach.clone();
     let allowed = FILE_TYPES.iter().map(|t| t.extension).collect::<Vec<_>>().join(", ");
     view! {
         <section class="card attachments" data-testid="attachments"
             on:dragover=|ev| ev.prevent_default()
             on:drop=move |ev| {
                 ev.prevent_default();
-                attach(dropped_files(&ev));
+                on_drop(dropped_files(&ev));
             }>
             <h2>"Attachments"</h2>
             <ul class="attachment-list">
@@ -84,23 +115,46 @@ pub fn Attachments(issue_id: IssueId, me_id: UserId, is_admin: bool) -> impl Int
                 })}
             </ul>
             <div class="alert" role="alert">{move || removed.get().map(|e| e.message)}</div>
-            <ul class="uploads" aria-label="Uploads">
-                {move || uploads.get().into_iter().map(|u| view! {
-                    <li class="upload">
-                        <span class="upload-name">{u.name.clone()}</span>" "
-                        <progress max="100" value=move || match u.state.get() {
-                            UploadState::Sending(p) => p,
-                            _ => 100,
-                        }></progress>" "
-                        <span class="upload-state" data-testid="upload-state">{move || u.state.get().label()}</span>
-                    </li>
-                }).collect_view()}
-            </ul>
+            <UploadList uploads />
             <label class="button-like" for="attach-files">"Attach files"</label>
             <input id="attach-files" class="file-input" type="file" multiple=true
                 on:change=move |ev| attach(picked_files(&ev)) />
             <p class="hint">{format!("Drop files here, or paste a screenshot. Allowed: {allowed}.")}</p>
         </section>
+    }
+}
+
+/// The files of a comment; its author attaches more. `on_changed` reloads the issue (and with it the
+/// comment's files) after a file is stored or removed.
+#[component]
+pub fn CommentFiles(
+    comment: Comment,
+    me_id: UserId,
+    is_admin: bool,
+    on_changed: impl Fn() + Send + Sync + Copy + 'static,
+    errors: RwSignal<Option<AppError>>,
+) -> impl IntoView {
+    let own = comment.author.id == me_id;
+    let uploads = RwSignal::new(Vec::<Upload>::new());
+    let remove = Submission::reporting_to(errors, delete_attachment, move |()| on_changed());
+    let attach = uploader(format!("/upload/comments/{}", comment.id), uploads, on_changed);
+    let input_id = format!("attach-to-{}", comment.id);
+    view! {
+        <ul class="attachment-list" aria-label="Files of the comment">
+            {comment.attachments.into_iter().map(|a| {
+                let can_remove = is_admin || a.uploader_id == me_id;
+                view! { <AttachmentItem attachment=a can_remove remove /> }
+            }).collect_view()}
+        </ul>
+        <Show when=move || own>
+            <UploadList uploads />
+            <label class="button-like small" for=input_id.clone()>"Attach files to comment"</label>
+            <input id=input_id.clone() class="file-input" type="file" multiple=true
+                on:change={
+                    let attach = attach.clone();
+                    move |ev| attach(picked_files(&ev))
+                } />
+        </Show>
     }
 }
 
@@ -234,11 +288,11 @@ fn listen_for_pasted_files(attach: impl Fn(Vec<BrowserFile>) + Clone + 'static) 
 
 /// Sends one file, reporting progress, then the server's verdict, in `state`.
 #[cfg(feature = "csr")]
-fn send(issue_id: IssueId, file: BrowserFile, state: RwSignal<UploadState>, on_clean: impl Fn() + 'static) {
+fn send(path: String, file: BrowserFile, state: RwSignal<UploadState>, on_clean: impl Fn() + 'static) {
     use wasm_bindgen::{closure::Closure, JsCast};
     let fail = move |reason: &str| state.set(UploadState::Rejected(reason.to_owned()));
     let Ok(xhr) = web_sys::XmlHttpRequest::new() else { return fail("This browser cannot upload files.") };
-    let url = format!("/upload/issues/{issue_id}?name={}", super::issues::encode(&file.name()));
+    let url = format!("{path}?name={}", super::issues::encode(&file.name()));
     if xhr.open("POST", &url).is_err() {
         return fail("The upload could not start.");
     }
@@ -299,4 +353,4 @@ fn picked_files<E>(_: &E) -> Vec<BrowserFile> {
 #[cfg(not(feature = "csr"))]
 fn listen_for_pasted_files(_: impl Fn(Vec<BrowserFile>) + Clone + 'static) {}
 #[cfg(not(feature = "csr"))]
-fn send(_: IssueId, (): BrowserFile, _: RwSignal<UploadState>, _: impl Fn() + 'static) {}
+fn send(_: String, (): BrowserFile, _: RwSignal<UploadState>, _: impl Fn() + 'static) {}

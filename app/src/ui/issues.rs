@@ -864,6 +864,7 @@ fn CommentItem(
     let edit = Submission::new(edit_comment, move |_| on_changed());
     let delete = Submission::reporting_to(errors, delete_comment, move |()| on_changed());
     let edit_errors = edit.errors;
+    let files = comment.clone();
     view! {
         <li class="comment">
             <p class="muted">
@@ -879,6 +880,7 @@ fn CommentItem(
             }>
                 <div class="markdown" inner_html=comment.body_html.clone()></div>
             </Show>
+            <super::files::CommentFiles comment=files me_id is_admin on_changed errors />
             <p class="actions-row">
                 <Show when=move || own && !editing.get()>
                     <button type="button" on:click=move |_| editing.set(true)>"Edit"</button>

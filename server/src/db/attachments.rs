@@ -1,8 +1,10 @@
-//! Attachments of issues, and the uploads the pipeline refused. An attachment is read only through an
-//! issue the caller may see ([`Visible`]), so it follows its issue's visibility; the file origin reads
-//! one by team and id alone, because the signed link it was given is the proof of an earlier check.
+//! Attachments of issues and of their comments, and the uploads the pipeline refused. An attachment
+//! is read only through an issue the caller may see ([`Visible`]), so it follows its issue's
+//! visibility, and one on a comment also follows the comment's (a guest never reaches a file of an
+//! internal comment); the file origin reads one by team and id alone, because the signed link it was
+//! given is the proof of an earlier check.
 
-use app::model::{Attachment, AttachmentId, RejectedUpload, TeamId, UserId};
+use app::model::{Attachment, AttachmentId, CommentId, Flag, IssueVisibility, RejectedUpload, TeamId, UserId};
 
 use super::{
     issues::{self, StoredIssue, Visible},
@@ -10,11 +12,21 @@ use super::{
 };
 use crate::{actor::Actor, files::Stored};
 
-/// An attachment the actor may see, with its issue and who uploaded it.
+/// An attachment the actor may see, with its issue, who uploaded it and, for a file of a comment,
+/// that comment's visibility.
 pub struct Found {
     pub issue: Visible<StoredIssue>,
     pub attachment: Attachment,
     pub uploader: UserId,
+    pub comment_visibility: Option<IssueVisibility>,
+}
+
+impl Found {
+    /// Whether its adding and removal may be told in the issue's history: not for a file of an
+    /// internal comment, whose name guests must not learn there.
+    pub fn shown_in_history(&self) -> bool {
+        self.comment_visibility != Some(IssueVisibility::Internal)
+    }
 }
 
 /// What the file origin needs to send one file.
@@ -27,26 +39,37 @@ pub struct Deliverable {
     pub wrapped_key: String,
 }
 
+/// Attachment `a` is of no comment, or of a live comment its reader sees (`$3` = public ones only).
+macro_rules! comment_readable {
+    () => {
+        "(a.comment_id IS NULL OR EXISTS (SELECT 1 FROM comments c WHERE c.team_id = a.team_id \
+          AND c.id = a.comment_id AND c.deleted_at IS NULL AND ($3 = 0 OR c.visibility = 'public')))"
+    };
+}
+
 macro_rules! select_attachments {
     () => {
-        "SELECT a.id, a.issue_id, a.name, a.content_type, a.size, u.display_name AS uploaded_by, \
+        "SELECT a.id, a.issue_id, a.comment_id, a.name, a.content_type, a.size, u.display_name AS uploaded_by, \
          a.uploaded_by AS uploader_id, a.created_at \
          FROM attachments a JOIN users u ON u.id = a.uploaded_by \
          WHERE a.team_id = $1 AND a.deleted_at IS NULL"
     };
 }
 
+/// Records a stored file on `issue`, or on its `comment` (which the caller found through the issue).
 pub async fn insert(
     db: &Db,
     actor: &Actor,
     issue: &Visible<StoredIssue>,
+    comment: Option<CommentId>,
     stored: &Stored,
     now_ms: i64,
 ) -> Result<AttachmentId, DbError> {
     let id = AttachmentId(uuid::Uuid::new_v4());
     sqlx::query(
         "INSERT INTO attachments (id, team_id, issue_id, name, content_type, size, storage_key, key_id, \
-         wrapped_key, uploaded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+         wrapped_key, uploaded_by, created_at, comment_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(id)
     .bind(issue.team_id())
@@ -59,38 +82,87 @@ pub async fn insert(
     .bind(&stored.wrapped_key)
     .bind(actor.user_id())
     .bind(now_ms)
+    .bind(comment)
     .execute(db.pool())
     .await?;
     Ok(id)
 }
 
-/// The attachments of an issue the caller may see, oldest first.
+/// The files of an issue the caller may see (not those of its comments), oldest first.
 pub async fn of_issue(db: &Db, issue: &Visible<StoredIssue>) -> Result<Vec<Attachment>, DbError> {
-    Ok(sqlx::query_as(concat!(select_attachments!(), " AND a.issue_id = $2 ORDER BY a.created_at, a.id"))
-        .bind(issue.team_id())
-        .bind(issue.id)
-        .fetch_all(db.pool())
-        .await?)
+    Ok(sqlx::query_as(concat!(
+        select_attachments!(),
+        " AND a.issue_id = $2 AND a.comment_id IS NULL ORDER BY a.created_at, a.id"
+    ))
+    .bind(issue.team_id())
+    .bind(issue.id)
+    .fetch_all(db.pool())
+    .await?)
+}
+
+/// The files of the comments of an issue the caller may see, of the comments they may see, oldest
+/// first: one statement for the whole issue.
+pub async fn of_comments(db: &Db, issue: &Visible<StoredIssue>) -> Result<Vec<Attachment>, DbError> {
+    Ok(sqlx::query_as(concat!(
+        select_attachments!(),
+        " AND a.issue_id = $2 AND a.comment_id IS NOT NULL AND ",
+        comment_readable!(),
+        " ORDER BY a.created_at, a.id"
+    ))
+    .bind(issue.team_id())
+    .bind(issue.id)
+    .bind(Flag(!issue.reader().sees_internal()))
+    .fetch_all(db.pool())
+    .await?)
 }
 
 /// An attachment of the actor's team on an issue the actor may see; `None` otherwise (missing, of
 /// another team, or on an issue hidden from them: all alike).
 pub async fn find(db: &Db, actor: &Actor, id: AttachmentId) -> Result<Option<Found>, DbError> {
-    let owner: Option<(app::model::IssueId, UserId)> = sqlx::query_as(
-        "SELECT issue_id, uploaded_by FROM attachments WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL",
+    let owner: Option<(app::model::IssueId, UserId, Option<CommentId>)> = sqlx::query_as(
+        "SELECT issue_id, uploaded_by, comment_id FROM attachments \
+         WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL",
     )
     .bind(actor.team_id())
     .bind(id)
     .fetch_optional(db.pool())
     .await?;
-    let Some((issue_id, uploader)) = owner else { return Ok(None) };
-    let Some(issue) = issues::find(db, actor, issue_id).await? else { return Ok(None) };
+    let Some((issue_id, uploader, comment_id)) = owner else { return Ok(None) };
+    // A comment's file is found through the comment, by the rules that show the comment.
+    let (issue, comment_visibility) = match comment_id {
+        None => (issues::find(db, actor, issue_id).await?, None),
+        Some(comment_id) => match issues::find_comment(db, actor, comment_id).await? {
+            Some((issue, comment)) => (Some(issue), Some(comment.visibility)),
+            None => (None, None),
+        },
+    };
+    let Some(issue) = issue else { return Ok(None) };
     let attachment: Option<Attachment> = sqlx::query_as(concat!(select_attachments!(), " AND a.id = $2"))
         .bind(actor.team_id())
         .bind(id)
         .fetch_optional(db.pool())
         .await?;
-    Ok(attachment.map(|attachment| Found { issue, attachment, uploader }))
+    Ok(attachment.map(|attachment| Found { issue, attachment, uploader, comment_visibility }))
+}
+
+/// Marks the files of a comment deleted (with the comment); answers their storage keys, so the
+/// caller can remove the bytes.
+pub async fn delete_of_comment(
+    db: &Db,
+    issue: &Visible<StoredIssue>,
+    comment: CommentId,
+    now_ms: i64,
+) -> Result<Vec<String>, DbError> {
+    Ok(sqlx::query_scalar(
+        "UPDATE attachments SET deleted_at = $4 WHERE team_id = $1 AND issue_id = $2 AND comment_id = $3 \
+         AND deleted_at IS NULL RETURNING storage_key",
+    )
+    .bind(issue.team_id())
+    .bind(issue.id)
+    .bind(comment)
+    .bind(now_ms)
+    .fetch_all(db.pool())
+    .await?)
 }
 
 /// Marks an attachment deleted; answers its storage key, so the caller can remove the bytes.
@@ -106,12 +178,14 @@ pub async fn delete(db: &Db, found: &Found, now_ms: i64) -> Result<Option<String
     .await?)
 }
 
-/// A live attachment (on a live issue) for the file origin.
+/// A live attachment (on a live issue, and a live comment if it has one) for the file origin.
 pub async fn deliverable(db: &Db, team_id: TeamId, id: AttachmentId) -> Result<Option<Deliverable>, DbError> {
     Ok(sqlx::query_as(
         "SELECT a.name, a.content_type, a.storage_key, a.key_id, a.wrapped_key FROM attachments a \
          JOIN issues i ON i.team_id = a.team_id AND i.id = a.issue_id \
-         WHERE a.team_id = $1 AND a.id = $2 AND a.deleted_at IS NULL AND i.deleted_at IS NULL",
+         WHERE a.team_id = $1 AND a.id = $2 AND a.deleted_at IS NULL AND i.deleted_at IS NULL \
+         AND (a.comment_id IS NULL OR EXISTS (SELECT 1 FROM comments c \
+              WHERE c.team_id = a.team_id AND c.id = a.comment_id AND c.deleted_at IS NULL))",
     )
     .bind(team_id)
     .bind(id)

@@ -41,6 +41,13 @@ impl<T> std::ops::Deref for Visible<T> {
     }
 }
 
+impl<T> Visible<T> {
+    /// Who it was found for: what hangs off it is read by the same rules.
+    pub fn reader(&self) -> Reader {
+        self.reader
+    }
+}
+
 impl<T> TeamScope for Visible<T> {
     fn team_id(&self) -> TeamId {
         self.team_id
@@ -962,6 +969,7 @@ impl From<CommentRow> for Comment {
             visibility: row.visibility,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            attachments: Vec::new(),
         }
     }
 }

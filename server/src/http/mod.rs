@@ -71,7 +71,10 @@ pub fn router(state: AppState, store: DbSessionStore) -> Router {
         .layer(sessions.clone())
         .layer(middleware::from_fn_with_state(config.clone(), limit_body));
     // Uploads read their own body, with their own limit (see `upload`).
-    let uploads = Router::new().route("/upload/issues/{issue_id}", post(upload::upload_to_issue)).layer(sessions);
+    let uploads = Router::new()
+        .route("/upload/issues/{issue_id}", post(upload::upload_to_issue))
+        .route("/upload/comments/{comment_id}", post(upload::upload_to_comment))
+        .layer(sessions);
 
     Router::new()
         .merge(api)

@@ -1,11 +1,12 @@
-//! `POST /upload/issues/<issue id>?name=<file name>`: an attachment's bytes as the raw body. A route
-//! of its own rather than a server function, so that the browser can show progress and the server
-//! can refuse before reading: the actor and the issue are checked first, then the declared length,
-//! then the body is read only up to the limit (and within `upload_timeout`), then the pipeline runs.
+//! `POST /upload/issues/<issue id>?name=<file name>` and `POST /upload/comments/<comment id>?name=...`:
+//! an attachment's bytes as the raw body. Routes of their own rather than server functions, so that
+//! the browser can show progress and the server can refuse before reading: the actor and the issue
+//! (or comment) are checked first, then the declared length, then the body is read only up to the
+//! limit (and within `UPLOAD_TIMEOUT`), then the pipeline runs.
 
 use app::{
     error::{AppError, ErrorCode},
-    model::{IssueId, MAX_UPLOAD_BYTES},
+    model::{CommentId, IssueId, MAX_UPLOAD_BYTES},
 };
 use axum::{
     body::Body,
@@ -16,7 +17,10 @@ use axum::{
 use serde::Deserialize;
 
 use super::{error_response, AppState};
-use crate::files::{Rejection, Step};
+use crate::{
+    files::{Rejection, Step},
+    service::UploadTarget,
+};
 
 /// How long an upload's body may take to arrive whole.
 const UPLOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
@@ -37,17 +41,52 @@ pub async fn upload_to_issue(
     request: Request<Body>,
 ) -> Response {
     let Ok(issue_id) = issue_id.parse::<IssueId>() else { return error_response(&AppError::not_found()) };
-    let Some(name) = query.name.filter(|n| !n.is_empty() && n.len() <= 4096) else {
-        return error_response(&AppError::field("file", "The file needs a name."));
-    };
+    let Some(name) = file_name(query) else { return nameless() };
     let (parts, body) = request.into_parts();
     if let Some(refused) = super::over_limit(&state, &super::limits::Limit::Upload, &parts) {
         return refused;
     }
-    let target = match state.service.upload_target(&parts, issue_id).await {
-        Ok(target) => target,
-        Err(e) => return error_response(&e),
-    };
+    match state.service.upload_target(&parts, issue_id).await {
+        Ok(target) => receive(&state, target, &name, &parts, body).await,
+        Err(e) => error_response(&e),
+    }
+}
+
+pub async fn upload_to_comment(
+    State(state): State<AppState>,
+    Path(comment_id): Path<String>,
+    Query(query): Query<UploadQuery>,
+    request: Request<Body>,
+) -> Response {
+    let Ok(comment_id) = comment_id.parse::<CommentId>() else { return error_response(&AppError::not_found()) };
+    let Some(name) = file_name(query) else { return nameless() };
+    let (parts, body) = request.into_parts();
+    if let Some(refused) = super::over_limit(&state, &super::limits::Limit::Upload, &parts) {
+        return refused;
+    }
+    match state.service.comment_upload_target(&parts, comment_id).await {
+        Ok(target) => receive(&state, target, &name, &parts, body).await,
+        Err(e) => error_response(&e),
+    }
+}
+
+fn file_name(query: UploadQuery) -> Option<String> {
+    query.name.filter(|n| !n.is_empty() && n.len() <= 4096)
+}
+
+fn nameless() -> Response {
+    error_response(&AppError::field("file", "The file needs a name."))
+}
+
+/// The body of an authorised upload: refused on its declared length, read up to the limit while it
+/// holds a place in the pipeline, then run through the pipeline.
+async fn receive(
+    state: &AppState,
+    target: UploadTarget,
+    name: &str,
+    parts: &http::request::Parts,
+    body: Body,
+) -> Response {
     let declared = parts
         .headers
         .get(http::header::CONTENT_LENGTH)
@@ -55,7 +94,7 @@ pub async fn upload_to_issue(
         .and_then(|v| v.parse::<u64>().ok());
     if let Some(length) = declared.filter(|length| *length > MAX_UPLOAD_BYTES) {
         let rejection = Rejection::new(Step::Size, too_large());
-        return error_response(&state.service.refuse(&target, &name, length, &rejection).await);
+        return error_response(&state.service.refuse(&target, name, length, &rejection).await);
     }
     // A place in the pipeline before the body is read: waiting uploads hold no file in memory, so at
     // most `CONCURRENT_UPLOADS` bodies (and their sealed copies) are in memory at once.
@@ -68,14 +107,14 @@ pub async fn upload_to_issue(
         Ok(Err(_)) => {
             // Cut off at the limit (or the client went away): nothing more is read.
             let rejection = Rejection::new(Step::Size, too_large());
-            return error_response(&state.service.refuse(&target, &name, MAX_UPLOAD_BYTES, &rejection).await);
+            return error_response(&state.service.refuse(&target, name, MAX_UPLOAD_BYTES, &rejection).await);
         }
         Err(_) => {
             let message = "The file did not arrive in time.";
             return error_response(&AppError::new(ErrorCode::RequestTimeout, message));
         }
     };
-    match state.service.upload(target, &name, bytes).await {
+    match state.service.upload(target, name, bytes).await {
         Ok(attachment) => {
             let mut response = Json(attachment).into_response();
             response.headers_mut().insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));

@@ -1,12 +1,17 @@
-//! Attachments: uploading (called by the `http::upload` route, which streams the body), listing,
+//! Attachments: uploading (called by the `http::upload` routes, which stream the body), listing,
 //! links to the file origin, deleting, and the Quarantine of refused uploads. Every upload is
 //! authorised before its body is read, runs the whole pipeline of [`crate::files`], and leaves an audit
-//! event whether it was stored or refused.
+//! event whether it was stored or refused. Files attach to an issue or to one of its comments; a
+//! comment's files follow the comment's visibility, and those of an internal comment are never named
+//! in the issue's history (guests read the history of public issues).
 
 use app::{
     api::{FilesApi, RequestParts},
     error::{AppError, ErrorCode},
-    model::{parse, Attachment, AttachmentIdInput, FileLink, IssueId, IssueIdInput, RejectedUpload},
+    model::{
+        parse, Attachment, AttachmentIdInput, CommentId, FileLink, IssueId, IssueIdInput, IssueVisibility,
+        RejectedUpload,
+    },
 };
 use bytes::Bytes;
 
@@ -22,11 +27,13 @@ use crate::{
     policy::{self, Action},
 };
 
-/// Where an upload goes, established before its body is read.
+/// Where an upload goes, established before its body is read: an issue, or a comment of it (with
+/// the comment's visibility).
 pub struct UploadTarget {
     request: Request,
     actor: Actor,
     issue: Visible<StoredIssue>,
+    comment: Option<(CommentId, IssueVisibility)>,
 }
 
 impl Service {
@@ -35,7 +42,23 @@ impl Service {
     pub async fn upload_target(&self, req: &RequestParts, issue_id: IssueId) -> Result<UploadTarget, AppError> {
         let (request, actor) = self.actor(req).await?;
         let issue = issues::find(&self.db, &actor, issue_id).await?.ok_or_else(AppError::not_found)?;
-        Ok(UploadTarget { request, actor, issue })
+        Ok(UploadTarget { request, actor, issue, comment: None })
+    }
+
+    /// Step 0 of an upload to a comment: the comment's author, who still sees it; others who see it
+    /// are refused, anyone else learns only "not found".
+    pub async fn comment_upload_target(
+        &self,
+        req: &RequestParts,
+        comment_id: CommentId,
+    ) -> Result<UploadTarget, AppError> {
+        let (request, actor) = self.actor(req).await?;
+        let (issue, comment) =
+            issues::find_comment(&self.db, &actor, comment_id).await?.ok_or_else(AppError::not_found)?;
+        if !policy::may_attach_to_comment(&actor, comment.author.id) {
+            return Err(AppError::new(ErrorCode::Forbidden, "You can attach files only to your own comments."));
+        }
+        Ok(UploadTarget { request, actor, issue, comment: Some((comment.id, comment.visibility)) })
     }
 
     /// A place in the upload pipeline, to hold from before the body is read until the file is stored;
@@ -50,15 +73,28 @@ impl Service {
         let size = bytes.len() as u64;
         match self.files.accept(name, bytes).await {
             Ok(stored) => {
-                let id = attachments::insert(&self.db, &target.actor, &target.issue, &stored, self.now()).await?;
-                let change = Change { field: "attachment", old: String::new(), new: stored.name.clone() };
-                issues::record_history(&self.db, &target.actor, &target.issue, &change, self.now()).await?;
-                let detail = format!("{} ({} bytes) on issue {}", stored.name, stored.size, target.issue.id);
+                let comment = target.comment.map(|(id, _)| id);
+                let id =
+                    attachments::insert(&self.db, &target.actor, &target.issue, comment, &stored, self.now()).await?;
+                if target.comment.is_none_or(|(_, visibility)| visibility == IssueVisibility::Public) {
+                    let change = Change { field: "attachment", old: String::new(), new: stored.name.clone() };
+                    issues::record_history(&self.db, &target.actor, &target.issue, &change, self.now()).await?;
+                }
+                let on = comment.map_or_else(String::new, |c| format!(" (comment {c})"));
+                let detail = format!("{} ({} bytes) on issue {}{on}", stored.name, stored.size, target.issue.id);
                 self.audit(&target.request, audit::Event::FileAttached, Some(&target.actor), detail).await;
                 let found = attachments::find(&self.db, &target.actor, id).await?;
                 found.map(|f| f.attachment).ok_or_else(AppError::internal)
             }
             Err(rejection) => Err(self.refuse(&target, name, size, &rejection).await),
+        }
+    }
+
+    /// Removes a deleted attachment's bytes from the object store.
+    pub(super) async fn remove_stored(&self, storage_key: &str) {
+        if let Err(e) = self.files.store.delete(storage_key).await {
+            // The row is gone, so nothing serves the object; it is only space.
+            tracing::error!(error = %e, key = %storage_key, "a deleted attachment's bytes were not removed");
         }
     }
 
@@ -130,12 +166,11 @@ impl FilesApi for Service {
         let Some(storage_key) = attachments::delete(&self.db, &found, self.now()).await? else {
             return Err(AppError::not_found());
         };
-        if let Err(e) = self.files.store.delete(&storage_key).await {
-            // The row is gone, so nothing serves the object; it is only space.
-            tracing::error!(error = %e, key = %storage_key, "a deleted attachment's bytes were not removed");
+        self.remove_stored(&storage_key).await;
+        if found.shown_in_history() {
+            let change = Change { field: "attachment", old: found.attachment.name.clone(), new: String::new() };
+            issues::record_history(&self.db, &actor, &found.issue, &change, self.now()).await?;
         }
-        let change = Change { field: "attachment", old: found.attachment.name.clone(), new: String::new() };
-        issues::record_history(&self.db, &actor, &found.issue, &change, self.now()).await?;
         let detail = format!("{} on issue {}", found.attachment.name, found.issue.id);
         self.audit(&request, audit::Event::AttachmentDeleted, Some(&actor), detail).await;
         Ok(())

@@ -16,6 +16,7 @@ use super::Service;
 use crate::{
     actor::Actor,
     db::{
+        attachments,
         issues::{self, Change, StoredIssue, Visible},
         projects,
     },
@@ -96,10 +97,24 @@ impl Service {
 
     /// An issue with the comments and history its reader may see.
     async fn detail(&self, visible: Visible<StoredIssue>) -> Result<IssueDetail, AppError> {
-        let comments = issues::comments(&self.db, &visible).await?;
+        let comments = self.comments_with_files(&visible, issues::comments(&self.db, &visible).await?).await?;
         let history = issues::history(&self.db, &visible).await?;
         let issue = issues::to_issue(&self.db, visible).await?;
         Ok(IssueDetail { issue, comments, history })
+    }
+
+    /// Comments with the files attached to them (one statement for the whole issue).
+    async fn comments_with_files(
+        &self,
+        issue: &Visible<StoredIssue>,
+        mut comments: Vec<Comment>,
+    ) -> Result<Vec<Comment>, AppError> {
+        for file in attachments::of_comments(&self.db, issue).await? {
+            if let Some(comment) = comments.iter_mut().find(|c| Some(c.id) == file.comment_id) {
+                comment.attachments.push(file);
+            }
+        }
+        Ok(comments)
     }
 
     async fn save_issue(
@@ -307,7 +322,10 @@ impl IssuesApi for Service {
         if !issues::edit_comment(&self.db, &actor, &issue, comment.id, &input.body, self.now()).await? {
             return Err(AppError::not_found());
         }
-        issues::find_comment(&self.db, &actor, comment.id).await?.map(|(_, c)| c).ok_or_else(AppError::not_found)
+        let (issue, edited) =
+            issues::find_comment(&self.db, &actor, comment.id).await?.ok_or_else(AppError::not_found)?;
+        let mut edited = self.comments_with_files(&issue, vec![edited]).await?;
+        edited.pop().ok_or_else(AppError::not_found)
     }
 
     async fn delete_comment(&self, req: &RequestParts, input: CommentIdInput) -> Result<(), AppError> {
@@ -320,6 +338,10 @@ impl IssuesApi for Service {
         }
         if !issues::delete_comment(&self.db, &issue, comment.id, self.now()).await? {
             return Err(AppError::not_found());
+        }
+        // Its files go with it, bytes included.
+        for storage_key in attachments::delete_of_comment(&self.db, &issue, comment.id, self.now()).await? {
+            self.remove_stored(&storage_key).await;
         }
         Ok(())
     }

@@ -471,8 +471,16 @@ pub fn png_header(width: u32, height: u32) -> Vec<u8> {
 impl TestApp {
     /// Uploads `bytes` as `name` to an issue.
     pub async fn upload(&self, cookie: Option<&str>, issue_id: &str, name: &str, bytes: Vec<u8>) -> Response {
-        let url = reqwest::Url::parse_with_params(&self.url(&format!("/upload/issues/{issue_id}")), &[("name", name)])
-            .expect("url");
+        self.upload_to(&format!("/upload/issues/{issue_id}"), cookie, name, bytes).await
+    }
+
+    /// Uploads `bytes` as `name` to a comment.
+    pub async fn upload_to_comment(&self, cookie: Option<&str>, comment: &str, name: &str, bytes: Vec<u8>) -> Response {
+        self.upload_to(&format!("/upload/comments/{comment}"), cookie, name, bytes).await
+    }
+
+    async fn upload_to(&self, path: &str, cookie: Option<&str>, name: &str, bytes: Vec<u8>) -> Response {
+        let url = reqwest::Url::parse_with_params(&self.url(path), &[("name", name)]).expect("url");
         let mut request = self.http.post(url).body(bytes);
         if let Some(cookie) = cookie {
             request = request.header(header::COOKIE, cookie);
@@ -490,6 +498,14 @@ impl TestApp {
     }
 
     /// Uploads a small text file and answers the attachment's id.
+    /// Attaches a text file named `name` to a comment; answers the attachment's id.
+    pub async fn attach_to_comment(&self, cookie: &str, comment: &str, name: &str) -> String {
+        let response = self.upload_to_comment(Some(cookie), comment, name, b"Team attachment".to_vec()).await;
+        assert_eq!(response.status(), StatusCode::OK, "upload to a comment");
+        let attachment: serde_json::Value = response.json().await.expect("json");
+        attachment["id"].as_str().expect("id").to_owned()
+    }
+
     pub async fn attach(&self, cookie: &str, issue_id: &str) -> String {
         let response = self.upload(Some(cookie), issue_id, "notes.txt", b"Team attachment".to_vec()).await;
         assert_eq!(response.status(), StatusCode::OK, "upload");

@@ -8,6 +8,7 @@ mod audit_chain;
 mod bans;
 mod binary;
 mod code_shape;
+mod comment_files;
 mod control_characters;
 mod durability;
 mod file_content;

@@ -197,6 +197,11 @@ impl World {
                 let issue = app.issue(owner, &self.public_project, which).await;
                 made.insert("attachment", app.attach(owner, &issue.id).await);
             }
+            "comment_attachment" => {
+                let issue = app.issue(owner, &self.public_project, "public").await;
+                let comment = app.comment(owner, &issue.id, "Team comment", which == "internal").await;
+                made.insert("attachment", app.attach_to_comment(owner, &comment, "notes.txt").await);
+            }
             "published_project" => {
                 made.insert("project", app.published_project(owner).await);
             }
