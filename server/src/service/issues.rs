@@ -103,12 +103,16 @@ impl Service {
         Ok(IssueDetail { issue, comments, history })
     }
 
-    /// Comments with the files attached to them (one statement for the whole issue).
+    /// Comments with the files attached to them (one statement for the whole issue). Anonymous
+    /// readers of a published project get no files, as they get none of the issue's own.
     async fn comments_with_files(
         &self,
         issue: &Visible<StoredIssue>,
         mut comments: Vec<Comment>,
     ) -> Result<Vec<Comment>, AppError> {
+        if matches!(issue.reader(), policy::Reader::Anonymous) {
+            return Ok(comments);
+        }
         for file in attachments::of_comments(&self.db, issue).await? {
             if let Some(comment) = comments.iter_mut().find(|c| Some(c.id) == file.comment_id) {
                 comment.attachments.push(file);

@@ -12,7 +12,8 @@ async fn anonymous_readers_see_only_public_issues_and_comments_of_published_proj
     let project = app.published_project(&owner.cookie).await;
     let public = app.issue(&owner.cookie, &project, "public").await;
     let internal = app.issue(&owner.cookie, &project, "internal").await;
-    app.comment(&owner.cookie, &public.id, "Fixed in 1.2", false).await;
+    let fixed = app.comment(&owner.cookie, &public.id, "Fixed in 1.2", false).await;
+    app.attach_to_comment(&owner.cookie, &fixed, "fix-notes.txt").await;
     app.comment(&owner.cookie, &public.id, "Internal: caused by the vendor", true).await;
 
     let list: serde_json::Value =
@@ -25,7 +26,9 @@ async fn anonymous_readers_see_only_public_issues_and_comments_of_published_proj
     let detail = app
         .call("published_issue", &input(&[("project_id", &project), ("number", &number(&public.reference))]), None)
         .await;
-    let detail: serde_json::Value = detail.json().await.expect("json");
+    let detail = detail.text().await.expect("body");
+    assert!(!detail.contains("fix-notes.txt"), "anonymous readers get no files: {detail}");
+    let detail: serde_json::Value = serde_json::from_str(&detail).expect("json");
     let bodies: Vec<&str> =
         detail["comments"].as_array().expect("c").iter().filter_map(|c| c["body"].as_str()).collect();
     assert_eq!(bodies, ["Fixed in 1.2"]);
