@@ -186,7 +186,11 @@ async fn build_files(config: &Config) -> Result<(TcpListener, Arc<crate::files::
     }
     let scanner = Scanner::new(config.clamd_url.clone(), Duration::from_secs(config.clamd_timeout_secs));
     let link_ttl = Duration::from_secs(config.file_link_ttl_secs);
-    let files = Files::new(store, keys, scanner, files_url, link_ttl);
+    // Uploads being scanned wait here sealed, with an S3 store too; a crash's left-overs go at start.
+    let staging = config.files_dir.join(".staging");
+    crate::files::intake::reset_staging(&staging)
+        .map_err(|source| StartupError::FilesDir { path: staging.display().to_string(), source })?;
+    let files = Files::new(store, staging, keys, scanner, files_url, link_ttl);
     Ok((listener, Arc::new(files)))
 }
 

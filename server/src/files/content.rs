@@ -46,13 +46,32 @@ fn same_type(file_type: &FileType, sniffed: Option<&str>) -> Result<(), Rejectio
 }
 
 fn check_text(bytes: &[u8], sniffed: Option<&str>) -> Result<(), Rejection> {
-    if let Some(binary) = sniffed.filter(|m| !m.starts_with("text/")) {
-        return Err(Rejection::new(Step::Content, format!("The file is {binary}, not text.")));
-    }
+    not_binary(sniffed)?;
     if std::str::from_utf8(bytes).is_err() || bytes.contains(&0) {
-        return Err(Rejection::new(Step::Content, "A text file must be UTF-8 text."));
+        return Err(not_utf8());
     }
     Ok(())
+}
+
+fn not_binary(sniffed: Option<&str>) -> Result<(), Rejection> {
+    match sniffed.filter(|m| !m.starts_with("text/")) {
+        Some(binary) => Err(Rejection::new(Step::Content, format!("The file is {binary}, not text."))),
+        None => Ok(()),
+    }
+}
+
+pub fn not_utf8() -> Rejection {
+    Rejection::new(Step::Content, "A text file must be UTF-8 text.")
+}
+
+/// The checks of text and documents that need only the start of the file (its magic bytes); the
+/// rest of a text file is checked as it arrives (`intake`).
+pub fn check_head(file_type: &FileType, head: &[u8]) -> Result<(), Rejection> {
+    let sniffed = infer::get(head).map(|t| t.mime_type());
+    match file_type.check {
+        ContentCheck::Text => not_binary(sniffed),
+        _ => same_type(file_type, sniffed),
+    }
 }
 
 fn check_pixels(bytes: &[u8]) -> Result<(), Rejection> {

@@ -157,38 +157,30 @@ impl Keys {
 
     /// Seals `plain` under a fresh data key.
     pub fn seal(&self, plain: &[u8]) -> Sealed {
+        let mut sealer = self.sealer();
+        let mut out = Vec::with_capacity(MAGIC.len() + PREFIX + plain.len() + (plain.len() / SEGMENT + 1) * TAG);
+        out.extend_from_slice(&sealer.header());
+        sealer.push(plain, &mut out);
+        let (plain_len, key_id, wrapped_key) = sealer.finish(&mut out);
+        Sealed { bytes: Bytes::from(out), plain_len, key_id, wrapped_key }
+    }
+
+    /// A sealer for one object under a fresh data key, fed as the bytes arrive: it writes the same
+    /// format as [`Keys::seal`] and holds at most one segment.
+    pub fn sealer(&self) -> Sealer {
         let mut data_key = [0_u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut data_key);
         let mut prefix = [0_u8; PREFIX];
         rand::rngs::OsRng.fill_bytes(&mut prefix);
-        let cipher = Aes256Gcm::new(&data_key.into());
-        let mut encryptor = stream::EncryptorBE32::from_aead(cipher, (&prefix).into());
-        let segments = plain.len() / SEGMENT + 1;
-        let mut out = Vec::with_capacity(MAGIC.len() + PREFIX + plain.len() + segments * TAG);
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&prefix);
-        let mut chunks = plain.chunks(SEGMENT).peekable();
-        while let Some(chunk) = chunks.next() {
-            if chunks.peek().is_some() {
-                out.extend(encryptor.encrypt_next(chunk).unwrap_or_default());
-            } else {
-                out.extend(encryptor.encrypt_last(chunk).unwrap_or_default());
-                return self.sealed(out, plain.len(), &data_key);
-            }
-        }
-        // An empty file: one empty last segment.
         let encryptor = stream::EncryptorBE32::from_aead(Aes256Gcm::new(&data_key.into()), (&prefix).into());
-        out.extend(encryptor.encrypt_last(&[][..]).unwrap_or_default());
-        self.sealed(out, 0, &data_key)
-    }
-
-    fn sealed(&self, out: Vec<u8>, plain_len: usize, data_key: &[u8; 32]) -> Sealed {
-        let mut nonce = [0_u8; 12];
-        rand::rngs::OsRng.fill_bytes(&mut nonce);
-        let wrapped =
-            Aes256Gcm::new(&self.key.into()).encrypt(Nonce::from_slice(&nonce), &data_key[..]).unwrap_or_default();
-        let wrapped_key = STANDARD.encode([&nonce[..], &wrapped].concat());
-        Sealed { bytes: Bytes::from(out), plain_len: plain_len as u64, key_id: self.id.clone(), wrapped_key }
+        Sealer {
+            encryptor,
+            prefix,
+            pending: Vec::with_capacity(SEGMENT),
+            plain_len: 0,
+            wrapped_key: self.wrap_data_key(&data_key),
+            key_id: self.id.clone(),
+        }
     }
 
     /// Opens an object sealed by [`Keys::seal`].
@@ -212,6 +204,46 @@ impl Keys {
             }
         }
         Err(CryptoError::Open)
+    }
+}
+
+/// One object being sealed segment by segment (see [`Keys::sealer`]). A segment is sealed as "not
+/// last" only once more bytes arrive after it, so the last one is always sealed as last, whatever the
+/// length, exactly as [`Keys::seal`] does.
+pub struct Sealer {
+    encryptor: stream::EncryptorBE32<Aes256Gcm>,
+    prefix: [u8; PREFIX],
+    pending: Vec<u8>,
+    plain_len: u64,
+    key_id: String,
+    wrapped_key: String,
+}
+
+impl Sealer {
+    /// What the sealed object starts with: the format and the nonce prefix.
+    pub fn header(&self) -> Vec<u8> {
+        [&MAGIC[..], &self.prefix[..]].concat()
+    }
+
+    /// Seals what of `bytes` completes segments into `out`, keeping the rest for later.
+    pub fn push(&mut self, mut bytes: &[u8], out: &mut Vec<u8>) {
+        self.plain_len += bytes.len() as u64;
+        while !bytes.is_empty() {
+            if self.pending.len() == SEGMENT {
+                out.extend(self.encryptor.encrypt_next(&self.pending[..]).unwrap_or_default());
+                self.pending.clear();
+            }
+            let take = (SEGMENT - self.pending.len()).min(bytes.len());
+            self.pending.extend_from_slice(&bytes[..take]);
+            bytes = &bytes[take..];
+        }
+    }
+
+    /// Seals the last segment into `out`; answers the plain length, the master key's id and the
+    /// wrapped data key.
+    pub fn finish(self, out: &mut Vec<u8>) -> (u64, String, String) {
+        out.extend(self.encryptor.encrypt_last(&self.pending[..]).unwrap_or_default());
+        (self.plain_len, self.key_id, self.wrapped_key)
     }
 }
 
@@ -246,6 +278,25 @@ mod tests {
             assert!(keys.open(&sealed.key_id, &sealed.wrapped_key, cut).is_err() || len == 0, "cut: {len}");
             let other = Keys::from_key([8; 32]);
             assert!(other.open(other.id(), &sealed.wrapped_key, &sealed.bytes).is_err(), "another key");
+        }
+    }
+
+    #[test]
+    fn sealing_as_the_bytes_arrive_opens_like_sealing_at_once_whatever_the_pieces() {
+        let keys = Keys::from_key([9; 32]);
+        for (len, piece) in
+            [(0, 1), (1, 1), (SEGMENT, 1000), (SEGMENT, SEGMENT), (2 * SEGMENT + 3, 4096), (3 * SEGMENT, 7)]
+        {
+            let plain: Vec<u8> = (0..len).map(|i| u8::try_from(i % 253).unwrap_or(0)).collect();
+            let mut sealer = keys.sealer();
+            let mut out = sealer.header();
+            for chunk in plain.chunks(piece) {
+                sealer.push(chunk, &mut out);
+            }
+            let (plain_len, key_id, wrapped_key) = sealer.finish(&mut out);
+            assert_eq!(plain_len, len as u64);
+            assert_eq!(out.len(), keys.seal(&plain).bytes.len(), "same format: {len} in pieces of {piece}");
+            assert_eq!(keys.open(&key_id, &wrapped_key, &out).expect("opens"), plain, "{len} in pieces of {piece}");
         }
     }
 }

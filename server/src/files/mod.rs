@@ -20,6 +20,7 @@ pub mod content;
 pub mod crypto;
 pub mod delivery;
 pub mod images;
+pub mod intake;
 pub mod links;
 pub mod names;
 pub mod rotate;
@@ -60,12 +61,23 @@ pub struct Rejection {
     pub signature: Option<String>,
     /// The scanner could not give a verdict (unreachable, timed out): the upload may be retried.
     pub unavailable: bool,
+    /// The body did not arrive in time: not a refusal of the file (nothing is quarantined).
+    pub timed_out: bool,
 }
 
 impl Rejection {
     pub fn new(step: Step, reason: impl Into<String>) -> Self {
-        Self { step, reason: reason.into(), signature: None, unavailable: false }
+        Self { step, reason: reason.into(), signature: None, unavailable: false, timed_out: false }
     }
+}
+
+fn too_large(file_type: &FileType) -> Rejection {
+    Rejection::new(Step::Size, format!("Files of this type may be at most {} MB.", file_type.max_bytes / (1024 * 1024)))
+}
+
+fn not_stored(e: &dyn std::fmt::Display) -> Rejection {
+    tracing::error!(error = %e, "object store refused a write");
+    Rejection { unavailable: true, ..Rejection::new(Step::Scan, "The file could not be stored. Please try again.") }
 }
 
 fn unchecked() -> Rejection {
@@ -95,6 +107,8 @@ pub struct Files {
     /// Uploads past the size check at once; each holds at most two copies of its file (plain and
     /// sealed), so this bounds the memory uploads take.
     slots: Semaphore,
+    /// Where sealed uploads wait for clamd's verdict (inside the local store's folder).
+    staging: std::path::PathBuf,
     /// Images being decoded at once (see [`images`]).
     decodes: Semaphore,
     /// Files being sent by the file origin at once (each is read and opened whole).
@@ -110,6 +124,7 @@ pub const CONCURRENT_DELIVERIES: usize = 8;
 impl Files {
     pub fn new(
         store: Arc<dyn store::ObjectStore>,
+        staging: std::path::PathBuf,
         keys: crypto::Keys,
         scanner: scan::Scanner,
         files_url: String,
@@ -117,6 +132,7 @@ impl Files {
     ) -> Self {
         let links = links::Signer::new(&keys);
         Self {
+            staging,
             store,
             keys,
             scanner,
@@ -148,21 +164,92 @@ impl Files {
         tokio::task::spawn_blocking(move || content::check(file_type, bytes)).await.map_err(|_| unchecked())?
     }
 
-    /// Steps 1 to 5 for `bytes` uploaded as `name`: the stored object, or why it was refused.
-    pub async fn accept(&self, name: &str, bytes: Bytes) -> Result<Stored, Rejection> {
+    /// Steps 1 to 5 for a body uploaded as `name`, read as it arrives: the stored object, or why it
+    /// was refused. Text and documents stream through the pipeline ([`intake`]); images and archives,
+    /// whose checks need the whole file, are read whole first (at most their type's limit).
+    pub async fn accept<S, E>(&self, name: &str, mut body: S) -> Result<Stored, Rejection>
+    where
+        S: tokio_stream::Stream<Item = Result<Bytes, E>> + Unpin + Send,
+    {
         let name = names::sanitise(name)?;
         let file_type = names::allowed_type(&name)?;
-        if bytes.len() as u64 > file_type.max_bytes {
-            let reason = format!("Files of this type may be at most {} MB.", file_type.max_bytes / (1024 * 1024));
-            return Err(Rejection::new(Step::Size, reason));
+        let deadline = tokio::time::Instant::now() + intake::UPLOAD_TIMEOUT;
+        if matches!(file_type.check, ContentCheck::Image | ContentCheck::Archive) {
+            let mut whole = bytes::BytesMut::new();
+            while let Some(piece) = intake::next_piece(&mut body, deadline).await? {
+                if (whole.len() + piece.len()) as u64 > file_type.max_bytes {
+                    return Err(too_large(file_type));
+                }
+                whole.extend_from_slice(&piece);
+            }
+            return self.accept_whole(name, file_type, whole.freeze()).await;
         }
+        let staged = intake::Staged::new(&self.staging);
+        let (size, key_id, wrapped_key) = self.stream_through(file_type, body, deadline, &staged).await?;
+        let storage_key = store::new_key();
+        self.store.put_file(&storage_key, staged.path()).await.map_err(|e| not_stored(&e))?;
+        Ok(Stored { name, file_type, size, storage_key, key_id, wrapped_key })
+    }
+
+    /// Reads the body into clamd, the content checks and the sealer at once; answers once clamd said
+    /// OK and the sealed file is written.
+    async fn stream_through<S, E>(
+        &self,
+        file_type: &'static FileType,
+        mut body: S,
+        deadline: tokio::time::Instant,
+        staged: &intake::Staged,
+    ) -> Result<intake::SealedFile, Rejection>
+    where
+        S: tokio_stream::Stream<Item = Result<Bytes, E>> + Unpin + Send,
+    {
+        let mut scan = self.scanner.start()?;
+        let (to_sealer, sealing) = intake::start_sealing(&self.keys, staged.path().to_owned());
+        let read = async {
+            let mut check = intake::StreamCheck::new(file_type);
+            let mut size = 0_u64;
+            while let Some(piece) = intake::next_piece(&mut body, deadline).await? {
+                size += piece.len() as u64;
+                if size > file_type.max_bytes {
+                    return Err(too_large(file_type));
+                }
+                check.push(&piece)?;
+                // clamd stops listening only when it refuses (its verdict says why).
+                if !scan.send(piece.clone()).await {
+                    break;
+                }
+                if to_sealer.send(piece).await.is_err() {
+                    break; // the sealer failed: its result says why
+                }
+            }
+            check.finish()
+        }
+        .await;
+        drop(to_sealer);
+        // Awaited before answering, refused or not, so that no blocking task outlives the upload's slot.
+        let sealed = sealing.await;
+        read?;
+        scan.verdict().await?;
+        match sealed {
+            Ok(Ok(sealed)) => Ok(sealed),
+            Ok(Err(e)) => Err(not_stored(&e)),
+            Err(e) => Err(not_stored(&e)),
+        }
+    }
+
+    /// Steps 2 to 5 for a file that is all here.
+    async fn accept_whole(
+        &self,
+        name: String,
+        file_type: &'static FileType,
+        bytes: Bytes,
+    ) -> Result<Stored, Rejection> {
         let kept = self.check_content(file_type, bytes.clone()).await?;
         // Sealing does not wait for the verdict (it takes as long as a good part of the scan); what
         // is sealed is only kept, and written, once clamd has said OK.
         let keys = self.keys.clone();
-        let plain = kept;
-        let sealing = tokio::task::spawn_blocking(move || keys.seal(&plain));
-        let verdict = self.scanner.scan(&bytes).await;
+        let sealing = tokio::task::spawn_blocking(move || keys.seal(&kept));
+        let verdict = self.scanner.scan(bytes).await;
         // Awaited even when refused: the sealing's copy of the file is then gone before the caller
         // gives its slot back, so the slots keep bounding the memory uploads take.
         let sealed = sealing.await.map_err(|_| Rejection::new(Step::Content, "The file could not be stored."));
@@ -170,13 +257,7 @@ impl Files {
         let sealed = sealed?;
         let storage_key = store::new_key();
         let size = sealed.plain_len;
-        self.store.put(&storage_key, sealed.bytes).await.map_err(|e| {
-            tracing::error!(error = %e, "object store refused a write");
-            Rejection {
-                unavailable: true,
-                ..Rejection::new(Step::Scan, "The file could not be stored. Please try again.")
-            }
-        })?;
+        self.store.put(&storage_key, sealed.bytes).await.map_err(|e| not_stored(&e))?;
         Ok(Stored { name, file_type, size, storage_key, key_id: sealed.key_id, wrapped_key: sealed.wrapped_key })
     }
 }

@@ -1,11 +1,14 @@
-//! Step 3: clamd. The bytes are streamed to a real clamd (INSTREAM, through `clamav-client`) with a
-//! time limit, and only its exact "OK" passes. No clamd configured, clamd unreachable, a timeout,
+//! Step 3: clamd. The bytes are streamed to a real clamd (INSTREAM, through `clamav-client`) while
+//! they arrive, its verdict is awaited with a time limit, and only its exact "OK" passes. No clamd configured, clamd unreachable, a timeout,
 //! "... FOUND" and "... ERROR" (such as "INSTREAM size limit exceeded") all refuse the upload: fail
 //! closed. Moth's largest upload stays below the `StreamMaxLength` of the clamd it ships a
 //! configuration for, which also sets `AlertExceedsMax` (otherwise clamd answers OK for what it did
 //! not scan).
 
 use std::time::Duration;
+
+use bytes::Bytes;
+use tokio_stream::wrappers::ReceiverStream;
 
 use super::{Rejection, Step};
 
@@ -18,35 +21,90 @@ pub struct Scanner {
 /// What clamd answers for a clean stream.
 const CLEAN: &[u8] = b"stream: OK\0";
 
+fn unavailable(why: &str) -> Rejection {
+    tracing::error!(why, "virus scanning unavailable: upload refused");
+    Rejection {
+        unavailable: true,
+        ..Rejection::new(
+            Step::Scan,
+            "Virus scanning is unavailable, so the file was not stored. Please try again later.",
+        )
+    }
+}
+
+/// How many pieces of a file may wait on their way to clamd.
+const QUEUED_PIECES: usize = 8;
+
 impl Scanner {
     pub fn new(address: Option<String>, timeout: Duration) -> Self {
         Self { address, timeout }
     }
 
-    pub async fn scan(&self, bytes: &[u8]) -> Result<(), Rejection> {
-        let unavailable = |why: &str| {
-            tracing::error!(why, "virus scanning unavailable: upload refused");
-            Rejection {
-                unavailable: true,
-                ..Rejection::new(
-                    Step::Scan,
-                    "Virus scanning is unavailable, so the file was not stored. Please try again later.",
-                )
+    /// Starts a scan that is fed the bytes as they arrive ([`StreamScan::send`]).
+    pub fn start(&self) -> Result<StreamScan, Rejection> {
+        let Some(address) = self.address.clone() else { return Err(unavailable("no clamd_url configured")) };
+        let (sender, receiver) = tokio::sync::mpsc::channel(QUEUED_PIECES);
+        let answer = tokio::spawn(async move {
+            let connection = clamav_client::tokio::Tcp { host_address: address.as_str() };
+            clamav_client::tokio::scan_stream(ReceiverStream::new(receiver), connection, None).await
+        });
+        Ok(StreamScan { sender: Some(sender), answer: Some(answer), timeout: self.timeout })
+    }
+
+    /// Scans bytes that are all here.
+    pub async fn scan(&self, bytes: Bytes) -> Result<(), Rejection> {
+        let mut scan = self.start()?;
+        let mut offset = 0;
+        while offset < bytes.len() {
+            let end = (offset + PIECE).min(bytes.len());
+            if !scan.send(bytes.slice(offset..end)).await {
+                break;
             }
-        };
-        let Some(address) = self.address.as_deref() else { return Err(unavailable("no clamd_url configured")) };
-        let connection = clamav_client::tokio::Tcp { host_address: address };
-        let answer = match tokio::time::timeout(
-            self.timeout,
-            clamav_client::tokio::scan_buffer(bytes, connection, None),
-        )
-        .await
-        {
-            Ok(Ok(answer)) => answer,
-            Ok(Err(e)) => return Err(unavailable(&e.to_string())),
-            Err(_) => return Err(unavailable("clamd did not answer in time")),
-        };
-        verdict(&answer)
+            offset = end;
+        }
+        scan.verdict().await
+    }
+}
+
+/// The size of the pieces [`Scanner::scan`] sends.
+const PIECE: usize = 64 * 1024;
+
+/// A scan under way: clamd receives the file while it arrives, and scans it once it has all of it.
+pub struct StreamScan {
+    sender: Option<tokio::sync::mpsc::Sender<std::io::Result<Bytes>>>,
+    answer: Option<tokio::task::JoinHandle<std::io::Result<Vec<u8>>>>,
+    timeout: Duration,
+}
+
+impl StreamScan {
+    /// Passes the next bytes on; `false` when clamd no longer listens (its answer will say why).
+    pub async fn send(&mut self, bytes: Bytes) -> bool {
+        match &self.sender {
+            Some(sender) => sender.send(Ok(bytes)).await.is_ok(),
+            None => false,
+        }
+    }
+
+    /// Ends the file and waits (up to the scanner's time limit) for clamd's verdict.
+    pub async fn verdict(mut self) -> Result<(), Rejection> {
+        drop(self.sender.take());
+        let Some(answer) = self.answer.take() else { return Err(unavailable("no scan")) };
+        match tokio::time::timeout(self.timeout, answer).await {
+            Ok(Ok(Ok(answer))) => verdict(&answer),
+            Ok(Ok(Err(e))) => Err(unavailable(&e.to_string())),
+            Ok(Err(e)) => Err(unavailable(&e.to_string())),
+            Err(_) => Err(unavailable("clamd did not answer in time")),
+        }
+    }
+}
+
+impl Drop for StreamScan {
+    /// A scan given up (the upload was refused on the way) stops at once: clamd is not asked to
+    /// scan half a file.
+    fn drop(&mut self) {
+        if let Some(answer) = self.answer.take() {
+            answer.abort();
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! directory, the default) or [`S3`] (any S3-compatible bucket). Keys are generated here, never
 //! derived from anything a user sent.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 
@@ -17,6 +17,9 @@ pub enum StoreError {
 #[async_trait::async_trait]
 pub trait ObjectStore: Send + Sync + 'static {
     async fn put(&self, key: &str, bytes: Bytes) -> Result<(), StoreError>;
+    /// Stores the sealed object in the local file `staged` (written and synced by the caller) under
+    /// `key`; the staged file is gone afterwards, whatever the outcome.
+    async fn put_file(&self, key: &str, staged: &Path) -> Result<(), StoreError>;
     async fn get(&self, key: &str) -> Result<Bytes, StoreError>;
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
 }
@@ -67,6 +70,29 @@ impl ObjectStore for LocalDir {
             file.write_all(&bytes)?;
             file.sync_all()?;
             std::fs::rename(&temporary, &path)
+        })
+        .await
+        .map_err(std::io::Error::other)??;
+        Ok(())
+    }
+
+    async fn put_file(&self, key: &str, staged: &Path) -> Result<(), StoreError> {
+        let path = match self.path(key) {
+            Ok(path) => path,
+            Err(e) => {
+                let _ = tokio::fs::remove_file(staged).await;
+                return Err(e);
+            }
+        };
+        let staged = staged.to_owned();
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            if let Some(folder) = path.parent() {
+                std::fs::create_dir_all(folder)?;
+            }
+            // The staging folder is inside the store's folder, so this is a rename on one file system.
+            std::fs::rename(&staged, &path).inspect_err(|_| {
+                let _ = std::fs::remove_file(&staged);
+            })
         })
         .await
         .map_err(std::io::Error::other)??;
@@ -153,6 +179,25 @@ impl ObjectStore for S3 {
             .await
             .map_err(|e| s3_error(aws_sdk_s3::error::DisplayErrorContext(e)))?;
         Ok(())
+    }
+
+    async fn put_file(&self, key: &str, staged: &Path) -> Result<(), StoreError> {
+        let sent = async {
+            let body = aws_sdk_s3::primitives::ByteStream::from_path(staged).await.map_err(s3_error)?;
+            self.client
+                .put_object()
+                .bucket(&self.bucket)
+                .key(Self::checked(key)?)
+                .content_type("application/octet-stream")
+                .body(body)
+                .send()
+                .await
+                .map_err(|e| s3_error(aws_sdk_s3::error::DisplayErrorContext(e)))?;
+            Ok(())
+        }
+        .await;
+        let _ = tokio::fs::remove_file(staged).await;
+        sent
     }
 
     async fn get(&self, key: &str) -> Result<Bytes, StoreError> {

@@ -22,9 +22,6 @@ use crate::{
     service::UploadTarget,
 };
 
-/// How long an upload's body may take to arrive whole.
-const UPLOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
-
 #[derive(Deserialize)]
 pub struct UploadQuery {
     name: Option<String>,
@@ -78,8 +75,9 @@ fn nameless() -> Response {
     error_response(&AppError::field("file", "The file needs a name."))
 }
 
-/// The body of an authorised upload: refused on its declared length, read up to the limit while it
-/// holds a place in the pipeline, then run through the pipeline.
+/// The body of an authorised upload: refused on its declared length, then run through the pipeline
+/// as it arrives (cut at its type's limit, and within `files::intake::UPLOAD_TIMEOUT`) while it
+/// holds a place in the pipeline.
 async fn receive(
     state: &AppState,
     target: UploadTarget,
@@ -101,20 +99,7 @@ async fn receive(
     let Some(_slot) = state.service.upload_slot().await else {
         return error_response(&AppError::new(ErrorCode::Busy, "Moth is busy with other uploads. Please try again."));
     };
-    let limit = usize::try_from(MAX_UPLOAD_BYTES).unwrap_or(usize::MAX);
-    let bytes = match tokio::time::timeout(UPLOAD_TIMEOUT, axum::body::to_bytes(body, limit)).await {
-        Ok(Ok(bytes)) => bytes,
-        Ok(Err(_)) => {
-            // Cut off at the limit (or the client went away): nothing more is read.
-            let rejection = Rejection::new(Step::Size, too_large());
-            return error_response(&state.service.refuse(&target, name, MAX_UPLOAD_BYTES, &rejection).await);
-        }
-        Err(_) => {
-            let message = "The file did not arrive in time.";
-            return error_response(&AppError::new(ErrorCode::RequestTimeout, message));
-        }
-    };
-    match state.service.upload(target, name, bytes).await {
+    match state.service.upload(target, name, body.into_data_stream()).await {
         Ok(attachment) => {
             let mut response = Json(attachment).into_response();
             response.headers_mut().insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));

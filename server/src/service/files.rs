@@ -69,9 +69,12 @@ impl Service {
 
     /// Runs the pipeline on an upload's bytes and records the outcome. The caller holds a
     /// [`Service::upload_slot`].
-    pub async fn upload(&self, target: UploadTarget, name: &str, bytes: Bytes) -> Result<Attachment, AppError> {
-        let size = bytes.len() as u64;
-        match self.files.accept(name, bytes).await {
+    pub async fn upload<S, E>(&self, target: UploadTarget, name: &str, body: S) -> Result<Attachment, AppError>
+    where
+        S: tokio_stream::Stream<Item = Result<Bytes, E>> + Unpin + Send,
+    {
+        let mut counted = Counted { body, bytes: 0 };
+        match self.files.accept(name, &mut counted).await {
             Ok(stored) => {
                 let comment = target.comment.map(|(id, _)| id);
                 let id =
@@ -86,7 +89,8 @@ impl Service {
                 let found = attachments::find(&self.db, &target.actor, id).await?;
                 found.map(|f| f.attachment).ok_or_else(AppError::internal)
             }
-            Err(rejection) => Err(self.refuse(&target, name, size, &rejection).await),
+            Err(rejection) if rejection.timed_out => Err(AppError::new(ErrorCode::RequestTimeout, rejection.reason)),
+            Err(rejection) => Err(self.refuse(&target, name, counted.bytes, &rejection).await),
         }
     }
 
@@ -131,6 +135,30 @@ impl Service {
             (Step::Size, _) => AppError::new(ErrorCode::TooLarge, rejection.reason.clone()),
             _ => AppError::field("file", rejection.reason.clone()),
         }
+    }
+}
+
+/// A body that counts the bytes read from it (for the Quarantine's size of a refused upload).
+struct Counted<S> {
+    body: S,
+    bytes: u64,
+}
+
+impl<S, E> tokio_stream::Stream for Counted<S>
+where
+    S: tokio_stream::Stream<Item = Result<Bytes, E>> + Unpin,
+{
+    type Item = Result<Bytes, E>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        let polled = std::pin::Pin::new(&mut self.body).poll_next(cx);
+        if let std::task::Poll::Ready(Some(Ok(piece))) = &polled {
+            self.bytes += piece.len() as u64;
+        }
+        polled
     }
 }
 

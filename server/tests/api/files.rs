@@ -147,6 +147,9 @@ async fn a_pixel_flood_and_bodies_over_the_limits_are_refused() {
     big.resize(11 * 1024 * 1024, 0);
     let too_big = app.upload(Some(&owner), &issue, "big.png", big).await;
     assert_eq!(too_big.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // Text streams through the pipeline: cut at its type's limit (5 MB) while it arrives.
+    let too_long = app.upload(Some(&owner), &issue, "big.log", vec![b'a'; 6 * 1024 * 1024]).await;
+    assert_eq!(too_long.status(), StatusCode::PAYLOAD_TOO_LARGE);
 
     // Declared over 20 MB: refused on the headers, while almost none of the body has been sent.
     let address = app.address.trim_start_matches("http://").to_owned();
