@@ -7,7 +7,7 @@
 use app::model::{Attachment, AttachmentId, CommentId, Flag, IssueVisibility, RejectedUpload, TeamId, UserId};
 
 use super::{
-    issues::{self, StoredIssue, Visible},
+    issues::{self, Change, StoredIssue, Visible},
     Db, DbError, TeamScope,
 };
 use crate::{actor::Actor, files::Stored};
@@ -56,16 +56,19 @@ macro_rules! select_attachments {
     };
 }
 
-/// Records a stored file on `issue`, or on its `comment` (which the caller found through the issue).
+/// Records a stored file on `issue`, or on its `comment` (which the caller found through the issue),
+/// with its line in the issue's history when there is one (in one transaction); answers it.
 pub async fn insert(
     db: &Db,
     actor: &Actor,
     issue: &Visible<StoredIssue>,
     comment: Option<CommentId>,
     stored: &Stored,
+    history: Option<&Change>,
     now_ms: i64,
-) -> Result<AttachmentId, DbError> {
+) -> Result<Option<Attachment>, DbError> {
     let id = AttachmentId(uuid::Uuid::new_v4());
+    let mut tx = db.begin().await?;
     sqlx::query(
         "INSERT INTO attachments (id, team_id, issue_id, name, content_type, size, storage_key, key_id, \
          wrapped_key, uploaded_by, created_at, comment_id) \
@@ -83,9 +86,18 @@ pub async fn insert(
     .bind(actor.user_id())
     .bind(now_ms)
     .bind(comment)
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await?;
-    Ok(id)
+    if let Some(change) = history {
+        issues::record_history(&mut tx, actor, issue, change, now_ms).await?;
+    }
+    tx.commit().await?;
+    // The actor may see what they just attached to an issue (or comment) they see.
+    Ok(sqlx::query_as(concat!(select_attachments!(), " AND a.id = $2"))
+        .bind(issue.team_id())
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?)
 }
 
 /// The files of an issue the caller may see (not those of its comments), oldest first.
@@ -165,17 +177,30 @@ pub async fn delete_of_comment(
     .await?)
 }
 
-/// Marks an attachment deleted; answers its storage key, so the caller can remove the bytes.
-pub async fn delete(db: &Db, found: &Found, now_ms: i64) -> Result<Option<String>, DbError> {
-    Ok(sqlx::query_scalar(
+/// Marks an attachment deleted, with its line in the issue's history when there is one (in one
+/// transaction); answers its storage key, so the caller can remove the bytes.
+pub async fn delete(
+    db: &Db,
+    actor: &Actor,
+    found: &Found,
+    history: Option<&Change>,
+    now_ms: i64,
+) -> Result<Option<String>, DbError> {
+    let mut tx = db.begin().await?;
+    let storage_key: Option<String> = sqlx::query_scalar(
         "UPDATE attachments SET deleted_at = $3 WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL \
          RETURNING storage_key",
     )
     .bind(found.issue.team_id())
     .bind(found.attachment.id)
     .bind(now_ms)
-    .fetch_optional(db.pool())
-    .await?)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let (Some(_), Some(change)) = (&storage_key, history) {
+        issues::record_history(&mut tx, actor, &found.issue, change, now_ms).await?;
+    }
+    tx.commit().await?;
+    Ok(storage_key)
 }
 
 /// A live attachment (on a live issue, and a live comment if it has one) for the file origin.

@@ -891,7 +891,7 @@ pub async fn update(
 /// Records in an issue's history a change that is not to its fields (an attachment added or removed).
 /// Guests read it only if the issue is public now, as for every other entry.
 pub async fn record_history(
-    db: &Db,
+    conn: &mut AnyConnection,
     actor: &Actor,
     issue: &Visible<StoredIssue>,
     change: &Change,
@@ -910,7 +910,7 @@ pub async fn record_history(
     .bind(&change.new)
     .bind(now_ms)
     .bind(Flag(issue.fields.visibility == IssueVisibility::Public))
-    .execute(db.pool())
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }

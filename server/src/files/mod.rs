@@ -104,8 +104,8 @@ pub struct Files {
     /// `scheme://host[:port]` of the file origin, for the links.
     pub files_url: String,
     pub link_ttl: Duration,
-    /// Uploads past the size check at once; each holds at most two copies of its file (plain and
-    /// sealed), so this bounds the memory uploads take.
+    /// Uploads past the size check at once. A streamed upload holds a few pieces of its file; an
+    /// image or archive holds it whole (plain and sealed), so this bounds the memory uploads take.
     slots: Semaphore,
     /// Where sealed uploads wait for clamd's verdict (inside the local store's folder).
     staging: std::path::PathBuf,

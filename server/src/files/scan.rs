@@ -46,7 +46,7 @@ impl Scanner {
         let (sender, receiver) = tokio::sync::mpsc::channel(QUEUED_PIECES);
         let answer = tokio::spawn(async move {
             let connection = clamav_client::tokio::Tcp { host_address: address.as_str() };
-            clamav_client::tokio::scan_stream(ReceiverStream::new(receiver), connection, None).await
+            clamav_client::tokio::scan_stream(ReceiverStream::new(receiver), connection, Some(PIECE)).await
         });
         Ok(StreamScan { sender: Some(sender), answer: Some(answer), timeout: self.timeout })
     }

@@ -77,17 +77,16 @@ impl Service {
         match self.files.accept(name, &mut counted).await {
             Ok(stored) => {
                 let comment = target.comment.map(|(id, _)| id);
-                let id =
-                    attachments::insert(&self.db, &target.actor, &target.issue, comment, &stored, self.now()).await?;
-                if target.comment.is_none_or(|(_, visibility)| visibility == IssueVisibility::Public) {
-                    let change = Change { field: "attachment", old: String::new(), new: stored.name.clone() };
-                    issues::record_history(&self.db, &target.actor, &target.issue, &change, self.now()).await?;
-                }
+                // A file of an internal comment is not named in the history guests may read.
+                let told = target.comment.is_none_or(|(_, visibility)| visibility == IssueVisibility::Public);
+                let change = Change { field: "attachment", old: String::new(), new: stored.name.clone() };
+                let history = told.then_some(&change);
+                let (db, actor, issue, now) = (&self.db, &target.actor, &target.issue, self.now());
+                let attachment = attachments::insert(db, actor, issue, comment, &stored, history, now).await?;
                 let on = comment.map_or_else(String::new, |c| format!(" (comment {c})"));
                 let detail = format!("{} ({} bytes) on issue {}{on}", stored.name, stored.size, target.issue.id);
                 self.audit(&target.request, audit::Event::FileAttached, Some(&target.actor), detail).await;
-                let found = attachments::find(&self.db, &target.actor, id).await?;
-                found.map(|f| f.attachment).ok_or_else(AppError::internal)
+                attachment.ok_or_else(AppError::internal)
             }
             Err(rejection) if rejection.timed_out => Err(AppError::new(ErrorCode::RequestTimeout, rejection.reason)),
             Err(rejection) => Err(self.refuse(&target, name, counted.bytes, &rejection).await),
@@ -191,14 +190,12 @@ impl FilesApi for Service {
         if !policy::may_delete_attachment(&actor, found.uploader) {
             return Err(AppError::new(ErrorCode::Forbidden, "You can delete only the files you attached."));
         }
-        let Some(storage_key) = attachments::delete(&self.db, &found, self.now()).await? else {
+        let change = Change { field: "attachment", old: found.attachment.name.clone(), new: String::new() };
+        let history = found.shown_in_history().then_some(&change);
+        let Some(storage_key) = attachments::delete(&self.db, &actor, &found, history, self.now()).await? else {
             return Err(AppError::not_found());
         };
         self.remove_stored(&storage_key).await;
-        if found.shown_in_history() {
-            let change = Change { field: "attachment", old: found.attachment.name.clone(), new: String::new() };
-            issues::record_history(&self.db, &actor, &found.issue, &change, self.now()).await?;
-        }
         let detail = format!("{} on issue {}", found.attachment.name, found.issue.id);
         self.audit(&request, audit::Event::AttachmentDeleted, Some(&actor), detail).await;
         Ok(())
