@@ -95,8 +95,9 @@ build_frontend() {
 # start_clamd DIR PORT: a private clamd (Debian's clamav-daemon) on 127.0.0.1:PORT, with its own
 # configuration and, when DIR/db has no signatures, a one-line database that detects the EICAR test
 # file (its MD5 and size; nothing is downloaded). Real deployments run freshclam for real signatures.
-# AlertExceedsMax makes clamd report what it could not scan whole instead of answering OK, and
-# StreamMaxLength stays above Moth's largest upload (20 MB).
+# AlertExceedsMax makes clamd report what it could not scan whole instead of answering OK,
+# StreamMaxLength stays above Moth's largest upload (20 MB), and MaxFileSize and MaxScanSize above
+# what Moth lets a zip archive unpack to (app::model::MAX_ARCHIVE_UNPACKED_BYTES, 100 MB).
 start_clamd() {
   local dir="$1" port="$2"
   ensure_packages clamav-daemon
@@ -111,8 +112,8 @@ Foreground yes
 DatabaseDirectory $dir/db
 LogFile $dir/clamd.log
 StreamMaxLength 32M
-MaxFileSize 32M
-MaxScanSize 64M
+MaxFileSize 128M
+MaxScanSize 128M
 AlertExceedsMax yes
 CONF
   clamd -c "$dir/clamd.conf" >"$dir/clamd.out" 2>&1 &
