@@ -19,7 +19,7 @@ use std::{
 
 use crate::{
     clock::{unix_millis, Clock},
-    db::{bans, Db, DbError},
+    db::{audit, bans, Db, DbError},
 };
 
 /// The numbers of the rules (all configuration).
@@ -44,6 +44,7 @@ pub struct Bans {
     trusted_proxies: Vec<IpAddr>,
     /// Where the fail2ban lines go; standard error when unset.
     log: Option<Mutex<std::fs::File>>,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 const HOUR_MS: i64 = 3_600_000;
@@ -55,12 +56,13 @@ impl Bans {
         rules: BanRules,
         trusted_proxies: Vec<IpAddr>,
         log_file: Option<&PathBuf>,
+        metrics: Arc<crate::metrics::Metrics>,
     ) -> std::io::Result<Self> {
         let log = match log_file {
             Some(path) => Some(Mutex::new(std::fs::OpenOptions::new().create(true).append(true).open(path)?)),
             None => None,
         };
-        Ok(Self { db, clock, rules, trusted_proxies, log })
+        Ok(Self { db, clock, rules, trusted_proxies, log, metrics })
     }
 
     /// The address a request comes from (see [`client_address`]).
@@ -79,12 +81,14 @@ impl Bans {
         let (count, newest) = bans::from_address(&self.db, address, now - window).await?;
         if count >= self.rules.failures {
             let until = newest.unwrap_or(now) + self.rules.ban_secs * 1000;
+            self.metrics.banned_refusals.inc();
             return Ok(Err(Banned { retry_after_secs: seconds_until(until, now) }));
         }
         if let Some(account) = account {
             let (count, oldest) = bans::for_account(&self.db, &hashed(account), now - HOUR_MS).await?;
             if count >= self.rules.account_failures_per_hour {
                 let until = oldest.unwrap_or(now) + HOUR_MS;
+                self.metrics.banned_refusals.inc();
                 return Ok(Err(Banned { retry_after_secs: seconds_until(until, now) }));
             }
         }
@@ -92,8 +96,30 @@ impl Bans {
     }
 
     /// Counts a failure at `endpoint` from `address`, naming `account` as typed, and writes its line.
+    /// The failure that reaches the limit starts the address's ban: it is audited and counted.
     pub async fn failed(&self, address: &str, endpoint: &str, account: &str) -> Result<(), DbError> {
-        bans::record_failure(&self.db, address, &hashed(account), self.now()).await?;
+        let now = self.now();
+        bans::record_failure(&self.db, address, &hashed(account), now).await?;
+        self.metrics
+            .credential_failures
+            .get_or_create(&crate::metrics::Endpoint { endpoint: endpoint.to_owned() })
+            .inc();
+        let (count, _) = bans::from_address(&self.db, address, now - self.rules.window_secs * 1000).await?;
+        if count == self.rules.failures {
+            self.metrics.bans.inc();
+            let record = audit::Record {
+                event: audit::Event::AddressBanned,
+                success: false,
+                team_id: None,
+                actor_id: None,
+                detail: format!(
+                    "{count} failures within {} s, the last at {endpoint}: refused for {} s",
+                    self.rules.window_secs, self.rules.ban_secs
+                ),
+                source_ip: Some(address.to_owned()),
+            };
+            audit::record(&self.db, record, now).await;
+        }
         let line = failure_line(&time_now(self.clock.now()), address, endpoint, account);
         match &self.log {
             Some(file) => {

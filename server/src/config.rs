@@ -88,6 +88,12 @@ pub struct Config {
     pub upload_rate_per_minute: u32,
     /// CSV exports per minute from one address.
     pub export_rate_per_minute: u32,
+    /// Requests per minute to the API (server functions, uploads, exports) from one address.
+    pub api_rate_per_minute: u32,
+    /// Requests per minute to the API from one session (a burst of as many, then steadily).
+    pub session_rate_per_minute: u32,
+    /// The bearer token a scraper presents for `/metrics`; unset: `/metrics` is not served.
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -99,7 +105,7 @@ pub enum LogFormat {
 
 /// The keys read from `MOTH_<KEY>` environment variables; other `MOTH_*` variables (such as
 /// `MOTH_LOG` or the test scripts' own) are not configuration.
-const ENV_KEYS: [&str; 35] = [
+const ENV_KEYS: [&str; 38] = [
     "bind",
     "database_url",
     "site_dir",
@@ -135,6 +141,9 @@ const ENV_KEYS: [&str; 35] = [
     "audit_key_file",
     "upload_rate_per_minute",
     "export_rate_per_minute",
+    "api_rate_per_minute",
+    "session_rate_per_minute",
+    "metrics_token",
 ];
 
 impl Default for Config {
@@ -175,6 +184,9 @@ impl Default for Config {
             audit_key_file: PathBuf::from("data/audit.key"),
             upload_rate_per_minute: 120,
             export_rate_per_minute: 30,
+            api_rate_per_minute: 3000,
+            session_rate_per_minute: 600,
+            metrics_token: None,
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod files;
 pub mod http;
 pub mod mail;
 pub mod markdown;
+pub mod metrics;
 pub mod password;
 pub mod policy;
 pub mod service;

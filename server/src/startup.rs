@@ -67,7 +67,8 @@ impl Application {
         let sessions =
             SessionPolicy::new(clock.clone(), config.session_idle_timeout(), config.session_absolute_timeout());
         let mailer = Mailer::new(config.smtp_url.as_deref(), &config.mail_from, config.public_origin())?;
-        let (files_listener, files) = build_files(&config).await?;
+        let metrics = Arc::new(crate::metrics::Metrics::new());
+        let (files_listener, files) = build_files(&config, metrics.clone()).await?;
         let files_router = crate::files::delivery::router(crate::files::delivery::FileOrigin {
             files: files.clone(),
             db: db.clone(),
@@ -79,15 +80,22 @@ impl Application {
             config.ban_rules(),
             config.trusted_proxies.clone(),
             config.auth_log_file.as_ref(),
+            metrics.clone(),
         )
         .map_err(|source| StartupError::AuthLog { path: format!("{:?}", config.auth_log_file), source })?;
         let bans = Arc::new(bans);
         let service =
             Arc::new(Service::new(db.clone(), clock, sessions, mailer, config.invitation_ttl(), files, bans.clone()));
         let store = DbSessionStore::new(db.clone());
-        let limits = Arc::new(http::limits::Limits::new(config.upload_rate_per_minute, config.export_rate_per_minute));
+        let limits = Arc::new(http::limits::Limits::new(&http::limits::Rates {
+            uploads: config.upload_rate_per_minute,
+            exports: config.export_rate_per_minute,
+            api: config.api_rate_per_minute,
+            session: config.session_rate_per_minute,
+        }));
         let state = AppState {
             limits: limits.clone(),
+            metrics,
             api: service.clone(),
             service,
             db: db.clone(),
@@ -160,7 +168,10 @@ impl Application {
 
 /// The file origin's listener and the upload pipeline: the master key (made on first start), the
 /// local object store, the clamd client, and the origin's address for links.
-async fn build_files(config: &Config) -> Result<(TcpListener, Arc<crate::files::Files>), StartupError> {
+async fn build_files(
+    config: &Config,
+    metrics: Arc<crate::metrics::Metrics>,
+) -> Result<(TcpListener, Arc<crate::files::Files>), StartupError> {
     use crate::files::{
         crypto::Keys,
         scan::Scanner,
@@ -190,7 +201,7 @@ async fn build_files(config: &Config) -> Result<(TcpListener, Arc<crate::files::
     let staging = config.files_dir.join(".staging");
     crate::files::intake::reset_staging(&staging)
         .map_err(|source| StartupError::FilesDir { path: staging.display().to_string(), source })?;
-    let files = Files::new(store, staging, keys, scanner, files_url, link_ttl);
+    let files = Files::new(store, staging, keys, scanner, files_url, link_ttl, metrics);
     Ok((listener, Arc::new(files)))
 }
 

@@ -23,6 +23,10 @@ pub enum Event {
     FileAttached,
     UploadRejected,
     AttachmentDeleted,
+    /// An address reached the failure limit and is refused for a while (see `crate::bans`).
+    AddressBanned,
+    /// The team's audit log was exported.
+    AuditExported,
 }
 
 impl sqlx::Type<sqlx::Any> for Event {
@@ -58,8 +62,31 @@ impl Event {
             Event::FileAttached => "file_attached",
             Event::UploadRejected => "upload_rejected",
             Event::AttachmentDeleted => "attachment_deleted",
+            Event::AddressBanned => "address_banned",
+            Event::AuditExported => "audit_exported",
         }
     }
+
+    /// Every kind, as the `audit_events` table lists them (a test holds the two together).
+    pub const ALL: [Event; 17] = [
+        Event::AccountCreated,
+        Event::SignedIn,
+        Event::SignInFailed,
+        Event::SignedOut,
+        Event::TeamSwitched,
+        Event::InvitationSent,
+        Event::InvitationAccepted,
+        Event::InvitationRevoked,
+        Event::RoleChanged,
+        Event::MemberRemoved,
+        Event::MemberLeft,
+        Event::OwnershipTransferred,
+        Event::FileAttached,
+        Event::UploadRejected,
+        Event::AttachmentDeleted,
+        Event::AddressBanned,
+        Event::AuditExported,
+    ];
 }
 
 pub struct Record {

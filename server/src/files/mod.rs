@@ -107,6 +107,8 @@ pub struct Files {
     /// Uploads past the size check at once. A streamed upload holds a few pieces of its file; an
     /// image or archive holds it whole (plain and sealed), so this bounds the memory uploads take.
     slots: Semaphore,
+    /// Counts uploads by outcome.
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// Where sealed uploads wait for clamd's verdict (inside the local store's folder).
     staging: std::path::PathBuf,
     /// Images being decoded at once (see [`images`]).
@@ -129,9 +131,11 @@ impl Files {
         scanner: scan::Scanner,
         files_url: String,
         link_ttl: Duration,
+        metrics: Arc<crate::metrics::Metrics>,
     ) -> Self {
         let links = links::Signer::new(&keys);
         Self {
+            metrics,
             staging,
             store,
             keys,

@@ -1,7 +1,9 @@
-//! Rate limits per client address on the expensive routes (uploads, exports), with the `governor`
-//! crate: generous enough that people never meet them, low enough that one address cannot keep the
-//! pipeline or the database busy. Refusals are 429 `rate_limited` with `Retry-After`. The per-address
-//! state is bounded: idle addresses are forgotten every sweep, and at once when many are tracked.
+//! Rate limits, with the `governor` crate: every API request per client address and per session,
+//! and the expensive routes (uploads, exports) per address on top. Generous enough that people never
+//! meet them, low enough that one address or one session cannot keep the server busy. Refusals are
+//! 429 `rate_limited` with `Retry-After`. The state is bounded: idle keys are forgotten every sweep,
+//! and at once when many are tracked. Sessions are keyed by a keyed hash of their cookie, so no
+//! cookie is kept in memory.
 
 use std::{net::IpAddr, num::NonZeroU32};
 
@@ -10,23 +12,57 @@ use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota};
 pub struct Limits {
     uploads: DefaultKeyedRateLimiter<IpAddr>,
     exports: DefaultKeyedRateLimiter<IpAddr>,
+    api: DefaultKeyedRateLimiter<IpAddr>,
+    sessions: DefaultKeyedRateLimiter<u64>,
+    /// Keys the session hashes (random per process).
+    hasher: std::hash::RandomState,
+}
+
+fn check<K: std::hash::Hash + Eq + Clone>(limiter: &DefaultKeyedRateLimiter<K>, key: &K) -> Result<(), u64> {
+    if limiter.len() > MAX_TRACKED {
+        limiter.retain_recent();
+    }
+    limiter.check_key(key).map_err(|not_until| {
+        let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
+        wait.as_secs() + 1
+    })
 }
 
 /// Beyond this many tracked addresses, idle ones are forgotten before counting another.
 const MAX_TRACKED: usize = 100_000;
 
-/// What a limit decided.
+/// The limits of one kind of route, on top of the API's.
 pub enum Limit {
     Upload,
     Export,
 }
 
+impl Limit {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Limit::Upload => "upload",
+            Limit::Export => "export",
+        }
+    }
+}
+
+/// The per-minute numbers (configuration).
+pub struct Rates {
+    pub uploads: u32,
+    pub exports: u32,
+    pub api: u32,
+    pub session: u32,
+}
+
 impl Limits {
-    pub fn new(uploads_per_minute: u32, exports_per_minute: u32) -> Self {
+    pub fn new(rates: &Rates) -> Self {
         let per_minute = |n: u32| Quota::per_minute(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN));
         Self {
-            uploads: DefaultKeyedRateLimiter::keyed(per_minute(uploads_per_minute)),
-            exports: DefaultKeyedRateLimiter::keyed(per_minute(exports_per_minute)),
+            uploads: DefaultKeyedRateLimiter::keyed(per_minute(rates.uploads)),
+            exports: DefaultKeyedRateLimiter::keyed(per_minute(rates.exports)),
+            api: DefaultKeyedRateLimiter::keyed(per_minute(rates.api)),
+            sessions: DefaultKeyedRateLimiter::keyed(per_minute(rates.session)),
+            hasher: std::hash::RandomState::new(),
         }
     }
 
@@ -36,20 +72,29 @@ impl Limits {
             Limit::Upload => &self.uploads,
             Limit::Export => &self.exports,
         };
-        if limiter.len() > MAX_TRACKED {
-            limiter.retain_recent();
-        }
-        limiter.check_key(&address).map_err(|not_until| {
-            let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
-            wait.as_secs() + 1
-        })
+        check(limiter, &address)
     }
 
-    /// Forgets addresses whose limits are full again (called by the periodic sweep).
+    /// Every API request: `Ok`, or which limit refused it (`address` or `session`) and the seconds to
+    /// wait. The address is checked first, so a client that changes its cookie gains nothing.
+    pub fn check_api(&self, address: Option<IpAddr>, session: Option<&str>) -> Result<(), (&'static str, u64)> {
+        if let Some(address) = address {
+            check(&self.api, &address).map_err(|wait| ("address", wait))?;
+        }
+        if let Some(session) = session {
+            let key = std::hash::BuildHasher::hash_one(&self.hasher, session);
+            check(&self.sessions, &key).map_err(|wait| ("session", wait))?;
+        }
+        Ok(())
+    }
+
+    /// Forgets keys whose limits are full again (called by the periodic sweep).
     pub fn forget_idle(&self) {
-        for limiter in [&self.uploads, &self.exports] {
+        for limiter in [&self.uploads, &self.exports, &self.api] {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }
+        self.sessions.retain_recent();
+        self.sessions.shrink_to_fit();
     }
 }

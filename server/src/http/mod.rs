@@ -35,8 +35,10 @@ pub struct AppState {
     pub service: Arc<crate::service::Service>,
     pub db: Db,
     pub config: Arc<Config>,
-    /// Rate limits of the expensive routes.
+    /// Rate limits of the API and of the expensive routes.
     pub limits: Arc<limits::Limits>,
+    /// Counters for `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
     pub site: Arc<Site>,
 }
 
@@ -69,20 +71,25 @@ pub fn router(state: AppState, store: DbSessionStore) -> Router {
         .route("/api/{*fn_name}", post(call_server_fn).fallback(method_not_allowed))
         .route("/export/issues.csv", get(export::issues_csv))
         .layer(sessions.clone())
-        .layer(middleware::from_fn_with_state(config.clone(), limit_body));
+        .layer(middleware::from_fn_with_state(config.clone(), limit_body))
+        .layer(middleware::from_fn_with_state(state.clone(), limit_api_rate));
     // Uploads read their own body, with their own limit (see `upload`).
     let uploads = Router::new()
         .route("/upload/issues/{issue_id}", post(upload::upload_to_issue))
         .route("/upload/comments/{comment_id}", post(upload::upload_to_comment))
-        .layer(sessions);
+        .layer(sessions)
+        .layer(middleware::from_fn_with_state(state.clone(), limit_api_rate));
+    let metrics = state.metrics.clone();
 
     Router::new()
         .merge(api)
         .merge(uploads)
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(serve_metrics))
         .merge(site::routes())
         .with_state(state)
+        .layer(middleware::from_fn_with_state(metrics, count_responses))
         .layer(middleware::from_fn_with_state(config.clone(), origin::refuse_cross_site))
         .layer(middleware::from_fn_with_state(header_policy, headers::security_headers))
         .layer(tower_http::compression::CompressionLayer::new())
@@ -173,7 +180,65 @@ pub fn error_response(error: &AppError) -> Response {
 pub fn over_limit(state: &AppState, limit: &limits::Limit, parts: &http::request::Parts) -> Option<Response> {
     let address = state.service.client_address(parts)?;
     let seconds = state.limits.check(limit, address).err()?;
+    state.metrics.count_limited(limit.name());
     Some(error_response(&AppError::rate_limited(seconds)))
+}
+
+/// Every API request counts against its client address's and its session's rate (429 beyond).
+async fn limit_api_rate(State(state): State<AppState>, req: Request<Body>, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let address = state.service.client_address(&parts);
+    let cookie = session_cookie_value(&parts.headers, session_cookie_name(&state.config));
+    if let Err((limit, seconds)) = state.limits.check_api(address, cookie) {
+        state.metrics.count_limited(limit);
+        return error_response(&AppError::rate_limited(seconds));
+    }
+    next.run(Request::from_parts(parts, body)).await
+}
+
+/// The value of the cookie `name`, if the request sends one.
+fn session_cookie_value<'h>(headers: &'h http::HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find_map(|(key, value)| (key == name).then_some(value))
+}
+
+/// Counts every answer by its status, for `/metrics`.
+async fn count_responses(
+    State(metrics): State<Arc<crate::metrics::Metrics>>,
+    req: Request<Body>,
+    next: Next,
+) -> Response {
+    let response = next.run(req).await;
+    metrics.responses.get_or_create(&crate::metrics::Status { code: response.status().as_u16() }).inc();
+    response
+}
+
+/// `/metrics` for a scraper that presents `Authorization: Bearer <metrics_token>`; without a
+/// configured token it is not served (404), and a wrong token gets 401.
+async fn serve_metrics(State(state): State<AppState>, headers: http::HeaderMap) -> Response {
+    let Some(token) = state.config.metrics_token.as_deref().filter(|t| !t.is_empty()) else {
+        return error_response(&AppError::not_found());
+    };
+    let presented = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if !crate::digest::constant_time_eq(presented.as_bytes(), token.as_bytes()) {
+        return error_response(&AppError::new(app::error::ErrorCode::Unauthenticated, "A valid token is needed."));
+    }
+    let mut response = state.metrics.encode().into_response();
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
+    response.headers_mut().insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
+    response
 }
 
 /// Liveness: the process is up and answering.

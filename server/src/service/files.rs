@@ -74,7 +74,10 @@ impl Service {
         S: tokio_stream::Stream<Item = Result<Bytes, E>> + Unpin + Send,
     {
         let mut counted = Counted { body, bytes: 0 };
-        match self.files.accept(name, &mut counted).await {
+        let accepted = self.files.accept(name, &mut counted).await;
+        let outcome = accepted.as_ref().map_or_else(|r| r.step.as_str(), |_| "stored");
+        self.files.metrics.count_upload(outcome);
+        match accepted {
             Ok(stored) => {
                 let comment = target.comment.map(|(id, _)| id);
                 // A file of an internal comment is not named in the history guests may read.

@@ -103,6 +103,10 @@ pub async fn test_config(dir: &std::path::Path) -> Config {
         files_dir: dir.join("files"),
         master_key_file: dir.join("master.key"),
         clamd_url: std::env::var("MOTH_TEST_CLAMD_URL").ok().filter(|url| !url.is_empty()),
+        // The suite makes thousands of calls a minute from one address; the limits have their own
+        // tests (bans.rs), which set them low.
+        api_rate_per_minute: 1_000_000,
+        session_rate_per_minute: 1_000_000,
         ..Config::default()
     }
 }

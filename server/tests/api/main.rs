@@ -16,6 +16,7 @@ mod files;
 mod guest_history;
 mod helpers;
 mod issues;
+mod limits;
 mod mail;
 mod permissions;
 mod plans;

@@ -1,0 +1,97 @@
+//! Counters for operators, served at `/metrics` in the Prometheus text format (`prometheus-client`)
+//! to a scraper that presents `metrics_token`. Each server has its own set (tests start several in
+//! one process). Label values come from short fixed lists, never from what a client sent, so the
+//! number of series stays bounded.
+
+use prometheus_client::{
+    encoding::EncodeLabelSet,
+    metrics::{counter::Counter, family::Family},
+    registry::Registry,
+};
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct Status {
+    /// The HTTP status code answered.
+    pub code: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct Endpoint {
+    /// The credential endpoint (`sign_in`, `accept_invitation`, `invitation`).
+    pub endpoint: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct LimitKind {
+    /// Which limit refused: `address` or `session` (every API call), `upload`, `export`.
+    pub limit: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct Outcome {
+    /// `stored`, or the pipeline step that refused the upload.
+    pub outcome: String,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    pub responses: Family<Status, Counter>,
+    pub credential_failures: Family<Endpoint, Counter>,
+    pub bans: Counter,
+    pub banned_refusals: Counter,
+    pub rate_limited: Family<LimitKind, Counter>,
+    pub uploads: Family<Outcome, Counter>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("moth");
+        let metrics = Self {
+            registry: Registry::default(),
+            responses: Family::default(),
+            credential_failures: Family::default(),
+            bans: Counter::default(),
+            banned_refusals: Counter::default(),
+            rate_limited: Family::default(),
+            uploads: Family::default(),
+        };
+        registry.register("http_responses", "Responses by status code", metrics.responses.clone());
+        registry.register(
+            "credential_failures",
+            "Failed credentials (passwords, invitation tokens) by endpoint",
+            metrics.credential_failures.clone(),
+        );
+        registry.register("bans", "Addresses banned after repeated failures", metrics.bans.clone());
+        registry.register(
+            "banned_refusals",
+            "Credential attempts refused because the address or account is banned",
+            metrics.banned_refusals.clone(),
+        );
+        registry.register("rate_limited", "Requests refused by a rate limit", metrics.rate_limited.clone());
+        registry.register("uploads", "Uploads by outcome", metrics.uploads.clone());
+        Self { registry, ..metrics }
+    }
+
+    pub fn count_limited(&self, limit: &str) {
+        self.rate_limited.get_or_create(&LimitKind { limit: limit.to_owned() }).inc();
+    }
+
+    pub fn count_upload(&self, outcome: &str) {
+        self.uploads.get_or_create(&Outcome { outcome: outcome.to_owned() }).inc();
+    }
+
+    /// The text format a Prometheus scraper reads.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            tracing::error!("metrics could not be encoded");
+        }
+        out
+    }
+}

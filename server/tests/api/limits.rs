@@ -1,0 +1,113 @@
+//! Rate limits on every API call (per address and per session) and `/metrics`: what an operator sees
+//! of bans and limits, behind its token. And the audit log's kinds of event, which the database lists.
+
+use reqwest::StatusCode;
+use server::db::audit::Event;
+use sqlx::Row;
+
+use crate::helpers::{session_cookie, spawn_app_with, TestApp, PASSWORD};
+
+async fn who_am_i(app: &TestApp, cookie: Option<&str>) -> reqwest::Response {
+    app.call("who_am_i", &[], cookie).await
+}
+
+async fn metrics(app: &TestApp, token: Option<&str>) -> reqwest::Response {
+    let mut request = app.http.get(app.url("/metrics"));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.expect("metrics")
+}
+
+#[tokio::test]
+async fn every_api_call_counts_against_its_session_and_its_address() {
+    let app = spawn_app_with(|config| {
+        config.session_rate_per_minute = 5;
+        config.api_rate_per_minute = 20;
+        config.metrics_token = Some("scrape-token".into());
+    })
+    .await;
+    let cookie = app.signed_up("ann@example.org").await;
+    for _ in 0..5 {
+        assert_eq!(who_am_i(&app, Some(&cookie)).await.status(), StatusCode::OK);
+    }
+    let limited = who_am_i(&app, Some(&cookie)).await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = limited.headers()["retry-after"].to_str().expect("ascii").parse().expect("seconds");
+    assert!((1..=13).contains(&wait), "Retry-After {wait}");
+    assert_eq!(limited.json::<serde_json::Value>().await.expect("json")["code"], "rate_limited");
+
+    // Another session from the same address is not held back by the first one's limit ...
+    let other = session_cookie(&app.sign_in_as("ann@example.org", PASSWORD, None).await).expect("cookie");
+    assert_eq!(who_am_i(&app, Some(&other)).await.status(), StatusCode::OK);
+    // ... but the address's limit holds whatever the cookie (none, or new ones).
+    let mut answered = 9; // sign-up, 6 + 2 calls, the sign-in
+    while who_am_i(&app, None).await.status() != StatusCode::TOO_MANY_REQUESTS {
+        answered += 1;
+        assert!(answered <= 20, "more than the address's 20 calls a minute were answered");
+    }
+    assert_eq!(answered, 20);
+
+    let text = metrics(&app, Some("scrape-token")).await.text().await.expect("text");
+    assert!(text.contains("moth_rate_limited_total{limit=\"session\"} 1"), "{text}");
+    assert!(text.contains("moth_rate_limited_total{limit=\"address\"} 1"), "{text}");
+    assert!(text.contains("moth_http_responses_total{code=\"429\"} 2"), "{text}");
+}
+
+#[tokio::test]
+async fn metrics_need_their_token_and_show_bans_which_the_audit_log_records() {
+    let app = spawn_app_with(|config| {
+        config.ban_failures = 3;
+        config.metrics_token = Some("scrape-token".into());
+    })
+    .await;
+    assert_eq!(metrics(&app, None).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(metrics(&app, Some("scrape-tokeN")).await.status(), StatusCode::UNAUTHORIZED);
+    app.signed_up("ann@example.org").await;
+    for _ in 0..3 {
+        let failed = app.sign_in_as("ann@example.org", "wrong password", None).await;
+        assert_eq!(failed.status(), StatusCode::UNAUTHORIZED);
+    }
+    let banned = app.sign_in_as("ann@example.org", PASSWORD, None).await;
+    assert_eq!(banned.status(), StatusCode::TOO_MANY_REQUESTS);
+
+    let answer = metrics(&app, Some("scrape-token")).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    let text = answer.text().await.expect("text");
+    for line in
+        ["moth_bans_total 1", "moth_credential_failures_total{endpoint=\"sign_in\"} 3", "moth_banned_refusals_total 1"]
+    {
+        assert!(text.lines().any(|l| l == line), "{line} missing from:\n{text}");
+    }
+
+    let mut db = app.db().await;
+    let banned: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT detail, source_ip FROM audit_log WHERE event = 'address_banned'")
+            .fetch_all(&mut db)
+            .await
+            .expect("audit");
+    assert_eq!(banned.len(), 1, "one ban, one entry: {banned:?}");
+    assert_eq!(banned[0].1.as_deref(), Some("127.0.0.1"));
+
+    // Without a configured token, there is no /metrics at all.
+    let closed = spawn_app_with(|_| {}).await;
+    assert_eq!(metrics(&closed, Some("")).await.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn every_kind_of_audit_event_is_known_to_the_database_and_no_other() {
+    let app = spawn_app_with(|_| {}).await;
+    let mut db = app.db().await;
+    let rows = sqlx::query("SELECT name FROM audit_events ORDER BY name").fetch_all(&mut db).await.expect("events");
+    let known: Vec<String> = rows.iter().map(|r| r.get::<String, _>(0)).collect();
+    let mut ours: Vec<&str> = Event::ALL.iter().map(|e| e.as_str()).collect();
+    ours.sort_unstable();
+    assert_eq!(known, ours);
+    let unknown = sqlx::query(
+        "INSERT INTO audit_log (id, event, outcome, detail, at) \
+         VALUES ('00000000-0000-4000-8000-000000000001', 'made_up', 'success', '', 0)",
+    )
+    .execute(&mut db)
+    .await;
+    assert!(unknown.is_err(), "the database took an unknown kind of event");
+}
