@@ -60,7 +60,7 @@ mod backend {
         async fn remove_member(&self, req: &RequestParts, input: MemberInput) -> Result<(), AppError>;
         async fn transfer_ownership(&self, req: &RequestParts, input: MemberInput) -> Result<Me, AppError>;
         async fn leave_team(&self, req: &RequestParts) -> Result<Option<Me>, AppError>;
-        async fn audit_log(&self, req: &RequestParts) -> Result<Vec<AuditEntry>, AppError>;
+        async fn audit_log(&self, req: &RequestParts, input: AuditQuery) -> Result<AuditPage, AppError>;
     }
 
     /// Projects, their workflow and members.
@@ -251,11 +251,12 @@ pub async fn leave_team() -> Result<Option<Me>, AppError> {
     backend.leave_team(&req).await
 }
 
-/// The newest security events of the active team (OWNER and ADMIN).
+/// A page of the active team's security events, newest first, filtered by kind, actor and time
+/// (OWNER and ADMIN).
 #[server(endpoint = "audit_log")]
-pub async fn audit_log() -> Result<Vec<AuditEntry>, AppError> {
+pub async fn audit_log(#[server(default)] input: AuditQuery) -> Result<AuditPage, AppError> {
     let (backend, req) = backend::context()?;
-    backend.audit_log(&req).await
+    backend.audit_log(&req, input).await
 }
 
 /// The projects the actor may see: all of the team's for OWNER and ADMIN, the ones they belong to for

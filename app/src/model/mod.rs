@@ -507,17 +507,97 @@ pub struct InvitationOffer {
     pub account_exists: bool,
 }
 
-/// One security event of the audit log.
+/// One security event of the audit log, with its place in the team's chain.
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
+    pub id: String,
     /// Unix milliseconds, UTC.
     pub at: i64,
     pub event: String,
     pub outcome: String,
+    /// "Name <email>" of who acted, while their account exists.
     pub actor: Option<String>,
+    pub actor_id: Option<UserId>,
     pub detail: String,
     pub source_ip: Option<String>,
+    /// The entry's place in the team's chain and its MAC (`None` until it is chained).
+    pub seq: Option<i64>,
+    pub mac: Option<String>,
+}
+
+/// The kinds of audit event, as the server writes them (a server test holds the two lists together).
+pub const AUDIT_EVENTS: [&str; 17] = [
+    "account_created",
+    "signed_in",
+    "sign_in_failed",
+    "signed_out",
+    "team_switched",
+    "invitation_sent",
+    "invitation_accepted",
+    "invitation_revoked",
+    "role_changed",
+    "member_removed",
+    "member_left",
+    "ownership_transferred",
+    "file_attached",
+    "upload_rejected",
+    "attachment_deleted",
+    "address_banned",
+    "audit_exported",
+];
+
+/// Which audit entries to show: all fields optional; `before_at`/`before_id` continue after the last
+/// entry of the previous page (newest first).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct AuditQuery {
+    #[garde(inner(custom(known_audit_event)))]
+    #[serde(default)]
+    pub event: Option<String>,
+    #[garde(skip)]
+    #[serde(default)]
+    pub actor_id: Option<UserId>,
+    /// From this time (Unix milliseconds, inclusive).
+    #[garde(skip)]
+    #[serde(default)]
+    pub from: Option<i64>,
+    /// Until this time (Unix milliseconds, exclusive).
+    #[garde(skip)]
+    #[serde(default)]
+    pub to: Option<i64>,
+    #[garde(skip)]
+    #[serde(default)]
+    pub before_at: Option<i64>,
+    #[garde(inner(length(max = 36)))]
+    #[serde(default)]
+    pub before_id: Option<String>,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // garde's signature for custom rules
+fn known_audit_event(event: &str, _: &()) -> garde::Result {
+    if AUDIT_EVENTS.contains(&event) {
+        Ok(())
+    } else {
+        Err(garde::Error::new("Unknown kind of event."))
+    }
+}
+
+impl Normalize for AuditQuery {
+    fn normalize(self) -> Self {
+        Self {
+            event: self.event.filter(|e| !e.is_empty()),
+            before_id: self.before_id.filter(|i| !i.is_empty()),
+            ..self
+        }
+    }
+}
+
+/// A page of the audit log, newest first; `next` continues it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    /// `(before_at, before_id)` for the next page, when there is one.
+    pub next: Option<(i64, String)>,
 }
 
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]

@@ -1,7 +1,7 @@
 //! The audit log: security events with actor, team, time (UTC), source address and outcome.
 //! Writing never fails a request (a failure is logged); reading is scoped to the actor's team.
 
-use app::model::{AuditEntry, TeamId, UserId};
+use app::model::{AuditEntry, AuditQuery, Flag, TeamId, UserId};
 
 use super::{Db, DbError};
 use crate::actor::Actor;
@@ -136,16 +136,27 @@ pub async fn record(db: &Db, record: Record, now_ms: i64) {
     }
 }
 
-/// The team's newest events, newest first.
-pub async fn for_team(db: &Db, actor: &Actor, limit: i64) -> Result<Vec<AuditEntry>, DbError> {
+/// The team's events that `query` selects, newest first, at most `limit`, continuing after the
+/// query's `before_at`/`before_id` (keyset paging: any page is one walk of an index).
+pub async fn for_team(db: &Db, actor: &Actor, query: &AuditQuery, limit: i64) -> Result<Vec<AuditEntry>, DbError> {
     Ok(sqlx::query_as(
-        "SELECT a.at, a.event, a.outcome, \
+        "SELECT a.id, a.at, a.event, a.outcome, \
          CASE WHEN u.id IS NULL THEN NULL ELSE u.display_name || ' <' || u.email || '>' END AS actor, \
-         a.detail, a.source_ip \
+         a.actor_id, a.detail, a.source_ip, a.seq, a.mac \
          FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id \
-         WHERE a.team_id = $1 ORDER BY a.at DESC, a.id LIMIT $2",
+         WHERE a.team_id = $1 AND ($2 = 0 OR a.event = $3) AND ($4 = 0 OR a.actor_id = $5) \
+         AND a.at >= $6 AND a.at < $7 AND (a.at < $8 OR (a.at = $8 AND a.id > $9)) \
+         ORDER BY a.at DESC, a.id LIMIT $10",
     )
     .bind(actor.team_id())
+    .bind(Flag(query.event.is_some()))
+    .bind(query.event.as_deref())
+    .bind(Flag(query.actor_id.is_some()))
+    .bind(query.actor_id)
+    .bind(query.from.unwrap_or(i64::MIN))
+    .bind(query.to.unwrap_or(i64::MAX))
+    .bind(query.before_at.unwrap_or(i64::MAX))
+    .bind(query.before_id.as_deref().unwrap_or(""))
     .bind(limit)
     .fetch_all(db.pool())
     .await?)

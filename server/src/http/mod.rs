@@ -70,6 +70,8 @@ pub fn router(state: AppState, store: DbSessionStore) -> Router {
     let api = Router::new()
         .route("/api/{*fn_name}", post(call_server_fn).fallback(method_not_allowed))
         .route("/export/issues.csv", get(export::issues_csv))
+        .route("/export/audit.csv", get(export::audit_csv))
+        .route("/export/audit.json", get(export::audit_json))
         .layer(sessions.clone())
         .layer(middleware::from_fn_with_state(config.clone(), limit_body))
         .layer(middleware::from_fn_with_state(state.clone(), limit_api_rate));

@@ -10,6 +10,7 @@ mod members;
 mod projects;
 
 pub use files::UploadTarget;
+pub use members::{AuditFormat, MAX_AUDIT_EXPORT};
 
 use std::{net::SocketAddr, sync::Arc};
 

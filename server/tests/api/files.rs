@@ -89,7 +89,8 @@ async fn the_eicar_file_is_refused_leaves_nothing_stored_and_is_audited_and_quar
     assert_eq!(entry["step"], "scan");
     assert!(entry["signature"].as_str().expect("signature").contains("Eicar"), "{entry}");
     let audit = json(app.call("audit_log", &[], Some(&owner)).await).await;
-    let events: Vec<&str> = audit.as_array().expect("list").iter().filter_map(|e| e["event"].as_str()).collect();
+    let events: Vec<&str> =
+        audit["entries"].as_array().expect("list").iter().filter_map(|e| e["event"].as_str()).collect();
     assert!(events.contains(&"upload_rejected"), "{events:?}");
 }
 

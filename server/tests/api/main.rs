@@ -5,6 +5,7 @@
 mod accounts;
 mod api_docs;
 mod audit_chain;
+mod audit_log;
 mod bans;
 mod binary;
 mod code_shape;

@@ -323,7 +323,8 @@ async fn security_events_are_audited_and_readable_by_owners_and_admins_only() {
     let owner_cookie = session_cookie(&signed_in).expect("cookie");
 
     let log = json(app.call("audit_log", &[], Some(&admin.cookie)).await).await;
-    let events: Vec<&str> = log.as_array().expect("log").iter().filter_map(|e| e["event"].as_str()).collect();
+    let events: Vec<&str> =
+        log["entries"].as_array().expect("log").iter().filter_map(|e| e["event"].as_str()).collect();
     for expected in [
         "account_created",
         "invitation_sent",
@@ -335,12 +336,13 @@ async fn security_events_are_audited_and_readable_by_owners_and_admins_only() {
     ] {
         assert!(events.contains(&expected), "{expected} missing from {events:?}");
     }
-    for entry in log.as_array().expect("log") {
+    for entry in log["entries"].as_array().expect("log") {
         assert_eq!(entry["source_ip"], "127.0.0.1", "{entry}");
         assert!(entry["at"].as_i64().expect("time") > 1_700_000_000_000);
         assert!(entry["outcome"] == "success" || entry["outcome"] == "failure");
     }
-    let removal = log.as_array().expect("log").iter().find(|e| e["event"] == "member_removed").expect("removal");
+    let removal =
+        log["entries"].as_array().expect("log").iter().find(|e| e["event"] == "member_removed").expect("removal");
     assert!(removal["actor"].as_str().expect("actor").contains(&admin.email));
 
     let mut db = app.db().await;

@@ -1,0 +1,105 @@
+//! The audit log as owners and admins read it: a page at a time (keyset, newest first), filtered by
+//! kind, actor and time, and exported as CSV and JSON with each entry's place in the chain; only for
+//! OWNER and ADMIN, only of their own team; exporting is itself audited.
+
+use std::collections::HashSet;
+
+use reqwest::StatusCode;
+
+use crate::helpers::{input, spawn_app, TestApp, PASSWORD};
+
+async fn page(app: &TestApp, cookie: &str, fields: &[(&str, &str)]) -> serde_json::Value {
+    let response = app.call("audit_log", &input(fields), Some(cookie)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.expect("json")
+}
+
+fn entries(page: &serde_json::Value) -> &Vec<serde_json::Value> {
+    page["entries"].as_array().expect("entries")
+}
+
+async fn export(app: &TestApp, cookie: &str, path: &str) -> reqwest::Response {
+    app.http.get(app.url(path)).header("cookie", cookie).send().await.expect("export")
+}
+
+#[tokio::test]
+async fn owners_page_filter_and_export_their_teams_log() {
+    let app = spawn_app().await;
+    let (owner, _) = app.owner("audit").await;
+    // A member whose name a spreadsheet would run as a formula.
+    let email = crate::helpers::fresh_email("formula");
+    let (_, token) = app.invite(&owner.cookie, &email, "NORMAL").await;
+    let joined = input(&[("token", &token), ("display_name", "=HYPERLINK(\"http://evil\")"), ("password", PASSWORD)]);
+    let member = app.call("sign_up_with_invitation", &joined, None).await;
+    assert_eq!(member.status(), StatusCode::OK);
+    let member_id =
+        member.json::<serde_json::Value>().await.expect("json")["user"]["id"].as_str().expect("id").to_owned();
+    for _ in 0..110 {
+        assert_eq!(app.sign_in_as(&owner.email, PASSWORD, None).await.status(), StatusCode::OK);
+    }
+
+    // Pages: 100, then the rest; no entry twice, newest first throughout.
+    let first = page(&app, &owner.cookie, &[]).await;
+    assert_eq!(entries(&first).len(), 100);
+    let (at, id) = (first["next"][0].as_i64().expect("at"), first["next"][1].as_str().expect("id").to_owned());
+    let second = page(&app, &owner.cookie, &[("before_at", &at.to_string()), ("before_id", &id)]).await;
+    assert!(second["next"].is_null(), "two pages in all");
+    let all: Vec<&serde_json::Value> = entries(&first).iter().chain(entries(&second)).collect();
+    let ids: HashSet<&str> = all.iter().map(|e| e["id"].as_str().expect("id")).collect();
+    assert_eq!(ids.len(), all.len(), "an entry came twice");
+    assert!(all.windows(2).all(|w| w[0]["at"].as_i64() >= w[1]["at"].as_i64()), "not newest first");
+    assert!(all.len() >= 113, "{}", all.len()); // account, invitation sent and accepted, 110 sign-ins
+
+    // Filters.
+    let signed_in = page(&app, &owner.cookie, &[("event", "signed_in")]).await;
+    assert!(entries(&signed_in).iter().all(|e| e["event"] == "signed_in"));
+    let by_member = page(&app, &owner.cookie, &[("actor_id", &member_id)]).await;
+    assert!(!entries(&by_member).is_empty());
+    assert!(entries(&by_member).iter().all(|e| e["actor_id"] == member_id.as_str()));
+    let middle = all[50]["at"].as_i64().expect("at");
+    let older = page(&app, &owner.cookie, &[("to", &middle.to_string())]).await;
+    assert!(entries(&older).iter().all(|e| e["at"].as_i64().expect("at") < middle));
+    let unknown = app.call("audit_log", &input(&[("event", "made_up")]), Some(&owner.cookie)).await;
+    assert_eq!(unknown.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Exports: every entry the filters select, with its place in the chain; formulas neutralised.
+    let json = export(&app, &owner.cookie, "/export/audit.json").await;
+    assert_eq!(json.status(), StatusCode::OK);
+    let exported: Vec<serde_json::Value> = json.json().await.expect("json");
+    assert_eq!(exported.len(), all.len());
+    assert!(exported.iter().all(|e| e["seq"].as_i64().is_some() && e["mac"].as_str().is_some_and(|m| m.len() == 64)));
+    let csv = export(&app, &owner.cookie, &format!("/export/audit.csv?actor={member_id}")).await;
+    assert_eq!(csv.status(), StatusCode::OK);
+    assert!(csv.headers()["content-type"].to_str().expect("ascii").starts_with("text/csv"));
+    let text = csv.text().await.expect("text");
+    assert!(text.starts_with("seq,at_ms,event,outcome,actor,actor_id,source_ip,detail,id,mac"), "{text}");
+    assert!(text.contains("'=HYPERLINK"), "a formula reached the CSV unneutralised: {text}");
+    assert!(!text.contains(&owner.email), "a filter let another actor's entry through");
+    let bad = export(&app, &owner.cookie, "/export/audit.csv?event=made_up").await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let exports = page(&app, &owner.cookie, &[("event", "audit_exported")]).await;
+    assert_eq!(entries(&exports).len(), 2, "each export is audited");
+}
+
+#[tokio::test]
+async fn only_owners_and_admins_export_and_only_their_own_team() {
+    let app = spawn_app().await;
+    let (owner, _) = app.owner("audit").await;
+    let normal = app.new_member(&owner.cookie, "NORMAL").await;
+    let (other, _) = app.owner("other").await;
+    assert_eq!(export(&app, &normal.cookie, "/export/audit.csv").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(export(&app, "", "/export/audit.json").await.status(), StatusCode::UNAUTHORIZED);
+    let theirs = export(&app, &other.cookie, "/export/audit.json").await;
+    assert_eq!(theirs.status(), StatusCode::OK);
+    let text = theirs.text().await.expect("text");
+    assert!(!text.contains(&owner.email) && !text.contains(&normal.email), "another team's entries: {text}");
+    let cross_site = app
+        .http
+        .get(app.url("/export/audit.csv"))
+        .header("cookie", &owner.cookie)
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(cross_site.status(), StatusCode::FORBIDDEN);
+}
