@@ -55,6 +55,15 @@ test('an owner invites a member and a guest, changes a role, removes the guest, 
   for (const event of ['invitation_sent', 'invitation_accepted', 'role_changed', 'member_removed']) {
     await expect(page.getByRole('cell', { name: event, exact: true }).first()).toBeVisible();
   }
+  // Filtered to one kind, and exported as filtered.
+  await page.getByLabel('Event').selectOption('role_changed');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page.getByRole('cell', { name: 'invitation_sent', exact: true })).toHaveCount(0);
+  await expect(page.getByRole('cell', { name: 'role_changed', exact: true }).first()).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Export CSV' })).toHaveAttribute('href', /\/export\/audit\.csv\?event=role_changed/);
+  const exported = await page.request.get((await page.getByRole('link', { name: 'Export JSON' }).getAttribute('href'))!);
+  expect(exported.status()).toBe(200);
+  expect((await exported.json()).every((e: any) => e.event === 'role_changed')).toBe(true);
   await memberContext.close();
   await guestContext.close();
 });
