@@ -59,9 +59,9 @@ pub async fn main() -> ExitCode {
 
 async fn verify_audit(config: Config) -> ExitCode {
     let checked = async {
-        let key = config.audit_key()?;
         let db = crate::db::Db::connect(&config.database_url).await?;
         db.migrate().await?;
+        let key = crate::db::audit_chain::load(&db, config.audit_key()?).await?;
         let problems = crate::db::audit_chain::verify(&db, &key).await;
         db.close().await;
         Ok::<_, Box<dyn std::error::Error>>(problems?)

@@ -49,9 +49,10 @@ impl Application {
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
         let db = Db::connect(&config.database_url).await?;
         let cache_entries = config.session_cache_entries(db.backend());
-        let audit_key = config.audit_key()?;
-        let db = db.with_auth_cache(cache_entries).with_audit_key(audit_key.clone());
+        let db = db.with_auth_cache(cache_entries);
         db.migrate().await?;
+        let audit_key = crate::db::audit_chain::settle(&db, config.audit_key()?).await?;
+        let db = db.with_audit_key(audit_key.clone());
         let chained = crate::db::audit_chain::chain_missing(&db, &audit_key).await?;
         if chained > 0 {
             tracing::info!(chained, "chained audit entries written before the chain (or while it failed)");

@@ -11,9 +11,15 @@ use sha2::Sha256;
 
 use super::{Db, DbError};
 
-/// The key that chains audit entries.
+/// The key that chains audit entries. Under MAC scheme 2 each chain (team) has its own key, derived
+/// from this one, which its owners may be given to verify their exports without being able to check
+/// (or forge) any other team's; scheme 1 (databases not yet moved, see [`settle`]) used this key for
+/// every chain. Checkpoints are sealed with this key itself: they are for the operator.
 #[derive(Clone)]
-pub struct ChainKey([u8; 32]);
+pub struct ChainKey {
+    key: [u8; 32],
+    per_chain: bool,
+}
 
 impl std::fmt::Debug for ChainKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -21,19 +27,106 @@ impl std::fmt::Debug for ChainKey {
     }
 }
 
+/// The scheme new databases start at, and that [`settle`] moves older ones to.
+const PER_CHAIN_SCHEME: &str = "2";
+
+fn hmac_hex(key: &[u8; 32], parts: &[&str]) -> String {
+    crate::digest::hex(&hmac_raw(key, parts))
+}
+
+fn hmac_raw(key: &[u8; 32], parts: &[&str]) -> [u8; 32] {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("any key length"));
+    for part in parts {
+        mac.update(&(part.len() as u64).to_be_bytes());
+        mac.update(part.as_bytes());
+    }
+    mac.finalize().into_bytes().into()
+}
+
 impl ChainKey {
+    /// The key under scheme 1 (one key for every chain), until [`settle`] says otherwise.
     pub fn new(key: [u8; 32]) -> Self {
-        Self(key)
+        Self { key, per_chain: false }
     }
 
     fn mac(&self, parts: &[&str]) -> String {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).unwrap_or_else(|_| unreachable!("any key length"));
-        for part in parts {
-            mac.update(&(part.len() as u64).to_be_bytes());
-            mac.update(part.as_bytes());
-        }
-        crate::digest::hex(&mac.finalize().into_bytes())
+        hmac_hex(&self.key, parts)
     }
+
+    /// The key that MACs the entries of `chain`.
+    fn of_chain(&self, chain: &str) -> [u8; 32] {
+        if self.per_chain {
+            hmac_raw(&self.key, &["moth audit chain key", chain])
+        } else {
+            self.key
+        }
+    }
+
+    /// The key of a team's chain in hex, for its owners to verify an export: `None` while the
+    /// database is on scheme 1, where one key serves every team.
+    pub fn team_key(&self, team_chain: &str) -> Option<String> {
+        (self.per_chain && !team_chain.is_empty()).then(|| crate::digest::hex(&self.of_chain(team_chain)))
+    }
+}
+
+/// The MAC scheme the database is on, with `key` set to it. Read-only (for `moth audit verify`).
+pub async fn load(db: &Db, key: ChainKey) -> Result<ChainKey, DbError> {
+    let scheme: Option<String> =
+        sqlx::query_scalar("SELECT value FROM audit_meta WHERE name = 'mac_scheme'").fetch_optional(db.pool()).await?;
+    Ok(ChainKey { per_chain: scheme.as_deref() == Some(PER_CHAIN_SCHEME), ..key })
+}
+
+/// At start: moves a database still on MAC scheme 1 to scheme 2, but only if every chain verifies
+/// under scheme 1 (then every chained entry and checkpoint is sealed again, in one transaction).
+/// A log that does not verify is left exactly as it is, on scheme 1, and the problem is logged:
+/// sealing altered entries again would hide what was done to them.
+pub async fn settle(db: &Db, key: ChainKey) -> Result<ChainKey, DbError> {
+    let key = load(db, key).await?;
+    if key.per_chain {
+        return Ok(key);
+    }
+    let problems = verify(db, &key).await?;
+    if !problems.is_empty() {
+        tracing::error!(?problems, "the audit log does not verify: it stays on one key for every team");
+        return Ok(key);
+    }
+    let moved = ChainKey { per_chain: true, ..key };
+    let mut tx = db.begin().await?;
+    let chains: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT chain FROM audit_log WHERE seq IS NOT NULL").fetch_all(&mut *tx).await?;
+    for chain in chains {
+        let rows: Vec<Chained> = sqlx::query_as(
+            "SELECT seq, mac, id, team_id, actor_id, event, outcome, detail, source_ip, at FROM audit_log \
+             WHERE chain = $1 AND seq IS NOT NULL ORDER BY seq",
+        )
+        .bind(&chain)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut previous = String::new();
+        for row in rows {
+            let mac = row.link.mac(&moved, row.seq, &previous);
+            sqlx::query("UPDATE audit_log SET mac = $3 WHERE chain = $1 AND seq = $2")
+                .bind(&chain)
+                .bind(row.seq)
+                .bind(&mac)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE audit_checkpoints SET mac = $3, seal = $4 WHERE chain = $1 AND seq = $2")
+                .bind(&chain)
+                .bind(row.seq)
+                .bind(&mac)
+                .bind(moved.mac(&["checkpoint", &chain, &row.seq.to_string(), &mac]))
+                .execute(&mut *tx)
+                .await?;
+            previous = mac;
+        }
+    }
+    sqlx::query("UPDATE audit_meta SET value = $1 WHERE name = 'mac_scheme'")
+        .bind(PER_CHAIN_SCHEME)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(moved)
 }
 
 /// One entry's fields as the chain covers them.
@@ -53,18 +146,21 @@ impl Link {
     fn mac(&self, key: &ChainKey, seq: i64, previous: &str) -> String {
         let seq = seq.to_string();
         let at = self.at.to_string();
-        key.mac(&[
-            previous,
-            &seq,
-            &self.id,
-            self.team_id.as_deref().unwrap_or(""),
-            self.actor_id.as_deref().unwrap_or(""),
-            &self.event,
-            &self.outcome,
-            &self.detail,
-            self.source_ip.as_deref().unwrap_or(""),
-            &at,
-        ])
+        hmac_hex(
+            &key.of_chain(self.chain()),
+            &[
+                previous,
+                &seq,
+                &self.id,
+                self.team_id.as_deref().unwrap_or(""),
+                self.actor_id.as_deref().unwrap_or(""),
+                &self.event,
+                &self.outcome,
+                &self.detail,
+                self.source_ip.as_deref().unwrap_or(""),
+                &at,
+            ],
+        )
     }
 
     fn chain(&self) -> &str {
@@ -236,4 +332,66 @@ async fn verify_chain(db: &Db, key: &ChainKey, chain: &str) -> Result<Option<Pro
         }
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::audit::{self, Event, Record};
+
+    /// A database with `entries` events outside any team, chained under scheme 1.
+    async fn log_on_scheme_one(dir: &std::path::Path, entries: usize) -> (Db, ChainKey) {
+        let key = ChainKey::new([3; 32]);
+        let db = Db::connect(&format!("sqlite:{}", dir.join("moth.db").display())).await.expect("db");
+        db.migrate().await.expect("migrate");
+        let db = db.with_audit_key(key.clone());
+        for n in 0..entries {
+            let record = Record {
+                event: Event::SignInFailed,
+                success: false,
+                team_id: None,
+                actor_id: None,
+                detail: format!("attempt {n}"),
+                source_ip: Some("192.0.2.1".into()),
+            };
+            audit::record(&db, record, 1_000 + i64::try_from(n).expect("small")).await;
+        }
+        checkpoint(&db, &key, 5_000).await.expect("checkpoint");
+        (db, key)
+    }
+
+    async fn scheme(db: &Db) -> String {
+        sqlx::query_scalar("SELECT value FROM audit_meta WHERE name = 'mac_scheme'")
+            .fetch_one(db.pool())
+            .await
+            .expect("scheme")
+    }
+
+    #[tokio::test]
+    async fn a_log_that_verifies_moves_to_a_key_per_chain_and_still_verifies() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (db, key) = log_on_scheme_one(dir.path(), 5).await;
+        assert!(verify(&db, &key).await.expect("verify").is_empty());
+        let moved = settle(&db, key.clone()).await.expect("settle");
+        assert!(moved.per_chain);
+        assert_eq!(scheme(&db).await, "2");
+        assert!(verify(&db, &moved).await.expect("verify").is_empty(), "the moved chain and checkpoints verify");
+        assert!(!verify(&db, &key).await.expect("verify").is_empty(), "the MACs did change");
+        assert!(settle(&db, moved).await.expect("again").per_chain, "settling twice changes nothing");
+    }
+
+    #[tokio::test]
+    async fn an_altered_log_is_not_sealed_again() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (db, key) = log_on_scheme_one(dir.path(), 5).await;
+        sqlx::query("UPDATE audit_log SET detail = 'nothing happened' WHERE seq = 3")
+            .execute(db.pool())
+            .await
+            .expect("edit");
+        let kept = settle(&db, key.clone()).await.expect("settle");
+        assert!(!kept.per_chain);
+        assert_eq!(scheme(&db).await, "1");
+        let problems = verify(&db, &kept).await.expect("verify");
+        assert_eq!(problems.first().map(|p| (p.seq, p.what)), Some((3, "altered")), "still found: {problems:?}");
+    }
 }

@@ -67,7 +67,14 @@ impl Service {
             }
         }
         let body = match format {
-            AuditFormat::Json => serde_json::to_vec(&entries).map_err(|_| AppError::internal())?,
+            AuditFormat::Json => {
+                // With the team's chain key, so that the team can check the MACs itself
+                // (docs/verify-audit-export.py); `null` while the database is on one key for all.
+                let team = actor.team_id().to_string();
+                let chain_key = self.db.audit_key().and_then(|key| key.team_key(&team));
+                let export = serde_json::json!({ "team_id": team, "chain_key": chain_key, "entries": entries });
+                serde_json::to_vec(&export).map_err(|_| AppError::internal())?
+            }
             AuditFormat::Csv => audit_csv(&entries)?,
         };
         let detail = format!("{} entries as {format:?}", entries.len());

@@ -10,13 +10,14 @@ use crate::helpers::{launch, test_config, TestApp};
 async fn audited() -> (TestApp, Db, sqlx::AnyPool, audit_chain::ChainKey, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("dir");
     let config = test_config(dir.path()).await;
-    let key = config.audit_key().expect("key");
     let (app, _running) = launch(config.clone(), std::future::pending()).await;
     let (owner, _) = app.owner("audited").await;
     for role in ["NORMAL", "GUEST", "ADMIN"] {
         app.new_member(&owner.cookie, role).await;
     }
     let db = Db::connect(&config.database_url).await.expect("db");
+    // The key as the server settled it at start (a key per team's chain).
+    let key = audit_chain::load(&db, config.audit_key().expect("key")).await.expect("scheme");
     let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&config.database_url).await.expect("pool");
     (app, db, pool, key, dir)
 }

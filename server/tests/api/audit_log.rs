@@ -65,7 +65,8 @@ async fn owners_page_filter_and_export_their_teams_log() {
     // Exports: every entry the filters select, with its place in the chain; formulas neutralised.
     let json = export(&app, &owner.cookie, "/export/audit.json").await;
     assert_eq!(json.status(), StatusCode::OK);
-    let exported: Vec<serde_json::Value> = json.json().await.expect("json");
+    let exported: serde_json::Value = json.json().await.expect("json");
+    let exported = exported["entries"].as_array().expect("entries");
     assert_eq!(exported.len(), all.len());
     assert!(exported.iter().all(|e| e["seq"].as_i64().is_some() && e["mac"].as_str().is_some_and(|m| m.len() == 64)));
     let csv = export(&app, &owner.cookie, &format!("/export/audit.csv?actor={member_id}")).await;
@@ -102,4 +103,78 @@ async fn only_owners_and_admins_export_and_only_their_own_team() {
         .await
         .expect("export");
     assert_eq!(cross_site.status(), StatusCode::FORBIDDEN);
+}
+
+/// Runs the customers' verification script (docs/verify-audit-export.py) on an export; its output
+/// and whether it verified.
+fn customer_verifies(export: &serde_json::Value, head: Option<&str>) -> (bool, String) {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("audit.json");
+    std::fs::write(&path, serde_json::to_vec(export).expect("json")).expect("write");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/verify-audit-export.py");
+    let mut command = std::process::Command::new("python3");
+    command.arg(script).arg(&path);
+    if let Some(head) = head {
+        command.arg("--head").arg(head);
+    }
+    let output = command.output().expect("python3 runs");
+    (output.status.success(), String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+#[tokio::test]
+async fn a_team_verifies_its_export_with_its_own_key_and_finds_what_was_changed() {
+    let app = spawn_app().await;
+    let (owner, team) = app.owner("verify").await;
+    for _ in 0..3 {
+        app.new_member(&owner.cookie, "NORMAL").await;
+    }
+    let export = |app: &TestApp| {
+        let cookie = owner.cookie.clone();
+        let url = app.url("/export/audit.json");
+        let http = app.http.clone();
+        async move {
+            let response = http.get(url).header("cookie", cookie).send().await.expect("export");
+            assert_eq!(response.status(), StatusCode::OK);
+            response.json::<serde_json::Value>().await.expect("json")
+        }
+    };
+    let first = export(&app).await;
+    assert_eq!(first["team_id"], team.as_str());
+    assert_eq!(first["chain_key"].as_str().map(str::len), Some(64));
+    let (verified, output) = customer_verifies(&first, None);
+    assert!(verified, "{output}");
+    let head = output.lines().find_map(|l| l.strip_prefix("head: ")).expect("head").to_owned();
+
+    // Another team's key does not verify this team's entries.
+    let (other, _) = app.owner("other").await;
+    let theirs: serde_json::Value = app
+        .http
+        .get(app.url("/export/audit.json"))
+        .header("cookie", &other.cookie)
+        .send()
+        .await
+        .expect("export")
+        .json()
+        .await
+        .expect("json");
+    let mut mixed = first.clone();
+    mixed["chain_key"] = theirs["chain_key"].clone();
+    assert!(!customer_verifies(&mixed, None).0, "another team's key verified this team's log");
+
+    // A removed entry leaves a gap; an edited one breaks its MAC.
+    let mut gap = first.clone();
+    let entries = gap["entries"].as_array_mut().expect("entries");
+    let second = entries.iter().position(|e| e["seq"] == 2).expect("seq 2");
+    entries.remove(second);
+    let (verified, output) = customer_verifies(&gap, None);
+    assert!(!verified && output.contains("entry 2 is missing"), "{output}");
+    let mut db = app.db().await;
+    sqlx::query("UPDATE audit_log SET detail = 'nothing happened' WHERE chain = $1 AND seq = 2")
+        .bind(&team)
+        .execute(&mut db)
+        .await
+        .expect("edit");
+    let edited = export(&app).await;
+    let (verified, output) = customer_verifies(&edited, Some(&head));
+    assert!(!verified && output.contains("entry 2 was altered"), "{output}");
 }
