@@ -51,6 +51,17 @@ impl Scanner {
         Ok(StreamScan { sender: Some(sender), answer: Some(answer), timeout: self.timeout })
     }
 
+    /// Whether clamd answers `PING` with `PONG` within `timeout` (for `/readyz`).
+    pub async fn ping(&self, timeout: Duration) -> Result<(), &'static str> {
+        let Some(address) = self.address.as_deref() else { return Err("not configured") };
+        let connection = clamav_client::tokio::Tcp { host_address: address };
+        match tokio::time::timeout(timeout, clamav_client::tokio::ping(connection)).await {
+            Ok(Ok(answer)) if answer == clamav_client::PONG => Ok(()),
+            Ok(_) => Err("unreachable"),
+            Err(_) => Err("no answer"),
+        }
+    }
+
     /// Scans bytes that are all here.
     pub async fn scan(&self, bytes: Bytes) -> Result<(), Rejection> {
         let mut scan = self.start()?;

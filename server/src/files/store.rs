@@ -22,6 +22,8 @@ pub trait ObjectStore: Send + Sync + 'static {
     async fn put_file(&self, key: &str, staged: &Path) -> Result<(), StoreError>;
     async fn get(&self, key: &str) -> Result<Bytes, StoreError>;
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
+    /// Whether the store is there and answers (for `/readyz`); reads and writes no object.
+    async fn check(&self) -> Result<(), StoreError>;
 }
 
 /// A fresh storage key: 128 random bits, fanned out over 256 folders by its first two characters.
@@ -113,6 +115,15 @@ impl ObjectStore for LocalDir {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn check(&self) -> Result<(), StoreError> {
+        let metadata = tokio::fs::metadata(&self.root).await?;
+        if metadata.is_dir() && !metadata.permissions().readonly() {
+            Ok(())
+        } else {
+            Err(StoreError::Io(std::io::Error::other("the files folder is not a writable folder")))
         }
     }
 }
@@ -221,6 +232,16 @@ impl ObjectStore for S3 {
             .delete_object()
             .bucket(&self.bucket)
             .key(Self::checked(key)?)
+            .send()
+            .await
+            .map_err(|e| s3_error(aws_sdk_s3::error::DisplayErrorContext(e)))?;
+        Ok(())
+    }
+
+    async fn check(&self) -> Result<(), StoreError> {
+        self.client
+            .head_bucket()
+            .bucket(&self.bucket)
             .send()
             .await
             .map_err(|e| s3_error(aws_sdk_s3::error::DisplayErrorContext(e)))?;

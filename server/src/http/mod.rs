@@ -248,13 +248,30 @@ async fn healthz() -> impl IntoResponse {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
-/// Readiness: the database answers.
+/// Readiness: the database answers (503 when it does not: nothing works without it). clamd and the
+/// object store are checked too and reported; without them uploads (and downloads) fail but the
+/// tracker works, so they make the answer "degraded" rather than taking the instance out of service.
 async fn readyz(State(state): State<AppState>) -> Response {
-    match state.db.ping().await {
-        Ok(()) => Json(serde_json::json!({ "status": "ready" })).into_response(),
+    let (database, files) = tokio::join!(state.db.ping(), state.service.file_checks());
+    let mut checks = serde_json::Map::new();
+    let database_ok = match database {
+        Ok(()) => true,
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "unavailable" }))).into_response()
+            false
         }
+    };
+    checks.insert("database".into(), (if database_ok { "ok" } else { "unavailable" }).into());
+    let mut degraded = false;
+    for (name, result) in files {
+        degraded |= result.is_err();
+        checks.insert(name.into(), result.err().unwrap_or_else(|| "ok".into()).into());
     }
+    let status = match (database_ok, degraded) {
+        (false, _) => "unavailable",
+        (true, true) => "degraded",
+        (true, false) => "ready",
+    };
+    let code = if database_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (code, Json(serde_json::json!({ "status": status, "checks": checks }))).into_response()
 }

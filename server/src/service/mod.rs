@@ -77,6 +77,24 @@ impl Service {
         self.bans.address_of(peer, forwarded_for)
     }
 
+    /// What `/readyz` reports beyond the database: whether clamd answers and the object store is
+    /// there, each as "ok" or why not.
+    pub async fn file_checks(&self) -> [(&'static str, Result<(), String>); 2] {
+        let timeout = std::time::Duration::from_secs(2);
+        let (clamd, storage) = tokio::join!(self.files.scanner.ping(timeout), async {
+            tokio::time::timeout(timeout, self.files.store.check()).await
+        });
+        let storage = match storage {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "readiness: the object store does not answer");
+                Err("unavailable".to_owned())
+            }
+            Err(_) => Err("no answer".to_owned()),
+        };
+        [("clamd", clamd.map_err(str::to_owned)), ("storage", storage)]
+    }
+
     /// The file origin's address (`files_url`), which the app's CSP allows images from.
     pub fn files_url(&self) -> &str {
         &self.files.files_url

@@ -355,6 +355,20 @@ async fn with_s3_files_are_sealed_in_the_bucket_and_leave_it_when_refused_or_del
     })
     .await;
     assert!(app.scans, "the upload tests need clamd: run scripts/test, or set MOTH_TEST_CLAMD_URL");
+    // Readiness asks the bucket (HeadBucket); one that does not exist is reported.
+    let ready: serde_json::Value =
+        app.http.get(app.url("/readyz")).send().await.expect("ready").json().await.expect("json");
+    assert_eq!(ready["checks"]["storage"], "ok", "{ready}");
+    let missing = spawn_app_with(|config| {
+        config.s3_bucket = Some(format!("moth-missing-{}", uuid::Uuid::new_v4().simple()));
+        config.s3_endpoint = Some(endpoint.clone());
+        config.s3_access_key_id = Some("moth-test".into());
+        config.s3_secret_access_key = Some("moth-test-secret".into());
+    })
+    .await;
+    let ready: serde_json::Value =
+        missing.http.get(missing.url("/readyz")).send().await.expect("ready").json().await.expect("json");
+    assert_eq!(ready["checks"]["storage"], "unavailable", "{ready}");
     let (owner, _) = app.owner("s3").await;
     let (project, _) = app.project(&owner.cookie, "public").await;
     let issue = app.issue(&owner.cookie, &project, "public").await.id;

@@ -1,6 +1,8 @@
 //! Requests and responses: R1 (cross-site refusal, no state change by GET), R2 (security headers),
 //! R6 (errors carry a code and a message, never internals), health checks and the app's page.
 
+use std::os::unix::fs::PermissionsExt;
+
 use reqwest::{Method, StatusCode};
 use sqlx::{Executor, Row};
 
@@ -201,6 +203,31 @@ async fn health_and_readiness_answer() {
     assert_eq!(health.status(), StatusCode::OK);
     let ready = app.http.get(app.url("/readyz")).send().await.expect("sent");
     assert_eq!(ready.status(), StatusCode::OK);
+    let ready: serde_json::Value = ready.json().await.expect("json");
+    assert_eq!(ready["checks"]["database"], "ok", "{ready}");
+    assert_eq!(ready["checks"]["storage"], "ok", "{ready}");
+    if app.scans {
+        assert_eq!(ready["status"], "ready", "{ready}");
+        assert_eq!(ready["checks"]["clamd"], "ok", "{ready}");
+    }
+}
+
+#[tokio::test]
+async fn readiness_reports_a_missing_scanner_and_an_unwritable_store_as_degraded() {
+    // A port that was free a moment ago: nothing answers there.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr");
+    let app = spawn_app_with(|config| config.clamd_url = Some(closed.to_string())).await;
+    let files = app.files_dir.clone();
+    let read_only = std::fs::Permissions::from_mode(0o555);
+    std::fs::set_permissions(&files, read_only).expect("chmod");
+    let ready = app.http.get(app.url("/readyz")).send().await.expect("sent");
+    std::fs::set_permissions(&files, std::fs::Permissions::from_mode(0o755)).expect("chmod back");
+    assert_eq!(ready.status(), StatusCode::OK, "the tracker still works without them");
+    let ready: serde_json::Value = ready.json().await.expect("json");
+    assert_eq!(ready["status"], "degraded", "{ready}");
+    assert_eq!(ready["checks"]["clamd"], "unreachable", "{ready}");
+    assert_eq!(ready["checks"]["storage"], "unavailable", "{ready}");
+    assert_eq!(ready["checks"]["database"], "ok", "{ready}");
 }
 
 #[tokio::test]
