@@ -86,7 +86,7 @@ build_frontend() {
   trunk build --release
   # Precompressed once here, so the server never compresses the bundle per request.
   local asset
-  for asset in dist/*.wasm dist/*.js dist/*.css; do
+  for asset in dist/*.wasm dist/*.js dist/*.css dist/*.txt; do
     brotli --force --quality=11 --keep "$asset"
     gzip --force --best --keep "$asset"
   done

@@ -2,7 +2,9 @@
 //! again before anything touches the database, and the migrations repeat the limits as constraints.
 //! Keep the numbers here and in `migrations/*/` in step.
 
-use std::{collections::HashSet, sync::LazyLock};
+use std::collections::HashSet;
+#[cfg(not(feature = "csr"))]
+use std::sync::LazyLock;
 
 pub const EMAIL_MAX_CHARS: usize = 254;
 pub const PASSWORD_MIN_CHARS: usize = 8;
@@ -19,12 +21,32 @@ pub fn has_forbidden_control(text: &str, multi_line: bool) -> bool {
 const NO_CONTROL: &str = "Control characters are not allowed.";
 const ONLY_LINE_BREAKS: &str = "Control characters other than line breaks and tabs are not allowed.";
 
-/// The 10,000 most common passwords (see `app/data/README.md`), compared case-insensitively.
+/// The 10,000 most common passwords (see `app/data/README.md`), compared case-insensitively. The
+/// server holds them in its binary; the browser fetches the same file (`/common-passwords.txt`) when
+/// a sign-up form opens, so that the wasm bundle does not carry 79 KB most visitors never use. Until
+/// it has arrived the browser lets such a password through and the server refuses it with the same
+/// message.
+#[cfg(not(feature = "csr"))]
 static COMMON_PASSWORDS: LazyLock<HashSet<&'static str>> =
     LazyLock::new(|| include_str!("../data/common-passwords.txt").lines().collect());
 
+#[cfg(not(feature = "csr"))]
 pub fn is_common_password(password: &str) -> bool {
     COMMON_PASSWORDS.contains(password.to_lowercase().as_str())
+}
+
+#[cfg(feature = "csr")]
+static COMMON_PASSWORDS: std::sync::OnceLock<HashSet<String>> = std::sync::OnceLock::new();
+
+#[cfg(feature = "csr")]
+pub fn is_common_password(password: &str) -> bool {
+    COMMON_PASSWORDS.get().is_some_and(|list| list.contains(&password.to_lowercase()))
+}
+
+/// Takes the list fetched by the browser (one password per line).
+#[cfg(feature = "csr")]
+pub fn load_common_passwords(text: &str) {
+    let _ = COMMON_PASSWORDS.set(text.lines().map(str::to_owned).collect());
 }
 
 /// garde rule for new passwords: 8 to 128 characters, taken as typed, and not one of the most common.

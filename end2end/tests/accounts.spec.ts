@@ -35,8 +35,11 @@ test('the sign-up form applies the shared rules before sending anything', async 
   page.on('request', (request) => {
     if (request.url().includes('/api/sign_up')) sent.push(request.url());
   });
+  // The common-password list is fetched by the form, not built into the bundle.
+  const list = page.waitForResponse((r) => r.url().endsWith('/common-passwords.txt') && r.ok());
   await page.goto('/signup');
   await ready(page);
+  await list;
   await page.getByLabel('Email').fill('not-an-email');
   await page.getByLabel('Display name').fill('Ann');
   await page.getByLabel('Password').fill('password');

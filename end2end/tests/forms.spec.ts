@@ -55,8 +55,11 @@ test('sign-up, sign-in and invitation forms show each field error next to its fi
 
   const link = await invite(page, uniqueEmail('invitee'), 'NORMAL');
   const visitor = await (await browser.newContext()).newPage();
+  // The common-password list is fetched by the form, not built into the bundle.
+  const list = visitor.waitForResponse((r) => r.url().endsWith('/common-passwords.txt') && r.ok());
   await visitor.goto(link);
   await ready(visitor);
+  await list;
   await visitor.getByLabel('Display name').fill(long(101));
   await visitor.getByLabel('Password').fill('password');
   await visitor.getByRole('button', { name: 'Accept invitation' }).click();

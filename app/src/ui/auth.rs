@@ -75,6 +75,7 @@ pub fn SignInPage() -> impl IntoView {
 #[component]
 pub fn SignUpPage() -> impl IntoView {
     on_cleanup(|| set_ready(false));
+    super::form::fetch_common_passwords();
     let email = RwSignal::new(String::new());
     let display_name = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());

@@ -189,3 +189,31 @@ pub fn FormAlert(errors: RwSignal<Option<AppError>>) -> impl IntoView {
         </div>
     }
 }
+
+/// Fetches the common-password list for a sign-up form, once per page load (see
+/// `rules::is_common_password`); failures are harmless: the server checks the same list.
+#[cfg(feature = "csr")]
+pub fn fetch_common_passwords() {
+    use wasm_bindgen::{closure::Closure, JsCast};
+    static ASKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if ASKED.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        return;
+    }
+    let Ok(xhr) = web_sys::XmlHttpRequest::new() else { return };
+    if xhr.open("GET", "/common-passwords.txt").is_err() {
+        return;
+    }
+    let answered = xhr.clone();
+    let onload = Closure::once_into_js(move || {
+        if answered.status().unwrap_or(0) == 200 {
+            if let Ok(Some(text)) = answered.response_text() {
+                crate::rules::load_common_passwords(&text);
+            }
+        }
+    });
+    xhr.set_onload(Some(onload.unchecked_ref()));
+    let _ = xhr.send();
+}
+
+#[cfg(not(feature = "csr"))]
+pub fn fetch_common_passwords() {}

@@ -89,6 +89,7 @@ fn joined() -> impl Fn(Me) + 'static {
 /// A visitor without an account creates one, which joins only this team.
 #[component]
 fn AcceptWithNewAccount(token: String) -> impl IntoView {
+    super::form::fetch_common_passwords();
     let display_name = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let form = Submission::new(sign_up_with_invitation, joined());
