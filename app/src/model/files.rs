@@ -125,10 +125,15 @@ pub struct Attachment {
     pub uploaded_by: String,
     pub uploader_id: UserId,
     pub created_at: i64,
+    /// A short-lived link to the file on the file origin, made for the reader with the list (so a
+    /// page of files needs no request per file); `attachment_link` makes a fresh one.
+    #[cfg_attr(feature = "ssr", sqlx(skip))]
+    #[serde(default)]
+    pub link: Option<FileLink>,
 }
 
 /// A short-lived address of one file on the file origin.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileLink {
     pub url: String,
     pub expires_at: i64,

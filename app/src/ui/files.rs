@@ -158,8 +158,9 @@ pub fn CommentFiles(
     }
 }
 
-/// One attachment: a link to it on the file origin (fetched fresh with the list), a thumbnail for
-/// images, and "Remove attachment" for its uploader and admins.
+/// One attachment: a link to it on the file origin (made by the server with the list, or asked for
+/// when the list came without one), a thumbnail for images, and "Remove attachment" for its uploader
+/// and admins.
 #[component]
 fn AttachmentItem(
     attachment: Attachment,
@@ -167,7 +168,16 @@ fn AttachmentItem(
     remove: Submission<AttachmentIdInput, ()>,
 ) -> impl IntoView {
     let attachment_id = attachment.id;
-    let link = LocalResource::new(move || attachment_link(AttachmentIdInput { attachment_id }));
+    let listed = attachment.link.clone();
+    let link = LocalResource::new(move || {
+        let listed = listed.clone();
+        async move {
+            match listed {
+                Some(link) => Ok(link),
+                None => attachment_link(AttachmentIdInput { attachment_id }).await,
+            }
+        }
+    });
     let image = attachment.content_type.starts_with("image/");
     let name = attachment.name.clone();
     let label = format!("Remove attachment {}", attachment.name);

@@ -10,7 +10,7 @@ use app::{
     error::{AppError, ErrorCode},
     model::{
         parse, Attachment, AttachmentIdInput, CommentId, FileLink, IssueId, IssueIdInput, IssueVisibility,
-        RejectedUpload,
+        RejectedUpload, TeamId,
     },
 };
 use bytes::Bytes;
@@ -96,6 +96,25 @@ impl Service {
         }
     }
 
+    /// A signed, short-lived link to a file the actor may see (the caller found it through the
+    /// actor's visibility rules).
+    fn link_to(&self, team: TeamId, attachment: &Attachment) -> FileLink {
+        let inline = app::model::FILE_TYPES
+            .iter()
+            .any(|t| t.inline && t.mime == attachment.content_type && attachment.name.ends_with(t.extension));
+        let ttl = i64::try_from(self.files.link_ttl.as_secs()).unwrap_or(300);
+        let expires_at = self.now() / 1000 + ttl;
+        let token = self.files.links.sign(team, attachment.id, inline, expires_at);
+        FileLink { url: format!("{}/f/{token}", self.files.files_url), expires_at: expires_at * 1000 }
+    }
+
+    /// Links for files the actor may see, listed for them.
+    pub(super) fn add_links(&self, team: TeamId, files: &mut [Attachment]) {
+        for file in files {
+            file.link = Some(self.link_to(team, file));
+        }
+    }
+
     /// Removes a deleted attachment's bytes from the object store.
     pub(super) async fn remove_stored(&self, storage_key: &str) {
         if let Err(e) = self.files.store.delete(storage_key).await {
@@ -170,20 +189,16 @@ impl FilesApi for Service {
         let input = parse(input)?;
         let (_, actor) = self.actor(req).await?;
         let issue = issues::find(&self.db, &actor, input.issue_id).await?.ok_or_else(AppError::not_found)?;
-        Ok(attachments::of_issue(&self.db, &issue).await?)
+        let mut files = attachments::of_issue(&self.db, &issue).await?;
+        self.add_links(actor.team_id(), &mut files);
+        Ok(files)
     }
 
     async fn attachment_link(&self, req: &RequestParts, input: AttachmentIdInput) -> Result<FileLink, AppError> {
         let input = parse(input)?;
         let (_, actor) = self.actor(req).await?;
         let found = attachments::find(&self.db, &actor, input.attachment_id).await?.ok_or_else(AppError::not_found)?;
-        let inline = app::model::FILE_TYPES.iter().any(|t| {
-            t.inline && t.mime == found.attachment.content_type && found.attachment.name.ends_with(t.extension)
-        });
-        let ttl = i64::try_from(self.files.link_ttl.as_secs()).unwrap_or(300);
-        let expires_at = self.now() / 1000 + ttl;
-        let token = self.files.links.sign(actor.team_id(), found.attachment.id, inline, expires_at);
-        Ok(FileLink { url: format!("{}/f/{token}", self.files.files_url), expires_at: expires_at * 1000 })
+        Ok(self.link_to(actor.team_id(), &found.attachment))
     }
 
     async fn delete_attachment(&self, req: &RequestParts, input: AttachmentIdInput) -> Result<(), AppError> {

@@ -113,7 +113,9 @@ impl Service {
         if matches!(issue.reader(), policy::Reader::Anonymous) {
             return Ok(comments);
         }
-        for file in attachments::of_comments(&self.db, issue).await? {
+        let mut files = attachments::of_comments(&self.db, issue).await?;
+        self.add_links(crate::db::TeamScope::team_id(issue), &mut files);
+        for file in files {
             if let Some(comment) = comments.iter_mut().find(|c| Some(c.id) == file.comment_id) {
                 comment.attachments.push(file);
             }

@@ -64,6 +64,9 @@ async fn a_guest_reaches_no_file_of_an_internal_comment_anywhere() {
             .collect()
     };
     assert_eq!(files_of(&internal), ["secret-heap-dump.txt"]);
+    let with_link = detail["comments"].as_array().expect("comments").iter().find(|c| c["id"] == internal.as_str());
+    let url = with_link.expect("comment")["attachments"][0]["link"]["url"].as_str().expect("link").to_owned();
+    assert_eq!(w.app.http.get(&url).send().await.expect("get").status(), StatusCode::OK);
     assert_eq!(files_of(&public), ["public-notes.txt"]);
     let listed = w.app.call("list_attachments", &input(&[("issue_id", &w.issue.id)]), Some(&w.normal)).await;
     assert_eq!(listed.json::<serde_json::Value>().await.expect("json").as_array().map(Vec::len), Some(0));

@@ -45,6 +45,11 @@ async fn a_clean_file_is_sealed_in_storage_and_served_only_from_the_file_origin(
 
     let listed = json(app.call("list_attachments", &input(&[("issue_id", &issue)]), Some(&owner)).await).await;
     assert_eq!(listed.as_array().map(Vec::len), Some(1));
+    // The list carries a link to each file, so a page of files needs no request per file.
+    let listed_url = listed[0]["link"]["url"].as_str().expect("a link with the list");
+    assert!(listed_url.starts_with(&format!("{}/f/", app.files_address)), "{listed_url}");
+    let by_list = app.http.get(listed_url).send().await.expect("get");
+    assert_eq!(by_list.bytes().await.expect("body").as_ref(), image.as_slice());
 
     // F6: the link points at the file origin, which serves the exact bytes with its hardening.
     let id = attachment["id"].as_str().expect("id");
