@@ -4,7 +4,7 @@
 //! sealed into a staging file; when the body ends and clamd says OK, the sealed file moves into the
 //! store. At most a few pieces are in memory at once, whatever the file's size, and nothing reaches
 //! the store before every step passed: the staging file holds only sealed bytes and is removed on
-//! any refusal (or at the next start, after a crash).
+//! any refusal (or, after a crash, at a later start).
 
 use std::{
     io::Write,
@@ -114,12 +114,20 @@ impl Drop for Staged {
     }
 }
 
-/// Empties the staging folder (left-overs of a crash) and makes sure it exists.
+/// Makes sure the staging folder exists and removes what a crash left in it: files older than an
+/// hour (an upload ends within `UPLOAD_TIMEOUT`), so that another instance sharing the folder keeps
+/// the uploads it is scanning.
 pub fn reset_staging(folder: &Path) -> std::io::Result<()> {
-    if folder.exists() {
-        std::fs::remove_dir_all(folder)?;
+    std::fs::create_dir_all(folder)?;
+    let stale = std::time::SystemTime::now() - Duration::from_secs(3600);
+    for entry in std::fs::read_dir(folder)? {
+        let entry = entry?;
+        let modified = entry.metadata().and_then(|m| m.modified());
+        if modified.is_ok_and(|at| at < stale) {
+            std::fs::remove_file(entry.path())?;
+        }
     }
-    std::fs::create_dir_all(folder)
+    Ok(())
 }
 
 /// What sealing into the staging file answers: the plain length, the master key's id and the wrapped
@@ -190,6 +198,18 @@ mod tests {
             check.push(piece)?;
         }
         check.finish()
+    }
+
+    #[test]
+    fn a_start_removes_what_a_crash_left_and_keeps_uploads_under_way() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (old, fresh) = (dir.path().join("old"), dir.path().join("fresh"));
+        let file = std::fs::File::create(&old).expect("old");
+        file.set_modified(std::time::SystemTime::now() - Duration::from_secs(7200)).expect("age it");
+        std::fs::write(&fresh, b"sealed").expect("fresh");
+        reset_staging(dir.path()).expect("reset");
+        assert!(!old.exists(), "a crash's left-over stayed");
+        assert!(fresh.exists(), "an upload under way (perhaps of another instance) was removed");
     }
 
     #[test]
