@@ -5,7 +5,12 @@
 
 use prometheus_client::{
     encoding::EncodeLabelSet,
-    metrics::{counter::Counter, family::Family},
+    metrics::{
+        counter::Counter,
+        family::Family,
+        gauge::Gauge,
+        histogram::{exponential_buckets, Histogram},
+    },
     registry::Registry,
 };
 
@@ -13,6 +18,13 @@ use prometheus_client::{
 pub struct Status {
     /// The HTTP status code answered.
     pub code: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct Route {
+    /// A server function's path (`/api/list_issues`), or the route's pattern (`/upload/issues/{issue_id}`),
+    /// or `other` (the site's files and pages).
+    pub route: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -41,6 +53,14 @@ pub struct Metrics {
     pub banned_refusals: Counter,
     pub rate_limited: Family<LimitKind, Counter>,
     pub uploads: Family<Outcome, Counter>,
+    pub durations: Family<Route, Histogram, fn() -> Histogram>,
+    pub pool_connections: Gauge,
+    pub pool_idle: Gauge,
+}
+
+fn duration_histogram() -> Histogram {
+    // 1 ms to about 16 s.
+    Histogram::new(exponential_buckets(0.001, 2.0, 15))
 }
 
 impl Default for Metrics {
@@ -60,6 +80,9 @@ impl Metrics {
             banned_refusals: Counter::default(),
             rate_limited: Family::default(),
             uploads: Family::default(),
+            durations: Family::new_with_constructor(duration_histogram as fn() -> Histogram),
+            pool_connections: Gauge::default(),
+            pool_idle: Gauge::default(),
         };
         registry.register("http_responses", "Responses by status code", metrics.responses.clone());
         registry.register(
@@ -75,6 +98,13 @@ impl Metrics {
         );
         registry.register("rate_limited", "Requests refused by a rate limit", metrics.rate_limited.clone());
         registry.register("uploads", "Uploads by outcome", metrics.uploads.clone());
+        registry.register(
+            "request_duration_seconds",
+            "Time to answer, by server function or route",
+            metrics.durations.clone(),
+        );
+        registry.register("db_pool_connections", "Database connections open", metrics.pool_connections.clone());
+        registry.register("db_pool_idle", "Database connections open and idle", metrics.pool_idle.clone());
         Self { registry, ..metrics }
     }
 

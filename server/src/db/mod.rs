@@ -190,6 +190,11 @@ impl Db {
         }
     }
 
+    /// Connections open and, of those, idle (for `/metrics`).
+    pub fn pool_use(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
     }

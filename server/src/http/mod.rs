@@ -209,15 +209,39 @@ fn session_cookie_value<'h>(headers: &'h http::HeaderMap, name: &str) -> Option<
         .find_map(|(key, value)| (key == name).then_some(value))
 }
 
-/// Counts every answer by its status, for `/metrics`.
+/// Counts every answer by its status, and times it by route, for `/metrics`.
 async fn count_responses(
     State(metrics): State<Arc<crate::metrics::Metrics>>,
     req: Request<Body>,
     next: Next,
 ) -> Response {
+    let route = route_label(req.uri().path());
+    let started = std::time::Instant::now();
     let response = next.run(req).await;
     metrics.responses.get_or_create(&crate::metrics::Status { code: response.status().as_u16() }).inc();
+    metrics.durations.get_or_create(&crate::metrics::Route { route }).observe(started.elapsed().as_secs_f64());
     response
+}
+
+/// The route a path is timed under: a known server function or route, else `other` (so that no
+/// client can make new series by inventing paths).
+fn route_label(path: &str) -> String {
+    const ROUTES: [&str; 7] = [
+        "/export/issues.csv",
+        "/export/audit.csv",
+        "/export/audit.json",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/_moth/boot",
+    ];
+    if path.starts_with("/api/") && server_fn::axum::server_fn_paths().any(|(known, _)| known == path) {
+        return path.to_owned();
+    }
+    if let Some(upload) = ["/upload/issues/", "/upload/comments/"].iter().find(|p| path.starts_with(**p)) {
+        return format!("{upload}{{id}}");
+    }
+    ROUTES.iter().find(|r| path.starts_with(**r)).map_or_else(|| "other".to_owned(), |r| (*r).to_owned())
 }
 
 /// `/metrics` for a scraper that presents `Authorization: Bearer <metrics_token>`; without a
@@ -234,6 +258,9 @@ async fn serve_metrics(State(state): State<AppState>, headers: http::HeaderMap) 
     if !crate::digest::constant_time_eq(presented.as_bytes(), token.as_bytes()) {
         return error_response(&AppError::new(app::error::ErrorCode::Unauthenticated, "A valid token is needed."));
     }
+    let (open, idle) = state.db.pool_use();
+    state.metrics.pool_connections.set(i64::from(open));
+    state.metrics.pool_idle.set(i64::try_from(idle).unwrap_or(i64::MAX));
     let mut response = state.metrics.encode().into_response();
     response.headers_mut().insert(
         http::header::CONTENT_TYPE,

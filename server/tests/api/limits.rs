@@ -71,9 +71,16 @@ async fn metrics_need_their_token_and_show_bans_which_the_audit_log_records() {
     let banned = app.sign_in_as("ann@example.org", PASSWORD, None).await;
     assert_eq!(banned.status(), StatusCode::TOO_MANY_REQUESTS);
 
+    // An invented path makes no series of its own.
+    let invented = app.http.post(app.url("/api/made_up_endpoint")).send().await.expect("sent");
+    assert_eq!(invented.status(), StatusCode::NOT_FOUND);
     let answer = metrics(&app, Some("scrape-token")).await;
     assert_eq!(answer.status(), StatusCode::OK);
     let text = answer.text().await.expect("text");
+    assert!(text.contains("moth_request_duration_seconds_count{route=\"/api/sign_in\"} 4"), "{text}");
+    assert!(text.contains("moth_request_duration_seconds_bucket{le=\"0.001\",route=\"/api/sign_in\"}"), "{text}");
+    assert!(!text.contains("made_up"), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("moth_db_pool_connections ")), "{text}");
     for line in
         ["moth_bans_total 1", "moth_credential_failures_total{endpoint=\"sign_in\"} 3", "moth_banned_refusals_total 1"]
     {
