@@ -527,7 +527,7 @@ pub struct AuditEntry {
 }
 
 /// The kinds of audit event, as the server writes them (a server test holds the two lists together).
-pub const AUDIT_EVENTS: [&str; 17] = [
+pub const AUDIT_EVENTS: [&str; 22] = [
     "account_created",
     "signed_in",
     "sign_in_failed",
@@ -545,6 +545,11 @@ pub const AUDIT_EVENTS: [&str; 17] = [
     "attachment_deleted",
     "address_banned",
     "audit_exported",
+    "project_created",
+    "project_changed",
+    "project_archived",
+    "project_member_added",
+    "project_member_removed",
 ];
 
 /// Which audit entries to show: all fields optional; `before_at`/`before_id` continue after the last

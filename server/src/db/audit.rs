@@ -27,6 +27,13 @@ pub enum Event {
     AddressBanned,
     /// The team's audit log was exported.
     AuditExported,
+    ProjectCreated,
+    /// A project's name, description, audience or publishing changed.
+    ProjectChanged,
+    /// A project was archived or restored.
+    ProjectArchived,
+    ProjectMemberAdded,
+    ProjectMemberRemoved,
 }
 
 impl sqlx::Type<sqlx::Any> for Event {
@@ -64,11 +71,16 @@ impl Event {
             Event::AttachmentDeleted => "attachment_deleted",
             Event::AddressBanned => "address_banned",
             Event::AuditExported => "audit_exported",
+            Event::ProjectCreated => "project_created",
+            Event::ProjectChanged => "project_changed",
+            Event::ProjectArchived => "project_archived",
+            Event::ProjectMemberAdded => "project_member_added",
+            Event::ProjectMemberRemoved => "project_member_removed",
         }
     }
 
     /// Every kind, as the `audit_events` table lists them (a test holds the two together).
-    pub const ALL: [Event; 17] = [
+    pub const ALL: [Event; 22] = [
         Event::AccountCreated,
         Event::SignedIn,
         Event::SignInFailed,
@@ -86,6 +98,11 @@ impl Event {
         Event::AttachmentDeleted,
         Event::AddressBanned,
         Event::AuditExported,
+        Event::ProjectCreated,
+        Event::ProjectChanged,
+        Event::ProjectArchived,
+        Event::ProjectMemberAdded,
+        Event::ProjectMemberRemoved,
     ];
 }
 

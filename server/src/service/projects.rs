@@ -14,7 +14,7 @@ use super::Service;
 use crate::{
     actor::Actor,
     db::{
-        members,
+        audit, members,
         projects::{self, ProjectChanges},
     },
     policy::{self, Action},
@@ -55,7 +55,7 @@ impl ProjectsApi for Service {
     #[tracing::instrument(skip_all)]
     async fn create_project(&self, req: &RequestParts, input: NewProjectInput) -> Result<Project, AppError> {
         let input = parse(input)?;
-        let (_, actor) = self.actor_for(req, Action::ManageProjects).await?;
+        let (request, actor) = self.actor_for(req, Action::ManageProjects).await?;
         let id = match projects::create(&self.db, &actor, &input, self.now()).await {
             Ok(id) => id,
             Err(e) if e.is_unique_violation() => {
@@ -64,7 +64,10 @@ impl ProjectsApi for Service {
             Err(e) => return Err(e.into()),
         };
         tracing::info!(project_id = %id, team_id = %actor.team_id(), "project created");
-        self.visible_project(&actor, id).await
+        let project = self.visible_project(&actor, id).await?;
+        let detail = format!("project {} ({})", project.key, project.visibility.as_str());
+        self.audit(&request, audit::Event::ProjectCreated, Some(&actor), detail).await;
+        Ok(project)
     }
 
     async fn get_project(&self, req: &RequestParts, input: ProjectKeyInput) -> Result<ProjectDetail, AppError> {
@@ -76,7 +79,7 @@ impl ProjectsApi for Service {
     #[tracing::instrument(skip_all)]
     async fn update_project(&self, req: &RequestParts, input: UpdateProjectInput) -> Result<Project, AppError> {
         let input = parse(input)?;
-        let (_, actor) = self.actor_for(req, Action::ManageProjects).await?;
+        let (request, actor) = self.actor_for(req, Action::ManageProjects).await?;
         let project = self.visible_project(&actor, input.project_id).await?;
         if input.published && input.visibility != Visibility::Public {
             return Err(AppError::field("published", "Only a public project can be published."));
@@ -96,30 +99,46 @@ impl ProjectsApi for Service {
         if !projects::update(&self.db, &actor, project.id, &changes, self.now()).await? {
             return Err(AppError::not_found());
         }
+        let detail = format!(
+            "project {}: audience {} -> {}, published {} -> {}",
+            project.key,
+            project.visibility.as_str(),
+            input.visibility.as_str(),
+            project.published,
+            input.published
+        );
+        self.audit(&request, audit::Event::ProjectChanged, Some(&actor), detail).await;
         self.visible_project(&actor, project.id).await
     }
 
     async fn archive_project(&self, req: &RequestParts, input: ArchiveProjectInput) -> Result<Project, AppError> {
         let input = parse(input)?;
-        let (_, actor) = self.actor_for(req, Action::ManageProjects).await?;
+        let (request, actor) = self.actor_for(req, Action::ManageProjects).await?;
         let project = self.visible_project(&actor, input.project_id).await?;
         if !projects::set_archived(&self.db, &actor, project.id, input.archived, self.now()).await? {
             return Err(AppError::not_found());
         }
+        let done = if input.archived { "archived" } else { "restored" };
+        self.audit(&request, audit::Event::ProjectArchived, Some(&actor), format!("project {} {done}", project.key))
+            .await;
         self.visible_project(&actor, project.id).await
     }
 
     #[tracing::instrument(skip_all)]
     async fn add_project_member(&self, req: &RequestParts, input: ProjectMemberInput) -> Result<(), AppError> {
         let input = parse(input)?;
-        let (_, actor) = self.actor_for(req, Action::ManageProjects).await?;
+        let (request, actor) = self.actor_for(req, Action::ManageProjects).await?;
         let project = self.visible_project(&actor, input.project_id).await?;
         let member = members::find(&self.db, &actor, input.user_id).await?.ok_or_else(AppError::not_found)?;
         if !policy::may_join_project(member.role, project.visibility) {
             return Err(AppError::new(ErrorCode::Forbidden, "Guests can only join public projects."));
         }
         match projects::add_member(&self.db, &actor, project.id, member.user_id, self.now()).await {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                let detail = format!("{} ({:?}) to project {}", member.email, member.role, project.key);
+                self.audit(&request, audit::Event::ProjectMemberAdded, Some(&actor), detail).await;
+                Ok(())
+            }
             Err(e) if e.is_unique_violation() => {
                 Err(AppError::new(ErrorCode::Conflict, "This person is already a member of the project."))
             }
@@ -129,11 +148,13 @@ impl ProjectsApi for Service {
 
     async fn remove_project_member(&self, req: &RequestParts, input: ProjectMemberInput) -> Result<(), AppError> {
         let input = parse(input)?;
-        let (_, actor) = self.actor_for(req, Action::ManageProjects).await?;
+        let (request, actor) = self.actor_for(req, Action::ManageProjects).await?;
         let project = self.visible_project(&actor, input.project_id).await?;
         if !projects::remove_member(&self.db, &actor, project.id, input.user_id).await? {
             return Err(AppError::not_found());
         }
+        let detail = format!("user {} from project {}", input.user_id, project.key);
+        self.audit(&request, audit::Event::ProjectMemberRemoved, Some(&actor), detail).await;
         Ok(())
     }
 

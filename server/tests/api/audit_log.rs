@@ -178,3 +178,36 @@ async fn a_team_verifies_its_export_with_its_own_key_and_finds_what_was_changed(
     let (verified, output) = customer_verifies(&edited, Some(&head));
     assert!(!verified && output.contains("entry 2 was altered"), "{output}");
 }
+
+#[tokio::test]
+async fn project_settings_that_decide_who_sees_what_are_audited() {
+    let app = spawn_app().await;
+    let (owner, _) = app.owner("settings").await;
+    let (project, _) = app.project(&owner.cookie, "public").await;
+    let guest = app.new_member(&owner.cookie, "GUEST").await;
+    app.add_to_project(&owner.cookie, &project, &guest.user_id).await;
+    let removed = app
+        .call(
+            "remove_project_member",
+            &input(&[("project_id", &project), ("user_id", &guest.user_id)]),
+            Some(&owner.cookie),
+        )
+        .await;
+    assert_eq!(removed.status(), StatusCode::OK);
+    let published =
+        input(&[("project_id", &project), ("name", "Open"), ("visibility", "public"), ("published", "true")]);
+    assert_eq!(app.call("update_project", &published, Some(&owner.cookie)).await.status(), StatusCode::OK);
+    let archived = input(&[("project_id", &project), ("archived", "true")]);
+    assert_eq!(app.call("archive_project", &archived, Some(&owner.cookie)).await.status(), StatusCode::OK);
+
+    let log = page(&app, &owner.cookie, &[]).await;
+    let detail_of = |event: &str| -> String {
+        let found = entries(&log).iter().find(|e| e["event"] == event);
+        found.unwrap_or_else(|| panic!("no {event} in {log}"))["detail"].as_str().expect("detail").to_owned()
+    };
+    assert!(detail_of("project_created").contains("(public)"));
+    assert!(detail_of("project_member_added").contains(&guest.email));
+    assert!(detail_of("project_member_removed").contains(&guest.user_id));
+    assert!(detail_of("project_changed").contains("published false -> true"), "{}", detail_of("project_changed"));
+    assert!(detail_of("project_archived").ends_with("archived"));
+}
