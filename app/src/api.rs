@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use crate::{error::AppError, model::*};
 
 #[cfg(feature = "ssr")]
-pub use backend::{AccountsApi, Api, FilesApi, IssuesApi, MembersApi, ProjectsApi, RequestParts};
+pub use backend::{AccountsApi, Api, FilesApi, IssuesApi, MembersApi, ProjectsApi, RequestParts, TwoFactorApi};
 
 #[cfg(feature = "ssr")]
 mod backend {
@@ -29,7 +29,7 @@ mod backend {
     /// What the server implements for the server functions, one trait per area, each implemented
     /// directly by the code that does the work (`server/src/service/<area>.rs`). Inputs arrive
     /// unvalidated: the implementation must validate them (with [`crate::model::parse`]) first.
-    pub trait Api: AccountsApi + MembersApi + ProjectsApi + IssuesApi + FilesApi {}
+    pub trait Api: AccountsApi + TwoFactorApi + MembersApi + ProjectsApi + IssuesApi + FilesApi {}
 
     /// Accounts and sessions: sign-up, sign-in and out, who is signed in, the active team.
     #[async_trait::async_trait]
@@ -119,6 +119,21 @@ mod backend {
         async fn quarantine(&self, req: &RequestParts) -> Result<Vec<RejectedUpload>, AppError>;
     }
 
+    /// Two-factor authentication (TOTP, RFC 6238): turning it on and off, and the second step of
+    /// signing in.
+    #[async_trait::async_trait]
+    pub trait TwoFactorApi: Send + Sync + 'static {
+        async fn two_factor_status(&self, req: &RequestParts) -> Result<TwoFactorInfo, AppError>;
+        async fn start_two_factor(&self, req: &RequestParts) -> Result<TwoFactorSetup, AppError>;
+        async fn enable_two_factor(
+            &self,
+            req: &RequestParts,
+            input: TwoFactorCodeInput,
+        ) -> Result<RecoveryCodes, AppError>;
+        async fn disable_two_factor(&self, req: &RequestParts, input: TwoFactorCodeInput) -> Result<(), AppError>;
+        async fn second_factor(&self, req: &RequestParts, input: TwoFactorCodeInput) -> Result<Me, AppError>;
+    }
+
     /// The backend and the request of the current server-function call.
     pub(super) fn context() -> Result<(Arc<dyn Api>, RequestParts), AppError> {
         let backend = use_context::<Arc<dyn Api>>();
@@ -158,6 +173,41 @@ pub async fn sign_out() -> Result<(), AppError> {
 pub async fn who_am_i() -> Result<Option<Me>, AppError> {
     let (backend, req) = backend::context()?;
     backend.who_am_i(&req).await
+}
+
+/// Whether the signed-in user has two-factor authentication on.
+#[server(endpoint = "two_factor_status")]
+pub async fn two_factor_status() -> Result<TwoFactorInfo, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.two_factor_status(&req).await
+}
+
+/// A new authenticator key for the signed-in user, not yet in force (until `enable_two_factor`).
+#[server(endpoint = "start_two_factor")]
+pub async fn start_two_factor() -> Result<TwoFactorSetup, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.start_two_factor(&req).await
+}
+
+/// Turns two-factor authentication on, confirmed by a code from the new key; answers the recovery codes.
+#[server(endpoint = "enable_two_factor")]
+pub async fn enable_two_factor(input: TwoFactorCodeInput) -> Result<RecoveryCodes, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.enable_two_factor(&req, input).await
+}
+
+/// Turns two-factor authentication off, confirmed by a current code (or a recovery code).
+#[server(endpoint = "disable_two_factor")]
+pub async fn disable_two_factor(input: TwoFactorCodeInput) -> Result<(), AppError> {
+    let (backend, req) = backend::context()?;
+    backend.disable_two_factor(&req, input).await
+}
+
+/// The second step of signing in, after `sign_in` answered `second_factor_required`.
+#[server(endpoint = "second_factor")]
+pub async fn second_factor(input: TwoFactorCodeInput) -> Result<Me, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.second_factor(&req, input).await
 }
 
 /// The teams the signed-in user belongs to, with their role in each.

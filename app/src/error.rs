@@ -18,8 +18,11 @@ use server_fn::{
 pub enum ErrorCode {
     /// One or more fields broke a validation rule; see `fields`.
     InvalidInput,
-    /// Email and password do not match an account (also for unknown emails).
+    /// Email and password do not match an account (also for unknown emails), or a second factor is wrong.
     InvalidCredentials,
+    /// The password was right and the account has two-factor authentication: send the code
+    /// (`second_factor`) within five minutes, from the same session.
+    SecondFactorRequired,
     /// The request needs a signed-in session.
     Unauthenticated,
     /// The actor may not do this.
@@ -56,7 +59,7 @@ impl ErrorCode {
     pub fn status(self) -> StatusCode {
         match self {
             Self::InvalidInput => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::InvalidCredentials | Self::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Self::InvalidCredentials | Self::Unauthenticated | Self::SecondFactorRequired => StatusCode::UNAUTHORIZED,
             Self::Forbidden | Self::CrossOrigin => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict => StatusCode::CONFLICT,

@@ -178,6 +178,16 @@ pub fn tags(tags: &Vec<String>, _: &()) -> garde::Result {
     Ok(())
 }
 
+/// garde rule for a one-time code: digits, letters and the recovery code's dash only.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+pub fn one_time_code(value: &str, _: &()) -> garde::Result {
+    if value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        Ok(())
+    } else {
+        Err(garde::Error::new("Enter the code as your app or your recovery codes show it."))
+    }
+}
+
 /// garde rule for the short environment fields (browser, OS, device, app version).
 #[allow(clippy::trivially_copy_pass_by_ref)]
 pub fn env_field(value: &str, _: &()) -> garde::Result {

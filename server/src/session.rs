@@ -24,6 +24,19 @@ struct AuthRecord {
     last_seen_at: i64,
 }
 
+/// A sign-in waiting for its second factor: the password was right, nobody is signed in yet.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+struct PendingRecord {
+    user_id: UserId,
+    team_id: TeamId,
+    since: i64,
+}
+
+const PENDING_KEY: &str = "moth.second_factor";
+
+/// How long a sign-in waits for its second factor.
+pub const SECOND_FACTOR_WINDOW_MS: i64 = 5 * 60_000;
+
 pub struct SessionPolicy {
     clock: Arc<dyn Clock>,
     idle: i64,
@@ -50,9 +63,30 @@ impl SessionPolicy {
     /// Signs `user_id` in with `team_id` active, under a new session id (no fixation).
     pub async fn begin(&self, session: &Session, user_id: UserId, team_id: TeamId) -> Result<(), ServiceError> {
         session.cycle_id().await?;
+        session.remove::<PendingRecord>(PENDING_KEY).await?;
         let now = self.now();
         session.insert(AUTH_KEY, AuthRecord { user_id, team_id, signed_in_at: now, last_seen_at: now }).await?;
         Ok(())
+    }
+
+    /// The password was right and a second factor is needed: the session (under a new id) holds who
+    /// is signing in, and signs nobody in.
+    pub async fn begin_pending(&self, session: &Session, user_id: UserId, team_id: TeamId) -> Result<(), ServiceError> {
+        session.cycle_id().await?;
+        session.remove::<AuthRecord>(AUTH_KEY).await?;
+        session.insert(PENDING_KEY, PendingRecord { user_id, team_id, since: self.now() }).await?;
+        Ok(())
+    }
+
+    /// The sign-in waiting for its second factor in this session, if it is still within
+    /// [`SECOND_FACTOR_WINDOW_MS`].
+    pub async fn pending(&self, session: &Session) -> Result<Option<(UserId, TeamId)>, ServiceError> {
+        let Some(record) = session.get::<PendingRecord>(PENDING_KEY).await? else { return Ok(None) };
+        if self.now() - record.since >= SECOND_FACTOR_WINDOW_MS {
+            session.remove::<PendingRecord>(PENDING_KEY).await?;
+            return Ok(None);
+        }
+        Ok(Some((record.user_id, record.team_id)))
     }
 
     /// Ends the session: the record is deleted and the cookie cleared.

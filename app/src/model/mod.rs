@@ -527,7 +527,7 @@ pub struct AuditEntry {
 }
 
 /// The kinds of audit event, as the server writes them (a server test holds the two lists together).
-pub const AUDIT_EVENTS: [&str; 22] = [
+pub const AUDIT_EVENTS: [&str; 26] = [
     "account_created",
     "signed_in",
     "sign_in_failed",
@@ -550,6 +550,10 @@ pub const AUDIT_EVENTS: [&str; 22] = [
     "project_archived",
     "project_member_added",
     "project_member_removed",
+    "two_factor_enabled",
+    "two_factor_disabled",
+    "two_factor_failed",
+    "recovery_code_used",
 ];
 
 /// Which audit entries to show: all fields optional; `before_at`/`before_id` continue after the last
@@ -594,6 +598,40 @@ impl Normalize for AuditQuery {
             before_id: self.before_id.filter(|i| !i.is_empty()),
             ..self
         }
+    }
+}
+
+/// Whether the signed-in user has two-factor authentication on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoFactorInfo {
+    pub enabled: bool,
+}
+
+/// A new authenticator key, shown once while two-factor authentication is being turned on: the key
+/// to type, the `otpauth://` address, and that address as a QR code (SVG markup made by the server).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoFactorSetup {
+    pub secret: String,
+    pub uri: String,
+    pub qr_svg: String,
+}
+
+/// The ten single-use recovery codes, shown once when two-factor authentication is turned on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecoveryCodes {
+    pub codes: Vec<String>,
+}
+
+/// An authentication code (6 digits) or a recovery code (`xxxxx-xxxxx`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct TwoFactorCodeInput {
+    #[garde(length(chars, min = 1, max = 32), custom(crate::rules::one_time_code))]
+    pub code: String,
+}
+
+impl Normalize for TwoFactorCodeInput {
+    fn normalize(self) -> Self {
+        Self { code: self.code.chars().filter(|c| !c.is_whitespace()).collect() }
     }
 }
 

@@ -34,6 +34,11 @@ pub enum Event {
     ProjectArchived,
     ProjectMemberAdded,
     ProjectMemberRemoved,
+    TwoFactorEnabled,
+    TwoFactorDisabled,
+    /// A wrong second factor at sign-in (or when turning it off).
+    TwoFactorFailed,
+    RecoveryCodeUsed,
 }
 
 impl sqlx::Type<sqlx::Any> for Event {
@@ -76,11 +81,15 @@ impl Event {
             Event::ProjectArchived => "project_archived",
             Event::ProjectMemberAdded => "project_member_added",
             Event::ProjectMemberRemoved => "project_member_removed",
+            Event::TwoFactorEnabled => "two_factor_enabled",
+            Event::TwoFactorDisabled => "two_factor_disabled",
+            Event::TwoFactorFailed => "two_factor_failed",
+            Event::RecoveryCodeUsed => "recovery_code_used",
         }
     }
 
     /// Every kind, as the `audit_events` table lists them (a test holds the two together).
-    pub const ALL: [Event; 22] = [
+    pub const ALL: [Event; 26] = [
         Event::AccountCreated,
         Event::SignedIn,
         Event::SignInFailed,
@@ -103,6 +112,10 @@ impl Event {
         Event::ProjectArchived,
         Event::ProjectMemberAdded,
         Event::ProjectMemberRemoved,
+        Event::TwoFactorEnabled,
+        Event::TwoFactorDisabled,
+        Event::TwoFactorFailed,
+        Event::RecoveryCodeUsed,
     ];
 }
 

@@ -74,6 +74,7 @@ pub async fn rotate(db: &Db, key_file: &Path) -> Result<Rotated, RotateError> {
         }
         tx.commit().await.map_err(DbError::from)?;
     }
+    rewrapped += rewrap_two_factor_keys(db, &keys, &next).await?;
     let swap = |from: &Path, to: &Path| {
         std::fs::rename(from, to).map_err(|source| RotateError::Swap { path: to.display().to_string(), source })
     };
@@ -82,4 +83,36 @@ pub async fn rotate(db: &Db, key_file: &Path) -> Result<Rotated, RotateError> {
     }
     swap(&next_file, key_file)?;
     Ok(Rotated { rewrapped, new_key_id: next.id().to_owned() })
+}
+
+/// The sealed two-factor keys are re-wrapped like the files' data keys.
+async fn rewrap_two_factor_keys(db: &Db, keys: &Keys, next: &Keys) -> Result<u64, RotateError> {
+    let mut rewrapped = 0;
+    loop {
+        let rows: Vec<(app::model::UserId, String, String)> = sqlx::query_as(
+            "SELECT user_id, key_id, wrapped_key FROM two_factor WHERE key_id <> $1 ORDER BY user_id LIMIT $2",
+        )
+        .bind(next.id())
+        .bind(BATCH)
+        .fetch_all(db.pool())
+        .await
+        .map_err(DbError::from)?;
+        if rows.is_empty() {
+            return Ok(rewrapped);
+        }
+        let mut tx = db.begin().await?;
+        for (user_id, key_id, wrapped) in rows {
+            let data_key = keys.unwrap_data_key(&key_id, &wrapped)?;
+            sqlx::query("UPDATE two_factor SET key_id = $2, wrapped_key = $3 WHERE user_id = $1 AND key_id = $4")
+                .bind(user_id)
+                .bind(next.id())
+                .bind(next.wrap_data_key(&data_key))
+                .bind(&key_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(DbError::from)?;
+            rewrapped += 1;
+        }
+        tx.commit().await.map_err(DbError::from)?;
+    }
 }

@@ -64,6 +64,12 @@ impl AccountsApi for Service {
         let Some(team) = accounts::memberships(&self.db, user_id).await?.into_iter().next() else {
             return Err(AppError::new(ErrorCode::Forbidden, "Your account is not a member of any team."));
         };
+        if self.has_two_factor(user_id).await? {
+            // Nobody is signed in until the second factor is right (`second_factor`).
+            self.sessions.begin_pending(&request.session, user_id, team.id).await?;
+            let message = "Enter the code from your authenticator app, or a recovery code.";
+            return Err(AppError::new(ErrorCode::SecondFactorRequired, message));
+        }
         self.sessions.begin(&request.session, user_id, team.id).await?;
         let actor = self.sessions.actor(&self.db, &request.session).await?.ok_or_else(AppError::internal)?;
         tracing::info!(user_id = %user_id, team_id = %team.id, "signed in");

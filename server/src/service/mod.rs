@@ -8,6 +8,7 @@ mod files;
 mod issues;
 mod members;
 mod projects;
+mod two_factor;
 
 pub use files::UploadTarget;
 pub use members::{AuditFormat, MAX_AUDIT_EXPORT};

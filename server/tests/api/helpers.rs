@@ -534,3 +534,32 @@ impl TestApp {
         found
     }
 }
+
+/// The TOTP code (RFC 6238: SHA-1, 6 digits, 30-second steps) of a base32 key at `unix_secs`, as an
+/// authenticator app would show it.
+pub fn totp_code(secret_base32: &str, unix_secs: u64) -> String {
+    let secret = totp_rs::Secret::try_from_base32(secret_base32).expect("a base32 key");
+    totp_rs::Builder::new().with_secret(secret).build().expect("a TOTP").generate(unix_secs).to_string()
+}
+
+impl TestApp {
+    /// The server's time in Unix seconds (the tests' clock, which they may advance).
+    pub fn unix_secs(&self) -> u64 {
+        use server::clock::Clock;
+        u64::try_from(self.clock.now().unix_timestamp()).expect("after 1970")
+    }
+
+    /// Turns two-factor authentication on for the session's user; answers the key and the recovery codes.
+    pub async fn enable_two_factor(&self, cookie: &str) -> (String, Vec<String>) {
+        let setup: serde_json::Value =
+            self.call("start_two_factor", &[], Some(cookie)).await.json().await.expect("json");
+        let secret = setup["secret"].as_str().expect("secret").to_owned();
+        let code = totp_code(&secret, self.unix_secs());
+        let enabled = self.call("enable_two_factor", &input(&[("code", &code)]), Some(cookie)).await;
+        assert_eq!(enabled.status(), StatusCode::OK, "enable_two_factor");
+        let codes: serde_json::Value = enabled.json().await.expect("json");
+        let codes =
+            codes["codes"].as_array().expect("codes").iter().map(|c| c.as_str().expect("code").to_owned()).collect();
+        (secret, codes)
+    }
+}

@@ -26,4 +26,5 @@ mod published;
 mod requests;
 mod sessions;
 mod teams;
+mod two_factor;
 mod upgrade;

@@ -1,0 +1,197 @@
+//! Two-factor authentication with TOTP (RFC 6238, `totp-rs`: 6 digits, 30-second steps, one step of
+//! clock skew either way). The key is sealed like a stored file; it is in force only after a code
+//! from it confirmed it. At sign-in, a right password for such an account signs nobody in: the
+//! session (under a new id) waits five minutes for `second_factor`, whose success cycles the id again.
+//! A code is accepted once (the newest accepted step is kept), a recovery code once; wrong codes count
+//! toward the address's ban like wrong passwords, and are audited.
+
+use app::{
+    api::{RequestParts, TwoFactorApi},
+    error::{AppError, ErrorCode},
+    model::{parse, Me, RecoveryCodes, TwoFactorCodeInput, TwoFactorInfo, TwoFactorSetup, UserId},
+};
+use base64::{engine::general_purpose::STANDARD, Engine};
+use rand::{Rng, RngCore};
+use totp_rs::{Builder, Totp};
+
+use super::{Request, Service};
+use crate::db::{accounts, audit, two_factor};
+
+/// The name authenticator apps show above the account.
+const ISSUER: &str = "Moth";
+const RECOVERY_CODES: usize = 10;
+/// Letters and digits that cannot be mistaken for one another.
+const RECOVERY_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+
+fn totp(secret: Vec<u8>, account: &str) -> Result<Totp, AppError> {
+    Builder::new()
+        .with_secret(secret)
+        .with_account_name(account.replace(':', " "))
+        .with_issuer(Some(ISSUER))
+        .build()
+        .map_err(|e| {
+            tracing::error!(error = %e, "a TOTP key could not be used");
+            AppError::internal()
+        })
+}
+
+/// A recovery code, `xxxxx-xxxxx` (about 49 bits).
+fn recovery_code() -> String {
+    let mut rng = rand::thread_rng();
+    let mut code: String =
+        (0..10).map(|_| char::from(RECOVERY_ALPHABET[rng.gen_range(0..RECOVERY_ALPHABET.len())])).collect();
+    code.insert(5, '-');
+    code
+}
+
+fn recovery_hash(code: &str) -> String {
+    crate::digest::sha256_hex(code.to_lowercase().as_bytes())
+}
+
+fn wrong_code() -> AppError {
+    AppError::field("code", "This code is not right. Use the newest code your app shows, or a recovery code.")
+}
+
+/// How a second factor was proven.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Proof {
+    Code,
+    RecoveryCode,
+}
+
+impl Service {
+    /// The user's key, opened, and whether it is in force.
+    async fn user_key(&self, user: UserId) -> Result<Option<(Vec<u8>, bool)>, AppError> {
+        let Some(stored) = two_factor::find(&self.db, user).await? else { return Ok(None) };
+        let sealed = STANDARD.decode(&stored.secret).map_err(|_| AppError::internal())?;
+        let secret = self.files.keys.open(&stored.key_id, &stored.wrapped_key, &sealed).map_err(|e| {
+            tracing::error!(error = %e, "a two-factor key does not open");
+            AppError::internal()
+        })?;
+        Ok(Some((secret, stored.enabled_at.is_some())))
+    }
+
+    /// Whether `user` must give a second factor to sign in.
+    pub(super) async fn has_two_factor(&self, user: UserId) -> Result<bool, AppError> {
+        Ok(two_factor::find(&self.db, user).await?.is_some_and(|s| s.enabled_at.is_some()))
+    }
+
+    /// Checks a second factor of a user whose key is in force: a current code not used before, or an
+    /// unused recovery code (then used up).
+    async fn prove(&self, user: UserId, account: &str, code: &str) -> Result<Option<Proof>, AppError> {
+        let Some((secret, true)) = self.user_key(user).await? else { return Ok(None) };
+        if code.contains('-') {
+            let spent = two_factor::use_recovery_code(&self.db, user, &recovery_hash(code), self.now()).await?;
+            return Ok(spent.then_some(Proof::RecoveryCode));
+        }
+        let now = u64::try_from(self.now() / 1000).unwrap_or(0);
+        let Some(step) = totp(secret, account)?.check(code, now) else { return Ok(None) };
+        let fresh = two_factor::use_step(&self.db, user, i64::try_from(step).unwrap_or(i64::MAX)).await?;
+        Ok(fresh.then_some(Proof::Code))
+    }
+
+    /// A wrong second factor: counted toward the address's ban and audited.
+    async fn second_factor_failed(&self, request: &Request, user: UserId, account: &str) -> Result<(), AppError> {
+        self.bans.failed(request.address(), "second_factor", account).await?;
+        let record = audit::Record {
+            event: audit::Event::TwoFactorFailed,
+            success: false,
+            team_id: None,
+            actor_id: Some(user),
+            detail: String::new(),
+            source_ip: request.source_ip.clone(),
+        };
+        audit::record(&self.db, record, self.now()).await;
+        Ok(())
+    }
+
+    async fn email_of(&self, user: UserId) -> Result<String, AppError> {
+        Ok(accounts::find_user(&self.db, user).await?.ok_or_else(AppError::internal)?.email)
+    }
+}
+
+#[async_trait::async_trait]
+impl TwoFactorApi for Service {
+    async fn two_factor_status(&self, req: &RequestParts) -> Result<TwoFactorInfo, AppError> {
+        let (_, actor) = self.actor(req).await?;
+        Ok(TwoFactorInfo { enabled: self.has_two_factor(actor.user_id()).await? })
+    }
+
+    async fn start_two_factor(&self, req: &RequestParts) -> Result<TwoFactorSetup, AppError> {
+        let (_, actor) = self.actor(req).await?;
+        let mut secret = vec![0_u8; 20];
+        rand::rngs::OsRng.fill_bytes(&mut secret);
+        let sealed = self.files.keys.seal(&secret);
+        let stored = STANDARD.encode(&sealed.bytes);
+        if !two_factor::start(&self.db, actor.user_id(), &stored, &sealed.key_id, &sealed.wrapped_key).await? {
+            return Err(AppError::new(ErrorCode::Conflict, "Two-factor authentication is on already."));
+        }
+        let totp = totp(secret, &self.email_of(actor.user_id()).await?)?;
+        let uri = totp.to_url().map_err(|_| AppError::internal())?;
+        let qr_svg = qrcode::QrCode::new(uri.as_bytes())
+            .map_err(|_| AppError::internal())?
+            .render::<qrcode::render::svg::Color>()
+            .min_dimensions(200, 200)
+            .build();
+        Ok(TwoFactorSetup { secret: totp.secret().to_base32(), uri, qr_svg })
+    }
+
+    async fn enable_two_factor(
+        &self,
+        req: &RequestParts,
+        input: TwoFactorCodeInput,
+    ) -> Result<RecoveryCodes, AppError> {
+        let input = parse(input)?;
+        let (request, actor) = self.actor(req).await?;
+        let Some((secret, false)) = self.user_key(actor.user_id()).await? else {
+            return Err(AppError::new(ErrorCode::Conflict, "Start setting up two-factor authentication first."));
+        };
+        let now = u64::try_from(self.now() / 1000).unwrap_or(0);
+        let account = self.email_of(actor.user_id()).await?;
+        let Some(step) = totp(secret, &account)?.check(&input.code, now) else { return Err(wrong_code()) };
+        let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| recovery_code()).collect();
+        let hashes: Vec<String> = codes.iter().map(|c| recovery_hash(c)).collect();
+        let step = i64::try_from(step).unwrap_or(i64::MAX);
+        if !two_factor::enable(&self.db, actor.user_id(), step, &hashes, self.now()).await? {
+            return Err(AppError::new(ErrorCode::Conflict, "Two-factor authentication is on already."));
+        }
+        self.audit(&request, audit::Event::TwoFactorEnabled, Some(&actor), String::new()).await;
+        Ok(RecoveryCodes { codes })
+    }
+
+    async fn disable_two_factor(&self, req: &RequestParts, input: TwoFactorCodeInput) -> Result<(), AppError> {
+        let input = parse(input)?;
+        let (request, actor) = self.actor(req).await?;
+        self.not_banned(&request, None).await?;
+        let account = self.email_of(actor.user_id()).await?;
+        if self.prove(actor.user_id(), &account, &input.code).await?.is_none() {
+            self.second_factor_failed(&request, actor.user_id(), &account).await?;
+            return Err(wrong_code());
+        }
+        two_factor::disable(&self.db, actor.user_id()).await?;
+        self.audit(&request, audit::Event::TwoFactorDisabled, Some(&actor), String::new()).await;
+        Ok(())
+    }
+
+    async fn second_factor(&self, req: &RequestParts, input: TwoFactorCodeInput) -> Result<Me, AppError> {
+        let input = parse(input)?;
+        let request = self.request(req)?;
+        self.not_banned(&request, None).await?;
+        let Some((user, team)) = self.sessions.pending(&request.session).await? else {
+            return Err(AppError::new(ErrorCode::Unauthenticated, "Sign in with your password first."));
+        };
+        let account = self.email_of(user).await?;
+        let Some(proof) = self.prove(user, &account, &input.code).await? else {
+            self.second_factor_failed(&request, user, &account).await?;
+            return Err(wrong_code());
+        };
+        self.sessions.begin(&request.session, user, team).await?;
+        let actor = self.sessions.actor(&self.db, &request.session).await?.ok_or_else(AppError::internal)?;
+        let how = if proof == Proof::Code { "with an authentication code" } else { "with a recovery code" };
+        self.audit(&request, audit::Event::SignedIn, Some(&actor), how.to_owned()).await;
+        if proof == Proof::RecoveryCode {
+            self.audit(&request, audit::Event::RecoveryCodeUsed, Some(&actor), String::new()).await;
+        }
+        self.me(&actor).await
+    }
+}
