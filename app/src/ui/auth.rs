@@ -13,8 +13,9 @@ use super::{
     set_ready, SessionState,
 };
 use crate::{
-    api::{sign_in, sign_up},
-    model::{SignInInput, SignUpInput},
+    api::{second_factor, sign_in, sign_up},
+    error::ErrorCode,
+    model::{SignInInput, SignUpInput, TwoFactorCodeInput},
 };
 
 /// Wraps a page that only makes sense signed out: a signed-in visitor goes to the start page.
@@ -51,6 +52,13 @@ pub fn SignInPage() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let form = Submission::new(sign_in, signed_in());
     let errors = form.errors;
+    // The password was right and the account has two-factor authentication: ask for the code.
+    let second_step = RwSignal::new(false);
+    Effect::new(move || {
+        if errors.get().is_some_and(|e| e.code == ErrorCode::SecondFactorRequired) {
+            second_step.set(true);
+        }
+    });
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         form.submit(SignInInput { email: email.get_untracked(), password: password.get_untracked() });
@@ -60,15 +68,47 @@ pub fn SignInPage() -> impl IntoView {
         <SignedOutOnly>
             <section class="card narrow">
                 <h1>"Sign in to Moth"</h1>
-                <form on:submit=submit novalidate>
-                    <TextField label="Email" name="email" kind="email" autocomplete="username" value=email errors />
-                    <TextField label="Password" name="password" kind="password" autocomplete="current-password" value=password errors />
-                    <FormAlert errors />
-                    <button type="submit" class="primary" disabled=move || form.pending()>"Sign in"</button>
-                </form>
+                <Show when=move || second_step.get() fallback=move || view! {
+                    <form on:submit=submit novalidate>
+                        <TextField label="Email" name="email" kind="email" autocomplete="username" value=email errors />
+                        <TextField label="Password" name="password" kind="password" autocomplete="current-password" value=password errors />
+                        <FormAlert errors />
+                        <button type="submit" class="primary" disabled=move || form.pending()>"Sign in"</button>
+                    </form>
+                }>
+                    <SecondFactor />
+                </Show>
                 <p class="muted">"New to Moth? " <A href="/signup">"Create an account"</A></p>
             </section>
         </SignedOutOnly>
+    }
+}
+
+/// The second step of signing in: a code from the authenticator app, or a recovery code.
+#[component]
+fn SecondFactor() -> impl IntoView {
+    let code = RwSignal::new(String::new());
+    let recovery = RwSignal::new(false);
+    let form = Submission::new(second_factor, signed_in());
+    let errors = form.errors;
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        form.submit(TwoFactorCodeInput { code: code.get_untracked() });
+    };
+    view! {
+        <form on:submit=submit novalidate>
+            <p class="muted">"Your account has two-factor authentication."</p>
+            <Show when=move || recovery.get() fallback=move || view! {
+                <TextField label="Authentication code" name="code" autocomplete="one-time-code" value=code errors />
+            }>
+                <TextField label="Recovery code" name="code" autocomplete="off" value=code errors />
+            </Show>
+            <FormAlert errors />
+            <button type="submit" class="primary" disabled=move || form.pending()>"Verify"</button>
+            <button type="button" on:click=move |_| recovery.update(|r| *r = !*r)>
+                {move || if recovery.get() { "Use an authentication code" } else { "Use a recovery code" }}
+            </button>
+        </form>
     }
 }
 

@@ -94,6 +94,7 @@ fn TopBar(me: Me) -> impl IntoView {
                     <A href="/audit">"Audit log"</A>
                     <A href="/quarantine">"Quarantine"</A>
                 </Show>
+                <A href="/account">"Account"</A>
             </nav>
             <span class="team" data-testid="team-name">{me.team.name.clone()}</span>
             <span class="role" data-testid="role">{role.label()}</span>

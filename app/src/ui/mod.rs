@@ -3,6 +3,7 @@
 // Leptos components take their props by value, and a page's view reads best as one function.
 #![allow(clippy::needless_pass_by_value)]
 
+mod account;
 mod audit;
 mod auth;
 mod files;
@@ -52,6 +53,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/members") view=members::MembersPage />
                     <Route path=path!("/audit") view=audit::AuditPage />
                     <Route path=path!("/quarantine") view=files::QuarantinePage />
+                    <Route path=path!("/account") view=account::AccountPage />
                     <Route path=path!("/projects") view=projects::ProjectsPage />
                     <Route path=path!("/projects/:key") view=projects::ProjectPage />
                     <Route path=path!("/projects/:key/settings") view=projects::ProjectSettingsPage />

@@ -1,0 +1,122 @@
+//! The signed-in user's account page: two-factor authentication, turned on with a key shown as a QR
+//! code and as text and confirmed by a code from it (then the recovery codes are shown once), and
+//! turned off with a current code.
+
+use leptos::{ev::SubmitEvent, prelude::*};
+
+use super::{
+    form::{FormAlert, Submission, TextField},
+    layout::SignedIn,
+    set_ready,
+};
+use crate::{
+    api::{disable_two_factor, enable_two_factor, start_two_factor, two_factor_status},
+    model::{RecoveryCodes, TwoFactorCodeInput, TwoFactorSetup},
+};
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    view! { <SignedIn page=|_| view! { <TwoFactor /> } /> }
+}
+
+#[component]
+fn TwoFactor() -> impl IntoView {
+    let version = RwSignal::new(0_u32);
+    let status = LocalResource::new(move || {
+        version.track();
+        two_factor_status()
+    });
+    Effect::new(move || set_ready(status.get().is_some()));
+    let codes = RwSignal::new(None::<RecoveryCodes>);
+    view! {
+        <section class="card narrow">
+            <h1>"Your account"</h1>
+            <h2>"Two-factor authentication"</h2>
+            {move || status.get().map(|r| match r {
+                Ok(s) if s.enabled => view! {
+                    <p data-testid="two-factor-state">"On: signing in asks for a code from your authenticator app."</p>
+                    <RecoveryCodeList codes />
+                    <TurnOff on_done=move || { codes.set(None); version.update(|v| *v += 1) } />
+                }.into_any(),
+                Ok(_) => view! {
+                    <p data-testid="two-factor-state">"Off: your password alone signs you in."</p>
+                    <TurnOn on_done=move |shown| { codes.set(Some(shown)); version.update(|v| *v += 1) } />
+                }.into_any(),
+                Err(e) => view! { <p class="alert" role="alert">{e.message}</p> }.into_any(),
+            })}
+        </section>
+    }
+}
+
+/// The recovery codes, right after they were made (they are not shown again).
+#[component]
+fn RecoveryCodeList(codes: RwSignal<Option<RecoveryCodes>>) -> impl IntoView {
+    move || {
+        codes.get().map(|c| {
+            view! {
+                <p>"Your recovery codes. Keep them somewhere safe: each signs you in once if you lose your device. They are not shown again."</p>
+                <ul class="recovery-codes" aria-label="Recovery codes">
+                    {c.codes.into_iter().map(|code| view! { <li><code>{code}</code></li> }).collect_view()}
+                </ul>
+            }
+        })
+    }
+}
+
+/// "Turn on": a new key (QR code and text), confirmed by a code from it.
+#[component]
+fn TurnOn(on_done: impl Fn(RecoveryCodes) + Send + Sync + Copy + 'static) -> impl IntoView {
+    let setup = RwSignal::new(None::<TwoFactorSetup>);
+    let start_errors = RwSignal::new(None);
+    // No input to check: the key is asked for directly.
+    let start = move |_| {
+        leptos::task::spawn_local(async move {
+            match start_two_factor().await {
+                Ok(s) => setup.set(Some(s)),
+                Err(e) => start_errors.set(Some(e)),
+            }
+        });
+    };
+    let code = RwSignal::new(String::new());
+    let confirm = Submission::new(enable_two_factor, on_done);
+    let errors = confirm.errors;
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        confirm.submit(TwoFactorCodeInput { code: code.get_untracked() });
+    };
+    view! {
+        <Show when=move || setup.get().is_some() fallback=move || view! {
+            <button type="button" class="primary-inline" on:click=start>"Turn on"</button>
+            <FormAlert errors=start_errors />
+        }>
+            <p>"Scan this code with your authenticator app, or type the key, then enter the code the app shows."</p>
+            // The SVG is made by the server from the key's address (no user text in it).
+            <div class="qr" inner_html=move || setup.get().map(|s| s.qr_svg).unwrap_or_default()></div>
+            <p>"Key: " <code data-testid="two-factor-key">{move || setup.get().map(|s| s.secret).unwrap_or_default()}</code></p>
+            <form on:submit=submit novalidate>
+                <TextField label="Authentication code" name="code" autocomplete="one-time-code" value=code errors />
+                <FormAlert errors />
+                <button type="submit" class="primary-inline" disabled=move || confirm.pending()>"Turn on"</button>
+            </form>
+        </Show>
+    }
+}
+
+/// "Turn off", confirmed by a current code (or a recovery code).
+#[component]
+fn TurnOff(on_done: impl Fn() + Send + Sync + Copy + 'static) -> impl IntoView {
+    let code = RwSignal::new(String::new());
+    let form = Submission::new(disable_two_factor, move |()| on_done());
+    let errors = form.errors;
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        form.submit(TwoFactorCodeInput { code: code.get_untracked() });
+    };
+    view! {
+        <form on:submit=submit novalidate>
+            <TextField label="Authentication code" name="code" autocomplete="one-time-code" value=code errors />
+            <FormAlert errors />
+            <button type="submit" class="danger" disabled=move || form.pending()>"Turn off"</button>
+        </form>
+    }
+}
