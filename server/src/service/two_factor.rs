@@ -162,8 +162,8 @@ impl TwoFactorApi for Service {
     async fn disable_two_factor(&self, req: &RequestParts, input: TwoFactorCodeInput) -> Result<(), AppError> {
         let input = parse(input)?;
         let (request, actor) = self.actor(req).await?;
-        self.not_banned(&request, None).await?;
         let account = self.email_of(actor.user_id()).await?;
+        self.not_banned(&request, Some(&account)).await?;
         if self.prove(actor.user_id(), &account, &input.code).await?.is_none() {
             self.second_factor_failed(&request, actor.user_id(), &account).await?;
             return Err(wrong_code());
@@ -181,6 +181,8 @@ impl TwoFactorApi for Service {
             return Err(AppError::new(ErrorCode::Unauthenticated, "Sign in with your password first."));
         };
         let account = self.email_of(user).await?;
+        // The account's ceiling too: guesses spread over many addresses still meet it.
+        self.not_banned(&request, Some(&account)).await?;
         let Some(proof) = self.prove(user, &account, &input.code).await? else {
             self.second_factor_failed(&request, user, &account).await?;
             return Err(wrong_code());

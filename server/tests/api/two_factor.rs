@@ -91,6 +91,39 @@ async fn wrong_second_factors_ban_the_address_and_a_late_one_finds_no_sign_in() 
     let banned = second_factor(&app, &pending, &totp_code(&secret, app.unix_secs())).await;
     assert_eq!(banned.status(), StatusCode::TOO_MANY_REQUESTS);
 
+    // Guesses spread over many addresses meet the account's ceiling (here 3 an hour).
+    let spread = spawn_app_with(|config| {
+        config.account_failures_per_hour = 3;
+        config.trusted_proxies = vec!["127.0.0.1".parse().expect("address")];
+    })
+    .await;
+    let cookie = spread.signed_up("eve@example.org").await;
+    let (secret, _) = spread.enable_two_factor(&cookie).await;
+    spread.clock.advance(Duration::from_secs(30));
+    let pending = password_step(&spread, "eve@example.org").await;
+    for (n, wrong) in ["000000", "111111", "222222"].into_iter().enumerate() {
+        let guess = spread
+            .http
+            .post(spread.url("/api/second_factor"))
+            .header("cookie", &pending)
+            .header("x-forwarded-for", format!("198.51.100.{n}"))
+            .form(&input(&[("code", wrong)]))
+            .send()
+            .await
+            .expect("guess");
+        assert_ne!(guess.status(), StatusCode::OK);
+    }
+    let right = spread
+        .http
+        .post(spread.url("/api/second_factor"))
+        .header("cookie", &pending)
+        .header("x-forwarded-for", "198.51.100.9")
+        .form(&input(&[("code", &totp_code(&secret, spread.unix_secs()))]))
+        .send()
+        .await
+        .expect("right code");
+    assert_eq!(right.status(), StatusCode::TOO_MANY_REQUESTS, "the account's ceiling did not hold");
+
     // After five minutes the pending sign-in is gone.
     let other = spawn_app().await;
     let cookie = other.signed_up("cy@example.org").await;
