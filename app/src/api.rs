@@ -132,6 +132,11 @@ mod backend {
         ) -> Result<RecoveryCodes, AppError>;
         async fn disable_two_factor(&self, req: &RequestParts, input: TwoFactorCodeInput) -> Result<(), AppError>;
         async fn second_factor(&self, req: &RequestParts, input: TwoFactorCodeInput) -> Result<Me, AppError>;
+        async fn set_two_factor_requirement(
+            &self,
+            req: &RequestParts,
+            input: TwoFactorRequirementInput,
+        ) -> Result<Me, AppError>;
     }
 
     /// The backend and the request of the current server-function call.
@@ -208,6 +213,14 @@ pub async fn disable_two_factor(input: TwoFactorCodeInput) -> Result<(), AppErro
 pub async fn second_factor(input: TwoFactorCodeInput) -> Result<Me, AppError> {
     let (backend, req) = backend::context()?;
     backend.second_factor(&req, input).await
+}
+
+/// Requires two-factor authentication of every member of the active team, or stops requiring it
+/// (OWNER and ADMIN).
+#[server(endpoint = "set_two_factor_requirement")]
+pub async fn set_two_factor_requirement(input: TwoFactorRequirementInput) -> Result<Me, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.set_two_factor_requirement(&req, input).await
 }
 
 /// The teams the signed-in user belongs to, with their role in each.

@@ -27,6 +27,8 @@ pub enum ErrorCode {
     Unauthenticated,
     /// The actor may not do this.
     Forbidden,
+    /// The team requires two-factor authentication and the user has not set it up (account page).
+    TwoFactorRequired,
     /// No such object, or it belongs to someone else: the two are never told apart.
     NotFound,
     /// The request collides with existing data (for example an email already registered).
@@ -60,7 +62,7 @@ impl ErrorCode {
         match self {
             Self::InvalidInput => StatusCode::UNPROCESSABLE_ENTITY,
             Self::InvalidCredentials | Self::Unauthenticated | Self::SecondFactorRequired => StatusCode::UNAUTHORIZED,
-            Self::Forbidden | Self::CrossOrigin => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::CrossOrigin | Self::TwoFactorRequired => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict => StatusCode::CONFLICT,
             Self::Gone => StatusCode::GONE,

@@ -3,7 +3,8 @@
 // signing in asks for a code after the password.
 import { createHmac } from 'node:crypto';
 import { expect, test } from '@playwright/test';
-import { newAccount, ready, signUp } from './helpers';
+import { acceptAsNewVisitor, invite, newAccount, ready, signUp, uniqueEmail } from './helpers';
+import type { Page } from '@playwright/test';
 
 /** Decodes RFC 4648 base32 (no padding). */
 function base32(text: string): Buffer {
@@ -43,6 +44,7 @@ test('a user turns on two-factor authentication, signs out, and signs in with a 
   await expect(page.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem')).toHaveCount(10);
 
   await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('button', { name: 'Sign out' })).toHaveCount(0);
   await page.goto('/signin');
   await ready(page);
   await page.getByLabel('Email').fill(account.email);
@@ -53,4 +55,40 @@ test('a user turns on two-factor authentication, signs out, and signs in with a 
   await page.getByRole('button', { name: 'Verify' }).click();
   await expect(page.getByRole('link', { name: 'Account' })).toBeVisible();
   await expect(page.getByTestId('role')).toHaveText('Owner');
+});
+
+/** Turns two-factor authentication on from the account page; answers the key. */
+async function turnOn(page: Page): Promise<string> {
+  await page.getByRole('button', { name: 'Turn on' }).click();
+  const key = (await page.getByTestId('two-factor-key').textContent())!.trim();
+  await page.getByLabel('Authentication code').fill(totp(key, Date.now() / 1000));
+  await page.getByRole('button', { name: 'Turn on' }).click();
+  await page.getByRole('button', { name: 'I have kept my recovery codes' }).click();
+  await expect(page.getByTestId('two-factor-state')).toContainText('On');
+  return key;
+}
+
+test('a team that requires two-factor authentication sends a member without it to set it up first', async ({ page, browser }) => {
+  await signUp(page, newAccount('strict'));
+  await page.getByRole('link', { name: 'Account' }).click();
+  await ready(page);
+  await turnOn(page);
+  await page.getByRole('link', { name: 'Members' }).click();
+  await ready(page);
+  await page.getByLabel('Require two-factor authentication').check();
+  await expect(page.getByLabel('Require two-factor authentication')).toBeChecked();
+
+  const link = await invite(page, uniqueEmail('member'), 'NORMAL');
+  const context = await browser.newContext();
+  const member = await context.newPage();
+  await acceptAsNewVisitor(member, link, 'Mo Member');
+  await expect(member).toHaveURL(/\/account$/);
+  await expect(member.getByRole('alert').filter({ hasText: 'requires two-factor authentication' })).toBeVisible();
+  await member.goto('/projects');
+  await expect(member).toHaveURL(/\/account$/);
+  await ready(member);
+  await turnOn(member);
+  await member.getByRole('link', { name: 'Projects' }).click();
+  await expect(member).toHaveURL(/\/projects$/);
+  await context.close();
 });

@@ -11,12 +11,18 @@ pub struct Actor {
     user_id: UserId,
     team_id: TeamId,
     role: Role,
+    team_requires_two_factor: bool,
 }
 
 impl Actor {
     /// For `session` alone: the user of a live session, and their membership of its active team.
-    pub(crate) fn from_session(user_id: UserId, team_id: TeamId, role: Role) -> Self {
-        Self { user_id, team_id, role }
+    pub(crate) fn from_session(user_id: UserId, team_id: TeamId, role: Role, team_requires_two_factor: bool) -> Self {
+        Self { user_id, team_id, role, team_requires_two_factor }
+    }
+
+    /// Whether the active team requires two-factor authentication of its members.
+    pub fn team_requires_two_factor(&self) -> bool {
+        self.team_requires_two_factor
     }
 
     pub fn user_id(&self) -> UserId {

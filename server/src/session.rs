@@ -124,7 +124,7 @@ impl SessionPolicy {
         let Some(membership) = accounts::membership(db, record.user_id, record.team_id).await? else {
             return Ok(None);
         };
-        Ok(Some(Actor::from_session(record.user_id, record.team_id, membership.role)))
+        Ok(Some(Actor::from_session(record.user_id, record.team_id, membership.role, membership.requires_two_factor)))
     }
 
     /// Makes `team_id` the active team. The caller has checked that the user is a member.

@@ -527,7 +527,7 @@ pub struct AuditEntry {
 }
 
 /// The kinds of audit event, as the server writes them (a server test holds the two lists together).
-pub const AUDIT_EVENTS: [&str; 26] = [
+pub const AUDIT_EVENTS: [&str; 27] = [
     "account_created",
     "signed_in",
     "sign_in_failed",
@@ -554,6 +554,7 @@ pub const AUDIT_EVENTS: [&str; 26] = [
     "two_factor_disabled",
     "two_factor_failed",
     "recovery_code_used",
+    "two_factor_requirement_changed",
 ];
 
 /// Which audit entries to show: all fields optional; `before_at`/`before_id` continue after the last
@@ -658,6 +659,10 @@ pub struct TeamMembership {
     pub id: TeamId,
     pub name: String,
     pub role: Role,
+    /// The team requires two-factor authentication of its members.
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "Flag"))]
+    #[serde(default)]
+    pub requires_two_factor: bool,
 }
 
 /// The signed-in user and their active team, as the server's session sees them.
@@ -665,6 +670,23 @@ pub struct TeamMembership {
 pub struct Me {
     pub user: UserSummary,
     pub team: TeamMembership,
+    /// The team requires two-factor authentication and this user has not set it up: until they do,
+    /// only the account page works.
+    #[serde(default)]
+    pub two_factor_setup_required: bool,
+}
+
+/// Whether the active team requires two-factor authentication of its members.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct TwoFactorRequirementInput {
+    #[garde(skip)]
+    pub required: bool,
+}
+
+impl Normalize for TwoFactorRequirementInput {
+    fn normalize(self) -> Self {
+        self
+    }
 }
 
 #[cfg(test)]

@@ -28,6 +28,8 @@ fn TwoFactor() -> impl IntoView {
     });
     Effect::new(move || set_ready(status.get().is_some()));
     let codes = RwSignal::new(None::<RecoveryCodes>);
+    // Turning it on (or off) may change what the team lets this user do.
+    let session = expect_context::<super::SessionState>();
     view! {
         <section class="card narrow">
             <h1>"Your account"</h1>
@@ -35,8 +37,8 @@ fn TwoFactor() -> impl IntoView {
             {move || status.get().map(|r| match r {
                 Ok(s) if s.enabled => view! {
                     <p data-testid="two-factor-state">"On: signing in asks for a code from your authenticator app."</p>
-                    <RecoveryCodeList codes />
-                    <TurnOff on_done=move || { codes.set(None); version.update(|v| *v += 1) } />
+                    <RecoveryCodeList codes on_saved=move || { codes.set(None); session.me.refetch() } />
+                    <TurnOff on_done=move || { codes.set(None); version.update(|v| *v += 1); session.me.refetch() } />
                 }.into_any(),
                 Ok(_) => view! {
                     <p data-testid="two-factor-state">"Off: your password alone signs you in."</p>
@@ -48,9 +50,13 @@ fn TwoFactor() -> impl IntoView {
     }
 }
 
-/// The recovery codes, right after they were made (they are not shown again).
+/// The recovery codes, right after they were made (they are not shown again); once the user says
+/// they have kept them, the session is read again (a team that required this lets them in now).
 #[component]
-fn RecoveryCodeList(codes: RwSignal<Option<RecoveryCodes>>) -> impl IntoView {
+fn RecoveryCodeList(
+    codes: RwSignal<Option<RecoveryCodes>>,
+    on_saved: impl Fn() + Send + Sync + Copy + 'static,
+) -> impl IntoView {
     move || {
         codes.get().map(|c| {
             view! {
@@ -58,6 +64,7 @@ fn RecoveryCodeList(codes: RwSignal<Option<RecoveryCodes>>) -> impl IntoView {
                 <ul class="recovery-codes" aria-label="Recovery codes">
                     {c.codes.into_iter().map(|code| view! { <li><code>{code}</code></li> }).collect_view()}
                 </ul>
+                <button type="button" on:click=move |_| on_saved()>"I have kept my recovery codes"</button>
             }
         })
     }

@@ -16,6 +16,10 @@ use crate::{
 };
 
 /// Renders `page` with the signed-in user, or sends visitors to the sign-in page.
+fn on_account_page() -> bool {
+    leptos_router::hooks::use_location().pathname.get_untracked() == "/account"
+}
+
 #[component]
 pub fn SignedIn<F, V>(page: F) -> impl IntoView
 where
@@ -29,9 +33,17 @@ where
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match session.me.await {
+                    // The team requires a second factor this user has not set up: only the account page.
+                    Ok(Some(me)) if me.two_factor_setup_required && !on_account_page() => {
+                        view! { <Redirect path="/account" /> }.into_any()
+                    }
                     Ok(Some(me)) => {
+                        let required = me.two_factor_setup_required;
                         view! {
                             <TopBar me=me.clone() />
+                            <Show when=move || required>
+                                <p class="alert" role="alert">"Your team requires two-factor authentication: turn it on below to continue."</p>
+                            </Show>
                             {page.read_value()(me)}
                         }
                             .into_any()

@@ -13,10 +13,13 @@ use super::{
 use crate::{
     api::{
         change_role, invite, leave_team, list_invitations, list_members, remove_member, revoke_invitation,
-        transfer_ownership,
+        set_two_factor_requirement, transfer_ownership,
     },
     error::AppError,
-    model::{ChangeRoleInput, CreatedInvitation, InviteInput, Me, Member, MemberInput, RevokeInvitationInput, Role},
+    model::{
+        ChangeRoleInput, CreatedInvitation, InviteInput, Me, Member, MemberInput, RevokeInvitationInput, Role,
+        TwoFactorRequirementInput,
+    },
 };
 
 #[component]
@@ -99,7 +102,32 @@ fn Members(me: Me) -> impl IntoView {
         </section>
         <Show when=move || manager>
             <PendingInvitations invitations errors />
+            <TwoFactorRequirement required=me.with_value(|me| me.team.requires_two_factor) />
         </Show>
+    }
+}
+
+/// "Require two-factor authentication" of every member (owners and admins, who need it themselves).
+#[component]
+fn TwoFactorRequirement(required: bool) -> impl IntoView {
+    let session = expect_context::<SessionState>();
+    let checked = RwSignal::new(required);
+    let errors = RwSignal::new(None::<AppError>);
+    let save = Submission::reporting_to(errors, set_two_factor_requirement, move |me: Me| {
+        checked.set(me.team.requires_two_factor);
+        session.me.refetch();
+    });
+    view! {
+        <section class="card">
+            <h2>"Security"</h2>
+            <label class="check">
+                <input type="checkbox" prop:checked=move || checked.get()
+                    on:change=move |ev| save.submit(TwoFactorRequirementInput { required: event_target_checked(&ev) }) />
+                "Require two-factor authentication"
+            </label>
+            <p class="hint">"Members without it can do nothing in this team until they turn it on in their account."</p>
+            <div class="alert" role="alert">{move || errors.get().map(|e| e.message)}</div>
+        </section>
     }
 }
 

@@ -91,7 +91,8 @@ pub async fn membership(db: &Db, user_id: UserId, team_id: TeamId) -> Result<Opt
         None => None,
     };
     let row: Option<TeamMembership> = sqlx::query_as(
-        "SELECT t.id, t.name, m.role FROM memberships m JOIN teams t ON t.id = m.team_id \
+        "SELECT t.id, t.name, m.role, t.require_two_factor AS requires_two_factor \
+         FROM memberships m JOIN teams t ON t.id = m.team_id \
          WHERE m.user_id = $1 AND m.team_id = $2",
     )
     .bind(user_id)
@@ -108,10 +109,23 @@ pub async fn membership(db: &Db, user_id: UserId, team_id: TeamId) -> Result<Opt
 /// Every team the user belongs to, oldest membership first.
 pub async fn memberships(db: &Db, user_id: UserId) -> Result<Vec<TeamMembership>, DbError> {
     Ok(sqlx::query_as(
-        "SELECT t.id, t.name, m.role FROM memberships m JOIN teams t ON t.id = m.team_id \
+        "SELECT t.id, t.name, m.role, t.require_two_factor AS requires_two_factor \
+         FROM memberships m JOIN teams t ON t.id = m.team_id \
          WHERE m.user_id = $1 ORDER BY m.joined_at, t.name",
     )
     .bind(user_id)
     .fetch_all(db.pool())
     .await?)
+}
+
+/// Requires two-factor authentication of the team's members, or stops requiring it; every cached
+/// membership is forgotten, since they carry the flag.
+pub async fn set_two_factor_requirement(db: &Db, team_id: TeamId, required: bool) -> Result<(), DbError> {
+    sqlx::query("UPDATE teams SET require_two_factor = $2 WHERE id = $1")
+        .bind(team_id)
+        .bind(app::model::Flag(required))
+        .execute(db.pool())
+        .await?;
+    db.memberships_changed();
+    Ok(())
 }

@@ -39,6 +39,7 @@ pub enum Event {
     /// A wrong second factor at sign-in (or when turning it off).
     TwoFactorFailed,
     RecoveryCodeUsed,
+    TwoFactorRequirementChanged,
 }
 
 impl sqlx::Type<sqlx::Any> for Event {
@@ -85,11 +86,12 @@ impl Event {
             Event::TwoFactorDisabled => "two_factor_disabled",
             Event::TwoFactorFailed => "two_factor_failed",
             Event::RecoveryCodeUsed => "recovery_code_used",
+            Event::TwoFactorRequirementChanged => "two_factor_requirement_changed",
         }
     }
 
     /// Every kind, as the `audit_events` table lists them (a test holds the two together).
-    pub const ALL: [Event; 26] = [
+    pub const ALL: [Event; 27] = [
         Event::AccountCreated,
         Event::SignedIn,
         Event::SignInFailed,
@@ -116,6 +118,7 @@ impl Event {
         Event::TwoFactorDisabled,
         Event::TwoFactorFailed,
         Event::RecoveryCodeUsed,
+        Event::TwoFactorRequirementChanged,
     ];
 }
 

@@ -95,14 +95,14 @@ impl AccountsApi for Service {
     }
 
     async fn my_teams(&self, req: &RequestParts) -> Result<Vec<TeamMembership>, AppError> {
-        let (_, actor) = self.actor(req).await?;
+        let (_, actor) = self.actor_setting_up(req).await?;
         Ok(accounts::memberships(&self.db, actor.user_id()).await?)
     }
 
     #[tracing::instrument(skip_all)]
     async fn switch_team(&self, req: &RequestParts, input: SwitchTeamInput) -> Result<Me, AppError> {
         let input = parse(input)?;
-        let (request, actor) = self.actor(req).await?;
+        let (request, actor) = self.actor_setting_up(req).await?;
         // Only a team the user belongs to; any other id is "not found", whether it exists or not.
         let membership = accounts::membership(&self.db, actor.user_id(), input.team_id).await?;
         if !policy::may_enter_team(membership.as_ref()) {

@@ -122,8 +122,20 @@ impl Service {
         }
     }
 
-    /// The signed-in actor, or `Unauthenticated`.
+    /// The signed-in actor, or `Unauthenticated`; `TwoFactorRequired` while their team requires
+    /// two-factor authentication and they have not set it up.
     async fn actor(&self, req: &RequestParts) -> Result<(Request, Actor), AppError> {
+        let (request, actor) = self.actor_setting_up(req).await?;
+        if actor.team_requires_two_factor() && !self.has_two_factor(actor.user_id()).await? {
+            let message = "Your team requires two-factor authentication: turn it on in your account first.";
+            return Err(AppError::new(app::error::ErrorCode::TwoFactorRequired, message));
+        }
+        Ok((request, actor))
+    }
+
+    /// The signed-in actor, whatever their team requires: for what they may do before they have set up
+    /// a required second factor (set it up, see their teams, switch team).
+    async fn actor_setting_up(&self, req: &RequestParts) -> Result<(Request, Actor), AppError> {
         let request = self.request(req)?;
         match self.sessions.actor(&self.db, &request.session).await? {
             Some(actor) => {
@@ -151,7 +163,10 @@ impl Service {
         let user = account_rows::find_user(&self.db, actor.user_id()).await?;
         let team = account_rows::membership(&self.db, actor.user_id(), actor.team_id()).await?;
         match (user, team) {
-            (Some(user), Some(team)) => Ok(Me { user, team }),
+            (Some(user), Some(team)) => {
+                let two_factor_setup_required = team.requires_two_factor && !self.has_two_factor(user.id).await?;
+                Ok(Me { user, team, two_factor_setup_required })
+            }
             _ => Err(AppError::unauthenticated()),
         }
     }

@@ -8,14 +8,19 @@
 use app::{
     api::{RequestParts, TwoFactorApi},
     error::{AppError, ErrorCode},
-    model::{parse, Me, RecoveryCodes, TwoFactorCodeInput, TwoFactorInfo, TwoFactorSetup, UserId},
+    model::{
+        parse, Me, RecoveryCodes, TwoFactorCodeInput, TwoFactorInfo, TwoFactorRequirementInput, TwoFactorSetup, UserId,
+    },
 };
 use base64::{engine::general_purpose::STANDARD, Engine};
 use rand::{Rng, RngCore};
 use totp_rs::{Builder, Totp};
 
 use super::{Request, Service};
-use crate::db::{accounts, audit, two_factor};
+use crate::{
+    db::{accounts, audit, two_factor},
+    policy::Action,
+};
 
 /// The name authenticator apps show above the account.
 const ISSUER: &str = "Moth";
@@ -113,12 +118,12 @@ impl Service {
 #[async_trait::async_trait]
 impl TwoFactorApi for Service {
     async fn two_factor_status(&self, req: &RequestParts) -> Result<TwoFactorInfo, AppError> {
-        let (_, actor) = self.actor(req).await?;
+        let (_, actor) = self.actor_setting_up(req).await?;
         Ok(TwoFactorInfo { enabled: self.has_two_factor(actor.user_id()).await? })
     }
 
     async fn start_two_factor(&self, req: &RequestParts) -> Result<TwoFactorSetup, AppError> {
-        let (_, actor) = self.actor(req).await?;
+        let (_, actor) = self.actor_setting_up(req).await?;
         let mut secret = vec![0_u8; 20];
         rand::rngs::OsRng.fill_bytes(&mut secret);
         let sealed = self.files.keys.seal(&secret);
@@ -142,7 +147,7 @@ impl TwoFactorApi for Service {
         input: TwoFactorCodeInput,
     ) -> Result<RecoveryCodes, AppError> {
         let input = parse(input)?;
-        let (request, actor) = self.actor(req).await?;
+        let (request, actor) = self.actor_setting_up(req).await?;
         let Some((secret, false)) = self.user_key(actor.user_id()).await? else {
             return Err(AppError::new(ErrorCode::Conflict, "Start setting up two-factor authentication first."));
         };
@@ -161,7 +166,7 @@ impl TwoFactorApi for Service {
 
     async fn disable_two_factor(&self, req: &RequestParts, input: TwoFactorCodeInput) -> Result<(), AppError> {
         let input = parse(input)?;
-        let (request, actor) = self.actor(req).await?;
+        let (request, actor) = self.actor_setting_up(req).await?;
         let account = self.email_of(actor.user_id()).await?;
         self.not_banned(&request, Some(&account)).await?;
         if self.prove(actor.user_id(), &account, &input.code).await?.is_none() {
@@ -194,6 +199,23 @@ impl TwoFactorApi for Service {
         if proof == Proof::RecoveryCode {
             self.audit(&request, audit::Event::RecoveryCodeUsed, Some(&actor), String::new()).await;
         }
+        self.me(&actor).await
+    }
+
+    async fn set_two_factor_requirement(
+        &self,
+        req: &RequestParts,
+        input: TwoFactorRequirementInput,
+    ) -> Result<Me, AppError> {
+        let input = parse(input)?;
+        let (request, actor) = self.actor_for(req, Action::ManageMembers).await?;
+        if input.required && !self.has_two_factor(actor.user_id()).await? {
+            let message = "Turn on two-factor authentication for yourself before requiring it of everyone.";
+            return Err(AppError::new(ErrorCode::Conflict, message));
+        }
+        accounts::set_two_factor_requirement(&self.db, actor.team_id(), input.required).await?;
+        let detail = if input.required { "required" } else { "no longer required" };
+        self.audit(&request, audit::Event::TwoFactorRequirementChanged, Some(&actor), detail.to_owned()).await;
         self.me(&actor).await
     }
 }

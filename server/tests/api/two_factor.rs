@@ -149,3 +149,37 @@ async fn turning_it_off_needs_a_current_code_and_then_the_password_is_enough() {
     );
     assert_eq!(app.sign_in_as("dee@example.org", PASSWORD, None).await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_team_that_requires_it_admits_members_only_once_they_have_set_it_up() {
+    let app = spawn_app().await;
+    let (owner, _) = app.owner("strict").await;
+    let normal = app.new_member(&owner.cookie, "NORMAL").await;
+    let require = |on: &str| input(&[("required", on)]);
+    let first = app.call("set_two_factor_requirement", &require("true"), Some(&owner.cookie)).await;
+    assert_eq!(first.status(), StatusCode::CONFLICT, "the owner must have it first");
+    app.enable_two_factor(&owner.cookie).await;
+    let required = app.call("set_two_factor_requirement", &require("true"), Some(&owner.cookie)).await;
+    assert_eq!(required.status(), StatusCode::OK);
+    let refused = app.call("set_two_factor_requirement", &require("false"), Some(&normal.cookie)).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+
+    // The member without it can do nothing but set it up (and see who they are and their teams).
+    let blocked = app.call("list_projects", &[], Some(&normal.cookie)).await;
+    assert_eq!(blocked.status(), StatusCode::FORBIDDEN);
+    assert_eq!(blocked.json::<serde_json::Value>().await.expect("json")["code"], "two_factor_required");
+    let me = who(&app, &normal.cookie).await;
+    assert_eq!(me["two_factor_setup_required"], true, "{me}");
+    assert_eq!(app.call("my_teams", &[], Some(&normal.cookie)).await.status(), StatusCode::OK);
+    app.enable_two_factor(&normal.cookie).await;
+    assert_eq!(app.call("list_projects", &[], Some(&normal.cookie)).await.status(), StatusCode::OK);
+    assert_eq!(who(&app, &normal.cookie).await["two_factor_setup_required"], false);
+
+    let log: serde_json::Value = app
+        .call("audit_log", &input(&[("event", "two_factor_requirement_changed")]), Some(&owner.cookie))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(log["entries"].as_array().map(Vec::len), Some(1));
+}
