@@ -527,7 +527,7 @@ pub struct AuditEntry {
 }
 
 /// The kinds of audit event, as the server writes them (a server test holds the two lists together).
-pub const AUDIT_EVENTS: [&str; 27] = [
+pub const AUDIT_EVENTS: [&str; 28] = [
     "account_created",
     "signed_in",
     "sign_in_failed",
@@ -555,6 +555,7 @@ pub const AUDIT_EVENTS: [&str; 27] = [
     "two_factor_failed",
     "recovery_code_used",
     "two_factor_requirement_changed",
+    "issues_exported",
 ];
 
 /// Which audit entries to show: all fields optional; `before_at`/`before_id` continue after the last

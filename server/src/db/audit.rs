@@ -40,6 +40,8 @@ pub enum Event {
     TwoFactorFailed,
     RecoveryCodeUsed,
     TwoFactorRequirementChanged,
+    /// A project's issues were exported as CSV.
+    IssuesExported,
 }
 
 impl sqlx::Type<sqlx::Any> for Event {
@@ -87,11 +89,12 @@ impl Event {
             Event::TwoFactorFailed => "two_factor_failed",
             Event::RecoveryCodeUsed => "recovery_code_used",
             Event::TwoFactorRequirementChanged => "two_factor_requirement_changed",
+            Event::IssuesExported => "issues_exported",
         }
     }
 
     /// Every kind, as the `audit_events` table lists them (a test holds the two together).
-    pub const ALL: [Event; 27] = [
+    pub const ALL: [Event; 28] = [
         Event::AccountCreated,
         Event::SignedIn,
         Event::SignInFailed,
@@ -119,6 +122,7 @@ impl Event {
         Event::TwoFactorFailed,
         Event::RecoveryCodeUsed,
         Event::TwoFactorRequirementChanged,
+        Event::IssuesExported,
     ];
 }
 

@@ -213,6 +213,9 @@ impl Service {
             }
         }
         let bytes = writer.into_inner().map_err(|e| ServiceError::from(csv::Error::from(e.into_error())))?;
+        let (request, actor) = self.actor(req).await?;
+        let detail = format!("project {project_id} as CSV");
+        self.audit(&request, crate::db::audit::Event::IssuesExported, Some(&actor), detail).await;
         // The writer was given only `String`s, so its bytes are UTF-8.
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }

@@ -417,6 +417,15 @@ async fn the_csv_export_follows_the_filter_and_the_guest_rules_and_defuses_formu
         .await
         .expect("sent");
     assert_eq!(cross.status(), StatusCode::FORBIDDEN);
+
+    // Each export is in the audit log (the owner's two and the guest's one).
+    let log: serde_json::Value = app
+        .call("audit_log", &crate::helpers::input(&[("event", "issues_exported")]), Some(&s.owner.cookie))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(log["entries"].as_array().map(Vec::len), Some(3), "{log}");
 }
 
 #[tokio::test]
