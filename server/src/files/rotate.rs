@@ -44,37 +44,9 @@ pub async fn rotate(db: &Db, key_file: &Path) -> Result<Rotated, RotateError> {
     let next = Keys::load_or_create(&next_file)?;
     let keys = keys.with(&next);
     let mut rewrapped = 0;
-    loop {
-        let rows: Vec<(app::model::TeamId, app::model::AttachmentId, String, String)> = sqlx::query_as(
-            "SELECT team_id, id, key_id, wrapped_key FROM attachments WHERE key_id <> $1 ORDER BY id LIMIT $2",
-        )
-        .bind(next.id())
-        .bind(BATCH)
-        .fetch_all(db.pool())
-        .await
-        .map_err(DbError::from)?;
-        if rows.is_empty() {
-            break;
-        }
-        let mut tx = db.begin().await?;
-        for (team_id, id, key_id, wrapped) in rows {
-            let data_key = keys.unwrap_data_key(&key_id, &wrapped)?;
-            sqlx::query(
-                "UPDATE attachments SET key_id = $3, wrapped_key = $4 WHERE team_id = $1 AND id = $2 AND key_id = $5",
-            )
-            .bind(team_id)
-            .bind(id)
-            .bind(next.id())
-            .bind(next.wrap_data_key(&data_key))
-            .bind(&key_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(DbError::from)?;
-            rewrapped += 1;
-        }
-        tx.commit().await.map_err(DbError::from)?;
+    for table in [&ATTACHMENTS, &TWO_FACTOR] {
+        rewrapped += rewrap(db, &keys, &next, table).await?;
     }
-    rewrapped += rewrap_two_factor_keys(db, &keys, &next).await?;
     let swap = |from: &Path, to: &Path| {
         std::fs::rename(from, to).map_err(|source| RotateError::Swap { path: to.display().to_string(), source })
     };
@@ -85,26 +57,46 @@ pub async fn rotate(db: &Db, key_file: &Path) -> Result<Rotated, RotateError> {
     Ok(Rotated { rewrapped, new_key_id: next.id().to_owned() })
 }
 
-/// The sealed two-factor keys are re-wrapped like the files' data keys.
-async fn rewrap_two_factor_keys(db: &Db, keys: &Keys, next: &Keys) -> Result<u64, RotateError> {
+/// A table whose rows hold a data key wrapped by the master key: how to read a batch of rows not yet
+/// under the new key (their two key columns, as text, then `key_id` and `wrapped_key`) and how to
+/// re-wrap one of them.
+struct Wrapped {
+    select: &'static str,
+    update: &'static str,
+}
+
+/// Attachments (keyed by team and id).
+const ATTACHMENTS: Wrapped = Wrapped {
+    select: "SELECT team_id, id, key_id, wrapped_key FROM attachments WHERE key_id <> $1 ORDER BY id LIMIT $2",
+    update: "UPDATE attachments SET key_id = $3, wrapped_key = $4 WHERE team_id = $1 AND id = $2 AND key_id = $5",
+};
+
+/// Two-factor keys (keyed by user; the second key column is unused).
+const TWO_FACTOR: Wrapped = Wrapped {
+    select: "SELECT user_id, '' AS unused, key_id, wrapped_key FROM two_factor WHERE key_id <> $1 \
+             ORDER BY user_id LIMIT $2",
+    update: "UPDATE two_factor SET key_id = $3, wrapped_key = $4 WHERE user_id = $1 AND $2 = '' AND key_id = $5",
+};
+
+/// Re-wraps every data key of `table` under `next`, a batch per transaction.
+async fn rewrap(db: &Db, keys: &Keys, next: &Keys, table: &Wrapped) -> Result<u64, RotateError> {
     let mut rewrapped = 0;
     loop {
-        let rows: Vec<(app::model::UserId, String, String)> = sqlx::query_as(
-            "SELECT user_id, key_id, wrapped_key FROM two_factor WHERE key_id <> $1 ORDER BY user_id LIMIT $2",
-        )
-        .bind(next.id())
-        .bind(BATCH)
-        .fetch_all(db.pool())
-        .await
-        .map_err(DbError::from)?;
+        let rows: Vec<(String, String, String, String)> = sqlx::query_as(table.select)
+            .bind(next.id())
+            .bind(BATCH)
+            .fetch_all(db.pool())
+            .await
+            .map_err(DbError::from)?;
         if rows.is_empty() {
             return Ok(rewrapped);
         }
         let mut tx = db.begin().await?;
-        for (user_id, key_id, wrapped) in rows {
+        for (first, second, key_id, wrapped) in rows {
             let data_key = keys.unwrap_data_key(&key_id, &wrapped)?;
-            sqlx::query("UPDATE two_factor SET key_id = $2, wrapped_key = $3 WHERE user_id = $1 AND key_id = $4")
-                .bind(user_id)
+            sqlx::query(table.update)
+                .bind(&first)
+                .bind(&second)
                 .bind(next.id())
                 .bind(next.wrap_data_key(&data_key))
                 .bind(&key_id)

@@ -291,6 +291,8 @@ async fn the_master_key_rotates_and_every_stored_file_still_opens() {
     let issue = app.issue(&owner.cookie, &project, "public").await;
     let attachment = app.attach(&owner.cookie, &issue.id).await;
     assert!(app.scans, "the upload tests need clamd: run scripts/test, or set MOTH_TEST_CLAMD_URL");
+    // A two-factor key is sealed the same way and must survive the rotation too.
+    app.enable_two_factor(&owner.cookie).await;
     let _ = stop.send(());
     running.await.expect("joined").expect("stopped");
     let old_key = std::fs::read_to_string(&config.master_key_file).expect("key");
@@ -298,7 +300,7 @@ async fn the_master_key_rotates_and_every_stored_file_still_opens() {
     let db = server::db::Db::connect(&config.database_url).await.expect("db");
     let rotated = server::files::rotate::rotate(&db, &config.master_key_file).await.expect("rotates");
     db.close().await;
-    assert_eq!(rotated.rewrapped, 1);
+    assert_eq!(rotated.rewrapped, 2, "the file's data key and the two-factor key");
     assert_ne!(std::fs::read_to_string(&config.master_key_file).expect("key"), old_key, "a new key");
     let previous = server::files::rotate::sibling(&config.master_key_file, "previous");
     assert_eq!(std::fs::read_to_string(previous).expect("previous key"), old_key, "the old key is kept beside");
@@ -314,6 +316,8 @@ async fn the_master_key_rotates_and_every_stored_file_still_opens() {
     let served = app.http.get(&url).send().await.expect("get");
     assert_eq!(served.status(), StatusCode::OK);
     assert_eq!(served.bytes().await.expect("body").as_ref(), b"Team attachment");
+    let status = app.call("two_factor_status", &[], Some(&owner.cookie)).await;
+    assert_eq!(status.json::<serde_json::Value>().await.expect("json")["enabled"], true);
     let _ = stop.send(());
     running.await.expect("joined").expect("stopped");
 }
