@@ -32,6 +32,44 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Encrypted snapshots of the whole installation (the running server also takes them on schedule).
+    Backup {
+        #[command(subcommand)]
+        command: BackupCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BackupCommand {
+    /// Take a snapshot now and write it to every destination, then apply retention.
+    Create,
+    /// The snapshots kept, oldest first, and the latest drills.
+    List,
+    /// Restore a snapshot (the newest unless named) into a scratch place and check it: a drill.
+    Verify {
+        name: Option<String>,
+        /// The age identity that opens snapshots (default: `backup_identity_file`).
+        #[arg(long)]
+        identity: Option<PathBuf>,
+    },
+    /// Restore a snapshot into a new folder (and, for `PostgreSQL`, an empty database).
+    Restore {
+        /// The snapshot's name; default: the newest (or the newest at `--at`).
+        name: Option<String>,
+        /// The newest snapshot taken at or before this time (RFC 3339, such as 2026-11-30T18:00:00Z).
+        #[arg(long)]
+        at: Option<String>,
+        /// A new or empty folder for the database file (`SQLite`), the files and the key files.
+        #[arg(long)]
+        into: PathBuf,
+        /// An empty `PostgreSQL` database to load a `PostgreSQL` snapshot into.
+        #[arg(long)]
+        database_url: Option<String>,
+        #[arg(long)]
+        identity: Option<PathBuf>,
+    },
+    /// Apply retention now: delete the snapshots no tier keeps.
+    Prune,
 }
 
 #[derive(Subcommand)]
@@ -54,7 +92,74 @@ pub async fn main() -> ExitCode {
         Command::Serve => serve(config).await,
         Command::RotateMasterKey => rotate_master_key(config).await,
         Command::Audit { command: AuditCommand::Verify } => verify_audit(config).await,
+        Command::Backup { command } => backup(config, command).await,
     }
+}
+
+async fn backup(config: Config, command: BackupCommand) -> ExitCode {
+    match run_backup(&config, command).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("moth: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run_backup(config: &Config, command: BackupCommand) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    use crate::backup::{Backups, RestoreTarget};
+    let db = crate::db::Db::connect(&config.database_url).await?;
+    db.migrate().await?;
+    let key = crate::db::audit_chain::load(&db, config.audit_key()?).await?;
+    let db = db.with_audit_key(key);
+    let backups = Backups::new(config, db.clone(), config.object_store()?, Arc::new(SystemClock))?;
+    let code = match command {
+        BackupCommand::Create => {
+            let snapshot = backups.create().await?;
+            let removed = backups.prune().await?;
+            println!("{}", snapshot.name);
+            println!("retention removed {removed} older snapshots");
+            ExitCode::SUCCESS
+        }
+        BackupCommand::List => {
+            for snapshot in backups.list().await? {
+                println!("{}  {}", snapshot.name, crate::clock::iso8601(snapshot.taken_at));
+            }
+            for run in crate::db::backup::recent_runs(&db, crate::db::backup::RunKind::Drill, false, 5).await? {
+                let outcome = if run.passed { "passed" } else { "FAILED" };
+                println!("drill {outcome} {} {}: {}", crate::clock::iso8601(run.finished_at), run.snapshot, run.detail);
+            }
+            ExitCode::SUCCESS
+        }
+        BackupCommand::Verify { name, identity } => {
+            let snapshot = backups.pick(name.as_deref(), None).await?;
+            let report = backups.drill(&snapshot, identity.as_deref()).await?;
+            println!("{}: {}", report.snapshot, report.detail);
+            if report.passed {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        BackupCommand::Restore { name, at, into, database_url, identity } => {
+            let at = at
+                .map(|at| time::OffsetDateTime::parse(&at, &time::format_description::well_known::Rfc3339))
+                .transpose()?
+                .map(crate::clock::unix_millis);
+            let snapshot = backups.pick(name.as_deref(), at).await?;
+            let summary = backups
+                .restore(&snapshot, &RestoreTarget { into: into.clone(), database_url }, identity.as_deref())
+                .await?;
+            println!("restored {} into {}: {summary}", snapshot.name, into.display());
+            ExitCode::SUCCESS
+        }
+        BackupCommand::Prune => {
+            println!("retention removed {} snapshots", backups.prune().await?);
+            ExitCode::SUCCESS
+        }
+    };
+    db.close().await;
+    Ok(code)
 }
 
 async fn verify_audit(config: Config) -> ExitCode {

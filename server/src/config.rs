@@ -94,6 +94,31 @@ pub struct Config {
     pub session_rate_per_minute: u32,
     /// The bearer token a scraper presents for `/metrics`; unset: `/metrics` is not served.
     pub metrics_token: Option<String>,
+    /// The folder snapshots are written to (always; an S3 bucket below is a second destination).
+    pub backup_dir: PathBuf,
+    /// The age recipients (public keys, `age1...`, one per line) snapshots are encrypted to. When it
+    /// and the identity file are both missing, a pair is generated on first start (logged).
+    pub backup_recipients_file: PathBuf,
+    /// The age identity (private key) that opens snapshots, for drills and restores on this machine.
+    /// Keeping it elsewhere protects old backups from whoever takes the server; drills then run
+    /// where it is (`moth backup verify --identity FILE`).
+    pub backup_identity_file: PathBuf,
+    /// Tiers of snapshots, `every:keep_for,...` in m, h, d, w: by default one every 6 hours kept 4
+    /// days, daily kept 7 days, weekly kept 4 weeks.
+    pub backup_tiers: String,
+    /// Whether the server takes snapshots on the tiers' schedule (and prunes) by itself.
+    pub backup_schedule: bool,
+    /// Hours between restore drills run by the server (0: none; `moth backup verify` still works).
+    pub backup_drill_hours: u64,
+    /// A second destination for snapshots: an S3-compatible bucket (with the settings below).
+    pub backup_s3_bucket: Option<String>,
+    pub backup_s3_endpoint: Option<String>,
+    pub backup_s3_region: String,
+    pub backup_s3_access_key_id: Option<String>,
+    pub backup_s3_secret_access_key: Option<String>,
+    pub backup_s3_path_style: bool,
+    /// The key prefix of snapshots in the bucket.
+    pub backup_s3_prefix: String,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -105,7 +130,7 @@ pub enum LogFormat {
 
 /// The keys read from `MOTH_<KEY>` environment variables; other `MOTH_*` variables (such as
 /// `MOTH_LOG` or the test scripts' own) are not configuration.
-const ENV_KEYS: [&str; 38] = [
+const ENV_KEYS: [&str; 51] = [
     "bind",
     "database_url",
     "site_dir",
@@ -144,6 +169,19 @@ const ENV_KEYS: [&str; 38] = [
     "api_rate_per_minute",
     "session_rate_per_minute",
     "metrics_token",
+    "backup_dir",
+    "backup_recipients_file",
+    "backup_identity_file",
+    "backup_tiers",
+    "backup_schedule",
+    "backup_drill_hours",
+    "backup_s3_bucket",
+    "backup_s3_endpoint",
+    "backup_s3_region",
+    "backup_s3_access_key_id",
+    "backup_s3_secret_access_key",
+    "backup_s3_path_style",
+    "backup_s3_prefix",
 ];
 
 impl Default for Config {
@@ -187,6 +225,19 @@ impl Default for Config {
             api_rate_per_minute: 3000,
             session_rate_per_minute: 600,
             metrics_token: None,
+            backup_dir: PathBuf::from("data/backups"),
+            backup_recipients_file: PathBuf::from("data/backup-recipients.txt"),
+            backup_identity_file: PathBuf::from("data/backup-identity.txt"),
+            backup_tiers: crate::backup::retention::DEFAULT.into(),
+            backup_schedule: true,
+            backup_drill_hours: 24,
+            backup_s3_bucket: None,
+            backup_s3_endpoint: None,
+            backup_s3_region: "us-east-1".into(),
+            backup_s3_access_key_id: None,
+            backup_s3_secret_access_key: None,
+            backup_s3_path_style: true,
+            backup_s3_prefix: "moth-backups/".into(),
         }
     }
 }
@@ -246,6 +297,18 @@ impl Config {
         if self.file_link_ttl_secs == 0 || self.clamd_timeout_secs == 0 {
             return Err(ConfigError::Invalid("file_link_ttl_secs and clamd_timeout_secs must be positive".into()));
         }
+        crate::backup::retention::parse(&self.backup_tiers)
+            .map_err(|e| ConfigError::Invalid(format!("backup_tiers: {e}")))?;
+        if self.backup_s3_bucket.is_some()
+            && (self.backup_s3_endpoint.is_none()
+                || self.backup_s3_access_key_id.is_none()
+                || self.backup_s3_secret_access_key.is_none())
+        {
+            return Err(ConfigError::Invalid(
+                "backup_s3_bucket needs backup_s3_endpoint, backup_s3_access_key_id and backup_s3_secret_access_key"
+                    .into(),
+            ));
+        }
         if self.invitation_ttl_hours == 0 {
             return Err(ConfigError::Invalid("invitation_ttl_hours must be positive".into()));
         }
@@ -287,6 +350,27 @@ impl Config {
             access_key_id: self.s3_access_key_id.clone()?,
             secret_access_key: self.s3_secret_access_key.clone()?,
             path_style: self.s3_path_style,
+        })
+    }
+
+    /// Where stored files live: the S3 bucket when configured, else `files_dir`.
+    pub fn object_store(&self) -> std::io::Result<std::sync::Arc<dyn crate::files::store::ObjectStore>> {
+        use crate::files::store::{LocalDir, S3};
+        Ok(match self.s3() {
+            Some(settings) => std::sync::Arc::new(S3::new(&settings)),
+            None => std::sync::Arc::new(LocalDir::new(self.files_dir.clone())?),
+        })
+    }
+
+    /// The second backup destination, when configured.
+    pub fn backup_s3(&self) -> Option<crate::files::store::S3Settings> {
+        Some(crate::files::store::S3Settings {
+            bucket: self.backup_s3_bucket.clone()?,
+            endpoint: self.backup_s3_endpoint.clone()?,
+            region: self.backup_s3_region.clone(),
+            access_key_id: self.backup_s3_access_key_id.clone()?,
+            secret_access_key: self.backup_s3_secret_access_key.clone()?,
+            path_style: self.backup_s3_path_style,
         })
     }
 

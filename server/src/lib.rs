@@ -8,9 +8,11 @@
 //! - [`actor`], [`session`], [`password`]: who is asking (the [`actor::Actor`], made only by the
 //!   session), and how we know;
 //! - [`db`]: the data layer for `SQLite` and `PostgreSQL`;
+//! - [`backup`]: encrypted snapshots, retention, restore drills and restores;
 //! - [`clock`]: time, injectable for tests.
 
 pub mod actor;
+pub mod backup;
 pub mod bans;
 pub mod cli;
 pub mod clock;

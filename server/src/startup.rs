@@ -30,6 +30,8 @@ pub enum StartupError {
     AuthLog { path: String, source: std::io::Error },
     #[error("files_dir {path}: {source}")]
     FilesDir { path: String, source: std::io::Error },
+    #[error(transparent)]
+    Backup(#[from] crate::backup::BackupError),
 }
 
 pub struct Application {
@@ -43,6 +45,8 @@ pub struct Application {
     header_timeout: Duration,
     db: Db,
     store: DbSessionStore,
+    /// Scheduled snapshots and drills (`None` when `backup_schedule` is off).
+    backups: Option<(Arc<crate::backup::Backups>, Option<Duration>)>,
 }
 
 impl Application {
@@ -69,7 +73,17 @@ impl Application {
             SessionPolicy::new(clock.clone(), config.session_idle_timeout(), config.session_absolute_timeout());
         let mailer = Mailer::new(config.smtp_url.as_deref(), &config.mail_from, config.public_origin())?;
         let metrics = Arc::new(crate::metrics::Metrics::new());
-        let (files_listener, files) = build_files(&config, metrics.clone()).await?;
+        let store = config
+            .object_store()
+            .map_err(|source| StartupError::FilesDir { path: config.files_dir.display().to_string(), source })?;
+        let (files_listener, files) = build_files(&config, store.clone(), metrics.clone()).await?;
+        let backups = config
+            .backup_schedule
+            .then(|| crate::backup::Backups::new(&config, db.clone(), store, clock.clone()))
+            .transpose()?
+            .map(Arc::new);
+        let drill_every =
+            (config.backup_drill_hours > 0).then(|| Duration::from_secs(config.backup_drill_hours * 3600));
         let files_router = crate::files::delivery::router(crate::files::delivery::FileOrigin {
             files: files.clone(),
             db: db.clone(),
@@ -105,7 +119,8 @@ impl Application {
         };
         let header_timeout = Duration::from_secs(state.config.request_header_timeout_secs.max(1));
         let router = http::router(state, store.clone());
-        Ok(Self { listener, router, files_listener, files_router, bans, limits, header_timeout, db, store })
+        let backups = backups.map(|b| (b, drill_every));
+        Ok(Self { listener, router, files_listener, files_router, bans, limits, header_timeout, db, store, backups })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -154,6 +169,7 @@ impl Application {
                 rounds += 1;
             }
         });
+        let schedule = self.backups.map(|(backups, drill_every)| tokio::spawn(backups.run_schedule(drill_every)));
         let (stop_files, mut files_stopped) = tokio::sync::watch::channel(false);
         let files = tokio::spawn(serve(self.files_listener, self.files_router, self.header_timeout, async move {
             let _ = files_stopped.changed().await;
@@ -162,6 +178,9 @@ impl Application {
         let _ = stop_files.send(true);
         let _ = files.await;
         sweeper.abort();
+        if let Some(schedule) = schedule {
+            schedule.abort();
+        }
         self.db.close().await;
         served
     }
@@ -171,14 +190,10 @@ impl Application {
 /// local object store, the clamd client, and the origin's address for links.
 async fn build_files(
     config: &Config,
+    store: Arc<dyn crate::files::store::ObjectStore>,
     metrics: Arc<crate::metrics::Metrics>,
 ) -> Result<(TcpListener, Arc<crate::files::Files>), StartupError> {
-    use crate::files::{
-        crypto::Keys,
-        scan::Scanner,
-        store::{LocalDir, ObjectStore, S3},
-        Files,
-    };
+    use crate::files::{crypto::Keys, scan::Scanner, Files};
     let listener = TcpListener::bind(config.files_bind)
         .await
         .map_err(|source| StartupError::Bind { addr: config.files_bind, source })?;
@@ -186,13 +201,6 @@ async fn build_files(
     let files_url = config.files_url.clone().unwrap_or_else(|| format!("http://{bound}"));
     let files_url = files_url.trim_end_matches('/').to_owned();
     let keys = Keys::load_all(&config.master_key_file)?;
-    let store: Arc<dyn ObjectStore> = match config.s3() {
-        Some(settings) => Arc::new(S3::new(&settings)),
-        None => Arc::new(
-            LocalDir::new(config.files_dir.clone())
-                .map_err(|source| StartupError::FilesDir { path: config.files_dir.display().to_string(), source })?,
-        ),
-    };
     if config.clamd_url.is_none() {
         tracing::warn!("no clamd_url: every upload will be refused until a virus scanner is configured");
     }

@@ -527,7 +527,7 @@ pub struct AuditEntry {
 }
 
 /// The kinds of audit event, as the server writes them (a server test holds the two lists together).
-pub const AUDIT_EVENTS: [&str; 28] = [
+pub const AUDIT_EVENTS: [&str; 30] = [
     "account_created",
     "signed_in",
     "sign_in_failed",
@@ -556,6 +556,8 @@ pub const AUDIT_EVENTS: [&str; 28] = [
     "recovery_code_used",
     "two_factor_requirement_changed",
     "issues_exported",
+    "backup_drill",
+    "team_exported",
 ];
 
 /// Which audit entries to show: all fields optional; `before_at`/`before_id` continue after the last

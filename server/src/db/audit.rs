@@ -42,6 +42,10 @@ pub enum Event {
     TwoFactorRequirementChanged,
     /// A project's issues were exported as CSV.
     IssuesExported,
+    /// A restore drill ran (installation-wide: no team); `success` says whether it passed.
+    BackupDrill,
+    /// A team's whole data was exported by its owner.
+    TeamExported,
 }
 
 impl sqlx::Type<sqlx::Any> for Event {
@@ -90,11 +94,13 @@ impl Event {
             Event::RecoveryCodeUsed => "recovery_code_used",
             Event::TwoFactorRequirementChanged => "two_factor_requirement_changed",
             Event::IssuesExported => "issues_exported",
+            Event::BackupDrill => "backup_drill",
+            Event::TeamExported => "team_exported",
         }
     }
 
     /// Every kind, as the `audit_events` table lists them (a test holds the two together).
-    pub const ALL: [Event; 28] = [
+    pub const ALL: [Event; 30] = [
         Event::AccountCreated,
         Event::SignedIn,
         Event::SignInFailed,
@@ -123,6 +129,8 @@ impl Event {
         Event::RecoveryCodeUsed,
         Event::TwoFactorRequirementChanged,
         Event::IssuesExported,
+        Event::BackupDrill,
+        Event::TeamExported,
     ];
 }
 

@@ -20,6 +20,7 @@ pub mod attachments;
 pub mod audit;
 pub mod audit_chain;
 pub mod auth_cache;
+pub mod backup;
 pub mod bans;
 pub mod group_commit;
 pub mod invitations;
@@ -198,6 +199,10 @@ impl Db {
 
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    pub(crate) async fn acquire(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, DbError> {
+        Ok(self.pool.acquire().await?)
     }
 
     pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, DbError> {

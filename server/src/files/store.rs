@@ -150,18 +150,7 @@ pub struct S3 {
 
 impl S3 {
     pub fn new(settings: &S3Settings) -> Self {
-        use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region, RequestChecksumCalculation};
-        let credentials =
-            Credentials::new(&settings.access_key_id, &settings.secret_access_key, None, None, "moth configuration");
-        let config = aws_sdk_s3::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .endpoint_url(&settings.endpoint)
-            .region(Region::new(settings.region.clone()))
-            .credentials_provider(credentials)
-            .force_path_style(settings.path_style)
-            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
-            .build();
-        Self { client: aws_sdk_s3::Client::from_conf(config), bucket: settings.bucket.clone() }
+        Self { client: s3_client(settings), bucket: settings.bucket.clone() }
     }
 
     fn checked(key: &str) -> Result<&str, StoreError> {
@@ -171,6 +160,22 @@ impl S3 {
             Err(StoreError::Missing(key.to_owned()))
         }
     }
+}
+
+/// A client for the S3-compatible server `settings` names (also used by backups).
+pub fn s3_client(settings: &S3Settings) -> aws_sdk_s3::Client {
+    use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region, RequestChecksumCalculation};
+    let credentials =
+        Credentials::new(&settings.access_key_id, &settings.secret_access_key, None, None, "moth configuration");
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(&settings.endpoint)
+        .region(Region::new(settings.region.clone()))
+        .credentials_provider(credentials)
+        .force_path_style(settings.path_style)
+        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
 }
 
 fn s3_error(e: impl std::fmt::Display) -> StoreError {

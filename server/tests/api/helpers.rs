@@ -102,6 +102,12 @@ pub async fn test_config(dir: &std::path::Path) -> Config {
         site_dir: dir.join("site"),
         files_dir: dir.join("files"),
         master_key_file: dir.join("master.key"),
+        audit_key_file: dir.join("audit.key"),
+        backup_dir: dir.join("backups"),
+        backup_recipients_file: dir.join("backup-recipients.txt"),
+        backup_identity_file: dir.join("backup-identity.txt"),
+        // Tests that take snapshots make them themselves (backups.rs).
+        backup_schedule: false,
         clamd_url: std::env::var("MOTH_TEST_CLAMD_URL").ok().filter(|url| !url.is_empty()),
         // The suite makes thousands of calls a minute from one address; the limits have their own
         // tests (bans.rs), which set them low.
@@ -132,7 +138,7 @@ pub async fn launch(
 }
 
 /// Creates an empty database on the `PostgreSQL` server at `server_url` and returns its URL.
-async fn fresh_postgres_database(server_url: &str) -> String {
+pub async fn fresh_postgres_database(server_url: &str) -> String {
     let name = format!("moth_test_{}", uuid::Uuid::new_v4().simple());
     let mut conn = sqlx::PgConnection::connect(server_url).await.expect("connect to the test PostgreSQL server");
     // The name is generated above, never input: a database name cannot be a bind parameter.

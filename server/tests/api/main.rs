@@ -6,6 +6,7 @@ mod accounts;
 mod api_docs;
 mod audit_chain;
 mod audit_log;
+mod backups;
 mod bans;
 mod binary;
 mod code_shape;
