@@ -12,7 +12,9 @@ use leptos::prelude::*;
 use crate::{error::AppError, model::*};
 
 #[cfg(feature = "ssr")]
-pub use backend::{AccountsApi, Api, FilesApi, IssuesApi, MembersApi, ProjectsApi, RequestParts, TwoFactorApi};
+pub use backend::{
+    AccountsApi, Api, DataSafetyApi, FilesApi, IssuesApi, MembersApi, ProjectsApi, RequestParts, TwoFactorApi,
+};
 
 #[cfg(feature = "ssr")]
 mod backend {
@@ -29,7 +31,10 @@ mod backend {
     /// What the server implements for the server functions, one trait per area, each implemented
     /// directly by the code that does the work (`server/src/service/<area>.rs`). Inputs arrive
     /// unvalidated: the implementation must validate them (with [`crate::model::parse`]) first.
-    pub trait Api: AccountsApi + TwoFactorApi + MembersApi + ProjectsApi + IssuesApi + FilesApi {}
+    pub trait Api:
+        AccountsApi + TwoFactorApi + MembersApi + ProjectsApi + IssuesApi + FilesApi + DataSafetyApi
+    {
+    }
 
     /// Accounts and sessions: sign-up, sign-in and out, who is signed in, the active team.
     #[async_trait::async_trait]
@@ -117,6 +122,12 @@ mod backend {
         async fn attachment_link(&self, req: &RequestParts, input: AttachmentIdInput) -> Result<FileLink, AppError>;
         async fn delete_attachment(&self, req: &RequestParts, input: AttachmentIdInput) -> Result<(), AppError>;
         async fn quarantine(&self, req: &RequestParts) -> Result<Vec<RejectedUpload>, AppError>;
+    }
+
+    /// Data safety: what the team's owner sees of backups.
+    #[async_trait::async_trait]
+    pub trait DataSafetyApi: Send + Sync + 'static {
+        async fn backup_status(&self, req: &RequestParts) -> Result<BackupOverview, AppError>;
     }
 
     /// Two-factor authentication (TOTP, RFC 6238): turning it on and off, and the second step of
@@ -221,6 +232,13 @@ pub async fn second_factor(input: TwoFactorCodeInput) -> Result<Me, AppError> {
 pub async fn set_two_factor_requirement(input: TwoFactorRequirementInput) -> Result<Me, AppError> {
     let (backend, req) = backend::context()?;
     backend.set_two_factor_requirement(&req, input).await
+}
+
+/// When the team's data was last backed up and last proven restorable, and the restore points (OWNER).
+#[server(endpoint = "backup_status")]
+pub async fn backup_status() -> Result<BackupOverview, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.backup_status(&req).await
 }
 
 /// The teams the signed-in user belongs to, with their role in each.

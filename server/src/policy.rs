@@ -35,6 +35,8 @@ pub enum Action {
     EditIssues,
     /// Delete issues (softly; their history stays).
     DeleteIssues,
+    /// See the backups and restore points, and export the whole team (its data, all of it).
+    TeamData,
 }
 
 /// What an actor reads of the team's projects and issues: decided here, from the [`Actor`] alone, and
@@ -134,7 +136,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
         | Action::DeleteIssues => is_manager,
         Action::Invite(target) | Action::RevokeInvitation(target) | Action::RemoveMember(target) => manages(target),
         Action::ChangeRole { from, to } => manages(from) && manages(to),
-        Action::TransferOwnership => role == Owner,
+        Action::TransferOwnership | Action::TeamData => role == Owner,
         Action::LeaveTeam => role != Owner,
     }
 }

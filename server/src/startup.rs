@@ -77,11 +77,7 @@ impl Application {
             .object_store()
             .map_err(|source| StartupError::FilesDir { path: config.files_dir.display().to_string(), source })?;
         let (files_listener, files) = build_files(&config, store.clone(), metrics.clone()).await?;
-        let backups = config
-            .backup_schedule
-            .then(|| crate::backup::Backups::new(&config, db.clone(), store, clock.clone()))
-            .transpose()?
-            .map(Arc::new);
+        let backups = Arc::new(crate::backup::Backups::new(&config, db.clone(), store, clock.clone())?);
         let drill_every =
             (config.backup_drill_hours > 0).then(|| Duration::from_secs(config.backup_drill_hours * 3600));
         let files_router = crate::files::delivery::router(crate::files::delivery::FileOrigin {
@@ -99,8 +95,8 @@ impl Application {
         )
         .map_err(|source| StartupError::AuthLog { path: format!("{:?}", config.auth_log_file), source })?;
         let bans = Arc::new(bans);
-        let service =
-            Arc::new(Service::new(db.clone(), clock, sessions, mailer, config.invitation_ttl(), files, bans.clone()));
+        let service = Service::new(db.clone(), clock, sessions, mailer, config.invitation_ttl(), files, bans.clone());
+        let service = Arc::new(service.with_backups(backups.clone()));
         let store = DbSessionStore::new(db.clone());
         let limits = Arc::new(http::limits::Limits::new(&http::limits::Rates {
             uploads: config.upload_rate_per_minute,
@@ -118,8 +114,9 @@ impl Application {
             config: Arc::new(config),
         };
         let header_timeout = Duration::from_secs(state.config.request_header_timeout_secs.max(1));
+        let schedule_backups = state.config.backup_schedule;
         let router = http::router(state, store.clone());
-        let backups = backups.map(|b| (b, drill_every));
+        let backups = schedule_backups.then_some((backups, drill_every));
         Ok(Self { listener, router, files_listener, files_router, bans, limits, header_timeout, db, store, backups })
     }
 

@@ -106,6 +106,9 @@ fn TopBar(me: Me) -> impl IntoView {
                     <A href="/audit">"Audit log"</A>
                     <A href="/quarantine">"Quarantine"</A>
                 </Show>
+                <Show when=move || role == Role::Owner>
+                    <A href="/backups">"Backups"</A>
+                </Show>
                 <A href="/account">"Account"</A>
             </nav>
             <span class="team" data-testid="team-name">{me.team.name.clone()}</span>

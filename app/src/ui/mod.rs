@@ -6,6 +6,7 @@
 mod account;
 mod audit;
 mod auth;
+mod backups;
 mod files;
 mod form;
 mod invite;
@@ -54,6 +55,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/audit") view=audit::AuditPage />
                     <Route path=path!("/quarantine") view=files::QuarantinePage />
                     <Route path=path!("/account") view=account::AccountPage />
+                    <Route path=path!("/backups") view=backups::BackupsPage />
                     <Route path=path!("/projects") view=projects::ProjectsPage />
                     <Route path=path!("/projects/:key") view=projects::ProjectPage />
                     <Route path=path!("/projects/:key/settings") view=projects::ProjectSettingsPage />

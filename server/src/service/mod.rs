@@ -4,6 +4,7 @@
 //! tenant-scoped data layer. This module holds what they share: the actor, the audit log, `Me`.
 
 mod accounts;
+mod backups;
 mod files;
 mod issues;
 mod members;
@@ -42,6 +43,8 @@ pub struct Service {
     sessions: SessionPolicy,
     mailer: Mailer,
     invitation_ttl_ms: i64,
+    /// The installation's snapshots, for what owners see of them.
+    backups: Option<Arc<crate::backup::Backups>>,
 }
 
 /// What a service method knows about the request besides its input.
@@ -68,7 +71,13 @@ impl Service {
         bans: Arc<crate::bans::Bans>,
     ) -> Self {
         let invitation_ttl_ms = i64::try_from(invitation_ttl.as_millis()).unwrap_or(i64::MAX);
-        Self { db, bans, files, clock, sessions, mailer, invitation_ttl_ms }
+        Self { db, bans, files, clock, sessions, mailer, invitation_ttl_ms, backups: None }
+    }
+
+    #[must_use]
+    pub fn with_backups(mut self, backups: Arc<crate::backup::Backups>) -> Self {
+        self.backups = Some(backups);
+        self
     }
 
     /// The client of a request (see `bans::client_address`).

@@ -237,3 +237,37 @@ async fn the_schedule_snapshots_when_due_drills_and_a_second_destination_restore
     let report = backups.drill(newest, None).await.expect("drill");
     assert!(report.passed, "{}", report.detail);
 }
+
+#[tokio::test]
+async fn the_owner_sees_the_last_backup_and_its_proof_and_nothing_of_the_installation() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (app, config, email, ..) = app_with_data(dir.path()).await;
+    let owner = crate::helpers::session_cookie(&app.sign_in_as(&email, PASSWORD, None).await).expect("session");
+    let status = |cookie: String| {
+        let app = &app;
+        async move {
+            let response = app.call("backup_status", &[], Some(&cookie)).await;
+            assert_eq!(response.status(), StatusCode::OK);
+            response.json::<serde_json::Value>().await.expect("json")
+        }
+    };
+    let before = status(owner.clone()).await;
+    assert!(before["last_backup_at"].is_null() && before["last_verified_at"].is_null(), "{before}");
+    assert_eq!(before["restore_points"], serde_json::json!([]));
+
+    let backups = backups_of(&config, app.clock.clone()).await;
+    let snapshot = backups.create().await.expect("snapshot");
+    let after_backup = status(owner.clone()).await;
+    assert!(after_backup["last_backup_at"].is_i64(), "{after_backup}");
+    assert!(after_backup["last_verified_at"].is_null(), "not proven before a drill: {after_backup}");
+    assert_eq!(after_backup["restore_points"], serde_json::json!([snapshot.taken_at]));
+
+    backups.drill(&snapshot, None).await.expect("drill");
+    let proven = status(owner).await;
+    assert!(proven["last_verified_at"].is_i64(), "{proven}");
+    assert_eq!(proven["last_drill_passed"], true);
+    assert!(proven["last_restore_ms"].as_i64().is_some_and(|ms| ms >= 0), "{proven}");
+    // The owner learns times, not the installation's snapshot names or figures.
+    assert!(!proven.to_string().contains("moth-"), "{proven}");
+    assert!(!proven.to_string().contains("tables"), "{proven}");
+}
