@@ -56,6 +56,12 @@ pub struct Metrics {
     pub durations: Family<Route, Histogram, fn() -> Histogram>,
     pub pool_connections: Gauge,
     pub pool_idle: Gauge,
+    /// Read from `backup_runs` at each scrape, so that snapshots and drills run by `moth backup` count too.
+    pub backup_last_snapshot_seconds: Gauge,
+    pub backup_last_snapshot_passed: Gauge,
+    pub backup_last_verified_seconds: Gauge,
+    pub backup_last_drill_passed: Gauge,
+    pub backup_last_restore_milliseconds: Gauge,
 }
 
 fn duration_histogram() -> Histogram {
@@ -83,6 +89,11 @@ impl Metrics {
             durations: Family::new_with_constructor(duration_histogram as fn() -> Histogram),
             pool_connections: Gauge::default(),
             pool_idle: Gauge::default(),
+            backup_last_snapshot_seconds: Gauge::default(),
+            backup_last_snapshot_passed: Gauge::default(),
+            backup_last_verified_seconds: Gauge::default(),
+            backup_last_drill_passed: Gauge::default(),
+            backup_last_restore_milliseconds: Gauge::default(),
         };
         registry.register("http_responses", "Responses by status code", metrics.responses.clone());
         registry.register(
@@ -105,6 +116,31 @@ impl Metrics {
         );
         registry.register("db_pool_connections", "Database connections open", metrics.pool_connections.clone());
         registry.register("db_pool_idle", "Database connections open and idle", metrics.pool_idle.clone());
+        registry.register(
+            "backup_last_snapshot_timestamp_seconds",
+            "When the newest snapshot that was written whole finished (Unix time; 0: none yet)",
+            metrics.backup_last_snapshot_seconds.clone(),
+        );
+        registry.register(
+            "backup_last_snapshot_passed",
+            "Whether the newest snapshot attempt succeeded (1), failed (0); -1: none yet",
+            metrics.backup_last_snapshot_passed.clone(),
+        );
+        registry.register(
+            "backup_last_verified_timestamp_seconds",
+            "When the newest passing restore drill finished (Unix time; 0: none yet)",
+            metrics.backup_last_verified_seconds.clone(),
+        );
+        registry.register(
+            "backup_last_drill_passed",
+            "Whether the newest restore drill passed (1) or failed (0); -1: none yet",
+            metrics.backup_last_drill_passed.clone(),
+        );
+        registry.register(
+            "backup_last_restore_milliseconds",
+            "How long the newest passing drill took to restore and check its snapshot (the RTO)",
+            metrics.backup_last_restore_milliseconds.clone(),
+        );
         Self { registry, ..metrics }
     }
 

@@ -261,6 +261,9 @@ async fn serve_metrics(State(state): State<AppState>, headers: http::HeaderMap) 
     let (open, idle) = state.db.pool_use();
     state.metrics.pool_connections.set(i64::from(open));
     state.metrics.pool_idle.set(i64::try_from(idle).unwrap_or(i64::MAX));
+    if let Err(e) = backup_figures(&state).await {
+        tracing::warn!(error = %e, "the backup figures could not be read for /metrics");
+    }
     let mut response = state.metrics.encode().into_response();
     response.headers_mut().insert(
         http::header::CONTENT_TYPE,
@@ -268,6 +271,22 @@ async fn serve_metrics(State(state): State<AppState>, headers: http::HeaderMap) 
     );
     response.headers_mut().insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
     response
+}
+
+/// The newest snapshot and drill, as `/metrics` reports them.
+async fn backup_figures(state: &AppState) -> Result<(), crate::db::DbError> {
+    use crate::db::backup::{recent_runs, RunKind};
+    let metrics = &state.metrics;
+    let snapshot = recent_runs(&state.db, RunKind::Snapshot, false, 1).await?;
+    let written = recent_runs(&state.db, RunKind::Snapshot, true, 1).await?;
+    let drill = recent_runs(&state.db, RunKind::Drill, false, 1).await?;
+    let verified = recent_runs(&state.db, RunKind::Drill, true, 1).await?;
+    metrics.backup_last_snapshot_seconds.set(written.first().map_or(0, |r| r.finished_at / 1000));
+    metrics.backup_last_snapshot_passed.set(snapshot.first().map_or(-1, |r| i64::from(r.passed)));
+    metrics.backup_last_verified_seconds.set(verified.first().map_or(0, |r| r.finished_at / 1000));
+    metrics.backup_last_drill_passed.set(drill.first().map_or(-1, |r| i64::from(r.passed)));
+    metrics.backup_last_restore_milliseconds.set(verified.first().map_or(0, |r| r.finished_at - r.started_at));
+    Ok(())
 }
 
 /// Liveness: the process is up and answering.

@@ -26,7 +26,8 @@ async fn backups_of(config: &Config, clock: Arc<ManualClock>) -> Backups {
 /// A running Moth in `dir` with an owner, a project, an issue carrying the canary in a comment and an
 /// attached image; answers the app, its config, the owner's email, the issue's reference and the image.
 async fn app_with_data(dir: &Path) -> (TestApp, Config, String, String, Vec<u8>) {
-    let config = test_config(dir).await;
+    let mut config = test_config(dir).await;
+    config.metrics_token = Some("scrape".into());
     let (app, _running) = launch(config.clone(), std::future::pending()).await;
     assert!(app.scans, "the backup tests store files: run scripts/test, or set MOTH_TEST_CLAMD_URL");
     let (owner, _) = app.owner("backup").await;
@@ -143,8 +144,15 @@ async fn a_damaged_or_wrongly_keyed_snapshot_fails_the_drill_and_the_failure_is_
         .expect("identity");
     let report = backups.drill(&snapshot, Some(&stranger)).await.expect("drill ran");
     assert!(!report.passed, "another identity opened the snapshot");
+    let figures = metrics(&app).await;
+    assert!(figures.contains("moth_backup_last_drill_passed 0"), "{figures}");
+    assert!(figures.contains("moth_backup_last_verified_timestamp_seconds 0"), "{figures}");
     let report = backups.drill(&snapshot, None).await.expect("drill ran");
     assert!(report.passed, "{}", report.detail);
+    let figures = metrics(&app).await;
+    assert!(figures.contains("moth_backup_last_drill_passed 1"), "{figures}");
+    assert!(figures.contains("moth_backup_last_snapshot_passed 1"), "{figures}");
+    assert!(!figures.contains("moth_backup_last_verified_timestamp_seconds 0"), "{figures}");
 
     // Every drill is recorded, and each failure is an audit event.
     let db = Db::connect(&config.database_url).await.expect("db");
@@ -161,6 +169,12 @@ async fn a_damaged_or_wrongly_keyed_snapshot_fails_the_drill_and_the_failure_is_
     .expect("audit")
     .get(0);
     assert_eq!(failures, 3);
+}
+
+async fn metrics(app: &TestApp) -> String {
+    let response = app.http.get(app.url("/metrics")).bearer_auth("scrape").send().await.expect("metrics");
+    assert_eq!(response.status(), StatusCode::OK);
+    response.text().await.expect("text")
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
