@@ -32,7 +32,7 @@ fn Backups() -> impl IntoView {
 #[component]
 fn Overview(overview: BackupOverview) -> impl IntoView {
     let when = |at: Option<i64>, none: &'static str| {
-        at.map_or_else(|| none.to_owned(), |ms| format!("{} UTC", time::date_time(ms)))
+        at.map_or_else(|| none.to_owned(), time::date_time)
     };
     let restore =
         overview.last_restore_ms.map(|ms| format!(" (restored and checked in {}.{} s)", ms / 1000, (ms % 1000) / 100));
@@ -56,7 +56,7 @@ fn Overview(overview: BackupOverview) -> impl IntoView {
             {if points.is_empty() {
                 view! { <li class="muted">"None yet."</li> }.into_any()
             } else {
-                points.into_iter().map(|ms| view! { <li>{time::date_time(ms)} " UTC"</li> }).collect_view().into_any()
+                points.into_iter().map(|ms| view! { <li>{time::date_time(ms)}</li> }).collect_view().into_any()
             }}
         </ul>
     }
