@@ -31,9 +31,7 @@ fn Backups() -> impl IntoView {
 
 #[component]
 fn Overview(overview: BackupOverview) -> impl IntoView {
-    let when = |at: Option<i64>, none: &'static str| {
-        at.map_or_else(|| none.to_owned(), time::date_time)
-    };
+    let when = |at: Option<i64>, none: &'static str| at.map_or_else(|| none.to_owned(), time::date_time);
     let restore =
         overview.last_restore_ms.map(|ms| format!(" (restored and checked in {}.{} s)", ms / 1000, (ms % 1000) / 100));
     let failed = overview.last_drill_passed == Some(false);
