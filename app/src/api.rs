@@ -124,10 +124,14 @@ mod backend {
         async fn quarantine(&self, req: &RequestParts) -> Result<Vec<RejectedUpload>, AppError>;
     }
 
-    /// Data safety: what the team's owner sees of backups.
+    /// Data safety: what the team's owner sees of backups, and the team's exports.
     #[async_trait::async_trait]
     pub trait DataSafetyApi: Send + Sync + 'static {
         async fn backup_status(&self, req: &RequestParts) -> Result<BackupOverview, AppError>;
+        async fn export_team(&self, req: &RequestParts, input: TeamExportInput) -> Result<TeamExport, AppError>;
+        async fn team_exports(&self, req: &RequestParts) -> Result<Vec<TeamExport>, AppError>;
+        async fn set_export_bucket(&self, req: &RequestParts, input: TeamBucketInput) -> Result<TeamBucket, AppError>;
+        async fn export_bucket(&self, req: &RequestParts) -> Result<Option<TeamBucket>, AppError>;
     }
 
     /// Two-factor authentication (TOTP, RFC 6238): turning it on and off, and the second step of
@@ -239,6 +243,35 @@ pub async fn set_two_factor_requirement(input: TwoFactorRequirementInput) -> Res
 pub async fn backup_status() -> Result<BackupOverview, AppError> {
     let (backend, req) = backend::context()?;
     backend.backup_status(&req).await
+}
+
+/// Starts an export of all of the team's data, encrypted with a passphrase or to an age recipient,
+/// to download or to the team's bucket (OWNER). It runs on; `team_exports` shows its progress.
+#[server(endpoint = "export_team")]
+pub async fn export_team(input: TeamExportInput) -> Result<TeamExport, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.export_team(&req, input).await
+}
+
+/// The team's exports, newest first, with the progress of a running one (OWNER).
+#[server(endpoint = "team_exports")]
+pub async fn team_exports() -> Result<Vec<TeamExport>, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.team_exports(&req).await
+}
+
+/// Sets the team's own S3-compatible bucket for exports (OWNER).
+#[server(endpoint = "set_export_bucket")]
+pub async fn set_export_bucket(input: TeamBucketInput) -> Result<TeamBucket, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.set_export_bucket(&req, input).await
+}
+
+/// The team's bucket for exports, without its secret (OWNER).
+#[server(endpoint = "export_bucket")]
+pub async fn export_bucket() -> Result<Option<TeamBucket>, AppError> {
+    let (backend, req) = backend::context()?;
+    backend.export_bucket(&req).await
 }
 
 /// The teams the signed-in user belongs to, with their role in each.

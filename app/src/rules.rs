@@ -307,6 +307,107 @@ pub fn invitation_token(token: &str, _: &()) -> garde::Result {
     Ok(())
 }
 
+/// The shortest passphrase a team export may be encrypted with (age stretches it with scrypt).
+pub const EXPORT_PASSPHRASE_MIN_CHARS: usize = 12;
+
+/// garde rule for an export's passphrase: empty (a recipient is given instead) or 12 to 200 characters.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+pub fn export_passphrase(value: &str, _: &()) -> garde::Result {
+    let chars = value.chars().count();
+    if value.is_empty()
+        || ((EXPORT_PASSPHRASE_MIN_CHARS..=200).contains(&chars) && !has_forbidden_control(value, false))
+    {
+        Ok(())
+    } else {
+        Err(garde::Error::new(format!("Use {EXPORT_PASSPHRASE_MIN_CHARS} to 200 characters, no control characters.")))
+    }
+}
+
+/// garde rule for an age recipient (`age1` and 58 more Bech32 characters), or empty.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+pub fn age_recipient(value: &str, _: &()) -> garde::Result {
+    const BECH32: &str = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
+    let valid = value.is_empty()
+        || (value.len() == 62 && value.starts_with("age1") && value[4..].chars().all(|c| BECH32.contains(c)));
+    if valid {
+        Ok(())
+    } else {
+        Err(garde::Error::new(
+            "Enter an age public key, such as age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p.",
+        ))
+    }
+}
+
+/// garde rule for a bucket's endpoint: `http(s)://host[:port]` and nothing more.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+pub fn bucket_endpoint(value: &str, _: &()) -> garde::Result {
+    let lower = value.to_ascii_lowercase();
+    let rest = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://"));
+    let valid = value.len() <= 300
+        && rest.is_some_and(|host| {
+            !host.is_empty()
+                && !host.contains(['/', '?', '#', '@'])
+                && host.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        });
+    if valid {
+        Ok(())
+    } else {
+        Err(garde::Error::new("Enter the store's address, such as https://s3.eu-central-1.amazonaws.com."))
+    }
+}
+
+/// garde rule for a bucket's region, such as `eu-central-1`.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+pub fn bucket_region(value: &str, _: &()) -> garde::Result {
+    if (1..=64).contains(&value.len())
+        && value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        Ok(())
+    } else {
+        Err(garde::Error::new("Enter a region such as eu-central-1 (lower-case letters, digits, hyphens)."))
+    }
+}
+
+/// garde rule for a bucket's name: S3's rules (3 to 63 of a-z, 0-9, `.` and `-`, starting and ending
+/// with a letter or digit).
+#[allow(clippy::trivially_copy_pass_by_ref)]
+pub fn bucket_name(value: &str, _: &()) -> garde::Result {
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let valid = (3..=63).contains(&value.len())
+        && value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+        && edge(value.chars().next())
+        && edge(value.chars().last());
+    if valid {
+        Ok(())
+    } else {
+        Err(garde::Error::new("3 to 63 lower-case letters, digits, dots and hyphens."))
+    }
+}
+
+/// garde rule for the key prefix in the bucket, such as `moth/`: optional, no leading `/`, no `..`.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+pub fn bucket_prefix(value: &str, _: &()) -> garde::Result {
+    let valid = value.len() <= 200
+        && !value.starts_with('/')
+        && !value.split('/').any(|part| part == "..")
+        && value.chars().all(|c| c.is_ascii_graphic());
+    if valid {
+        Ok(())
+    } else {
+        Err(garde::Error::new("At most 200 visible characters, not starting with / and without .."))
+    }
+}
+
+/// garde rule for access keys: 1 to 256 visible characters.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+pub fn access_key(value: &str, _: &()) -> garde::Result {
+    if (1..=256).contains(&value.len()) && value.chars().all(|c| c.is_ascii_graphic()) {
+        Ok(())
+    } else {
+        Err(garde::Error::new("1 to 256 visible characters, as the store gave them."))
+    }
+}
+
 /// Emails are compared and stored in lower case, so `Ann@Example.org` and `ann@example.org` are one account.
 pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
@@ -315,6 +416,33 @@ pub fn normalize_email(email: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn export_settings_are_checked_as_s3_and_age_define_them() {
+        assert!(export_passphrase("", &()).is_ok());
+        assert!(export_passphrase("twelve chars", &()).is_ok());
+        assert!(export_passphrase("too short", &()).is_err());
+        let recipient = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+        assert!(age_recipient(recipient, &()).is_ok());
+        assert!(age_recipient(&recipient.replace('q', "b"), &()).is_err(), "b is not a Bech32 character");
+        assert!(age_recipient("age1short", &()).is_err());
+        for ok in ["https://s3.eu-central-1.amazonaws.com", "http://127.0.0.1:9000", "http://[::1]:9000"] {
+            assert!(bucket_endpoint(ok, &()).is_ok(), "{ok}");
+        }
+        for bad in ["s3.amazonaws.com", "https://x/path", "https://user@x", "ftp://x", "https://x?y"] {
+            assert!(bucket_endpoint(bad, &()).is_err(), "{bad}");
+        }
+        assert!(bucket_name("team-exports.2026", &()).is_ok());
+        for bad in ["ab", "Team", "-team", "team-", "team_exports"] {
+            assert!(bucket_name(bad, &()).is_err(), "{bad}");
+        }
+        assert!(bucket_prefix("moth/exports/", &()).is_ok());
+        assert!(bucket_prefix("/moth", &()).is_err());
+        assert!(bucket_prefix("a/../b", &()).is_err());
+        assert!(bucket_region("eu-central-1", &()).is_ok());
+        assert!(bucket_region("EU", &()).is_err());
+        assert!(access_key("AKIA EXAMPLE", &()).is_err());
+    }
 
     #[test]
     fn the_list_holds_ten_thousand_passwords() {

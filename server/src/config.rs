@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+// Flat on purpose: each setting is one documented key and one `MOTH_*` variable.
+#[allow(clippy::struct_excessive_bools)]
 pub struct Config {
     /// Address the app listens on.
     pub bind: SocketAddr,
@@ -119,6 +121,11 @@ pub struct Config {
     pub backup_s3_path_style: bool,
     /// The key prefix of snapshots in the bucket.
     pub backup_s3_prefix: String,
+    /// Where team exports are built, and kept for a day when they are to be downloaded.
+    pub exports_dir: PathBuf,
+    /// Let teams export to buckets at loopback, private and link-local addresses (for tests and
+    /// on-premises stores). Off: such endpoints are refused when saved and at every connection.
+    pub export_allow_private_endpoints: bool,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -130,7 +137,7 @@ pub enum LogFormat {
 
 /// The keys read from `MOTH_<KEY>` environment variables; other `MOTH_*` variables (such as
 /// `MOTH_LOG` or the test scripts' own) are not configuration.
-const ENV_KEYS: [&str; 51] = [
+const ENV_KEYS: [&str; 53] = [
     "bind",
     "database_url",
     "site_dir",
@@ -182,6 +189,8 @@ const ENV_KEYS: [&str; 51] = [
     "backup_s3_secret_access_key",
     "backup_s3_path_style",
     "backup_s3_prefix",
+    "exports_dir",
+    "export_allow_private_endpoints",
 ];
 
 impl Default for Config {
@@ -238,6 +247,8 @@ impl Default for Config {
             backup_s3_secret_access_key: None,
             backup_s3_path_style: true,
             backup_s3_prefix: "moth-backups/".into(),
+            exports_dir: PathBuf::from("data/exports"),
+            export_allow_private_endpoints: false,
         }
     }
 }

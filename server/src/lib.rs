@@ -8,7 +8,8 @@
 //! - [`actor`], [`session`], [`password`]: who is asking (the [`actor::Actor`], made only by the
 //!   session), and how we know;
 //! - [`db`]: the data layer for `SQLite` and `PostgreSQL`;
-//! - [`backup`]: encrypted snapshots, retention, restore drills and restores;
+//! - [`backup`]: encrypted snapshots, retention, restore drills and restores; [`export`]: a team's
+//!   own exports, to a download or the team's bucket;
 //! - [`clock`]: time, injectable for tests.
 
 pub mod actor;
@@ -20,6 +21,7 @@ pub mod config;
 pub mod db;
 pub mod digest;
 pub mod error;
+pub mod export;
 pub mod files;
 pub mod http;
 pub mod mail;

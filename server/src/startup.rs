@@ -47,24 +47,12 @@ pub struct Application {
     store: DbSessionStore,
     /// Scheduled snapshots and drills (`None` when `backup_schedule` is off).
     backups: Option<(Arc<crate::backup::Backups>, Option<Duration>)>,
+    exporter: Arc<crate::export::Exporter>,
 }
 
 impl Application {
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
-        let db = Db::connect(&config.database_url).await?;
-        let cache_entries = config.session_cache_entries(db.backend());
-        let db = db.with_auth_cache(cache_entries);
-        db.migrate().await?;
-        let audit_key = crate::db::audit_chain::settle(&db, config.audit_key()?).await?;
-        let db = db.with_audit_key(audit_key.clone());
-        let chained = crate::db::audit_chain::chain_missing(&db, &audit_key).await?;
-        if chained > 0 {
-            tracing::info!(chained, "chained audit entries written before the chain (or while it failed)");
-        }
-        let rendered = crate::db::issues::render_missing(&db).await?;
-        if rendered > 0 {
-            tracing::info!(rendered, "rendered the Markdown of rows written before it was stored");
-        }
+        let db = open_database(&config).await?;
         let listener =
             TcpListener::bind(config.bind).await.map_err(|source| StartupError::Bind { addr: config.bind, source })?;
         tokio::task::spawn_blocking(password::warm_up);
@@ -95,8 +83,9 @@ impl Application {
         )
         .map_err(|source| StartupError::AuthLog { path: format!("{:?}", config.auth_log_file), source })?;
         let bans = Arc::new(bans);
+        let exporter = build_exporter(&config, &db, files.clone(), clock.clone()).await?;
         let service = Service::new(db.clone(), clock, sessions, mailer, config.invitation_ttl(), files, bans.clone());
-        let service = Arc::new(service.with_backups(backups.clone()));
+        let service = Arc::new(service.with_backups(backups.clone()).with_exporter(exporter.clone()));
         let store = DbSessionStore::new(db.clone());
         let limits = Arc::new(http::limits::Limits::new(&http::limits::Rates {
             uploads: config.upload_rate_per_minute,
@@ -117,7 +106,19 @@ impl Application {
         let schedule_backups = state.config.backup_schedule;
         let router = http::router(state, store.clone());
         let backups = schedule_backups.then_some((backups, drill_every));
-        Ok(Self { listener, router, files_listener, files_router, bans, limits, header_timeout, db, store, backups })
+        Ok(Self {
+            listener,
+            router,
+            files_listener,
+            files_router,
+            bans,
+            limits,
+            header_timeout,
+            db,
+            store,
+            backups,
+            exporter,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -139,6 +140,7 @@ impl Application {
         let db = self.db.clone();
         let bans = self.bans.clone();
         let limits = self.limits.clone();
+        let exporter = self.exporter.clone();
         let sweeper = tokio::spawn(async move {
             let mut every = tokio::time::interval(Duration::from_secs(600));
             let mut rounds: u64 = 0;
@@ -148,6 +150,7 @@ impl Application {
                     tracing::warn!(error = %e, "could not delete expired sessions");
                 }
                 limits.forget_idle();
+                exporter.forget_old().await;
                 if let Err(e) = bans.forget_old().await {
                     tracing::warn!(error = %e, "could not forget old credential failures");
                 }
@@ -181,6 +184,46 @@ impl Application {
         self.db.close().await;
         served
     }
+}
+
+/// The database, migrated, with its audit chain settled and the Markdown of older rows rendered.
+async fn open_database(config: &Config) -> Result<Db, StartupError> {
+    let db = Db::connect(&config.database_url).await?;
+    let cache_entries = config.session_cache_entries(db.backend());
+    let db = db.with_auth_cache(cache_entries);
+    db.migrate().await?;
+    let audit_key = crate::db::audit_chain::settle(&db, config.audit_key()?).await?;
+    let db = db.with_audit_key(audit_key.clone());
+    let chained = crate::db::audit_chain::chain_missing(&db, &audit_key).await?;
+    if chained > 0 {
+        tracing::info!(chained, "chained audit entries written before the chain (or while it failed)");
+    }
+    let rendered = crate::db::issues::render_missing(&db).await?;
+    if rendered > 0 {
+        tracing::info!(rendered, "rendered the Markdown of rows written before it was stored");
+    }
+    Ok(db)
+}
+
+/// Team exports; those a stop cut short are marked failed.
+async fn build_exporter(
+    config: &Config,
+    db: &Db,
+    files: Arc<crate::files::Files>,
+    clock: Arc<dyn Clock>,
+) -> Result<Arc<crate::export::Exporter>, StartupError> {
+    let interrupted = crate::db::team_export::fail_interrupted(db, crate::clock::unix_millis(clock.now())).await?;
+    if interrupted > 0 {
+        tracing::warn!(interrupted, "team exports that were running when the server stopped are marked failed");
+    }
+    let exporter = crate::export::Exporter::new(
+        db.clone(),
+        files,
+        config.exports_dir.clone(),
+        config.export_allow_private_endpoints,
+        clock,
+    );
+    Ok(Arc::new(exporter))
 }
 
 /// The file origin's listener and the upload pipeline: the master key (made on first start), the

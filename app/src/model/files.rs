@@ -181,19 +181,3 @@ mod tests {
         assert!(FILE_TYPES.iter().all(|t| t.max_bytes <= MAX_UPLOAD_BYTES));
     }
 }
-
-/// What a team owner sees of the installation's backups (every snapshot holds every team's data):
-/// when the data was last backed up, when a backup was last proven restorable by a drill, and the
-/// moments it can be brought back to. Times are Unix milliseconds.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BackupOverview {
-    pub last_backup_at: Option<i64>,
-    /// The newest drill that restored a snapshot and found it equal to its manifest.
-    pub last_verified_at: Option<i64>,
-    /// Whether the newest drill, passed or not, passed.
-    pub last_drill_passed: Option<bool>,
-    /// How long the newest passing drill took to restore and check (the time a restore takes).
-    pub last_restore_ms: Option<i64>,
-    /// The snapshots kept, newest first.
-    pub restore_points: Vec<i64>,
-}

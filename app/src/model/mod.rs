@@ -233,10 +233,12 @@ no_normalization!(
 );
 
 // The tracker's types use the macros above, so they are declared after them.
+mod data_safety;
 mod files;
 mod issues;
 #[cfg(feature = "ssr")]
 mod sql;
+pub use data_safety::*;
 pub use files::*;
 pub use issues::*;
 #[cfg(feature = "ssr")]

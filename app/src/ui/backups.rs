@@ -1,10 +1,19 @@
 //! The owner's "Backups" page: when the team's data was last backed up, when a backup was last
-//! proven restorable by a restore drill, and the moments it can be brought back to.
+//! proven restorable by a restore drill, and the moments it can be brought back to; and the team's
+//! own exports (to a download or the team's bucket), with their progress and history.
 
-use leptos::prelude::*;
+use leptos::{ev::SubmitEvent, prelude::*};
 
-use super::{layout::SignedIn, set_ready, time};
-use crate::{api::backup_status, model::BackupOverview};
+use super::{
+    form::{FormAlert, Submission, TextField},
+    layout::SignedIn,
+    set_ready, time,
+};
+use crate::{
+    api::{backup_status, export_bucket, export_team, set_export_bucket, team_exports},
+    error::AppError,
+    model::{BackupOverview, ExportDestination, ExportStatus, TeamBucketInput, TeamExport, TeamExportInput},
+};
 
 #[component]
 pub fn BackupsPage() -> impl IntoView {
@@ -26,6 +35,7 @@ fn Backups() -> impl IntoView {
                 Err(e) => view! { <p class="alert" role="alert">{e.message}</p> }.into_any(),
             })}
         </section>
+        <Exports />
     }
 }
 
@@ -57,5 +67,167 @@ fn Overview(overview: BackupOverview) -> impl IntoView {
                 points.into_iter().map(|ms| view! { <li>{time::date_time(ms)}</li> }).collect_view().into_any()
             }}
         </ul>
+    }
+}
+
+/// "Export the team's data": the team's own bucket, the export form and the history with progress.
+#[component]
+fn Exports() -> impl IntoView {
+    let version = RwSignal::new(0_u32);
+    let history = LocalResource::new(move || {
+        version.track();
+        team_exports()
+    });
+    // While an export runs, the history is asked again every second to show its progress.
+    Effect::new(move || {
+        let running = history
+            .get()
+            .and_then(Result::ok)
+            .is_some_and(|list| list.iter().any(|e| e.status == ExportStatus::Running));
+        if running {
+            set_timeout(move || version.update(|v| *v += 1), std::time::Duration::from_secs(1));
+        }
+    });
+    view! {
+        <section class="card">
+            <h2>"Export the team's data"</h2>
+            <p class="muted">
+                "Everything of this team (projects, issues, comments, history, members, the audit log and every file) in one archive, encrypted with your passphrase or to your age key."
+            </p>
+            <ExportForm on_started=move || version.update(|v| *v += 1) />
+            <h3>"Past exports"</h3>
+            <table class="list" data-testid="exports">
+                <thead>
+                    <tr><th>"Started (UTC)"</th><th>"To"</th><th>"Progress"</th><th>"Result"</th><th></th></tr>
+                </thead>
+                <tbody>
+                    {move || history.get().map(|r| match r {
+                        Ok(list) if list.is_empty() => view! { <tr><td colspan="5" class="muted">"No export yet."</td></tr> }.into_any(),
+                        Ok(list) => list.into_iter().map(|e| view! { <ExportRow export=e /> }).collect_view().into_any(),
+                        Err(e) => view! { <tr><td colspan="5" class="alert" role="alert">{e.message}</td></tr> }.into_any(),
+                    })}
+                </tbody>
+            </table>
+        </section>
+        <BucketSettings />
+    }
+}
+
+#[component]
+fn ExportRow(export: TeamExport) -> impl IntoView {
+    let download = (export.status == ExportStatus::Done && export.destination == ExportDestination::Download)
+        .then(|| format!("/export/team/{}", export.id));
+    let to = match export.destination {
+        ExportDestination::Download => "Download",
+        ExportDestination::Bucket => "Team bucket",
+    };
+    view! {
+        <tr data-status=export.status.as_str()>
+            <td>{time::date_time(export.created_at)}</td>
+            <td>{to}</td>
+            <td><progress max="100" value=export.progress.to_string()>{format!("{}%", export.progress)}</progress></td>
+            <td>{export.detail}</td>
+            <td>{download.map(|href| view! { <a href=href download="">"Download"</a> })}</td>
+        </tr>
+    }
+}
+
+#[component]
+fn ExportForm(on_started: impl Fn() + Send + Sync + Copy + 'static) -> impl IntoView {
+    let to_bucket = RwSignal::new(false);
+    let passphrase = RwSignal::new(String::new());
+    let recipient = RwSignal::new(String::new());
+    let start = Submission::new(export_team, move |_| {
+        passphrase.set(String::new());
+        on_started();
+    });
+    let errors = start.errors;
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let destination =
+            if to_bucket.get_untracked() { ExportDestination::Bucket } else { ExportDestination::Download };
+        let input = TeamExportInput {
+            destination,
+            passphrase: passphrase.get_untracked(),
+            recipient: recipient.get_untracked(),
+        };
+        if let Some(message) = input.lock_error() {
+            errors.set(Some(AppError::field("passphrase", message)));
+            return;
+        }
+        start.submit(input);
+    };
+    view! {
+        <form on:submit=submit novalidate>
+            <fieldset>
+                <legend>"Send it to"</legend>
+                <label><input type="radio" name="destination" prop:checked=move || !to_bucket.get() on:change=move |_| to_bucket.set(false) />" a download"</label>
+                <label><input type="radio" name="destination" prop:checked=move || to_bucket.get() on:change=move |_| to_bucket.set(true) />" the team's bucket"</label>
+            </fieldset>
+            <TextField label="Passphrase (12 characters or more)" name="passphrase" kind="password" autocomplete="new-password" value=passphrase errors />
+            <TextField label="Or an age public key" name="recipient" placeholder="age1..." value=recipient errors />
+            <FormAlert errors />
+            <button type="submit" class="primary-inline" disabled=move || start.pending()>"Export now"</button>
+        </form>
+    }
+}
+
+/// The team's own bucket: where "the team's bucket" exports go.
+#[component]
+fn BucketSettings() -> impl IntoView {
+    let current = LocalResource::new(export_bucket);
+    let endpoint = RwSignal::new(String::new());
+    let region = RwSignal::new(String::from("us-east-1"));
+    let bucket = RwSignal::new(String::new());
+    let prefix = RwSignal::new(String::new());
+    let access_key_id = RwSignal::new(String::new());
+    let secret_access_key = RwSignal::new(String::new());
+    let path_style = RwSignal::new(true);
+    let saved = RwSignal::new(false);
+    Effect::new(move || {
+        if let Some(Ok(Some(b))) = current.get() {
+            endpoint.set(b.endpoint);
+            region.set(b.region);
+            bucket.set(b.bucket);
+            prefix.set(b.prefix);
+            access_key_id.set(b.access_key_id);
+            path_style.set(b.path_style);
+        }
+    });
+    let save = Submission::new(set_export_bucket, move |_| {
+        secret_access_key.set(String::new());
+        saved.set(true);
+    });
+    let errors = save.errors;
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        saved.set(false);
+        save.submit(TeamBucketInput {
+            endpoint: endpoint.get_untracked(),
+            region: region.get_untracked(),
+            bucket: bucket.get_untracked(),
+            prefix: prefix.get_untracked(),
+            access_key_id: access_key_id.get_untracked(),
+            secret_access_key: secret_access_key.get_untracked(),
+            path_style: path_style.get_untracked(),
+        });
+    };
+    view! {
+        <section class="card">
+            <h2>"The team's bucket"</h2>
+            <p class="muted">"An S3-compatible bucket of your own. The secret key is stored encrypted and never shown again."</p>
+            <form on:submit=submit novalidate>
+                <TextField label="Endpoint" name="endpoint" placeholder="https://s3.eu-central-1.amazonaws.com" value=endpoint errors />
+                <TextField label="Region" name="region" value=region errors />
+                <TextField label="Bucket" name="bucket" value=bucket errors />
+                <TextField label="Key prefix" name="prefix" placeholder="moth/" value=prefix errors />
+                <TextField label="Access key ID" name="access_key_id" value=access_key_id errors />
+                <TextField label="Secret access key" name="secret_access_key" kind="password" autocomplete="new-password" value=secret_access_key errors />
+                <label class="check"><input type="checkbox" prop:checked=move || path_style.get() on:change=move |ev| path_style.set(event_target_checked(&ev)) />" Path-style addresses (most S3-compatible stores)"</label>
+                <FormAlert errors />
+                <button type="submit" class="primary-inline" disabled=move || save.pending()>"Save bucket"</button>
+                <Show when=move || saved.get()><span class="muted" role="status">" Saved."</span></Show>
+            </form>
+        </section>
     }
 }

@@ -101,7 +101,7 @@ impl Writer {
     }
 
     /// Writes the manifest and closes the archive (until this returns, the file cannot be opened).
-    pub fn finish(mut self, manifest: &Manifest) -> Result<(), BackupError> {
+    pub fn finish(mut self, manifest: &impl Serialize) -> Result<(), BackupError> {
         let json = serde_json::to_vec_pretty(manifest).map_err(|e| BackupError::Manifest(e.to_string()))?;
         self.add_bytes(MANIFEST, &json)?;
         let stream = self.tar.into_inner()?;

@@ -28,6 +28,7 @@ pub mod issues;
 pub mod members;
 pub mod projects;
 pub mod sessions;
+pub mod team_export;
 pub mod two_factor;
 
 use std::{path::Path, str::FromStr, sync::Arc, time::Duration};

@@ -44,7 +44,7 @@ pub async fn rotate(db: &Db, key_file: &Path) -> Result<Rotated, RotateError> {
     let next = Keys::load_or_create(&next_file)?;
     let keys = keys.with(&next);
     let mut rewrapped = 0;
-    for table in [&ATTACHMENTS, &TWO_FACTOR] {
+    for table in [&ATTACHMENTS, &TWO_FACTOR, &EXPORT_BUCKETS] {
         rewrapped += rewrap(db, &keys, &next, table).await?;
     }
     let swap = |from: &Path, to: &Path| {
@@ -76,6 +76,14 @@ const TWO_FACTOR: Wrapped = Wrapped {
     select: "SELECT user_id, '' AS unused, key_id, wrapped_key FROM two_factor WHERE key_id <> $1 \
              ORDER BY user_id LIMIT $2",
     update: "UPDATE two_factor SET key_id = $3, wrapped_key = $4 WHERE user_id = $1 AND $2 = '' AND key_id = $5",
+};
+
+/// The teams' export buckets' secret keys (keyed by team; the second key column is unused).
+const EXPORT_BUCKETS: Wrapped = Wrapped {
+    select: "SELECT team_id, '' AS unused, key_id, wrapped_key FROM team_export_buckets WHERE key_id <> $1 \
+             ORDER BY team_id LIMIT $2",
+    update: "UPDATE team_export_buckets SET key_id = $3, wrapped_key = $4 WHERE team_id = $1 AND $2 = '' \
+             AND key_id = $5",
 };
 
 /// Re-wraps every data key of `table` under `next`, a batch per transaction.

@@ -1,6 +1,7 @@
 //! `GET /export/issues.csv`: the issue list of a project, with the same filters as the app's URL, as
 //! a CSV download; `GET /export/audit.csv` and `/export/audit.json`: the team's audit log, filtered
-//! like the audit page. Reading only, but refused when another site asks (`Sec-Fetch-Site:
+//! like the audit page; `GET /export/team/<id>`: a finished team export's encrypted archive (OWNER).
+//! Reading only, but refused when another site asks (`Sec-Fetch-Site:
 //! cross-site`), and rate-limited per address.
 
 use std::collections::HashMap;
@@ -11,7 +12,7 @@ use app::{
 };
 use axum::{
     body::Body,
-    extract::{Query, Request, State},
+    extract::{Path, Query, Request, State},
     http::{header, HeaderValue},
     response::{IntoResponse, Response},
 };
@@ -107,4 +108,41 @@ fn audit_query(params: &HashMap<String, String>) -> Result<AuditQuery, &'static 
         to: number("to")?,
         ..AuditQuery::default()
     })
+}
+
+/// `GET /export/team/<export id>`: the encrypted archive of a finished export of the actor's team,
+/// streamed from disk (it may be large). OWNER only; another team's export is "not found".
+pub async fn team_archive(
+    State(state): State<AppState>,
+    Path(export_id): Path<String>,
+    request: Request<Body>,
+) -> Response {
+    let cross_site = request.headers().get("sec-fetch-site").is_some_and(|v| v.as_bytes() == b"cross-site");
+    if cross_site {
+        return error_response(&AppError::new(ErrorCode::CrossOrigin, "Exports cannot be started by other sites."));
+    }
+    let (parts, _) = request.into_parts();
+    if let Some(refused) = super::over_limit(&state, &super::limits::Limit::Export, &parts) {
+        return refused;
+    }
+    let path = match state.service.team_export_file(&parts, &export_id).await {
+        Ok(path) => path,
+        Err(e) => return error_response(&e),
+    };
+    let file = match tokio::fs::File::open(&path).await {
+        Ok(file) => file,
+        Err(e) => {
+            tracing::error!(error = %e, "a finished export's archive could not be opened");
+            return error_response(&AppError::internal());
+        }
+    };
+    let mut response = Body::from_stream(tokio_util::io::ReaderStream::new(file)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"moth-team-export.tar.age\""),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }

@@ -72,6 +72,7 @@ pub fn router(state: AppState, store: DbSessionStore) -> Router {
         .route("/export/issues.csv", get(export::issues_csv))
         .route("/export/audit.csv", get(export::audit_csv))
         .route("/export/audit.json", get(export::audit_json))
+        .route("/export/team/{export_id}", get(export::team_archive))
         .layer(sessions.clone())
         .layer(middleware::from_fn_with_state(config.clone(), limit_body))
         .layer(middleware::from_fn_with_state(state.clone(), limit_api_rate));
@@ -226,10 +227,11 @@ async fn count_responses(
 /// The route a path is timed under: a known server function or route, else `other` (so that no
 /// client can make new series by inventing paths).
 fn route_label(path: &str) -> String {
-    const ROUTES: [&str; 7] = [
+    const ROUTES: [&str; 8] = [
         "/export/issues.csv",
         "/export/audit.csv",
         "/export/audit.json",
+        "/export/team/",
         "/healthz",
         "/readyz",
         "/metrics",

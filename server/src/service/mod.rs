@@ -4,7 +4,7 @@
 //! tenant-scoped data layer. This module holds what they share: the actor, the audit log, `Me`.
 
 mod accounts;
-mod backups;
+mod data_safety;
 mod files;
 mod issues;
 mod members;
@@ -12,6 +12,7 @@ mod projects;
 mod two_factor;
 
 pub use files::UploadTarget;
+pub use issues::csv_cell;
 pub use members::{AuditFormat, MAX_AUDIT_EXPORT};
 
 use std::{net::SocketAddr, sync::Arc};
@@ -45,6 +46,8 @@ pub struct Service {
     invitation_ttl_ms: i64,
     /// The installation's snapshots, for what owners see of them.
     backups: Option<Arc<crate::backup::Backups>>,
+    /// Runs team exports.
+    exporter: Option<Arc<crate::export::Exporter>>,
 }
 
 /// What a service method knows about the request besides its input.
@@ -71,7 +74,13 @@ impl Service {
         bans: Arc<crate::bans::Bans>,
     ) -> Self {
         let invitation_ttl_ms = i64::try_from(invitation_ttl.as_millis()).unwrap_or(i64::MAX);
-        Self { db, bans, files, clock, sessions, mailer, invitation_ttl_ms, backups: None }
+        Self { db, bans, files, clock, sessions, mailer, invitation_ttl_ms, backups: None, exporter: None }
+    }
+
+    #[must_use]
+    pub fn with_exporter(mut self, exporter: Arc<crate::export::Exporter>) -> Self {
+        self.exporter = Some(exporter);
+        self
     }
 
     #[must_use]

@@ -293,6 +293,17 @@ async fn the_master_key_rotates_and_every_stored_file_still_opens() {
     assert!(app.scans, "the upload tests need clamd: run scripts/test, or set MOTH_TEST_CLAMD_URL");
     // A two-factor key is sealed the same way and must survive the rotation too.
     app.enable_two_factor(&owner.cookie).await;
+    // So is a team's export bucket secret (a public address: saving it connects nowhere).
+    let bucket = input(&[
+        ("endpoint", "https://52.95.110.1"),
+        ("region", "eu-west-1"),
+        ("bucket", "team-exports"),
+        ("prefix", ""),
+        ("access_key_id", "AKIA"),
+        ("secret_access_key", "the-bucket-secret"),
+        ("path_style", "false"),
+    ]);
+    assert_eq!(app.call("set_export_bucket", &bucket, Some(&owner.cookie)).await.status(), StatusCode::OK);
     let _ = stop.send(());
     running.await.expect("joined").expect("stopped");
     let old_key = std::fs::read_to_string(&config.master_key_file).expect("key");
@@ -300,7 +311,7 @@ async fn the_master_key_rotates_and_every_stored_file_still_opens() {
     let db = server::db::Db::connect(&config.database_url).await.expect("db");
     let rotated = server::files::rotate::rotate(&db, &config.master_key_file).await.expect("rotates");
     db.close().await;
-    assert_eq!(rotated.rewrapped, 2, "the file's data key and the two-factor key");
+    assert_eq!(rotated.rewrapped, 3, "the file's data key, the two-factor key and the bucket secret's key");
     assert_ne!(std::fs::read_to_string(&config.master_key_file).expect("key"), old_key, "a new key");
     let previous = server::files::rotate::sibling(&config.master_key_file, "previous");
     assert_eq!(std::fs::read_to_string(previous).expect("previous key"), old_key, "the old key is kept beside");
@@ -318,6 +329,10 @@ async fn the_master_key_rotates_and_every_stored_file_still_opens() {
     assert_eq!(served.bytes().await.expect("body").as_ref(), b"Team attachment");
     let status = app.call("two_factor_status", &[], Some(&owner.cookie)).await;
     assert_eq!(status.json::<serde_json::Value>().await.expect("json")["enabled"], true);
+    // The bucket secret opens (an export to the bucket starts; it would answer 500 otherwise).
+    let recipient = age::x25519::Identity::generate().to_public().to_string();
+    let export = input(&[("destination", "bucket"), ("passphrase", ""), ("recipient", &recipient)]);
+    assert_eq!(app.call("export_team", &export, Some(&owner.cookie)).await.status(), StatusCode::OK);
     let _ = stop.send(());
     running.await.expect("joined").expect("stopped");
 }

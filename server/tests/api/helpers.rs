@@ -108,6 +108,7 @@ pub async fn test_config(dir: &std::path::Path) -> Config {
         backup_identity_file: dir.join("backup-identity.txt"),
         // Tests that take snapshots make them themselves (backups.rs).
         backup_schedule: false,
+        exports_dir: dir.join("exports"),
         clamd_url: std::env::var("MOTH_TEST_CLAMD_URL").ok().filter(|url| !url.is_empty()),
         // The suite makes thousands of calls a minute from one address; the limits have their own
         // tests (bans.rs), which set them low.

@@ -26,6 +26,7 @@ mod projects;
 mod published;
 mod requests;
 mod sessions;
+mod team_export;
 mod teams;
 mod two_factor;
 mod upgrade;
