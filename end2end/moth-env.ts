@@ -15,5 +15,8 @@ export const mothEnv: Record<string, string> = {
   MOTH_BACKUP_DIR: `/tmp/moth-e2e-${port}/backups`,
   MOTH_BACKUP_RECIPIENTS_FILE: `/tmp/moth-e2e-${port}/backup-recipients.txt`,
   MOTH_BACKUP_IDENTITY_FILE: `/tmp/moth-e2e-${port}/backup-identity.txt`,
+  MOTH_EXPORTS_DIR: `/tmp/moth-e2e-${port}/exports`,
+  // The test S3 server (moto) listens on 127.0.0.1, which teams may not export to by default.
+  MOTH_EXPORT_ALLOW_PRIVATE_ENDPOINTS: 'true',
   ...(process.env.MOTH_TEST_CLAMD_URL ? { MOTH_CLAMD_URL: process.env.MOTH_TEST_CLAMD_URL } : {}),
 };
