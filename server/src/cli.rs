@@ -148,7 +148,7 @@ async fn run_backup(config: &Config, command: BackupCommand) -> Result<ExitCode,
                 .map(crate::clock::unix_millis);
             let snapshot = backups.pick(name.as_deref(), at).await?;
             let summary = backups
-                .restore(&snapshot, &RestoreTarget { into: into.clone(), database_url }, identity.as_deref())
+                .restore(&snapshot, &RestoreTarget { into: into.clone(), database_url, at }, identity.as_deref())
                 .await?;
             println!("restored {} into {}: {summary}", snapshot.name, into.display());
             ExitCode::SUCCESS

@@ -121,6 +121,12 @@ pub struct Config {
     pub backup_s3_path_style: bool,
     /// The key prefix of snapshots in the bucket.
     pub backup_s3_prefix: String,
+    /// Continuous replication of the `SQLite` database: Litestream's local replica goes here, and
+    /// Moth ships it, encrypted, to the backup destinations. Unset: no continuous replication (the
+    /// snapshots alone; `scripts/run` sets `data/replica`).
+    pub replica_dir: Option<PathBuf>,
+    /// The Litestream program (0.5) that replicates the database.
+    pub litestream_bin: PathBuf,
     /// Where team exports are built, and kept for a day when they are to be downloaded.
     pub exports_dir: PathBuf,
     /// Let teams export to buckets at loopback, private and link-local addresses (for tests and
@@ -137,7 +143,7 @@ pub enum LogFormat {
 
 /// The keys read from `MOTH_<KEY>` environment variables; other `MOTH_*` variables (such as
 /// `MOTH_LOG` or the test scripts' own) are not configuration.
-const ENV_KEYS: [&str; 53] = [
+const ENV_KEYS: [&str; 55] = [
     "bind",
     "database_url",
     "site_dir",
@@ -191,6 +197,8 @@ const ENV_KEYS: [&str; 53] = [
     "backup_s3_prefix",
     "exports_dir",
     "export_allow_private_endpoints",
+    "replica_dir",
+    "litestream_bin",
 ];
 
 impl Default for Config {
@@ -247,6 +255,8 @@ impl Default for Config {
             backup_s3_secret_access_key: None,
             backup_s3_path_style: true,
             backup_s3_prefix: "moth-backups/".into(),
+            replica_dir: None,
+            litestream_bin: PathBuf::from("litestream"),
             exports_dir: PathBuf::from("data/exports"),
             export_allow_private_endpoints: false,
         }

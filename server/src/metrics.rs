@@ -62,6 +62,7 @@ pub struct Metrics {
     pub backup_last_verified_seconds: Gauge,
     pub backup_last_drill_passed: Gauge,
     pub backup_last_restore_milliseconds: Gauge,
+    pub backup_replica_shipped_seconds: Gauge,
 }
 
 fn duration_histogram() -> Histogram {
@@ -94,6 +95,7 @@ impl Metrics {
             backup_last_verified_seconds: Gauge::default(),
             backup_last_drill_passed: Gauge::default(),
             backup_last_restore_milliseconds: Gauge::default(),
+            backup_replica_shipped_seconds: Gauge::default(),
         };
         registry.register("http_responses", "Responses by status code", metrics.responses.clone());
         registry.register(
@@ -140,6 +142,11 @@ impl Metrics {
             "backup_last_restore_milliseconds",
             "How long the newest passing drill took to restore and check its snapshot (the RTO)",
             metrics.backup_last_restore_milliseconds.clone(),
+        );
+        registry.register(
+            "backup_replica_shipped_timestamp_seconds",
+            "When this server last shipped the continuous replica whole (Unix time; 0: not yet, or no replica)",
+            metrics.backup_replica_shipped_seconds.clone(),
         );
         Self { registry, ..metrics }
     }

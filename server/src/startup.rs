@@ -47,6 +47,8 @@ pub struct Application {
     store: DbSessionStore,
     /// Scheduled snapshots and drills (`None` when `backup_schedule` is off).
     backups: Option<(Arc<crate::backup::Backups>, Option<Duration>)>,
+    /// Continuous replication (`None` without `replica_dir`).
+    replication: Option<Arc<crate::backup::Backups>>,
     exporter: Arc<crate::export::Exporter>,
 }
 
@@ -105,6 +107,7 @@ impl Application {
         let header_timeout = Duration::from_secs(state.config.request_header_timeout_secs.max(1));
         let schedule_backups = state.config.backup_schedule;
         let router = http::router(state, store.clone());
+        let replication = backups.replicates().then(|| backups.clone());
         let backups = schedule_backups.then_some((backups, drill_every));
         Ok(Self {
             listener,
@@ -117,6 +120,7 @@ impl Application {
             db,
             store,
             backups,
+            replication,
             exporter,
         })
     }
@@ -170,6 +174,7 @@ impl Application {
             }
         });
         let schedule = self.backups.map(|(backups, drill_every)| tokio::spawn(backups.run_schedule(drill_every)));
+        let replication = self.replication.map(|backups| tokio::spawn(backups.run_replica()));
         let (stop_files, mut files_stopped) = tokio::sync::watch::channel(false);
         let files = tokio::spawn(serve(self.files_listener, self.files_router, self.header_timeout, async move {
             let _ = files_stopped.changed().await;
@@ -178,8 +183,8 @@ impl Application {
         let _ = stop_files.send(true);
         let _ = files.await;
         sweeper.abort();
-        if let Some(schedule) = schedule {
-            schedule.abort();
+        for task in [schedule, replication].into_iter().flatten() {
+            task.abort();
         }
         self.db.close().await;
         served

@@ -172,6 +172,85 @@ impl Destination {
         }
     }
 
+    /// Stores the local file `source` under `key`, which may hold `/` (the continuous replica's
+    /// files), whole or not at all.
+    pub async fn put_object(&self, key: &str, source: &Path) -> Result<(), BackupError> {
+        match self {
+            Destination::Folder(dir) => {
+                let target = dir.join(key);
+                let parent = target.parent().unwrap_or(dir);
+                tokio::fs::create_dir_all(parent).await?;
+                let partial = parent.join(format!(".{}.partial", uuid::Uuid::new_v4().simple()));
+                tokio::fs::copy(source, &partial).await?;
+                tokio::fs::File::open(&partial).await?.sync_all().await?;
+                tokio::fs::rename(&partial, &target).await?;
+                Ok(())
+            }
+            Destination::S3 { .. } => self.put(key, source).await,
+        }
+    }
+
+    /// Removes the object `key` (nothing if it is not there).
+    pub async fn delete_object(&self, key: &str) -> Result<(), BackupError> {
+        match self {
+            Destination::Folder(dir) => match tokio::fs::remove_file(dir.join(key)).await {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(e.into()),
+            },
+            Destination::S3 { client, bucket, prefix } => {
+                client
+                    .delete_object()
+                    .bucket(bucket)
+                    .key(format!("{prefix}{key}"))
+                    .send()
+                    .await
+                    .map_err(|e| s3_error(aws_sdk_s3::error::DisplayErrorContext(e)))?;
+                Ok(())
+            }
+        }
+    }
+
+    /// The objects under `under` (such as `replica/`), as keys relative to it, at any depth.
+    pub async fn list_objects(&self, under: &str) -> Result<Vec<String>, BackupError> {
+        let mut keys = Vec::new();
+        match self {
+            Destination::Folder(dir) => {
+                let root = dir.join(under);
+                let mut stack = vec![root.clone()];
+                while let Some(folder) = stack.pop() {
+                    let mut entries = match tokio::fs::read_dir(&folder).await {
+                        Ok(entries) => entries,
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                        Err(e) => return Err(e.into()),
+                    };
+                    while let Some(entry) = entries.next_entry().await? {
+                        if entry.file_type().await?.is_dir() {
+                            stack.push(entry.path());
+                        } else if let Ok(relative) = entry.path().strip_prefix(&root) {
+                            let key = relative.to_string_lossy().into_owned();
+                            if !key.rsplit('/').next().is_some_and(|n| n.starts_with('.')) {
+                                keys.push(key);
+                            }
+                        }
+                    }
+                }
+            }
+            Destination::S3 { client, bucket, prefix } => {
+                let full = format!("{prefix}{under}");
+                let mut pages = client.list_objects_v2().bucket(bucket).prefix(&full).into_paginator().send();
+                while let Some(page) = pages.next().await {
+                    let page = page.map_err(|e| s3_error(aws_sdk_s3::error::DisplayErrorContext(e)))?;
+                    keys.extend(
+                        page.contents().iter().filter_map(|o| o.key()?.strip_prefix(full.as_str())).map(str::to_owned),
+                    );
+                }
+            }
+        }
+        keys.sort();
+        Ok(keys)
+    }
+
     /// Removes a snapshot and its sidecar.
     pub async fn delete(&self, name: &str) -> Result<(), BackupError> {
         for object in [name.to_owned(), format!("{name}{SIDECAR}")] {

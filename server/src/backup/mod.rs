@@ -16,6 +16,7 @@ pub mod archive;
 pub mod destination;
 pub mod dump;
 pub mod keys;
+pub mod replica;
 pub mod retention;
 
 use std::{
@@ -91,6 +92,9 @@ pub struct RestoreTarget {
     pub into: PathBuf,
     /// An empty `PostgreSQL` database to load a `PostgreSQL` snapshot into.
     pub database_url: Option<String>,
+    /// The moment to bring back (Unix ms): with a continuous replica, the database as it was then;
+    /// otherwise the newest snapshot taken at or before it.
+    pub at: Option<i64>,
 }
 
 pub struct Backups {
@@ -105,6 +109,10 @@ pub struct Backups {
     work_dir: PathBuf,
     tiers: Vec<retention::Tier>,
     clock: Arc<dyn Clock>,
+    /// Continuous replication of the `SQLite` database (with `replica_dir`).
+    replica: Option<Arc<replica::Replica>>,
+    /// The Litestream program, for restores from a shipped replica.
+    litestream: PathBuf,
 }
 
 const STAMP: &[FormatItem<'static>] =
@@ -138,6 +146,18 @@ impl Backups {
         }
         key_files.push(("audit.key".to_owned(), config.audit_key_file.clone()));
         let tiers = retention::parse(&config.backup_tiers).map_err(BackupError::Refused)?;
+        let replica = match (&config.replica_dir, db.backend()) {
+            (Some(dir), Backend::Sqlite) => Some(Arc::new(replica::Replica::new(
+                config.litestream_bin.clone(),
+                sqlite_path(&config.database_url),
+                dir.clone(),
+            ))),
+            (Some(_), Backend::Postgres) => {
+                tracing::warn!("replica_dir is for SQLite; PostgreSQL's continuous archiving is pgBackRest's (README)");
+                None
+            }
+            (None, _) => None,
+        };
         Ok(Self {
             db,
             database_url: config.database_url.clone(),
@@ -149,6 +169,8 @@ impl Backups {
             work_dir: config.backup_dir.join(".work"),
             tiers,
             clock,
+            replica,
+            litestream: config.litestream_bin.clone(),
         })
     }
 
@@ -334,7 +356,12 @@ impl Backups {
             let identities = self.identities(identity_file)?;
             let scratch = self.scratch()?;
             let (manifest, unpacked, bytes) = self.fetch_and_unpack(snapshot, identities, &scratch.0).await?;
-            let detail = self.check_restored(&manifest, &unpacked).await?;
+            let mut detail = self.check_restored(&manifest, &unpacked).await?;
+            if self.replicates() {
+                let newest = RestoreTarget { into: scratch.0.join("replica-drill"), database_url: None, at: None };
+                self.restore_from_replica(&newest, identity_file).await?;
+                detail.push_str("; the continuous replica restored to its newest state and passed the integrity check");
+            }
             Ok::<_, BackupError>((detail, bytes))
         }
         .await;
@@ -479,7 +506,14 @@ impl Backups {
                 let mut conn = dump::open_sqlite(&path).await?;
                 let checked = check_database(&mut conn, Backend::Sqlite, &manifest).await;
                 sqlx::Connection::close(conn).await?;
-                checked?
+                let checked = checked?;
+                match target.at {
+                    Some(_) => self
+                        .roll_forward(target, identity_file, &path)
+                        .await
+                        .unwrap_or_else(|e| format!("{checked}; the snapshot's moment, not the one asked for ({e})")),
+                    None => checked,
+                }
             }
             ("postgres", Some(url)) => {
                 let mut conn = dump::open(url).await?;
@@ -553,6 +587,103 @@ impl Backups {
         }
         Ok(())
     }
+}
+
+impl Backups {
+    /// Whether continuous replication is configured.
+    pub fn replicates(&self) -> bool {
+        self.replica.is_some()
+    }
+
+    /// When the continuous replica was last shipped whole (Unix ms), for `/metrics`.
+    pub fn replica_shipped_at(&self) -> Option<i64> {
+        let replica = self.replica.as_ref()?;
+        let at = (*replica.last_shipped.lock().ok()?)?;
+        Some(unix_millis(at.into()))
+    }
+
+    /// Encrypts and sends what Litestream added to the replica since the last time.
+    pub async fn ship_replica(&self) -> Result<usize, BackupError> {
+        let Some(replica) = &self.replica else { return Ok(0) };
+        replica.ship(&self.destinations, &self.recipients, &self.work_dir.join("replica-ship")).await
+    }
+
+    /// Runs Litestream and ships its replica every five seconds, until dropped.
+    pub async fn run_replica(self: Arc<Self>) {
+        let Some(replica) = self.replica.clone() else { return };
+        let _litestream = match replica.supervise() {
+            Ok(guard) => guard,
+            Err(e) => {
+                tracing::error!(error = %e, "continuous replication could not start");
+                return;
+            }
+        };
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            if let Err(e) = self.ship_replica().await {
+                tracing::warn!(error = %e, "the replica could not be shipped; trying again");
+            }
+        }
+    }
+
+    /// The `SQLite` database as it was at `target.at` (or its newest state), from the replica shipped
+    /// to the first destination that has one, into `target.into/moth.db` (a new file), checked.
+    pub async fn restore_from_replica(
+        &self,
+        target: &RestoreTarget,
+        identity_file: Option<&Path>,
+    ) -> Result<String, BackupError> {
+        let database = target.into.join("moth.db");
+        if database.exists() {
+            return Err(BackupError::Refused(format!("{} exists: a restore never overwrites", database.display())));
+        }
+        let identities = self.identities(identity_file)?;
+        let mut last_error = BackupError::Refused("no destination holds a continuous replica".into());
+        for destination in &self.destinations {
+            let scratch = self.scratch()?;
+            let restored = scratch.0.join("moth.db");
+            let at = target.at;
+            match replica::restore(&self.litestream, destination, identities.clone(), &scratch.0, at, &restored).await {
+                Ok(()) => {
+                    let mut conn = dump::open_sqlite(&restored).await?;
+                    let checked = dump::sqlite_integrity(&mut conn).await;
+                    sqlx::Connection::close(conn).await?;
+                    checked?;
+                    std::fs::create_dir_all(&target.into)?;
+                    std::fs::copy(&restored, &database)?;
+                    let moment = at.map_or_else(|| "its newest state".to_owned(), crate::clock::iso8601);
+                    return Ok(format!("the database as at {moment}, from the replica at {}", destination.describe()));
+                }
+                Err(e) => last_error = e,
+            }
+        }
+        Err(last_error)
+    }
+}
+
+impl Backups {
+    /// Replaces the restored snapshot's database at `path` with the replica's state at `target.at`.
+    async fn roll_forward(
+        &self,
+        target: &RestoreTarget,
+        identity_file: Option<&Path>,
+        path: &Path,
+    ) -> Result<String, BackupError> {
+        let staging = target.into.join(".replica");
+        let staged = RestoreTarget { into: staging.clone(), database_url: None, at: target.at };
+        let restored = self.restore_from_replica(&staged, identity_file).await;
+        if restored.is_ok() {
+            std::fs::rename(staging.join("moth.db"), path)?;
+        }
+        let _ = std::fs::remove_dir_all(&staging);
+        restored
+    }
+}
+
+/// The file of a `sqlite:PATH[?options]` URL.
+fn sqlite_path(url: &str) -> PathBuf {
+    let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    PathBuf::from(path.split('?').next().unwrap_or(path))
 }
 
 /// Compares a restored database with the manifest: integrity (`SQLite`), then every table's rows.

@@ -288,6 +288,7 @@ async fn backup_figures(state: &AppState) -> Result<(), crate::db::DbError> {
     metrics.backup_last_verified_seconds.set(verified.first().map_or(0, |r| r.finished_at / 1000));
     metrics.backup_last_drill_passed.set(drill.first().map_or(-1, |r| i64::from(r.passed)));
     metrics.backup_last_restore_milliseconds.set(verified.first().map_or(0, |r| r.finished_at - r.started_at));
+    metrics.backup_replica_shipped_seconds.set(state.service.replica_shipped_at().map_or(0, |ms| ms / 1000));
     Ok(())
 }
 

@@ -120,6 +120,11 @@ fn shown(stored: exports::StoredBucket) -> TeamBucket {
 }
 
 impl Service {
+    /// When the continuous replica was last shipped whole (Unix ms), for `/metrics`.
+    pub fn replica_shipped_at(&self) -> Option<i64> {
+        self.backups.as_ref()?.replica_shipped_at()
+    }
+
     /// The team's bucket with its secret opened, and the key prefix.
     async fn team_bucket(&self, actor: &Actor) -> Result<Option<(S3Settings, String)>, AppError> {
         let Some(stored) = exports::bucket(&self.db, actor).await? else { return Ok(None) };

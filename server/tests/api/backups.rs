@@ -67,7 +67,7 @@ async fn a_snapshot_restored_into_a_fresh_instance_serves_the_same_data_and_file
         Ok(server) if !server.is_empty() => Some(crate::helpers::fresh_postgres_database(&server).await),
         _ => None,
     };
-    let target = RestoreTarget { into: into.clone(), database_url: database_url.clone() };
+    let target = RestoreTarget { into: into.clone(), database_url: database_url.clone(), at: None };
     backups.restore(&snapshot, &target, None).await.expect("restore");
     if database_url.is_none() {
         let copy = std::fs::read(into.join("moth.db")).expect("restored file");
@@ -190,13 +190,14 @@ async fn a_restore_never_goes_over_existing_data() {
     let snapshot = backups.create().await.expect("snapshot");
     // Into the live data folder: refused, and nothing there changed.
     let before = std::fs::read(&config.master_key_file).expect("key");
-    let target = RestoreTarget { into: dir.path().to_owned(), database_url: None };
+    let target = RestoreTarget { into: dir.path().to_owned(), database_url: None, at: None };
     let refused = backups.restore(&snapshot, &target, None).await.expect_err("refused");
     assert!(refused.to_string().contains("not empty"), "{refused}");
     assert_eq!(std::fs::read(&config.master_key_file).expect("key"), before);
     if config.database_url.starts_with("postgres") {
         // Into the live database: refused too.
-        let target = RestoreTarget { into: dir.path().join("new"), database_url: Some(config.database_url.clone()) };
+        let target =
+            RestoreTarget { into: dir.path().join("new"), database_url: Some(config.database_url.clone()), at: None };
         let refused = backups.restore(&snapshot, &target, None).await.expect_err("refused");
         assert!(refused.to_string().contains("empty database"), "{refused}");
     }

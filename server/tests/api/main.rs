@@ -24,6 +24,7 @@ mod permissions;
 mod plans;
 mod projects;
 mod published;
+mod replica;
 mod requests;
 mod sessions;
 mod team_export;
