@@ -171,6 +171,7 @@ pub async fn restore(
         return Err(BackupError::Refused("no continuous replica was shipped to this destination".into()));
     }
     let replica = scratch.join("replica");
+    let mut newest = SystemTime::UNIX_EPOCH;
     for name in files {
         let Some(relative) = name.strip_suffix(".age") else { continue };
         if relative.split('/').any(|part| part == ".." || part.is_empty()) {
@@ -182,8 +183,12 @@ pub async fn restore(
         if let Some(parent) = plain.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        open_file(&sealed, &plain, &identities)?;
+        newest = newest.max(open_file(&sealed, &plain, &identities)?);
     }
+    // Litestream refuses a moment after its newest file ("timestamp does not exist"): for such a
+    // moment the newest state is the answer.
+    let newest_ms = newest.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+    let at = at.filter(|at| u128::try_from(*at).unwrap_or(0) < newest_ms);
     let mut command = tokio::process::Command::new(litestream);
     command.arg("restore").arg("-o").arg(to);
     if let Some(at) = at {
@@ -233,7 +238,8 @@ fn seal_file(plain: &Path, sealed: &Path, recipients: &[age::x25519::Recipient])
     Ok(())
 }
 
-fn open_file(sealed: &Path, plain: &Path, identities: &[age::x25519::Identity]) -> Result<(), BackupError> {
+/// Decrypts a replica file and puts its modification time back; answers that time.
+fn open_file(sealed: &Path, plain: &Path, identities: &[age::x25519::Identity]) -> Result<SystemTime, BackupError> {
     let decryptor = age::Decryptor::new(std::io::BufReader::new(std::fs::File::open(sealed)?))
         .map_err(|e| BackupError::Crypto(e.to_string()))?;
     let mut reader = decryptor
@@ -243,8 +249,9 @@ fn open_file(sealed: &Path, plain: &Path, identities: &[age::x25519::Identity]) 
     std::io::Read::read_exact(&mut reader, &mut stamp)?;
     let mut output = std::fs::File::create(plain)?;
     std::io::copy(&mut reader, &mut output)?;
-    output.set_modified(SystemTime::UNIX_EPOCH + Duration::from_millis(u64::from_be_bytes(stamp)))?;
-    Ok(())
+    let modified = SystemTime::UNIX_EPOCH + Duration::from_millis(u64::from_be_bytes(stamp));
+    output.set_modified(modified)?;
+    Ok(modified)
 }
 
 /// Stops a task (and so a child process it holds with `kill_on_drop`) when dropped.

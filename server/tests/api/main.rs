@@ -21,6 +21,7 @@ mod issues;
 mod limits;
 mod mail;
 mod permissions;
+mod pitr_postgres;
 mod plans;
 mod projects;
 mod published;
