@@ -20,6 +20,7 @@ pub mod replica;
 pub mod retention;
 
 use std::{
+    fmt::Write as _,
     path::{Path, PathBuf},
     sync::Arc,
     time::Instant,
@@ -361,6 +362,18 @@ impl Backups {
                 let newest = RestoreTarget { into: scratch.0.join("replica-drill"), database_url: None, at: None };
                 self.restore_from_replica(&newest, identity_file).await?;
                 detail.push_str("; the continuous replica restored to its newest state and passed the integrity check");
+            }
+            let points = self.list().await?;
+            if let (Some(oldest), Some(newest)) = (points.first(), points.last()) {
+                let through_replica =
+                    if self.replicates() { ", and any moment since the oldest through the replica" } else { "" };
+                let _ = write!(
+                    detail,
+                    "; restore points: {} snapshots from {} to {}{through_replica}",
+                    points.len(),
+                    crate::clock::iso8601(oldest.taken_at),
+                    crate::clock::iso8601(newest.taken_at),
+                );
             }
             Ok::<_, BackupError>((detail, bytes))
         }

@@ -96,7 +96,24 @@ pub fn router(state: AppState, store: DbSessionStore) -> Router {
         .layer(middleware::from_fn_with_state(config.clone(), origin::refuse_cross_site))
         .layer(middleware::from_fn_with_state(header_policy, headers::security_headers))
         .layer(tower_http::compression::CompressionLayer::new())
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())
+        .layer(tower_http::request_id::SetRequestIdLayer::x_request_id(tower_http::request_id::MakeRequestUuid))
+        .layer(middleware::map_request(forget_client_request_id))
+}
+
+/// Every request gets Moth's own id (a UUID in `X-Request-Id`, answered too), whatever the client
+/// sent: log lines then never carry text a client chose.
+async fn forget_client_request_id(mut req: Request<Body>) -> Request<Body> {
+    req.headers_mut().remove("x-request-id");
+    req
+}
+
+/// The span every log line of a request is written in: its method and id (not its path, which may
+/// hold an invitation token).
+fn request_span(req: &Request<Body>) -> tracing::Span {
+    let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    tracing::info_span!("request", method = %req.method(), request_id = %id)
 }
 
 /// The largest request body Moth reads. The largest valid input, a 20,000-character description sent
@@ -315,6 +332,10 @@ async fn readyz(State(state): State<AppState>) -> Response {
     for (name, result) in files {
         degraded |= result.is_err();
         checks.insert(name.into(), result.err().unwrap_or_else(|| "ok".into()).into());
+    }
+    if let Some(replica) = state.service.replica_check(crate::clock::unix_millis(time::OffsetDateTime::now_utc())) {
+        degraded |= replica.is_err();
+        checks.insert("replica".into(), replica.err().unwrap_or_else(|| "ok".into()).into());
     }
     let status = match (database_ok, degraded) {
         (false, _) => "unavailable",

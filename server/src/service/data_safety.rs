@@ -125,6 +125,17 @@ impl Service {
         self.backups.as_ref()?.replica_shipped_at()
     }
 
+    /// For `/readyz`: `None` without continuous replication; else whether the replica was shipped
+    /// whole in the last 30 seconds (it is every five).
+    pub fn replica_check(&self, now_ms: i64) -> Option<Result<(), String>> {
+        let backups = self.backups.as_ref().filter(|b| b.replicates())?;
+        Some(match backups.replica_shipped_at() {
+            Some(at) if now_ms - at <= 30_000 => Ok(()),
+            Some(_) => Err("lagging".into()),
+            None => Err("not shipped yet".into()),
+        })
+    }
+
     /// The team's bucket with its secret opened, and the key prefix.
     async fn team_bucket(&self, actor: &Actor) -> Result<Option<(S3Settings, String)>, AppError> {
         let Some(stored) = exports::bucket(&self.db, actor).await? else { return Ok(None) };

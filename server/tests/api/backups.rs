@@ -59,6 +59,7 @@ async fn a_snapshot_restored_into_a_fresh_instance_serves_the_same_data_and_file
 
     let report = backups.drill(&snapshot, None).await.expect("drill");
     assert!(report.passed, "{}", report.detail);
+    assert!(report.detail.contains("restore points: 1 snapshots"), "{}", report.detail);
 
     // Restore into a new folder (and, on PostgreSQL, a new empty database).
     let restored_dir = tempfile::tempdir().expect("dir");

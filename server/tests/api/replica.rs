@@ -112,6 +112,8 @@ async fn the_replica_restores_the_database_as_it_was_at_a_moment() {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     assert!(shipped, "the server never shipped its replica");
+    let ready: serde_json::Value = app.http.get(app.url("/readyz")).send().await.expect("r").json().await.expect("j");
+    assert_eq!(ready["checks"]["replica"], "ok", "{ready}");
 
     let at_moment = dir.path().join("at-moment");
     let target = RestoreTarget { into: at_moment.clone(), database_url: None, at: Some(moment) };

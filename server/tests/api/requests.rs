@@ -377,3 +377,22 @@ async fn hashed_assets_are_served_precompressed_and_cached_for_good() {
     let unhashed = get("/robots.txt", "identity").await.expect("sent");
     assert_eq!(unhashed.headers()["cache-control"], "public, max-age=3600");
 }
+
+#[tokio::test]
+async fn every_response_carries_moths_own_request_id_never_the_clients() {
+    let app = spawn_app().await;
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let response = app
+            .http
+            .get(app.url("/healthz"))
+            .header("x-request-id", "client-chosen text for the logs")
+            .send()
+            .await
+            .expect("healthz");
+        let id = response.headers().get("x-request-id").and_then(|v| v.to_str().ok()).expect("an id").to_owned();
+        assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
+        seen.push(id);
+    }
+    assert_ne!(seen[0], seen[1], "each request has its own id");
+}
