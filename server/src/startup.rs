@@ -155,6 +155,9 @@ impl Application {
                 }
                 limits.forget_idle();
                 exporter.forget_old().await;
+                if let Err(e) = exporter.scheduled_round().await {
+                    tracing::warn!(error = %e, "scheduled team exports could not start");
+                }
                 if let Err(e) = bans.forget_old().await {
                     tracing::warn!(error = %e, "could not forget old credential failures");
                 }

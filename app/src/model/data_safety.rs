@@ -124,6 +124,33 @@ pub struct TeamBucket {
     pub prefix: String,
     pub access_key_id: String,
     pub path_style: bool,
+    pub schedule: ExportSchedule,
+    /// The age recipient scheduled exports are encrypted to.
+    pub schedule_recipient: String,
+}
+
+/// How often the team's data is exported to its bucket by itself.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportSchedule {
+    #[default]
+    Off,
+    Daily,
+    Weekly,
+}
+
+impl ExportSchedule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportSchedule::Off => "off",
+            ExportSchedule::Daily => "daily",
+            ExportSchedule::Weekly => "weekly",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [ExportSchedule::Off, ExportSchedule::Daily, ExportSchedule::Weekly].into_iter().find(|v| v.as_str() == s)
+    }
 }
 
 /// Sets the team's own bucket (OWNER). The secret key is stored sealed and never shown again.
@@ -143,6 +170,21 @@ pub struct TeamBucketInput {
     pub secret_access_key: String,
     #[garde(skip)]
     pub path_style: bool,
+    /// Export to the bucket daily or weekly, encrypted to `schedule_recipient` (which it then needs).
+    #[garde(skip)]
+    #[serde(default)]
+    pub schedule: ExportSchedule,
+    #[garde(custom(rules::age_recipient))]
+    #[serde(default)]
+    pub schedule_recipient: String,
+}
+
+impl TeamBucketInput {
+    /// A schedule needs a recipient (checked by the server too).
+    pub fn schedule_error(&self) -> Option<&'static str> {
+        (self.schedule != ExportSchedule::Off && self.schedule_recipient.is_empty())
+            .then_some("Scheduled exports are encrypted to an age public key: give one.")
+    }
 }
 
 impl Normalize for TeamBucketInput {
@@ -153,6 +195,7 @@ impl Normalize for TeamBucketInput {
             bucket: self.bucket.trim().to_owned(),
             prefix: self.prefix.trim().to_owned(),
             access_key_id: self.access_key_id.trim().to_owned(),
+            schedule_recipient: self.schedule_recipient.trim().to_owned(),
             ..self
         }
     }

@@ -13,8 +13,8 @@ use sqlx::{
 };
 
 use super::{
-    AttachmentId, CommentId, ExportDestination, ExportStatus, InvitationId, IssueId, IssueType, IssueVisibility,
-    Priority, ProjectId, Role, Severity, StatusCategory, StatusId, TeamId, UserId, Visibility,
+    AttachmentId, CommentId, ExportDestination, ExportSchedule, ExportStatus, InvitationId, IssueId, IssueType,
+    IssueVisibility, Priority, ProjectId, Role, Severity, StatusCategory, StatusId, TeamId, UserId, Visibility,
 };
 
 /// Stored as text: `$text` spells a value, `$parse` reads one back (`Result` or `Option`).
@@ -69,6 +69,7 @@ stored_as_text! {
     IssueVisibility: |v: IssueVisibility| v.as_str().to_owned(), IssueVisibility::parse;
     ExportDestination: |v: ExportDestination| v.as_str().to_owned(), ExportDestination::parse;
     ExportStatus: |v: ExportStatus| v.as_str().to_owned(), ExportStatus::parse;
+    ExportSchedule: |v: ExportSchedule| v.as_str().to_owned(), ExportSchedule::parse;
 }
 
 /// A yes/no column, stored as 0 or 1 on both backends (see `docs/architecture.md` for why `PostgreSQL`

@@ -12,7 +12,9 @@ use super::{
 use crate::{
     api::{backup_status, export_bucket, export_team, set_export_bucket, team_exports},
     error::AppError,
-    model::{BackupOverview, ExportDestination, ExportStatus, TeamBucketInput, TeamExport, TeamExportInput},
+    model::{
+        BackupOverview, ExportDestination, ExportSchedule, ExportStatus, TeamBucketInput, TeamExport, TeamExportInput,
+    },
 };
 
 #[component]
@@ -183,6 +185,8 @@ fn BucketSettings() -> impl IntoView {
     let access_key_id = RwSignal::new(String::new());
     let secret_access_key = RwSignal::new(String::new());
     let path_style = RwSignal::new(true);
+    let schedule = RwSignal::new(ExportSchedule::Off);
+    let schedule_recipient = RwSignal::new(String::new());
     let saved = RwSignal::new(false);
     Effect::new(move || {
         if let Some(Ok(Some(b))) = current.get() {
@@ -192,6 +196,8 @@ fn BucketSettings() -> impl IntoView {
             prefix.set(b.prefix);
             access_key_id.set(b.access_key_id);
             path_style.set(b.path_style);
+            schedule.set(b.schedule);
+            schedule_recipient.set(b.schedule_recipient);
         }
     });
     let save = Submission::new(set_export_bucket, move |_| {
@@ -202,7 +208,7 @@ fn BucketSettings() -> impl IntoView {
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         saved.set(false);
-        save.submit(TeamBucketInput {
+        let input = TeamBucketInput {
             endpoint: endpoint.get_untracked(),
             region: region.get_untracked(),
             bucket: bucket.get_untracked(),
@@ -210,7 +216,14 @@ fn BucketSettings() -> impl IntoView {
             access_key_id: access_key_id.get_untracked(),
             secret_access_key: secret_access_key.get_untracked(),
             path_style: path_style.get_untracked(),
-        });
+            schedule: schedule.get_untracked(),
+            schedule_recipient: schedule_recipient.get_untracked(),
+        };
+        if let Some(message) = input.schedule_error() {
+            errors.set(Some(AppError::field("schedule_recipient", message)));
+            return;
+        }
+        save.submit(input);
     };
     view! {
         <section class="card">
@@ -224,6 +237,19 @@ fn BucketSettings() -> impl IntoView {
                 <TextField label="Access key ID" name="access_key_id" value=access_key_id errors />
                 <TextField label="Secret access key" name="secret_access_key" kind="password" autocomplete="new-password" value=secret_access_key errors />
                 <label class="check"><input type="checkbox" prop:checked=move || path_style.get() on:change=move |ev| path_style.set(event_target_checked(&ev)) />" Path-style addresses (most S3-compatible stores)"</label>
+                <div class="field">
+                    <label for="schedule">"Export to it by itself"</label>
+                    <select id="schedule" on:change=move |ev| schedule.set(ExportSchedule::parse(&event_target_value(&ev)).unwrap_or_default())>
+                        {[ExportSchedule::Off, ExportSchedule::Daily, ExportSchedule::Weekly].into_iter().map(|s| view! {
+                            <option value=s.as_str() selected=move || schedule.get() == s>{match s {
+                                ExportSchedule::Off => "Never",
+                                ExportSchedule::Daily => "Every day",
+                                ExportSchedule::Weekly => "Every week",
+                            }}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+                <TextField label="Age public key for scheduled exports" name="schedule_recipient" placeholder="age1..." value=schedule_recipient errors />
                 <FormAlert errors />
                 <button type="submit" class="primary-inline" disabled=move || save.pending()>"Save bucket"</button>
                 <Show when=move || saved.get()><span class="muted" role="status">" Saved."</span></Show>

@@ -38,9 +38,11 @@ use sqlx::{
     AnyPool, ConnectOptions, Executor,
 };
 
-/// What confines a data-layer call to one team: the signed-in [`crate::actor::Actor`], or a
-/// published project read anonymously ([`projects::PublishedProject`]). Only the session layer and
-/// `projects::find_published` make them, so no request data can name the team.
+/// What confines a data-layer call to one team: the signed-in [`crate::actor::Actor`], a published
+/// project read anonymously ([`projects::PublishedProject`]), or a team export
+/// ([`crate::export::ExportScope`], from the owner's actor or the team's own due schedule). Only the
+/// session layer, `projects::find_published` and the exporter make them, so no request data can
+/// name the team.
 pub trait TeamScope {
     fn team_id(&self) -> app::model::TeamId;
 }

@@ -276,14 +276,18 @@ pub struct StoredBucket {
     pub wrapped_key: String,
     #[sqlx(try_from = "app::model::Flag")]
     pub path_style: bool,
+    pub schedule: app::model::ExportSchedule,
+    pub schedule_recipient: String,
 }
 
 pub async fn save_bucket(db: &Db, scope: &impl TeamScope, bucket: &StoredBucket, now: i64) -> Result<(), DbError> {
     sqlx::query(
         "INSERT INTO team_export_buckets (team_id, endpoint, region, bucket, prefix, access_key_id, secret, key_id, \
-         wrapped_key, path_style, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         wrapped_key, path_style, updated_at, schedule, schedule_recipient) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
          ON CONFLICT (team_id) DO UPDATE SET endpoint = $2, region = $3, bucket = $4, prefix = $5, \
-         access_key_id = $6, secret = $7, key_id = $8, wrapped_key = $9, path_style = $10, updated_at = $11",
+         access_key_id = $6, secret = $7, key_id = $8, wrapped_key = $9, path_style = $10, updated_at = $11, \
+         schedule = $12, schedule_recipient = $13",
     )
     .bind(scope.team_id())
     .bind(&bucket.endpoint)
@@ -296,6 +300,8 @@ pub async fn save_bucket(db: &Db, scope: &impl TeamScope, bucket: &StoredBucket,
     .bind(&bucket.wrapped_key)
     .bind(i64::from(bucket.path_style))
     .bind(now)
+    .bind(bucket.schedule)
+    .bind(&bucket.schedule_recipient)
     .execute(db.pool())
     .await?;
     Ok(())
@@ -303,10 +309,34 @@ pub async fn save_bucket(db: &Db, scope: &impl TeamScope, bucket: &StoredBucket,
 
 pub async fn bucket(db: &Db, scope: &impl TeamScope) -> Result<Option<StoredBucket>, DbError> {
     Ok(sqlx::query_as(
-        "SELECT endpoint, region, bucket, prefix, access_key_id, secret, key_id, wrapped_key, path_style \
-         FROM team_export_buckets WHERE team_id = $1",
+        "SELECT endpoint, region, bucket, prefix, access_key_id, secret, key_id, wrapped_key, path_style, schedule, \
+         schedule_recipient FROM team_export_buckets WHERE team_id = $1",
     )
     .bind(scope.team_id())
     .fetch_optional(db.pool())
+    .await?)
+}
+
+/// A team whose scheduled export is due, with its owner (recorded as who asked) and its recipient.
+#[derive(sqlx::FromRow)]
+pub struct DueSchedule {
+    pub team_id: TeamId,
+    pub owner_id: UserId,
+    pub recipient: String,
+}
+
+/// Every team whose schedule is due at `now`: no export to its bucket started within the schedule's
+/// interval, and none running. Across teams, for the scheduler only.
+pub async fn due_schedules(db: &Db, now: i64) -> Result<Vec<DueSchedule>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT b.team_id, m.user_id AS owner_id, b.schedule_recipient AS recipient FROM team_export_buckets b \
+         JOIN memberships m ON m.team_id = b.team_id AND m.role = 'OWNER' \
+         WHERE b.schedule <> 'off' AND b.schedule_recipient <> '' \
+         AND NOT EXISTS (SELECT 1 FROM team_exports e WHERE e.team_id = b.team_id AND (e.status = 'running' \
+             OR (e.destination = 'bucket' AND e.created_at > $1 - CASE b.schedule WHEN 'daily' THEN 86400000 \
+             ELSE 604800000 END)))",
+    )
+    .bind(now)
+    .fetch_all(db.pool())
     .await?)
 }

@@ -18,10 +18,9 @@ use serde::Serialize;
 use tokio::io::AsyncWriteExt;
 
 use crate::{
-    actor::Actor,
     backup::archive::{Entry, Lock, Writer},
     clock::{unix_millis, Clock},
-    db::{team_export as rows, Db},
+    db::{team_export as rows, Db, TeamScope as _},
     files::{store::S3Settings, Files},
 };
 
@@ -44,6 +43,23 @@ pub enum ExportError {
     Bucket(String),
     #[error("{0}")]
     Refused(#[from] ssrf::Refused),
+}
+
+/// The team an export reads: the owner's, from the session ([`ExportScope::of`]), or a team whose
+/// own schedule is due ([`Exporter::scheduled_round`]). Nothing a request sends names it.
+#[derive(Clone, Copy, Debug)]
+pub struct ExportScope(TeamId);
+
+impl ExportScope {
+    pub fn of(actor: &crate::actor::Actor) -> Self {
+        Self(actor.team_id())
+    }
+}
+
+impl crate::db::TeamScope for ExportScope {
+    fn team_id(&self) -> TeamId {
+        self.0
+    }
 }
 
 /// Where the archive goes, with what it takes to get there.
@@ -90,11 +106,11 @@ impl Exporter {
         unix_millis(self.clock.now())
     }
 
-    /// Runs export `id` for the actor's team to its end, recording progress and the outcome.
-    pub async fn run(self: Arc<Self>, actor: Actor, id: String, lock: Lock, target: Target) {
-        let team = actor.team_id();
+    /// Runs export `id` for the scope's team to its end, recording progress and the outcome.
+    pub async fn run(self: Arc<Self>, scope: ExportScope, id: String, lock: Lock, target: Target) {
+        let team = scope.team_id();
         let _turn = self.running.acquire().await;
-        let outcome = self.export(&actor, &id, lock, target).await;
+        let outcome = self.export(&scope, &id, lock, target).await;
         let (status, detail, bytes) = match outcome {
             Ok((detail, bytes)) => (ExportStatus::Done, detail, bytes),
             Err(e) => {
@@ -113,8 +129,14 @@ impl Exporter {
         }
     }
 
-    async fn export(&self, actor: &Actor, id: &str, lock: Lock, target: Target) -> Result<(String, i64), ExportError> {
-        let team = actor.team_id();
+    async fn export(
+        &self,
+        scope: &ExportScope,
+        id: &str,
+        lock: Lock,
+        target: Target,
+    ) -> Result<(String, i64), ExportError> {
+        let team = scope.team_id();
         if let Target::Bucket(settings, _) = &target {
             // Checked now as well as at each connection: an endpoint saved under other rules fails here.
             ssrf::check_endpoint(&settings.endpoint, self.allow_private).await?;
@@ -122,12 +144,12 @@ impl Exporter {
         let scratch = Scratch(self.dir.join(".work").join(id));
         tokio::fs::create_dir_all(&scratch.0).await?;
         self.progress(team, id, 1, "reading the team's data").await;
-        let (tables, mut staged) = self.stage_rows(actor, id, &scratch.0).await?;
+        let (tables, mut staged) = self.stage_rows(scope, id, &scratch.0).await?;
         self.progress(team, id, 40, "writing issues.csv").await;
-        staged.push(self.stage_csv(actor, &scratch.0).await?);
-        let files = rows::files(&self.db, actor).await?;
+        staged.push(self.stage_csv(scope, &scratch.0).await?);
+        let files = rows::files(&self.db, scope).await?;
         let sealed = scratch.0.join("export.tar.age");
-        let (writer, entries) = self.pack(actor, id, &files, staged, lock, &sealed).await?;
+        let (writer, entries) = self.pack(scope, id, &files, staged, lock, &sealed).await?;
         let manifest = Manifest {
             format: 1,
             team_id: team.to_string(),
@@ -170,7 +192,7 @@ impl Exporter {
     /// it through a channel of two, so at most a few are in memory at once.
     async fn pack(
         &self,
-        actor: &Actor,
+        scope: &ExportScope,
         id: &str,
         files: &[rows::TeamFile],
         staged: Vec<(String, PathBuf)>,
@@ -203,7 +225,7 @@ impl Exporter {
             }
             if done % 10 == 9 {
                 let percent = 45 + i64::try_from(done * 45 / total).unwrap_or(45);
-                self.progress(actor.team_id(), id, percent, &format!("files: {} of {}", done + 1, files.len())).await;
+                self.progress(scope.team_id(), id, percent, &format!("files: {} of {}", done + 1, files.len())).await;
             }
         }
         drop(send);
@@ -214,15 +236,15 @@ impl Exporter {
     /// the files to pack.
     async fn stage_rows(
         &self,
-        actor: &Actor,
+        scope: &ExportScope,
         id: &str,
         scratch: &std::path::Path,
     ) -> Result<(Vec<(String, u64)>, Vec<(String, PathBuf)>), ExportError> {
-        let team = actor.team_id();
+        let team = scope.team_id();
         let tables = rows::team_tables(&self.db).await?;
         let mut counts = Vec::new();
         let mut staged = Vec::new();
-        let (team_row, members) = rows::team_and_members(&self.db, actor).await?;
+        let (team_row, members) = rows::team_and_members(&self.db, scope).await?;
         for (name, value) in [("team", team_row), ("members", serde_json::Value::Array(members))] {
             let path = scratch.join(format!("{name}.json"));
             tokio::fs::write(&path, serde_json::to_vec_pretty(&value).map_err(std::io::Error::other)?).await?;
@@ -232,7 +254,7 @@ impl Exporter {
         for (done, table) in tables.iter().enumerate() {
             let path = scratch.join(format!("table-{done}.json"));
             let mut out = tokio::io::BufWriter::new(tokio::fs::File::create(&path).await?);
-            let n = rows::write_rows(&self.db, actor, table, &mut out).await?;
+            let n = rows::write_rows(&self.db, scope, table, &mut out).await?;
             out.flush().await?;
             counts.push((table.clone(), n));
             staged.push((format!("data/{table}.json"), path));
@@ -242,9 +264,13 @@ impl Exporter {
         Ok((counts, staged))
     }
 
-    async fn stage_csv(&self, actor: &Actor, scratch: &std::path::Path) -> Result<(String, PathBuf), ExportError> {
+    async fn stage_csv(
+        &self,
+        scope: &ExportScope,
+        scratch: &std::path::Path,
+    ) -> Result<(String, PathBuf), ExportError> {
         use crate::service::csv_cell;
-        let issues = rows::csv_issues(&self.db, actor).await?;
+        let issues = rows::csv_issues(&self.db, scope).await?;
         let mut writer = csv::Writer::from_writer(Vec::new());
         let header = [
             "project",
@@ -299,6 +325,49 @@ impl Exporter {
             .await
             .map_err(|e| ExportError::Bucket(aws_sdk_s3::error::DisplayErrorContext(e).to_string()))?;
         Ok(())
+    }
+
+    /// The team's bucket with its secret opened, and the key prefix.
+    pub async fn bucket(&self, scope: &ExportScope) -> Result<Option<(S3Settings, String)>, ExportError> {
+        use base64::{engine::general_purpose::STANDARD, Engine};
+        let Some(stored) = rows::bucket(&self.db, scope).await? else { return Ok(None) };
+        let sealed = STANDARD.decode(&stored.secret).map_err(|_| ExportError::File)?;
+        let secret =
+            self.files.keys.open(&stored.key_id, &stored.wrapped_key, &sealed).map_err(|_| ExportError::File)?;
+        let settings = S3Settings {
+            endpoint: stored.endpoint,
+            region: stored.region,
+            bucket: stored.bucket,
+            access_key_id: stored.access_key_id,
+            secret_access_key: String::from_utf8(secret).map_err(|_| ExportError::File)?,
+            path_style: stored.path_style,
+        };
+        Ok(Some((settings, stored.prefix)))
+    }
+
+    /// Starts the exports whose team schedule is due (its last export to the bucket is older than a
+    /// day or a week, and none runs), encrypted to the team's scheduled recipient. Audited as the
+    /// owner's own exports are. Answers how many started.
+    pub async fn scheduled_round(self: &Arc<Self>) -> Result<usize, ExportError> {
+        let now = self.now();
+        let mut started = 0;
+        for due in rows::due_schedules(&self.db, now).await? {
+            let scope = ExportScope(due.team_id);
+            let (Some(target), Some(lock)) = (self.bucket(&scope).await?, lock("", &due.recipient)) else { continue };
+            let id = rows::start(&self.db, &scope, due.owner_id, app::model::ExportDestination::Bucket, now).await?;
+            let record = crate::db::audit::Record {
+                event: crate::db::audit::Event::TeamExported,
+                success: true,
+                team_id: Some(due.team_id),
+                actor_id: None,
+                detail: format!("export {id} to bucket (scheduled)"),
+                source_ip: None,
+            };
+            crate::db::audit::record(&self.db, record, now).await;
+            tokio::spawn(self.clone().run(scope, id, lock, Target::Bucket(target.0, target.1)));
+            started += 1;
+        }
+        Ok(started)
     }
 
     /// Removes downloadable exports older than [`DOWNLOAD_TTL_MS`] (by the file's age).

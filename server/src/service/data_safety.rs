@@ -11,14 +11,12 @@ use base64::{engine::general_purpose::STANDARD, Engine};
 
 use super::Service;
 use crate::{
-    actor::Actor,
     db::{
         audit,
         backup::{recent_runs, RunKind},
         team_export as exports,
     },
     export::{self, ssrf, Target},
-    files::store::S3Settings,
     policy::Action,
 };
 
@@ -58,7 +56,11 @@ impl DataSafetyApi for Service {
         let target = match input.destination {
             ExportDestination::Download => Target::Download,
             ExportDestination::Bucket => {
-                let (settings, prefix) = self.team_bucket(&actor).await?.ok_or_else(|| {
+                let bucket = exporter.bucket(&export::ExportScope::of(&actor)).await.map_err(|e| {
+                    tracing::error!(error = %e, "a team's bucket secret does not open");
+                    AppError::internal()
+                })?;
+                let (settings, prefix) = bucket.ok_or_else(|| {
                     AppError::new(ErrorCode::Conflict, "Set the team's bucket before exporting to it.")
                 })?;
                 Target::Bucket(settings, prefix)
@@ -70,7 +72,7 @@ impl DataSafetyApi for Service {
         let id = exports::start(&self.db, &actor, actor.user_id(), input.destination, self.now()).await?;
         let detail = format!("export {id} to {}", input.destination.as_str());
         self.audit(&request, audit::Event::TeamExported, Some(&actor), detail).await;
-        tokio::spawn(exporter.run(actor, id.clone(), lock, target));
+        tokio::spawn(exporter.run(export::ExportScope::of(&actor), id.clone(), lock, target));
         exports::find(&self.db, &actor, &id).await?.ok_or_else(AppError::internal)
     }
 
@@ -81,6 +83,9 @@ impl DataSafetyApi for Service {
 
     async fn set_export_bucket(&self, req: &RequestParts, input: TeamBucketInput) -> Result<TeamBucket, AppError> {
         let input = parse(input)?.into_inner();
+        if let Some(message) = input.schedule_error() {
+            return Err(AppError::field("schedule_recipient", message));
+        }
         let (_, actor) = self.actor_for(req, Action::TeamData).await?;
         let allow_private = self.exporter.as_ref().is_some_and(|e| e.allow_private());
         ssrf::check_endpoint(&input.endpoint, allow_private)
@@ -97,6 +102,8 @@ impl DataSafetyApi for Service {
             key_id: sealed.key_id,
             wrapped_key: sealed.wrapped_key,
             path_style: input.path_style,
+            schedule: input.schedule,
+            schedule_recipient: input.schedule_recipient,
         };
         exports::save_bucket(&self.db, &actor, &stored, self.now()).await?;
         Ok(shown(stored))
@@ -116,6 +123,8 @@ fn shown(stored: exports::StoredBucket) -> TeamBucket {
         prefix: stored.prefix,
         access_key_id: stored.access_key_id,
         path_style: stored.path_style,
+        schedule: stored.schedule,
+        schedule_recipient: stored.schedule_recipient,
     }
 }
 
@@ -134,25 +143,6 @@ impl Service {
             Some(_) => Err("lagging".into()),
             None => Err("not shipped yet".into()),
         })
-    }
-
-    /// The team's bucket with its secret opened, and the key prefix.
-    async fn team_bucket(&self, actor: &Actor) -> Result<Option<(S3Settings, String)>, AppError> {
-        let Some(stored) = exports::bucket(&self.db, actor).await? else { return Ok(None) };
-        let sealed = STANDARD.decode(&stored.secret).map_err(|_| AppError::internal())?;
-        let secret = self.files.keys.open(&stored.key_id, &stored.wrapped_key, &sealed).map_err(|e| {
-            tracing::error!(error = %e, "a team's bucket secret does not open");
-            AppError::internal()
-        })?;
-        let settings = S3Settings {
-            endpoint: stored.endpoint,
-            region: stored.region,
-            bucket: stored.bucket,
-            access_key_id: stored.access_key_id,
-            secret_access_key: String::from_utf8(secret).map_err(|_| AppError::internal())?,
-            path_style: stored.path_style,
-        };
-        Ok(Some((settings, stored.prefix)))
     }
 
     /// The archive of a finished download export of the actor's team (OWNER), for the download route.

@@ -254,3 +254,59 @@ async fn an_export_to_the_team_bucket_arrives_encrypted_to_the_owners_key() {
     let files: Vec<&Vec<u8>> = entries.iter().filter(|(k, _)| k.starts_with("files/")).map(|(_, v)| v).collect();
     assert_eq!(files, vec![&image]);
 }
+
+#[tokio::test]
+async fn a_scheduled_export_runs_by_itself_to_the_bucket_and_not_again_before_it_is_due() {
+    let endpoint = std::env::var("MOTH_TEST_S3_URL").ok().filter(|url| !url.is_empty());
+    let endpoint = endpoint.expect("the export bucket tests need an S3-compatible server: run scripts/test");
+    let dir = tempfile::tempdir().expect("dir");
+    let mut config = crate::helpers::test_config(dir.path()).await;
+    config.export_allow_private_endpoints = true;
+    let (app, _running) = crate::helpers::launch(config.clone(), std::future::pending()).await;
+    let (owner, _, image) = team_with_data(&app, "scheduled", "canary-scheduled").await;
+    let bucket = format!("moth-scheduled-{}", uuid::Uuid::new_v4().simple());
+    let s3 = server::files::store::s3_client(&server::files::store::S3Settings {
+        endpoint: endpoint.clone(),
+        region: "us-east-1".into(),
+        bucket: bucket.clone(),
+        access_key_id: "moth-test".into(),
+        secret_access_key: "moth-test-secret".into(),
+        path_style: true,
+    });
+    s3.create_bucket().bucket(&bucket).send().await.expect("bucket");
+    let identity = age::x25519::Identity::generate();
+    let recipient = identity.to_public().to_string();
+    let mut fields = bucket_fields(&endpoint, &bucket);
+    fields.push(("schedule", "daily"));
+    // A schedule without a recipient is refused: nothing secret is kept to encrypt with.
+    let refused = app.call("set_export_bucket", &input(&fields), Some(&owner)).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    fields.push(("schedule_recipient", &recipient));
+    let saved = json(app.call("set_export_bucket", &input(&fields), Some(&owner)).await).await;
+    assert_eq!(saved["schedule"], "daily", "{saved}");
+
+    // The scheduler's round runs when a server starts (and every ten minutes after).
+    let (again, _running_again) = crate::helpers::launch(config.clone(), std::future::pending()).await;
+    let mut done = serde_json::Value::Null;
+    for _ in 0..300 {
+        let list = json(again.call("team_exports", &[], Some(&owner)).await).await;
+        if let Some(first) = list.as_array().and_then(|l| l.first()).filter(|e| e["status"] != "running") {
+            done = first.clone();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(done["status"], "done", "{done}");
+    assert_eq!(done["destination"], "bucket");
+    let listed = s3.list_objects_v2().bucket(&bucket).send().await.expect("list");
+    let key = listed.contents()[0].key().expect("key").to_owned();
+    let bytes = s3.get_object().bucket(&bucket).key(&key).send().await.expect("get").body.collect().await.expect("b");
+    let entries = open_archive(&bytes.into_bytes(), &identity);
+    assert!(entries.values().any(|v| v == &image), "the scheduled export lacks the team's file");
+
+    // Not due again within the day: another start exports nothing.
+    let (_third, _running_third) = crate::helpers::launch(config, std::future::pending()).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let list = json(app.call("team_exports", &[], Some(&owner)).await).await;
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+}
