@@ -237,23 +237,31 @@ fn BucketSettings() -> impl IntoView {
                 <TextField label="Access key ID" name="access_key_id" value=access_key_id errors />
                 <TextField label="Secret access key" name="secret_access_key" kind="password" autocomplete="new-password" value=secret_access_key errors />
                 <label class="check"><input type="checkbox" prop:checked=move || path_style.get() on:change=move |ev| path_style.set(event_target_checked(&ev)) />" Path-style addresses (most S3-compatible stores)"</label>
-                <div class="field">
-                    <label for="schedule">"Export to it by itself"</label>
-                    <select id="schedule" on:change=move |ev| schedule.set(ExportSchedule::parse(&event_target_value(&ev)).unwrap_or_default())>
-                        {[ExportSchedule::Off, ExportSchedule::Daily, ExportSchedule::Weekly].into_iter().map(|s| view! {
-                            <option value=s.as_str() selected=move || schedule.get() == s>{match s {
-                                ExportSchedule::Off => "Never",
-                                ExportSchedule::Daily => "Every day",
-                                ExportSchedule::Weekly => "Every week",
-                            }}</option>
-                        }).collect_view()}
-                    </select>
-                </div>
+                <ScheduleSelect schedule />
                 <TextField label="Age public key for scheduled exports" name="schedule_recipient" placeholder="age1..." value=schedule_recipient errors />
                 <FormAlert errors />
                 <button type="submit" class="primary-inline" disabled=move || save.pending()>"Save bucket"</button>
                 <Show when=move || saved.get()><span class="muted" role="status">" Saved."</span></Show>
             </form>
         </section>
+    }
+}
+
+/// "Export to it by itself": never, every day or every week.
+#[component]
+fn ScheduleSelect(schedule: RwSignal<ExportSchedule>) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for="schedule">"Export to it by itself"</label>
+            <select id="schedule" on:change=move |ev| schedule.set(ExportSchedule::parse(&event_target_value(&ev)).unwrap_or_default())>
+                {[ExportSchedule::Off, ExportSchedule::Daily, ExportSchedule::Weekly].into_iter().map(|s| view! {
+                    <option value=s.as_str() selected=move || schedule.get() == s>{match s {
+                        ExportSchedule::Off => "Never",
+                        ExportSchedule::Daily => "Every day",
+                        ExportSchedule::Weekly => "Every week",
+                    }}</option>
+                }).collect_view()}
+            </select>
+        </div>
     }
 }
