@@ -55,7 +55,7 @@ fn options() -> Result<Options, Error> {
         match arg.as_str() {
             "--smoke" => {
                 options.megabytes = 2;
-                options.seconds = 3;
+                options.seconds = 8;
             }
             "--moth" => options.moth = PathBuf::from(value()?),
             "--megabytes" => options.megabytes = value()?.parse()?,

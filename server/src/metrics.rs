@@ -45,6 +45,12 @@ pub struct Outcome {
     pub outcome: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct Dependency {
+    /// `clamd`, `storage` or `replica`.
+    pub dependency: String,
+}
+
 pub struct Metrics {
     registry: Registry,
     pub responses: Family<Status, Counter>,
@@ -63,6 +69,8 @@ pub struct Metrics {
     pub backup_last_drill_passed: Gauge,
     pub backup_last_restore_milliseconds: Gauge,
     pub backup_replica_shipped_seconds: Gauge,
+    /// Whether each dependency answered at the scrape, as `/readyz` asks it.
+    pub dependency_up: Family<Dependency, Gauge>,
 }
 
 fn duration_histogram() -> Histogram {
@@ -96,6 +104,7 @@ impl Metrics {
             backup_last_drill_passed: Gauge::default(),
             backup_last_restore_milliseconds: Gauge::default(),
             backup_replica_shipped_seconds: Gauge::default(),
+            dependency_up: Family::default(),
         };
         registry.register("http_responses", "Responses by status code", metrics.responses.clone());
         registry.register(
@@ -147,6 +156,11 @@ impl Metrics {
             "backup_replica_shipped_timestamp_seconds",
             "When this server last shipped the continuous replica whole (Unix time; 0: not yet, or no replica)",
             metrics.backup_replica_shipped_seconds.clone(),
+        );
+        registry.register(
+            "dependency_up",
+            "Whether clamd, the object store and the continuous replica answered at this scrape (1) or not (0)",
+            metrics.dependency_up.clone(),
         );
         Self { registry, ..metrics }
     }

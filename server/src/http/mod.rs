@@ -280,6 +280,12 @@ async fn serve_metrics(State(state): State<AppState>, headers: http::HeaderMap) 
     let (open, idle) = state.db.pool_use();
     state.metrics.pool_connections.set(i64::from(open));
     state.metrics.pool_idle.set(i64::try_from(idle).unwrap_or(i64::MAX));
+    let now = crate::clock::unix_millis(time::OffsetDateTime::now_utc());
+    let replica = state.service.replica_check(now).map(|r| ("replica", r));
+    for (name, result) in state.service.file_checks().await.into_iter().chain(replica) {
+        let dependency = crate::metrics::Dependency { dependency: name.to_owned() };
+        state.metrics.dependency_up.get_or_create(&dependency).set(i64::from(result.is_ok()));
+    }
     if let Err(e) = backup_figures(&state).await {
         tracing::warn!(error = %e, "the backup figures could not be read for /metrics");
     }

@@ -153,6 +153,8 @@ async fn a_damaged_or_wrongly_keyed_snapshot_fails_the_drill_and_the_failure_is_
     let figures = metrics(&app).await;
     assert!(figures.contains("moth_backup_last_drill_passed 1"), "{figures}");
     assert!(figures.contains("moth_backup_last_snapshot_passed 1"), "{figures}");
+    assert!(figures.contains("moth_dependency_up{dependency=\"clamd\"} 1"), "{figures}");
+    assert!(figures.contains("moth_dependency_up{dependency=\"storage\"} 1"), "{figures}");
     assert!(!figures.contains("moth_backup_last_verified_timestamp_seconds 0"), "{figures}");
 
     // Every drill is recorded, and each failure is an audit event.
