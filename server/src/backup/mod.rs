@@ -114,6 +114,8 @@ pub struct Backups {
     replica: Option<Arc<replica::Replica>>,
     /// The Litestream program, for restores from a shipped replica.
     litestream: PathBuf,
+    /// The oldest and newest replica files the last replica restore saw (Unix ms).
+    replica_span: std::sync::Mutex<Option<(i64, i64)>>,
 }
 
 const STAMP: &[FormatItem<'static>] =
@@ -172,6 +174,7 @@ impl Backups {
             clock,
             replica,
             litestream: config.litestream_bin.clone(),
+            replica_span: std::sync::Mutex::default(),
         })
     }
 
@@ -362,6 +365,16 @@ impl Backups {
                 let newest = RestoreTarget { into: scratch.0.join("replica-drill"), database_url: None, at: None };
                 self.restore_from_replica(&newest, identity_file).await?;
                 detail.push_str("; the continuous replica restored to its newest state and passed the integrity check");
+                // And to a moment halfway through what it holds: restoring by time is what a
+                // Litestream problem (after a compaction, say) would break first.
+                let span = self.replica_span.lock().ok().and_then(|s| *s);
+                if let Some((oldest, newest_file)) = span.filter(|(o, n)| n > o) {
+                    let moment = oldest + (newest_file - oldest) / 2;
+                    let at =
+                        RestoreTarget { into: scratch.0.join("replica-moment"), database_url: None, at: Some(moment) };
+                    self.restore_from_replica(&at, identity_file).await?;
+                    let _ = write!(detail, ", and to {} too", crate::clock::iso8601(moment));
+                }
             }
             let points = self.list().await?;
             if let (Some(oldest), Some(newest)) = (points.first(), points.last()) {
@@ -657,7 +670,10 @@ impl Backups {
             let restored = scratch.0.join("moth.db");
             let at = target.at;
             match replica::restore(&self.litestream, destination, identities.clone(), &scratch.0, at, &restored).await {
-                Ok(()) => {
+                Ok(span) => {
+                    if let Ok(mut last) = self.replica_span.lock() {
+                        *last = Some(span);
+                    }
                     let mut conn = dump::open_sqlite(&restored).await?;
                     let checked = dump::sqlite_integrity(&mut conn).await;
                     sqlx::Connection::close(conn).await?;

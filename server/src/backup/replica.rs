@@ -157,7 +157,8 @@ impl Replica {
 }
 
 /// Restores the database as it was at `at` (Unix ms; `None`: the newest) from the replica shipped to
-/// `destination` into the new file `to`.
+/// `destination` into the new file `to`; answers the times of the replica's oldest and newest files
+/// (the span a restore to a moment can reach).
 pub async fn restore(
     litestream: &Path,
     destination: &Destination,
@@ -165,13 +166,14 @@ pub async fn restore(
     scratch: &Path,
     at: Option<i64>,
     to: &Path,
-) -> Result<(), BackupError> {
+) -> Result<(i64, i64), BackupError> {
     let files = destination.list_objects(PREFIX).await?;
     if files.is_empty() {
         return Err(BackupError::Refused("no continuous replica was shipped to this destination".into()));
     }
     let replica = scratch.join("replica");
     let mut newest = SystemTime::UNIX_EPOCH;
+    let mut oldest = SystemTime::now();
     for name in files {
         let Some(relative) = name.strip_suffix(".age") else { continue };
         if relative.split('/').any(|part| part == ".." || part.is_empty()) {
@@ -183,7 +185,9 @@ pub async fn restore(
         if let Some(parent) = plain.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        newest = newest.max(open_file(&sealed, &plain, &identities)?);
+        let modified = open_file(&sealed, &plain, &identities)?;
+        newest = newest.max(modified);
+        oldest = oldest.min(modified);
     }
     // Litestream refuses a moment after its newest file ("timestamp does not exist"): for such a
     // moment the newest state is the answer.
@@ -205,7 +209,8 @@ pub async fn restore(
         let stderr = String::from_utf8_lossy(&output.stderr);
         return Err(BackupError::Tool(format!("litestream restore failed: {}", stderr.trim())));
     }
-    Ok(())
+    let millis = |t: SystemTime| t.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+    Ok((i64::try_from(millis(oldest)).unwrap_or(0), i64::try_from(millis(newest)).unwrap_or(0)))
 }
 
 /// `2026-11-30T18:15:00.123Z`, as `litestream restore -timestamp` reads it.

@@ -132,6 +132,7 @@ async fn the_replica_restores_the_database_as_it_was_at_a_moment() {
     // The drill restores the replica too.
     let report = backups.drill(&snapshot, None).await.expect("drill");
     assert!(report.passed && report.detail.contains("continuous replica"), "{}", report.detail);
+    assert!(report.detail.contains(", and to "), "the drill did not restore to a moment: {}", report.detail);
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
