@@ -13,7 +13,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::BackupError;
-use crate::db::backup::{hex, TableDigest};
+use crate::{
+    db::backup::TableDigest,
+    digest::{hex, sha256_hex},
+};
 
 /// Bumped when the archive's layout changes; a restore refuses formats it does not know.
 pub const FORMAT: u32 = 1;
@@ -85,7 +88,7 @@ impl Writer {
         header.set_size(bytes.len() as u64);
         header.set_mode(0o600);
         self.tar.append_data(&mut header, path, bytes)?;
-        Ok(Entry { path: path.to_owned(), bytes: bytes.len() as u64, sha256: hex(&Sha256::digest(bytes)) })
+        Ok(Entry { path: path.to_owned(), bytes: bytes.len() as u64, sha256: sha256_hex(bytes) })
     }
 
     /// Adds the local file `source` as `path`, hashing it on the way.

@@ -37,16 +37,18 @@ impl Destination {
         }
     }
 
-    /// Stores the local file `source` as `name` (whole or not at all: a folder write goes to a
-    /// temporary name, is synced, then renamed).
+    /// Stores the local file `source` under `name`, which may hold `/` (the continuous replica's
+    /// files), whole or not at all: a folder write goes to a temporary name, is synced, then renamed.
     pub async fn put(&self, name: &str, source: &Path) -> Result<(), BackupError> {
         match self {
             Destination::Folder(dir) => {
-                tokio::fs::create_dir_all(dir).await?;
-                let partial = dir.join(format!(".{name}.partial"));
+                let target = dir.join(name);
+                let parent = target.parent().unwrap_or(dir);
+                tokio::fs::create_dir_all(parent).await?;
+                let partial = parent.join(format!(".{}.partial", uuid::Uuid::new_v4().simple()));
                 tokio::fs::copy(source, &partial).await?;
                 tokio::fs::File::open(&partial).await?.sync_all().await?;
-                tokio::fs::rename(&partial, dir.join(name)).await?;
+                tokio::fs::rename(&partial, &target).await?;
                 Ok(())
             }
             Destination::S3 { client, bucket, prefix } => {
@@ -172,24 +174,6 @@ impl Destination {
         }
     }
 
-    /// Stores the local file `source` under `key`, which may hold `/` (the continuous replica's
-    /// files), whole or not at all.
-    pub async fn put_object(&self, key: &str, source: &Path) -> Result<(), BackupError> {
-        match self {
-            Destination::Folder(dir) => {
-                let target = dir.join(key);
-                let parent = target.parent().unwrap_or(dir);
-                tokio::fs::create_dir_all(parent).await?;
-                let partial = parent.join(format!(".{}.partial", uuid::Uuid::new_v4().simple()));
-                tokio::fs::copy(source, &partial).await?;
-                tokio::fs::File::open(&partial).await?.sync_all().await?;
-                tokio::fs::rename(&partial, &target).await?;
-                Ok(())
-            }
-            Destination::S3 { .. } => self.put(key, source).await,
-        }
-    }
-
     /// Removes the object `key` (nothing if it is not there).
     pub async fn delete_object(&self, key: &str) -> Result<(), BackupError> {
         match self {
@@ -253,24 +237,7 @@ impl Destination {
 
     /// Removes a snapshot and its sidecar.
     pub async fn delete(&self, name: &str) -> Result<(), BackupError> {
-        for object in [name.to_owned(), format!("{name}{SIDECAR}")] {
-            match self {
-                Destination::Folder(dir) => match tokio::fs::remove_file(dir.join(&object)).await {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(e.into()),
-                },
-                Destination::S3 { client, bucket, prefix } => {
-                    client
-                        .delete_object()
-                        .bucket(bucket)
-                        .key(format!("{prefix}{object}"))
-                        .send()
-                        .await
-                        .map_err(|e| s3_error(aws_sdk_s3::error::DisplayErrorContext(e)))?;
-                }
-            }
-        }
-        Ok(())
+        self.delete_object(name).await?;
+        self.delete_object(&format!("{name}{SIDECAR}")).await
     }
 }

@@ -130,7 +130,7 @@ impl Replica {
             let sealed = scratch.join("replica-file.age");
             seal_file(&self.dir.join("files").join(name), &sealed, recipients)?;
             for destination in destinations {
-                destination.put_object(&format!("{PREFIX}{name}.age"), &sealed).await?;
+                destination.put(&format!("{PREFIX}{name}.age"), &sealed).await?;
             }
             sent += 1;
             if let Ok(mut s) = self.shipped.lock() {

@@ -75,17 +75,9 @@ async fn digest(conn: &mut AnyConnection, backend: Backend, table: String) -> Re
                 hash.update(b"\n");
             }
             let rows = i64::try_from(lines.len()).unwrap_or(i64::MAX);
-            Ok(TableDigest { table, rows, digest: hex(&hash.finalize()) })
+            Ok(TableDigest { table, rows, digest: crate::digest::hex(&hash.finalize()) })
         }
     }
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }
 
 /// A stored file the database refers to.

@@ -127,13 +127,14 @@ async fn a_damaged_or_wrongly_keyed_snapshot_fails_the_drill_and_the_failure_is_
     damaged[middle] ^= 0x01;
     std::fs::write(&path, &damaged).expect("write");
     let sidecar = config.backup_dir.join(format!("{}.sha256", snapshot.name));
-    let digest = sha256_hex(&damaged);
+    let digest = server::digest::sha256_hex(&damaged);
     std::fs::write(&sidecar, format!("{digest}  {}\n", snapshot.name)).expect("sidecar");
     let report = backups.drill(&snapshot, None).await.expect("drill ran");
     assert!(!report.passed, "a damaged archive passed: {}", report.detail);
 
     // The same byte changed without touching the checksum file: caught before decrypting.
-    std::fs::write(&sidecar, format!("{}  {}\n", sha256_hex(&original), snapshot.name)).expect("sidecar");
+    std::fs::write(&sidecar, format!("{}  {}\n", server::digest::sha256_hex(&original), snapshot.name))
+        .expect("sidecar");
     let report = backups.drill(&snapshot, None).await.expect("drill ran");
     assert!(!report.passed && report.detail.contains("SHA-256"), "{}", report.detail);
 
@@ -178,11 +179,6 @@ async fn metrics(app: &TestApp) -> String {
     let response = app.http.get(app.url("/metrics")).bearer_auth("scrape").send().await.expect("metrics");
     assert_eq!(response.status(), StatusCode::OK);
     response.text().await.expect("text")
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    server::db::backup::hex(&sha2::Sha256::digest(bytes))
 }
 
 #[tokio::test]
