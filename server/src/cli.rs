@@ -52,21 +52,28 @@ enum BackupCommand {
         #[arg(long)]
         identity: Option<PathBuf>,
     },
-    /// Restore a snapshot into a new folder (and, for `PostgreSQL`, an empty database).
+    /// Restore a snapshot into a new folder (and, for `PostgreSQL`, an empty database), or, with
+    /// `--pg-data`, a `PostgreSQL` database to a moment through `pgBackRest`.
     Restore {
         /// The snapshot's name; default: the newest (or the newest at `--at`).
+        #[arg(conflicts_with = "pg_data")]
         name: Option<String>,
-        /// The newest snapshot taken at or before this time (RFC 3339, such as 2026-11-30T18:00:00Z).
-        #[arg(long)]
+        /// The moment to bring back (RFC 3339, such as 2026-11-30T18:00:00Z; `--to` says the same): with `SQLite` and a
+        /// replica, exactly; otherwise the newest snapshot taken at or before it.
+        #[arg(long, visible_alias = "to")]
         at: Option<String>,
         /// A new or empty folder for the database file (`SQLite`), the files and the key files.
-        #[arg(long)]
-        into: PathBuf,
+        #[arg(long, required_unless_present = "pg_data")]
+        into: Option<PathBuf>,
         /// An empty `PostgreSQL` database to load a `PostgreSQL` snapshot into.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "pg_data")]
         database_url: Option<String>,
-        #[arg(long)]
+        #[arg(long, conflicts_with = "pg_data")]
         identity: Option<PathBuf>,
+        /// A new `PostgreSQL` data directory that `pgBackRest` (`pgbackrest_stanza`) restores the
+        /// database into, as it was at `--at`. Run as the repository's owner (usually `postgres`).
+        #[arg(long, requires = "at", conflicts_with = "into")]
+        pg_data: Option<PathBuf>,
     },
     /// Apply retention now: delete the snapshots no tier keeps.
     Prune,
@@ -108,6 +115,13 @@ async fn backup(config: Config, command: BackupCommand) -> ExitCode {
 
 async fn run_backup(config: &Config, command: BackupCommand) -> Result<ExitCode, Box<dyn std::error::Error>> {
     use crate::backup::{Backups, RestoreTarget};
+    // A point-in-time restore of PostgreSQL is pgBackRest's: it needs neither Moth's database nor
+    // its keys, and runs as the repository's owner.
+    if let BackupCommand::Restore { at: Some(at), pg_data: Some(data_dir), .. } = &command {
+        let at = time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)?;
+        println!("{}", pgbackrest(config)?.restore(at, data_dir).await?);
+        return Ok(ExitCode::SUCCESS);
+    }
     let db = crate::db::Db::connect(&config.database_url).await?;
     db.migrate().await?;
     let key = crate::db::audit_chain::load(&db, config.audit_key()?).await?;
@@ -125,6 +139,9 @@ async fn run_backup(config: &Config, command: BackupCommand) -> Result<ExitCode,
             for snapshot in backups.list().await? {
                 println!("{}  {}", snapshot.name, crate::clock::iso8601(snapshot.taken_at));
             }
+            if config.pgbackrest_stanza.is_some() {
+                println!("{}", describe_point_in_time(config).await);
+            }
             for run in crate::db::backup::recent_runs(&db, crate::db::backup::RunKind::Drill, false, 5).await? {
                 let outcome = if run.passed { "passed" } else { "FAILED" };
                 println!("drill {outcome} {} {}: {}", crate::clock::iso8601(run.finished_at), run.snapshot, run.detail);
@@ -141,7 +158,8 @@ async fn run_backup(config: &Config, command: BackupCommand) -> Result<ExitCode,
                 ExitCode::FAILURE
             }
         }
-        BackupCommand::Restore { name, at, into, database_url, identity } => {
+        BackupCommand::Restore { name, at, into, database_url, identity, .. } => {
+            let into = into.ok_or("--into is needed")?;
             let at = at
                 .map(|at| time::OffsetDateTime::parse(&at, &time::format_description::well_known::Rfc3339))
                 .transpose()?
@@ -160,6 +178,33 @@ async fn run_backup(config: &Config, command: BackupCommand) -> Result<ExitCode,
     };
     db.close().await;
     Ok(code)
+}
+
+fn pgbackrest(config: &Config) -> Result<crate::backup::pitr::PgBackRest, String> {
+    let stanza = config.pgbackrest_stanza.clone().ok_or(
+        "pgbackrest_stanza is not set: a point-in-time restore of PostgreSQL goes through pgBackRest (README, \
+         \"PostgreSQL: continuous archiving\")",
+    )?;
+    Ok(crate::backup::pitr::PgBackRest { stanza, config: config.pgbackrest_config.clone() })
+}
+
+/// `moth backup list`'s line on what pgBackRest can restore; a repository this user cannot read is
+/// said, not fatal (the snapshots are still listed).
+async fn describe_point_in_time(config: &Config) -> String {
+    let range = match pgbackrest(config) {
+        Ok(pgbackrest) => pgbackrest.restorable().await.map_err(|e| e.to_string()),
+        Err(e) => Err(e),
+    };
+    match range {
+        Ok(range) => format!(
+            "point in time (pgBackRest): any moment from {} ({} backups, the newest ended {}; newest archived WAL {})",
+            crate::clock::iso8601(range.earliest * 1000),
+            range.backups,
+            crate::clock::iso8601(range.newest_backup * 1000),
+            range.newest_wal.as_deref().unwrap_or("none")
+        ),
+        Err(e) => format!("point in time (pgBackRest): unknown ({e})"),
+    }
 }
 
 async fn verify_audit(config: Config) -> ExitCode {

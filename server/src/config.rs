@@ -127,6 +127,12 @@ pub struct Config {
     pub replica_dir: Option<PathBuf>,
     /// The Litestream program (0.5) that replicates the database.
     pub litestream_bin: PathBuf,
+    /// The `pgBackRest` stanza that archives the `PostgreSQL` database (README, "`PostgreSQL`: continuous
+    /// archiving"). Set: `moth backup restore --at TIME --pg-data DIR` restores a moment through it,
+    /// and `moth backup list` shows what it can restore.
+    pub pgbackrest_stanza: Option<String>,
+    /// `pgBackRest`'s configuration file; unset: its own default (/etc/pgbackrest/pgbackrest.conf).
+    pub pgbackrest_config: Option<PathBuf>,
     /// Where team exports are built, and kept for a day when they are to be downloaded.
     pub exports_dir: PathBuf,
     /// Let teams export to buckets at loopback, private and link-local addresses (for tests and
@@ -143,7 +149,7 @@ pub enum LogFormat {
 
 /// The keys read from `MOTH_<KEY>` environment variables; other `MOTH_*` variables (such as
 /// `MOTH_LOG` or the test scripts' own) are not configuration.
-const ENV_KEYS: [&str; 55] = [
+const ENV_KEYS: [&str; 57] = [
     "bind",
     "database_url",
     "site_dir",
@@ -199,6 +205,8 @@ const ENV_KEYS: [&str; 55] = [
     "export_allow_private_endpoints",
     "replica_dir",
     "litestream_bin",
+    "pgbackrest_stanza",
+    "pgbackrest_config",
 ];
 
 impl Default for Config {
@@ -257,6 +265,8 @@ impl Default for Config {
             backup_s3_prefix: "moth-backups/".into(),
             replica_dir: None,
             litestream_bin: PathBuf::from("litestream"),
+            pgbackrest_stanza: None,
+            pgbackrest_config: None,
             exports_dir: PathBuf::from("data/exports"),
             export_allow_private_endpoints: false,
         }

@@ -16,6 +16,7 @@ pub mod archive;
 pub mod destination;
 pub mod dump;
 pub mod keys;
+pub mod pitr;
 pub mod replica;
 pub mod retention;
 

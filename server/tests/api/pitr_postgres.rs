@@ -109,12 +109,14 @@ async fn postgres_restores_to_a_moment_from_an_encrypted_pgbackrest_repository()
     .await;
     let (owner, _) = app.owner("pitr").await;
     let (project, _) = app.project(&owner.cookie, "public").await;
-    as_postgres(&format!("{stanza} backup --type=full"));
-    file_issue(&app, &owner.cookie, &project, &format!("before the moment {CANARY}")).await;
     let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
     let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect");
+    let before_any_backup = utc_now(&mut conn).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    as_postgres(&format!("{stanza} backup --type=full"));
+    file_issue(&app, &owner.cookie, &project, &format!("before the moment {CANARY}")).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let moment: String = sqlx::query_scalar("SELECT CAST(now() AS TEXT)").fetch_one(&mut conn).await.expect("now");
+    let moment = utc_now(&mut conn).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     file_issue(&app, &owner.cookie, &project, "after the moment").await;
     // Close the segment so that it is archived, and wait until it is.
@@ -140,15 +142,21 @@ async fn postgres_restores_to_a_moment_from_an_encrypted_pgbackrest_repository()
     }
     as_postgres(&format!("{stanza} verify"));
 
-    // Restore to the moment into a new data directory, and start it.
+    // Moth restores the moment through pgBackRest into a new data directory, as the repository's
+    // owner; it refuses a moment before the oldest backup and a directory that holds anything.
+    let moth = Moth::installed_in(&root, &config);
+    let refused = moth.restore(&before_any_backup, &root.join("too-early"));
+    assert!(refused.contains("before the earliest moment pgBackRest can restore"), "{refused}");
+    assert!(!root.join("too-early").exists(), "nothing is made for a refused restore");
+    let occupied = root.join("occupied");
+    std::fs::create_dir_all(&occupied).expect("occupied");
+    std::fs::write(occupied.join("PG_VERSION"), "15").expect("a file");
+    let refused = moth.restore(&moment, &occupied);
+    assert!(refused.contains("is not empty"), "{refused}");
+    assert_eq!(std::fs::read_to_string(occupied.join("PG_VERSION")).expect("kept"), "15");
     let restored = root.join("restored");
-    std::fs::create_dir_all(&restored).expect("restored");
-    Command::new("chown").args(["postgres"]).arg(&restored).status().expect("chown");
-    Command::new("chmod").args(["700"]).arg(&restored).status().expect("chmod");
-    as_postgres(&format!(
-        "{stanza} --pg1-path={} --type=time '--target={moment}' --target-action=promote restore",
-        restored.display()
-    ));
+    let said = moth.restore(&moment, &restored);
+    assert!(said.contains("now recovers to"), "{said}");
     as_postgres(&format!(
         "{bin}/pg_ctl -D {} -o '-p {restored_port}' -l {}/pg2.log -w start >/dev/null",
         restored.display(),
@@ -161,6 +169,44 @@ async fn postgres_restores_to_a_moment_from_an_encrypted_pgbackrest_repository()
     drop(conn);
     as_postgres(&format!("{bin}/pg_ctl -D {} -w stop >/dev/null", restored.display()));
     assert_eq!(titles, [format!("before the moment {CANARY}")]);
+}
+
+/// Now, as RFC 3339 in UTC by the database's clock (the clock of the WAL's commit times).
+async fn utc_now(conn: &mut sqlx::PgConnection) -> String {
+    sqlx::query_scalar(r#"SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"#)
+        .fetch_one(conn)
+        .await
+        .expect("now")
+}
+
+/// The `moth` binary where the postgres user can run it, configured for the test's repository.
+struct Moth {
+    program: String,
+    config: String,
+}
+
+impl Moth {
+    fn installed_in(root: &Path, config: &str) -> Self {
+        let program = root.join("moth");
+        std::fs::copy(env!("CARGO_BIN_EXE_moth"), &program).expect("copy moth");
+        Command::new("chmod").arg("755").arg(&program).status().expect("chmod");
+        Moth { program: program.display().to_string(), config: config.to_owned() }
+    }
+
+    /// `moth backup restore --at MOMENT --pg-data DIR` as postgres: what it printed, either way.
+    fn restore(&self, moment: &str, data_dir: &Path) -> String {
+        let command = format!(
+            "cd /tmp && MOTH_PGBACKREST_STANZA=moth MOTH_PGBACKREST_CONFIG={} {} backup restore --at {moment} --pg-data {}",
+            self.config,
+            self.program,
+            data_dir.display()
+        );
+        let output = Command::new("su").args(["postgres", "-c", &command]).output().expect("su postgres");
+        let said = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        // Success and refusal are told apart by what was said; the exit code must agree.
+        assert_eq!(output.status.success(), said.contains("now recovers to"), "{said}");
+        said
+    }
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
