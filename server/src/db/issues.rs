@@ -1206,48 +1206,56 @@ pub async fn delete_comment(
 }
 
 /// The statuses of the projects `$2`.. of team `$1`, by id, in one statement.
-async fn statuses_of(
+/// The statuses of projects `$2`.. of team `$1` and the names of users `$n`.. as the team knows them
+/// (members, reporters and authors of the team; anyone else is a "Former member"): one statement,
+/// one row of two JSON arrays, however long the page.
+async fn names_of(
     db: &Db,
     team_id: TeamId,
     projects: &BTreeSet<ProjectId>,
-) -> Result<HashMap<StatusId, StatusRef>, DbError> {
-    let placeholders = placeholders(2, projects.len());
+    users: &BTreeSet<UserId>,
+) -> Result<Names, DbError> {
+    let project_list = placeholders(2, projects.len());
+    let user_list = placeholders(2 + projects.len(), users.len());
+    let (array, object, empty) = match db.backend() {
+        Backend::Sqlite => ("json_group_array", "json_object", "'[]'"),
+        Backend::Postgres => ("json_agg", "json_build_object", "CAST('[]' AS json)"),
+    };
     let sql = format!(
-        "SELECT id, name, category FROM project_statuses WHERE team_id = $1 AND project_id IN ({placeholders})"
+        "SELECT CAST(COALESCE((SELECT {array}({object}('id', s.id, 'name', s.name, 'category', s.category)) \
+         FROM project_statuses s WHERE s.team_id = $1 AND s.project_id IN ({project_list})), {empty}) AS TEXT), \
+         CAST(COALESCE((SELECT {array}({object}('id', u.id, 'display_name', u.display_name)) FROM users u \
+         WHERE u.id IN ({user_list}) AND (EXISTS (SELECT 1 FROM memberships m WHERE m.team_id = $1 AND m.user_id = u.id) \
+         OR EXISTS (SELECT 1 FROM issues i WHERE i.team_id = $1 AND i.reporter_id = u.id) \
+         OR EXISTS (SELECT 1 FROM comments c WHERE c.team_id = $1 AND c.author_id = u.id))), {empty}) AS TEXT)"
     );
-    let mut query = sqlx::query_as::<_, StatusRef>(&sql).bind(team_id);
+    let mut query = sqlx::query_as::<_, (String, String)>(&sql).bind(team_id);
     for project in projects {
         query = query.bind(project);
     }
-    Ok(query.fetch_all(db.pool()).await?.into_iter().map(|status| (status.id, status)).collect())
-}
-
-/// The names of users `$2`.. as team `$1` knows them (members, reporters and authors of the team),
-/// in one statement; anyone else is a "Former member".
-async fn people_of(db: &Db, team_id: TeamId, users: &BTreeSet<UserId>) -> Result<HashMap<UserId, Person>, DbError> {
-    let placeholders = placeholders(2, users.len());
-    let sql = format!(
-        "SELECT u.id, u.display_name FROM users u WHERE u.id IN ({placeholders}) AND (EXISTS (SELECT 1 \
-         FROM memberships m WHERE m.team_id = $1 AND m.user_id = u.id) OR EXISTS (SELECT 1 FROM issues i \
-         WHERE i.team_id = $1 AND i.reporter_id = u.id) OR EXISTS (SELECT 1 FROM comments c \
-         WHERE c.team_id = $1 AND c.author_id = u.id))"
-    );
-    let mut query = sqlx::query_as::<_, (UserId, String)>(&sql).bind(team_id);
     for user in users {
         query = query.bind(user);
     }
-    let mut names: HashMap<UserId, String> = query.fetch_all(db.pool()).await?.into_iter().collect();
-    Ok(users
-        .iter()
-        .map(|id| {
-            let display_name = names.remove(id).unwrap_or_else(|| "Former member".to_owned());
-            (*id, Person { id: *id, display_name })
-        })
-        .collect())
+    let (statuses, people) = query.fetch_one(db.pool()).await?;
+    let statuses: Vec<StatusRef> =
+        serde_json::from_str(&statuses).map_err(|_| DbError::Inconsistent("the statuses of a page"))?;
+    let people: Vec<Person> =
+        serde_json::from_str(&people).map_err(|_| DbError::Inconsistent("the people of a page"))?;
+    let mut names: HashMap<UserId, String> = people.into_iter().map(|p| (p.id, p.display_name)).collect();
+    Ok(Names {
+        statuses: statuses.into_iter().map(|status| (status.id, status)).collect(),
+        people: users
+            .iter()
+            .map(|id| {
+                let display_name = names.remove(id).unwrap_or_else(|| "Former member".to_owned());
+                (*id, Person { id: *id, display_name })
+            })
+            .collect(),
+    })
 }
 
-/// The names a page of issues shows: statuses and people, looked up for the whole page in one
-/// statement each, not once per issue.
+/// The names a page of issues shows: statuses and people, looked up for the whole page at once, not
+/// once per issue.
 struct Names {
     statuses: HashMap<StatusId, StatusRef>,
     people: HashMap<UserId, Person>,
@@ -1264,7 +1272,7 @@ async fn names_for(db: &Db, visible: &[Visible<StoredIssue>]) -> Result<Names, D
     let projects: BTreeSet<ProjectId> = visible.iter().map(|v| v.project_id).collect();
     let users: BTreeSet<UserId> =
         visible.iter().flat_map(|v| std::iter::once(v.reporter_id).chain(v.fields.assignees.iter().copied())).collect();
-    Ok(Names { statuses: statuses_of(db, team_id, &projects).await?, people: people_of(db, team_id, &users).await? })
+    names_of(db, team_id, &projects, &users).await
 }
 
 fn summary(names: &Names, stored: &StoredIssue) -> Result<IssueSummary, DbError> {
