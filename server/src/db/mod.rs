@@ -112,7 +112,11 @@ impl Db {
         let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
         let pool = AnyPoolOptions::new()
             .max_connections(match backend {
-                Backend::Sqlite => 8,
+                // Each SQLite connection is a thread of its own (sqlx's worker). On two cores, 8 of
+                // them taking turns cost more in switches than they gave: the list of 50 at 16
+                // connections ran at 1,900-2,100 req/s with 8, 2,800-3,100 with 4 (p99 13 -> 8-9 ms),
+                // creates within the runs' spread (docs/performance.md).
+                Backend::Sqlite => 4,
                 Backend::Postgres => 16,
             })
             .acquire_timeout(Duration::from_secs(10))
