@@ -673,7 +673,7 @@ pub async fn published_find(
 }
 
 /// Visible issues from the rows the visibility query found for `reader`, with tags and assignees,
-/// loaded for the whole page in two statements. The only place a [`Visible`] is made.
+/// loaded for the whole page in one statement. The only place a [`Visible`] is made.
 async fn hydrate(
     db: &Db,
     team_id: TeamId,
@@ -685,8 +685,7 @@ async fn hydrate(
         return Ok(Vec::new());
     }
     let ids: Vec<IssueId> = issues.iter().map(|i| i.id).collect();
-    let mut tags = children_of::<String>(db, team_id, &ids, &children_sql(Child::Tags, ids.len())).await?;
-    let mut assignees = children_of::<UserId>(db, team_id, &ids, &children_sql(Child::Assignees, ids.len())).await?;
+    let (mut tags, mut assignees) = children_of(db, team_id, &ids).await?;
     for issue in &mut issues {
         let mut issue_tags = tags.remove(&issue.id).unwrap_or_default();
         issue_tags.sort();
@@ -704,46 +703,42 @@ fn placeholders(first: usize, count: usize) -> String {
     (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
 }
 
-/// What hangs off an issue as a list of values.
-#[derive(Clone, Copy, Debug)]
-pub enum Child {
-    Tags,
-    Assignees,
-}
-
-/// The statement that reads `child` of `count` issues of team `$1`, the issues being `$2`..: one
-/// statement per page, through the index led by team and issue (`*_by_issue`). Only the number of
-/// placeholders varies; the values are bound.
-pub fn children_sql(child: Child, count: usize) -> String {
+/// The statement that reads the tags and the assignees of `count` issues of team `$1`, the issues
+/// being `$2`..: one statement for a whole page (tags first, then assignees, told apart by `child`),
+/// each half through the index led by team and issue (`*_by_issue`). Only the number of placeholders
+/// varies; the values are bound.
+pub fn children_sql(count: usize) -> String {
     let placeholders = placeholders(2, count);
-    match child {
-        Child::Tags => {
-            format!("SELECT issue_id, tag FROM issue_tags WHERE team_id = $1 AND issue_id IN ({placeholders})")
-        }
-        Child::Assignees => {
-            format!("SELECT issue_id, user_id FROM issue_assignees WHERE team_id = $1 AND issue_id IN ({placeholders})")
-        }
-    }
+    format!(
+        "SELECT t.issue_id, CAST(0 AS BIGINT) AS child, t.tag AS value FROM issue_tags t \
+         WHERE t.team_id = $1 AND t.issue_id IN ({placeholders}) \
+         UNION ALL SELECT a.issue_id, CAST(1 AS BIGINT) AS child, a.user_id AS value FROM issue_assignees a \
+         WHERE a.team_id = $1 AND a.issue_id IN ({placeholders})"
+    )
 }
 
-async fn children_of<V>(
+/// The tags and the assignees of issues `ids` of `team_id`, by issue.
+#[allow(clippy::type_complexity)]
+async fn children_of(
     db: &Db,
     team_id: TeamId,
     ids: &[IssueId],
-    sql: &str,
-) -> Result<HashMap<IssueId, Vec<V>>, DbError>
-where
-    V: for<'r> sqlx::Decode<'r, Any> + sqlx::Type<Any> + Send + Unpin,
-{
-    let mut query = sqlx::query_as::<_, (IssueId, V)>(sql).bind(team_id);
+) -> Result<(HashMap<IssueId, Vec<String>>, HashMap<IssueId, Vec<UserId>>), DbError> {
+    let sql = children_sql(ids.len());
+    let mut query = sqlx::query_as::<_, (IssueId, i64, String)>(&sql).bind(team_id);
     for id in ids {
         query = query.bind(*id);
     }
-    let mut by_issue: HashMap<IssueId, Vec<V>> = HashMap::new();
-    for (issue, value) in query.fetch_all(db.pool()).await? {
-        by_issue.entry(issue).or_default().push(value);
+    let (mut tags, mut assignees): (HashMap<IssueId, Vec<String>>, HashMap<IssueId, Vec<UserId>>) = Default::default();
+    for (issue, child, value) in query.fetch_all(db.pool()).await? {
+        if child == 0 {
+            tags.entry(issue).or_default().push(value);
+        } else {
+            let user = Uuid::parse_str(&value).map_err(|_| DbError::Inconsistent("issue_assignees.user_id"))?;
+            assignees.entry(issue).or_default().push(UserId(user));
+        }
     }
-    Ok(by_issue)
+    Ok((tags, assignees))
 }
 
 pub async fn status(
