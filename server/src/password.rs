@@ -126,6 +126,7 @@ static POOL: LazyLock<Pool> = LazyLock::new(|| {
         let receiver = receiver.clone();
         let (running, peak) = (running.clone(), peak.clone());
         let spawned = std::thread::Builder::new().name(format!("moth-hash-{n}")).spawn(move || {
+            yield_to_requests();
             // Allocated at the thread's first job, then reused for every hash.
             let mut memory: Option<Memory> = None;
             loop {
@@ -152,6 +153,20 @@ static POOL: LazyLock<Pool> = LazyLock::new(|| {
         peak,
     }
 });
+
+/// How much lower than the rest of the server a hashing thread is scheduled (a nice value).
+pub const HASHING_NICENESS: i32 = 10;
+
+/// Lowers the calling thread's scheduling priority (on Linux the nice value belongs to the thread).
+/// Hashing takes every core it is given; at a lower priority a flood of sign-ins still uses the idle
+/// CPU but yields it to requests, so that the issue list keeps its latency during one (measured in
+/// docs/performance.md: list p99 during 20 sign-ins).
+fn yield_to_requests() {
+    let me = rustix::thread::gettid();
+    if let Err(e) = rustix::process::setpriority_process(Some(me), HASHING_NICENESS) {
+        tracing::warn!(error = %e, "cannot lower a hashing thread's priority");
+    }
+}
 
 /// The number of hashing threads (one per core).
 pub fn threads() -> usize {
@@ -216,6 +231,26 @@ mod tests {
             assert!(!check.await.expect("task").expect("verify"));
         }
         assert_eq!(peak_in_flight(), threads().min(12), "peak {} of {} threads", peak_in_flight(), threads());
+    }
+
+    #[tokio::test]
+    async fn hashing_threads_run_below_the_rest_of_the_server() {
+        hash("correct horse".into()).await.expect("hash");
+        let mut niceness = Vec::new();
+        for task in std::fs::read_dir("/proc/self/task").expect("tasks").flatten() {
+            let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+            if comm.starts_with("moth-hash-") {
+                // Fields after the command's closing parenthesis start at field 3; the nice value is field 19.
+                let stat = std::fs::read_to_string(task.path().join("stat")).expect("stat");
+                let after = stat.rsplit_once(')').expect("stat format").1;
+                niceness.push(after.split_whitespace().nth(16).expect("nice").parse::<i32>().expect("number"));
+            }
+        }
+        assert_eq!(niceness, vec![HASHING_NICENESS; threads()]);
+        let mine = std::fs::read_to_string("/proc/thread-self/stat").expect("stat");
+        let mine: i32 =
+            mine.rsplit_once(')').expect("format").1.split_whitespace().nth(16).expect("n").parse().expect("n");
+        assert_eq!(mine, 0, "other threads keep their priority");
     }
 
     #[test]
