@@ -1,7 +1,8 @@
 //! Password hashing with argon2id (m = 19456 KiB, t = 2, p = 1, the OWASP minimum), run on a small
-//! pool of its own threads, one per core, so that hashing never stalls the async executor. Each thread
-//! owns one 19 MiB block buffer that it reuses for every hash: a flood of sign-ins costs at most that
-//! much memory per core, and hashing allocates nothing (a fresh 19 MiB allocation per hash fragments
+//! pool of its own threads, one fewer than the cores (at least one), so that hashing never stalls the
+//! async executor and a flood of sign-ins always leaves a core to everything else. Each thread owns
+//! one 19 MiB block buffer that it reuses for every hash: a flood of sign-ins costs at most that much
+//! memory per thread, and hashing allocates nothing (a fresh 19 MiB allocation per hash fragments
 //! the allocator's heaps until hundreds of MiB stay resident). A request waits at most [`QUEUE_WAIT`]
 //! for a thread (and at most [`MAX_WAITING`] requests wait at all); then it gets
 //! [`ServiceError::Busy`], which clients see as 503 with `Retry-After`.
@@ -117,7 +118,10 @@ struct Pool {
 }
 
 static POOL: LazyLock<Pool> = LazyLock::new(|| {
-    let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    // One core stays with the requests: with a thread per core, the issue list's p99 during 20
+    // sign-ins was 2.5 to 4x its idle value on two cores; with one fewer, 1.7 to 2.1x, for half the
+    // sign-in rate there (docs/performance.md).
+    let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get).saturating_sub(1).max(1);
     let (jobs, receiver) = mpsc::channel::<Job>();
     let receiver = Arc::new(Mutex::new(receiver));
     let running = Arc::new(AtomicUsize::new(0));
@@ -168,7 +172,7 @@ fn yield_to_requests() {
     }
 }
 
-/// The number of hashing threads (one per core).
+/// The number of hashing threads (one fewer than the cores, at least one).
 pub fn threads() -> usize {
     POOL.threads
 }
