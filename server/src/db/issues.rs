@@ -536,19 +536,17 @@ pub async fn list(
 /// from the database to Moth once instead of as some 150 rows of three statements, each row a
 /// hand-off between threads with `SQLite` (half the time of a list, measured: docs/performance.md).
 pub fn page_sql(list: &str, backend: Backend) -> String {
-    const COLUMNS: &str = "page.id, page.project_id, page.key, page.number, page.title, page.kind, page.severity, \
-        page.priority, page.visibility, page.status_id, page.reporter_id, page.env_browser, page.env_os, \
-        page.env_device, page.env_app_version, page.env_url, page.due_date, page.created_at, page.updated_at";
+    let columns = PAGE_COLUMNS.iter().map(|c| format!("page.{c}")).collect::<Vec<_>>().join(", ");
     match backend {
         Backend::Sqlite => format!(
-            "SELECT json_group_array(json_array({COLUMNS}, \
+            "SELECT json_group_array(json_array({columns}, \
              json((SELECT json_group_array(t.tag) FROM issue_tags t WHERE t.team_id = $1 AND t.issue_id = page.id)), \
              json((SELECT json_group_array(a.user_id) FROM issue_assignees a \
                    WHERE a.team_id = $1 AND a.issue_id = page.id)))) \
              FROM ({list}) AS page"
         ),
         Backend::Postgres => format!(
-            "SELECT CAST(COALESCE(json_agg(json_build_array({COLUMNS}, \
+            "SELECT CAST(COALESCE(json_agg(json_build_array({columns}, \
              (SELECT COALESCE(json_agg(t.tag), CAST('[]' AS json)) FROM issue_tags t \
               WHERE t.team_id = $1 AND t.issue_id = page.id), \
              (SELECT COALESCE(json_agg(a.user_id), CAST('[]' AS json)) FROM issue_assignees a \
@@ -558,7 +556,27 @@ pub fn page_sql(list: &str, backend: Backend) -> String {
     }
 }
 
-/// One issue of [`page_sql`]'s array, its values in the order of the statement's `json_array`.
+/// The columns of each issue in [`page_sql`]'s array, in the order of [`ListedIssue`]'s fields (then
+/// its tags and assignees); a unit test holds the two together. No description and no environment:
+/// a list shows neither.
+const PAGE_COLUMNS: [&str; 14] = [
+    "id",
+    "project_id",
+    "key",
+    "number",
+    "title",
+    "kind",
+    "severity",
+    "priority",
+    "visibility",
+    "status_id",
+    "reporter_id",
+    "due_date",
+    "created_at",
+    "updated_at",
+];
+
+/// One issue of [`page_sql`]'s array, its values in the order of [`PAGE_COLUMNS`].
 #[derive(serde::Deserialize)]
 struct ListedIssue {
     id: IssueId,
@@ -572,11 +590,6 @@ struct ListedIssue {
     visibility: IssueVisibility,
     status_id: StatusId,
     reporter_id: UserId,
-    env_browser: String,
-    env_os: String,
-    env_device: String,
-    env_app_version: String,
-    env_url: String,
     due_date: Option<String>,
     created_at: i64,
     updated_at: i64,
@@ -604,13 +617,7 @@ impl From<ListedIssue> for StoredIssue {
                 severity: r.severity,
                 priority: r.priority,
                 visibility: r.visibility,
-                environment: Environment {
-                    browser: r.env_browser,
-                    os: r.env_os,
-                    device: r.env_device,
-                    app_version: r.env_app_version,
-                    url: r.env_url,
-                },
+                environment: Environment::default(),
                 due_date: r.due_date,
                 tags,
                 assignees,
@@ -1369,6 +1376,33 @@ pub async fn render_missing(db: &Db) -> Result<u64, DbError> {
 
 #[cfg(test)]
 mod tests {
+    /// Each column of the page statement lands in the field of its name: an array made from the
+    /// column names (each text column holding its own name) decodes with every name in its place.
+    #[test]
+    fn page_columns_are_in_the_order_of_the_listed_issue() {
+        let id = "00000000-0000-4000-8000-000000000001";
+        let values: Vec<serde_json::Value> = super::PAGE_COLUMNS
+            .iter()
+            .map(|column| match *column {
+                "id" | "project_id" | "status_id" | "reporter_id" => serde_json::json!(id),
+                "number" => serde_json::json!(7),
+                "created_at" => serde_json::json!(1),
+                "updated_at" => serde_json::json!(2),
+                "kind" => serde_json::json!("bug"),
+                "severity" => serde_json::json!("high"),
+                "priority" => serde_json::json!("low"),
+                "visibility" => serde_json::json!("public"),
+                text => serde_json::json!(text),
+            })
+            .chain([serde_json::json!(["tag"]), serde_json::json!([id])])
+            .collect();
+        let listed: super::ListedIssue = serde_json::from_value(serde_json::Value::Array(values)).expect("decodes");
+        assert_eq!((listed.key.as_str(), listed.title.as_str()), ("key", "title"));
+        assert_eq!(listed.due_date.as_deref(), Some("due_date"));
+        assert_eq!((listed.number, listed.created_at, listed.updated_at), (7, 1, 2));
+        assert_eq!((listed.tags, listed.assignees.len()), (vec!["tag".to_owned()], 1));
+    }
+
     use super::contains_pattern;
 
     #[test]
