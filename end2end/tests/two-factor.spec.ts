@@ -75,7 +75,12 @@ test('a team that requires two-factor authentication sends a member without it t
   await turnOn(page);
   await page.getByRole('link', { name: 'Members' }).click();
   await ready(page);
+  // Saving the requirement reloads the session, which mounts the Members page anew (its members
+  // listed again): wait for that before opening the invitation form, or the form is replaced under
+  // the test's hands.
+  const remounted = page.waitForResponse((r) => r.url().endsWith('/api/list_members') && r.ok());
   await page.getByLabel('Require two-factor authentication').check();
+  await remounted;
   await expect(page.getByLabel('Require two-factor authentication')).toBeChecked();
 
   const link = await invite(page, uniqueEmail('member'), 'NORMAL');
