@@ -8,7 +8,7 @@
 //! `litestream restore -timestamp` for the database as it was at that moment.
 
 use std::{
-    collections::HashMap,
+    collections::{BTreeMap, HashMap},
     path::{Path, PathBuf},
     process::Stdio,
     sync::{Arc, Mutex},
@@ -82,9 +82,13 @@ impl Replica {
     }
 
     /// The replica's files (relative paths), with their size and modification time.
-    fn local_files(&self) -> Result<HashMap<String, (u64, SystemTime)>, BackupError> {
+    /// Litestream's finished files under the replica folder, in name order: within a level the
+    /// names are zero-padded transaction ids, so shipping in this order leaves the destination a
+    /// contiguous run even when a round is cut short (a round in hash order once left a gap that
+    /// made the whole replica unrestorable after a SIGKILL).
+    fn local_files(&self) -> Result<BTreeMap<String, (u64, SystemTime)>, BackupError> {
         let root = self.dir.join("files");
-        let mut found = HashMap::new();
+        let mut found = BTreeMap::new();
         let mut stack = vec![root.clone()];
         while let Some(dir) = stack.pop() {
             let entries = match std::fs::read_dir(&dir) {
