@@ -91,22 +91,31 @@ pub async fn pg_restore(dump: &Path, database_url: &str) -> Result<(), BackupErr
 
 async fn run_pg_tool(tool: &str, args: &[&str], database_url: &str) -> Result<(), BackupError> {
     let mut command = tokio::process::Command::new(tool);
-    command.args(args).stdin(Stdio::null()).stdout(Stdio::null());
+    command.args(args);
     for (key, value) in pg_environment(database_url)? {
         command.env(key, value);
     }
+    run_tool(tool, command).await.map(|_| ())
+}
+
+/// Runs an external tool to its end (killed if the caller goes away) and answers its standard
+/// output; a tool that cannot start or fails is a [`BackupError::Tool`] with the start of what it
+/// said (standard error, then output: pgBackRest writes its errors to the latter).
+pub(super) async fn run_tool(tool: &str, mut command: tokio::process::Command) -> Result<String, BackupError> {
     let output = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .output()
         .await
         .map_err(|e| BackupError::Tool(format!("{tool} could not be started: {e}")))?;
     if output.status.success() {
-        Ok(())
-    } else {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        Err(BackupError::Tool(format!("{tool} failed: {}", stderr.trim().chars().take(500).collect::<String>())))
+        return Ok(String::from_utf8_lossy(&output.stdout).into_owned());
     }
+    let said = [output.stderr, output.stdout].concat();
+    let said = String::from_utf8_lossy(&said);
+    Err(BackupError::Tool(format!("{tool} failed: {}", said.trim().chars().take(500).collect::<String>())))
 }
 
 /// The libpq environment for `postgres://user:password@host:port/database?sslmode=...`.

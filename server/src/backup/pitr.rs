@@ -4,7 +4,7 @@
 //! request first, so that a moment outside what the repository holds gets a clear answer instead of a
 //! data directory that will not start. Run as the user that owns the repository (usually `postgres`).
 
-use std::{path::Path, path::PathBuf, process::Stdio};
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -101,21 +101,7 @@ impl PgBackRest {
             command.arg(format!("--config={}", config.display()));
         }
         command.arg(format!("--stanza={}", self.stanza)).args(args);
-        let output = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .output()
-            .await
-            .map_err(|e| BackupError::Tool(format!("pgbackrest could not be started: {e}")))?;
-        if output.status.success() {
-            return Ok(String::from_utf8_lossy(&output.stdout).into_owned());
-        }
-        // pgBackRest writes its errors to stdout by default.
-        let said = [output.stderr, output.stdout].concat();
-        let said = String::from_utf8_lossy(&said);
-        Err(BackupError::Tool(format!("pgbackrest failed: {}", said.trim().chars().take(500).collect::<String>())))
+        super::dump::run_tool("pgbackrest", command).await
     }
 }
 

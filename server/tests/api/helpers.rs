@@ -526,20 +526,21 @@ impl TestApp {
 
     /// Every object file in the object store, with its bytes.
     pub fn stored_objects(&self) -> Vec<Vec<u8>> {
-        fn walk(dir: &std::path::Path, found: &mut Vec<Vec<u8>>) {
-            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    walk(&path, found);
-                } else {
-                    found.push(std::fs::read(&path).expect("read object"));
-                }
-            }
-        }
-        let mut found = Vec::new();
-        walk(&self.files_dir, &mut found);
-        found
+        files_under(&self.files_dir).iter().map(|path| std::fs::read(path).expect("read object")).collect()
     }
+}
+
+/// Every file under `dir`, at any depth (none when `dir` does not exist).
+pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if entry.path().is_dir() {
+            found.extend(files_under(&entry.path()));
+        } else {
+            found.push(entry.path());
+        }
+    }
+    found
 }
 
 /// The TOTP code (RFC 6238: SHA-1, 6 digits, 30-second steps) of a base32 key at `unix_secs`, as an

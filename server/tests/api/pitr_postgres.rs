@@ -10,7 +10,7 @@ use std::{path::Path, process::Command, time::Duration};
 use reqwest::StatusCode;
 use sqlx::Connection;
 
-use crate::helpers::{launch, test_config, TestApp};
+use crate::helpers::{files_under, launch, test_config, TestApp};
 
 const CANARY: &str = "canary-pitr-postgres";
 
@@ -136,7 +136,7 @@ async fn postgres_restores_to_a_moment_from_an_encrypted_pgbackrest_repository()
     as_postgres(&format!("{bin}/pg_ctl -D {data} -w stop >/dev/null"));
 
     // Nothing in the repository is readable.
-    for file in walk(&root.join("repo")) {
+    for file in files_under(&root.join("repo")) {
         let bytes = std::fs::read(&file).expect("read");
         assert!(!bytes.windows(CANARY.len()).any(|w| w == CANARY.as_bytes()), "{} is in the clear", file.display());
     }
@@ -207,18 +207,6 @@ impl Moth {
         assert_eq!(output.status.success(), said.contains("now recovers to"), "{said}");
         said
     }
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        if entry.path().is_dir() {
-            found.extend(walk(&entry.path()));
-        } else {
-            found.push(entry.path());
-        }
-    }
-    found
 }
 
 /// Stops the test's clusters however the test ends.

@@ -13,7 +13,7 @@ use server::{
     db::Db,
 };
 
-use crate::helpers::{launch, test_config, TestApp};
+use crate::helpers::{files_under, launch, test_config, TestApp};
 
 fn litestream() -> String {
     std::env::var("MOTH_TEST_LITESTREAM")
@@ -90,7 +90,7 @@ async fn the_replica_restores_the_database_as_it_was_at_a_moment() {
     // Shipped, and encrypted: the canary is in no shipped file.
     let shipped = dir.path().join("backups").join("replica");
     let mut found = 0;
-    for entry in walk(&shipped) {
+    for entry in files_under(&shipped) {
         found += 1;
         let bytes = std::fs::read(&entry).expect("read");
         assert!(!bytes.windows(14).any(|w| w == b"canary-replica"), "{} is not encrypted", entry.display());
@@ -133,16 +133,4 @@ async fn the_replica_restores_the_database_as_it_was_at_a_moment() {
     let report = backups.drill(&snapshot, None).await.expect("drill");
     assert!(report.passed && report.detail.contains("continuous replica"), "{}", report.detail);
     assert!(report.detail.contains(", and to "), "the drill did not restore to a moment: {}", report.detail);
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        if entry.path().is_dir() {
-            found.extend(walk(&entry.path()));
-        } else {
-            found.push(entry.path());
-        }
-    }
-    found
 }
