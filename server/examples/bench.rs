@@ -6,12 +6,15 @@
 //!     cargo build --release --bin moth
 //!     cargo run --release -p server --example bench -- --issues 10000 --seconds 10
 //!     cargo run --release -p server --example bench -- --database-url postgres://moth@127.0.0.1:5432/bench
+//!     cargo run --release -p server --example bench -- --issues 1000000 --teams 1000   (about 30 minutes)
 //!     cargo run -p server --example bench -- --smoke        (seconds; what CI runs so it cannot rot)
 //!
 //! Options: `--moth PATH` (default: the `moth` next to this example's build), `--issues N` (in all),
 //! `--teams T` (the issues are spread over T teams, a project each; the workloads use the first team),
 //! `--seconds S`, `--only TEXT` (only the workloads whose name contains TEXT), `--database-url URL`
-//! (default: a new `SQLite` file in a temporary folder). Traffic goes to 127.0.0.1 only. With a clamd
+//! (default: a new `SQLite` file in a temporary folder), `--keep DIR` (the server's folder, with its
+//! master key and the default `SQLite` file, in DIR and kept), `--seeded` (the database and `--keep`
+//! folder already hold the seed of an earlier run with the same `--issues` and `--teams`: reuse it). Traffic goes to 127.0.0.1 only. With a clamd
 //! named in `MOTH_CLAMD_URL` (or `MOTH_TEST_CLAMD_URL`), it also times a 20 MB upload through the
 //! whole pipeline against clamd's own scan of the same bytes, and 8 such uploads at once.
 
@@ -31,6 +34,9 @@ use reqwest::{header, StatusCode};
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 const PASSWORD: &str = "correct horse battery staple";
+/// Clients filing issues at once while seeding: more than the workloads' 16, so that `SQLite`'s group
+/// commit gathers fuller batches and a million issues take minutes rather than hours.
+const SEEDERS: usize = 64;
 
 struct Options {
     smoke: bool,
@@ -40,6 +46,8 @@ struct Options {
     seconds: u64,
     only: Option<String>,
     database_url: Option<String>,
+    keep: Option<PathBuf>,
+    seeded: bool,
 }
 
 impl Options {
@@ -61,6 +69,8 @@ fn options() -> Result<Options, Error> {
         seconds: 10,
         only: None,
         database_url: None,
+        keep: None,
+        seeded: false,
     };
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
@@ -76,6 +86,8 @@ fn options() -> Result<Options, Error> {
             "--teams" => options.teams = value()?.parse::<usize>()?.max(1),
             "--only" => options.only = Some(value()?),
             "--database-url" => options.database_url = Some(value()?),
+            "--keep" => options.keep = Some(PathBuf::from(value()?)),
+            "--seeded" => options.seeded = true,
             other => return Err(format!("unknown option {other}").into()),
         }
     }
@@ -86,7 +98,8 @@ fn options() -> Result<Options, Error> {
 struct Server {
     child: Child,
     base: String,
-    _dir: tempfile::TempDir,
+    /// The temporary folder, removed when dropped; `None` with `--keep`.
+    _temporary: Option<tempfile::TempDir>,
 }
 
 impl Drop for Server {
@@ -98,10 +111,19 @@ impl Drop for Server {
 
 impl Server {
     async fn start(options: &Options) -> Result<Self, Error> {
-        let dir = tempfile::tempdir()?;
+        let (dir, temporary) = match &options.keep {
+            Some(kept) => {
+                std::fs::create_dir_all(kept)?;
+                (kept.clone(), None)
+            }
+            None => {
+                let temporary = tempfile::tempdir()?;
+                (temporary.path().to_owned(), Some(temporary))
+            }
+        };
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let database_url =
-            options.database_url.clone().unwrap_or_else(|| format!("sqlite:{}", dir.path().join("moth.db").display()));
+            options.database_url.clone().unwrap_or_else(|| format!("sqlite:{}", dir.join("moth.db").display()));
         let mut command = Command::new(&options.moth);
         if let Some(clamd) = clamd_url() {
             command.env("MOTH_CLAMD_URL", clamd);
@@ -110,12 +132,12 @@ impl Server {
             .arg("serve")
             .env("MOTH_BIND", format!("127.0.0.1:{port}"))
             .env("MOTH_FILES_BIND", "127.0.0.1:0")
-            .env("MOTH_FILES_DIR", dir.path().join("files"))
-            .env("MOTH_MASTER_KEY_FILE", dir.path().join("master.key"))
+            .env("MOTH_FILES_DIR", dir.join("files"))
+            .env("MOTH_MASTER_KEY_FILE", dir.join("master.key"))
             // A scheduled snapshot in the middle of a run would be measured with it.
             .env("MOTH_BACKUP_SCHEDULE", "false")
             .env("DATABASE_URL", &database_url)
-            .env("MOTH_SITE_DIR", dir.path().join("no-site"))
+            .env("MOTH_SITE_DIR", dir.join("no-site"))
             .env("MOTH_LOG", "warn")
             // The sign-in workloads measure the hashing pool, which a ban would keep them from.
             .env("MOTH_BAN_FAILURES", i64::MAX.to_string())
@@ -123,12 +145,12 @@ impl Server {
             // The load comes from one address and a few sessions, far above what people send.
             .env("MOTH_API_RATE_PER_MINUTE", u32::MAX.to_string())
             .env("MOTH_SESSION_RATE_PER_MINUTE", u32::MAX.to_string())
-            .env("MOTH_AUTH_LOG_FILE", dir.path().join("auth.log"))
+            .env("MOTH_AUTH_LOG_FILE", dir.join("auth.log"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", options.moth.display()))?;
-        let server = Server { child, base: format!("http://127.0.0.1:{port}"), _dir: dir };
+        let server = Server { child, base: format!("http://127.0.0.1:{port}"), _temporary: temporary };
         let http = reqwest::Client::new();
         for _ in 0..200 {
             if http.get(format!("{}/readyz", server.base)).send().await.is_ok_and(|r| r.status().is_success()) {
@@ -207,16 +229,7 @@ async fn team(anonymous: &Api, email: &str) -> Result<(Api, String), Error> {
         ("input[team_name]", "Bench"),
     ]);
     let response = anonymous.call("sign_up", &sign_up).await?;
-    let cookie = response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.contains("moth_session="))
-        .and_then(|c| c.split(';').next())
-        .ok_or("sign-up set no cookie")?
-        .to_owned();
-    let owner = Api { cookie: Some(cookie), ..anonymous.clone() };
+    let owner = Api { cookie: Some(session_cookie(&response)?), ..anonymous.clone() };
     let project = owner
         .json(
             "create_project",
@@ -228,9 +241,13 @@ async fn team(anonymous: &Api, email: &str) -> Result<(Api, String), Error> {
 }
 
 /// Signs up the owners of `teams` teams, makes a project in each and files `count` issues through
-/// the API, 16 at a time, spread over the teams in turn. Answers the first team's owner, project id
-/// and email.
-async fn seed(server: &Server, count: usize, teams: usize) -> Result<(Api, String, String), Error> {
+/// the API, [`SEEDERS`] at a time, spread over the teams in turn. With more than one team, the first
+/// team (the one the workloads use) takes ten shares to the others' one, so that a million issues
+/// over 1,000 teams leave it a project of about 10,000, as large as the single-team run's: the two
+/// runs then differ in the size of the database, not of the project listed. Prints the rate of each
+/// tenth, to show how creating slows as the database grows. Answers the first team's owner, project
+/// id and email, and how many issues its project holds.
+async fn seed(server: &Server, count: usize, teams: usize) -> Result<(Api, String, String, u64), Error> {
     let http = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
     let anonymous = Api { http: http.clone(), base: server.base.clone(), cookie: None };
     let started = Instant::now();
@@ -244,17 +261,31 @@ async fn seed(server: &Server, count: usize, teams: usize) -> Result<(Api, Strin
     let owners = Arc::new(owners);
     let started = Instant::now();
     let next = Arc::new(AtomicU64::new(0));
+    let done = Arc::new(AtomicU64::new(0));
+    let tenth = (count / 10).max(1);
+    let tenth_started = Arc::new(Mutex::new(Instant::now()));
+    let extra_shares = if teams > 1 { 9 } else { 0 };
     let mut workers = Vec::new();
-    for _ in 0..16 {
-        let (owners, next) = (owners.clone(), next.clone());
+    for _ in 0..SEEDERS {
+        let (owners, next, done, tenth_started) = (owners.clone(), next.clone(), done.clone(), tenth_started.clone());
         workers.push(tokio::spawn(async move {
             loop {
                 let n = usize::try_from(next.fetch_add(1, Ordering::SeqCst)).unwrap_or(usize::MAX);
                 if n >= count {
                     return Ok::<(), Error>(());
                 }
-                let (owner, project_id) = &owners[n % owners.len()];
-                owner.json("create_issue", &issue_form(project_id, n / owners.len())).await?;
+                let shares = owners.len() + extra_shares;
+                let (owner, project_id) = &owners[(n % shares).saturating_sub(extra_shares)];
+                owner.json("create_issue", &issue_form(project_id, n / shares)).await?;
+                let filed = done.fetch_add(1, Ordering::SeqCst) + 1;
+                if count >= 100_000 && filed % tenth as u64 == 0 {
+                    let since = std::mem::replace(&mut *tenth_started.lock().expect("clock"), Instant::now());
+                    let rate = tenth as f64 / since.elapsed().as_secs_f64();
+                    println!(
+                        "  {filed} issues filed, the last {tenth} at {rate:.0}/s, {:.0?} in all",
+                        started.elapsed()
+                    );
+                }
             }
         }));
     }
@@ -263,7 +294,45 @@ async fn seed(server: &Server, count: usize, teams: usize) -> Result<(Api, Strin
     }
     println!("seeded {count} issues through the API in {:.1?}", started.elapsed());
     let (owner, project_id) = owners[0].clone();
-    Ok((owner, project_id, "owner0@bench.example".to_owned()))
+    Ok((owner, project_id, FIRST_OWNER.to_owned(), first_team_share(count, teams)))
+}
+
+const FIRST_OWNER: &str = "owner0@bench.example";
+
+/// How many of `count` issues over `teams` teams [`seed`] files in the first team's project.
+fn first_team_share(count: usize, teams: usize) -> u64 {
+    let extra_shares = if teams > 1 { 9 } else { 0 };
+    let shares = teams + extra_shares;
+    let first_team = count / shares * (extra_shares + 1) + (count % shares).min(extra_shares + 1);
+    println!("the first team's project holds {first_team} issues");
+    first_team as u64
+}
+
+/// `--seeded`: the database (and the `--keep` folder, with its master key) hold an earlier run's
+/// seed, as a long `PostgreSQL` seed can be made while something else is measured. Signs in as the
+/// first team's owner instead of seeding.
+async fn seeded(server: &Server, count: usize, teams: usize) -> Result<(Api, String, String, u64), Error> {
+    let anonymous = Api { http: reqwest::Client::new(), base: server.base.clone(), cookie: None };
+    let response =
+        anonymous.call("sign_in", &form(&[("input[email]", FIRST_OWNER), ("input[password]", PASSWORD)])).await?;
+    let owner = Api { cookie: Some(session_cookie(&response)?), ..anonymous };
+    let page = owner.json("open_project", &form(&[("input[key]", "BEN")])).await?;
+    let project_id = page["detail"]["project"]["id"].as_str().ok_or("no project BEN: run without --seeded first")?;
+    println!("reusing the seeded database (signed in as {FIRST_OWNER})");
+    Ok((owner, project_id.to_owned(), FIRST_OWNER.to_owned(), first_team_share(count, teams)))
+}
+
+/// The session cookie a sign-up or sign-in set.
+fn session_cookie(response: &reqwest::Response) -> Result<String, Error> {
+    Ok(response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.contains("moth_session="))
+        .and_then(|c| c.split(';').next())
+        .ok_or("no session cookie")?
+        .to_owned())
 }
 
 fn issue_form(project_id: &str, n: usize) -> Vec<(String, String)> {
@@ -279,43 +348,77 @@ fn issue_form(project_id: &str, n: usize) -> Vec<(String, String)> {
     ])
 }
 
+/// How one request ended.
+enum Outcome {
+    Answered,
+    /// 503 with `Retry-After`: the server shed the request by design (the hashing pool's queue was
+    /// full for its whole bounded wait). Counted apart from errors.
+    Busy,
+    Failed,
+}
+
+impl From<bool> for Outcome {
+    fn from(answered: bool) -> Self {
+        if answered {
+            Self::Answered
+        } else {
+            Self::Failed
+        }
+    }
+}
+
 /// What one workload measured.
 struct Report {
     requests: u64,
     errors: u64,
+    busy: u64,
     latency: Histogram<u64>,
     elapsed: Duration,
     peak_rss_mib: u64,
 }
 
 /// Runs `request` from `connections` clients for `seconds`, sampling the server's memory.
-async fn drive<F, Fut>(server: &Server, connections: usize, seconds: u64, request: F) -> Report
+async fn drive<F, Fut, O>(server: &Server, connections: usize, seconds: u64, request: F) -> Report
 where
     F: Fn(u64) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = bool> + Send,
+    Fut: std::future::Future<Output = O> + Send,
+    O: Into<Outcome>,
 {
     let request = Arc::new(request);
     let latency = Arc::new(Mutex::new(Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram")));
-    let (requests, errors, counter) =
-        (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let (requests, errors, busy, counter) = (
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+    );
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let mut clients = Vec::new();
     for _ in 0..connections {
-        let (request, latency, requests, errors, counter, stop) =
-            (request.clone(), latency.clone(), requests.clone(), errors.clone(), counter.clone(), stop.clone());
+        let (request, latency, requests, errors, busy, counter, stop) = (
+            request.clone(),
+            latency.clone(),
+            requests.clone(),
+            errors.clone(),
+            busy.clone(),
+            counter.clone(),
+            stop.clone(),
+        );
         clients.push(tokio::spawn(async move {
             while !stop.load(Ordering::Relaxed) {
                 let n = counter.fetch_add(1, Ordering::Relaxed);
                 let sent = Instant::now();
-                let ok = request(n).await;
+                let outcome = request(n).await.into();
                 let micros = u64::try_from(sent.elapsed().as_micros()).unwrap_or(u64::MAX).max(1);
                 if let Ok(mut histogram) = latency.lock() {
                     let _ = histogram.record(micros.min(60_000_000));
                 }
                 requests.fetch_add(1, Ordering::Relaxed);
-                if !ok {
-                    errors.fetch_add(1, Ordering::Relaxed);
+                match outcome {
+                    Outcome::Answered => {}
+                    Outcome::Busy => _ = busy.fetch_add(1, Ordering::Relaxed),
+                    Outcome::Failed => _ = errors.fetch_add(1, Ordering::Relaxed),
                 }
             }
         }));
@@ -333,6 +436,7 @@ where
     Report {
         requests: requests.load(Ordering::Relaxed),
         errors: errors.load(Ordering::Relaxed),
+        busy: busy.load(Ordering::Relaxed),
         latency,
         elapsed: started.elapsed(),
         peak_rss_mib,
@@ -348,8 +452,9 @@ fn print_row(name: &str, connections: usize, report: &Report) {
     let rate = report.requests as f64 / report.elapsed.as_secs_f64();
     #[allow(clippy::cast_precision_loss)]
     let ms = |q: f64| report.latency.value_at_quantile(q) as f64 / 1000.0;
+    let busy = if report.busy > 0 { format!(" ({} busy)", report.busy) } else { String::new() };
     println!(
-        "| {name} | {connections} | {rate:.0} | {:.1} | {:.1} | {} | {} |",
+        "| {name} | {connections} | {rate:.0} | {:.1} | {:.1} | {}{busy} | {} |",
         ms(0.5),
         ms(0.99),
         report.errors,
@@ -382,7 +487,11 @@ async fn main() -> Result<(), Error> {
         server.rss_mib(),
         server.vm_rss_mib()
     );
-    let (owner, project_id, email) = seed(&server, options.issues, options.teams).await?;
+    let (owner, project_id, email, count) = if options.seeded {
+        seeded(&server, options.issues, options.teams).await?
+    } else {
+        seed(&server, options.issues, options.teams).await?
+    };
     println!(
         "after seeding: RSS {} MiB (anonymous; {} MiB with mapped files)\n",
         server.rss_mib(),
@@ -437,7 +546,7 @@ async fn main() -> Result<(), Error> {
         .await;
         print_row("who_am_i", 16, &report);
     }
-    let count = (options.issues / options.teams).max(1) as u64;
+    let count = count.max(1);
     if options.runs("get_issue") {
         let api = owner.clone();
         let report = drive(&server, 1, seconds, move |n| {
@@ -493,10 +602,20 @@ async fn sign_ins(server: &Server, options: &Options, anonymous: &Api, email: &s
             async move {
                 let answer =
                     api.call("sign_in", &form(&[("input[email]", &email), ("input[password]", password)])).await;
-                // A refused password is the expected answer; busy (503) and anything else count as errors.
-                answer.is_ok_and(|r| {
-                    r.status() == StatusCode::OK || (password != PASSWORD && r.status() == StatusCode::UNAUTHORIZED)
-                })
+                // A refused password is the expected answer. Busy (503 with `Retry-After`) is the bound on
+                // hashing doing its work: shown apart (a slow debug build on a loaded machine sheds some of
+                // a 64-connection flood). Anything else is an error.
+                match answer {
+                    Ok(r) if r.status() == StatusCode::OK => Outcome::Answered,
+                    Ok(r) if password != PASSWORD && r.status() == StatusCode::UNAUTHORIZED => Outcome::Answered,
+                    Ok(r)
+                        if r.status() == StatusCode::SERVICE_UNAVAILABLE
+                            && r.headers().contains_key(header::RETRY_AFTER) =>
+                    {
+                        Outcome::Busy
+                    }
+                    _ => Outcome::Failed,
+                }
             }
         })
         .await;

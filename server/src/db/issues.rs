@@ -886,7 +886,11 @@ pub(super) async fn index_text(conn: &mut AnyConnection, ids: &[IssueId]) -> Res
 /// The statements of one create, inside the caller's transaction.
 pub(super) async fn insert_new(conn: &mut AnyConnection, new: &NewIssue) -> Result<IssueId, DbError> {
     let NewIssue { actor, project_id, fields, now_ms } = new;
-    let id = IssueId(Uuid::new_v4());
+    // Time-ordered (UUIDv7): each new key lands at the right edge of the indexes keyed by issue id
+    // (the issues' keys, tags, assignees) instead of on a random page, so a create dirties a few
+    // pages rather than one per index, which is what made creates slow past 100,000 issues.
+    // The 74 random bits stay; the creation time the key reveals is shown with the issue anyway.
+    let id = IssueId(Uuid::now_v7());
     let team = actor.team_id();
     let (number,): (i64,) = sqlx::query_as(
         "UPDATE projects SET next_issue_number = next_issue_number + 1 WHERE team_id = $1 AND id = $2 \
@@ -1144,7 +1148,7 @@ pub async fn add_comment(
     visibility: IssueVisibility,
     now_ms: i64,
 ) -> Result<CommentId, DbError> {
-    let id = CommentId(Uuid::new_v4());
+    let id = CommentId(Uuid::now_v7()); // time-ordered, as issue ids are (see `insert_new`)
     sqlx::query(
         "INSERT INTO comments (id, team_id, issue_id, author_id, body, visibility, created_at, updated_at, \
          body_html) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
