@@ -98,6 +98,8 @@ fn options() -> Result<Options, Error> {
 struct Server {
     child: Child,
     base: String,
+    /// Where the server writes its warnings and errors.
+    log: PathBuf,
     /// The temporary folder, removed when dropped; `None` with `--keep`.
     _temporary: Option<tempfile::TempDir>,
 }
@@ -146,19 +148,34 @@ impl Server {
             .env("MOTH_API_RATE_PER_MINUTE", u32::MAX.to_string())
             .env("MOTH_SESSION_RATE_PER_MINUTE", u32::MAX.to_string())
             .env("MOTH_AUTH_LOG_FILE", dir.join("auth.log"))
+            // Warnings and errors are kept: a failed request is explained by the server's log.
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("moth.log"))?)
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", options.moth.display()))?;
-        let server = Server { child, base: format!("http://127.0.0.1:{port}"), _temporary: temporary };
+        let server = Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            log: dir.join("moth.log"),
+            _temporary: temporary,
+        };
         let http = reqwest::Client::new();
-        for _ in 0..200 {
+        // Up to two minutes: a new migration on a large database (an index over a million issues) runs
+        // before the server answers.
+        for _ in 0..2400 {
             if http.get(format!("{}/readyz", server.base)).send().await.is_ok_and(|r| r.status().is_success()) {
                 return Ok(server);
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Err("moth did not become ready".into())
+    }
+
+    /// The end of the server's log, for a failed run's report (the temporary folder goes with it).
+    fn log_tail(&self) -> String {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        format!("the server's log ends:\n{}", lines[lines.len().saturating_sub(20)..].join("\n"))
     }
 
     /// The server's resident memory, in MiB.
@@ -490,7 +507,7 @@ async fn main() -> Result<(), Error> {
     let (owner, project_id, email, count) = if options.seeded {
         seeded(&server, options.issues, options.teams).await?
     } else {
-        seed(&server, options.issues, options.teams).await?
+        seed(&server, options.issues, options.teams).await.map_err(|e| format!("{e}\n{}", server.log_tail()))?
     };
     println!(
         "after seeding: RSS {} MiB (anonymous; {} MiB with mapped files)\n",
@@ -580,7 +597,7 @@ async fn main() -> Result<(), Error> {
     println!("\nidle again: RSS {} MiB (anonymous; {} MiB with mapped files)", server.rss_mib(), server.vm_rss_mib());
     let errors = ERRORS.load(Ordering::Relaxed);
     if options.smoke && errors > 0 {
-        return Err(format!("{errors} requests failed").into());
+        return Err(format!("{errors} requests failed\n{}", server.log_tail()).into());
     }
     Ok(())
 }
