@@ -113,15 +113,12 @@ impl Drop for Server {
 
 impl Server {
     async fn start(options: &Options) -> Result<Self, Error> {
-        let (dir, temporary) = match &options.keep {
-            Some(kept) => {
-                std::fs::create_dir_all(kept)?;
-                (kept.clone(), None)
-            }
-            None => {
-                let temporary = tempfile::tempdir()?;
-                (temporary.path().to_owned(), Some(temporary))
-            }
+        let (dir, temporary) = if let Some(kept) = &options.keep {
+            std::fs::create_dir_all(kept)?;
+            (kept.clone(), None)
+        } else {
+            let temporary = tempfile::tempdir()?;
+            (temporary.path().to_owned(), Some(temporary))
         };
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let database_url =
@@ -297,6 +294,7 @@ async fn seed(server: &Server, count: usize, teams: usize) -> Result<(Api, Strin
                 let filed = done.fetch_add(1, Ordering::SeqCst) + 1;
                 if count >= 100_000 && filed % tenth as u64 == 0 {
                     let since = std::mem::replace(&mut *tenth_started.lock().expect("clock"), Instant::now());
+                    #[allow(clippy::cast_precision_loss)] // a count far below 2^52
                     let rate = tenth as f64 / since.elapsed().as_secs_f64();
                     println!(
                         "  {filed} issues filed, the last {tenth} at {rate:.0}/s, {:.0?} in all",
