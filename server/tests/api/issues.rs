@@ -662,3 +662,34 @@ async fn text_search_follows_every_write_and_matches_substrings() {
     assert_eq!(app.call("delete_issue", &delete, Some(&owner)).await.status(), StatusCode::OK);
     assert_eq!(search("enclosure").await, Vec::<String>::new(), "deleted issues are not found");
 }
+
+/// Issue and comment ids are time-ordered (`UUIDv7`, so that new rows land at the end of the indexes
+/// keyed by them): each carries the moment it was made, and a later issue's id sorts after an
+/// earlier one's, as text too (the databases store them as text).
+#[tokio::test]
+async fn issue_and_comment_ids_carry_the_time_they_were_made() {
+    let app = spawn_app().await;
+    let (owner, _) = app.owner("owner").await;
+    let (project, _) = app.project(&owner.cookie, "public").await;
+    let unix_ms = || {
+        i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_millis())
+            .expect("ms")
+    };
+    let made_at = |id: &str| {
+        let id = uuid::Uuid::parse_str(id).expect("a UUID");
+        assert_eq!(id.get_version_num(), 7, "{id} is not time-ordered");
+        let (seconds, nanos) = id.get_timestamp().expect("a timestamp").to_unix();
+        i64::try_from(seconds).expect("s") * 1000 + i64::from(nanos / 1_000_000)
+    };
+    let before = unix_ms();
+    let first = app.issue(&owner.cookie, &project, "public").await;
+    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    let second = app.issue(&owner.cookie, &project, "public").await;
+    let comment = app.comment(&owner.cookie, &second.id, "Seen again", false).await;
+    let after = unix_ms();
+    for id in [&first.id, &second.id, &comment] {
+        let at = made_at(id);
+        assert!((before..=after).contains(&at), "{id} was made at {at}, not between {before} and {after}");
+    }
+    assert!(second.id > first.id, "{} should sort after {}", second.id, first.id);
+}
