@@ -22,6 +22,8 @@
 // Sizes and times become figures for people (MB, seconds): a float's 52 bits are plenty.
 #![allow(clippy::cast_precision_loss)]
 
+mod common;
+
 use std::{
     collections::HashMap,
     path::{Path, PathBuf},
@@ -151,15 +153,7 @@ async fn sign_up(http: &reqwest::Client, base: &str) -> Result<(String, String),
         ])
         .send()
         .await?;
-    let cookie = response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.contains("moth_session="))
-        .and_then(|c| c.split(';').next())
-        .ok_or("sign-up set no cookie")?
-        .to_owned();
+    let cookie = common::session_cookie(&response).ok_or("sign-up set no cookie")?;
     let project: serde_json::Value = http
         .post(format!("{base}/api/create_project"))
         .header(header::COOKIE, &cookie)

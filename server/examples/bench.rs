@@ -28,6 +28,9 @@ use std::{
     time::{Duration, Instant},
 };
 
+mod common;
+
+use common::session_cookie;
 use hdrhistogram::Histogram;
 use reqwest::{header, StatusCode};
 
@@ -243,7 +246,7 @@ async fn team(anonymous: &Api, email: &str) -> Result<(Api, String), Error> {
         ("input[team_name]", "Bench"),
     ]);
     let response = anonymous.call("sign_up", &sign_up).await?;
-    let owner = Api { cookie: Some(session_cookie(&response)?), ..anonymous.clone() };
+    let owner = Api { cookie: Some(session_cookie(&response).ok_or("no session cookie")?), ..anonymous.clone() };
     let project = owner
         .json(
             "create_project",
@@ -330,24 +333,11 @@ async fn seeded(server: &Server, count: usize, teams: usize) -> Result<(Api, Str
     let anonymous = Api { http: reqwest::Client::new(), base: server.base.clone(), cookie: None };
     let response =
         anonymous.call("sign_in", &form(&[("input[email]", FIRST_OWNER), ("input[password]", PASSWORD)])).await?;
-    let owner = Api { cookie: Some(session_cookie(&response)?), ..anonymous };
+    let owner = Api { cookie: Some(session_cookie(&response).ok_or("no session cookie")?), ..anonymous };
     let page = owner.json("open_project", &form(&[("input[key]", "BEN")])).await?;
     let project_id = page["detail"]["project"]["id"].as_str().ok_or("no project BEN: run without --seeded first")?;
     println!("reusing the seeded database (signed in as {FIRST_OWNER})");
     Ok((owner, project_id.to_owned(), FIRST_OWNER.to_owned(), first_team_share(count, teams)))
-}
-
-/// The session cookie a sign-up or sign-in set.
-fn session_cookie(response: &reqwest::Response) -> Result<String, Error> {
-    Ok(response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.contains("moth_session="))
-        .and_then(|c| c.split(';').next())
-        .ok_or("no session cookie")?
-        .to_owned())
 }
 
 fn issue_form(project_id: &str, n: usize) -> Vec<(String, String)> {
