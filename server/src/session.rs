@@ -137,3 +137,22 @@ impl SessionPolicy {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::sessions::ACTIVITY_FIELD;
+
+    /// The session store tells an activity-only save by this field's name (`db::sessions`).
+    #[test]
+    fn the_activity_field_is_the_one_the_store_ignores() {
+        let record = AuthRecord {
+            user_id: UserId(uuid::Uuid::nil()),
+            team_id: TeamId(uuid::Uuid::nil()),
+            signed_in_at: 1,
+            last_seen_at: 2,
+        };
+        let json = serde_json::to_value(record).expect("serialises");
+        assert_eq!(json[ACTIVITY_FIELD], 2);
+    }
+}

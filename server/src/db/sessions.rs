@@ -5,6 +5,8 @@
 //! Expiry here is real (wall-clock) time and only decides when a record is garbage. The idle and
 //! absolute session timeouts are enforced by `crate::session` against the injectable clock.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use tower_sessions::{
@@ -17,6 +19,9 @@ use crate::clock::unix_millis;
 
 /// The session-data key under which `crate::session` keeps the signed-in user.
 pub const AUTH_KEY: &str = "auth";
+
+/// The field of that record that says when the user was last active.
+pub const ACTIVITY_FIELD: &str = "last_seen_at";
 
 #[derive(Clone, Debug)]
 pub struct DbSessionStore {
@@ -53,6 +58,45 @@ impl DbSessionStore {
     }
 }
 
+impl DbSessionStore {
+    async fn upsert(&self, record: &Record) -> Result<(), DbError> {
+        let (data, user_id) = encode(record)?;
+        sqlx::query(
+            "INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, data = excluded.data, \
+             expires_at = excluded.expires_at",
+        )
+        .bind(record.id.to_string())
+        .bind(user_id)
+        .bind(data)
+        .bind(unix_millis(record.expiry_date))
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Whether `record` differs from the stored one only in the time of the last activity (a
+    /// read, which a busy writer does not block). Any doubt answers `false`: then the save fails.
+    async fn only_activity_changed(&self, record: &Record) -> bool {
+        let stored: Result<Option<(String,)>, sqlx::Error> =
+            sqlx::query_as("SELECT data FROM sessions WHERE id = $1 AND expires_at > $2")
+                .bind(record.id.to_string())
+                .bind(unix_millis(OffsetDateTime::now_utc()))
+                .fetch_optional(self.db.pool())
+                .await;
+        let Ok(Some((stored,))) = stored else { return false };
+        let Ok(stored) = serde_json::from_str::<HashMap<String, serde_json::Value>>(&stored) else { return false };
+        without_activity(stored) == without_activity(record.data.clone())
+    }
+}
+
+fn without_activity(mut data: HashMap<String, serde_json::Value>) -> HashMap<String, serde_json::Value> {
+    if let Some(serde_json::Value::Object(auth)) = data.get_mut(AUTH_KEY) {
+        auth.remove(ACTIVITY_FIELD);
+    }
+    data
+}
+
 fn encode(record: &Record) -> Result<(String, Option<String>), DbError> {
     let data = serde_json::to_string(&record.data)?;
     let user_id =
@@ -80,23 +124,23 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let (data, user_id) = encode(record).map_err(backend)?;
-        sqlx::query(
-            "INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, data = excluded.data, \
-             expires_at = excluded.expires_at",
-        )
-        .bind(record.id.to_string())
-        .bind(user_id)
-        .bind(data)
-        .bind(unix_millis(record.expiry_date))
-        .execute(self.db.pool())
-        .await
-        .map_err(|e| backend(e.into()))?;
-        if let Some(cache) = self.db.auth_cache() {
-            cache.saved_session(record);
+        match self.upsert(record).await {
+            Ok(()) => {
+                if let Some(cache) = self.db.auth_cache() {
+                    cache.saved_session(record);
+                }
+                Ok(())
+            }
+            // Recording activity is worth no answer: when the database is too busy to take it (a
+            // long write holds SQLite's lock past `busy_timeout`), the request's answer, whose work
+            // is done, stands. The stored activity stays older, so the idle timeout can only come
+            // sooner (and the next request tries again: the cache keeps the stored record).
+            Err(e) if self.only_activity_changed(record).await => {
+                tracing::warn!(error = %e, "could not record session activity; the answer stands");
+                Ok(())
+            }
+            Err(e) => Err(backend(e)),
         }
-        Ok(())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {

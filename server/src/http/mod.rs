@@ -74,6 +74,7 @@ pub fn router(state: AppState, store: DbSessionStore) -> Router {
         .route("/export/audit.json", get(export::audit_json))
         .route("/export/team/{export_id}", get(export::team_archive))
         .layer(sessions.clone())
+        .layer(middleware::from_fn(explain_bare_server_errors))
         .layer(middleware::from_fn_with_state(config.clone(), limit_body))
         .layer(middleware::from_fn_with_state(state.clone(), limit_api_rate));
     // Uploads read their own body, with their own limit (see `upload`).
@@ -81,6 +82,7 @@ pub fn router(state: AppState, store: DbSessionStore) -> Router {
         .route("/upload/issues/{issue_id}", post(upload::upload_to_issue))
         .route("/upload/comments/{comment_id}", post(upload::upload_to_comment))
         .layer(sessions)
+        .layer(middleware::from_fn(explain_bare_server_errors))
         .layer(middleware::from_fn_with_state(state.clone(), limit_api_rate));
     let metrics = state.metrics.clone();
 
@@ -114,6 +116,22 @@ async fn forget_client_request_id(mut req: Request<Body>) -> Request<Body> {
 fn request_span(req: &Request<Body>) -> tracing::Span {
     let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default();
     tracing::info_span!("request", method = %req.method(), request_id = %id)
+}
+
+/// `tower-sessions` answers a bare 500 (no body) when it cannot store the session after the handler
+/// ran, for example a new session at sign-in while the database is locked. The client gets Moth's
+/// error shape instead: a code and a message, never nothing.
+async fn explain_bare_server_errors(req: Request<Body>, next: Next) -> Response {
+    let response = next.run(req).await;
+    if response.status() == StatusCode::INTERNAL_SERVER_ERROR
+        && !response.headers().contains_key(http::header::CONTENT_TYPE)
+    {
+        return error_response(&AppError::new(
+            app::error::ErrorCode::Internal,
+            "Your session could not be saved. Please try again.",
+        ));
+    }
+    response
 }
 
 /// The largest request body Moth reads. The largest valid input, a 20,000-character description sent

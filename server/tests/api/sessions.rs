@@ -165,3 +165,53 @@ async fn reading_a_session_writes_it_at_most_once_a_minute() {
     assert!(app.whoami_email(&cookie).await.is_some());
     assert_ne!(session_rows(&app).await, before, "activity a minute later is recorded");
 }
+
+/// A long write holding `SQLite`'s lock (here a transaction of the test's own) past the server's
+/// `busy_timeout` makes session writes fail. Recording activity is not worth the answer of a request
+/// whose work is done; a session that must be stored (here a team switch) fails with Moth's error
+/// shape, never a bare 500. (`PostgreSQL` has no such lock: a row write there waits for its row.)
+#[tokio::test]
+async fn a_session_write_the_database_cannot_take_never_leaves_a_bare_error() {
+    let app = spawn_app().await;
+    if !app.database_url.starts_with("sqlite:") {
+        return;
+    }
+    let (ann, _) = app.owner("ann").await;
+    let (_, bob_team) = app.owner("bob").await;
+    let mut writer = app.db().await;
+    sqlx::query("INSERT INTO memberships (team_id, user_id, role, joined_at) VALUES ($1, $2, 'NORMAL', 1)")
+        .bind(&bob_team)
+        .bind(&ann.user_id)
+        .execute(&mut writer)
+        .await
+        .expect("Ann joins Bob's team");
+    let cookie = ann.cookie;
+    app.clock.advance(2 * MINUTE);
+
+    sqlx::Executor::execute(&mut writer, "BEGIN IMMEDIATE").await.expect("take the write lock");
+    assert_eq!(
+        app.whoami_email(&cookie).await.as_deref(),
+        Some(ann.email.as_str()),
+        "activity that cannot be written must not cost the answer"
+    );
+    let switched =
+        app.call("switch_team", &crate::helpers::input(&[("team_id", bob_team.as_str())]), Some(&cookie)).await;
+    assert_eq!(switched.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body = crate::helpers::error_body(switched).await;
+    assert_eq!(body["code"], "internal", "{body}");
+    assert!(body["message"].as_str().is_some_and(|m| m.contains("session")), "{body}");
+    sqlx::Executor::execute(&mut writer, "ROLLBACK").await.expect("release the lock");
+
+    // The activity was not stored, so it is due again, and stored now.
+    assert!(app.whoami_email(&cookie).await.is_some());
+    let stored: String = sqlx::query("SELECT data FROM sessions WHERE user_id = $1")
+        .bind(&ann.user_id)
+        .fetch_one(&mut writer)
+        .await
+        .expect("the session")
+        .get(0);
+    let stored: serde_json::Value = serde_json::from_str(&stored).expect("json");
+    let signed_in_at = stored["auth"]["signed_in_at"].as_i64().expect("signed_in_at");
+    let last_seen_at = stored["auth"]["last_seen_at"].as_i64().expect("last_seen_at");
+    assert!(last_seen_at - signed_in_at >= 2 * 60_000, "{stored}");
+}
