@@ -279,12 +279,14 @@ async fn seed(server: &Server, count: usize, teams: usize) -> Result<(Api, Strin
     let started = Instant::now();
     let next = Arc::new(AtomicU64::new(0));
     let done = Arc::new(AtomicU64::new(0));
+    let failures = Arc::new(AtomicU64::new(0));
     let tenth = (count / 10).max(1);
     let tenth_started = Arc::new(Mutex::new(Instant::now()));
     let extra_shares = if teams > 1 { 9 } else { 0 };
     let mut workers = Vec::new();
     for _ in 0..SEEDERS {
-        let (owners, next, done, tenth_started) = (owners.clone(), next.clone(), done.clone(), tenth_started.clone());
+        let (owners, next, done, failures, tenth_started) =
+            (owners.clone(), next.clone(), done.clone(), failures.clone(), tenth_started.clone());
         workers.push(tokio::spawn(async move {
             loop {
                 let n = usize::try_from(next.fetch_add(1, Ordering::SeqCst)).unwrap_or(usize::MAX);
@@ -293,7 +295,14 @@ async fn seed(server: &Server, count: usize, teams: usize) -> Result<(Api, Strin
                 }
                 let shares = owners.len() + extra_shares;
                 let (owner, project_id) = &owners[(n % shares).saturating_sub(extra_shares)];
-                owner.json("create_issue", &issue_form(project_id, n / shares)).await?;
+                // A failed create is a finding, not the end of the run: it is counted, the first
+                // few are printed, and the workloads are still measured.
+                if let Err(e) = owner.json("create_issue", &issue_form(project_id, n / shares)).await {
+                    if failures.fetch_add(1, Ordering::SeqCst) < 3 {
+                        println!("  a create failed after {} issues: {e}", done.load(Ordering::SeqCst));
+                    }
+                    continue;
+                }
                 let filed = done.fetch_add(1, Ordering::SeqCst) + 1;
                 if count >= 100_000 && filed % tenth as u64 == 0 {
                     let since = std::mem::replace(&mut *tenth_started.lock().expect("clock"), Instant::now());
@@ -310,7 +319,12 @@ async fn seed(server: &Server, count: usize, teams: usize) -> Result<(Api, Strin
     for worker in workers {
         worker.await??;
     }
-    println!("seeded {count} issues through the API in {:.1?}", started.elapsed());
+    let failed = failures.load(Ordering::SeqCst);
+    println!("seeded {} issues through the API in {:.1?}", count as u64 - failed, started.elapsed());
+    if failed > 0 {
+        ERRORS.fetch_add(failed, Ordering::Relaxed);
+        println!("{failed} creates failed while seeding; the end of the server's log:\n{}", server.log_tail());
+    }
     let (owner, project_id) = owners[0].clone();
     Ok((owner, project_id, FIRST_OWNER.to_owned(), first_team_share(count, teams)))
 }

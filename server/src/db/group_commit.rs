@@ -22,6 +22,9 @@ const QUEUE: usize = 1024;
 /// Creates in one transaction at most.
 const MAX_BATCH: usize = 64;
 
+/// A batch that takes longer is logged: it kept every other writer waiting.
+const SLOW_BATCH: std::time::Duration = std::time::Duration::from_secs(1);
+
 type Reply = oneshot::Sender<Result<IssueId, DbError>>;
 
 /// The sending side, held by [`super::Db`].
@@ -49,10 +52,19 @@ impl GroupCommit {
 async fn writer(pool: AnyPool, mut waiting: mpsc::Receiver<(NewIssue, Reply)>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while waiting.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let started = std::time::Instant::now();
         let outcomes = match pool.acquire().await {
             Ok(mut conn) => commit_batch(&mut conn, &batch).await,
             Err(e) => Err(DbError::from(e)),
         };
+        // Other writers (sessions, comments, edits) wait for this one up to `busy_timeout`.
+        if started.elapsed() >= SLOW_BATCH {
+            tracing::warn!(
+                creates = batch.len(),
+                millis = started.elapsed().as_millis(),
+                "a group commit held the writer long"
+            );
+        }
         match outcomes {
             Ok(outcomes) => {
                 for ((_, reply), outcome) in batch.drain(..).zip(outcomes) {
