@@ -147,7 +147,6 @@ impl Application {
         let exporter = self.exporter.clone();
         let sweeper = tokio::spawn(async move {
             let mut every = tokio::time::interval(Duration::from_secs(600));
-            let mut rounds: u64 = 0;
             loop {
                 every.tick().await;
                 if let Err(e) = store.delete_expired().await {
@@ -167,13 +166,11 @@ impl Application {
                         tracing::warn!(error = %e, "could not checkpoint the audit log");
                     }
                 }
-                // Every hour, and ten minutes after start (when a first import may have landed).
-                if rounds % 6 == 1 {
-                    if let Err(e) = db.optimize().await {
-                        tracing::warn!(error = %e, "could not refresh the query planner's statistics");
-                    }
+                // Cheap (milliseconds at a million issues), so every round: a table that grew fast
+                // since the start gets its statistics within minutes.
+                if let Err(e) = db.refresh_statistics().await {
+                    tracing::warn!(error = %e, "could not refresh the query planner's statistics");
                 }
-                rounds += 1;
             }
         });
         let schedule = self.backups.map(|(backups, drill_every)| tokio::spawn(backups.run_schedule(drill_every)));
@@ -209,6 +206,11 @@ async fn open_database(config: &Config) -> Result<Db, StartupError> {
     let rendered = crate::db::issues::render_missing(&db).await?;
     if rendered > 0 {
         tracing::info!(rendered, "rendered the Markdown of rows written before it was stored");
+    }
+    // Statistics before the first request (the sweeper refreshes them every round); a database too
+    // busy for it now is still served.
+    if let Err(e) = db.refresh_statistics().await {
+        tracing::warn!(error = %e, "could not refresh the query planner's statistics");
     }
     Ok(db)
 }

@@ -28,6 +28,7 @@ pub mod issues;
 pub mod members;
 pub mod projects;
 pub mod sessions;
+mod statistics;
 pub mod team_export;
 pub mod two_factor;
 
@@ -133,9 +134,8 @@ impl Db {
                         // pread(2): creates fell to 48/s at 66,000 issues over 1,000 teams. Reading
                         // through a memory map costs no copy (the pages stay in the OS's cache).
                         conn.execute("PRAGMA mmap_size = 1073741824").await?;
-                        // SQLite's advice for long-lived connections: analyse at open what needs it
-                        // (limited work), then `optimize` periodically (see `Db::optimize`).
-                        conn.execute("PRAGMA optimize = 0x10002").await?;
+                        // No `PRAGMA optimize` here: it would analyse the full-text index's own
+                        // tables (see `statistics`); `Db::refresh_statistics` keeps the statistics.
                     } else {
                         // The list statements hold ten optional filters (`$n = '' OR ...`). A generic
                         // plan, which PostgreSQL switches to after five runs of a prepared statement,
@@ -216,11 +216,12 @@ impl Db {
         Ok(self.pool.begin().await?)
     }
 
-    /// Keeps the query planner's statistics current: `PRAGMA optimize` on `SQLite` (cheap; it analyses
-    /// only tables whose size changed a lot). On `PostgreSQL` autovacuum does this by itself.
-    pub async fn optimize(&self) -> Result<(), DbError> {
+    /// Keeps the query planner's statistics current. On `SQLite`, Moth's own tables are analysed
+    /// (bounded work) and the full-text index's never are: see [`statistics`]. `PostgreSQL`'s
+    /// autovacuum analyses tables as they change.
+    pub async fn refresh_statistics(&self) -> Result<(), DbError> {
         if self.backend == Backend::Sqlite {
-            sqlx::query("PRAGMA optimize").execute(&self.pool).await?;
+            statistics::refresh(self).await?;
         }
         Ok(())
     }
