@@ -243,7 +243,15 @@ fn moth(options: &Options, env: &[(String, String)], args: &[&str]) -> Result<(S
     let output = Command::new(&options.moth).args(args).envs(env.iter().map(|(k, v)| (k, v))).output()?;
     let took = started.elapsed();
     if !output.status.success() {
-        return Err(format!("moth {}: {}", args.join(" "), String::from_utf8_lossy(&output.stderr)).into());
+        // The commands report a failed drill or restore on stdout, other errors on stderr.
+        return Err(format!(
+            "moth {} failed ({}): {}{}",
+            args.join(" "),
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim(),
+            String::from_utf8_lossy(&output.stdout).trim()
+        )
+        .into());
     }
     Ok((String::from_utf8_lossy(&output.stdout).into_owned(), took))
 }
