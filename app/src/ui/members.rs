@@ -115,7 +115,14 @@ fn TwoFactorRequirement(required: bool) -> impl IntoView {
     let errors = RwSignal::new(None::<AppError>);
     let save = Submission::reporting_to(errors, set_two_factor_requirement, move |me: Me| {
         checked.set(me.team.requires_two_factor);
-        session.me.refetch();
+        if me.two_factor_setup_required {
+            // Only the account page works for this user now: reload, and the frame redirects.
+            session.me.refetch();
+        } else {
+            // Nothing the frame shows changed. Keep the session's copy current without telling its
+            // readers: a reload would mount this page anew and lose a half-filled invitation.
+            *session.me.write_untracked() = Some(Ok(Some(me)));
+        }
     });
     view! {
         <section class="card">
