@@ -6,15 +6,15 @@
 //! of its segments completes. `PRAGMA optimize` analyses every table, these included; on a new
 //! installation it found `issue_text_data` with 2 rows, and with that statistic `SQLite` plans the
 //! range delete as a scan of the whole index. At 400,000 issues each merge step then read about 2 GB
-//! and held the writer for 0.6 s, and at 900,000 long enough for a session write to give up. Without
-//! statistics `SQLite` assumes a large table and always seeks by rowid, which is what FTS5's
-//! statements, all key look-ups and ranges, want at every size.
+//! and held the writer for up to 1.8 s (and, most likely, at 900,000 long enough for a session write
+//! to give up). Without statistics `SQLite` assumes a large table and always seeks by rowid, which is
+//! what FTS5's statements, all key look-ups and ranges, want at every size.
 //!
-//! So the server analyses its own tables only, with a bounded `analysis_limit` (milliseconds at a
-//! million issues), on a connection of its own that is closed afterwards, deletes any statistics of
-//! shadow tables (an older Moth's `PRAGMA optimize`, or an operator's `ANALYZE`, wrote them), and
-//! touches the schema so that every pooled connection loads the new statistics with its next
-//! statement (`SQLite` reloads them only with the schema).
+//! So the server analyses its own tables only, with a bounded `analysis_limit` (12 ms at a million
+//! issues, 170 ms cold), on a connection of its own that is closed afterwards; deletes any
+//! statistics of shadow tables (an older Moth's `PRAGMA optimize` or an operator's `ANALYZE` wrote
+//! them); and touches the schema so that every pooled connection loads the new statistics with its
+//! next statement (`SQLite` reloads them only with the schema).
 
 use sqlx::{AnyConnection, ConnectOptions, Connection, Executor};
 
