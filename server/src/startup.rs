@@ -166,8 +166,8 @@ impl Application {
                         tracing::warn!(error = %e, "could not checkpoint the audit log");
                     }
                 }
-                // Cheap (12 ms at a million issues, 170 ms with a cold cache), so every round: a
-                // table that grew fast since the start gets its statistics within minutes.
+                // Cheap (12 ms at a million issues, 170 ms with a cold cache), so every round, the
+                // first at start: a table that grew fast gets its statistics within minutes.
                 if let Err(e) = db.refresh_statistics().await {
                     tracing::warn!(error = %e, "could not refresh the query planner's statistics");
                 }
@@ -206,11 +206,6 @@ async fn open_database(config: &Config) -> Result<Db, StartupError> {
     let rendered = crate::db::issues::render_missing(&db).await?;
     if rendered > 0 {
         tracing::info!(rendered, "rendered the Markdown of rows written before it was stored");
-    }
-    // Statistics before the first request (the sweeper refreshes them every round); a database too
-    // busy for it now is still served.
-    if let Err(e) = db.refresh_statistics().await {
-        tracing::warn!(error = %e, "could not refresh the query planner's statistics");
     }
     Ok(db)
 }

@@ -43,35 +43,33 @@ impl DbSessionStore {
     }
 
     async fn insert(&self, record: &Record) -> Result<(), DbError> {
+        self.write(record, "INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4)").await?;
+        if let Some(cache) = self.db.auth_cache() {
+            cache.saved_session(record);
+        }
+        Ok(())
+    }
+
+    async fn upsert(&self, record: &Record) -> Result<(), DbError> {
+        self.write(
+            record,
+            "INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, data = excluded.data, \
+             expires_at = excluded.expires_at",
+        )
+        .await
+    }
+
+    /// Runs `sql` with the record's id, user, data and expiry as `$1` to `$4`.
+    async fn write(&self, record: &Record, sql: &'static str) -> Result<(), DbError> {
         let (data, user_id) = encode(record)?;
-        sqlx::query("INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4)")
+        sqlx::query(sql)
             .bind(record.id.to_string())
             .bind(user_id)
             .bind(data)
             .bind(unix_millis(record.expiry_date))
             .execute(self.db.pool())
             .await?;
-        if let Some(cache) = self.db.auth_cache() {
-            cache.saved_session(record);
-        }
-        Ok(())
-    }
-}
-
-impl DbSessionStore {
-    async fn upsert(&self, record: &Record) -> Result<(), DbError> {
-        let (data, user_id) = encode(record)?;
-        sqlx::query(
-            "INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, data = excluded.data, \
-             expires_at = excluded.expires_at",
-        )
-        .bind(record.id.to_string())
-        .bind(user_id)
-        .bind(data)
-        .bind(unix_millis(record.expiry_date))
-        .execute(self.db.pool())
-        .await?;
         Ok(())
     }
 
