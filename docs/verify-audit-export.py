@@ -11,7 +11,7 @@ fields, each preceded by its length in bytes as 8 bytes big-endian:
 
 (absent values are empty; numbers in decimal). The first entry (seq 1) follows the empty MAC.
 Editing an entry breaks its MAC, removing one leaves a gap in `seq`. Removing the newest entries
-leaves a shorter but valid chain: keep the head of each export (printed below) and pass it as
+leaves a shorter but valid chain, and an entry without a place in the chain is reported: keep the head of each export (printed below) and pass it as
 `--head` next time, which checks that the newer export still holds it unchanged.
 
 Exit status: 0 when the export verifies, 1 otherwise.
@@ -41,6 +41,11 @@ def verify(export, head=None):
     key = bytes.fromhex(export["chain_key"])
     entries = sorted((e for e in export["entries"] if e.get("seq") is not None), key=lambda e: e["seq"])
     problems, previous, macs = [], "", {}
+    # Moth chains every entry as it writes it and exports only chained ones: an entry without a
+    # place in the chain was added or cut out by someone else.
+    for entry in export["entries"]:
+        if entry.get("seq") is None or not entry.get("mac"):
+            problems.append(f"entry {entry.get('id')} is outside the chain")
     for expected, entry in enumerate(entries, start=1):
         if entry["seq"] != expected:
             problems.append(f"entry {expected} is missing")

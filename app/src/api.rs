@@ -143,7 +143,7 @@ mod backend {
         async fn enable_two_factor(
             &self,
             req: &RequestParts,
-            input: TwoFactorCodeInput,
+            input: EnableTwoFactorInput,
         ) -> Result<RecoveryCodes, AppError>;
         async fn disable_two_factor(&self, req: &RequestParts, input: TwoFactorCodeInput) -> Result<(), AppError>;
         async fn second_factor(&self, req: &RequestParts, input: TwoFactorCodeInput) -> Result<Me, AppError>;
@@ -209,9 +209,10 @@ pub async fn start_two_factor() -> Result<TwoFactorSetup, AppError> {
     backend.start_two_factor(&req).await
 }
 
-/// Turns two-factor authentication on, confirmed by a code from the new key; answers the recovery codes.
+/// Turns two-factor authentication on, confirmed by a code from the new key and the account's password
+/// (re-authentication); answers the recovery codes.
 #[server(endpoint = "enable_two_factor")]
-pub async fn enable_two_factor(input: TwoFactorCodeInput) -> Result<RecoveryCodes, AppError> {
+pub async fn enable_two_factor(input: EnableTwoFactorInput) -> Result<RecoveryCodes, AppError> {
     let (backend, req) = backend::context()?;
     backend.enable_two_factor(&req, input).await
 }

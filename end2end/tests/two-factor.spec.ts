@@ -3,7 +3,7 @@
 // signing in asks for a code after the password.
 import { createHmac } from 'node:crypto';
 import { expect, test } from '@playwright/test';
-import { acceptAsNewVisitor, invite, newAccount, ready, signUp, uniqueEmail } from './helpers';
+import { PASSWORD, acceptAsNewVisitor, invite, newAccount, ready, signUp, uniqueEmail } from './helpers';
 import type { Page } from '@playwright/test';
 
 /** Decodes RFC 4648 base32 (no padding). */
@@ -39,6 +39,8 @@ test('a user turns on two-factor authentication, signs out, and signs in with a 
   expect(key).toMatch(/^[A-Z2-7]+$/);
   await expect(page.locator('.qr svg')).toBeVisible();
   await page.getByLabel('Authentication code').fill(totp(key, Date.now() / 1000));
+  // Turning it on changes how one signs in: the password is asked for again.
+  await page.getByLabel('Your password').fill(account.password);
   await page.getByRole('button', { name: 'Turn on' }).click();
   await expect(page.getByTestId('two-factor-state')).toContainText('On');
   await expect(page.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem')).toHaveCount(10);
@@ -62,6 +64,7 @@ async function turnOn(page: Page): Promise<string> {
   await page.getByRole('button', { name: 'Turn on' }).click();
   const key = (await page.getByTestId('two-factor-key').textContent())!.trim();
   await page.getByLabel('Authentication code').fill(totp(key, Date.now() / 1000));
+  await page.getByLabel('Your password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Turn on' }).click();
   await page.getByRole('button', { name: 'I have kept my recovery codes' }).click();
   await expect(page.getByTestId('two-factor-state')).toContainText('On');

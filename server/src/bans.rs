@@ -2,7 +2,8 @@
 //! password, an unknown invitation token) are counted per source address in the database, so every
 //! instance shares them; `ban_failures` of them within `ban_window_secs` ban the address from the
 //! credential endpoints for `ban_secs` (429, `Retry-After`). An account is never locked for everyone:
-//! across all addresses, `account_failures_per_hour` failures only slow its guessing down.
+//! across all addresses, `account_failures_per_hour` failures only slow its guessing down, and a
+//! browser that has signed in to the account before (its device cookie) is let through even then.
 //!
 //! Each failure also writes one fixed-format line, whatever `log_format` is, for a real fail2ban
 //! (`deploy/fail2ban/`):
@@ -31,6 +32,14 @@ pub struct BanRules {
     pub account_failures_per_hour: i64,
 }
 
+/// Who is trying a credential: the address, and the browser's device cookie (its SHA-256, see
+/// `http::device`) when it sent one.
+#[derive(Clone, Copy, Debug)]
+pub struct Client<'a> {
+    pub address: &'a str,
+    pub device: Option<&'a str>,
+}
+
 /// A refusal: the address (or the account) must wait this many seconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Banned {
@@ -48,6 +57,8 @@ pub struct Bans {
 }
 
 const HOUR_MS: i64 = 3_600_000;
+/// A browser not seen signing in to an account for this long is a stranger to it again.
+const DEVICE_KEPT_MS: i64 = 180 * 24 * HOUR_MS;
 
 impl Bans {
     pub fn new(
@@ -74,18 +85,29 @@ impl Bans {
         unix_millis(self.clock.now())
     }
 
-    /// Whether `address` may try a credential now (and `account`, when one is named).
-    pub async fn check(&self, address: &str, account: Option<&str>) -> Result<Result<(), Banned>, DbError> {
+    /// Whether `client` may try a credential now (and at `account`, when one is named). A ban of the
+    /// address lasts `ban_secs` from the failure that started it. At an account's hourly ceiling, a
+    /// browser that has signed in to that account before still gets through, while its own failures
+    /// stay under the ceiling: an attacker cannot keep the owner out.
+    pub async fn check(&self, client: &Client<'_>, account: Option<&str>) -> Result<Result<(), Banned>, DbError> {
         let now = self.now();
         let window = self.rules.window_secs * 1000;
-        let (count, newest) = bans::from_address(&self.db, address, now - window).await?;
-        if count >= self.rules.failures {
-            let until = newest.unwrap_or(now) + self.rules.ban_secs * 1000;
+        let banned_until = bans::banned_until(&self.db, client.address, now).await?;
+        let (count, newest) = bans::from_address(&self.db, client.address, now - window).await?;
+        let counted_until = (count >= self.rules.failures).then(|| newest.unwrap_or(now) + self.rules.ban_secs * 1000);
+        if let Some(until) = banned_until.max(counted_until) {
             self.metrics.banned_refusals.inc();
             return Ok(Err(Banned { retry_after_secs: seconds_until(until, now) }));
         }
         if let Some(account) = account {
-            let (count, oldest) = bans::for_account(&self.db, &hashed(account), now - HOUR_MS).await?;
+            let account = hashed(account);
+            let since = now - HOUR_MS;
+            let (count, oldest) = match client.device {
+                Some(device) if bans::is_known_device(&self.db, device, &account).await? => {
+                    bans::from_device(&self.db, device, &account, since).await?
+                }
+                _ => bans::for_account(&self.db, &account, since).await?,
+            };
             if count >= self.rules.account_failures_per_hour {
                 let until = oldest.unwrap_or(now) + HOUR_MS;
                 self.metrics.banned_refusals.inc();
@@ -95,17 +117,29 @@ impl Bans {
         Ok(Ok(()))
     }
 
-    /// Counts a failure at `endpoint` from `address`, naming `account` as typed, and writes its line.
-    /// The failure that reaches the limit starts the address's ban: it is audited and counted.
-    pub async fn failed(&self, address: &str, endpoint: &str, account: &str) -> Result<(), DbError> {
+    /// Remembers that this browser signed in to `account`: at the account's failure ceiling it is let
+    /// through (see [`Bans::check`]).
+    pub async fn signed_in(&self, client: &Client<'_>, account: &str) -> Result<(), DbError> {
+        match client.device {
+            Some(device) => bans::remember_device(&self.db, device, &hashed(account), self.now()).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Counts a failure at `endpoint` from `client`, naming `account` as typed, and writes its line.
+    /// The failure that reaches the limit starts the address's ban: it is kept with its end, audited
+    /// and counted.
+    pub async fn failed(&self, client: &Client<'_>, endpoint: &str, account: &str) -> Result<(), DbError> {
         let now = self.now();
-        bans::record_failure(&self.db, address, &hashed(account), now).await?;
+        let address = client.address;
+        bans::record_failure(&self.db, address, &hashed(account), client.device, now).await?;
         self.metrics
             .credential_failures
             .get_or_create(&crate::metrics::Endpoint { endpoint: endpoint.to_owned() })
             .inc();
         let (count, _) = bans::from_address(&self.db, address, now - self.rules.window_secs * 1000).await?;
-        if count == self.rules.failures {
+        if count >= self.rules.failures && bans::banned_until(&self.db, address, now).await?.is_none() {
+            bans::ban(&self.db, address, now + self.rules.ban_secs * 1000).await?;
             self.metrics.bans.inc();
             let record = audit::Record {
                 event: audit::Event::AddressBanned,
@@ -137,7 +171,7 @@ impl Bans {
     /// Forgets failures that no rule counts any more.
     pub async fn forget_old(&self) -> Result<u64, DbError> {
         let keep_ms = (self.rules.window_secs * 1000).max(HOUR_MS);
-        bans::forget_before(&self.db, self.now() - keep_ms).await
+        bans::forget_before(&self.db, self.now() - keep_ms, self.now(), self.now() - DEVICE_KEPT_MS).await
     }
 }
 

@@ -224,7 +224,11 @@ async fn verify_audit(config: Config) -> ExitCode {
         Ok(problems) => {
             for p in problems {
                 let chain = if p.chain.is_empty() { "(no team)" } else { p.chain.as_str() };
-                println!("audit log: team {chain}: entry {} {}", p.seq, p.what);
+                if p.what == crate::db::audit_chain::UNCHAINED {
+                    println!("audit log: team {chain}: entries outside the chain (not written by Moth): {}", p.seq);
+                } else {
+                    println!("audit log: team {chain}: entry {} {}", p.seq, p.what);
+                }
             }
             ExitCode::FAILURE
         }

@@ -63,6 +63,9 @@ pub struct Config {
     pub files_url: Option<String>,
     /// How long a link to a file works.
     pub file_link_ttl_secs: u64,
+    /// How long the file origin waits for a reader to take the next piece of a file before it cuts
+    /// the transfer off and frees its place.
+    pub file_delivery_stall_secs: u64,
     /// Store attachments in this S3 bucket instead of `files_dir` (with the `s3_*` settings below).
     pub s3_bucket: Option<String>,
     /// The S3 endpoint, such as `https://s3.eu-central-1.amazonaws.com` or an S3-compatible server.
@@ -149,7 +152,7 @@ pub enum LogFormat {
 
 /// The keys read from `MOTH_<KEY>` environment variables; other `MOTH_*` variables (such as
 /// `MOTH_LOG` or the test scripts' own) are not configuration.
-const ENV_KEYS: [&str; 57] = [
+const ENV_KEYS: [&str; 58] = [
     "bind",
     "database_url",
     "site_dir",
@@ -170,6 +173,7 @@ const ENV_KEYS: [&str; 57] = [
     "files_bind",
     "files_url",
     "file_link_ttl_secs",
+    "file_delivery_stall_secs",
     "s3_bucket",
     "s3_endpoint",
     "s3_region",
@@ -232,6 +236,7 @@ impl Default for Config {
             files_bind: SocketAddr::from(([127, 0, 0, 1], 3001)),
             files_url: None,
             file_link_ttl_secs: 300,
+            file_delivery_stall_secs: 30,
             s3_bucket: None,
             s3_endpoint: None,
             s3_region: "us-east-1".into(),
@@ -325,8 +330,10 @@ impl Config {
         {
             return Err(ConfigError::Invalid("the ban settings must be positive".into()));
         }
-        if self.file_link_ttl_secs == 0 || self.clamd_timeout_secs == 0 {
-            return Err(ConfigError::Invalid("file_link_ttl_secs and clamd_timeout_secs must be positive".into()));
+        if self.file_link_ttl_secs == 0 || self.clamd_timeout_secs == 0 || self.file_delivery_stall_secs == 0 {
+            return Err(ConfigError::Invalid(
+                "file_link_ttl_secs, file_delivery_stall_secs and clamd_timeout_secs must be positive".into(),
+            ));
         }
         crate::backup::retention::parse(&self.backup_tiers)
             .map_err(|e| ConfigError::Invalid(format!("backup_tiers: {e}")))?;

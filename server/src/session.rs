@@ -14,6 +14,7 @@ use crate::{
     clock::{unix_millis, Clock},
     db::{accounts, sessions::AUTH_KEY, Db},
     error::ServiceError,
+    service::SignInGrant,
 };
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
@@ -60,11 +61,13 @@ impl SessionPolicy {
         unix_millis(self.clock.now())
     }
 
-    /// Signs `user_id` in with `team_id` active, under a new session id (no fixation).
-    pub async fn begin(&self, session: &Session, user_id: UserId, team_id: TeamId) -> Result<(), ServiceError> {
+    /// Signs the grant's user in with its team active, under a new session id (no fixation). Only the
+    /// sign-in gate (`service::sign_in`) can make a grant.
+    pub async fn begin(&self, session: &Session, grant: &SignInGrant) -> Result<(), ServiceError> {
         session.cycle_id().await?;
         session.remove::<PendingRecord>(PENDING_KEY).await?;
         let now = self.now();
+        let (user_id, team_id) = (grant.user_id(), grant.team_id());
         session.insert(AUTH_KEY, AuthRecord { user_id, team_id, signed_in_at: now, last_seen_at: now }).await?;
         Ok(())
     }
@@ -125,6 +128,18 @@ impl SessionPolicy {
             return Ok(None);
         };
         Ok(Some(Actor::from_session(record.user_id, record.team_id, membership.role, membership.requires_two_factor)))
+    }
+
+    /// Moves the signed-in `user_id` to `team_id`, which they have just joined, under a new session
+    /// id. Signs nobody in: a session of another user, or of nobody, is left as it is.
+    pub async fn join_team(&self, session: &Session, user_id: UserId, team_id: TeamId) -> Result<(), ServiceError> {
+        let Some(mut record) = session.get::<AuthRecord>(AUTH_KEY).await? else { return Ok(()) };
+        if record.user_id == user_id {
+            session.cycle_id().await?;
+            record.team_id = team_id;
+            session.insert(AUTH_KEY, record).await?;
+        }
+        Ok(())
     }
 
     /// Makes `team_id` the active team. The caller has checked that the user is a member.

@@ -199,9 +199,9 @@ async fn open_database(config: &Config) -> Result<Db, StartupError> {
     db.migrate().await?;
     let audit_key = crate::db::audit_chain::settle(&db, config.audit_key()?).await?;
     let db = db.with_audit_key(audit_key.clone());
-    let chained = crate::db::audit_chain::chain_missing(&db, &audit_key).await?;
+    let chained = crate::db::audit_chain::chain_legacy_once(&db, &audit_key).await?;
     if chained > 0 {
-        tracing::info!(chained, "chained audit entries written before the chain (or while it failed)");
+        tracing::info!(chained, "chained the audit entries written before the chain existed");
     }
     let rendered = crate::db::issues::render_missing(&db).await?;
     if rendered > 0 {
@@ -255,7 +255,8 @@ async fn build_files(
     let staging = config.files_dir.join(".staging");
     crate::files::intake::reset_staging(&staging)
         .map_err(|source| StartupError::FilesDir { path: staging.display().to_string(), source })?;
-    let files = Files::new(store, staging, keys, scanner, files_url, link_ttl, metrics);
+    let mut files = Files::new(store, staging, keys, scanner, files_url, link_ttl, metrics);
+    files.delivery_stall = Duration::from_secs(config.file_delivery_stall_secs);
     Ok((listener, Arc::new(files)))
 }
 

@@ -641,6 +641,22 @@ impl Normalize for TwoFactorCodeInput {
     }
 }
 
+/// Turning two-factor authentication on changes how one signs in, so it asks for the password again
+/// (re-authentication), besides a code from the new key.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct EnableTwoFactorInput {
+    #[garde(length(chars, min = 1, max = 32), custom(crate::rules::one_time_code))]
+    pub code: String,
+    #[garde(custom(rules::password_given))]
+    pub password: String,
+}
+
+impl Normalize for EnableTwoFactorInput {
+    fn normalize(self) -> Self {
+        Self { code: self.code.chars().filter(|c| !c.is_whitespace()).collect(), password: self.password }
+    }
+}
+
 /// A page of the audit log, newest first; `next` continues it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditPage {

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::{
     api::{disable_two_factor, enable_two_factor, start_two_factor, two_factor_status},
-    model::{RecoveryCodes, TwoFactorCodeInput, TwoFactorSetup},
+    model::{EnableTwoFactorInput, RecoveryCodes, TwoFactorCodeInput, TwoFactorSetup},
 };
 
 #[component]
@@ -85,11 +85,12 @@ fn TurnOn(on_done: impl Fn(RecoveryCodes) + Send + Sync + Copy + 'static) -> imp
         });
     };
     let code = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
     let confirm = Submission::new(enable_two_factor, on_done);
     let errors = confirm.errors;
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        confirm.submit(TwoFactorCodeInput { code: code.get_untracked() });
+        confirm.submit(EnableTwoFactorInput { code: code.get_untracked(), password: password.get_untracked() });
     };
     view! {
         <Show when=move || setup.get().is_some() fallback=move || view! {
@@ -102,6 +103,7 @@ fn TurnOn(on_done: impl Fn(RecoveryCodes) + Send + Sync + Copy + 'static) -> imp
             <p>"Key: " <code data-testid="two-factor-key">{move || setup.get().map(|s| s.secret).unwrap_or_default()}</code></p>
             <form on:submit=submit novalidate>
                 <TextField label="Authentication code" name="code" autocomplete="one-time-code" value=code errors />
+                <TextField label="Your password" name="password" kind="password" autocomplete="current-password" value=password errors />
                 <FormAlert errors />
                 <button type="submit" class="primary-inline" disabled=move || confirm.pending()>"Turn on"</button>
             </form>

@@ -12,8 +12,9 @@ use super::{
     set_ready, SessionState,
 };
 use crate::{
-    api::{accept_invitation, invitation_info, sign_up_with_invitation},
-    model::{AcceptInvitationInput, InvitationOffer, InvitationTokenInput, InvitedSignUpInput, Me},
+    api::{accept_invitation, invitation_info, second_factor, sign_up_with_invitation},
+    error::{AppError, ErrorCode},
+    model::{AcceptInvitationInput, InvitationOffer, InvitationTokenInput, InvitedSignUpInput, Me, TwoFactorCodeInput},
 };
 
 #[component]
@@ -112,29 +113,61 @@ fn AcceptWithNewAccount(token: String) -> impl IntoView {
     }
 }
 
-/// The invited account accepts: already signed in, or with its password.
+/// The second factor, then the invitation accepted by the session it signed in.
+async fn second_factor_then_accept(code: TwoFactorCodeInput, token: String) -> Result<Me, AppError> {
+    match second_factor(code).await {
+        // Signed in, into the invitation's team, which the user joins next.
+        Ok(_) | Err(AppError { code: ErrorCode::Conflict, .. }) => {}
+        Err(e) => return Err(e),
+    }
+    accept_invitation(AcceptInvitationInput { token, password: None }).await
+}
+
+/// The invited account accepts: already signed in, or with its password (and then its second
+/// factor, when it has one: the password alone joins nothing).
 #[component]
 fn AcceptAsMember(token: String, signed_in: bool) -> impl IntoView {
     let password = RwSignal::new(String::new());
+    let code = RwSignal::new(String::new());
     let form = Submission::new(accept_invitation, joined());
     let errors = form.errors;
+    let second_step = RwSignal::new(false);
+    Effect::new(move || {
+        if errors.get().is_some_and(|e| e.code == ErrorCode::SecondFactorRequired) {
+            second_step.set(true);
+        }
+    });
+    let token = StoredValue::new(token);
+    let with_code =
+        Submission::new(move |code: TwoFactorCodeInput| second_factor_then_accept(code, token.get_value()), joined());
+    let code_errors = with_code.errors;
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        form.submit(AcceptInvitationInput {
-            token: token.clone(),
-            password: (!signed_in).then(|| password.get_untracked()),
-        });
+        if second_step.get_untracked() {
+            with_code.submit(TwoFactorCodeInput { code: code.get_untracked() });
+        } else {
+            form.submit(AcceptInvitationInput {
+                token: token.get_value(),
+                password: (!signed_in).then(|| password.get_untracked()),
+            });
+        }
     };
     view! {
         <form on:submit=submit novalidate>
-            <Show when=move || !signed_in>
-                <TextField label="Password" name="password" kind="password" autocomplete="current-password" value=password errors />
+            <Show when=move || second_step.get() fallback=move || view! {
+                <Show when=move || !signed_in>
+                    <TextField label="Password" name="password" kind="password" autocomplete="current-password" value=password errors />
+                </Show>
+                <Show when=move || signed_in>
+                    <p class="muted">"You are signed in with this email address."</p>
+                </Show>
+                <FormAlert errors />
+            }>
+                <p class="muted">"Your account has two-factor authentication."</p>
+                <TextField label="Authentication code" name="code" autocomplete="one-time-code" value=code errors=code_errors />
+                <FormAlert errors=code_errors />
             </Show>
-            <Show when=move || signed_in>
-                <p class="muted">"You are signed in with this email address."</p>
-            </Show>
-            <FormAlert errors />
-            <button type="submit" class="primary" disabled=move || form.pending()>"Accept invitation"</button>
+            <button type="submit" class="primary" disabled=move || form.pending() || with_code.pending()>"Accept invitation"</button>
         </form>
     }
 }

@@ -362,10 +362,24 @@ impl Backups {
             let scratch = self.scratch()?;
             let (manifest, unpacked, bytes) = self.fetch_and_unpack(snapshot, identities, &scratch.0).await?;
             let mut detail = self.check_restored(&manifest, &unpacked).await?;
-            if self.replicates() {
-                let newest = RestoreTarget { into: scratch.0.join("replica-drill"), database_url: None, at: None };
-                self.restore_from_replica(&newest, identity_file).await?;
-                detail.push_str("; the continuous replica restored to its newest state and passed the integrity check");
+            let newest = RestoreTarget { into: scratch.0.join("replica-drill"), database_url: None, at: None };
+            let replica_tested = if self.replicates() {
+                match self.restore_from_replica(&newest, identity_file).await {
+                    Ok(_) => true,
+                    // A drill tests what exists: a replica that has never held a restorable state (a
+                    // new installation, before Litestream's first snapshot is shipped) is not failed.
+                    // Once a drill has restored it, the same answer is a failure.
+                    Err(e) if replica_not_there_yet(&e) && !self.replica_ever_restored().await? => {
+                        detail.push_str(REPLICA_NOT_YET);
+                        false
+                    }
+                    Err(e) => return Err(e),
+                }
+            } else {
+                false
+            };
+            if replica_tested {
+                detail.push_str(REPLICA_TESTED);
                 // And to a moment halfway through what it holds: restoring by time is what a
                 // Litestream problem (after a compaction, say) would break first.
                 let span = self.replica_span.lock().ok().and_then(|s| *s);
@@ -423,6 +437,12 @@ impl Backups {
             tracing::error!(snapshot = %report.snapshot, detail = %report.detail, "restore drill FAILED");
         }
         Ok(report)
+    }
+
+    /// Whether a drill ever restored the continuous replica.
+    async fn replica_ever_restored(&self) -> Result<bool, BackupError> {
+        let passed = runs::recent_runs(&self.db, RunKind::Drill, true, 10_000).await?;
+        Ok(passed.iter().any(|run| run.detail.contains(REPLICA_TESTED)))
     }
 
     /// Downloads a snapshot, checks its sidecar checksum and unpacks it; returns the manifest, the
@@ -571,6 +591,24 @@ impl Backups {
             copy_private(&unpacked.join(&entry.path), &target.into.join(name))?;
         }
         Ok(summary)
+    }
+}
+
+/// What a drill's report says of the replica when it restored it.
+const REPLICA_TESTED: &str = "; the continuous replica restored to its newest state and passed the integrity check";
+/// ... and when there was nothing to restore yet.
+const REPLICA_NOT_YET: &str = "; the continuous replica holds no restorable state yet (a new installation): not tested";
+
+/// Whether a replica restore failed because nothing restorable was shipped yet: no file at all, or
+/// files from which Litestream finds nothing to restore.
+fn replica_not_there_yet(error: &BackupError) -> bool {
+    match error {
+        BackupError::Refused(reason) => {
+            reason.starts_with("no continuous replica")
+                || reason.starts_with("no destination holds a continuous replica")
+        }
+        BackupError::Tool(reason) => reason.contains("no matching backup files available"),
+        _ => false,
     }
 }
 

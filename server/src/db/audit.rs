@@ -143,8 +143,9 @@ pub struct Record {
     pub source_ip: Option<String>,
 }
 
-/// Writes an audit entry, then chains it (see [`super::audit_chain`]). Writing never fails the
-/// request; a failure is logged, and an entry left unchained is chained at the next start.
+/// Writes an audit entry at the head of its chain, in one transaction (see [`super::audit_chain`]):
+/// an entry is never stored outside the chain, so one that is was not written by Moth. Writing never
+/// fails the request; a failure is logged.
 pub async fn record(db: &Db, record: Record, now_ms: i64) {
     let link = super::audit_chain::Link {
         id: uuid::Uuid::new_v4().to_string(),
@@ -156,28 +157,12 @@ pub async fn record(db: &Db, record: Record, now_ms: i64) {
         source_ip: record.source_ip,
         at: now_ms,
     };
-    let written = sqlx::query(
-        "INSERT INTO audit_log (id, team_id, actor_id, event, outcome, detail, source_ip, at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(&link.id)
-    .bind(record.team_id)
-    .bind(record.actor_id)
-    .bind(record.event)
-    .bind(&link.outcome)
-    .bind(&link.detail)
-    .bind(&link.source_ip)
-    .bind(now_ms)
-    .execute(db.pool())
-    .await;
-    if let Err(e) = written {
-        tracing::error!(error = %e, event = record.event.as_str(), "audit event not written");
+    let Some(key) = db.audit_key() else {
+        tracing::error!(event = record.event.as_str(), "audit event not written: no audit key");
         return;
-    }
-    if let Some(key) = db.audit_key() {
-        if let Err(e) = super::audit_chain::chain_with_retries(db, key, &link).await {
-            tracing::error!(error = %e, "audit event not chained yet (it will be at the next start)");
-        }
+    };
+    if let Err(e) = super::audit_chain::append_with_retries(db, key, &link).await {
+        tracing::error!(error = %e, event = record.event.as_str(), "audit event not written");
     }
 }
 
@@ -189,7 +174,7 @@ pub async fn for_team(db: &Db, actor: &Actor, query: &AuditQuery, limit: i64) ->
          CASE WHEN u.id IS NULL THEN NULL ELSE u.display_name || ' <' || u.email || '>' END AS actor, \
          a.actor_id, a.detail, a.source_ip, a.seq, a.mac \
          FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id \
-         WHERE a.team_id = $1 AND ($2 = 0 OR a.event = $3) AND ($4 = 0 OR a.actor_id = $5) \
+         WHERE a.team_id = $1 AND a.seq IS NOT NULL AND ($2 = 0 OR a.event = $3) AND ($4 = 0 OR a.actor_id = $5) \
          AND a.at >= $6 AND a.at < $7 AND (a.at < $8 OR (a.at = $8 AND a.id > $9)) \
          ORDER BY a.at DESC, a.id LIMIT $10",
     )

@@ -85,7 +85,8 @@ pub async fn settle(db: &Db, key: ChainKey) -> Result<ChainKey, DbError> {
     if key.per_chain {
         return Ok(key);
     }
-    let problems = verify(db, &key).await?;
+    // Entries outside the chain are not sealed here either way; only the chains decide.
+    let problems: Vec<Problem> = verify(db, &key).await?.into_iter().filter(|p| p.what != UNCHAINED).collect();
     if !problems.is_empty() {
         tracing::error!(?problems, "the audit log does not verify: it stays on one key for every team");
         return Ok(key);
@@ -168,9 +169,55 @@ impl Link {
     }
 }
 
-/// Appends `link` (already inserted, unchained) to its chain. Retried by the caller when another
-/// writer took the same place first.
-pub async fn chain(db: &Db, key: &ChainKey, link: &Link) -> Result<(), DbError> {
+/// Writes `link` as the new head of its chain: the head is read and the entry inserted in one
+/// transaction. Fails on a unique violation when another writer took the same place first (then
+/// retried by [`append_with_retries`]).
+async fn append(db: &Db, key: &ChainKey, link: &Link) -> Result<(), DbError> {
+    let mut tx = db.begin().await?;
+    let head: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, mac FROM audit_log WHERE chain = $1 AND seq IS NOT NULL ORDER BY seq DESC LIMIT 1")
+            .bind(link.chain())
+            .fetch_optional(&mut *tx)
+            .await?;
+    let (seq, previous) = head.map_or((1, String::new()), |(seq, mac)| (seq + 1, mac));
+    sqlx::query(
+        "INSERT INTO audit_log (id, team_id, actor_id, event, outcome, detail, source_ip, at, chain, seq, mac) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(&link.id)
+    .bind(&link.team_id)
+    .bind(&link.actor_id)
+    .bind(&link.event)
+    .bind(&link.outcome)
+    .bind(&link.detail)
+    .bind(&link.source_ip)
+    .bind(link.at)
+    .bind(link.chain())
+    .bind(seq)
+    .bind(link.mac(key, seq, &previous))
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`append`], retried a few times when another writer took the same place.
+pub async fn append_with_retries(db: &Db, key: &ChainKey, link: &Link) -> Result<(), DbError> {
+    let mut attempt = 0;
+    loop {
+        match append(db, key, link).await {
+            Ok(()) => return Ok(()),
+            Err(DbError::Sqlx(sqlx::Error::Database(_))) if attempt < 8 => {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(5 * attempt)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Moves an entry written before the chain existed onto it.
+async fn chain_legacy(db: &Db, key: &ChainKey, link: &Link) -> Result<(), DbError> {
     let mut tx = db.begin().await?;
     let head: Option<(i64, String)> =
         sqlx::query_as("SELECT seq, mac FROM audit_log WHERE chain = $1 AND seq IS NOT NULL ORDER BY seq DESC LIMIT 1")
@@ -189,9 +236,16 @@ pub async fn chain(db: &Db, key: &ChainKey, link: &Link) -> Result<(), DbError> 
     Ok(())
 }
 
-/// Chains the entries written without a place (before the chain existed, or when chaining failed),
-/// oldest first. Run at start.
-pub async fn chain_missing(db: &Db, key: &ChainKey) -> Result<u64, DbError> {
+/// At the first start after upgrading from a version without the chain: chains the entries written
+/// before it, oldest first, once. Never again: since then every entry is chained as it is written,
+/// so a row outside the chain is one Moth cannot vouch for, and [`verify`] reports it instead.
+pub async fn chain_legacy_once(db: &Db, key: &ChainKey) -> Result<u64, DbError> {
+    let done: Option<String> = sqlx::query_scalar("SELECT value FROM audit_meta WHERE name = 'legacy_chained'")
+        .fetch_optional(db.pool())
+        .await?;
+    if done.is_some() {
+        return Ok(0);
+    }
     let mut chained = 0;
     loop {
         let links: Vec<Link> = sqlx::query_as(
@@ -201,28 +255,15 @@ pub async fn chain_missing(db: &Db, key: &ChainKey) -> Result<u64, DbError> {
         .fetch_all(db.pool())
         .await?;
         if links.is_empty() {
-            return Ok(chained);
+            break;
         }
         for link in &links {
-            chain_with_retries(db, key, link).await?;
+            chain_legacy(db, key, link).await?;
             chained += 1;
         }
     }
-}
-
-/// [`chain`], retried a few times when another writer took the same place.
-pub async fn chain_with_retries(db: &Db, key: &ChainKey, link: &Link) -> Result<(), DbError> {
-    let mut attempt = 0;
-    loop {
-        match chain(db, key, link).await {
-            Ok(()) => return Ok(()),
-            Err(DbError::Sqlx(sqlx::Error::Database(_))) if attempt < 8 => {
-                attempt += 1;
-                tokio::time::sleep(std::time::Duration::from_millis(5 * attempt)).await;
-            }
-            Err(e) => return Err(e),
-        }
-    }
+    sqlx::query("INSERT INTO audit_meta (name, value) VALUES ('legacy_chained', '1')").execute(db.pool()).await?;
+    Ok(chained)
 }
 
 /// Seals each chain's head as a checkpoint (when it moved since the last one).
@@ -260,16 +301,23 @@ pub async fn checkpoint(db: &Db, key: &ChainKey, now_ms: i64) -> Result<u64, DbE
     Ok(written)
 }
 
-/// The first problem found in a chain.
+/// The first problem found in a chain, or entries found outside it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
     /// The team id, or "" for events outside any team.
     pub chain: String,
+    /// The entry's place in the chain; for [`UNCHAINED`], how many entries are outside it.
     pub seq: i64,
     pub what: &'static str,
 }
 
-/// Checks every chain: each MAC, no gap, and no chain shorter than its last valid checkpoint.
+/// What [`verify`] calls entries that are not in their chain: Moth chains every entry as it writes it
+/// (and a log from before the chain once), so these were put there by someone else, or were cut out
+/// of the chain (their place and MAC cleared).
+pub const UNCHAINED: &str = "unchained";
+
+/// Checks every chain: each MAC, no gap, no chain shorter than its last valid checkpoint, and no entry
+/// outside the chains.
 pub async fn verify(db: &Db, key: &ChainKey) -> Result<Vec<Problem>, DbError> {
     let chains: Vec<(String,)> = sqlx::query_as(
         "SELECT DISTINCT chain FROM audit_log WHERE seq IS NOT NULL UNION SELECT DISTINCT chain FROM audit_checkpoints",
@@ -281,6 +329,13 @@ pub async fn verify(db: &Db, key: &ChainKey) -> Result<Vec<Problem>, DbError> {
         if let Some(problem) = verify_chain(db, key, &chain).await? {
             problems.push(problem);
         }
+    }
+    let unchained: Vec<(Option<String>, i64)> =
+        sqlx::query_as("SELECT team_id, COUNT(*) FROM audit_log WHERE seq IS NULL GROUP BY team_id ORDER BY team_id")
+            .fetch_all(db.pool())
+            .await?;
+    for (team, count) in unchained {
+        problems.push(Problem { chain: team.unwrap_or_default(), seq: count, what: UNCHAINED });
     }
     Ok(problems)
 }

@@ -56,7 +56,9 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
 pub enum Refused {
     #[error("the endpoint must be http:// or https:// followed by a host, with no path, user or query")]
     Malformed,
-    #[error("the endpoint's address {0} is not a public one")]
+    /// The address is kept for the server's log; the message, which a team's owner reads, does not
+    /// say what an internal name resolves to.
+    #[error("the endpoint's host does not resolve to a public address")]
     Private(IpAddr),
     #[error("the endpoint's host {0} does not resolve")]
     Unresolved(String),

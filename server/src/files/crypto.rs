@@ -185,25 +185,52 @@ impl Keys {
 
     /// Opens an object sealed by [`Keys::seal`].
     pub fn open(&self, key_id: &str, wrapped_key: &str, sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let mut opener = self.opener(key_id, wrapped_key, Bytes::copy_from_slice(sealed))?;
+        let mut plain = Vec::with_capacity(sealed.len());
+        while let Some(segment) = opener.next_segment() {
+            plain.extend(segment?);
+        }
+        Ok(plain)
+    }
+
+    /// Opens an object sealed by [`Keys::seal`] one segment at a time, so that what is sent of a file
+    /// need never be held opened whole.
+    pub fn opener(&self, key_id: &str, wrapped_key: &str, sealed: Bytes) -> Result<Opener, CryptoError> {
         let data_key = self.unwrap_data_key(key_id, wrapped_key)?;
-        let body = sealed.strip_prefix(&MAGIC[..]).ok_or(CryptoError::Open)?;
-        if body.len() < PREFIX + TAG {
+        if !sealed.starts_with(&MAGIC[..]) || sealed.len() < MAGIC.len() + PREFIX + TAG {
             return Err(CryptoError::Open);
         }
-        let (prefix, body) = body.split_at(PREFIX);
-        let prefix: [u8; PREFIX] = prefix.try_into().map_err(|_| CryptoError::Open)?;
-        let mut decryptor = stream::DecryptorBE32::from_aead(Aes256Gcm::new(&data_key.into()), (&prefix).into());
-        let mut plain = Vec::with_capacity(body.len());
-        let mut segments = body.chunks(SEGMENT + TAG).peekable();
-        while let Some(segment) = segments.next() {
-            if segments.peek().is_some() {
-                plain.extend(decryptor.decrypt_next(segment).map_err(|_| CryptoError::Open)?);
-            } else {
-                plain.extend(decryptor.decrypt_last(segment).map_err(|_| CryptoError::Open)?);
-                return Ok(plain);
-            }
+        let prefix: [u8; PREFIX] =
+            sealed[MAGIC.len()..MAGIC.len() + PREFIX].try_into().map_err(|_| CryptoError::Open)?;
+        let decryptor = stream::DecryptorBE32::from_aead(Aes256Gcm::new(&data_key.into()), (&prefix).into());
+        Ok(Opener { decryptor: Some(decryptor), sealed, at: MAGIC.len() + PREFIX })
+    }
+}
+
+/// A sealed object being opened segment by segment (see [`Keys::opener`]): each segment is checked
+/// as it is opened, and the last must be the one sealed as last, so a cut object never ends cleanly.
+pub struct Opener {
+    decryptor: Option<stream::DecryptorBE32<Aes256Gcm>>,
+    sealed: Bytes,
+    at: usize,
+}
+
+impl Opener {
+    /// The next opened segment; `None` after the last one (or after an error).
+    pub fn next_segment(&mut self) -> Option<Result<Vec<u8>, CryptoError>> {
+        let decryptor = self.decryptor.as_mut()?;
+        let end = (self.at + SEGMENT + TAG).min(self.sealed.len());
+        let segment = &self.sealed[self.at..end];
+        let opened = if end < self.sealed.len() {
+            decryptor.decrypt_next(segment)
+        } else {
+            self.decryptor.take().map_or(Err(aes_gcm::aead::Error), |last| last.decrypt_last(segment))
+        };
+        self.at = end;
+        if opened.is_err() {
+            self.decryptor = None;
         }
-        Err(CryptoError::Open)
+        Some(opened.map_err(|_| CryptoError::Open))
     }
 }
 

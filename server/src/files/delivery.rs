@@ -60,26 +60,27 @@ async fn deliver(State(origin): State<FileOrigin>, Path(token): Path<String>) ->
             return refused(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong.");
         }
     };
-    // Each delivery holds its file twice (sealed and opened): a bounded number at once.
-    let Some(_slot) = origin.files.delivery_slot().await else {
+    // A bounded number at once, each holding its place until its last byte is sent: the place goes
+    // with the body, not with the handler's return.
+    let Some(place) = origin.files.delivery_slot().await else {
         return refused(StatusCode::SERVICE_UNAVAILABLE, "Busy. Please try again in a moment.");
     };
-    let plain = match origin.files.store.get(&found.storage_key).await {
-        Ok(sealed) => {
-            let keys = origin.files.keys.clone();
-            let (key_id, wrapped) = (found.key_id.clone(), found.wrapped_key.clone());
-            tokio::task::spawn_blocking(move || keys.open(&key_id, &wrapped, &sealed)).await
-        }
+    let sealed = match origin.files.store.get(&found.storage_key).await {
+        Ok(sealed) => sealed,
         Err(e) => {
             tracing::error!(error = %e, "file origin: object store");
             return refused(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong.");
         }
     };
-    let Ok(Ok(plain)) = plain else {
-        tracing::error!(key = %found.storage_key, "file origin: a stored object did not decrypt");
-        return refused(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong.");
+    let opener = match origin.files.keys.opener(&found.key_id, &found.wrapped_key, sealed) {
+        Ok(opener) => opener,
+        Err(_) => {
+            tracing::error!(key = %found.storage_key, "file origin: a stored object did not decrypt");
+            return refused(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong.");
+        }
     };
-    let mut response = Response::new(Body::from(plain));
+    let body = send_opened(opener, place, origin.files.delivery_stall, found.storage_key.clone());
+    let mut response = Response::new(body);
     let headers = response.headers_mut();
     harden(headers);
     if let Ok(kind) = HeaderValue::from_str(&found.content_type) {
@@ -91,6 +92,80 @@ async fn deliver(State(origin): State<FileOrigin>, Path(token): Path<String>) ->
     response
 }
 
+/// The body of a delivery: the object opened a segment at a time (64 KiB) by a task of its own, which
+/// holds the delivery's place and the sealed object, and hands each segment on only as the client
+/// reads. A client that takes nothing for `stall` is cut off, and the place and the object are
+/// freed; a cut or altered object ends the body with an error, never as if it were whole.
+fn send_opened(
+    mut opener: super::crypto::Opener,
+    place: tokio::sync::OwnedSemaphorePermit,
+    stall: std::time::Duration,
+    storage_key: String,
+) -> Body {
+    let (pieces, received) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(1);
+    let complete = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let completed = complete.clone();
+    tokio::spawn(async move {
+        let _place = place;
+        loop {
+            // A segment opens in well under a millisecond: no blocking thread is needed.
+            let next = match opener.next_segment() {
+                Some(Ok(segment)) => Ok(bytes::Bytes::from(segment)),
+                Some(Err(_)) => {
+                    tracing::error!(key = %storage_key, "file origin: a stored object did not decrypt");
+                    Err(std::io::Error::other("the stored object did not decrypt"))
+                }
+                None => {
+                    completed.store(true, std::sync::atomic::Ordering::Release);
+                    return;
+                }
+            };
+            let failed = next.is_err();
+            match pieces.send_timeout(next, stall).await {
+                Ok(()) if !failed => {}
+                Ok(()) => return,
+                Err(tokio::sync::mpsc::error::SendTimeoutError::Timeout(_)) => {
+                    tracing::info!(key = %storage_key, "file origin: a reader stalled; cut off");
+                    return;
+                }
+                Err(tokio::sync::mpsc::error::SendTimeoutError::Closed(_)) => return,
+            }
+        }
+    });
+    Body::from_stream(Opened { received, complete, ended: false })
+}
+
+/// The receiving end of [`send_opened`]: a channel closed before the last segment was handed on
+/// (the sender gave up on a stalled reader) is an error, so the client sees a cut transfer.
+struct Opened {
+    received: tokio::sync::mpsc::Receiver<Result<bytes::Bytes, std::io::Error>>,
+    complete: Arc<std::sync::atomic::AtomicBool>,
+    ended: bool,
+}
+
+impl tokio_stream::Stream for Opened {
+    type Item = Result<bytes::Bytes, std::io::Error>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        if self.ended {
+            return std::task::Poll::Ready(None);
+        }
+        match self.received.poll_recv(cx) {
+            std::task::Poll::Ready(None) => {
+                self.ended = true;
+                if self.complete.load(std::sync::atomic::Ordering::Acquire) {
+                    std::task::Poll::Ready(None)
+                } else {
+                    std::task::Poll::Ready(Some(Err(std::io::Error::other("the delivery was cut off"))))
+                }
+            }
+            other => other,
+        }
+    }
+}
 /// RFC 6266: a plain ASCII `filename` for old clients and the exact name as `filename*` (RFC 8187).
 pub fn content_disposition(inline: bool, name: &str) -> String {
     let kind = if inline { "inline" } else { "attachment" };

@@ -169,17 +169,48 @@ pub fn cut_off() -> Rejection {
     Rejection::new(Step::Size, "The upload ended before the whole file arrived.")
 }
 
-/// The next piece of a body, or a refusal when it does not come before `deadline`.
-pub async fn next_piece<S, E>(body: &mut S, deadline: tokio::time::Instant) -> Result<Option<Bytes>, Rejection>
+/// How an upload's body must keep coming: whole within [`UPLOAD_TIMEOUT`], and after a short grace,
+/// at no less than [`MIN_BYTES_PER_SEC`] on average. A client that trickles a byte now and then is
+/// cut off within seconds instead of holding its place in the pipeline for minutes.
+pub struct Pace {
+    started: tokio::time::Instant,
+    received: u64,
+}
+
+/// The start of a body may be slow (a phone waking its radio): no rate is asked for this long.
+pub const PACE_GRACE: Duration = Duration::from_secs(10);
+/// The slowest average an upload may arrive at after [`PACE_GRACE`].
+pub const MIN_BYTES_PER_SEC: u64 = 8 * 1024;
+
+impl Pace {
+    pub fn start() -> Self {
+        Self { started: tokio::time::Instant::now(), received: 0 }
+    }
+
+    /// When the next piece must have arrived: the rate's limit for what came so far, or the end.
+    fn deadline(&self) -> tokio::time::Instant {
+        let earned = Duration::from_millis(self.received.saturating_mul(1000) / MIN_BYTES_PER_SEC);
+        (self.started + PACE_GRACE + earned).min(self.started + UPLOAD_TIMEOUT)
+    }
+}
+
+/// The next piece of a body, or a refusal when it does not come in time (see [`Pace`]).
+pub async fn next_piece<S, E>(body: &mut S, pace: &mut Pace) -> Result<Option<Bytes>, Rejection>
 where
     S: tokio_stream::Stream<Item = Result<Bytes, E>> + Unpin,
 {
     use tokio_stream::StreamExt;
-    match tokio::time::timeout_at(deadline, body.next()).await {
-        Ok(Some(Ok(piece))) => Ok(Some(piece)),
+    match tokio::time::timeout_at(pace.deadline(), body.next()).await {
+        Ok(Some(Ok(piece))) => {
+            pace.received += piece.len() as u64;
+            Ok(Some(piece))
+        }
         Ok(Some(Err(_))) => Err(cut_off()),
         Ok(None) => Ok(None),
-        Err(_) => Err(Rejection { timed_out: true, ..Rejection::new(Step::Size, "The file did not arrive in time.") }),
+        Err(_) => Err(Rejection {
+            timed_out: true,
+            ..Rejection::new(Step::Size, "The file did not arrive in time: the upload was too slow or stalled.")
+        }),
     }
 }
 

@@ -19,6 +19,7 @@ pub mod archives;
 pub mod content;
 pub mod crypto;
 pub mod delivery;
+pub mod fair;
 pub mod images;
 pub mod intake;
 pub mod links;
@@ -106,19 +107,27 @@ pub struct Files {
     pub link_ttl: Duration,
     /// Uploads past the size check at once. A streamed upload holds a few pieces of its file; an
     /// image or archive holds it whole (plain and sealed), so this bounds the memory uploads take.
-    slots: Semaphore,
+    /// Each address and each team has a fair share of them.
+    slots: fair::FairPlaces,
     /// Counts uploads by outcome.
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Where sealed uploads wait for clamd's verdict (inside the local store's folder).
     staging: std::path::PathBuf,
     /// Images being decoded at once (see [`images`]).
     decodes: Semaphore,
-    /// Files being sent by the file origin at once (each is read and opened whole).
-    deliveries: Semaphore,
+    /// Files being sent by the file origin at once (each holds its sealed object while it is sent).
+    deliveries: Arc<Semaphore>,
+    /// How long the file origin waits for a reader to take the next piece of a file.
+    pub delivery_stall: Duration,
 }
 
 /// How many uploads run the pipeline at once; more wait (up to [`SLOT_WAIT`]), then get `busy`.
 pub const CONCURRENT_UPLOADS: usize = 4;
+/// The places one address may hold at once, and one team.
+pub const UPLOADS_PER_CLIENT: usize = 2;
+pub const UPLOADS_PER_TEAM: usize = 2;
+/// A reader of the file origin that takes nothing for this long is cut off (its place freed).
+pub const DELIVERY_STALL: Duration = Duration::from_secs(30);
 const SLOT_WAIT: Duration = Duration::from_secs(30);
 /// How many files the file origin sends at once; more wait (up to [`SLOT_WAIT`]), then get 503.
 pub const CONCURRENT_DELIVERIES: usize = 8;
@@ -143,20 +152,23 @@ impl Files {
             links,
             files_url,
             link_ttl,
-            slots: Semaphore::new(CONCURRENT_UPLOADS),
+            slots: fair::FairPlaces::new(CONCURRENT_UPLOADS, UPLOADS_PER_CLIENT, UPLOADS_PER_TEAM),
             decodes: Semaphore::new(1),
-            deliveries: Semaphore::new(CONCURRENT_DELIVERIES),
+            deliveries: Arc::new(Semaphore::new(CONCURRENT_DELIVERIES)),
+            delivery_stall: DELIVERY_STALL,
         }
     }
 
-    /// A place in the pipeline, or `None` when it stayed full for [`SLOT_WAIT`].
-    pub async fn slot(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
-        tokio::time::timeout(SLOT_WAIT, self.slots.acquire()).await.ok()?.ok()
+    /// A place in the pipeline within the fair shares of `address` and `team`, or `None` when none
+    /// came free within [`SLOT_WAIT`].
+    pub async fn slot(&self, address: &str, team: &str) -> Option<fair::Place> {
+        self.slots.acquire(address, team, SLOT_WAIT).await
     }
 
-    /// A place among the deliveries of the file origin, or `None` when none came free in time.
-    pub async fn delivery_slot(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
-        tokio::time::timeout(SLOT_WAIT, self.deliveries.acquire()).await.ok()?.ok()
+    /// A place among the deliveries of the file origin, held until the file's last byte is sent (or
+    /// its reader stalls), or `None` when none came free in time.
+    pub async fn delivery_slot(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        tokio::time::timeout(SLOT_WAIT, self.deliveries.clone().acquire_owned()).await.ok()?.ok()
     }
 
     /// Step 2, off the async executor; images are decoded one at a time (each may take up to 128 MB).
@@ -177,10 +189,10 @@ impl Files {
     {
         let name = names::sanitise(name)?;
         let file_type = names::allowed_type(&name)?;
-        let deadline = tokio::time::Instant::now() + intake::UPLOAD_TIMEOUT;
+        let mut pace = intake::Pace::start();
         if matches!(file_type.check, ContentCheck::Image | ContentCheck::Archive) {
             let mut whole = bytes::BytesMut::new();
-            while let Some(piece) = intake::next_piece(&mut body, deadline).await? {
+            while let Some(piece) = intake::next_piece(&mut body, &mut pace).await? {
                 if (whole.len() + piece.len()) as u64 > file_type.max_bytes {
                     return Err(too_large(file_type));
                 }
@@ -189,7 +201,7 @@ impl Files {
             return self.accept_whole(name, file_type, whole.freeze()).await;
         }
         let staged = intake::Staged::new(&self.staging);
-        let (size, key_id, wrapped_key) = self.stream_through(file_type, body, deadline, &staged).await?;
+        let (size, key_id, wrapped_key) = self.stream_through(file_type, body, pace, &staged).await?;
         let storage_key = store::new_key();
         self.store.put_file(&storage_key, staged.path()).await.map_err(|e| not_stored(&e))?;
         Ok(Stored { name, file_type, size, storage_key, key_id, wrapped_key })
@@ -201,7 +213,7 @@ impl Files {
         &self,
         file_type: &'static FileType,
         mut body: S,
-        deadline: tokio::time::Instant,
+        mut pace: intake::Pace,
         staged: &intake::Staged,
     ) -> Result<intake::SealedFile, Rejection>
     where
@@ -212,7 +224,7 @@ impl Files {
         let read = async {
             let mut check = intake::StreamCheck::new(file_type);
             let mut size = 0_u64;
-            while let Some(piece) = intake::next_piece(&mut body, deadline).await? {
+            while let Some(piece) = intake::next_piece(&mut body, &mut pace).await? {
                 size += piece.len() as u64;
                 if size > file_type.max_bytes {
                     return Err(too_large(file_type));

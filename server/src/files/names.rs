@@ -2,7 +2,9 @@
 //! that are special to file systems and reserved device names go (the `sanitize-filename` crate), and so
 //! do invisible and direction-changing characters (which can make `exe.txt` display as `txt.exe`); the
 //! name keeps one extension (inner dots become `_`, so `x.jpg.html` stays an `html` file) and at most
-//! [`MAX_NAME_CHARS`] characters. The extension must then be on the allow-list.
+//! [`MAX_NAME_CHARS`] characters and [`MAX_NAME_BYTES`] bytes. The extension must then be on the
+//! allow-list. The name is normalised (NFKC) first: compatibility forms such as the full-width
+//! `．．／` become `../` before the path parts are taken, not after, on someone else's disk.
 
 use app::model::{file_type_of, FileType, FILE_TYPES};
 
@@ -10,6 +12,8 @@ use super::{Rejection, Step};
 
 /// The longest name kept (the extension included).
 pub const MAX_NAME_CHARS: usize = 120;
+/// The most bytes of UTF-8 a name keeps: what most file systems allow.
+pub const MAX_NAME_BYTES: usize = 255;
 
 /// Zero-width, joiner, direction and other format characters that change how a name reads.
 fn invisible(c: char) -> bool {
@@ -19,8 +23,10 @@ fn invisible(c: char) -> bool {
 
 /// The name as Moth keeps it, or a rejection when nothing usable is left.
 pub fn sanitise(raw: &str) -> Result<String, Rejection> {
+    use unicode_normalization::UnicodeNormalization;
+    let normalised: String = raw.nfkc().collect();
     // The last path part only, whichever separator the client used.
-    let base = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+    let base = normalised.rsplit(['/', '\\']).next().unwrap_or_default();
     let visible: String = base.chars().filter(|c| !invisible(*c) && !c.is_control()).collect();
     let options = sanitize_filename::Options { truncate: false, windows: true, replacement: "" };
     let cleaned = sanitize_filename::sanitize_with_options(visible, options);
@@ -34,7 +40,16 @@ pub fn sanitise(raw: &str) -> Result<String, Rejection> {
         return Err(not_allowed());
     }
     let room = MAX_NAME_CHARS.saturating_sub(extension.len() + 1);
-    let stem: String = stem.chars().take(room).collect();
+    let room_bytes = MAX_NAME_BYTES.saturating_sub(extension.len() + 1);
+    let mut bytes = 0;
+    let stem: String = stem
+        .chars()
+        .take(room)
+        .take_while(|c| {
+            bytes += c.len_utf8();
+            bytes <= room_bytes
+        })
+        .collect();
     let stem = if stem.is_empty() { "file".to_owned() } else { stem };
     Ok(format!("{stem}.{extension}"))
 }
@@ -63,6 +78,13 @@ mod tests {
         assert!(sanitise("CON.txt").map_or(true, |n| !n.to_ascii_lowercase().starts_with("con.")));
         assert_eq!(sanitise(&format!("{}.png", "a".repeat(1000))).expect("a name").chars().count(), MAX_NAME_CHARS);
         assert!(sanitise("noextension").is_err());
+        // Full-width dots and slash: NFKC makes them a path, so they are a path and go.
+        assert_eq!(sanitise("．．／．．／evil.txt").expect("a name"), "evil.txt");
+        assert_eq!(sanitise("ｒｅｐｏｒｔ．ＰＤＦ").expect("a name"), "report.pdf");
+        // 120 CJK characters are 360 bytes: cut at 255 bytes, on a character boundary.
+        let long = sanitise(&format!("{}.txt", "漢".repeat(200))).expect("a name");
+        assert!(long.len() <= MAX_NAME_BYTES && long.ends_with(".txt"), "{} bytes", long.len());
+        assert_eq!(long.chars().count(), (MAX_NAME_BYTES - 4) / 3 + 4);
         assert!(allowed_type(&sanitise("x.jpg.html").expect("a name")).is_err());
         assert!(allowed_type(&sanitise("shot.png").expect("a name")).is_ok());
     }

@@ -1,6 +1,7 @@
 //! The HTTP surface: the router, and the policies every request passes through
 //! (security headers, cross-site refusal, sessions).
 
+mod device;
 mod export;
 mod headers;
 pub mod limits;
@@ -24,6 +25,7 @@ use leptos::prelude::provide_context;
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 use tracing::Instrument;
 
+pub use device::Device;
 pub use site::Site;
 
 use crate::{config::Config, db::sessions::DbSessionStore, db::Db};
@@ -74,7 +76,8 @@ pub fn router(state: AppState, store: DbSessionStore) -> Router {
         .route("/export/audit.json", get(export::audit_json))
         .route("/export/team/{export_id}", get(export::team_archive))
         .layer(sessions.clone())
-        .layer(middleware::from_fn(explain_bare_server_errors))
+        .layer(middleware::from_fn_with_state(config.clone(), device::device_cookie))
+        .layer(middleware::from_fn(explain_framework_errors))
         .layer(middleware::from_fn_with_state(config.clone(), limit_body))
         .layer(middleware::from_fn_with_state(state.clone(), limit_api_rate));
     // Uploads read their own body, with their own limit (see `upload`).
@@ -82,7 +85,7 @@ pub fn router(state: AppState, store: DbSessionStore) -> Router {
         .route("/upload/issues/{issue_id}", post(upload::upload_to_issue))
         .route("/upload/comments/{comment_id}", post(upload::upload_to_comment))
         .layer(sessions)
-        .layer(middleware::from_fn(explain_bare_server_errors))
+        .layer(middleware::from_fn(explain_framework_errors))
         .layer(middleware::from_fn_with_state(state.clone(), limit_api_rate));
     let metrics = state.metrics.clone();
 
@@ -118,20 +121,41 @@ fn request_span(req: &Request<Body>) -> tracing::Span {
     tracing::info_span!("request", method = %req.method(), request_id = %id)
 }
 
-/// `tower-sessions` answers a bare 500 (no body) when it cannot store the session after the handler
-/// ran, for example a new session at sign-in while the database is locked. The client gets Moth's
-/// error shape instead: a code and a message, never nothing.
-async fn explain_bare_server_errors(req: Request<Body>, next: Next) -> Response {
+/// Every error of the API and upload routes has Moth's shape, a code and a message. What answers
+/// otherwise is the framework's: `tower-sessions`' bare 500 when it cannot store the session after
+/// the handler ran (say a new session at sign-in while the database is locked), or axum's plain-text
+/// rejection of a path or query it cannot read (`?name=a&name=b`). Those are replaced here; their
+/// text, which may name types or fields of the code, never reaches the client.
+async fn explain_framework_errors(req: Request<Body>, next: Next) -> Response {
+    use app::error::ErrorCode;
     let response = next.run(req).await;
-    if response.status() == StatusCode::INTERNAL_SERVER_ERROR
-        && !response.headers().contains_key(http::header::CONTENT_TYPE)
-    {
-        return error_response(&AppError::new(
-            app::error::ErrorCode::Internal,
-            "Your session could not be saved. Please try again.",
-        ));
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
     }
-    response
+    let error = match status {
+        StatusCode::INTERNAL_SERVER_ERROR => {
+            AppError::new(ErrorCode::Internal, "Your session could not be saved. Please try again.")
+        }
+        StatusCode::NOT_FOUND => AppError::not_found(),
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::new(ErrorCode::TooLarge, "The request is too large."),
+        StatusCode::REQUEST_TIMEOUT => AppError::new(ErrorCode::RequestTimeout, "The request did not arrive in time."),
+        status if status.is_server_error() => AppError::internal(),
+        _ => AppError::new(ErrorCode::BadRequest, "The request could not be read: check its address and parameters."),
+    };
+    let mut answer = error_response(&error);
+    *answer.status_mut() = status;
+    for (name, value) in response.headers() {
+        if name == http::header::SET_COOKIE || name == http::header::RETRY_AFTER {
+            answer.headers_mut().append(name, value.clone());
+        }
+    }
+    answer
 }
 
 /// The largest request body Moth reads. The largest valid input, a 20,000-character description sent

@@ -2,7 +2,7 @@
 //! an attachment's bytes as the raw body. Routes of their own rather than server functions, so that
 //! the browser can show progress and the server can refuse before reading: the actor and the issue
 //! (or comment) are checked first, then the declared length, then the body is read only up to the
-//! limit (and within `UPLOAD_TIMEOUT`), then the pipeline runs.
+//! limit (at a minimum rate, and within `UPLOAD_TIMEOUT`), then the pipeline runs.
 
 use app::{
     error::{AppError, ErrorCode},
@@ -96,7 +96,8 @@ async fn receive(
     }
     // A place in the pipeline before the body is read: waiting uploads hold no file in memory, so at
     // most `CONCURRENT_UPLOADS` bodies (and their sealed copies) are in memory at once.
-    let Some(_slot) = state.service.upload_slot().await else {
+    // Within the fair shares of the client's address and team: no one fills every place.
+    let Some(_slot) = state.service.upload_slot(&target).await else {
         return error_response(&AppError::new(ErrorCode::Busy, "Moth is busy with other uploads. Please try again."));
     };
     match state.service.upload(target, name, body.into_data_stream()).await {

@@ -2,11 +2,11 @@
 
 use app::{
     api::{AccountsApi, RequestParts},
-    error::{AppError, ErrorCode},
+    error::AppError,
     model::{parse, Me, SignInInput, SignUpInput, SwitchTeamInput, TeamMembership},
 };
 
-use super::Service;
+use super::{sign_in::Proven, Service};
 use crate::{
     db::{accounts, audit},
     password, policy,
@@ -28,9 +28,11 @@ impl AccountsApi for Service {
             }
             Err(e) => return Err(e.into()),
         };
-        self.sessions.begin(&request.session, user_id, team_id).await?;
-        let actor = self.sessions.actor(&self.db, &request.session).await?.ok_or_else(AppError::internal)?;
         tracing::info!(user_id = %user_id, team_id = %team_id, "account created");
+        let actor = self
+            .sign_in_with(&request, Proven::NewAccount(user_id), team_id, "sign_up")
+            .await?
+            .ok_or_else(AppError::internal)?;
         self.audit(&request, audit::Event::AccountCreated, Some(&actor), String::new()).await;
         self.me(&actor).await
     }
@@ -49,7 +51,7 @@ impl AccountsApi for Service {
         let valid = password::verify(input.password.clone(), stored).await?;
         let Some(user_id) = user_id.filter(|_| valid) else {
             tracing::info!("sign-in refused");
-            self.bans.failed(request.address(), "sign_in", &input.email).await?;
+            self.bans.failed(&request.client(), "sign_in", &input.email).await?;
             let record = audit::Record {
                 event: audit::Event::SignInFailed,
                 success: false,
@@ -61,19 +63,12 @@ impl AccountsApi for Service {
             audit::record(&self.db, record, self.now()).await;
             return Err(AppError::invalid_credentials());
         };
-        let Some(team) = accounts::memberships(&self.db, user_id).await?.into_iter().next() else {
-            return Err(AppError::new(ErrorCode::Forbidden, "Your account is not a member of any team."));
-        };
-        if self.has_two_factor(user_id).await? {
-            // Nobody is signed in until the second factor is right (`second_factor`).
-            self.sessions.begin_pending(&request.session, user_id, team.id).await?;
-            let message = "Enter the code from your authenticator app, or a recovery code.";
-            return Err(AppError::new(ErrorCode::SecondFactorRequired, message));
-        }
-        self.sessions.begin(&request.session, user_id, team.id).await?;
-        let actor = self.sessions.actor(&self.db, &request.session).await?.ok_or_else(AppError::internal)?;
-        tracing::info!(user_id = %user_id, team_id = %team.id, "signed in");
-        self.audit(&request, audit::Event::SignedIn, Some(&actor), String::new()).await;
+        let team = self.first_team(user_id, None).await?;
+        // With two-factor authentication on, this answers `SecondFactorRequired` and signs nobody in.
+        let actor = self
+            .sign_in_with(&request, Proven::Password(user_id), team, "sign_in")
+            .await?
+            .ok_or_else(AppError::internal)?;
         self.me(&actor).await
     }
 

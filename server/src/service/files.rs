@@ -63,8 +63,8 @@ impl Service {
 
     /// A place in the upload pipeline, to hold from before the body is read until the file is stored;
     /// `None` when none came free in time (then the caller answers `busy`).
-    pub async fn upload_slot(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
-        self.files.slot().await
+    pub async fn upload_slot(&self, target: &UploadTarget) -> Option<crate::files::fair::Place> {
+        self.files.slot(target.request.address(), &target.actor.team_id().to_string()).await
     }
 
     /// Runs the pipeline on an upload's bytes and records the outcome. The caller holds a

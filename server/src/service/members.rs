@@ -13,7 +13,7 @@ use app::{
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use rand::RngCore;
 
-use super::Service;
+use super::{sign_in::Proven, Service};
 use crate::error::ServiceError;
 use crate::{
     db::{
@@ -129,7 +129,7 @@ impl Service {
     async fn usable_invitation(&self, request: &super::Request, token: &str) -> Result<TokenInvitation, AppError> {
         self.not_banned(request, None).await?;
         let Some(invitation) = invitations::find_by_token(&self.db, &token_hash(token)).await? else {
-            self.bans.failed(request.address(), "invitation", "(invitation token)").await?;
+            self.bans.failed(&request.client(), "invitation", "(invitation token)").await?;
             return Err(AppError::new(ErrorCode::NotFound, "This invitation link is not valid."));
         };
         if invitation.revoked {
@@ -248,9 +248,13 @@ impl MembersApi for Service {
                 self.not_banned(&request, Some(&invitation.email)).await?;
                 let valid = password::verify(password.clone(), stored).await?;
                 if !valid {
-                    self.bans.failed(request.address(), "accept_invitation", &invitation.email).await?;
+                    self.bans.failed(&request.client(), "accept_invitation", &invitation.email).await?;
                 }
-                user_id.filter(|_| valid).ok_or_else(AppError::invalid_credentials)?
+                let user_id = user_id.filter(|_| valid).ok_or_else(AppError::invalid_credentials)?;
+                // The password signs in only through the gate: with two-factor authentication on, this
+                // answers `SecondFactorRequired`, accepts nothing and signs nobody in.
+                self.sign_in_with(&request, Proven::Password(user_id), invitation.team_id, "accept_invitation").await?;
+                user_id
             }
             (None, None) => return Err(AppError::unauthenticated()),
         };
@@ -265,7 +269,7 @@ impl MembersApi for Service {
         }
         tx.commit().await.map_err(crate::db::DbError::from)?;
         // Joining moves the session to the new team, under a new session id.
-        self.sessions.begin(&request.session, user_id, invitation.team_id).await?;
+        self.sessions.join_team(&request.session, user_id, invitation.team_id).await?;
         let joined = self.sessions.actor(&self.db, &request.session).await?.ok_or_else(AppError::internal)?;
         let detail = format!("joined as {}", invitation.role.as_str());
         self.audit(&request, Event::InvitationAccepted, Some(&joined), detail).await;
@@ -297,8 +301,10 @@ impl MembersApi for Service {
             return Err(AppError::new(ErrorCode::Gone, "This invitation has already been used."));
         }
         tx.commit().await.map_err(crate::db::DbError::from)?;
-        self.sessions.begin(&request.session, user_id, invitation.team_id).await?;
-        let actor = self.sessions.actor(&self.db, &request.session).await?.ok_or_else(AppError::internal)?;
+        let actor = self
+            .sign_in_with(&request, Proven::NewAccount(user_id), invitation.team_id, "sign_up_with_invitation")
+            .await?
+            .ok_or_else(AppError::internal)?;
         self.audit(
             &request,
             Event::InvitationAccepted,

@@ -9,11 +9,13 @@ mod files;
 mod issues;
 mod members;
 mod projects;
+mod sign_in;
 mod two_factor;
 
 pub use files::UploadTarget;
 pub use issues::csv_cell;
 pub use members::{AuditFormat, MAX_AUDIT_EXPORT};
+pub use sign_in::SignInGrant;
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -54,12 +56,19 @@ pub struct Service {
 pub(crate) struct Request {
     session: Session,
     source_ip: Option<String>,
+    /// The browser's device cookie, hashed (see `http::device`).
+    device: Option<String>,
 }
 
 impl Request {
     /// The client's address for bans (see `bans::client_address`).
     fn address(&self) -> &str {
         self.source_ip.as_deref().unwrap_or("unknown")
+    }
+
+    /// The client as the ban rules see it: its address and its browser.
+    fn client(&self) -> crate::bans::Client<'_> {
+        crate::bans::Client { address: self.address(), device: self.device.as_deref() }
     }
 }
 
@@ -126,12 +135,13 @@ impl Service {
     fn request(&self, req: &RequestParts) -> Result<Request, ServiceError> {
         let session = req.extensions.get::<Session>().cloned().ok_or(ServiceError::NoSession)?;
         let source_ip = self.client_address(req).map(|ip| ip.to_string());
-        Ok(Request { session, source_ip })
+        let device = req.extensions.get::<crate::http::Device>().map(|d| d.0.clone());
+        Ok(Request { session, source_ip, device })
     }
 
     /// Refuses a credential attempt from a banned address (or at a slowed-down account).
     async fn not_banned(&self, request: &Request, account: Option<&str>) -> Result<(), AppError> {
-        match self.bans.check(request.address(), account).await? {
+        match self.bans.check(&request.client(), account).await? {
             Ok(()) => Ok(()),
             Err(banned) => {
                 tracing::info!(address = request.address(), "credential attempt refused: banned");
@@ -187,6 +197,19 @@ impl Service {
             }
             _ => Err(AppError::unauthenticated()),
         }
+    }
+
+    /// An audit entry of `user`, in the actor's team when there is one (no team before they join one).
+    async fn audit_user(&self, request: &Request, event: audit::Event, user: UserId, actor: Option<&Actor>) {
+        let record = audit::Record {
+            event,
+            success: true,
+            team_id: actor.map(Actor::team_id),
+            actor_id: Some(user),
+            detail: String::new(),
+            source_ip: request.source_ip.clone(),
+        };
+        audit::record(&self.db, record, self.now()).await;
     }
 
     async fn audit(&self, request: &Request, event: audit::Event, actor: Option<&Actor>, detail: String) {

@@ -9,14 +9,18 @@ use app::{
     api::{RequestParts, TwoFactorApi},
     error::{AppError, ErrorCode},
     model::{
-        parse, Me, RecoveryCodes, TwoFactorCodeInput, TwoFactorInfo, TwoFactorRequirementInput, TwoFactorSetup, UserId,
+        parse, EnableTwoFactorInput, Me, RecoveryCodes, TwoFactorCodeInput, TwoFactorInfo, TwoFactorRequirementInput,
+        TwoFactorSetup, UserId,
     },
 };
 use base64::{engine::general_purpose::STANDARD, Engine};
 use rand::{Rng, RngCore};
 use totp_rs::{Builder, Totp};
 
-use super::{Request, Service};
+use super::{
+    sign_in::{Proven, SecondFactorProof},
+    Request, Service,
+};
 use crate::{
     db::{accounts, audit, two_factor},
     policy::Action,
@@ -57,13 +61,6 @@ fn wrong_code() -> AppError {
     AppError::field("code", "This code is not right. Use the newest code your app shows, or a recovery code.")
 }
 
-/// How a second factor was proven.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Proof {
-    Code,
-    RecoveryCode,
-}
-
 impl Service {
     /// The user's key, opened, and whether it is in force.
     async fn user_key(&self, user: UserId) -> Result<Option<(Vec<u8>, bool)>, AppError> {
@@ -83,21 +80,21 @@ impl Service {
 
     /// Checks a second factor of a user whose key is in force: a current code not used before, or an
     /// unused recovery code (then used up).
-    async fn prove(&self, user: UserId, account: &str, code: &str) -> Result<Option<Proof>, AppError> {
+    async fn prove(&self, user: UserId, account: &str, code: &str) -> Result<Option<SecondFactorProof>, AppError> {
         let Some((secret, true)) = self.user_key(user).await? else { return Ok(None) };
         if code.contains('-') {
             let spent = two_factor::use_recovery_code(&self.db, user, &recovery_hash(code), self.now()).await?;
-            return Ok(spent.then_some(Proof::RecoveryCode));
+            return Ok(spent.then_some(SecondFactorProof::RecoveryCode));
         }
         let now = u64::try_from(self.now() / 1000).unwrap_or(0);
         let Some(step) = totp(secret, account)?.check(code, now) else { return Ok(None) };
         let fresh = two_factor::use_step(&self.db, user, i64::try_from(step).unwrap_or(i64::MAX)).await?;
-        Ok(fresh.then_some(Proof::Code))
+        Ok(fresh.then_some(SecondFactorProof::Code))
     }
 
     /// A wrong second factor: counted toward the address's ban and audited.
     async fn second_factor_failed(&self, request: &Request, user: UserId, account: &str) -> Result<(), AppError> {
-        self.bans.failed(request.address(), "second_factor", account).await?;
+        self.bans.failed(&request.client(), "second_factor", account).await?;
         let record = audit::Record {
             event: audit::Event::TwoFactorFailed,
             success: false,
@@ -107,6 +104,19 @@ impl Service {
             source_ip: request.source_ip.clone(),
         };
         audit::record(&self.db, record, self.now()).await;
+        Ok(())
+    }
+
+    /// Re-authentication before a change to how one signs in: the signed-in user's password again. A
+    /// wrong one counts toward the address's ban and the account's ceiling like a failed sign-in.
+    async fn reauthenticate(&self, request: &Request, user: UserId, password: &str) -> Result<(), AppError> {
+        let account = self.email_of(user).await?;
+        self.not_banned(request, Some(&account)).await?;
+        let stored = accounts::find_credentials(&self.db, &account).await?.map(|c| c.password_hash);
+        if !crate::password::verify(password.to_owned(), stored).await? {
+            self.bans.failed(&request.client(), "reauthenticate", &account).await?;
+            return Err(AppError::field("password", "This password is not right."));
+        }
         Ok(())
     }
 
@@ -144,10 +154,11 @@ impl TwoFactorApi for Service {
     async fn enable_two_factor(
         &self,
         req: &RequestParts,
-        input: TwoFactorCodeInput,
+        input: EnableTwoFactorInput,
     ) -> Result<RecoveryCodes, AppError> {
         let input = parse(input)?;
         let (request, actor) = self.actor_setting_up(req).await?;
+        self.reauthenticate(&request, actor.user_id(), &input.password).await?;
         let Some((secret, false)) = self.user_key(actor.user_id()).await? else {
             return Err(AppError::new(ErrorCode::Conflict, "Start setting up two-factor authentication first."));
         };
@@ -192,14 +203,17 @@ impl TwoFactorApi for Service {
             self.second_factor_failed(&request, user, &account).await?;
             return Err(wrong_code());
         };
-        self.sessions.begin(&request.session, user, team).await?;
-        let actor = self.sessions.actor(&self.db, &request.session).await?.ok_or_else(AppError::internal)?;
-        let how = if proof == Proof::Code { "with an authentication code" } else { "with a recovery code" };
-        self.audit(&request, audit::Event::SignedIn, Some(&actor), how.to_owned()).await;
-        if proof == Proof::RecoveryCode {
-            self.audit(&request, audit::Event::RecoveryCodeUsed, Some(&actor), String::new()).await;
+        let actor = self.sign_in_with(&request, Proven::SecondFactor(user, proof), team, "second_factor").await?;
+        if proof == SecondFactorProof::RecoveryCode {
+            self.audit_user(&request, audit::Event::RecoveryCodeUsed, user, actor.as_ref()).await;
         }
-        self.me(&actor).await
+        match actor {
+            Some(actor) => self.me(&actor).await,
+            // Signed in, but not yet a member of the team whose invitation asked for the factor.
+            None => {
+                Err(AppError::new(ErrorCode::Conflict, "You are signed in. Accept your invitation to join its team."))
+            }
+        }
     }
 
     async fn set_two_factor_requirement(

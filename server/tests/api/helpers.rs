@@ -563,7 +563,8 @@ impl TestApp {
             self.call("start_two_factor", &[], Some(cookie)).await.json().await.expect("json");
         let secret = setup["secret"].as_str().expect("secret").to_owned();
         let code = totp_code(&secret, self.unix_secs());
-        let enabled = self.call("enable_two_factor", &input(&[("code", &code)]), Some(cookie)).await;
+        let enabled =
+            self.call("enable_two_factor", &input(&[("code", &code), ("password", PASSWORD)]), Some(cookie)).await;
         assert_eq!(enabled.status(), StatusCode::OK, "enable_two_factor");
         let codes: serde_json::Value = enabled.json().await.expect("json");
         let codes =

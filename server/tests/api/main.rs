@@ -28,6 +28,7 @@ mod published;
 mod replica;
 mod requests;
 mod sessions;
+mod sign_in_doors;
 mod team_export;
 mod teams;
 mod two_factor;

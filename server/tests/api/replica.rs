@@ -134,3 +134,48 @@ async fn the_replica_restores_the_database_as_it_was_at_a_moment() {
     assert!(report.passed && report.detail.contains("continuous replica"), "{}", report.detail);
     assert!(report.detail.contains(", and to "), "the drill did not restore to a moment: {}", report.detail);
 }
+
+/// A new installation's first drill finds no replica shipped yet: it tests the snapshot and says the
+/// replica was not tested, rather than failing for a day. Once a drill has restored the replica, a
+/// replica that is gone fails the drill.
+#[tokio::test]
+async fn a_drill_tests_only_the_replica_that_exists() {
+    if on_postgres() {
+        eprintln!("skipped on PostgreSQL: continuous replication is Litestream's, for SQLite");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let served: Config = test_config(dir.path()).await;
+    // The server does not replicate; this handle is configured to, and replicates only when told.
+    let (app, _running) = launch(served.clone(), std::future::pending()).await;
+    let mut config = served.clone();
+    config.replica_dir = Some(dir.path().join("replica"));
+    config.litestream_bin = litestream().into();
+    let db = Db::connect(&config.database_url).await.expect("db");
+    let backups =
+        Arc::new(Backups::new(&config, db, config.object_store().expect("store"), app.clock.clone()).expect("b"));
+    let (owner, _) = app.owner("drill").await;
+    let (project, _) = app.project(&owner.cookie, "public").await;
+
+    let snapshot = backups.create().await.expect("snapshot");
+    let first = backups.drill(&snapshot, None).await.expect("drill");
+    assert!(first.passed, "a new installation's drill failed: {}", first.detail);
+    assert!(
+        first.detail.contains("no restorable state yet") && first.detail.contains("not tested"),
+        "{}",
+        first.detail
+    );
+
+    let replicating = tokio::spawn(backups.clone().run_replica());
+    file_issue(&app, &owner.cookie, &project, "replicated").await;
+    replicated(&backups, dir.path(), &["replicated"]).await;
+    let tested = backups.drill(&snapshot, None).await.expect("drill");
+    assert!(tested.passed && tested.detail.contains("continuous replica restored"), "{}", tested.detail);
+
+    // The replica gone from the destination, after it was restored once: a failure.
+    replicating.abort();
+    let _ = replicating.await;
+    std::fs::remove_dir_all(dir.path().join("backups").join("replica")).expect("remove the shipped replica");
+    let gone = backups.drill(&snapshot, None).await.expect("drill");
+    assert!(!gone.passed, "a vanished replica passed the drill: {}", gone.detail);
+}

@@ -183,6 +183,41 @@ async fn errors_carry_a_code_and_a_message_and_never_internals() {
     }
 }
 
+/// The upload routes read their path and query themselves: what the framework refuses there (a
+/// repeated or malformed parameter, a path that is no id, a wrong method) still answers Moth's shape.
+#[tokio::test]
+async fn every_error_of_the_upload_and_export_routes_has_moths_shape() {
+    let app = spawn_app().await;
+    let (owner, _) = app.owner("shapes").await;
+    let (project, _) = app.project(&owner.cookie, "public").await;
+    let issue = app.issue(&owner.cookie, &project, "public").await;
+    let probes = [
+        (reqwest::Method::POST, format!("/upload/issues/{}?name=a.txt&name=b.exe", issue.id)),
+        (reqwest::Method::POST, format!("/upload/comments/{}?name=a.txt&name=b.exe", issue.id)),
+        (reqwest::Method::POST, format!("/upload/issues/{}?name=%ZZ", issue.id)),
+        (reqwest::Method::GET, format!("/upload/issues/{}?name=a.txt", issue.id)),
+        (reqwest::Method::GET, "/export/issues.csv?project_id=1&project_id=2".to_owned()),
+        (reqwest::Method::GET, "/export/team/not-an-id".to_owned()),
+    ];
+    for (method, path) in probes {
+        let response = app
+            .http
+            .request(method.clone(), app.url(&path))
+            .header("cookie", &owner.cookie)
+            .body("hello")
+            .send()
+            .await
+            .expect("request");
+        let status = response.status();
+        assert!(status.is_client_error(), "{method} {path}: {status}");
+        let kind = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        assert!(kind.starts_with("application/json"), "{method} {path}: {status} {kind}");
+        let body = error_body(response).await;
+        assert_no_internals(&body);
+        assert!(!body.to_string().contains("Failed to deserialize"), "{body}");
+    }
+}
+
 #[tokio::test]
 async fn a_failing_database_gives_a_generic_internal_error() {
     let app = spawn_app().await;

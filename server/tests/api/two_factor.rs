@@ -37,12 +37,25 @@ async fn a_code_from_the_new_key_turns_it_on_and_sign_in_then_asks_for_one() {
     let secret = setup["secret"].as_str().expect("secret").to_owned();
     let right = totp_code(&secret, app.unix_secs());
     let wrong = format!("{:06}", (right.parse::<u32>().expect("digits") + 1) % 1_000_000);
-    let refused = app.call("enable_two_factor", &input(&[("code", &wrong)]), Some(&cookie)).await;
+    let refused =
+        app.call("enable_two_factor", &input(&[("code", &wrong), ("password", PASSWORD)]), Some(&cookie)).await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // Re-authentication: the session alone, or with a wrong password, turns nothing on.
+    for password in ["", "not the password at all"] {
+        let refused =
+            app.call("enable_two_factor", &input(&[("code", &right), ("password", password)]), Some(&cookie)).await;
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "password {password:?}");
+        let body = crate::helpers::error_body(refused).await;
+        assert_eq!(body["fields"][0]["field"], "password", "{body}");
+    }
     let status: serde_json::Value = app.call("two_factor_status", &[], Some(&cookie)).await.json().await.expect("json");
     assert_eq!(status["enabled"], false, "not in force before a right code");
-    let codes: serde_json::Value =
-        app.call("enable_two_factor", &input(&[("code", &right)]), Some(&cookie)).await.json().await.expect("json");
+    let codes: serde_json::Value = app
+        .call("enable_two_factor", &input(&[("code", &right), ("password", PASSWORD)]), Some(&cookie))
+        .await
+        .json()
+        .await
+        .expect("json");
     let recovery: Vec<String> =
         codes["codes"].as_array().expect("codes").iter().map(|c| c.as_str().expect("code").to_owned()).collect();
     assert_eq!(recovery.len(), 10);
