@@ -153,3 +153,97 @@ async fn export_status(app: &TestApp, cookie: &str, project: &str) -> StatusCode
     let url = app.url(&format!("/export/issues.csv?project={project}"));
     app.http.get(url).header("cookie", cookie).send().await.expect("export").status()
 }
+
+/// The `moth_device` cookie a response gives the browser, as `name=value`.
+fn device_cookie(response: &reqwest::Response) -> Option<String> {
+    crate::helpers::set_cookie_headers(response)
+        .into_iter()
+        .find(|c| c.starts_with("moth_device="))
+        .and_then(|c| c.split(';').next().map(str::to_owned))
+}
+
+async fn sign_in_with_cookie(app: &TestApp, email: &str, password: &str, from: &str, cookie: &str) -> StatusCode {
+    app.http
+        .post(app.url("/api/sign_in"))
+        .form(&input(&[("email", email), ("password", password)]))
+        .header("x-forwarded-for", from)
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("sign in")
+        .status()
+}
+
+#[tokio::test]
+async fn a_ban_lasts_its_full_time_from_the_failure_that_started_it() {
+    let app = spawn_app_with(|config| {
+        config.ban_failures = 3;
+        config.ban_window_secs = 20;
+        config.ban_secs = 120;
+    })
+    .await;
+    app.signed_up("ann@example.org").await;
+    for _ in 0..3 {
+        sign_in_from(&app, "ann@example.org", "wrong password", None).await;
+    }
+    // The failures have left the window; the ban has not ended.
+    app.clock.advance(Duration::from_secs(23));
+    let banned = sign_in_from(&app, "ann@example.org", PASSWORD, None).await;
+    assert_eq!(banned.status(), StatusCode::TOO_MANY_REQUESTS, "the ban ended with the window");
+    let retry: u64 = banned.headers()["retry-after"].to_str().expect("ascii").parse().expect("seconds");
+    assert!((95..=97).contains(&retry), "Retry-After {retry}");
+    app.clock.advance(Duration::from_secs(96));
+    assert_eq!(sign_in_from(&app, "ann@example.org", PASSWORD, None).await.status(), StatusCode::TOO_MANY_REQUESTS);
+    app.clock.advance(Duration::from_secs(2));
+    assert_eq!(sign_in_from(&app, "ann@example.org", PASSWORD, None).await.status(), StatusCode::OK);
+}
+
+/// OWASP's device cookies: an attacker who fails at an account from many addresses reaches its hourly
+/// ceiling, but the browser its owner signed in with before still gets in, and has a ceiling of its
+/// own; a browser the account has never signed in from (or a made-up cookie) does not.
+#[tokio::test]
+async fn a_browser_that_signed_in_before_gets_through_the_account_ceiling() {
+    let app = spawn_app_with(|config| {
+        config.account_failures_per_hour = 4;
+        config.trusted_proxies = vec!["127.0.0.1".parse().expect("address")];
+    })
+    .await;
+    app.signed_up("ann@example.org").await;
+    let owners = sign_in_from(&app, "ann@example.org", PASSWORD, Some("198.51.100.1")).await;
+    assert_eq!(owners.status(), StatusCode::OK);
+    let known = device_cookie(&owners).expect("a device cookie");
+    let strangers = sign_in_from(&app, "nobody@example.org", "x", Some("198.51.100.2")).await;
+    let stranger = device_cookie(&strangers).expect("a device cookie");
+
+    for n in 0..4 {
+        let from = format!("203.0.113.{n}");
+        assert_eq!(
+            sign_in_with_cookie(&app, "ann@example.org", "guess", &from, &stranger).await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    // The ceiling holds for every browser but the owner's.
+    assert_eq!(
+        sign_in_with_cookie(&app, "ann@example.org", PASSWORD, "203.0.113.9", &stranger).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        sign_in_from(&app, "ann@example.org", PASSWORD, Some("198.51.100.3")).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    let forged = "moth_device=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    assert_eq!(
+        sign_in_with_cookie(&app, "ann@example.org", PASSWORD, "198.51.100.4", forged).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(sign_in_with_cookie(&app, "ann@example.org", PASSWORD, "198.51.100.5", &known).await, StatusCode::OK);
+
+    // The known browser's own failures meet a ceiling of their own (a stolen cookie is no master key).
+    for _ in 0..4 {
+        sign_in_with_cookie(&app, "ann@example.org", "typo", "198.51.100.6", &known).await;
+    }
+    assert_eq!(
+        sign_in_with_cookie(&app, "ann@example.org", PASSWORD, "198.51.100.7", &known).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}

@@ -29,6 +29,7 @@ mod replica;
 mod requests;
 mod sessions;
 mod sign_in_doors;
+mod slow_clients;
 mod team_export;
 mod teams;
 mod two_factor;
