@@ -72,12 +72,9 @@ async fn deliver(State(origin): State<FileOrigin>, Path(token): Path<String>) ->
             return refused(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong.");
         }
     };
-    let opener = match origin.files.keys.opener(&found.key_id, &found.wrapped_key, sealed) {
-        Ok(opener) => opener,
-        Err(_) => {
-            tracing::error!(key = %found.storage_key, "file origin: a stored object did not decrypt");
-            return refused(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong.");
-        }
+    let Ok(opener) = origin.files.keys.opener(&found.key_id, &found.wrapped_key, sealed) else {
+        tracing::error!(key = %found.storage_key, "file origin: a stored object did not decrypt");
+        return refused(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong.");
     };
     let body = send_opened(opener, place, origin.files.delivery_stall, found.storage_key.clone());
     let mut response = Response::new(body);
@@ -123,12 +120,12 @@ fn send_opened(
             let failed = next.is_err();
             match pieces.send_timeout(next, stall).await {
                 Ok(()) if !failed => {}
-                Ok(()) => return,
                 Err(tokio::sync::mpsc::error::SendTimeoutError::Timeout(_)) => {
                     tracing::info!(key = %storage_key, "file origin: a reader stalled; cut off");
                     return;
                 }
-                Err(tokio::sync::mpsc::error::SendTimeoutError::Closed(_)) => return,
+                // Sent the error, or the client went away.
+                Ok(()) | Err(tokio::sync::mpsc::error::SendTimeoutError::Closed(_)) => return,
             }
         }
     });

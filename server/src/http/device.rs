@@ -1,5 +1,5 @@
 //! The device cookie (OWASP, "Slow down online guessing attacks with device cookies"): every browser
-//! that calls the API gets a random, long-lived, HttpOnly cookie. The server keeps only its SHA-256,
+//! that calls the API gets a random, long-lived, `HttpOnly` cookie. The server keeps only its SHA-256,
 //! and only for browsers that signed in to an account (`crate::bans`); at an account's failure
 //! ceiling those browsers still get through, so an attacker who fails at an account from elsewhere
 //! cannot lock its owner out.
@@ -49,14 +49,13 @@ fn sent_token<'a>(req: &'a Request<Body>, name: &str) -> Option<&'a str> {
 
 pub async fn device_cookie(State(config): State<Arc<Config>>, mut req: Request<Body>, next: Next) -> Response {
     let name = cookie_name(&config);
-    let (token, new) = match sent_token(&req, name) {
-        Some(token) => (token.to_owned(), false),
-        None => {
-            let mut bytes = [0_u8; 32];
-            rand::rngs::OsRng.fill_bytes(&mut bytes);
-            (URL_SAFE_NO_PAD.encode(bytes), true)
-        }
-    };
+    let sent = sent_token(&req, name).map(str::to_owned);
+    let new = sent.is_none();
+    let token = sent.unwrap_or_else(|| {
+        let mut bytes = [0_u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        URL_SAFE_NO_PAD.encode(bytes)
+    });
     req.extensions_mut().insert(Device(crate::digest::sha256_hex(token.as_bytes())));
     let mut response = next.run(req).await;
     if new {
