@@ -74,6 +74,7 @@ impl Application {
             files: files.clone(),
             db: db.clone(),
             clock: clock.clone(),
+            trusted_proxies: config.trusted_proxies.clone(),
         });
         let bans = crate::bans::Bans::new(
             db.clone(),

@@ -362,35 +362,7 @@ impl Backups {
             let scratch = self.scratch()?;
             let (manifest, unpacked, bytes) = self.fetch_and_unpack(snapshot, identities, &scratch.0).await?;
             let mut detail = self.check_restored(&manifest, &unpacked).await?;
-            let newest = RestoreTarget { into: scratch.0.join("replica-drill"), database_url: None, at: None };
-            let replica_tested = if self.replicates() {
-                match self.restore_from_replica(&newest, identity_file).await {
-                    Ok(_) => true,
-                    // A drill tests what exists: a replica that has never held a restorable state (a
-                    // new installation, before Litestream's first snapshot is shipped) is not failed.
-                    // Once a drill has restored it, the same answer is a failure.
-                    Err(e) if replica_not_there_yet(&e) && !self.replica_ever_restored().await? => {
-                        detail.push_str(REPLICA_NOT_YET);
-                        false
-                    }
-                    Err(e) => return Err(e),
-                }
-            } else {
-                false
-            };
-            if replica_tested {
-                detail.push_str(REPLICA_TESTED);
-                // And to a moment halfway through what it holds: restoring by time is what a
-                // Litestream problem (after a compaction, say) would break first.
-                let span = self.replica_span.lock().ok().and_then(|s| *s);
-                if let Some((oldest, newest_file)) = span.filter(|(o, n)| n > o) {
-                    let moment = oldest + (newest_file - oldest) / 2;
-                    let at =
-                        RestoreTarget { into: scratch.0.join("replica-moment"), database_url: None, at: Some(moment) };
-                    self.restore_from_replica(&at, identity_file).await?;
-                    let _ = write!(detail, ", and to {} too", crate::clock::iso8601(moment));
-                }
-            }
+            self.drill_replica(&scratch.0, identity_file, &mut detail).await?;
             let points = self.list().await?;
             if let (Some(oldest), Some(newest)) = (points.first(), points.last()) {
                 let through_replica =
@@ -437,6 +409,42 @@ impl Backups {
             tracing::error!(snapshot = %report.snapshot, detail = %report.detail, "restore drill FAILED");
         }
         Ok(report)
+    }
+
+    /// The replica's part of a drill: its newest state, then a moment halfway through what it holds,
+    /// each restored and checked; `detail` says what was tested.
+    async fn drill_replica(
+        &self,
+        scratch: &Path,
+        identity_file: Option<&Path>,
+        detail: &mut String,
+    ) -> Result<(), BackupError> {
+        if !self.replicates() {
+            return Ok(());
+        }
+        let newest = RestoreTarget { into: scratch.join("replica-drill"), database_url: None, at: None };
+        match self.restore_from_replica(&newest, identity_file).await {
+            Ok(_) => {}
+            // A drill tests what exists: a replica that has never held a restorable state (a new
+            // installation, before Litestream's first snapshot is shipped) is not failed. Once a
+            // drill has restored it, the same answer is a failure.
+            Err(e) if replica_not_there_yet(&e) && !self.replica_ever_restored().await? => {
+                detail.push_str(REPLICA_NOT_YET);
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        }
+        detail.push_str(REPLICA_TESTED);
+        // And to a moment halfway through what it holds: restoring by time is what a Litestream
+        // problem (after a compaction, say) would break first.
+        let span = self.replica_span.lock().ok().and_then(|s| *s);
+        if let Some((oldest, newest_file)) = span.filter(|(o, n)| n > o) {
+            let moment = oldest + (newest_file - oldest) / 2;
+            let at = RestoreTarget { into: scratch.join("replica-moment"), database_url: None, at: Some(moment) };
+            self.restore_from_replica(&at, identity_file).await?;
+            let _ = write!(detail, ", and to {} too", crate::clock::iso8601(moment));
+        }
+        Ok(())
     }
 
     /// Whether a drill ever restored the continuous replica.

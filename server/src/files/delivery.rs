@@ -22,6 +22,8 @@ pub struct FileOrigin {
     pub files: Arc<Files>,
     pub db: Db,
     pub clock: Arc<dyn Clock>,
+    /// Proxies that may name the client (`trusted_proxies`), for the fair shares of deliveries.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 pub fn router(origin: FileOrigin) -> Router {
@@ -47,7 +49,11 @@ fn harden(headers: &mut axum::http::HeaderMap) {
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
 }
 
-async fn deliver(State(origin): State<FileOrigin>, Path(token): Path<String>) -> Response {
+async fn deliver(
+    State(origin): State<FileOrigin>,
+    Path(token): Path<String>,
+    request: axum::extract::Request,
+) -> Response {
     let now = crate::clock::unix_millis(origin.clock.now()) / 1000;
     let Some(claims) = origin.files.links.verify(&token, now) else {
         return refused(StatusCode::FORBIDDEN, "This link is not valid, or it has expired.");
@@ -62,7 +68,11 @@ async fn deliver(State(origin): State<FileOrigin>, Path(token): Path<String>) ->
     };
     // A bounded number at once, each holding its place until its last byte is sent: the place goes
     // with the body, not with the handler's return.
-    let Some(place) = origin.files.delivery_slot().await else {
+    let peer = request.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    let forwarded_for = request.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let client = crate::bans::client_address(peer, forwarded_for, &origin.trusted_proxies)
+        .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    let Some(place) = origin.files.delivery_slot(&client, &claims.team_id.to_string()).await else {
         return refused(StatusCode::SERVICE_UNAVAILABLE, "Busy. Please try again in a moment.");
     };
     let sealed = match origin.files.store.get(&found.storage_key).await {
@@ -95,7 +105,7 @@ async fn deliver(State(origin): State<FileOrigin>, Path(token): Path<String>) ->
 /// freed; a cut or altered object ends the body with an error, never as if it were whole.
 fn send_opened(
     mut opener: super::crypto::Opener,
-    place: tokio::sync::OwnedSemaphorePermit,
+    place: super::fair::Place,
     stall: std::time::Duration,
     storage_key: String,
 ) -> Body {

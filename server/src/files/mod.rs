@@ -115,8 +115,9 @@ pub struct Files {
     staging: std::path::PathBuf,
     /// Images being decoded at once (see [`images`]).
     decodes: Semaphore,
-    /// Files being sent by the file origin at once (each holds its sealed object while it is sent).
-    deliveries: Arc<Semaphore>,
+    /// Files being sent by the file origin at once (each holds its sealed object while it is sent),
+    /// in fair shares per address and per team.
+    deliveries: fair::FairPlaces,
     /// How long the file origin waits for a reader to take the next piece of a file.
     pub delivery_stall: Duration,
 }
@@ -131,6 +132,8 @@ pub const DELIVERY_STALL: Duration = Duration::from_secs(30);
 const SLOT_WAIT: Duration = Duration::from_secs(30);
 /// How many files the file origin sends at once; more wait (up to [`SLOT_WAIT`]), then get 503.
 pub const CONCURRENT_DELIVERIES: usize = 8;
+/// The deliveries one address, and one team's files, may hold at once (more wait for their turn).
+pub const DELIVERIES_PER_CLIENT: usize = 4;
 
 impl Files {
     pub fn new(
@@ -154,7 +157,7 @@ impl Files {
             link_ttl,
             slots: fair::FairPlaces::new(CONCURRENT_UPLOADS, UPLOADS_PER_CLIENT, UPLOADS_PER_TEAM),
             decodes: Semaphore::new(1),
-            deliveries: Arc::new(Semaphore::new(CONCURRENT_DELIVERIES)),
+            deliveries: fair::FairPlaces::new(CONCURRENT_DELIVERIES, DELIVERIES_PER_CLIENT, DELIVERIES_PER_CLIENT),
             delivery_stall: DELIVERY_STALL,
         }
     }
@@ -165,10 +168,11 @@ impl Files {
         self.slots.acquire(address, team, SLOT_WAIT).await
     }
 
-    /// A place among the deliveries of the file origin, held until the file's last byte is sent (or
-    /// its reader stalls), or `None` when none came free in time.
-    pub async fn delivery_slot(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
-        tokio::time::timeout(SLOT_WAIT, self.deliveries.clone().acquire_owned()).await.ok()?.ok()
+    /// A place among the deliveries of the file origin within the fair shares of `address` and of the
+    /// file's team, held until the file's last byte is sent (or its reader stalls), or `None` when
+    /// none came free in time.
+    pub async fn delivery_slot(&self, address: &str, team: &str) -> Option<fair::Place> {
+        self.deliveries.acquire(address, team, SLOT_WAIT).await
     }
 
     /// Step 2, off the async executor; images are decoded one at a time (each may take up to 128 MB).

@@ -10,7 +10,6 @@ use server::{
     backup::{Backups, RestoreTarget},
     clock::ManualClock,
     config::Config,
-    db::Db,
 };
 use sqlx::Row;
 
@@ -19,7 +18,7 @@ use crate::helpers::{input, launch, png, test_config, TestApp, PASSWORD};
 const CANARY: &str = "canary-7f3c1e-the-backup-must-not-show-this";
 
 async fn backups_of(config: &Config, clock: Arc<ManualClock>) -> Backups {
-    let db = Db::connect(&config.database_url).await.expect("db");
+    let db = crate::helpers::data_layer(config).await;
     Backups::new(config, db, config.object_store().expect("store"), clock).expect("backups")
 }
 
@@ -159,7 +158,7 @@ async fn a_damaged_or_wrongly_keyed_snapshot_fails_the_drill_and_the_failure_is_
     assert!(!figures.contains("moth_backup_last_verified_timestamp_seconds 0"), "{figures}");
 
     // Every drill is recorded, and each failure is an audit event.
-    let db = Db::connect(&config.database_url).await.expect("db");
+    let db = crate::helpers::data_layer(&config).await;
     let drills =
         server::db::backup::recent_runs(&db, server::db::backup::RunKind::Drill, false, 10).await.expect("runs");
     assert_eq!(drills.iter().filter(|r| !r.passed).count(), 3);
@@ -229,7 +228,7 @@ async fn the_schedule_snapshots_when_due_drills_and_a_second_destination_restore
     backups.scheduled_round(Some(hours(24))).await.expect("round");
     let snapshots = backups.list().await.expect("list");
     assert_eq!(snapshots.len(), 2);
-    let db = Db::connect(&config.database_url).await.expect("db");
+    let db = crate::helpers::data_layer(&config).await;
     let drills =
         server::db::backup::recent_runs(&db, server::db::backup::RunKind::Drill, true, 10).await.expect("runs");
     assert_eq!(drills.len(), 1, "one drill a day");

@@ -58,6 +58,14 @@ pub async fn spawn_binary_logged(
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
+/// Moth's data layer on the test's database with the server's audit key, as `moth` commands open it:
+/// what it writes to the audit log is chained like the server's own entries.
+pub async fn data_layer(config: &Config) -> server::db::Db {
+    let db = server::db::Db::connect(&config.database_url).await.expect("db");
+    let key = server::db::audit_chain::load(&db, config.audit_key().expect("audit key")).await.expect("scheme");
+    db.with_audit_key(key)
+}
+
 pub struct TestApp {
     pub address: String,
     /// The file origin (`http://127.0.0.1:<port>`).

@@ -207,7 +207,8 @@ impl World {
                     secret = setup["secret"].as_str().map(str::to_owned);
                     if let Some(key) = secret.as_deref().filter(|_| which == "enabled") {
                         let code = crate::helpers::totp_code(key, app.unix_secs());
-                        app.call("enable_two_factor", &crate::helpers::input(&[("code", &code)]), Some(cookie)).await;
+                        let form = crate::helpers::input(&[("code", &code), ("password", crate::helpers::PASSWORD)]);
+                        app.call("enable_two_factor", &form, Some(cookie)).await;
                     }
                 }
                 // Actors who may not set it up get a key of their own making: their code is refused anyway.

@@ -10,7 +10,6 @@ use reqwest::StatusCode;
 use server::{
     backup::{Backups, RestoreTarget},
     config::Config,
-    db::Db,
 };
 
 use crate::helpers::{files_under, launch, test_config, TestApp};
@@ -71,7 +70,7 @@ async fn the_replica_restores_the_database_as_it_was_at_a_moment() {
     let (app, _running) = launch(config.clone(), std::future::pending()).await;
     let (owner, _) = app.owner("replica").await;
     let (project, _) = app.project(&owner.cookie, "public").await;
-    let db = Db::connect(&config.database_url).await.expect("db");
+    let db = crate::helpers::data_layer(&config).await;
     let backups = Backups::new(&config, db, config.object_store().expect("store"), app.clock.clone()).expect("b");
     // The server's own replication runs; this handle only ships on demand.
     let backups = Arc::new(backups);
@@ -151,7 +150,7 @@ async fn a_drill_tests_only_the_replica_that_exists() {
     let mut config = served.clone();
     config.replica_dir = Some(dir.path().join("replica"));
     config.litestream_bin = litestream().into();
-    let db = Db::connect(&config.database_url).await.expect("db");
+    let db = crate::helpers::data_layer(&config).await;
     let backups =
         Arc::new(Backups::new(&config, db, config.object_store().expect("store"), app.clock.clone()).expect("b"));
     let (owner, _) = app.owner("drill").await;

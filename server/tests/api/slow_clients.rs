@@ -1,6 +1,6 @@
 //! Slow clients cannot take the files service from everyone (F4, F6 under load): the file origin
-//! holds each of its places until the file's last byte is sent and cuts off a reader that stops
-//! reading; uploads take places within fair shares per address and per team, and a body that
+//! holds each of its places until the file's last byte is sent, gives each client a fair share of
+//! them, and cuts off a reader that stops reading; uploads take places within fair shares per address and per team, and a body that
 //! trickles in is refused within seconds. Attacked here with raw connections that never read, or
 //! send a byte now and then.
 
@@ -37,31 +37,52 @@ async fn file_url(app: &TestApp, cookie: &str, issue: &str) -> String {
 }
 
 #[tokio::test]
-async fn the_file_origin_holds_its_places_while_sending_and_cuts_off_readers_that_stop() {
-    let app = spawn_app_with(|config| config.file_delivery_stall_secs = 2).await;
+async fn the_file_origin_holds_its_places_while_sending_shares_them_and_cuts_off_readers_that_stop() {
+    let app = spawn_app_with(|config| {
+        config.file_delivery_stall_secs = 2;
+        config.trusted_proxies = vec!["127.0.0.1".parse().expect("address")];
+    })
+    .await;
     assert!(app.scans, "the upload tests need clamd: run scripts/test, or set MOTH_TEST_CLAMD_URL");
     let (owner, _) = app.owner("origin").await;
     let (project, _) = app.project(&owner.cookie, "public").await;
     let issue = app.issue(&owner.cookie, &project, "public").await;
     let url = file_url(&app, &owner.cookie, &issue.id).await;
     let path = url.trim_start_matches(&app.files_address).to_owned();
-    let head = format!("GET {path} HTTP/1.1\r\nHost: files\r\n\r\n");
+    let head = format!("GET {path} HTTP/1.1\r\nHost: files\r\nX-Forwarded-For: 203.0.113.66\r\n\r\n");
+    let whole = 20 * 1024 * 1024 - 1024;
 
-    // Every place taken by a reader that reads nothing (20 MiB is more than the sockets buffer).
+    // One client asks for the file as many times as there are places, and reads nothing (20 MiB is
+    // more than the sockets buffer).
     let mut stalled = Vec::new();
     for _ in 0..server::files::CONCURRENT_DELIVERIES {
         stalled.push(connection(&app.files_address, &head).await);
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    // The places go with the bodies, not with the answers' headers: one more reader waits.
-    let waiting = tokio::time::timeout(Duration::from_millis(1200), app.http.get(&url).send()).await;
-    assert!(waiting.is_err(), "a ninth delivery began while eight bodies were still being sent");
+    // The places go with the bodies, not with the answers' headers: that client's next request waits.
+    let same_client = app.http.get(&url).header("x-forwarded-for", "203.0.113.66").send();
+    let waiting = tokio::time::timeout(Duration::from_millis(1200), same_client).await;
+    assert!(waiting.is_err(), "a delivery began while the client's earlier bodies were still being sent");
+    // Another client is served at once: one client holds only its share of the places.
+    let started = Instant::now();
+    let other = app.http.get(&url).header("x-forwarded-for", "198.51.100.7").send().await.expect("served");
+    assert_eq!(other.status(), StatusCode::OK);
+    // Its answer begins before any stalled reader is cut off (two seconds).
+    assert!(started.elapsed() < Duration::from_millis(1500), "another client waited {:?}", started.elapsed());
+    assert_eq!(other.bytes().await.expect("whole body").len(), whole);
 
     // Two seconds without reading: the stalled readers are cut off and their places free.
     let started = Instant::now();
-    let served = app.http.get(&url).timeout(Duration::from_secs(20)).send().await.expect("served");
+    let served = app
+        .http
+        .get(&url)
+        .header("x-forwarded-for", "203.0.113.66")
+        .timeout(Duration::from_secs(20))
+        .send()
+        .await
+        .expect("served");
     assert_eq!(served.status(), StatusCode::OK);
-    assert_eq!(served.bytes().await.expect("whole body").len(), 20 * 1024 * 1024 - 1024);
+    assert_eq!(served.bytes().await.expect("whole body").len(), whole);
     assert!(started.elapsed() < Duration::from_secs(15), "waited {:?}", started.elapsed());
 
     // A stalled reader that reads again finds its transfer cut short, never ended as if whole.
@@ -69,7 +90,7 @@ async fn the_file_origin_holds_its_places_while_sending_and_cuts_off_readers_tha
     let mut received = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(10), first.read_to_end(&mut received)).await;
     assert!(read.is_ok(), "the cut-off connection stayed open");
-    assert!(received.len() < 20 * 1024 * 1024, "the whole file reached a reader that stalled");
+    assert!(received.len() < whole, "the whole file reached a reader that stalled");
     assert!(!received.ends_with(b"\r\n0\r\n\r\n"), "a cut transfer ended like a whole one");
 }
 
