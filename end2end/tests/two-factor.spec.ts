@@ -117,3 +117,33 @@ test('a team that requires two-factor authentication sends a member without it t
   await expect(member).toHaveURL(/\/projects$/);
   await context.close();
 });
+
+test('an account with two-factor authentication accepts an invitation with its password, then a code', async ({ page, browser }) => {
+  // The invitee turns two-factor authentication on in their own team, then signs out.
+  const context = await browser.newContext();
+  const invitee = await context.newPage();
+  const account = newAccount('twofactor-invitee');
+  await signUp(invitee, account);
+  await invitee.getByRole('link', { name: 'Account' }).click();
+  await ready(invitee);
+  const key = await turnOn(invitee);
+  await invitee.getByRole('button', { name: 'Sign out' }).click();
+  await expect(invitee.getByRole('button', { name: 'Sign out' })).toHaveCount(0);
+
+  await signUp(page, newAccount('twofactor-inviter'));
+  const link = await invite(page, account.email, 'NORMAL');
+
+  // The password alone joins nothing: the page asks for the code, and the code joins.
+  await invitee.goto(link);
+  await ready(invitee);
+  await invitee.getByLabel('Password').fill(account.password);
+  await invitee.getByRole('button', { name: 'Accept invitation' }).click();
+  await expect(invitee.getByLabel('Authentication code')).toBeVisible();
+  await expect(invitee.getByRole('button', { name: 'Sign out' })).toHaveCount(0);
+  // The code that turned it on is spent: the next step's code (the server allows one step of skew).
+  await invitee.getByLabel('Authentication code').fill(totp(key, Date.now() / 1000 + 30));
+  await invitee.getByRole('button', { name: 'Accept invitation' }).click();
+  await expect(invitee.getByRole('button', { name: 'Sign out' })).toBeVisible();
+  await expect(invitee.getByTestId('role')).toHaveText('Member');
+  await context.close();
+});
