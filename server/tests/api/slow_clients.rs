@@ -26,8 +26,8 @@ async fn connection(address: &str, head: &str) -> tokio::net::TcpStream {
     stream
 }
 
-async fn file_url(app: &TestApp, cookie: &str, issue: &str) -> String {
-    let stored = app.upload(Some(cookie), issue, "manual.pdf", big_pdf(20 * 1024 * 1024 - 1024)).await;
+async fn file_url(app: &TestApp, cookie: &str, issue: &str, size: usize) -> String {
+    let stored = app.upload(Some(cookie), issue, "manual.pdf", big_pdf(size)).await;
     assert_eq!(stored.status(), StatusCode::OK, "{}", stored.text().await.unwrap_or_default());
     let attachment: serde_json::Value = stored.json().await.expect("json");
     let id = attachment["id"].as_str().expect("id");
@@ -37,69 +37,94 @@ async fn file_url(app: &TestApp, cookie: &str, issue: &str) -> String {
 }
 
 /// A Moth whose file origin cuts off a reader after `stall_secs`, trusting the loopback proxy to name
-/// clients; the link to a 20 MiB file (more than the sockets buffer), and the request head for it from
-/// the client 203.0.113.66.
-async fn origin_with_a_big_file(stall_secs: u64) -> (TestApp, String, String) {
+/// clients.
+async fn origin(stall_secs: u64) -> TestApp {
     let app = spawn_app_with(move |config| {
         config.file_delivery_stall_secs = stall_secs;
         config.trusted_proxies = vec!["127.0.0.1".parse().expect("address")];
+        // Only the stall limit may end a connection here, not the idle connection timeout.
+        config.request_header_timeout_secs = 600;
     })
     .await;
     assert!(app.scans, "the upload tests need clamd: run scripts/test, or set MOTH_TEST_CLAMD_URL");
-    let url = big_file_of_a_new_team(&app, "origin").await;
-    let path = url.trim_start_matches(&app.files_address).to_owned();
-    let head = format!("GET {path} HTTP/1.1\r\nHost: files\r\nX-Forwarded-For: 203.0.113.66\r\n\r\n");
-    (app, url, head)
+    app
 }
 
 const WHOLE: usize = 20 * 1024 * 1024 - 1024;
 
-/// A new team (its owner `who`) with a 20 MiB file: the link to it.
-async fn big_file_of_a_new_team(app: &TestApp, who: &str) -> String {
+/// A new team (its owner `who`) with a file of `size` bytes: the link to it.
+async fn file_of_a_new_team(app: &TestApp, who: &str, size: usize) -> String {
     let (owner, _) = app.owner(who).await;
     let (project, _) = app.project(&owner.cookie, "public").await;
     let issue = app.issue(&owner.cookie, &project, "public").await;
-    file_url(app, &owner.cookie, &issue.id).await
+    file_url(app, &owner.cookie, &issue.id, size).await
+}
+
+/// Connections from `client` that ask for `url` and, once the answer's head has come, read nothing
+/// more of its body (20 MiB is more than the sockets buffer).
+async fn stalled_readers(app: &TestApp, url: &str, client: &str, count: usize) -> Vec<tokio::net::TcpStream> {
+    let path = url.trim_start_matches(&app.files_address);
+    let head = format!("GET {path} HTTP/1.1\r\nHost: files\r\nX-Forwarded-For: {client}\r\n\r\n");
+    let mut readers = Vec::new();
+    for _ in 0..count {
+        let mut stream = connection(&app.files_address, &head).await;
+        let mut answer = Vec::new();
+        let mut piece = [0_u8; 1024];
+        while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = stream.read(&mut piece).await.expect("read");
+            assert!(n > 0, "closed before answering");
+            answer.extend_from_slice(&piece[..n]);
+        }
+        assert!(answer.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&answer));
+        readers.push(stream);
+    }
+    readers
+}
+
+/// Whether a request of `client` for `url` has not begun to be answered within a second and a half.
+async fn kept_waiting(app: &TestApp, url: &str, client: &str) -> bool {
+    let request = app.http.get(url).header("x-forwarded-for", client).send();
+    tokio::time::timeout(Duration::from_millis(1500), request).await.is_err()
 }
 
 #[tokio::test]
 async fn the_file_origin_holds_a_place_for_a_bodys_whole_life_and_shares_places_fairly() {
     // Nobody is cut off during this test.
-    let (app, url, head) = origin_with_a_big_file(600).await;
-    // One client asks for the file as many times as there are places, and reads nothing.
-    let mut stalled = Vec::new();
-    for _ in 0..server::files::CONCURRENT_DELIVERIES {
-        stalled.push(connection(&app.files_address, &head).await);
-    }
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    // The places go with the bodies, not with the answers' headers: that client's next request waits.
-    let same_client = app.http.get(&url).header("x-forwarded-for", "203.0.113.66").send();
-    let waiting = tokio::time::timeout(Duration::from_millis(1500), same_client).await;
-    assert!(waiting.is_err(), "a delivery began while the client's earlier bodies were still being sent");
-    // Another client, reading another team's file, is served: one client (and one team's files) hold
-    // only their share of the places (without shares it would wait for a place, and get 503 after 30 s).
-    let others = big_file_of_a_new_team(&app, "neighbour").await;
-    let other = app
+    let app = origin(600).await;
+    let first = file_of_a_new_team(&app, "first", WHOLE).await;
+    let second = file_of_a_new_team(&app, "second", WHOLE).await;
+    let small = file_of_a_new_team(&app, "third", 4096).await;
+
+    // One client's readers that stopped after the answers' heads hold its share, not every place.
+    let mut held = stalled_readers(&app, &first, "203.0.113.1", server::files::DELIVERIES_PER_CLIENT).await;
+    assert!(kept_waiting(&app, &small, "203.0.113.1").await, "one client took more than its share");
+    let served = app.http.get(&small).header("x-forwarded-for", "198.51.100.9").send().await.expect("served");
+    assert_eq!(served.status(), StatusCode::OK, "another client was kept out");
+    assert_eq!(served.bytes().await.expect("body").len(), 4096);
+
+    // With every place held by a body still being sent (the heads went long ago), a third client
+    // waits: a place goes with its body, not with the answer's head.
+    held.extend(stalled_readers(&app, &second, "203.0.113.2", server::files::DELIVERIES_PER_CLIENT).await);
+    assert!(kept_waiting(&app, &small, "198.51.100.10").await, "a place was freed before its body was sent");
+    // Readers that go away give their places back.
+    drop(held.split_off(server::files::DELIVERIES_PER_CLIENT));
+    let served = app
         .http
-        .get(&others)
-        .header("x-forwarded-for", "198.51.100.7")
+        .get(&small)
+        .header("x-forwarded-for", "198.51.100.11")
         .timeout(Duration::from_secs(20))
         .send()
         .await
-        .expect("another client is served");
-    assert_eq!(other.status(), StatusCode::OK);
-    assert_eq!(other.bytes().await.expect("whole body").len(), WHOLE);
-    drop(stalled);
+        .expect("served once readers went away");
+    assert_eq!(served.bytes().await.expect("body").len(), 4096);
+    drop(held);
 }
 
 #[tokio::test]
 async fn the_file_origin_cuts_off_a_reader_that_stops_reading() {
-    let (app, url, head) = origin_with_a_big_file(1).await;
-    let mut stalled = Vec::new();
-    for _ in 0..server::files::DELIVERIES_PER_CLIENT {
-        stalled.push(connection(&app.files_address, &head).await);
-    }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let app = origin(1).await;
+    let url = file_of_a_new_team(&app, "origin", WHOLE).await;
+    let mut stalled = stalled_readers(&app, &url, "203.0.113.66", server::files::DELIVERIES_PER_CLIENT).await;
     // The client's share is held by readers that read nothing; a second without reading cuts them
     // off, and the client's next request is served (it would otherwise wait, then get 503).
     let served = app
