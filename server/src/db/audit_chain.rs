@@ -170,10 +170,14 @@ impl Link {
 }
 
 /// Writes `link` as the new head of its chain: the head is read and the entry inserted in one
-/// transaction. Fails on a unique violation when another writer took the same place first (then
-/// retried by [`append_with_retries`]).
+/// transaction. Should another writer take the same place first all the same (a writer of another
+/// version), the unique place fails it and [`append_with_retries`] tries again.
 async fn append(db: &Db, key: &ChainKey, link: &Link) -> Result<(), DbError> {
     let mut tx = db.begin().await?;
+    // Appends take turns: this write first takes SQLite's write lock (waiting up to its busy
+    // timeout) or PostgreSQL's row lock, so the head read next is the head the entry follows, instead
+    // of failing on a stale snapshot or a duplicate place under a flood of audited events.
+    sqlx::query("UPDATE audit_meta SET value = value WHERE name = 'mac_scheme'").execute(&mut *tx).await?;
     let head: Option<(i64, String)> =
         sqlx::query_as("SELECT seq, mac FROM audit_log WHERE chain = $1 AND seq IS NOT NULL ORDER BY seq DESC LIMIT 1")
             .bind(link.chain())
