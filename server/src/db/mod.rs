@@ -94,8 +94,9 @@ pub struct Db {
     auth_cache: Option<Arc<auth_cache::AuthCache>>,
     /// `SQLite`'s writer task for creates (see [`group_commit`]); `None` on `PostgreSQL`.
     group_commit: Option<group_commit::GroupCommit>,
-    /// The key that chains audit entries (see [`audit_chain`]); `None` writes them unchained, to be
-    /// chained at the next start.
+    /// The key that chains audit entries (see [`audit_chain`]); without it no entry is written (an
+    /// entry outside the chain would be indistinguishable from a forged one). The server and every
+    /// `moth` command set it.
     audit_key: Option<Arc<audit_chain::ChainKey>>,
 }
 

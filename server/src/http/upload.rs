@@ -76,7 +76,7 @@ fn nameless() -> Response {
 }
 
 /// The body of an authorised upload: refused on its declared length, then run through the pipeline
-/// as it arrives (cut at its type's limit, and within `files::intake::UPLOAD_TIMEOUT`) while it
+/// as it arrives (cut at its type's limit, at `files::intake::Pace`, within `UPLOAD_TIMEOUT`) while it
 /// holds a place in the pipeline.
 async fn receive(
     state: &AppState,
