@@ -205,13 +205,15 @@ async fn append(db: &Db, key: &ChainKey, link: &Link) -> Result<(), DbError> {
     Ok(())
 }
 
-/// [`append`], retried a few times when another writer took the same place.
+/// [`append`], retried a few times when another writer took the same place. A database that stays
+/// locked past its busy timeout is not waited for again: the request has waited long enough, and the
+/// failure is logged by the caller.
 pub async fn append_with_retries(db: &Db, key: &ChainKey, link: &Link) -> Result<(), DbError> {
     let mut attempt = 0;
     loop {
         match append(db, key, link).await {
             Ok(()) => return Ok(()),
-            Err(DbError::Sqlx(sqlx::Error::Database(_))) if attempt < 8 => {
+            Err(e) if e.is_unique_violation() && attempt < 8 => {
                 attempt += 1;
                 tokio::time::sleep(std::time::Duration::from_millis(5 * attempt)).await;
             }
