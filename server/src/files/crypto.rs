@@ -185,52 +185,109 @@ impl Keys {
 
     /// Opens an object sealed by [`Keys::seal`].
     pub fn open(&self, key_id: &str, wrapped_key: &str, sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        let mut opener = self.opener(key_id, wrapped_key, Bytes::copy_from_slice(sealed))?;
-        let mut plain = Vec::with_capacity(sealed.len());
-        while let Some(segment) = opener.next_segment() {
-            plain.extend(segment?);
+        let mut opener = self.opener_after_header(key_id, wrapped_key, sealed)?;
+        let body = &sealed[MAGIC.len() + PREFIX..];
+        if body.len() < TAG {
+            return Err(CryptoError::Open);
+        }
+        let mut plain = Vec::with_capacity(body.len());
+        let mut segments = body.chunks(SEGMENT + TAG).peekable();
+        while let Some(segment) = segments.next() {
+            plain.extend(opener.open(segment, segments.peek().is_none())?);
         }
         Ok(plain)
     }
 
-    /// Opens an object sealed by [`Keys::seal`] one segment at a time, so that what is sent of a file
-    /// need never be held opened whole.
-    pub fn opener(&self, key_id: &str, wrapped_key: &str, sealed: Bytes) -> Result<Opener, CryptoError> {
+    /// The segment opener of an object whose start (format and nonce prefix) is `header`.
+    fn opener_after_header(&self, key_id: &str, wrapped_key: &str, header: &[u8]) -> Result<Segments, CryptoError> {
         let data_key = self.unwrap_data_key(key_id, wrapped_key)?;
-        if !sealed.starts_with(&MAGIC[..]) || sealed.len() < MAGIC.len() + PREFIX + TAG {
-            return Err(CryptoError::Open);
-        }
-        let prefix: [u8; PREFIX] =
-            sealed[MAGIC.len()..MAGIC.len() + PREFIX].try_into().map_err(|_| CryptoError::Open)?;
+        let prefix = header.strip_prefix(&MAGIC[..]).and_then(|rest| rest.get(..PREFIX)).ok_or(CryptoError::Open)?;
+        let prefix: [u8; PREFIX] = prefix.try_into().map_err(|_| CryptoError::Open)?;
         let decryptor = stream::DecryptorBE32::from_aead(Aes256Gcm::new(&data_key.into()), (&prefix).into());
-        Ok(Opener { decryptor: Some(decryptor), sealed, at: MAGIC.len() + PREFIX })
+        Ok(Segments { decryptor: Some(decryptor) })
+    }
+
+    /// Opens an object sealed by [`Keys::seal`] as it is read from `reader`, one segment at a time:
+    /// at most two sealed segments (128 KiB) are held, whatever the object's size.
+    pub async fn stream_opener<R>(
+        &self,
+        key_id: &str,
+        wrapped_key: &str,
+        mut reader: R,
+    ) -> Result<StreamOpener<R>, std::io::Error>
+    where
+        R: tokio::io::AsyncRead + Unpin,
+    {
+        use tokio::io::AsyncReadExt;
+        let mut header = [0_u8; MAGIC.len() + PREFIX];
+        reader.read_exact(&mut header).await?;
+        let segments = self.opener_after_header(key_id, wrapped_key, &header).map_err(std::io::Error::other)?;
+        let mut opener = StreamOpener { reader, segments, ahead: Vec::new() };
+        opener.ahead = opener.read_segment().await?;
+        Ok(opener)
     }
 }
 
-/// A sealed object being opened segment by segment (see [`Keys::opener`]): each segment is checked
-/// as it is opened, and the last must be the one sealed as last, so a cut object never ends cleanly.
-pub struct Opener {
+/// The STREAM decryptor of one object: each segment is checked as it is opened, and the last must
+/// be the one sealed as last, so a cut object never opens as if it were whole.
+struct Segments {
     decryptor: Option<stream::DecryptorBE32<Aes256Gcm>>,
-    sealed: Bytes,
-    at: usize,
 }
 
-impl Opener {
-    /// The next opened segment; `None` after the last one (or after an error).
-    pub fn next_segment(&mut self) -> Option<Result<Vec<u8>, CryptoError>> {
-        let decryptor = self.decryptor.as_mut()?;
-        let end = (self.at + SEGMENT + TAG).min(self.sealed.len());
-        let segment = &self.sealed[self.at..end];
-        let opened = if end < self.sealed.len() {
-            decryptor.decrypt_next(segment)
+impl Segments {
+    fn open(&mut self, segment: &[u8], last: bool) -> Result<Vec<u8>, CryptoError> {
+        let opened = if last {
+            self.decryptor.take().map_or(Err(aes_gcm::aead::Error), |d| d.decrypt_last(segment))
         } else {
-            self.decryptor.take().map_or(Err(aes_gcm::aead::Error), |last| last.decrypt_last(segment))
+            self.decryptor.as_mut().map_or(Err(aes_gcm::aead::Error), |d| d.decrypt_next(segment))
         };
-        self.at = end;
-        if opened.is_err() {
+        opened.map_err(|_| {
             self.decryptor = None;
+            CryptoError::Open
+        })
+    }
+}
+
+/// A sealed object being opened as it is read (see [`Keys::stream_opener`]). One sealed segment is
+/// read ahead, so that the last one is known to be the last when it is opened.
+pub struct StreamOpener<R> {
+    reader: R,
+    segments: Segments,
+    ahead: Vec<u8>,
+}
+
+impl<R: tokio::io::AsyncRead + Unpin> StreamOpener<R> {
+    /// The next sealed segment: up to a full one, shorter only at the end (empty there).
+    async fn read_segment(&mut self) -> Result<Vec<u8>, std::io::Error> {
+        use tokio::io::AsyncReadExt;
+        let mut segment = vec![0_u8; SEGMENT + TAG];
+        let mut filled = 0;
+        while filled < segment.len() {
+            let n = self.reader.read(&mut segment[filled..]).await?;
+            if n == 0 {
+                break;
+            }
+            filled += n;
         }
-        Some(opened.map_err(|_| CryptoError::Open))
+        segment.truncate(filled);
+        Ok(segment)
+    }
+
+    /// The next opened segment; `None` after the last one. An object that is cut, altered or opened
+    /// with another key answers an error, never a clean end.
+    pub async fn next_segment(&mut self) -> Option<Result<Vec<u8>, std::io::Error>> {
+        self.segments.decryptor.as_ref()?;
+        let current = std::mem::take(&mut self.ahead);
+        let next = match self.read_segment().await {
+            Ok(next) => next,
+            Err(e) => {
+                self.segments.decryptor = None;
+                return Some(Err(e));
+            }
+        };
+        let opened = self.segments.open(&current, next.is_empty());
+        self.ahead = next;
+        Some(opened.map_err(std::io::Error::other))
     }
 }
 
@@ -324,6 +381,44 @@ mod tests {
             assert_eq!(plain_len, len as u64);
             assert_eq!(out.len(), keys.seal(&plain).bytes.len(), "same format: {len} in pieces of {piece}");
             assert_eq!(keys.open(&key_id, &wrapped_key, &out).expect("opens"), plain, "{len} in pieces of {piece}");
+        }
+    }
+
+    /// Everything a stream opener gives, or the first error.
+    async fn stream_open(
+        keys: &Keys,
+        key_id: &str,
+        wrapped_key: &str,
+        sealed: &[u8],
+    ) -> Result<Vec<u8>, std::io::Error> {
+        let mut opener = keys.stream_opener(key_id, wrapped_key, std::io::Cursor::new(sealed.to_vec())).await?;
+        let mut plain = Vec::new();
+        while let Some(segment) = opener.next_segment().await {
+            plain.extend(segment?);
+        }
+        Ok(plain)
+    }
+
+    #[tokio::test]
+    async fn a_stream_opener_opens_what_open_opens_and_never_ends_a_cut_object_cleanly() {
+        let keys = Keys::from_key([5; 32]);
+        for len in [0, 1, SEGMENT - 1, SEGMENT, SEGMENT + 1, 2 * SEGMENT, 3 * SEGMENT + 5] {
+            let plain: Vec<u8> = (0..len).map(|i| u8::try_from(i % 249).unwrap_or(0)).collect();
+            let sealed = keys.seal(&plain);
+            let opened = stream_open(&keys, &sealed.key_id, &sealed.wrapped_key, &sealed.bytes).await;
+            assert_eq!(opened.expect("opens"), plain, "{len}");
+            // Cut at a segment's end, in a segment, or down to the header: an error, never a clean end.
+            for keep in [sealed.bytes.len() - (SEGMENT + TAG).min(sealed.bytes.len() - 12), sealed.bytes.len() - 1, 12]
+            {
+                let cut = &sealed.bytes[..keep.max(12)];
+                if cut.len() == sealed.bytes.len() {
+                    continue;
+                }
+                let opened = stream_open(&keys, &sealed.key_id, &sealed.wrapped_key, cut).await;
+                assert!(opened.is_err(), "{len} cut to {keep} opened cleanly");
+            }
+            let other = Keys::from_key([6; 32]);
+            assert!(stream_open(&other, other.id(), &sealed.wrapped_key, &sealed.bytes).await.is_err());
         }
     }
 }

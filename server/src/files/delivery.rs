@@ -75,16 +75,19 @@ async fn deliver(
     let Some(place) = origin.files.delivery_slot(&client, &claims.team_id.to_string()).await else {
         return refused(StatusCode::SERVICE_UNAVAILABLE, "Busy. Please try again in a moment.");
     };
-    let sealed = match origin.files.store.get(&found.storage_key).await {
-        Ok(sealed) => sealed,
+    let reader = match origin.files.store.reader(&found.storage_key).await {
+        Ok(reader) => reader,
         Err(e) => {
             tracing::error!(error = %e, "file origin: object store");
             return refused(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong.");
         }
     };
-    let Ok(opener) = origin.files.keys.opener(&found.key_id, &found.wrapped_key, sealed) else {
-        tracing::error!(key = %found.storage_key, "file origin: a stored object did not decrypt");
-        return refused(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong.");
+    let opener = match origin.files.keys.stream_opener(&found.key_id, &found.wrapped_key, reader).await {
+        Ok(opener) => opener,
+        Err(e) => {
+            tracing::error!(key = %found.storage_key, error = %e, "file origin: a stored object did not open");
+            return refused(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong.");
+        }
     };
     let body = send_opened(opener, place, origin.files.delivery_stall, found.storage_key.clone());
     let mut response = Response::new(body);
@@ -99,12 +102,13 @@ async fn deliver(
     response
 }
 
-/// The body of a delivery: the object opened a segment at a time (64 KiB) by a task of its own, which
-/// holds the delivery's place and the sealed object, and hands each segment on only as the client
-/// reads. A client that takes nothing for `stall` is cut off, and the place and the object are
-/// freed; a cut or altered object ends the body with an error, never as if it were whole.
+/// The body of a delivery: the object read from the store and opened a segment at a time (64 KiB) by
+/// a task of its own, which holds the delivery's place and hands each segment on only as the client
+/// reads, so a delivery holds a few segments, never the file. A client that takes nothing for
+/// `stall` is cut off and the place freed; a cut or altered object ends the body with an error,
+/// never as if it were whole.
 fn send_opened(
-    mut opener: super::crypto::Opener,
+    mut opener: super::crypto::StreamOpener<super::store::ObjectReader>,
     place: super::fair::Place,
     stall: std::time::Duration,
     storage_key: String,
@@ -116,11 +120,11 @@ fn send_opened(
         let _place = place;
         loop {
             // A segment opens in well under a millisecond: no blocking thread is needed.
-            let next = match opener.next_segment() {
+            let next = match opener.next_segment().await {
                 Some(Ok(segment)) => Ok(bytes::Bytes::from(segment)),
-                Some(Err(_)) => {
-                    tracing::error!(key = %storage_key, "file origin: a stored object did not decrypt");
-                    Err(std::io::Error::other("the stored object did not decrypt"))
+                Some(Err(e)) => {
+                    tracing::error!(key = %storage_key, error = %e, "file origin: a stored object did not open");
+                    Err(std::io::Error::other("the stored object did not open"))
                 }
                 None => {
                     completed.store(true, std::sync::atomic::Ordering::Release);

@@ -21,10 +21,15 @@ pub trait ObjectStore: Send + Sync + 'static {
     /// `key`; the staged file is gone afterwards, whatever the outcome.
     async fn put_file(&self, key: &str, staged: &Path) -> Result<(), StoreError>;
     async fn get(&self, key: &str) -> Result<Bytes, StoreError>;
+    /// The object as a stream of its bytes, read as they are taken (the file origin sends files so).
+    async fn reader(&self, key: &str) -> Result<ObjectReader, StoreError>;
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
     /// Whether the store is there and answers (for `/readyz`); reads and writes no object.
     async fn check(&self) -> Result<(), StoreError>;
 }
+
+/// A stored object being read.
+pub type ObjectReader = std::pin::Pin<Box<dyn tokio::io::AsyncRead + Send>>;
 
 /// A fresh storage key: 128 random bits, fanned out over 256 folders by its first two characters.
 pub fn new_key() -> String {
@@ -110,6 +115,14 @@ impl ObjectStore for LocalDir {
         }
     }
 
+    async fn reader(&self, key: &str) -> Result<ObjectReader, StoreError> {
+        match tokio::fs::File::open(self.path(key)?).await {
+            Ok(file) => Ok(Box::pin(file)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(StoreError::Missing(key.to_owned())),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         match tokio::fs::remove_file(self.path(key)?).await {
             Ok(()) => Ok(()),
@@ -158,6 +171,21 @@ impl S3 {
             Ok(key)
         } else {
             Err(StoreError::Missing(key.to_owned()))
+        }
+    }
+
+    /// The body of the object `key`, not yet read.
+    async fn object(&self, key: &str) -> Result<aws_sdk_s3::primitives::ByteStream, StoreError> {
+        let object = self.client.get_object().bucket(&self.bucket).key(Self::checked(key)?).send().await;
+        match object {
+            Ok(object) => Ok(object.body),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(aws_sdk_s3::operation::get_object::GetObjectError::is_no_such_key) =>
+            {
+                Err(StoreError::Missing(key.to_owned()))
+            }
+            Err(e) => Err(s3_error(aws_sdk_s3::error::DisplayErrorContext(e))),
         }
     }
 }
@@ -217,19 +245,12 @@ impl ObjectStore for S3 {
     }
 
     async fn get(&self, key: &str) -> Result<Bytes, StoreError> {
-        let object = self.client.get_object().bucket(&self.bucket).key(Self::checked(key)?).send().await;
-        let object = match object {
-            Ok(object) => object,
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(aws_sdk_s3::operation::get_object::GetObjectError::is_no_such_key) =>
-            {
-                return Err(StoreError::Missing(key.to_owned()));
-            }
-            Err(e) => return Err(s3_error(aws_sdk_s3::error::DisplayErrorContext(e))),
-        };
-        let body = object.body.collect().await.map_err(s3_error)?;
+        let body = self.object(key).await?.collect().await.map_err(s3_error)?;
         Ok(body.into_bytes())
+    }
+
+    async fn reader(&self, key: &str) -> Result<ObjectReader, StoreError> {
+        Ok(Box::pin(self.object(key).await?.into_async_read()))
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {

@@ -224,3 +224,20 @@ async fn slow_uploads_of_one_client_leave_places_for_other_teams_and_are_cut_off
         assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     }
 }
+
+/// The origin opens a file as it sends it, so the answer's head goes before the last segment is
+/// checked: an object altered in storage must then end in an error, never as if it were whole.
+#[tokio::test]
+async fn an_object_altered_in_storage_is_never_delivered_as_if_whole() {
+    let app = origin(30).await;
+    let url = file_of_a_new_team(&app, "altered", 3 * 64 * 1024 + 100).await;
+    let objects = crate::helpers::files_under(&app.files_dir);
+    assert_eq!(objects.len(), 1, "one stored object");
+    let mut sealed = std::fs::read(&objects[0]).expect("read");
+    let last = sealed.len() - 1;
+    sealed[last] ^= 1;
+    std::fs::write(&objects[0], &sealed).expect("alter");
+    let answer = app.http.get(&url).send().await.expect("an answer");
+    let whole = answer.status() == StatusCode::OK && answer.bytes().await.is_ok();
+    assert!(!whole, "an altered object was delivered as if it were whole");
+}
