@@ -169,6 +169,16 @@ impl Link {
     }
 }
 
+/// The place after the head of `chain`, and the head's MAC ("" before the first entry).
+async fn next_place(tx: &mut sqlx::Transaction<'static, sqlx::Any>, chain: &str) -> Result<(i64, String), DbError> {
+    let head: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, mac FROM audit_log WHERE chain = $1 AND seq IS NOT NULL ORDER BY seq DESC LIMIT 1")
+            .bind(chain)
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(head.map_or((1, String::new()), |(seq, mac)| (seq + 1, mac)))
+}
+
 /// Writes `link` as the new head of its chain: the head is read and the entry inserted in one
 /// transaction. Should another writer take the same place first all the same (a writer of another
 /// version), the unique place fails it and [`append_with_retries`] tries again.
@@ -178,12 +188,7 @@ async fn append(db: &Db, key: &ChainKey, link: &Link) -> Result<(), DbError> {
     // timeout) or PostgreSQL's row lock, so the head read next is the head the entry follows, instead
     // of failing on a stale snapshot or a duplicate place under a flood of audited events.
     sqlx::query("UPDATE audit_meta SET value = value WHERE name = 'mac_scheme'").execute(&mut *tx).await?;
-    let head: Option<(i64, String)> =
-        sqlx::query_as("SELECT seq, mac FROM audit_log WHERE chain = $1 AND seq IS NOT NULL ORDER BY seq DESC LIMIT 1")
-            .bind(link.chain())
-            .fetch_optional(&mut *tx)
-            .await?;
-    let (seq, previous) = head.map_or((1, String::new()), |(seq, mac)| (seq + 1, mac));
+    let (seq, previous) = next_place(&mut tx, link.chain()).await?;
     sqlx::query(
         "INSERT INTO audit_log (id, team_id, actor_id, event, outcome, detail, source_ip, at, chain, seq, mac) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -225,12 +230,7 @@ pub async fn append_with_retries(db: &Db, key: &ChainKey, link: &Link) -> Result
 /// Moves an entry written before the chain existed onto it.
 async fn chain_legacy(db: &Db, key: &ChainKey, link: &Link) -> Result<(), DbError> {
     let mut tx = db.begin().await?;
-    let head: Option<(i64, String)> =
-        sqlx::query_as("SELECT seq, mac FROM audit_log WHERE chain = $1 AND seq IS NOT NULL ORDER BY seq DESC LIMIT 1")
-            .bind(link.chain())
-            .fetch_optional(&mut *tx)
-            .await?;
-    let (seq, previous) = head.map_or((1, String::new()), |(seq, mac)| (seq + 1, mac));
+    let (seq, previous) = next_place(&mut tx, link.chain()).await?;
     sqlx::query("UPDATE audit_log SET chain = $2, seq = $3, mac = $4 WHERE id = $1 AND seq IS NULL")
         .bind(&link.id)
         .bind(link.chain())

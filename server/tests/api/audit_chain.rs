@@ -122,16 +122,7 @@ async fn rows_outside_the_chain_are_reported_never_shown_and_never_sealed() {
     let (verified, output) = cli_verifies(&config);
     assert!(!verified && output.contains("outside the chain (not written by Moth): 1"), "{output}");
     assert!(!shown_details(&app, &owner.cookie).await.iter().any(|d| d.starts_with("FABRICATED")), "shown as logged");
-    let export: serde_json::Value = app
-        .http
-        .get(app.url("/export/audit.json"))
-        .header("cookie", &owner.cookie)
-        .send()
-        .await
-        .expect("export")
-        .json()
-        .await
-        .expect("json");
+    let export = app.audit_export(&owner.cookie).await;
     assert!(!export.to_string().contains("FABRICATED"), "exported as logged");
 
     // 2. The newest entry edited after clearing its place and MAC.

@@ -147,16 +147,7 @@ async fn a_team_verifies_its_export_with_its_own_key_and_finds_what_was_changed(
 
     // Another team's key does not verify this team's entries.
     let (other, _) = app.owner("other").await;
-    let theirs: serde_json::Value = app
-        .http
-        .get(app.url("/export/audit.json"))
-        .header("cookie", &other.cookie)
-        .send()
-        .await
-        .expect("export")
-        .json()
-        .await
-        .expect("json");
+    let theirs = app.audit_export(&other.cookie).await;
     let mut mixed = first.clone();
     mixed["chain_key"] = theirs["chain_key"].clone();
     assert!(!customer_verifies(&mixed, None).0, "another team's key verified this team's log");

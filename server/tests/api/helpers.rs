@@ -199,6 +199,13 @@ impl TestApp {
         body["user"]["email"].as_str().map(str::to_owned)
     }
 
+    /// The team's audit log as its JSON export (`/export/audit.json`), read with `cookie`.
+    pub async fn audit_export(&self, cookie: &str) -> serde_json::Value {
+        let response =
+            self.http.get(self.url("/export/audit.json")).header(header::COOKIE, cookie).send().await.expect("export");
+        response.json().await.expect("json")
+    }
+
     /// A direct connection to the app's database, for checking what the server stored.
     pub async fn db(&self) -> sqlx::AnyConnection {
         sqlx::any::install_default_drivers();
