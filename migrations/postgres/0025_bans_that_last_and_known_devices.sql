@@ -8,13 +8,15 @@ CREATE TABLE address_bans (
 
 -- Browsers that have signed in to an account before (OWASP "device cookies"): the SHA-256 of the
 -- browser's device cookie and of the account's normalised email. At an account's hourly failure
--- ceiling, such a browser still gets through, so an attacker cannot keep the owner out.
+-- ceiling, such a browser still gets through, so an attacker cannot keep the owner out. At most
+-- the 20 most recently used browsers of an account are kept (server/src/db/bans.rs).
 CREATE TABLE known_devices (
     device     TEXT    NOT NULL CHECK (length(device) = 64),
     account    TEXT    NOT NULL CHECK (length(account) = 64),
     seen_at    BIGINT NOT NULL,
-    PRIMARY KEY (device, account)
+    PRIMARY KEY (account, device)
 );
+CREATE INDEX known_devices_by_account_seen ON known_devices (account, seen_at);
 
 -- Failures from a known browser count against that browser too (its own ceiling).
 ALTER TABLE credential_failures ADD COLUMN device TEXT CHECK (device IS NULL OR length(device) = 64);

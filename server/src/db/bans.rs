@@ -67,16 +67,32 @@ pub async fn is_known_device(db: &Db, device: &str, account: &str) -> Result<boo
     Ok(found.is_some())
 }
 
+/// The most browsers kept per account: a client that signs in without keeping its cookie (a script)
+/// makes a new one each time, and must not grow the table without bound.
+pub const DEVICES_PER_ACCOUNT: i64 = 20;
+
+/// Remembers that `device` signed in to `account`, keeping the account's most recent
+/// [`DEVICES_PER_ACCOUNT`] browsers only.
 pub async fn remember_device(db: &Db, device: &str, account: &str, now_ms: i64) -> Result<(), DbError> {
+    let mut tx = db.begin().await?;
     sqlx::query(
         "INSERT INTO known_devices (device, account, seen_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (device, account) DO UPDATE SET seen_at = excluded.seen_at",
+         ON CONFLICT (account, device) DO UPDATE SET seen_at = excluded.seen_at",
     )
     .bind(device)
     .bind(account)
     .bind(now_ms)
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await?;
+    sqlx::query(
+        "DELETE FROM known_devices WHERE account = $1 AND device NOT IN \
+         (SELECT device FROM known_devices WHERE account = $1 ORDER BY seen_at DESC LIMIT $2)",
+    )
+    .bind(account)
+    .bind(DEVICES_PER_ACCOUNT)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 

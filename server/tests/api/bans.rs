@@ -247,3 +247,17 @@ async fn a_browser_that_signed_in_before_gets_through_the_account_ceiling() {
         StatusCode::TOO_MANY_REQUESTS
     );
 }
+
+/// A client that keeps no cookie (a script) gets a new browser each sign-in: the account keeps only
+/// its most recent ones, so the table does not grow with every sign-in.
+#[tokio::test]
+async fn an_account_remembers_a_bounded_number_of_browsers() {
+    let app = spawn_app_with(|_| {}).await;
+    app.signed_up("ann@example.org").await;
+    for _ in 0..25 {
+        assert_eq!(sign_in_from(&app, "ann@example.org", PASSWORD, None).await.status(), StatusCode::OK);
+    }
+    let mut db = app.db().await;
+    let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM known_devices").fetch_one(&mut db).await.expect("count");
+    assert_eq!(kept, server::db::bans::DEVICES_PER_ACCOUNT);
+}
