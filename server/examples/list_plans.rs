@@ -5,7 +5,8 @@
 //!
 //! It creates the schema, one team with a project holding COUNT issues (and a second team with as many,
 //! so that the team filter has something to do), runs ANALYZE, then shows the plan of the list query
-//! (`server::db::issues::list_sql`) for an admin and for a guest, in each order.
+//! (`server::db::issues::explain_list`) for each kind of reader, in each order. The list's own timings
+//! are the benchmark's (`examples/bench.rs`).
 //! docs/performance.md records its output.
 
 use std::time::Instant;
@@ -40,54 +41,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     seed(&mut conn, count).await?;
     println!("seeded {count} issues per team in {:.1?} ({backend:?})", started.elapsed());
 
-    let plan_prefix = if backend == server::db::Backend::Sqlite { "EXPLAIN QUERY PLAN " } else { "EXPLAIN " };
-    for (who, all, guest) in [("admin", 1_i64, 0_i64), ("guest", 0, 1)] {
-        for sort in ["number", "updated", "priority", "severity"] {
-            let order = app::model::IssueSort::parse(sort).unwrap_or_default();
-            let list = server::db::issues::list_sql(order, backend, server::db::issues::TextSearch::Scan);
-            let sql = format!("{plan_prefix}{list}");
-            let rows = bind(sqlx::query(&sql), all, guest, sort).fetch_all(&mut conn).await?;
-            println!("\n-- plan: {who}, sort by {sort}");
+    let ids = (
+        app::model::TeamId(TEAMS[0].parse()?),
+        app::model::ProjectId(project(0).parse()?),
+        app::model::UserId(USER.parse()?),
+    );
+    for reader in server::db::scope::explain::PlanReader::ALL {
+        for sort in app::model::IssueSort::ALL {
+            let mut explain = server::db::issues::explain_list(backend, reader, ids, *sort, "");
+            let started = Instant::now();
+            let rows = explain.query().fetch_all(&mut conn).await?;
+            println!("\n-- plan: {reader:?}, sort by {sort:?} (planned in {:.1?})", started.elapsed());
             for row in rows {
                 println!("{}", describe(&row));
             }
-            let started = Instant::now();
-            let page = bind(sqlx::query(list), all, guest, sort).fetch_all(&mut conn).await?;
-            println!("-- first page: {} rows in {:.1?}", page.len(), started.elapsed());
         }
     }
     Ok(())
-}
-
-fn bind<'q>(
-    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    all_projects: i64,
-    guest: i64,
-    sort: &'q str,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-    let query = query
-        .bind(TEAMS[0])
-        .bind(all_projects)
-        .bind(USER)
-        .bind(guest)
-        .bind(project(0))
-        .bind(0_i64)
-        .bind(51_i64)
-        .bind("")
-        .bind("")
-        .bind("")
-        .bind("")
-        .bind("")
-        .bind("")
-        .bind("")
-        .bind("")
-        .bind("")
-        .bind("");
-    let order = app::model::IssueSort::parse(sort).unwrap_or_default();
-    match order {
-        app::model::IssueSort::Number => query,
-        _ => query.bind(server::db::issues::first_key(order)),
-    }
 }
 
 fn describe(row: &AnyRow) -> String {

@@ -4,10 +4,11 @@
 //! internal comment); the file origin reads one by team and id alone, because the signed link it was
 //! given is the proof of an earlier check.
 
-use app::model::{Attachment, AttachmentId, CommentId, Flag, IssueVisibility, RejectedUpload, TeamId, UserId};
+use app::model::{Attachment, AttachmentId, CommentId, IssueVisibility, RejectedUpload, TeamId, UserId};
 
 use super::{
     issues::{self, Change, StoredIssue, Visible},
+    scope::Statement,
     Db, DbError, TeamScope,
 };
 use crate::{actor::Actor, files::Stored};
@@ -39,21 +40,15 @@ pub struct Deliverable {
     pub wrapped_key: String,
 }
 
-/// Attachment `a` is of no comment, or of a live comment its reader sees (`$3` = public ones only).
-macro_rules! comment_readable {
-    () => {
-        "(a.comment_id IS NULL OR EXISTS (SELECT 1 FROM comments c WHERE c.team_id = a.team_id \
-          AND c.id = a.comment_id AND c.deleted_at IS NULL AND ($3 = 0 OR c.visibility = 'public')))"
-    };
-}
-
-macro_rules! select_attachments {
-    () => {
+/// The live attachments of `team`; the caller appends conditions and order.
+fn attachments_of(team: TeamId) -> Statement {
+    let mut s = Statement::new(
         "SELECT a.id, a.issue_id, a.comment_id, a.name, a.content_type, a.size, u.display_name AS uploaded_by, \
-         a.uploaded_by AS uploader_id, a.created_at \
-         FROM attachments a JOIN users u ON u.id = a.uploaded_by \
-         WHERE a.team_id = $1 AND a.deleted_at IS NULL"
-    };
+         a.uploaded_by AS uploader_id, a.created_at FROM attachments a JOIN users u ON u.id = a.uploaded_by \
+         WHERE a.deleted_at IS NULL AND a.team_id = ",
+    );
+    s.bind(team);
+    s
 }
 
 /// Records a stored file on `issue`, or on its `comment` (which the caller found through the issue),
@@ -93,39 +88,28 @@ pub async fn insert(
     }
     tx.commit().await?;
     // The actor may see what they just attached to an issue (or comment) they see.
-    Ok(sqlx::query_as(concat!(select_attachments!(), " AND a.id = $2"))
-        .bind(issue.team_id())
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?)
+    let mut s = attachments_of(issue.team_id());
+    s.push(" AND a.id = ").bind(id);
+    Ok(s.query_as().fetch_optional(db.pool()).await?)
 }
 
 /// The files of an issue the caller may see (not those of its comments), oldest first.
 pub async fn of_issue(db: &Db, issue: &Visible<StoredIssue>) -> Result<Vec<Attachment>, DbError> {
-    Ok(sqlx::query_as(concat!(
-        select_attachments!(),
-        " AND a.issue_id = $2 AND a.comment_id IS NULL ORDER BY a.created_at, a.id"
-    ))
-    .bind(issue.team_id())
-    .bind(issue.id)
-    .fetch_all(db.pool())
-    .await?)
+    let mut s = attachments_of(issue.team_id());
+    s.push(" AND a.issue_id = ").bind(issue.id).push(" AND a.comment_id IS NULL ORDER BY a.created_at, a.id");
+    Ok(s.query_as().fetch_all(db.pool()).await?)
 }
 
 /// The files of the comments of an issue the caller may see, of the comments they may see, oldest
 /// first: one statement for the whole issue.
 pub async fn of_comments(db: &Db, issue: &Visible<StoredIssue>) -> Result<Vec<Attachment>, DbError> {
-    Ok(sqlx::query_as(concat!(
-        select_attachments!(),
-        " AND a.issue_id = $2 AND a.comment_id IS NOT NULL AND ",
-        comment_readable!(),
-        " ORDER BY a.created_at, a.id"
-    ))
-    .bind(issue.team_id())
-    .bind(issue.id)
-    .bind(Flag(!issue.reader().sees_internal()))
-    .fetch_all(db.pool())
-    .await?)
+    let mut s = attachments_of(issue.team_id());
+    s.push(" AND a.issue_id = ").bind(issue.id);
+    // Only the files of comments the reader may read ([`crate::db::scope::ReadScope::comments`]).
+    s.push(" AND EXISTS (SELECT 1 FROM comments c WHERE c.id = a.comment_id AND ");
+    issue.scope().comments(&mut s);
+    s.push(") ORDER BY a.created_at, a.id");
+    Ok(s.query_as().fetch_all(db.pool()).await?)
 }
 
 /// An attachment of the actor's team on an issue the actor may see; `None` otherwise (missing, of
@@ -149,11 +133,10 @@ pub async fn find(db: &Db, actor: &Actor, id: AttachmentId) -> Result<Option<Fou
         },
     };
     let Some(issue) = issue else { return Ok(None) };
-    let attachment: Option<Attachment> = sqlx::query_as(concat!(select_attachments!(), " AND a.id = $2"))
-        .bind(actor.team_id())
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?;
+    // Read within the found issue's team (the actor's), the issue's visibility already checked.
+    let mut s = attachments_of(issue.team_id());
+    s.push(" AND a.id = ").bind(id);
+    let attachment: Option<Attachment> = s.query_as().fetch_optional(db.pool()).await?;
     Ok(attachment.map(|attachment| Found { issue, attachment, uploader, comment_visibility }))
 }
 

@@ -4,17 +4,6 @@
 //!
 //! Every query is parameterised; no SQL text is ever built from input.
 
-// Declared before the modules so that both `projects` and `issues` use this one rule.
-/// Whether the actor may read project `p`: `$2` = sees all projects, `$3` = the actor, `$4` = guest
-/// (bound from the actor's `policy::Reader`). Members read their projects, guests only the
-/// public ones they belong to.
-macro_rules! project_readable {
-    () => {
-        "($2 = 1 OR (EXISTS (SELECT 1 FROM project_members pm WHERE pm.project_id = p.id AND pm.user_id = $3) \
-         AND ($4 = 0 OR p.visibility = 'public')))"
-    };
-}
-
 pub mod accounts;
 pub mod attachments;
 pub mod audit;
@@ -27,6 +16,7 @@ pub mod invitations;
 pub mod issues;
 pub mod members;
 pub mod projects;
+pub mod scope;
 pub mod sessions;
 mod statistics;
 pub mod team_export;

@@ -9,31 +9,20 @@ use app::model::{
 use garde::Valid;
 use uuid::Uuid;
 
-use super::{Db, DbError};
-use crate::{actor::Actor, policy::Reader};
+use super::{
+    scope::{ReadScope, Statement},
+    Db, DbError,
+};
+use crate::actor::Actor;
 
-/// The projects of team `$1` that the actor may see; `$2` = sees all, `$3` = the actor, `$4` = public only
-/// (bound by [`scoped`] from the actor's [`Reader`]).
-macro_rules! select_visible {
-    () => {
-        concat!(
-            "SELECT p.id, p.key, p.name, p.description, p.visibility, p.published, p.archived, p.created_at \
-             FROM projects p WHERE p.team_id = $1 AND ",
-            project_readable!()
-        )
-    };
-}
-
-fn scoped<'q>(
-    query: sqlx::query::QueryAs<'q, sqlx::Any, Project, sqlx::any::AnyArguments<'q>>,
-    actor: &Actor,
-) -> sqlx::query::QueryAs<'q, sqlx::Any, Project, sqlx::any::AnyArguments<'q>> {
-    let reader = Reader::of(actor);
-    query
-        .bind(actor.team_id())
-        .bind(Flag(reader.sees_all_projects()))
-        .bind(actor.user_id())
-        .bind(Flag(matches!(reader, Reader::Guest(_))))
+/// The projects the actor may read ([`ReadScope::projects`]); the caller appends conditions and order.
+fn readable_projects(actor: &Actor) -> Statement {
+    let mut s = Statement::new(
+        "SELECT p.id, p.key, p.name, p.description, p.visibility, p.published, p.archived, p.created_at \
+         FROM projects p WHERE ",
+    );
+    ReadScope::of(actor).projects(&mut s);
+    s
 }
 
 /// A published project, found by its id alone: the capability for anonymous, read-only access to its
@@ -76,26 +65,21 @@ pub async fn statuses_in(db: &Db, team: &impl super::TeamScope, id: ProjectId) -
 
 /// The projects the actor sees, active ones first, by name.
 pub async fn list(db: &Db, actor: &Actor) -> Result<Vec<Project>, DbError> {
-    let rows = scoped(sqlx::query_as(concat!(select_visible!(), " ORDER BY p.archived, p.name, p.key")), actor)
-        .fetch_all(db.pool())
-        .await?;
-    Ok(rows)
+    let mut s = readable_projects(actor);
+    s.push(" ORDER BY p.archived, p.name, p.key");
+    Ok(s.query_as().fetch_all(db.pool()).await?)
 }
 
 pub async fn find_by_key(db: &Db, actor: &Actor, key: &str) -> Result<Option<Project>, DbError> {
-    let row = scoped(sqlx::query_as(concat!(select_visible!(), " AND p.key = $5")), actor)
-        .bind(key)
-        .fetch_optional(db.pool())
-        .await?;
-    Ok(row)
+    let mut s = readable_projects(actor);
+    s.push(" AND p.key = ").bind(key.to_owned());
+    Ok(s.query_as().fetch_optional(db.pool()).await?)
 }
 
 pub async fn find(db: &Db, actor: &Actor, id: ProjectId) -> Result<Option<Project>, DbError> {
-    let row = scoped(sqlx::query_as(concat!(select_visible!(), " AND p.id = $5")), actor)
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?;
-    Ok(row)
+    let mut s = readable_projects(actor);
+    s.push(" AND p.id = ").bind(id);
+    Ok(s.query_as().fetch_optional(db.pool()).await?)
 }
 
 /// Creates a project with the default workflow, in one transaction.

@@ -1,37 +1,28 @@
 //! Query plans that do not depend on luck: on a fresh database that was never analysed (as a new
 //! installation starts), every issue-list statement, as it runs (wrapped into one JSON row by
-//! `page_sql`), reads the issues through the index of its order, without a full scan and without
+//! `page_statement`) for each kind of reader, reads the issues through the index of its order, without a full scan and without
 //! sorting in a temporary B-tree, and finds each listed issue's tags and assignees, like the look-ups
 //! of the other finders (one statement for a whole page), through the indexes led by team and issue.
 
-use app::model::IssueSort;
+use app::model::{IssueSort, ProjectId, TeamId, UserId};
 use server::db::{
-    issues::{list_sql, page_sql, TextSearch},
+    issues::{explain_children, explain_list},
+    scope::{explain::PlanReader, Statement},
     Backend,
 };
 use sqlx::Row;
 
 use crate::helpers::spawn_app;
 
-/// The query plan of `sql` with every parameter bound to a plausible value (`sort` decides the cursor).
-async fn sqlite_plan(conn: &mut sqlx::AnyConnection, sql: &str, sort: Option<IssueSort>) -> Vec<String> {
-    let explain = format!("EXPLAIN QUERY PLAN {sql}");
-    let uuid = "00000000-0000-4000-8000-000000000000";
-    let mut query = sqlx::query(&explain);
-    match sort {
-        Some(sort) => {
-            query = query.bind(uuid).bind(0_i64).bind(uuid).bind(1_i64).bind(uuid).bind(0_i64).bind(51_i64);
-            for _ in 8..=17 {
-                query = query.bind("");
-            }
-            if sort != IssueSort::Number {
-                query = query.bind(server::db::issues::first_key(sort));
-            }
-        }
-        None => query = query.bind(uuid).bind(uuid).bind(uuid).bind(uuid),
-    }
-    let rows = query.fetch_all(conn).await.expect("explain");
+/// The query plan of an `EXPLAIN QUERY PLAN` statement, as `SQLite` prints it.
+async fn sqlite_plan(conn: &mut sqlx::AnyConnection, mut explain: Statement) -> Vec<String> {
+    let rows = explain.query().fetch_all(conn).await.expect("explain");
     rows.iter().map(|r| r.try_get::<String, _>("detail").expect("detail")).collect()
+}
+
+/// Made-up ids of a team, its project and a user.
+fn ids() -> (TeamId, ProjectId, UserId) {
+    (TeamId(uuid::Uuid::new_v4()), ProjectId(uuid::Uuid::new_v4()), UserId(uuid::Uuid::new_v4()))
 }
 
 #[tokio::test]
@@ -51,42 +42,46 @@ async fn list_statements_walk_an_index_on_a_fresh_unanalysed_database() {
     assert!(failures.is_empty(), "plans on a fresh database:\n{}", failures.join("\n"));
 }
 
-/// Where a list statement or a per-page look-up does not walk the index it should.
+/// Where a list statement (for each kind of reader) or a per-page look-up does not walk the index
+/// it should.
 async fn plan_failures(conn: &mut sqlx::AnyConnection) -> Vec<String> {
     let mut failures = Vec::new();
-    for sort in IssueSort::ALL {
-        let sql = page_sql(list_sql(*sort, Backend::Sqlite, TextSearch::Scan), Backend::Sqlite);
-        let text = sqlite_plan(conn, &sql, Some(*sort)).await.join(" / ");
-        let index = match sort {
-            IssueSort::Number => "issues_by_project_number",
-            IssueSort::Updated => "issues_by_project_updated",
-            IssueSort::Priority => "issues_by_project_priority",
-            IssueSort::Severity => "issues_by_project_severity",
-        };
-        if !text.contains(&format!("SEARCH i USING INDEX {index}"))
-            || text.contains("TEMP B-TREE")
-            || text.contains("SCAN i")
-            || !finds_children_by_issue(&text)
-        {
-            failures.push(format!("{sort:?}: {text}"));
+    for reader in PlanReader::ALL {
+        for sort in IssueSort::ALL {
+            let explain = explain_list(Backend::Sqlite, reader, ids(), *sort, "");
+            let text = sqlite_plan(conn, explain).await.join(" / ");
+            let index = match sort {
+                IssueSort::Number => "issues_by_project_number",
+                IssueSort::Updated => "issues_by_project_updated",
+                IssueSort::Priority => "issues_by_project_priority",
+                IssueSort::Severity => "issues_by_project_severity",
+            };
+            if !text.contains(&format!("SEARCH i USING INDEX {index}"))
+                || text.contains("TEMP B-TREE")
+                || text.contains("SCAN i")
+                || !finds_children_by_issue(&text)
+            {
+                failures.push(format!("{reader:?}, {sort:?}: {text}"));
+            }
+        }
+        // A text search starts at the full-text index's matches and finds each issue by its rowid: it
+        // never walks the project (its few matches are then sorted).
+        for sort in IssueSort::ALL {
+            let explain = explain_list(Backend::Sqlite, reader, ids(), *sort, "login fails");
+            let text = sqlite_plan(conn, explain).await.join(" / ");
+            if !text.contains("SCAN issue_text VIRTUAL TABLE INDEX")
+                || !finds_children_by_issue(&text)
+                || !text.contains("SEARCH i USING INTEGER PRIMARY KEY (rowid=?)")
+                || text.contains("SCAN i ")
+                || text.ends_with("SCAN i")
+            {
+                failures.push(format!("text search, {reader:?}, {sort:?}: {text}"));
+            }
         }
     }
-    // A text search starts at the full-text index's matches and finds each issue by its rowid: it never
-    // walks the project (its few matches are then sorted).
-    for sort in IssueSort::ALL {
-        let sql = page_sql(list_sql(*sort, Backend::Sqlite, TextSearch::Indexed), Backend::Sqlite);
-        let text = sqlite_plan(conn, &sql, Some(*sort)).await.join(" / ");
-        if !text.contains("SCAN issue_text VIRTUAL TABLE INDEX")
-            || !finds_children_by_issue(&text)
-            || !text.contains("SEARCH i USING INTEGER PRIMARY KEY (rowid=?)")
-            || text.contains("SCAN i ")
-            || text.ends_with("SCAN i")
-        {
-            failures.push(format!("text search, {sort:?}: {text}"));
-        }
-    }
-    let sql = server::db::issues::children_sql(3);
-    let text = sqlite_plan(conn, &sql, None).await.join(" / ");
+    let explain = explain_children(Backend::Sqlite, 3);
+    let sql = explain.sql().to_owned();
+    let text = sqlite_plan(conn, explain).await.join(" / ");
     if !finds_children_by_issue(&text) || text.contains("TEMP B-TREE") {
         failures.push(format!("{sql}: {text}"));
     }

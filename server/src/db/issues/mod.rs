@@ -1,0 +1,279 @@
+//! Issues, their tags, assignees, comments and history. What a caller may read is the
+//! [`ReadScope`] of its [`Actor`] (or of a [`PublishedProject`]), which writes its own SQL: a guest
+//! sees only public issues and their own reports, in public projects they belong to, only public
+//! comments, and only the history recorded while the issue was visible to them. Anything else is
+//! "not found".
+//!
+//! The finders answer [`Visible`] issues: the proof that the reader may see them. Comments, history and
+//! every write to an issue take that proof, so nothing hanging off an issue can be read or changed
+//! through an issue the caller has not found visible, and the reader's rules are applied once.
+//!
+//! Here: the finders; in `list` the issue list (search, filters, orders); in `write` creates, edits
+//! and deletes; in `comments` comments and history; in `wire` the wire forms the service answers.
+
+mod comments;
+mod list;
+mod wire;
+mod write;
+
+pub use comments::{add_comment, comments, delete_comment, edit_comment, find_comment, history};
+pub use list::{clamp_key, explain_list, first_key, list, sort_key, Cursor, TextSearch};
+pub use wire::{to_issue, to_issues, to_summaries};
+pub use write::{all_assignable, create, delete, record_history, render_missing, status, update, Change};
+pub(super) use write::{index_text, insert_new, NewIssue};
+
+use std::collections::HashMap;
+
+use app::model::{
+    Environment, IssueFields, IssueId, IssueType, IssueVisibility, Priority, ProjectId, Severity, StatusId, TeamId,
+    UserId,
+};
+use uuid::Uuid;
+
+use super::{
+    projects::PublishedProject,
+    scope::{explain, ReadScope, Statement},
+    Backend, Db, DbError, TeamScope,
+};
+use crate::{actor::Actor, policy::Reader};
+
+/// Proof that a reader may see the issue it holds. Only this module's finders make one, right after
+/// the visibility query; it remembers the reader's scope, so that what hangs off the issue is read
+/// by the same rules.
+pub struct Visible<T> {
+    scope: ReadScope,
+    value: T,
+}
+
+impl<T> std::ops::Deref for Visible<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T> Visible<T> {
+    /// Who it was found for: what hangs off it is read by the same rules.
+    pub fn reader(&self) -> Reader {
+        self.scope.reader()
+    }
+
+    pub(crate) fn scope(&self) -> &ReadScope {
+        &self.scope
+    }
+}
+
+impl<T> TeamScope for Visible<T> {
+    fn team_id(&self) -> TeamId {
+        self.scope.team()
+    }
+}
+
+/// The columns of an issue row, the issue `i` joined with its project `p`.
+const ISSUE_COLUMNS: &str = "SELECT i.id, i.project_id, p.key, i.number, i.title, i.description, i.kind, \
+     i.severity, i.priority, i.visibility, i.status_id, i.reporter_id, i.env_browser, i.env_os, i.env_device, \
+     i.env_app_version, i.env_url, i.due_date, i.created_at, i.updated_at, i.description_html";
+
+/// The issues the scope may read, each joined with its project; the caller appends its conditions
+/// (` AND ...`) and order.
+fn readable_issues(scope: &ReadScope) -> Statement {
+    let mut s = Statement::new(ISSUE_COLUMNS);
+    s.push(" FROM issues i JOIN projects p ON p.team_id = i.team_id AND p.id = i.project_id WHERE ");
+    scope.projects(&mut s);
+    s.push(" AND ");
+    scope.issues(&mut s);
+    s
+}
+
+#[derive(sqlx::FromRow)]
+struct IssueRow {
+    id: IssueId,
+    project_id: ProjectId,
+    key: String,
+    number: i64,
+    title: String,
+    description: String,
+    kind: IssueType,
+    severity: Severity,
+    priority: Priority,
+    visibility: IssueVisibility,
+    status_id: StatusId,
+    reporter_id: UserId,
+    env_browser: String,
+    env_os: String,
+    env_device: String,
+    env_app_version: String,
+    env_url: String,
+    due_date: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+    description_html: Option<String>,
+}
+
+/// The stored fields of an issue, before names are looked up.
+pub struct StoredIssue {
+    pub id: IssueId,
+    pub project_id: ProjectId,
+    pub key: String,
+    pub number: i64,
+    pub status_id: StatusId,
+    pub reporter_id: UserId,
+    pub fields: IssueFields,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// The description rendered when it was written (`None` for a row not rendered yet).
+    pub description_html: Option<String>,
+}
+
+impl From<IssueRow> for StoredIssue {
+    fn from(r: IssueRow) -> Self {
+        StoredIssue {
+            id: r.id,
+            project_id: r.project_id,
+            key: r.key,
+            number: r.number,
+            status_id: r.status_id,
+            reporter_id: r.reporter_id,
+            fields: IssueFields {
+                title: r.title,
+                description: r.description,
+                kind: r.kind,
+                severity: r.severity,
+                priority: r.priority,
+                visibility: r.visibility,
+                environment: Environment {
+                    browser: r.env_browser,
+                    os: r.env_os,
+                    device: r.env_device,
+                    app_version: r.env_app_version,
+                    url: r.env_url,
+                },
+                due_date: r.due_date,
+                tags: Vec::new(),
+                assignees: Vec::new(),
+            },
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            description_html: r.description_html,
+        }
+    }
+}
+
+/// An issue the actor may see, by id.
+pub async fn find(db: &Db, actor: &Actor, id: IssueId) -> Result<Option<Visible<StoredIssue>>, DbError> {
+    let scope = ReadScope::of(actor);
+    let mut s = readable_issues(&scope);
+    s.push(" AND i.id = ").bind(id);
+    let row: Option<IssueRow> = s.query_as().fetch_optional(db.pool()).await?;
+    Ok(hydrate(db, scope, row).await?.pop())
+}
+
+/// An issue the actor may see, by `KEY-number`.
+pub async fn find_by_ref(
+    db: &Db,
+    actor: &Actor,
+    key: &str,
+    number: i64,
+) -> Result<Option<Visible<StoredIssue>>, DbError> {
+    let scope = ReadScope::of(actor);
+    let mut s = readable_issues(&scope);
+    s.push(" AND p.key = ").bind(key.to_owned()).push(" AND i.number = ").bind(number);
+    let row: Option<IssueRow> = s.query_as().fetch_optional(db.pool()).await?;
+    Ok(hydrate(db, scope, row).await?.pop())
+}
+
+/// A page of a published project's public issues, by number.
+pub async fn published_list(
+    db: &Db,
+    project: &PublishedProject,
+    after_number: i64,
+    limit: i64,
+) -> Result<Vec<Visible<StoredIssue>>, DbError> {
+    let scope = ReadScope::published(project);
+    let mut s = readable_issues(&scope);
+    s.push(" AND i.number > ").bind(after_number).push(" ORDER BY i.number LIMIT ").bind(limit);
+    let rows: Vec<IssueRow> = s.query_as().fetch_all(db.pool()).await?;
+    hydrate(db, scope, rows).await
+}
+
+/// One public issue of a published project, by number.
+pub async fn published_find(
+    db: &Db,
+    project: &PublishedProject,
+    number: i64,
+) -> Result<Option<Visible<StoredIssue>>, DbError> {
+    let scope = ReadScope::published(project);
+    let mut s = readable_issues(&scope);
+    s.push(" AND i.number = ").bind(number);
+    let row: Option<IssueRow> = s.query_as().fetch_optional(db.pool()).await?;
+    Ok(hydrate(db, scope, row).await?.pop())
+}
+
+/// Visible issues from the rows the scope's query found, with tags and assignees, loaded for the
+/// whole page in one statement. With [`list::list`], the only places a [`Visible`] is made.
+async fn hydrate(
+    db: &Db,
+    scope: ReadScope,
+    rows: impl IntoIterator<Item = IssueRow>,
+) -> Result<Vec<Visible<StoredIssue>>, DbError> {
+    let mut issues: Vec<StoredIssue> = rows.into_iter().map(StoredIssue::from).collect();
+    if issues.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<IssueId> = issues.iter().map(|i| i.id).collect();
+    let (mut tags, mut assignees) = children_of(db, scope.team(), &ids).await?;
+    for issue in &mut issues {
+        let mut issue_tags = tags.remove(&issue.id).unwrap_or_default();
+        issue_tags.sort();
+        issue.fields.tags = issue_tags;
+        let mut users = assignees.remove(&issue.id).unwrap_or_default();
+        users.sort();
+        issue.fields.assignees = users;
+    }
+    Ok(issues.into_iter().map(|value| Visible { scope, value }).collect())
+}
+
+/// The statement that reads the tags and the assignees of issues `ids` of `team`: one statement for
+/// a whole page (tags first, then assignees, told apart by `child`), each half through the index led
+/// by team and issue (`*_by_issue`).
+fn children_statement(mut s: Statement, team: TeamId, ids: &[IssueId]) -> Statement {
+    s.push("SELECT t.issue_id, CAST(0 AS BIGINT) AS child, t.tag AS value FROM issue_tags t WHERE t.team_id = ")
+        .bind(team)
+        .push(" AND t.issue_id IN (")
+        .bind_list(ids.iter().copied())
+        .push(
+            ") UNION ALL SELECT a.issue_id, CAST(1 AS BIGINT) AS child, a.user_id AS value FROM issue_assignees a \
+               WHERE a.team_id = ",
+        )
+        .bind(team)
+        .push(" AND a.issue_id IN (")
+        .bind_list(ids.iter().copied())
+        .push(")");
+    s
+}
+
+/// The plan of the statement that reads the tags and assignees of `count` issues (for the plan tests).
+pub fn explain_children(backend: Backend, count: usize) -> Statement {
+    let ids: Vec<IssueId> = (0..count).map(|_| IssueId(Uuid::new_v4())).collect();
+    children_statement(explain::statement(backend), TeamId(Uuid::nil()), &ids)
+}
+
+/// The tags and the assignees of issues `ids` of `team`, by issue.
+#[allow(clippy::type_complexity)]
+async fn children_of(
+    db: &Db,
+    team: TeamId,
+    ids: &[IssueId],
+) -> Result<(HashMap<IssueId, Vec<String>>, HashMap<IssueId, Vec<UserId>>), DbError> {
+    let mut s = children_statement(Statement::new(""), team, ids);
+    let (mut tags, mut assignees): (HashMap<IssueId, Vec<String>>, HashMap<IssueId, Vec<UserId>>) = Default::default();
+    for (issue, child, value) in s.query_as::<(IssueId, i64, String)>().fetch_all(db.pool()).await? {
+        if child == 0 {
+            tags.entry(issue).or_default().push(value);
+        } else {
+            let user = Uuid::parse_str(&value).map_err(|_| DbError::Inconsistent("issue_assignees.user_id"))?;
+            assignees.entry(issue).or_default().push(UserId(user));
+        }
+    }
+    Ok((tags, assignees))
+}
