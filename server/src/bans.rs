@@ -23,6 +23,10 @@ use crate::{
     db::{audit, bans, Db, DbError},
 };
 
+/// The SHA-256 (hex) of the browser's device cookie (set by `http::device`), for the ban rules.
+#[derive(Clone, Debug)]
+pub struct Device(pub String);
+
 /// The numbers of the rules (all configuration).
 #[derive(Clone, Debug)]
 pub struct BanRules {

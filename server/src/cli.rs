@@ -252,7 +252,7 @@ async fn rotate_master_key(config: Config) -> ExitCode {
             tracing::info!(
                 rewrapped = rotated.rewrapped,
                 key_id = %rotated.new_key_id,
-                previous = %crate::files::rotate::sibling(&config.master_key_file, "previous").display(),
+                previous = %crate::files::crypto::sibling(&config.master_key_file, "previous").display(),
                 "the master key was rotated; keep the previous key until the backups made before now have expired"
             );
             ExitCode::SUCCESS

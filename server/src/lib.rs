@@ -30,5 +30,5 @@ pub mod metrics;
 pub mod password;
 pub mod policy;
 pub mod service;
-pub mod session;
+pub mod spreadsheet;
 pub mod startup;

@@ -12,8 +12,7 @@ use crate::{
     http::{self, AppState, Site},
     mail::Mailer,
     password,
-    service::Service,
-    session::SessionPolicy,
+    service::{session::SessionPolicy, Service},
 };
 
 #[derive(Debug, thiserror::Error)]

@@ -302,7 +302,7 @@ fn send(path: String, file: BrowserFile, state: RwSignal<UploadState>, on_clean:
     use wasm_bindgen::{closure::Closure, JsCast};
     let fail = move |reason: &str| state.set(UploadState::Rejected(reason.to_owned()));
     let Ok(xhr) = web_sys::XmlHttpRequest::new() else { return fail("This browser cannot upload files.") };
-    let url = format!("{path}?name={}", super::issues::encode(&file.name()));
+    let url = format!("{path}?name={}", super::address::encode(&file.name()));
     if xhr.open("POST", &url).is_err() {
         return fail("The upload could not start.");
     }

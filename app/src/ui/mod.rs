@@ -4,6 +4,7 @@
 #![allow(clippy::needless_pass_by_value)]
 
 mod account;
+mod address;
 mod audit;
 mod auth;
 mod backups;

@@ -147,7 +147,7 @@ pub fn ProjectSettingsPage() -> impl IntoView {
 /// sent as the page mounts, at the same time as the session check.
 fn project_of_the_address(issues: bool) -> LocalResource<Result<(ProjectDetail, Option<IssuePage>), AppError>> {
     let key = use_params_map().read_untracked().get("key").unwrap_or_default();
-    let list = super::issues::list_of_the_address;
+    let list = super::address::list_of_the_address;
     LocalResource::new(move || {
         let key = key.clone();
         // Read when (re)fetched, so that a refetch asks for the list the address shows then.

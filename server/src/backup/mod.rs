@@ -144,7 +144,7 @@ impl Backups {
             destinations.push(Destination::s3(&s3, &config.backup_s3_prefix));
         }
         let mut key_files = vec![("master.key".to_owned(), config.master_key_file.clone())];
-        let previous = crate::files::rotate::sibling(&config.master_key_file, "previous");
+        let previous = crate::files::crypto::sibling(&config.master_key_file, "previous");
         if previous.exists() {
             key_files.push(("master.key.previous".to_owned(), previous));
         }

@@ -11,7 +11,7 @@ use super::{
     scope::Statement,
     Db, DbError, TeamScope,
 };
-use crate::{actor::Actor, files::Stored};
+use crate::actor::Actor;
 
 /// An attachment the actor may see, with its issue, who uploaded it and, for a file of a comment,
 /// that comment's visibility.
@@ -51,6 +51,16 @@ fn attachments_of(team: TeamId) -> Statement {
     s
 }
 
+/// A file the pipeline has stored (encrypted), to be recorded on an issue or a comment.
+pub struct StoredFile<'a> {
+    pub name: &'a str,
+    pub content_type: &'a str,
+    pub size: u64,
+    pub storage_key: &'a str,
+    pub key_id: &'a str,
+    pub wrapped_key: &'a str,
+}
+
 /// Records a stored file on `issue`, or on its `comment` (which the caller found through the issue),
 /// with its line in the issue's history when there is one (in one transaction); answers it.
 pub async fn insert(
@@ -58,7 +68,7 @@ pub async fn insert(
     actor: &Actor,
     issue: &Visible<StoredIssue>,
     comment: Option<CommentId>,
-    stored: &Stored,
+    stored: &StoredFile<'_>,
     history: Option<&Change>,
     now_ms: i64,
 ) -> Result<Option<Attachment>, DbError> {
@@ -72,12 +82,12 @@ pub async fn insert(
     .bind(id)
     .bind(issue.team_id())
     .bind(issue.id)
-    .bind(&stored.name)
-    .bind(stored.file_type.mime)
+    .bind(stored.name)
+    .bind(stored.content_type)
     .bind(i64::try_from(stored.size).unwrap_or(i64::MAX))
-    .bind(&stored.storage_key)
-    .bind(&stored.key_id)
-    .bind(&stored.wrapped_key)
+    .bind(stored.storage_key)
+    .bind(stored.key_id)
+    .bind(stored.wrapped_key)
     .bind(actor.user_id())
     .bind(now_ms)
     .bind(comment)

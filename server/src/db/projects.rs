@@ -9,6 +9,7 @@ use app::model::{
 use garde::Valid;
 use uuid::Uuid;
 
+pub use super::scope::{find_published, PublishedProject};
 use super::{
     scope::{ReadScope, Statement},
     Db, DbError,
@@ -23,32 +24,6 @@ fn readable_projects(actor: &Actor) -> Statement {
     );
     ReadScope::of(actor).projects(&mut s);
     s
-}
-
-/// A published project, found by its id alone: the capability for anonymous, read-only access to its
-/// public issues and comments. Only [`find_published`] makes one.
-#[derive(sqlx::FromRow)]
-pub struct PublishedProject {
-    team_id: app::model::TeamId,
-    #[sqlx(flatten)]
-    pub project: Project,
-}
-
-impl super::TeamScope for PublishedProject {
-    fn team_id(&self) -> app::model::TeamId {
-        self.team_id
-    }
-}
-
-/// The project with this id if it is published and not archived.
-pub async fn find_published(db: &Db, id: ProjectId) -> Result<Option<PublishedProject>, DbError> {
-    Ok(sqlx::query_as(
-        "SELECT team_id, id, key, name, description, visibility, published, archived, created_at FROM projects \
-         WHERE id = $1 AND published = 1 AND archived = 0 AND visibility = 'public'",
-    )
-    .bind(id)
-    .fetch_optional(db.pool())
-    .await?)
 }
 
 /// The workflow of a project, for a caller confined to its team.

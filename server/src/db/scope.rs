@@ -15,10 +15,10 @@
 //! | Guest     | the public projects they belong to    | public ones and their own     | public   | own reports: all; others: recorded while public |
 //! | Anonymous | the one published project             | public ones                   | public   | none                       |
 
-use app::model::{ProjectId, TeamId, UserId};
+use app::model::{Project, ProjectId, TeamId, UserId};
 use sqlx::{any::AnyArguments, error::BoxDynError, Any, Arguments, Encode, Type};
 
-use super::projects::PublishedProject;
+use super::{Db, DbError, TeamScope};
 use crate::{
     actor::Actor,
     policy::{HistoryShown, Reader},
@@ -106,6 +106,32 @@ impl Statement {
     fn take_arguments(&mut self) -> Result<AnyArguments<'static>, BoxDynError> {
         self.arguments.take().unwrap_or_else(|| Err("a statement runs once".into()))
     }
+}
+
+/// A published project, found by its id alone: the capability for anonymous, read-only access to its
+/// public issues and comments. Only [`find_published`] makes one.
+#[derive(sqlx::FromRow)]
+pub struct PublishedProject {
+    team_id: app::model::TeamId,
+    #[sqlx(flatten)]
+    pub project: Project,
+}
+
+impl TeamScope for PublishedProject {
+    fn team_id(&self) -> app::model::TeamId {
+        self.team_id
+    }
+}
+
+/// The project with this id if it is published and not archived.
+pub async fn find_published(db: &Db, id: ProjectId) -> Result<Option<PublishedProject>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT team_id, id, key, name, description, visibility, published, archived, created_at FROM projects \
+         WHERE id = $1 AND published = 1 AND archived = 0 AND visibility = 'public'",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?)
 }
 
 /// What a reader may read, and of which team. See the module's table.

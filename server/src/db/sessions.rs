@@ -3,7 +3,7 @@
 //! ended at once).
 //!
 //! Expiry here is real (wall-clock) time and only decides when a record is garbage. The idle and
-//! absolute session timeouts are enforced by `crate::session` against the injectable clock.
+//! absolute session timeouts are enforced by `crate::service::session` against the injectable clock.
 
 use std::collections::HashMap;
 
@@ -17,7 +17,7 @@ use tower_sessions::{
 use super::{Db, DbError};
 use crate::clock::unix_millis;
 
-/// The session-data key under which `crate::session` keeps the signed-in user.
+/// The session-data key under which `crate::service::session` keeps the signed-in user.
 pub const AUTH_KEY: &str = "auth";
 
 /// The field of that record that says when the user was last active.

@@ -269,10 +269,9 @@ impl Exporter {
         scope: &ExportScope,
         scratch: &std::path::Path,
     ) -> Result<(String, PathBuf), ExportError> {
-        use crate::service::csv_cell;
         let issues = rows::csv_issues(&self.db, scope).await?;
-        let mut writer = csv::Writer::from_writer(Vec::new());
-        let header = [
+        let csv_error = |e: csv::Error| std::io::Error::other(e.to_string());
+        let mut csv = crate::spreadsheet::SafeCsv::new(&[
             "project",
             "number",
             "title",
@@ -285,9 +284,8 @@ impl Exporter {
             "created_at",
             "updated_at",
             "description",
-        ];
-        let csv_error = |e: csv::Error| std::io::Error::other(e.to_string());
-        writer.write_record(header).map_err(csv_error)?;
+        ])
+        .map_err(csv_error)?;
         for i in issues {
             let row = [
                 i.project_key,
@@ -303,9 +301,9 @@ impl Exporter {
                 crate::clock::iso8601(i.updated_at),
                 i.description,
             ];
-            writer.write_record(row.iter().map(|c| csv_cell(c))).map_err(csv_error)?;
+            csv.row(row).map_err(csv_error)?;
         }
-        let bytes = writer.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
+        let bytes = csv.finish().map_err(csv_error)?;
         let path = scratch.join("issues.csv");
         tokio::fs::write(&path, bytes).await?;
         Ok(("issues.csv".to_owned(), path))

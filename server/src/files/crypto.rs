@@ -7,7 +7,10 @@
 //! The master key is 32 random bytes in a file (mode 0600) that Moth creates on first start; its path
 //! is printed, never the key.
 
-use std::{io::Write, path::Path};
+use std::{
+    io::Write,
+    path::{Path, PathBuf},
+};
 
 use aes_gcm::{
     aead::{stream, Aead, KeyInit},
@@ -95,7 +98,7 @@ impl Keys {
     pub fn load_all(path: &Path) -> Result<Self, CryptoError> {
         let mut keys = Self::load_or_create(path)?;
         for suffix in ["previous", "next"] {
-            let sibling = super::rotate::sibling(path, suffix);
+            let sibling = sibling(path, suffix);
             if sibling.exists() {
                 let other = Self::load_or_create(&sibling)?;
                 keys = keys.with(&other);
@@ -340,6 +343,13 @@ fn unhex(text: &str) -> Option<[u8; 32]> {
         *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
     }
     Some(key)
+}
+
+/// `<key file>.<suffix>`: where the next and the previous master keys are kept.
+pub fn sibling(key_file: &Path, suffix: &str) -> PathBuf {
+    let mut name = key_file.as_os_str().to_owned();
+    name.push(format!(".{suffix}"));
+    PathBuf::from(name)
 }
 
 #[cfg(test)]

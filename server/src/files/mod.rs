@@ -96,6 +96,20 @@ pub struct Stored {
     pub wrapped_key: String,
 }
 
+impl Stored {
+    /// What the data layer records of it.
+    pub fn as_row(&self) -> crate::db::attachments::StoredFile<'_> {
+        crate::db::attachments::StoredFile {
+            name: &self.name,
+            content_type: self.file_type.mime,
+            size: self.size,
+            storage_key: &self.storage_key,
+            key_id: &self.key_id,
+            wrapped_key: &self.wrapped_key,
+        }
+    }
+}
+
 /// What the pipeline needs, built once at start.
 pub struct Files {
     pub store: Arc<dyn store::ObjectStore>,

@@ -6,7 +6,7 @@
 //! with any of the three, so a rotation that stops half-way loses nothing, and running the command
 //! again finishes it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::crypto::{CryptoError, Keys};
 use crate::db::{Db, DbError};
@@ -21,13 +21,6 @@ pub enum RotateError {
     Swap { path: String, source: std::io::Error },
 }
 
-/// `<key file>.<suffix>`: where the next and the previous master keys are kept.
-pub fn sibling(key_file: &Path, suffix: &str) -> PathBuf {
-    let mut name = key_file.as_os_str().to_owned();
-    name.push(format!(".{suffix}"));
-    PathBuf::from(name)
-}
-
 /// What a rotation did.
 #[derive(Debug)]
 pub struct Rotated {
@@ -39,7 +32,7 @@ const BATCH: i64 = 500;
 
 pub async fn rotate(db: &Db, key_file: &Path) -> Result<Rotated, RotateError> {
     let keys = Keys::load_all(key_file)?;
-    let next_file = sibling(key_file, "next");
+    let next_file = super::crypto::sibling(key_file, "next");
     // A rotation that stopped half-way left its new key: finish with that one.
     let next = Keys::load_or_create(&next_file)?;
     let keys = keys.with(&next);
@@ -51,7 +44,7 @@ pub async fn rotate(db: &Db, key_file: &Path) -> Result<Rotated, RotateError> {
         std::fs::rename(from, to).map_err(|source| RotateError::Swap { path: to.display().to_string(), source })
     };
     if key_file.exists() {
-        swap(key_file, &sibling(key_file, "previous"))?;
+        swap(key_file, &super::crypto::sibling(key_file, "previous"))?;
     }
     swap(&next_file, key_file)?;
     Ok(Rotated { rewrapped, new_key_id: next.id().to_owned() })

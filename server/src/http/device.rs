@@ -15,11 +15,7 @@ use axum::{
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use rand::RngCore;
 
-use crate::config::Config;
-
-/// The SHA-256 (hex) of the browser's device cookie, for the ban rules.
-#[derive(Clone, Debug)]
-pub struct Device(pub String);
+use crate::{bans::Device, config::Config};
 
 /// 32 random bytes, base64url without padding.
 const TOKEN_CHARS: usize = 43;

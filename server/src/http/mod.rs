@@ -25,7 +25,6 @@ use leptos::prelude::provide_context;
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 use tracing::Instrument;
 
-pub use device::Device;
 pub use site::Site;
 
 use crate::{config::Config, db::sessions::DbSessionStore, db::Db};

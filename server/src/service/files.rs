@@ -85,15 +85,16 @@ impl Service {
                 let change = Change { field: "attachment", old: String::new(), new: stored.name.clone() };
                 let history = told.then_some(&change);
                 let (db, actor, issue, now) = (&self.db, &target.actor, &target.issue, self.now());
-                let attachment = match attachments::insert(db, actor, issue, comment, &stored, history, now).await {
-                    Ok(attachment) => attachment,
-                    Err(e) => {
-                        // Not recorded (the comment was deleted meanwhile, or the database failed):
-                        // nothing would ever serve or remove the stored bytes, so they go now.
-                        self.remove_stored(&stored.storage_key).await;
-                        return Err(e.into());
-                    }
-                };
+                let attachment =
+                    match attachments::insert(db, actor, issue, comment, &stored.as_row(), history, now).await {
+                        Ok(attachment) => attachment,
+                        Err(e) => {
+                            // Not recorded (the comment was deleted meanwhile, or the database failed):
+                            // nothing would ever serve or remove the stored bytes, so they go now.
+                            self.remove_stored(&stored.storage_key).await;
+                            return Err(e.into());
+                        }
+                    };
                 let on = comment.map_or_else(String::new, |c| format!(" (comment {c})"));
                 let detail = format!("{} ({} bytes) on issue {}{on}", stored.name, stored.size, target.issue.id);
                 self.audit(&target.request, audit::Event::FileAttached, Some(&target.actor), detail).await;

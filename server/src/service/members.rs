@@ -84,9 +84,8 @@ impl Service {
 }
 
 fn audit_csv(entries: &[app::model::AuditEntry]) -> Result<Vec<u8>, AppError> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
     let header = ["seq", "at_ms", "event", "outcome", "actor", "actor_id", "source_ip", "detail", "id", "mac"];
-    writer.write_record(header).map_err(ServiceError::from)?;
+    let mut csv = crate::spreadsheet::SafeCsv::new(&header).map_err(ServiceError::from)?;
     for e in entries {
         let row = [
             e.seq.map(|s| s.to_string()).unwrap_or_default(),
@@ -100,9 +99,9 @@ fn audit_csv(entries: &[app::model::AuditEntry]) -> Result<Vec<u8>, AppError> {
             e.id.clone(),
             e.mac.clone().unwrap_or_default(),
         ];
-        writer.write_record(row.iter().map(|c| super::issues::csv_cell(c))).map_err(ServiceError::from)?;
+        csv.row(row).map_err(ServiceError::from)?;
     }
-    Ok(writer.into_inner().map_err(|e| ServiceError::from(csv::Error::from(e.into_error())))?)
+    Ok(csv.finish().map_err(ServiceError::from)?)
 }
 
 /// A new invitation secret: 256 random bits, and the SHA-256 that is stored instead of it.

@@ -9,11 +9,11 @@ mod files;
 mod issues;
 mod members;
 mod projects;
+pub mod session;
 mod sign_in;
 mod two_factor;
 
 pub use files::UploadTarget;
-pub use issues::csv_cell;
 pub use members::{AuditFormat, MAX_AUDIT_EXPORT};
 pub use sign_in::SignInGrant;
 
@@ -35,8 +35,8 @@ use crate::{
     error::ServiceError,
     mail::Mailer,
     policy::{self, Action},
-    session::SessionPolicy,
 };
+use session::SessionPolicy;
 
 pub struct Service {
     db: Db,
@@ -135,7 +135,7 @@ impl Service {
     fn request(&self, req: &RequestParts) -> Result<Request, ServiceError> {
         let session = req.extensions.get::<Session>().cloned().ok_or(ServiceError::NoSession)?;
         let source_ip = self.client_address(req).map(|ip| ip.to_string());
-        let device = req.extensions.get::<crate::http::Device>().map(|d| d.0.clone());
+        let device = req.extensions.get::<crate::bans::Device>().map(|d| d.0.clone());
         Ok(Request { session, source_ip, device })
     }
 

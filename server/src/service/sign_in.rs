@@ -2,7 +2,7 @@
 //! sign-in, accepting an invitation with a password, the second factor, and any later one such as
 //! single sign-on) hands what it proved to [`Service::sign_in_with`], which alone decides whether a
 //! second factor is still owed, starts the session under a new id, and writes the `signed_in` audit
-//! entry. [`SessionPolicy::begin`](crate::session::SessionPolicy::begin) takes a [`SignInGrant`],
+//! entry. [`SessionPolicy::begin`](crate::service::session::SessionPolicy::begin) takes a [`SignInGrant`],
 //! which only this module can make, so no other code can start a session.
 
 use app::{

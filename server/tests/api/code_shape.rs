@@ -83,3 +83,229 @@ fn the_length_check_sees_a_long_function() {
     let found = functions(&text);
     assert_eq!(found.iter().map(|(n, _, l)| (n.as_str(), *l)).collect::<Vec<_>>(), [("short", 2), ("Long", 92)]);
 }
+
+// ---- No circles between modules, no arrows down-to-up between floors ----
+
+/// A module's path within its crate (`["db", "issues", "list"]`), from its file.
+fn module_of(src: &std::path::Path, file: &std::path::Path) -> Vec<String> {
+    let relative = file.strip_prefix(src).expect("inside src").with_extension("");
+    let mut path: Vec<String> = relative.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+    if matches!(path.last().map(String::as_str), Some("mod" | "lib" | "main")) {
+        path.pop();
+    }
+    path
+}
+
+/// The paths a file names through `crate::` and `super::` (in `use` trees and in code), resolved to
+/// paths from the crate's root. Comments are skipped.
+fn named_paths(module: &[String], is_mod_file: bool, text: &str) -> Vec<Vec<String>> {
+    let code: String = text
+        .lines()
+        .take_while(|l| l.trim() != "#[cfg(test)]")
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut found = Vec::new();
+    for (start, _) in code.match_indices("crate::").chain(code.match_indices("super::")) {
+        if start > 0 && code[..start].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == ':') {
+            continue; // `$crate::`, `server::crate::` or the tail of `super::super::`
+        }
+        let mut base: Vec<String> = if code[start..].starts_with("crate::") {
+            Vec::new()
+        } else {
+            // `super` of `a/b.rs` is `a`; of `a/b/mod.rs` (module `a::b`) also `a`.
+            let mut base = module.to_vec();
+            let _ = is_mod_file;
+            base.pop();
+            base
+        };
+        let mut rest = &code[start + code[start..].find("::").map_or(0, |i| i + 2)..];
+        while let Some(tail) = rest.strip_prefix("super::") {
+            base.pop();
+            rest = tail;
+        }
+        expand(&base, rest, &mut found);
+    }
+    found
+}
+
+/// Expands a `use` tree (or a plain path) that starts at `rest`, below `base`.
+fn expand(base: &[String], rest: &str, found: &mut Vec<Vec<String>>) {
+    let mut path = base.to_vec();
+    let mut rest = rest;
+    loop {
+        let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        if name.is_empty() {
+            if let Some(group) = rest.strip_prefix('{') {
+                for item in top_level_items(group) {
+                    expand(&path, item.trim(), found);
+                }
+            }
+            break;
+        }
+        path.push(name.clone());
+        rest = &rest[name.len()..];
+        match rest.strip_prefix("::") {
+            Some(tail) => rest = tail,
+            None => break,
+        }
+    }
+    found.push(path);
+}
+
+/// The comma-separated items of a `{...}` group (whose `{` is already taken), up to its `}`.
+fn top_level_items(group: &str) -> Vec<&str> {
+    let (mut depth, mut from, mut items) = (0_usize, 0, Vec::new());
+    for (i, c) in group.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth == 0 => {
+                items.push(&group[from..i]);
+                return items;
+            }
+            '}' => depth -= 1,
+            ',' if depth == 0 => {
+                items.push(&group[from..i]);
+                from = i + 1;
+            }
+            _ => {}
+        }
+    }
+    items
+}
+
+/// The module graph of one crate: an arrow from each module to each other module it names, except
+/// between a module and its own ancestors or descendants (a module and its parts are one unit).
+/// Only modules that name another are keys.
+fn module_graph(src: &std::path::Path) -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    let mut files = Vec::new();
+    rust_files(src, &mut files);
+    let modules: std::collections::BTreeSet<Vec<String>> = files.iter().map(|f| module_of(src, f)).collect();
+    let mut arrows = std::collections::BTreeSet::<(String, String)>::new();
+    for file in &files {
+        let module = module_of(src, file);
+        let is_mod = file.file_name().is_some_and(|n| n == "mod.rs");
+        let text = std::fs::read_to_string(file).expect("source");
+        for path in named_paths(&module, is_mod, &text) {
+            // The longest prefix of the path that is a module.
+            let Some(target) = (1..=path.len()).rev().map(|n| path[..n].to_vec()).find(|p| modules.contains(p)) else {
+                continue;
+            };
+            let related = target.starts_with(&module) || module.starts_with(&target);
+            if !related {
+                // Seen from their nearest common parent: a folder and everything in it is one unit,
+                // so `a::b::c` naming `a::d` is an arrow `a::b` -> `a::d`.
+                let common = module.iter().zip(&target).take_while(|(x, y)| x == y).count();
+                arrows.insert((module[..=common].join("::"), target[..=common].join("::")));
+            }
+        }
+    }
+    let mut graph = std::collections::BTreeMap::<String, std::collections::BTreeSet<String>>::new();
+    for (from, to) in arrows {
+        graph.entry(from).or_default().insert(to);
+    }
+    graph
+}
+
+/// The circles of a graph: each group of two or more modules that reach one another.
+fn circles(graph: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>) -> Vec<Vec<String>> {
+    let reaches = |from: &str| {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut stack = vec![from.to_owned()];
+        while let Some(m) = stack.pop() {
+            for next in graph.get(&m).into_iter().flatten() {
+                if seen.insert(next.clone()) {
+                    stack.push(next.clone());
+                }
+            }
+        }
+        seen
+    };
+    let reach: std::collections::BTreeMap<&String, _> = graph.keys().map(|m| (m, reaches(m))).collect();
+    let mut groups: Vec<Vec<String>> = Vec::new();
+    for m in graph.keys() {
+        if groups.iter().any(|g| g.contains(m)) || !reach[m].contains(m) {
+            continue;
+        }
+        let group: Vec<String> =
+            graph.keys().filter(|o| reach[m].contains(*o) && reach[*o].contains(m)).cloned().collect();
+        groups.push(group);
+    }
+    groups
+}
+
+/// The floors of the server, lowest first: a module may name modules of its own floor or below,
+/// never above. Rules and values at the bottom; the data layer; settings and the machinery a request
+/// uses (files, mail, bans); the service and the long-running subsystems it drives (backups,
+/// exports); the router, the command line and start-up on top. A new top-level module must be
+/// given a floor here (the test fails until it is).
+const SERVER_FLOORS: [&[&str]; 5] = [
+    &["actor", "policy", "markdown", "clock", "digest", "metrics", "spreadsheet"],
+    &["db"],
+    &["config", "files", "mail", "bans", "password", "error"],
+    &["backup", "export", "service"],
+    &["http", "cli", "startup"],
+];
+
+fn floor_of(module: &str) -> Option<usize> {
+    let top = module.split("::").next().unwrap_or_default();
+    SERVER_FLOORS.iter().position(|floor| floor.contains(&top))
+}
+
+/// Top-level modules of the server with no floor (`lib` and `main`, the crate's roots, aside).
+fn without_floor(graph: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>) -> Vec<String> {
+    graph
+        .iter()
+        .flat_map(|(from, to)| std::iter::once(from).chain(to))
+        .filter(|m| !m.is_empty() && floor_of(m).is_none())
+        .cloned()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+#[test]
+fn no_module_names_another_in_a_circle_or_a_floor_above_its_own() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut problems = Vec::new();
+    for src in ["app/src", "server/src"] {
+        let graph = module_graph(&root.join(src));
+        assert!(graph.len() > 5, "{src}: found only {} modules naming others", graph.len());
+        for circle in circles(&graph) {
+            problems.push(format!("{src}: a circle: {}", circle.join(" <-> ")));
+        }
+        if src == "server/src" {
+            for module in without_floor(&graph) {
+                problems.push(format!("{src}: {module} has no floor in SERVER_FLOORS"));
+            }
+            for (from, targets) in &graph {
+                for to in targets {
+                    if let (Some(a), Some(b)) = (floor_of(from), floor_of(to)) {
+                        if b > a {
+                            problems.push(format!("{src}: {from} (floor {a}) names {to} (floor {b})"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "module graph:\n{}", problems.join("\n"));
+}
+
+#[test]
+fn the_graph_check_sees_a_circle_and_resolves_use_trees() {
+    let found = named_paths(
+        &["db".to_owned(), "issues".to_owned()],
+        false,
+        "use super::{scope::Statement, Db};\nuse crate::{files::{store, crypto::Keys}, actor::Actor};",
+    );
+    let found: Vec<String> = found.iter().map(|p| p.join("::")).collect();
+    for expected in ["db::scope::Statement", "db::Db", "files::store", "files::crypto::Keys", "actor::Actor"] {
+        assert!(found.contains(&expected.to_owned()), "{expected} in {found:?}");
+    }
+    let graph = [("a", vec!["b"]), ("b", vec!["c"]), ("c", vec!["a"]), ("d", vec!["a"])]
+        .into_iter()
+        .map(|(m, to)| (m.to_owned(), to.into_iter().map(str::to_owned).collect()))
+        .collect();
+    assert_eq!(circles(&graph), vec![vec!["a".to_owned(), "b".to_owned(), "c".to_owned()]]);
+}

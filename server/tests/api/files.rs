@@ -322,7 +322,7 @@ async fn the_master_key_rotates_and_every_stored_file_still_opens() {
     db.close().await;
     assert_eq!(rotated.rewrapped, 3, "the file's data key, the two-factor key and the bucket secret's key");
     assert_ne!(std::fs::read_to_string(&config.master_key_file).expect("key"), old_key, "a new key");
-    let previous = server::files::rotate::sibling(&config.master_key_file, "previous");
+    let previous = server::files::crypto::sibling(&config.master_key_file, "previous");
     assert_eq!(std::fs::read_to_string(previous).expect("previous key"), old_key, "the old key is kept beside");
 
     // Started again: the session is in the database, and the file opens under the new key.

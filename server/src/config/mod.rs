@@ -1,6 +1,8 @@
 //! Configuration: built-in defaults, then an optional TOML file, then `MOTH_*` environment variables
 //! (and the conventional `DATABASE_URL`). Every key is listed in README.md, "Configuration".
 
+pub mod backup_tiers;
+
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use figment::{
@@ -258,7 +260,7 @@ impl Default for Config {
             backup_dir: PathBuf::from("data/backups"),
             backup_recipients_file: PathBuf::from("data/backup-recipients.txt"),
             backup_identity_file: PathBuf::from("data/backup-identity.txt"),
-            backup_tiers: crate::backup::retention::DEFAULT.into(),
+            backup_tiers: backup_tiers::DEFAULT.into(),
             backup_schedule: true,
             backup_drill_hours: 24,
             backup_s3_bucket: None,
@@ -335,8 +337,7 @@ impl Config {
                 "file_link_ttl_secs, file_delivery_stall_secs and clamd_timeout_secs must be positive".into(),
             ));
         }
-        crate::backup::retention::parse(&self.backup_tiers)
-            .map_err(|e| ConfigError::Invalid(format!("backup_tiers: {e}")))?;
+        backup_tiers::parse(&self.backup_tiers).map_err(|e| ConfigError::Invalid(format!("backup_tiers: {e}")))?;
         if self.backup_s3_bucket.is_some()
             && (self.backup_s3_endpoint.is_none()
                 || self.backup_s3_access_key_id.is_none()

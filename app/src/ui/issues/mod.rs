@@ -1,0 +1,13 @@
+//! The tracker's pages: a project's issues as a list or a board (filters live in the URL), the
+//! "New issue" form, and an issue's page with its comments and history. Descriptions and comments
+//! arrive as HTML already sanitised by the server; titles and every other field are plain text.
+//!
+//! Here: `list` (list and board), `form` (new and edit), `page` (one issue); the filter in the URL is
+//! `ui::address`'s.
+
+mod form;
+mod list;
+mod page;
+
+pub use list::ProjectIssues;
+pub use page::IssuePage;

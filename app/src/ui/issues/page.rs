@@ -1,0 +1,261 @@
+//! An issue's page: its fields, description, files, comments and history.
+
+use leptos::{ev::SubmitEvent, prelude::*};
+use leptos_router::{
+    components::A,
+    hooks::{use_navigate, use_params_map},
+    NavigateOptions,
+};
+
+use super::form::{IssueFieldsForm, IssueForm};
+use crate::ui::{
+    form::{aria_invalid, error_id, FieldError, FormAlert, Submission, TextArea},
+    layout::SignedIn,
+    set_ready,
+};
+use crate::{
+    api::{add_comment, delete_comment, delete_issue, edit_comment, get_issue, get_project, update_issue},
+    error::AppError,
+    model::{
+        CommentIdInput, EditCommentInput, IssueDetail, IssueFields, IssueIdInput, IssueRefInput, IssueVisibility, Me,
+        NewCommentInput, ProjectDetail, ProjectKeyInput, Role, UpdateIssueInput, UserId,
+    },
+};
+#[component]
+pub fn IssuePage() -> impl IntoView {
+    // The issue and its project are asked for as the page mounts, while the session is checked.
+    let params = use_params_map();
+    let key = params.read_untracked().get("key").unwrap_or_default();
+    let number: i64 = params.read_untracked().get("number").and_then(|n| n.parse().ok()).unwrap_or(0);
+    let version = RwSignal::new(0_u32);
+    let detail = LocalResource::new({
+        let key = key.clone();
+        move || {
+            version.track();
+            get_issue(IssueRefInput { key: key.clone(), number })
+        }
+    });
+    let project = LocalResource::new(move || get_project(ProjectKeyInput { key: key.clone() }));
+    view! { <SignedIn page=move |me| view! { <IssueView me detail project version /> } /> }
+}
+
+#[component]
+pub(super) fn IssueView(
+    me: Me,
+    detail: LocalResource<Result<IssueDetail, AppError>>,
+    project: LocalResource<Result<ProjectDetail, AppError>>,
+    version: RwSignal<u32>,
+) -> impl IntoView {
+    Effect::new(move || set_ready(detail.get().is_some() && project.get().is_some()));
+    let can_edit = me.team.role != Role::Guest;
+    let is_admin = matches!(me.team.role, Role::Owner | Role::Admin);
+    let me_id = me.user.id;
+    view! {
+        {move || match (detail.get(), project.get()) {
+            (Some(Ok(detail)), Some(Ok(project))) => view! {
+                <IssueBody detail project can_edit is_admin me_id on_changed=move || version.update(|v| *v += 1) />
+            }.into_any(),
+            (Some(Err(e)), _) | (_, Some(Err(e))) => view! {
+                <section class="card"><h1>"Issue"</h1><div class="alert" role="alert">{e.message}</div></section>
+            }.into_any(),
+            _ => view! { <p class="muted">"Loading…"</p> }.into_any(),
+        }}
+    }
+}
+
+#[component]
+pub(super) fn IssueBody(
+    detail: IssueDetail,
+    project: ProjectDetail,
+    can_edit: bool,
+    is_admin: bool,
+    me_id: UserId,
+    on_changed: impl Fn() + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let issue = detail.issue.clone();
+    // Saving the fields; deleting reports its errors in the same place.
+    let save = Submission::new(update_issue, move |_: crate::model::Issue| on_changed());
+    let errors = save.errors;
+    let fields = IssueForm::new(IssueFields {
+        title: issue.title.clone(),
+        description: issue.description.clone(),
+        kind: issue.kind,
+        severity: issue.severity,
+        priority: issue.priority,
+        visibility: issue.visibility,
+        environment: issue.environment.clone(),
+        due_date: issue.due_date.clone(),
+        tags: issue.tags.clone(),
+        assignees: issue.assignees.iter().map(|a| a.id).collect(),
+    });
+    let status = RwSignal::new(issue.status.id);
+    let issue_id = issue.id;
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        save.submit(UpdateIssueInput { issue_id, status_id: status.get_untracked(), fields: fields.fields() });
+    };
+    let project_href = format!("/projects/{}", project.project.key);
+    let navigate = use_navigate();
+    let after_delete = project_href.clone();
+    let delete =
+        Submission::reporting_to(errors, delete_issue, move |()| navigate(&after_delete, NavigateOptions::default()));
+    let statuses = project.statuses.clone();
+    let candidates: Vec<crate::model::Member> =
+        project.members.iter().filter(|m| m.role != Role::Guest).cloned().collect();
+    view! {
+        <IssueHead issue=issue.clone() project_name=project.project.name.clone() project_href />
+        <Show when=move || can_edit>
+            <section class="card">
+                <h2>"Edit"</h2>
+                <form on:submit=submit novalidate>
+                    <IssueFieldsForm form=fields errors can_triage=true candidates=candidates.clone() />
+                    <div class="field">
+                        <label for="issue-status">"Status"</label>
+                        <select id="issue-status" on:change=move |ev| if let Ok(id) = event_target_value(&ev).parse() { status.set(id) }
+                            aria-invalid=aria_invalid(errors, "status_id") aria-describedby=error_id("status_id")>
+                            {statuses.clone().into_iter().map(|s| view! { <option value=s.id.to_string() selected=s.id == status.get_untracked()>{s.name}</option> }).collect_view()}
+                        </select>
+                        <FieldError errors name="status_id" />
+                    </div>
+                    <FormAlert errors />
+                    <p class="actions-row">
+                        <button type="submit" class="primary-inline" disabled=move || save.pending()>"Save"</button>
+                        <Show when=move || is_admin>
+                            <button type="button" class="danger" on:click=move |_| delete.submit(IssueIdInput { issue_id })>"Delete issue"</button>
+                        </Show>
+                    </p>
+                </form>
+            </section>
+        </Show>
+        <Comments detail=detail.clone() can_edit is_admin me_id on_changed />
+        <crate::ui::files::Attachments issue_id=issue_id me_id is_admin />
+        <History entries=detail.history />
+    }
+}
+
+/// The issue as it stands: its fields and its description.
+#[component]
+pub(super) fn IssueHead(issue: crate::model::Issue, project_name: String, project_href: String) -> impl IntoView {
+    let assignees = issue.assignees.iter().map(|a| a.display_name.clone()).collect::<Vec<_>>().join(", ");
+    view! {
+        <section class="card">
+            <p class="muted"><A href=project_href>{project_name}</A></p>
+            <h1>{format!("{} {}", issue.reference, issue.title)}</h1>
+            <dl class="meta">
+                <dt>"Status"</dt><dd data-testid="status">{issue.status.name.clone()}</dd>
+                <dt>"Type"</dt><dd>{issue.kind.as_str()}</dd>
+                <dt>"Severity"</dt><dd>{issue.severity.as_str()}</dd>
+                <dt>"Priority"</dt><dd>{issue.priority.as_str()}</dd>
+                <dt>"Visibility"</dt><dd data-testid="visibility">{issue.visibility.as_str()}</dd>
+                <dt>"Reporter"</dt><dd>{issue.reporter.display_name.clone()}</dd>
+                <dt>"Assignees"</dt><dd>{assignees}</dd>
+                <dt>"Tags"</dt><dd>{issue.tags.join(", ")}</dd>
+            </dl>
+            <div class="markdown" data-testid="description" inner_html=issue.description_html.clone()></div>
+        </section>
+    }
+}
+
+/// What changed, when and by whom (as much as the reader may see; the server decides).
+#[component]
+pub(super) fn History(entries: Vec<crate::model::HistoryEntry>) -> impl IntoView {
+    view! {
+        <section class="card">
+            <h2>"History"</h2>
+            <ul class="history">
+                {entries.into_iter().map(|h| view! {
+                    <li>{crate::ui::time::date_time(h.at)}" · "{h.actor.unwrap_or_default()}" changed "<strong>{h.field}</strong></li>
+                }).collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+/// One comment, with "Edit" for its author and "Delete" for its author and admins.
+#[component]
+pub(super) fn CommentItem(
+    comment: crate::model::Comment,
+    is_admin: bool,
+    me_id: UserId,
+    on_changed: impl Fn() + Send + Sync + Copy + 'static,
+    errors: RwSignal<Option<AppError>>,
+) -> impl IntoView {
+    let own = comment.author.id == me_id;
+    let editing = RwSignal::new(false);
+    let body = RwSignal::new(comment.body.clone());
+    let comment_id = comment.id;
+    // The edit box has its own error slot: several comments may be on the page.
+    let edit = Submission::new(edit_comment, move |_| on_changed());
+    let delete = Submission::reporting_to(errors, delete_comment, move |()| on_changed());
+    let edit_errors = edit.errors;
+    let files = comment.clone();
+    view! {
+        <li class="comment">
+            <p class="muted">
+                <strong>{comment.author.display_name.clone()}</strong>" · "{crate::ui::time::date_time(comment.created_at)}
+                {(comment.visibility == IssueVisibility::Internal).then(|| view! { " " <span class="badge">"internal"</span> })}
+            </p>
+            <Show when=move || !editing.get() fallback=move || view! {
+                <TextArea name="body" id=format!("comment-{comment_id}") aria_label="Edit comment" rows=3 value=body errors=edit_errors />
+                <FormAlert errors=edit_errors />
+                <button type="button" on:click=move |_| edit.submit(EditCommentInput { comment_id, body: body.get_untracked() })>
+                    "Save comment"
+                </button>
+            }>
+                <div class="markdown" inner_html=comment.body_html.clone()></div>
+            </Show>
+            <crate::ui::files::CommentFiles comment=files me_id is_admin on_changed errors />
+            <p class="actions-row">
+                <Show when=move || own && !editing.get()>
+                    <button type="button" on:click=move |_| editing.set(true)>"Edit"</button>
+                </Show>
+                <Show when=move || own || is_admin>
+                    <button type="button" class="danger" on:click=move |_| delete.submit(CommentIdInput { comment_id })>"Delete"</button>
+                </Show>
+            </p>
+        </li>
+    }
+}
+
+#[component]
+pub(super) fn Comments(
+    detail: IssueDetail,
+    can_edit: bool,
+    is_admin: bool,
+    me_id: UserId,
+    on_changed: impl Fn() + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let body = RwSignal::new(String::new());
+    let internal = RwSignal::new(false);
+    let form = Submission::new(add_comment, move |_: crate::model::Comment| {
+        body.set(String::new());
+        on_changed();
+    });
+    let errors = form.errors;
+    let issue_id = detail.issue.id;
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        form.submit(NewCommentInput { issue_id, body: body.get_untracked(), internal: internal.get_untracked() });
+    };
+    view! {
+        <section class="card">
+            <h2>"Comments"</h2>
+            <ul class="comments">
+                {detail.comments.into_iter().map(|c| view! {
+                    <CommentItem comment=c is_admin me_id on_changed errors />
+                }).collect_view()}
+            </ul>
+            <form on:submit=submit novalidate>
+                <TextArea label="New comment" name="body" id="comment-body" rows=3 value=body errors />
+                <Show when=move || can_edit>
+                    <label class="check">
+                        <input type="checkbox" prop:checked=move || internal.get() on:change=move |ev| internal.set(event_target_checked(&ev)) />
+                        "Internal comment"
+                    </label>
+                </Show>
+                <FormAlert errors />
+                <button type="submit" class="primary-inline" disabled=move || form.pending()>"Comment"</button>
+            </form>
+        </section>
+    }
+}
