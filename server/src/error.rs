@@ -24,14 +24,20 @@ pub enum ServiceError {
     Busy,
 }
 
+/// A 500 for the client, logged here, once, with what failed and why. Every internal error of the
+/// server becomes one through this function or through [`ServiceError`] (`code_shape.rs` holds it).
+pub fn internal(what: &'static str, cause: impl std::fmt::Display) -> AppError {
+    tracing::error!(error = %cause, "{what}");
+    AppError::internal()
+}
+
 impl From<ServiceError> for AppError {
     fn from(e: ServiceError) -> Self {
         if let ServiceError::Busy = e {
             tracing::warn!("refused: the password hashing pool is busy");
             return AppError::new(app::error::ErrorCode::Busy, "Moth is busy. Please try again in a moment.");
         }
-        tracing::error!(error = %e, "internal error");
-        AppError::internal()
+        internal("internal error", e)
     }
 }
 

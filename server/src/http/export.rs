@@ -131,10 +131,7 @@ pub async fn team_archive(
     };
     let file = match tokio::fs::File::open(&path).await {
         Ok(file) => file,
-        Err(e) => {
-            tracing::error!(error = %e, "a finished export's archive could not be opened");
-            return error_response(&AppError::internal());
-        }
+        Err(e) => return error_response(&crate::error::internal("a finished export's archive could not be opened", e)),
     };
     let mut response = Body::from_stream(tokio_util::io::ReaderStream::new(file)).into_response();
     let headers = response.headers_mut();

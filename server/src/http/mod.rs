@@ -138,13 +138,14 @@ async fn explain_framework_errors(req: Request<Body>, next: Next) -> Response {
         return response;
     }
     let error = match status {
+        // `tower-sessions` has logged why it could not save the session.
         StatusCode::INTERNAL_SERVER_ERROR => {
             AppError::new(ErrorCode::Internal, "Your session could not be saved. Please try again.")
         }
         StatusCode::NOT_FOUND => AppError::not_found(),
         StatusCode::PAYLOAD_TOO_LARGE => AppError::new(ErrorCode::TooLarge, "The request is too large."),
         StatusCode::REQUEST_TIMEOUT => AppError::new(ErrorCode::RequestTimeout, "The request did not arrive in time."),
-        status if status.is_server_error() => AppError::internal(),
+        status if status.is_server_error() => crate::error::internal("the framework answered a server error", status),
         _ => AppError::new(ErrorCode::BadRequest, "The request could not be read: check its address and parameters."),
     };
     let mut answer = error_response(&error);

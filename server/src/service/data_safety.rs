@@ -28,10 +28,9 @@ impl DataSafetyApi for Service {
         let drills = recent_runs(&self.db, RunKind::Drill, false, 1).await?;
         let verified = recent_runs(&self.db, RunKind::Drill, true, 1).await?;
         let mut restore_points = match &self.backups {
-            Some(backups) => backups.list().await.map_err(|e| {
-                tracing::error!(error = %e, "the snapshots could not be listed");
-                AppError::internal()
-            })?,
+            Some(backups) => {
+                backups.list().await.map_err(|e| crate::error::internal("the snapshots could not be listed", e))?
+            }
             None => Vec::new(),
         };
         restore_points.reverse();
@@ -56,10 +55,10 @@ impl DataSafetyApi for Service {
         let target = match input.destination {
             ExportDestination::Download => Target::Download,
             ExportDestination::Bucket => {
-                let bucket = exporter.bucket(&export::ExportScope::of(&actor)).await.map_err(|e| {
-                    tracing::error!(error = %e, "a team's bucket secret does not open");
-                    AppError::internal()
-                })?;
+                let bucket = exporter
+                    .bucket(&export::ExportScope::of(&actor))
+                    .await
+                    .map_err(|e| crate::error::internal("a team's bucket secret does not open", e))?;
                 let (settings, prefix) = bucket.ok_or_else(|| {
                     AppError::new(ErrorCode::Conflict, "Set the team's bucket before exporting to it.")
                 })?;

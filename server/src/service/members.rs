@@ -73,7 +73,8 @@ impl Service {
                 let team = actor.team_id().to_string();
                 let chain_key = self.db.audit_key().and_then(|key| key.team_key(&team));
                 let export = serde_json::json!({ "team_id": team, "chain_key": chain_key, "entries": entries });
-                serde_json::to_vec(&export).map_err(|_| AppError::internal())?
+                serde_json::to_vec(&export)
+                    .map_err(|e| crate::error::internal("the audit export could not be written as JSON", e))?
             }
             AuditFormat::Csv => audit_csv(&entries)?,
         };

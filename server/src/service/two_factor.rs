@@ -38,10 +38,7 @@ fn totp(secret: Vec<u8>, account: &str) -> Result<Totp, AppError> {
         .with_account_name(account.replace(':', " "))
         .with_issuer(Some(ISSUER))
         .build()
-        .map_err(|e| {
-            tracing::error!(error = %e, "a TOTP key could not be used");
-            AppError::internal()
-        })
+        .map_err(|e| crate::error::internal("a TOTP key could not be used", e))
 }
 
 /// A recovery code, `xxxxx-xxxxx` (about 49 bits).
@@ -65,11 +62,14 @@ impl Service {
     /// The user's key, opened, and whether it is in force.
     async fn user_key(&self, user: UserId) -> Result<Option<(Vec<u8>, bool)>, AppError> {
         let Some(stored) = two_factor::find(&self.db, user).await? else { return Ok(None) };
-        let sealed = STANDARD.decode(&stored.secret).map_err(|_| AppError::internal())?;
-        let secret = self.files.keys.open(&stored.key_id, &stored.wrapped_key, &sealed).map_err(|e| {
-            tracing::error!(error = %e, "a two-factor key does not open");
-            AppError::internal()
-        })?;
+        let sealed = STANDARD
+            .decode(&stored.secret)
+            .map_err(|e| crate::error::internal("a stored two-factor secret is not base64", e))?;
+        let secret = self
+            .files
+            .keys
+            .open(&stored.key_id, &stored.wrapped_key, &sealed)
+            .map_err(|e| crate::error::internal("a two-factor key does not open", e))?;
         Ok(Some((secret, stored.enabled_at.is_some())))
     }
 
@@ -142,9 +142,9 @@ impl TwoFactorApi for Service {
             return Err(AppError::new(ErrorCode::Conflict, "Two-factor authentication is on already."));
         }
         let totp = totp(secret, &self.email_of(actor.user_id()).await?)?;
-        let uri = totp.to_url().map_err(|_| AppError::internal())?;
+        let uri = totp.to_url().map_err(|e| crate::error::internal("a TOTP key could not be written as a URI", e))?;
         let qr_svg = qrcode::QrCode::new(uri.as_bytes())
-            .map_err(|_| AppError::internal())?
+            .map_err(|e| crate::error::internal("a TOTP URI could not be drawn as a QR code", e))?
             .render::<qrcode::render::svg::Color>()
             .min_dimensions(200, 200)
             .build();

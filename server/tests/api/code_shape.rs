@@ -309,3 +309,26 @@ fn the_graph_check_sees_a_circle_and_resolves_use_trees() {
         .collect();
     assert_eq!(circles(&graph), vec![vec!["a".to_owned(), "b".to_owned(), "c".to_owned()]]);
 }
+
+/// Every 500 of the server is logged once with its cause: its internal errors become one only
+/// through `error::internal` or `ServiceError` (both in `error.rs`, both logging), and only the
+/// router's answer for a session `tower-sessions` could not save (which it logs) is made elsewhere.
+#[test]
+fn every_internal_error_is_made_where_it_is_logged() {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut unlogged = Vec::new();
+    for file in &files {
+        let relative = file.strip_prefix(&src).expect("inside src").to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(file).expect("source");
+        for (n, line) in text.lines().enumerate() {
+            let made_here = line.contains("AppError::internal()") || line.contains("ErrorCode::Internal");
+            let allowed = relative == "error.rs" || (relative == "http/mod.rs" && line.contains("ErrorCode::Internal"));
+            if made_here && !allowed {
+                unlogged.push(format!("server/src/{relative}:{}: {}", n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(unlogged.is_empty(), "500s made outside error.rs, perhaps not logged:\n{}", unlogged.join("\n"));
+}
