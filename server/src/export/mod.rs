@@ -386,23 +386,7 @@ impl Exporter {
 
 /// An S3 client whose every connection goes through [`ssrf::GuardedResolver`].
 fn guarded_client(settings: &S3Settings, allow_private: bool) -> aws_sdk_s3::Client {
-    use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region, RequestChecksumCalculation};
-    use aws_smithy_http_client::tls;
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
-        .build_with_resolver(ssrf::GuardedResolver { allow_private });
-    let credentials =
-        Credentials::new(&settings.access_key_id, &settings.secret_access_key, None, None, "team export bucket");
-    let config = aws_sdk_s3::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .http_client(http)
-        .endpoint_url(&settings.endpoint)
-        .region(Region::new(settings.region.clone()))
-        .credentials_provider(credentials)
-        .force_path_style(settings.path_style)
-        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
-        .build();
-    aws_sdk_s3::Client::from_conf(config)
+    crate::files::store::s3_client_resolving(settings, ssrf::GuardedResolver { allow_private })
 }
 
 /// The lock an owner chose, as age wants it.

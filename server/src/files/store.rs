@@ -192,11 +192,35 @@ impl S3 {
 
 /// A client for the S3-compatible server `settings` names (also used by backups).
 pub fn s3_client(settings: &S3Settings) -> aws_sdk_s3::Client {
+    s3_client_over(settings, aws_smithy_http_client::Builder::new().tls_provider(rustls_on_ring()).build_https())
+}
+
+/// The same, resolving host names with `resolver` (the team export's guard against private addresses).
+pub fn s3_client_resolving<R>(settings: &S3Settings, resolver: R) -> aws_sdk_s3::Client
+where
+    R: aws_smithy_runtime_api::client::dns::ResolveDns + Clone + 'static,
+{
+    let http = aws_smithy_http_client::Builder::new().tls_provider(rustls_on_ring()).build_with_resolver(resolver);
+    s3_client_over(settings, http)
+}
+
+/// The TLS of every S3 connection: rustls over ring, the one TLS and crypto stack in the tree.
+fn rustls_on_ring() -> aws_smithy_http_client::tls::Provider {
+    use aws_smithy_http_client::tls;
+    tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring)
+}
+
+/// A client for the server `settings` names, connecting through `http`.
+fn s3_client_over(
+    settings: &S3Settings,
+    http: aws_smithy_runtime_api::client::http::SharedHttpClient,
+) -> aws_sdk_s3::Client {
     use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region, RequestChecksumCalculation};
     let credentials =
         Credentials::new(&settings.access_key_id, &settings.secret_access_key, None, None, "moth configuration");
     let config = aws_sdk_s3::Config::builder()
         .behavior_version(BehaviorVersion::latest())
+        .http_client(http)
         .endpoint_url(&settings.endpoint)
         .region(Region::new(settings.region.clone()))
         .credentials_provider(credentials)

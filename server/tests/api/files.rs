@@ -348,16 +348,14 @@ async fn the_master_key_rotates_and_every_stored_file_still_opens() {
 
 /// A client of the S3-compatible server the test script starts (`MOTH_TEST_S3_URL`).
 fn s3_client(endpoint: &str) -> aws_sdk_s3::Client {
-    use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region, RequestChecksumCalculation};
-    let config = aws_sdk_s3::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("moth-test", "moth-test-secret", None, None, "test"))
-        .force_path_style(true)
-        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
-        .build();
-    aws_sdk_s3::Client::from_conf(config)
+    server::files::store::s3_client(&server::files::store::S3Settings {
+        endpoint: endpoint.to_owned(),
+        region: "us-east-1".into(),
+        bucket: String::new(),
+        access_key_id: "moth-test".into(),
+        secret_access_key: "moth-test-secret".into(),
+        path_style: true,
+    })
 }
 
 /// The bytes of every object in `bucket`.
