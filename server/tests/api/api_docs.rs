@@ -1,5 +1,5 @@
 //! `docs/api.md` is checked against the code: every server function (`#[server(endpoint = "...")]` in
-//! `app/src/api.rs`) and every fixed route of the router is documented, and the page documents none
+//! `app/src/api/`) and every fixed route of the router is documented, and the page documents none
 //! that does not exist.
 
 use std::collections::BTreeSet;
@@ -16,7 +16,7 @@ fn between<'a>(text: &'a str, start: &'a str, end: char) -> impl Iterator<Item =
 
 #[test]
 fn every_server_function_and_route_is_documented_and_nothing_else() {
-    let code = read("app/src/api.rs");
+    let code = crate::helpers::api_declarations();
     let in_code: BTreeSet<&str> = between(&code, "#[server(endpoint = \"", '"').collect();
     assert!(in_code.len() > 30, "found only {} server functions: has the declaration changed?", in_code.len());
 

@@ -587,3 +587,12 @@ impl TestApp {
         (secret, codes)
     }
 }
+
+/// The text of the API's declarations: every file of `app/src/api/`, one area each, in name order.
+pub fn api_declarations() -> String {
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../app/src/api");
+    let mut files: Vec<std::path::PathBuf> =
+        std::fs::read_dir(&folder).expect("app/src/api").flatten().map(|entry| entry.path()).collect();
+    files.sort();
+    files.iter().map(|file| std::fs::read_to_string(file).expect("an API file")).collect::<Vec<_>>().join("\n")
+}

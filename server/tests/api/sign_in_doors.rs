@@ -8,10 +8,9 @@ use reqwest::StatusCode;
 
 use crate::helpers::{input, session_cookie, spawn_app, totp_code, TestApp, PASSWORD};
 
-/// Every server function of `app/src/api.rs`.
+/// Every server function declared in `app/src/api/`.
 fn server_functions() -> Vec<String> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../app/src/api.rs");
-    let code = std::fs::read_to_string(path).expect("app/src/api.rs");
+    let code = crate::helpers::api_declarations();
     let names: Vec<String> = code
         .split("#[server(endpoint = \"")
         .skip(1)
