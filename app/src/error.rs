@@ -200,16 +200,27 @@ impl FromServerFnError for AppError {
     fn ser(&self) -> server_fn::Bytes {
         if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
             response.set_status(self.code.status());
-            if let Some(seconds) = self.retry_after {
-                response.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
-            } else if matches!(self.code, ErrorCode::Busy | ErrorCode::Unavailable) {
-                response.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from_static(RETRY_AFTER_SECS));
+            if let Some(wait) = self.retry_after_header() {
+                response.insert_header(http::header::RETRY_AFTER, wait);
             }
         }
         serde_json::to_vec(self).map_or_else(
             |_| server_fn::Bytes::from_static(br#"{"code":"internal","message":"Something went wrong."}"#),
             server_fn::Bytes::from,
         )
+    }
+}
+
+impl AppError {
+    /// The `Retry-After` of an answer with this error: its own wait, or the fixed one of `busy` and
+    /// `unavailable`. Every answer of an error (server functions, routes) takes it from here.
+    #[cfg(feature = "ssr")]
+    pub fn retry_after_header(&self) -> Option<http::HeaderValue> {
+        match (self.retry_after, self.code) {
+            (Some(seconds), _) => Some(http::HeaderValue::from(seconds)),
+            (None, ErrorCode::Busy | ErrorCode::Unavailable) => Some(http::HeaderValue::from_static(RETRY_AFTER_SECS)),
+            (None, _) => None,
+        }
     }
 }
 

@@ -13,8 +13,9 @@ use sqlx::{
 };
 
 use super::{
-    AttachmentId, CommentId, ExportDestination, ExportSchedule, ExportStatus, InvitationId, IssueId, IssueType,
-    IssueVisibility, Priority, ProjectId, Role, Severity, StatusCategory, StatusId, TeamId, UserId, Visibility,
+    AttachmentId, AuditEvent, CommentId, ExportDestination, ExportSchedule, ExportStatus, InvitationId, IssueId,
+    IssueType, IssueVisibility, Priority, ProjectId, Role, Severity, StatusCategory, StatusId, TeamId, UserId,
+    Visibility,
 };
 
 /// Stored as text: `$text` spells a value, `$parse` reads one back (`Result` or `Option`).
@@ -61,6 +62,7 @@ stored_as_text! {
     CommentId: |id: CommentId| id.0.to_string(), |t| parse_id(t).map(CommentId);
     AttachmentId: |id: AttachmentId| id.0.to_string(), |t| parse_id(t).map(AttachmentId);
     Role: |v: Role| v.as_str().to_owned(), Role::parse;
+    AuditEvent: |v: AuditEvent| v.as_str().to_owned(), AuditEvent::parse;
     Visibility: |v: Visibility| v.as_str().to_owned(), Visibility::parse;
     StatusCategory: |v: StatusCategory| v.as_str().to_owned(), StatusCategory::parse;
     IssueType: |v: IssueType| v.as_str().to_owned(), IssueType::parse;

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use super::{layout::SignedIn, set_ready, time};
 use crate::{
     api::{audit_log, list_members},
-    model::{AuditEntry, AuditQuery, AUDIT_EVENTS},
+    model::{AuditEntry, AuditEvent, AuditQuery},
 };
 
 #[component]
@@ -115,7 +115,7 @@ fn AuditFilters(filters: Filters, apply: impl Fn(leptos::ev::SubmitEvent) + 'sta
             <label>"Event "
                 <select on:change=move |ev| filters.event.set(event_target_value(&ev))>
                     <option value="">"All events"</option>
-                    {AUDIT_EVENTS.iter().map(|e| view! { <option value=*e>{*e}</option> }).collect_view()}
+                    {AuditEvent::ALL.iter().map(|e| view! { <option value=e.as_str()>{e.as_str()}</option> }).collect_view()}
                 </select>
             </label>
             " "

@@ -228,12 +228,8 @@ async fn method_not_allowed() -> Response {
 /// An [`AppError`] as the JSON body server functions use, with its status.
 pub fn error_response(error: &AppError) -> Response {
     let mut response = (error.code.status(), Json(error)).into_response();
-    if let Some(seconds) = error.retry_after {
-        response.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
-    } else if matches!(error.code, app::error::ErrorCode::Busy | app::error::ErrorCode::Unavailable) {
-        response
-            .headers_mut()
-            .insert(http::header::RETRY_AFTER, http::HeaderValue::from_static(app::error::RETRY_AFTER_SECS));
+    if let Some(wait) = error.retry_after_header() {
+        response.headers_mut().insert(http::header::RETRY_AFTER, wait);
     }
     response
 }

@@ -109,10 +109,7 @@ async fn every_kind_of_audit_event_is_known_to_the_database_and_no_other() {
     let known: Vec<String> = rows.iter().map(|r| r.get::<String, _>(0)).collect();
     let mut ours: Vec<&str> = Event::ALL.iter().map(|e| e.as_str()).collect();
     ours.sort_unstable();
-    assert_eq!(known, ours);
-    let mut shown = app::model::AUDIT_EVENTS.to_vec();
-    shown.sort_unstable();
-    assert_eq!(shown, ours, "the audit page's list of kinds");
+    assert_eq!(known, ours, "the audit_events table and app::model::AuditEvent (which the audit page lists)");
     let unknown = sqlx::query(
         "INSERT INTO audit_log (id, event, outcome, detail, at) \
          VALUES ('00000000-0000-4000-8000-000000000001', 'made_up', 'success', '', 0)",

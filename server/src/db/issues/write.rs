@@ -65,31 +65,32 @@ async fn replace_tags_and_assignees(
     fields: &IssueFields,
 ) -> Result<(), DbError> {
     let team = actor.team_id();
-    sqlx::query("DELETE FROM issue_tags WHERE team_id = $1 AND issue_id = $2")
-        .bind(team)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("DELETE FROM issue_assignees WHERE team_id = $1 AND issue_id = $2")
-        .bind(team)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    for tag in &fields.tags {
-        sqlx::query("INSERT INTO issue_tags (team_id, issue_id, tag) VALUES ($1, $2, $3)")
-            .bind(team)
-            .bind(id)
-            .bind(tag)
-            .execute(&mut *conn)
-            .await?;
-    }
-    for user in &fields.assignees {
-        sqlx::query("INSERT INTO issue_assignees (team_id, issue_id, user_id) VALUES ($1, $2, $3)")
-            .bind(team)
-            .bind(id)
-            .bind(user)
-            .execute(&mut *conn)
-            .await?;
+    let assignees: Vec<String> = fields.assignees.iter().map(|user| user.0.to_string()).collect();
+    let children = [
+        (
+            "DELETE FROM issue_tags WHERE team_id = ",
+            "INSERT INTO issue_tags (team_id, issue_id, tag) VALUES ",
+            fields.tags.clone(),
+        ),
+        (
+            "DELETE FROM issue_assignees WHERE team_id = ",
+            "INSERT INTO issue_assignees (team_id, issue_id, user_id) VALUES ",
+            assignees,
+        ),
+    ];
+    for (delete, insert, values) in children {
+        let mut s = Statement::new(delete);
+        s.bind(team).push(" AND issue_id = ").bind(id);
+        s.query().execute(&mut *conn).await?;
+        if values.is_empty() {
+            continue;
+        }
+        // One statement for all of an issue's tags (or assignees).
+        let mut s = Statement::new(insert);
+        for (n, value) in values.into_iter().enumerate() {
+            s.push(if n == 0 { "(" } else { ", (" }).bind(team).push(", ").bind(id).push(", ").bind(value).push(")");
+        }
+        s.query().execute(&mut *conn).await?;
     }
     Ok(())
 }
