@@ -20,7 +20,7 @@ use tokio::io::AsyncWriteExt;
 use crate::{
     backup::archive::{Entry, Lock, Writer},
     clock::{unix_millis, Clock},
-    db::{team_export as rows, Db, TeamScope as _},
+    db::{team_export, Db, TeamScope as _},
     files::{store::S3Settings, Files},
 };
 
@@ -32,7 +32,7 @@ pub enum ExportError {
     #[error("{0}")]
     Io(#[from] std::io::Error),
     #[error("{0}")]
-    Rows(#[from] rows::ExportIoError),
+    Rows(#[from] team_export::ExportIoError),
     #[error("{0}")]
     Db(#[from] crate::db::DbError),
     #[error("{0}")]
@@ -118,13 +118,13 @@ impl Exporter {
                 (ExportStatus::Failed, format!("Failed: {e}"), 0)
             }
         };
-        if let Err(e) = rows::finish(&self.db, team, &id, status, &detail, bytes, self.now()).await {
+        if let Err(e) = team_export::finish(&self.db, team, &id, status, &detail, bytes, self.now()).await {
             tracing::error!(error = %e, export = %id, "the end of a team export was not recorded");
         }
     }
 
     async fn progress(&self, team: TeamId, id: &str, percent: i64, detail: &str) {
-        if let Err(e) = rows::set_progress(&self.db, team, id, percent, detail).await {
+        if let Err(e) = team_export::set_progress(&self.db, team, id, percent, detail).await {
             tracing::warn!(error = %e, "an export's progress was not recorded");
         }
     }
@@ -147,7 +147,7 @@ impl Exporter {
         let (tables, mut staged) = self.stage_rows(scope, id, &scratch.0).await?;
         self.progress(team, id, 40, "writing issues.csv").await;
         staged.push(self.stage_csv(scope, &scratch.0).await?);
-        let files = rows::files(&self.db, scope).await?;
+        let files = team_export::files(&self.db, scope).await?;
         let sealed = scratch.0.join("export.tar.age");
         let (writer, entries) = self.pack(scope, id, &files, staged, lock, &sealed).await?;
         let manifest = Manifest {
@@ -194,7 +194,7 @@ impl Exporter {
         &self,
         scope: &ExportScope,
         id: &str,
-        files: &[rows::TeamFile],
+        files: &[team_export::TeamFile],
         staged: Vec<(String, PathBuf)>,
         lock: Lock,
         sealed: &std::path::Path,
@@ -241,10 +241,10 @@ impl Exporter {
         scratch: &std::path::Path,
     ) -> Result<(Vec<(String, u64)>, Vec<(String, PathBuf)>), ExportError> {
         let team = scope.team_id();
-        let tables = rows::team_tables(&self.db).await?;
+        let tables = team_export::team_tables(&self.db).await?;
         let mut counts = Vec::new();
         let mut staged = Vec::new();
-        let (team_row, members) = rows::team_and_members(&self.db, scope).await?;
+        let (team_row, members) = team_export::team_and_members(&self.db, scope).await?;
         for (name, value) in [("team", team_row), ("members", serde_json::Value::Array(members))] {
             let path = scratch.join(format!("{name}.json"));
             tokio::fs::write(&path, serde_json::to_vec_pretty(&value).map_err(std::io::Error::other)?).await?;
@@ -254,7 +254,7 @@ impl Exporter {
         for (done, table) in tables.iter().enumerate() {
             let path = scratch.join(format!("table-{done}.json"));
             let mut out = tokio::io::BufWriter::new(tokio::fs::File::create(&path).await?);
-            let n = rows::write_rows(&self.db, scope, table, &mut out).await?;
+            let n = team_export::write_rows(&self.db, scope, table, &mut out).await?;
             out.flush().await?;
             counts.push((table.clone(), n));
             staged.push((format!("data/{table}.json"), path));
@@ -269,7 +269,7 @@ impl Exporter {
         scope: &ExportScope,
         scratch: &std::path::Path,
     ) -> Result<(String, PathBuf), ExportError> {
-        let issues = rows::csv_issues(&self.db, scope).await?;
+        let issues = team_export::csv_issues(&self.db, scope).await?;
         let csv_error = |e: csv::Error| std::io::Error::other(e.to_string());
         let mut csv = crate::spreadsheet::SafeCsv::new(&[
             "project",
@@ -328,7 +328,7 @@ impl Exporter {
     /// The team's bucket with its secret opened, and the key prefix.
     pub async fn bucket(&self, scope: &ExportScope) -> Result<Option<(S3Settings, String)>, ExportError> {
         use base64::{engine::general_purpose::STANDARD, Engine};
-        let Some(stored) = rows::bucket(&self.db, scope).await? else { return Ok(None) };
+        let Some(stored) = team_export::bucket(&self.db, scope).await? else { return Ok(None) };
         let sealed = STANDARD.decode(&stored.secret).map_err(|_| ExportError::File)?;
         let secret =
             self.files.keys.open(&stored.key_id, &stored.wrapped_key, &sealed).map_err(|_| ExportError::File)?;
@@ -349,10 +349,11 @@ impl Exporter {
     pub async fn scheduled_round(self: &Arc<Self>) -> Result<usize, ExportError> {
         let now = self.now();
         let mut started = 0;
-        for due in rows::due_schedules(&self.db, now).await? {
+        for due in team_export::due_schedules(&self.db, now).await? {
             let scope = ExportScope(due.team_id);
             let (Some(target), Some(lock)) = (self.bucket(&scope).await?, lock("", &due.recipient)) else { continue };
-            let id = rows::start(&self.db, &scope, due.owner_id, app::model::ExportDestination::Bucket, now).await?;
+            let id =
+                team_export::start(&self.db, &scope, due.owner_id, app::model::ExportDestination::Bucket, now).await?;
             let record = crate::db::audit::Record {
                 event: crate::db::audit::Event::TeamExported,
                 success: true,

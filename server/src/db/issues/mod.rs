@@ -165,7 +165,7 @@ pub async fn find(db: &Db, actor: &Actor, id: IssueId) -> Result<Option<Visible<
     let mut s = readable_issues(&scope);
     s.push(" AND i.id = ").bind(id);
     let row: Option<IssueRow> = s.query_as().fetch_optional(db.pool()).await?;
-    Ok(hydrate(db, scope, row).await?.pop())
+    Ok(with_tags_and_assignees(db, scope, row).await?.pop())
 }
 
 /// An issue the actor may see, by `KEY-number`.
@@ -179,7 +179,7 @@ pub async fn find_by_ref(
     let mut s = readable_issues(&scope);
     s.push(" AND p.key = ").bind(key.to_owned()).push(" AND i.number = ").bind(number);
     let row: Option<IssueRow> = s.query_as().fetch_optional(db.pool()).await?;
-    Ok(hydrate(db, scope, row).await?.pop())
+    Ok(with_tags_and_assignees(db, scope, row).await?.pop())
 }
 
 /// A page of a published project's public issues, by number.
@@ -193,7 +193,7 @@ pub async fn published_list(
     let mut s = readable_issues(&scope);
     s.push(" AND i.number > ").bind(after_number).push(" ORDER BY i.number LIMIT ").bind(limit);
     let rows: Vec<IssueRow> = s.query_as().fetch_all(db.pool()).await?;
-    hydrate(db, scope, rows).await
+    with_tags_and_assignees(db, scope, rows).await
 }
 
 /// One public issue of a published project, by number.
@@ -206,12 +206,12 @@ pub async fn published_find(
     let mut s = readable_issues(&scope);
     s.push(" AND i.number = ").bind(number);
     let row: Option<IssueRow> = s.query_as().fetch_optional(db.pool()).await?;
-    Ok(hydrate(db, scope, row).await?.pop())
+    Ok(with_tags_and_assignees(db, scope, row).await?.pop())
 }
 
 /// Visible issues from the rows the scope's query found, with tags and assignees, loaded for the
 /// whole page in one statement. With [`list::list`], the only places a [`Visible`] is made.
-async fn hydrate(
+async fn with_tags_and_assignees(
     db: &Db,
     scope: ReadScope,
     rows: impl IntoIterator<Item = IssueRow>,
