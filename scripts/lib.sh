@@ -68,17 +68,27 @@ ensure_frontend_tools() {
   export PATH="$binaryen/node_modules/.bin:$PATH"
   rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$' \
     || rustup target add wasm32-unknown-unknown
+  # Both tools are built once, with opt-level 1 and without link-time optimisation: they run for
+  # seconds per build, so a faster build of them matters more (docs/performance.md, "Build time").
+  # Without its default features Trunk has no update check (nothing to call) and one TLS stack.
   if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; then
-    log "Installing Trunk $TRUNK_VERSION (takes several minutes once)"
-    cargo install trunk --version "$TRUNK_VERSION" --locked
+    log "Installing Trunk $TRUNK_VERSION (a few minutes, once)"
+    tool_profile cargo install trunk --version "$TRUNK_VERSION" --locked --no-default-features --features rustls
   fi
   local bindgen
   bindgen="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)"
   if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen" ]; then
     log "Installing wasm-bindgen-cli $bindgen"
     # Not --locked: its lock file pins a crate version the registry no longer has.
-    cargo install wasm-bindgen-cli --version "$bindgen"
+    tool_profile cargo install wasm-bindgen-cli --version "$bindgen"
   fi
+}
+
+# tool_profile cargo install ...: in a directory of its own (not Moth's target, which a build may hold
+# locked meanwhile), at opt-level 1 and without link-time optimisation.
+tool_profile() {
+  env -u CARGO_TARGET_DIR CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_LTO=false \
+    CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 "$@"
 }
 
 build_frontend() {

@@ -125,44 +125,53 @@ impl Metrics {
             "Time to answer, by server function or route",
             metrics.durations.clone(),
         );
-        registry.register("db_pool_connections", "Database connections open", metrics.pool_connections.clone());
-        registry.register("db_pool_idle", "Database connections open and idle", metrics.pool_idle.clone());
-        registry.register(
-            "backup_last_snapshot_timestamp_seconds",
-            "When the newest snapshot that was written whole finished (Unix time; 0: none yet)",
-            metrics.backup_last_snapshot_seconds.clone(),
-        );
-        registry.register(
-            "backup_last_snapshot_passed",
-            "Whether the newest snapshot attempt succeeded (1), failed (0); -1: none yet",
-            metrics.backup_last_snapshot_passed.clone(),
-        );
-        registry.register(
-            "backup_last_verified_timestamp_seconds",
-            "When the newest passing restore drill finished (Unix time; 0: none yet)",
-            metrics.backup_last_verified_seconds.clone(),
-        );
-        registry.register(
-            "backup_last_drill_passed",
-            "Whether the newest restore drill passed (1) or failed (0); -1: none yet",
-            metrics.backup_last_drill_passed.clone(),
-        );
-        registry.register(
-            "backup_last_restore_milliseconds",
-            "How long the newest passing drill took to restore and check its snapshot (the RTO)",
-            metrics.backup_last_restore_milliseconds.clone(),
-        );
-        registry.register(
-            "backup_replica_shipped_timestamp_seconds",
-            "When this server last shipped the continuous replica whole (Unix time; 0: not yet, or no replica)",
-            metrics.backup_replica_shipped_seconds.clone(),
-        );
+        for (name, help, gauge) in metrics.gauges() {
+            registry.register(name, help, gauge.clone());
+        }
         registry.register(
             "dependency_up",
             "Whether clamd, the object store and the continuous replica answered at this scrape (1) or not (0)",
             metrics.dependency_up.clone(),
         );
         Self { registry, ..metrics }
+    }
+
+    /// The gauges, each with its name and help, registered as one list.
+    fn gauges(&self) -> [(&'static str, &'static str, &Gauge); 8] {
+        [
+            ("db_pool_connections", "Database connections open", &self.pool_connections),
+            ("db_pool_idle", "Database connections open and idle", &self.pool_idle),
+            (
+                "backup_last_snapshot_timestamp_seconds",
+                "When the newest snapshot that was written whole finished (Unix time; 0: none yet)",
+                &self.backup_last_snapshot_seconds,
+            ),
+            (
+                "backup_last_snapshot_passed",
+                "Whether the newest snapshot attempt succeeded (1), failed (0); -1: none yet",
+                &self.backup_last_snapshot_passed,
+            ),
+            (
+                "backup_last_verified_timestamp_seconds",
+                "When the newest passing restore drill finished (Unix time; 0: none yet)",
+                &self.backup_last_verified_seconds,
+            ),
+            (
+                "backup_last_drill_passed",
+                "Whether the newest restore drill passed (1) or failed (0); -1: none yet",
+                &self.backup_last_drill_passed,
+            ),
+            (
+                "backup_last_restore_milliseconds",
+                "How long the newest passing drill took to restore and check its snapshot (the RTO)",
+                &self.backup_last_restore_milliseconds,
+            ),
+            (
+                "backup_replica_shipped_timestamp_seconds",
+                "When this server last shipped the continuous replica whole (Unix time; 0: not yet, or no replica)",
+                &self.backup_replica_shipped_seconds,
+            ),
+        ]
     }
 
     pub fn count_limited(&self, limit: &str) {

@@ -35,21 +35,17 @@ string_enum!(
 
 /// Where a bug was seen.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Validate)]
+#[serde(default)]
 pub struct Environment {
     #[garde(custom(rules::env_field))]
-    #[serde(default)]
     pub browser: String,
     #[garde(custom(rules::env_field))]
-    #[serde(default)]
     pub os: String,
     #[garde(custom(rules::env_field))]
-    #[serde(default)]
     pub device: String,
     #[garde(custom(rules::env_field))]
-    #[serde(default)]
     pub app_version: String,
     #[garde(custom(rules::env_url))]
-    #[serde(default)]
     pub url: String,
 }
 
@@ -203,37 +199,28 @@ pub struct CommentIdInput {
 /// Which issues of a project to list. Every filter is optional; they combine with AND. The same
 /// fields appear in the app's URL (`?q=...&severity=high`), so a view can be bookmarked and shared.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Validate)]
+#[serde(default)]
 pub struct IssueFilter {
     /// Words in the title or description.
     #[garde(custom(rules::search_query))]
-    #[serde(default)]
     pub q: String,
     #[garde(skip)]
-    #[serde(default)]
     pub status: Option<StatusId>,
     #[garde(skip)]
-    #[serde(default)]
     pub category: Option<StatusCategory>,
     #[garde(skip)]
-    #[serde(default)]
     pub kind: Option<IssueType>,
     #[garde(skip)]
-    #[serde(default)]
     pub severity: Option<Severity>,
     #[garde(skip)]
-    #[serde(default)]
     pub priority: Option<Priority>,
     #[garde(skip)]
-    #[serde(default)]
     pub visibility: Option<IssueVisibility>,
     #[garde(custom(rules::tag_filter))]
-    #[serde(default)]
     pub tag: String,
     #[garde(skip)]
-    #[serde(default)]
     pub assignee: Option<UserId>,
     #[garde(skip)]
-    #[serde(default)]
     pub reporter: Option<UserId>,
 }
 

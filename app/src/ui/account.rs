@@ -2,7 +2,7 @@
 //! code and as text and confirmed by a code from it (then the recovery codes are shown once), and
 //! turned off with a current code.
 
-use leptos::{ev::SubmitEvent, prelude::*};
+use leptos::prelude::*;
 
 use super::{
     form::{FormAlert, Submission, TextField},
@@ -88,10 +88,8 @@ fn TurnOn(on_done: impl Fn(RecoveryCodes) + Send + Sync + Copy + 'static) -> imp
     let password = RwSignal::new(String::new());
     let confirm = Submission::new(enable_two_factor, on_done);
     let errors = confirm.errors;
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        confirm.submit(EnableTwoFactorInput { code: code.get_untracked(), password: password.get_untracked() });
-    };
+    let submit = confirm
+        .on_submit(move || EnableTwoFactorInput { code: code.get_untracked(), password: password.get_untracked() });
     view! {
         <Show when=move || setup.get().is_some() fallback=move || view! {
             <button type="button" class="primary-inline" on:click=start>"Turn on"</button>
@@ -117,10 +115,7 @@ fn TurnOff(on_done: impl Fn() + Send + Sync + Copy + 'static) -> impl IntoView {
     let code = RwSignal::new(String::new());
     let form = Submission::new(disable_two_factor, move |()| on_done());
     let errors = form.errors;
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        form.submit(TwoFactorCodeInput { code: code.get_untracked() });
-    };
+    let submit = form.on_submit(move || TwoFactorCodeInput { code: code.get_untracked() });
     view! {
         <form on:submit=submit novalidate>
             <TextField label="Authentication code" name="code" autocomplete="one-time-code" value=code errors />

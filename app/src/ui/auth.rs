@@ -1,20 +1,15 @@
 //! Sign-up and sign-in pages. Both run the shared rules before sending, so most mistakes are shown at
 //! once; the server runs the same rules again and its field errors are shown in the same places.
 
-use leptos::{ev::SubmitEvent, prelude::*};
-use leptos_router::{
-    components::{Redirect, A},
-    hooks::use_navigate,
-    NavigateOptions,
-};
+use leptos::prelude::*;
+use leptos_router::components::{Redirect, A};
 
 use super::{
     form::{FormAlert, Submission, TextField},
-    set_ready, SessionState,
+    second_factor_asked, set_ready, start_over_signed_in, SessionState,
 };
 use crate::{
     api::{second_factor, sign_in, sign_up},
-    error::ErrorCode,
     model::{SignInInput, SignUpInput, TwoFactorCodeInput},
 };
 
@@ -35,34 +30,17 @@ fn SignedOutOnly(children: ChildrenFn) -> impl IntoView {
     }
 }
 
-/// After a successful sign-in or sign-up: reload the session and go to the start page.
-fn signed_in() -> impl Fn(crate::model::Me) + 'static {
-    let session = expect_context::<SessionState>();
-    let navigate = use_navigate();
-    move |_| {
-        session.me.refetch();
-        navigate("/", NavigateOptions::default());
-    }
-}
-
 #[component]
 pub fn SignInPage() -> impl IntoView {
     on_cleanup(|| set_ready(false));
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let form = Submission::new(sign_in, signed_in());
+    let form = Submission::new(sign_in, start_over_signed_in());
     let errors = form.errors;
     // The password was right and the account has two-factor authentication: ask for the code.
-    let second_step = RwSignal::new(false);
-    Effect::new(move || {
-        if errors.get().is_some_and(|e| e.code == ErrorCode::SecondFactorRequired) {
-            second_step.set(true);
-        }
-    });
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        form.submit(SignInInput { email: email.get_untracked(), password: password.get_untracked() });
-    };
+    let second_step = second_factor_asked(errors);
+    let submit =
+        form.on_submit(move || SignInInput { email: email.get_untracked(), password: password.get_untracked() });
 
     view! {
         <SignedOutOnly>
@@ -89,12 +67,9 @@ pub fn SignInPage() -> impl IntoView {
 fn SecondFactor() -> impl IntoView {
     let code = RwSignal::new(String::new());
     let recovery = RwSignal::new(false);
-    let form = Submission::new(second_factor, signed_in());
+    let form = Submission::new(second_factor, start_over_signed_in());
     let errors = form.errors;
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        form.submit(TwoFactorCodeInput { code: code.get_untracked() });
-    };
+    let submit = form.on_submit(move || TwoFactorCodeInput { code: code.get_untracked() });
     view! {
         <form on:submit=submit novalidate>
             <p class="muted">"Your account has two-factor authentication."</p>
@@ -120,17 +95,14 @@ pub fn SignUpPage() -> impl IntoView {
     let display_name = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let team_name = RwSignal::new(String::new());
-    let form = Submission::new(sign_up, signed_in());
+    let form = Submission::new(sign_up, start_over_signed_in());
     let errors = form.errors;
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        form.submit(SignUpInput {
-            email: email.get_untracked(),
-            display_name: display_name.get_untracked(),
-            password: password.get_untracked(),
-            team_name: team_name.get_untracked(),
-        });
-    };
+    let submit = form.on_submit(move || SignUpInput {
+        email: email.get_untracked(),
+        display_name: display_name.get_untracked(),
+        password: password.get_untracked(),
+        team_name: team_name.get_untracked(),
+    });
 
     view! {
         <SignedOutOnly>

@@ -73,6 +73,18 @@ where
         }
     }
 
+    /// The form's `on:submit` handler: the browser does not send the form itself; `input()` is
+    /// submitted as [`Submission::submit`] does.
+    pub fn on_submit(
+        self,
+        input: impl Fn() -> I + Copy + 'static,
+    ) -> impl Fn(leptos::ev::SubmitEvent) + Copy + 'static {
+        move |ev| {
+            ev.prevent_default();
+            self.submit(input());
+        }
+    }
+
     /// Whether an answer is awaited (the submit button is disabled meanwhile).
     pub fn pending(self) -> bool {
         self.action.pending().get()

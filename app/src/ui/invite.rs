@@ -2,14 +2,11 @@
 //! existing account's password, or by creating an account (which joins only this team).
 
 use leptos::{ev::SubmitEvent, prelude::*};
-use leptos_router::{
-    hooks::{use_navigate, use_params_map},
-    NavigateOptions,
-};
+use leptos_router::hooks::use_params_map;
 
 use super::{
     form::{FormAlert, Submission, TextField},
-    set_ready, SessionState,
+    second_factor_asked, set_ready, start_over_signed_in, SessionState,
 };
 use crate::{
     api::{accept_invitation, invitation_info, second_factor, sign_up_with_invitation},
@@ -77,32 +74,20 @@ fn Offer(offer: InvitationOffer, me: Option<Me>, token: String) -> impl IntoView
     }
 }
 
-/// Accepted: the session now belongs to the invited account; the app starts over in the new team.
-fn joined() -> impl Fn(Me) + 'static {
-    let session = expect_context::<SessionState>();
-    let navigate = use_navigate();
-    move |_| {
-        session.me.refetch();
-        navigate("/", NavigateOptions::default());
-    }
-}
-
 /// A visitor without an account creates one, which joins only this team.
 #[component]
 fn AcceptWithNewAccount(token: String) -> impl IntoView {
     super::form::fetch_common_passwords();
     let display_name = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let form = Submission::new(sign_up_with_invitation, joined());
+    let form = Submission::new(sign_up_with_invitation, start_over_signed_in());
     let errors = form.errors;
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        form.submit(InvitedSignUpInput {
-            token: token.clone(),
-            display_name: display_name.get_untracked(),
-            password: password.get_untracked(),
-        });
-    };
+    let token = StoredValue::new(token);
+    let submit = form.on_submit(move || InvitedSignUpInput {
+        token: token.get_value(),
+        display_name: display_name.get_untracked(),
+        password: password.get_untracked(),
+    });
     view! {
         <form on:submit=submit novalidate>
             <TextField label="Display name" name="display_name" autocomplete="name" value=display_name errors />
@@ -129,17 +114,14 @@ async fn second_factor_then_accept(code: TwoFactorCodeInput, token: String) -> R
 fn AcceptAsMember(token: String, signed_in: bool) -> impl IntoView {
     let password = RwSignal::new(String::new());
     let code = RwSignal::new(String::new());
-    let form = Submission::new(accept_invitation, joined());
+    let form = Submission::new(accept_invitation, start_over_signed_in());
     let errors = form.errors;
-    let second_step = RwSignal::new(false);
-    Effect::new(move || {
-        if errors.get().is_some_and(|e| e.code == ErrorCode::SecondFactorRequired) {
-            second_step.set(true);
-        }
-    });
+    let second_step = second_factor_asked(errors);
     let token = StoredValue::new(token);
-    let with_code =
-        Submission::new(move |code: TwoFactorCodeInput| second_factor_then_accept(code, token.get_value()), joined());
+    let with_code = Submission::new(
+        move |code: TwoFactorCodeInput| second_factor_then_accept(code, token.get_value()),
+        start_over_signed_in(),
+    );
     let code_errors = with_code.errors;
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();

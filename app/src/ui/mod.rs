@@ -7,7 +7,7 @@ mod account;
 mod address;
 mod audit;
 mod auth;
-mod backups;
+mod data_safety;
 mod files;
 mod form;
 mod invite;
@@ -33,6 +33,28 @@ pub struct SessionState {
     pub me: LocalResource<Result<Option<Me>, AppError>>,
 }
 
+/// After a sign-in, a sign-up or an accepted invitation: the session is read again and the app
+/// starts over at its start page, in the team the session now belongs to.
+pub fn start_over_signed_in<Answer>() -> impl Fn(Answer) + 'static {
+    let session = expect_context::<SessionState>();
+    let navigate = leptos_router::hooks::use_navigate();
+    move |_| {
+        session.me.refetch();
+        navigate("/", leptos_router::NavigateOptions::default());
+    }
+}
+
+/// Becomes true once `errors` says the password was right and the account's second factor is asked.
+pub fn second_factor_asked(errors: RwSignal<Option<AppError>>) -> RwSignal<bool> {
+    let asked = RwSignal::new(false);
+    Effect::new(move || {
+        if errors.get().is_some_and(|e| e.code == crate::error::ErrorCode::SecondFactorRequired) {
+            asked.set(true);
+        }
+    });
+    asked
+}
+
 /// Marks the page as loaded (`<body data-ready="true">`) or not, for people's scripts and our own
 /// end-to-end suites.
 pub fn set_ready(ready: bool) {
@@ -56,7 +78,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/audit") view=audit::AuditPage />
                     <Route path=path!("/quarantine") view=files::QuarantinePage />
                     <Route path=path!("/account") view=account::AccountPage />
-                    <Route path=path!("/backups") view=backups::BackupsPage />
+                    <Route path=path!("/backups") view=data_safety::DataSafetyPage />
                     <Route path=path!("/projects") view=projects::ProjectsPage />
                     <Route path=path!("/projects/:key") view=projects::ProjectPage />
                     <Route path=path!("/projects/:key/settings") view=projects::ProjectSettingsPage />

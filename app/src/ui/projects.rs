@@ -95,15 +95,12 @@ fn NewProject(on_created: impl Fn() + Send + Sync + Copy + 'static) -> impl Into
         navigate(&format!("/projects/{}", project.key), leptos_router::NavigateOptions::default());
     });
     let errors = form.errors;
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        form.submit(NewProjectInput {
-            name: name.get_untracked(),
-            key: key.get_untracked(),
-            description: String::new(),
-            visibility: visibility.get_untracked(),
-        });
-    };
+    let submit = form.on_submit(move || NewProjectInput {
+        name: name.get_untracked(),
+        key: key.get_untracked(),
+        description: String::new(),
+        visibility: visibility.get_untracked(),
+    });
     view! {
         <button type="button" class="primary-inline" on:click=move |_| open.update(|o| *o = !*o)>"New project"</button>
         <Show when=move || open.get()>

@@ -50,16 +50,16 @@ impl Backups {
             detail: report.detail.clone(),
             bytes,
         };
-        runs::record_run(&self.db, &run).await?;
-        let record = crate::db::audit::Record {
-            event: crate::db::audit::Event::BackupDrill,
+        db::backup::record_run(&self.db, &run).await?;
+        let record = db::audit::Record {
+            event: db::audit::Event::BackupDrill,
             success: passed,
             team_id: None,
             actor_id: None,
             detail: format!("{}: {}", report.snapshot, report.detail),
             source_ip: None,
         };
-        crate::db::audit::record(&self.db, record, self.now_ms()).await;
+        db::audit::record(&self.db, record, self.now_ms()).await;
         if passed {
             tracing::info!(snapshot = %report.snapshot, duration_ms, "restore drill passed");
         } else {
@@ -106,7 +106,7 @@ impl Backups {
 
     /// Whether a drill ever restored the continuous replica.
     pub(super) async fn replica_ever_restored(&self) -> Result<bool, BackupError> {
-        let passed = runs::recent_runs(&self.db, RunKind::Drill, true, 10_000).await?;
+        let passed = db::backup::recent_runs(&self.db, RunKind::Drill, true, 10_000).await?;
         Ok(passed.iter().any(|run| run.detail.contains(REPLICA_TESTED)))
     }
 

@@ -14,7 +14,8 @@ use sqlx::{AnyConnection, ConnectOptions, Connection};
 
 use super::BackupError;
 use crate::db::{
-    backup::{self as rows, StoredObject, TableDigest},
+    self,
+    backup::{StoredObject, TableDigest},
     Backend, Db,
 };
 
@@ -33,8 +34,8 @@ pub async fn take(db: &Db, database_url: &str, to: &Path) -> Result<Copy, Backup
             drop(conn);
             let mut copy = open_sqlite(to).await?;
             sqlx::query("PRAGMA journal_mode = DELETE").execute(&mut copy).await?;
-            let tables = rows::digests(&mut copy, Backend::Sqlite).await?;
-            let objects = rows::stored_objects(&mut copy).await?;
+            let tables = db::backup::digests(&mut copy, Backend::Sqlite).await?;
+            let objects = db::backup::stored_objects(&mut copy).await?;
             copy.close().await?;
             Ok(Copy { tables, objects })
         }
@@ -46,8 +47,8 @@ pub async fn take(db: &Db, database_url: &str, to: &Path) -> Result<Copy, Backup
             let to = to.to_string_lossy().into_owned();
             let args = ["--format=custom", "--no-owner", "--no-privileges", "--snapshot", &snapshot, "--file", &to];
             run_pg_tool("pg_dump", &args, database_url).await?;
-            let tables = rows::digests(&mut tx, Backend::Postgres).await?;
-            let objects = rows::stored_objects(&mut tx).await?;
+            let tables = db::backup::digests(&mut tx, Backend::Postgres).await?;
+            let objects = db::backup::stored_objects(&mut tx).await?;
             tx.commit().await?;
             Ok(Copy { tables, objects })
         }

@@ -40,7 +40,8 @@ use crate::{
     clock::{unix_millis, Clock},
     config::Config,
     db::{
-        backup::{self as runs, Run, RunKind},
+        self,
+        backup::{Run, RunKind},
         Backend, Db, DbError,
     },
     files::store::ObjectStore,
@@ -258,7 +259,7 @@ async fn check_database(
     if backend == Backend::Sqlite {
         dump::sqlite_integrity(conn).await?;
     }
-    let restored = runs::digests(conn, backend).await?;
+    let restored = db::backup::digests(conn, backend).await?;
     if restored != manifest.tables {
         let differing: Vec<&str> = manifest
             .tables
@@ -269,7 +270,7 @@ async fn check_database(
             .collect();
         return Err(BackupError::Damaged(format!("tables differ from the manifest: {}", differing.join(", "))));
     }
-    let objects = runs::stored_objects(conn).await?;
+    let objects = db::backup::stored_objects(conn).await?;
     let archived: std::collections::HashSet<&str> =
         manifest.files.iter().map(|f| f.path.trim_start_matches("files/")).collect();
     let lost: Vec<&str> = objects

@@ -40,7 +40,7 @@ impl Backups {
             }
             ("postgres", Some(url)) => {
                 let mut conn = dump::open(url).await?;
-                if !runs::is_empty(&mut conn, Backend::Postgres).await? {
+                if !db::backup::is_empty(&mut conn, Backend::Postgres).await? {
                     return Err(BackupError::Refused(
                         "the target database has tables: a restore goes into an empty database".into(),
                     ));

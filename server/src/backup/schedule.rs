@@ -36,7 +36,7 @@ impl Backups {
         if !self.identity_file.exists() {
             return Ok(());
         }
-        let last = runs::recent_runs(&self.db, RunKind::Drill, false, 1).await?;
+        let last = db::backup::recent_runs(&self.db, RunKind::Drill, false, 1).await?;
         let every = i64::try_from(drill_every.as_millis()).unwrap_or(i64::MAX);
         if last.first().is_none_or(|run| now - run.finished_at >= every) {
             self.drill(&newest, None).await?;

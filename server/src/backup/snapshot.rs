@@ -20,11 +20,11 @@ impl Backups {
         };
         match made {
             Ok((bytes, detail)) => {
-                runs::record_run(&self.db, &run(true, detail, bytes)).await?;
+                db::backup::record_run(&self.db, &run(true, detail, bytes)).await?;
                 Ok(Snapshot { taken_at: taken_at(&name).unwrap_or(started), name })
             }
             Err(e) => {
-                runs::record_run(&self.db, &run(false, e.to_string(), 0)).await?;
+                db::backup::record_run(&self.db, &run(false, e.to_string(), 0)).await?;
                 Err(e)
             }
         }

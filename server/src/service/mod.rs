@@ -31,7 +31,7 @@ use tower_sessions::Session;
 use crate::{
     actor::Actor,
     clock::{unix_millis, Clock},
-    db::{accounts as account_rows, audit, Db},
+    db::{self, audit, Db},
     error::ServiceError,
     mail::Mailer,
     policy::{self, Action},
@@ -188,8 +188,8 @@ impl Service {
     }
 
     async fn me(&self, actor: &Actor) -> Result<Me, AppError> {
-        let user = account_rows::find_user(&self.db, actor.user_id()).await?;
-        let team = account_rows::membership(&self.db, actor.user_id(), actor.team_id()).await?;
+        let user = db::accounts::find_user(&self.db, actor.user_id()).await?;
+        let team = db::accounts::membership(&self.db, actor.user_id(), actor.team_id()).await?;
         match (user, team) {
             (Some(user), Some(team)) => {
                 let two_factor_setup_required = team.requires_two_factor && !self.has_two_factor(user.id).await?;

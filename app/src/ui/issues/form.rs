@@ -1,6 +1,6 @@
 //! The issue form (new and edit) and its controls.
 
-use leptos::{ev::SubmitEvent, prelude::*};
+use leptos::prelude::*;
 use leptos_router::{hooks::use_navigate, NavigateOptions};
 
 use crate::ui::form::{aria_invalid, error_id, FieldError, FormAlert, Submission, TextArea, TextField};
@@ -200,10 +200,7 @@ pub(super) fn NewIssue(
         navigate(&format!("/projects/{project_key}/issues/{}", issue.number), NavigateOptions::default());
     });
     let errors = form.errors;
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        form.submit(NewIssueInput { project_id, fields: fields.fields() });
-    };
+    let submit = form.on_submit(move || NewIssueInput { project_id, fields: fields.fields() });
     view! {
         <button type="button" class="primary-inline" on:click=move |_| open.update(|o| *o = !*o)>"New issue"</button>
         <Show when=move || open.get()>

@@ -1,6 +1,6 @@
 //! An issue's page: its fields, description, files, comments and history.
 
-use leptos::{ev::SubmitEvent, prelude::*};
+use leptos::prelude::*;
 use leptos_router::{
     components::A,
     hooks::{use_navigate, use_params_map},
@@ -90,10 +90,11 @@ pub(super) fn IssueBody(
     });
     let status = RwSignal::new(issue.status.id);
     let issue_id = issue.id;
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        save.submit(UpdateIssueInput { issue_id, status_id: status.get_untracked(), fields: fields.fields() });
-    };
+    let submit = save.on_submit(move || UpdateIssueInput {
+        issue_id,
+        status_id: status.get_untracked(),
+        fields: fields.fields(),
+    });
     let project_href = format!("/projects/{}", project.project.key);
     let navigate = use_navigate();
     let after_delete = project_href.clone();
@@ -233,10 +234,11 @@ pub(super) fn Comments(
     });
     let errors = form.errors;
     let issue_id = detail.issue.id;
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        form.submit(NewCommentInput { issue_id, body: body.get_untracked(), internal: internal.get_untracked() });
-    };
+    let submit = form.on_submit(move || NewCommentInput {
+        issue_id,
+        body: body.get_untracked(),
+        internal: internal.get_untracked(),
+    });
     view! {
         <section class="card">
             <h2>"Comments"</h2>

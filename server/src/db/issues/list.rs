@@ -6,6 +6,7 @@ use app::model::{
     Environment, IssueFields, IssueFilter, IssueId, IssueSort, IssueType, IssueVisibility, Priority, ProjectId,
     Severity, StatusId, TeamId, UserId,
 };
+use sqlx::{Any, Encode, Type};
 
 use super::{StoredIssue, Visible};
 use crate::{
@@ -248,48 +249,48 @@ fn text_filter(s: &mut Statement, backend: Backend, search: TextSearch, q: &str)
 /// index (`tests/api/plans.rs`). `PostgreSQL` has the same `likelihood`, defined by migration 0006
 /// as an inlined identity function.
 fn filters(s: &mut Statement, filter: &IssueFilter) {
-    if let Some(status) = filter.status {
-        s.push(" AND likelihood((i.status_id = ").bind(status).push("), 1.0)");
-    }
-    if let Some(category) = filter.category {
-        s.push(
-            " AND likelihood(EXISTS (SELECT 1 FROM project_statuses s WHERE s.project_id = i.project_id \
-             AND s.id = i.status_id AND s.category = ",
-        )
-        .bind(category)
-        .push("), 1.0)");
-    }
-    if let Some(kind) = filter.kind {
-        s.push(" AND likelihood((i.kind = ").bind(kind).push("), 1.0)");
-    }
-    if let Some(severity) = filter.severity {
-        s.push(" AND likelihood((i.severity = ").bind(severity).push("), 1.0)");
-    }
-    if let Some(priority) = filter.priority {
-        s.push(" AND likelihood((i.priority = ").bind(priority).push("), 1.0)");
-    }
-    if let Some(visibility) = filter.visibility {
-        s.push(" AND likelihood((i.visibility = ").bind(visibility).push("), 1.0)");
-    }
+    column_is(s, "i.status_id", filter.status);
+    row_exists(
+        s,
+        "SELECT 1 FROM project_statuses s WHERE s.project_id = i.project_id AND s.id = i.status_id AND s.category = ",
+        filter.category,
+    );
+    column_is(s, "i.kind", filter.kind);
+    column_is(s, "i.severity", filter.severity);
+    column_is(s, "i.priority", filter.priority);
+    column_is(s, "i.visibility", filter.visibility);
     let tag = filter.tag.trim().to_lowercase();
-    if !tag.is_empty() {
-        s.push(
-            " AND likelihood(EXISTS (SELECT 1 FROM issue_tags t WHERE t.team_id = i.team_id \
-             AND t.issue_id = i.id AND t.tag = ",
-        )
-        .bind(tag)
-        .push("), 1.0)");
+    row_exists(
+        s,
+        "SELECT 1 FROM issue_tags t WHERE t.team_id = i.team_id AND t.issue_id = i.id AND t.tag = ",
+        (!tag.is_empty()).then_some(tag),
+    );
+    row_exists(
+        s,
+        "SELECT 1 FROM issue_assignees a WHERE a.team_id = i.team_id AND a.issue_id = i.id AND a.user_id = ",
+        filter.assignee,
+    );
+    column_is(s, "i.reporter_id", filter.reporter);
+}
+
+/// When the filter has a value: ` AND likelihood((column = value), 1.0)`.
+fn column_is<T>(s: &mut Statement, column: &'static str, value: Option<T>)
+where
+    T: 'static + Encode<'static, Any> + Type<Any>,
+{
+    if let Some(value) = value {
+        s.push(" AND likelihood((").push(column).push(" = ").bind(value).push("), 1.0)");
     }
-    if let Some(assignee) = filter.assignee {
-        s.push(
-            " AND likelihood(EXISTS (SELECT 1 FROM issue_assignees a WHERE a.team_id = i.team_id \
-             AND a.issue_id = i.id AND a.user_id = ",
-        )
-        .bind(assignee)
-        .push("), 1.0)");
-    }
-    if let Some(reporter) = filter.reporter {
-        s.push(" AND likelihood((i.reporter_id = ").bind(reporter).push("), 1.0)");
+}
+
+/// When the filter has a value: ` AND likelihood(EXISTS (rows value), 1.0)`, where `rows` ends in the
+/// comparison the value completes.
+fn row_exists<T>(s: &mut Statement, rows: &'static str, value: Option<T>)
+where
+    T: 'static + Encode<'static, Any> + Type<Any>,
+{
+    if let Some(value) = value {
+        s.push(" AND likelihood(EXISTS (").push(rows).bind(value).push("), 1.0)");
     }
 }
 

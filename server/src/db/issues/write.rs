@@ -160,36 +160,50 @@ pub(in crate::db) async fn insert_new(conn: &mut AnyConnection, new: &NewIssue) 
     .fetch_one(&mut *conn)
     .await?;
     let status = first_status(conn, actor, *project_id).await?;
-    sqlx::query(
-        "INSERT INTO issues (id, team_id, project_id, number, title, description, kind, severity, priority, \
-         status_id, reporter_id, visibility, env_browser, env_os, env_device, env_app_version, env_url, due_date, \
-         created_at, updated_at, description_html) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, $20)",
+    bind_written(
+        sqlx::query(
+            "INSERT INTO issues (title, description, kind, severity, priority, visibility, env_browser, env_os, \
+             env_device, env_app_version, env_url, due_date, description_html, \
+             id, team_id, project_id, number, status_id, reporter_id, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20)",
+        ),
+        fields,
     )
     .bind(id)
     .bind(team)
     .bind(project_id)
     .bind(number)
-    .bind(&fields.title)
-    .bind(&fields.description)
-    .bind(fields.kind)
-    .bind(fields.severity)
-    .bind(fields.priority)
     .bind(status)
     .bind(actor.user_id())
-    .bind(fields.visibility)
-    .bind(&fields.environment.browser)
-    .bind(&fields.environment.os)
-    .bind(&fields.environment.device)
-    .bind(&fields.environment.app_version)
-    .bind(&fields.environment.url)
-    .bind(fields.due_date.clone())
     .bind(*now_ms)
-    .bind(to_safe_html(&fields.description))
     .execute(&mut *conn)
     .await?;
     replace_tags_and_assignees(conn, actor, id, fields).await?;
     Ok(id)
+}
+
+/// Binds what an author writes, as `$1` to `$13` of the insert and the update: title, description,
+/// kind, severity, priority, visibility, the five environment fields, due date, and the description
+/// rendered once here so that pages never render it per view.
+fn bind_written<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    fields: &'q IssueFields,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let env = &fields.environment;
+    query
+        .bind(&fields.title)
+        .bind(&fields.description)
+        .bind(fields.kind)
+        .bind(fields.severity)
+        .bind(fields.priority)
+        .bind(fields.visibility)
+        .bind(&env.browser)
+        .bind(&env.os)
+        .bind(&env.device)
+        .bind(&env.app_version)
+        .bind(&env.url)
+        .bind(fields.due_date.clone())
+        .bind(to_safe_html(&fields.description))
 }
 
 /// One field's change, for the history.
@@ -216,28 +230,19 @@ pub async fn update(
     let public_throughout =
         issue.fields.visibility == IssueVisibility::Public && fields.visibility == IssueVisibility::Public;
     let mut tx = db.begin().await?;
-    let done = sqlx::query(
-        "UPDATE issues SET title = $3, description = $4, kind = $5, severity = $6, priority = $7, status_id = $8, \
-         visibility = $9, env_browser = $10, env_os = $11, env_device = $12, env_app_version = $13, env_url = $14, \
-         due_date = $15, updated_at = $16, description_html = $17 WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL",
+    let done = bind_written(
+        sqlx::query(
+            "UPDATE issues SET title = $1, description = $2, kind = $3, severity = $4, priority = $5, \
+             visibility = $6, env_browser = $7, env_os = $8, env_device = $9, env_app_version = $10, env_url = $11, \
+             due_date = $12, description_html = $13, status_id = $14, updated_at = $15 \
+             WHERE team_id = $16 AND id = $17 AND deleted_at IS NULL",
+        ),
+        fields,
     )
+    .bind(status_id)
+    .bind(now_ms)
     .bind(team)
     .bind(id)
-    .bind(&fields.title)
-    .bind(&fields.description)
-    .bind(fields.kind)
-    .bind(fields.severity)
-    .bind(fields.priority)
-    .bind(status_id)
-    .bind(fields.visibility)
-    .bind(&fields.environment.browser)
-    .bind(&fields.environment.os)
-    .bind(&fields.environment.device)
-    .bind(&fields.environment.app_version)
-    .bind(&fields.environment.url)
-    .bind(fields.due_date.clone())
-    .bind(now_ms)
-    .bind(to_safe_html(&fields.description))
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() != 1 {

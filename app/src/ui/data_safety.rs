@@ -1,6 +1,7 @@
-//! The owner's "Backups" page: when the team's data was last backed up, when a backup was last
-//! proven restorable by a restore drill, and the moments it can be brought back to; and the team's
-//! own exports (to a download or the team's bucket), with their progress and history.
+//! The owner's data-safety page (`/backups`, "Backups" in the menu; the `data_safety` API area): when
+//! the team's data was last backed up, when a backup was last proven restorable by a restore drill,
+//! and the moments it can be brought back to; and the team's own exports (to a download or the team's
+//! bucket), with their progress and history.
 
 use leptos::{ev::SubmitEvent, prelude::*};
 
@@ -18,7 +19,7 @@ use crate::{
 };
 
 #[component]
-pub fn BackupsPage() -> impl IntoView {
+pub fn DataSafetyPage() -> impl IntoView {
     view! { <SignedIn page=|_| view! { <Backups /> } /> }
 }
 
