@@ -2,13 +2,7 @@
 // paste a screenshot, see the EICAR test file refused and listed in Quarantine, and a guest who
 // cannot get at an internal issue's file.
 import { expect, test, type Page } from '@playwright/test';
-import { acceptAsNewVisitor, invite, newAccount, ready, signUp, uniqueEmail } from './helpers';
-
-async function api(page: Page, endpoint: string, form: Record<string, string>): Promise<any> {
-  const response = await page.request.post(`/api/${endpoint}`, { form });
-  expect(response.status(), `${endpoint}: ${await response.text()}`).toBe(200);
-  return response.json();
-}
+import { api, acceptAsNewVisitor, invite, newAccount, ready, signUp, uniqueEmail } from './helpers';
 
 /** A real PNG of `width` by `height` pixels, drawn by the browser (the server decodes every image). */
 async function pngBytes(page: Page, width: number, height: number): Promise<number[]> {
@@ -71,7 +65,12 @@ test('a dropped file and a pasted screenshot upload with progress and pass the s
 
   // Remove one: it is gone, and the history says so.
   await attachments.getByRole('button', { name: 'Remove attachment dropped.png' }).click();
+  await attachments.getByRole('group', { name: /Remove dropped.png for everyone/ }).getByRole('button', { name: 'Remove file' }).click();
   await expect(attachments.getByRole('link', { name: 'dropped.png' })).toHaveCount(0);
+  await page.reload();
+  await ready(page);
+  await expect(page.locator('.history')).toContainText('removed the file dropped.png');
+  await expect(page.locator('.history')).toContainText('attached image.png');
 });
 
 test('the EICAR test file is refused in the page and shows in Quarantine', async ({ page }) => {
@@ -94,6 +93,7 @@ test('the EICAR test file is refused in the page and shows in Quarantine', async
   const row = page.getByRole('row').filter({ hasText: 'eicar.txt' });
   await expect(row).toContainText('scan');
   await expect(row).toContainText('Eicar');
+  await expect(row.getByRole('cell', { name: '68 bytes', exact: true })).toBeVisible();
 });
 
 test('a guest cannot get at the file of an internal issue', async ({ page, browser }) => {

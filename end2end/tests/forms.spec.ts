@@ -4,7 +4,7 @@
 // from the browser's date picker, and statuses, roles and assignees from lists of valid choices: the
 // page offers no way to enter an invalid one; the API tests cover those rules.)
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { invite, newAccount, ready, signUp, uniqueEmail } from './helpers';
+import { api, invite, newAccount, ready, signUp, uniqueEmail } from './helpers';
 
 const long = (n: number) => 'x'.repeat(n);
 
@@ -17,12 +17,6 @@ async function expectOwnError(control: Locator, text?: string | RegExp): Promise
   await expect(slot).toHaveCount(1);
   await expect(slot).not.toBeEmpty();
   if (text) await expect(slot).toContainText(text);
-}
-
-async function api(page: Page, endpoint: string, form: Record<string, string>): Promise<any> {
-  const response = await page.request.post(`/api/${endpoint}`, { form });
-  expect(response.status(), `${endpoint}: ${await response.text()}`).toBe(200);
-  return response.json();
 }
 
 test('sign-up, sign-in and invitation forms show each field error next to its field', async ({ page, browser }) => {

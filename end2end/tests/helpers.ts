@@ -83,3 +83,10 @@ export async function acceptAsNewVisitor(page: Page, link: string, displayName: 
   await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
   await ready(page);
 }
+
+/** Calls a server function as the page's signed-in user and answers its JSON (asserting 200). */
+export async function api(page: Page, endpoint: string, form: Record<string, string>): Promise<any> {
+  const response = await page.request.post(`/api/${endpoint}`, { form });
+  expect(response.status(), `${endpoint}: ${await response.text()}`).toBe(200);
+  return response.json();
+}

@@ -37,7 +37,15 @@ test('an owner invites a member and a guest, changes a role, removes the guest, 
   await memberRow.getByRole('button', { name: 'Change role' }).click();
   await expect(memberRow.getByRole('cell', { name: 'Admin', exact: true })).toBeVisible();
 
+  // Removing asks first; "Cancel" (where focus lands) keeps the guest.
   await guestRow.getByRole('button', { name: 'Remove' }).click();
+  const question = guestRow.getByRole('group', { name: /from the team\?/ });
+  await expect(question.getByRole('button', { name: 'Cancel' })).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(question).toHaveCount(0);
+  await expect(guestRow.getByRole('button', { name: 'Remove' })).toBeFocused();
+  await guestRow.getByRole('button', { name: 'Remove' }).click();
+  await question.getByRole('button', { name: 'Remove from team' }).click();
   await expect(page.getByRole('row').filter({ hasText: guestEmail })).toHaveCount(0);
 
   // The member's next page shows the new role; the guest's next request is refused.
@@ -52,14 +60,17 @@ test('an owner invites a member and a guest, changes a role, removes the guest, 
   // The audit log tells the story.
   await page.getByRole('link', { name: 'Audit log' }).click();
   await ready(page);
-  for (const event of ['invitation_sent', 'invitation_accepted', 'role_changed', 'member_removed']) {
+  // In words: events and roles as the rest of the UI names them.
+  for (const event of ['Invitation sent', 'Invitation accepted', 'Role changed', 'Member removed']) {
     await expect(page.getByRole('cell', { name: event, exact: true }).first()).toBeVisible();
   }
+  await expect(page.getByRole('cell', { name: `${memberEmail}: Member to Admin`, exact: true })).toBeVisible();
+  await expect(page.getByRole('cell', { name: `${guestEmail} (Guest)`, exact: true })).toBeVisible();
   // Filtered to one kind, and exported as filtered.
-  await page.getByLabel('Event').selectOption('role_changed');
+  await page.getByLabel('Event').selectOption({ label: 'Role changed' });
   await page.getByRole('button', { name: 'Filter' }).click();
-  await expect(page.getByRole('cell', { name: 'invitation_sent', exact: true })).toHaveCount(0);
-  await expect(page.getByRole('cell', { name: 'role_changed', exact: true }).first()).toBeVisible();
+  await expect(page.getByRole('cell', { name: 'Invitation sent', exact: true })).toHaveCount(0);
+  await expect(page.getByRole('cell', { name: 'Role changed', exact: true }).first()).toBeVisible();
   await expect(page.getByRole('link', { name: 'Export CSV' })).toHaveAttribute('href', /\/export\/audit\.csv\?event=role_changed/);
   const exported = await page.request.get((await page.getByRole('link', { name: 'Export JSON' }).getAttribute('href'))!);
   expect(exported.status()).toBe(200);

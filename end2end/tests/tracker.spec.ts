@@ -57,9 +57,13 @@ test('a guest sees exactly their own and public issues, never internal comments;
   await page.getByLabel('Tags').fill('login, ui');
   await page.getByLabel('Severity').selectOption('critical');
   await page.getByRole('button', { name: 'Save' }).click();
-  await expect(page.locator('.history')).toContainText('environment');
-  await expect(page.locator('.history')).toContainText('severity');
-  await expect(page.locator('dl.meta')).toContainText('login, ui');
+  // The history says what changed from what to what; the page shows the environment and due date.
+  await expect(page.locator('.history')).toContainText('changed environment from nothing to “browser Firefox 130”');
+  await expect(page.locator('.history')).toContainText('changed severity from “medium” to “critical”');
+  await expect(page.locator('.history')).toContainText('changed due date from nothing to “2026-12-31”');
+  await expect(page.getByTestId('environment')).toContainText('Firefox 130');
+  await expect(page.getByTestId('due-date')).toHaveText('2026-12-31');
+  await expect(page.getByTestId('fields')).toContainText('login, ui');
   // Tags in the list filter by themselves.
   await openProject(page);
   await page.getByRole('link', { name: 'login', exact: true }).click();
@@ -118,6 +122,8 @@ test('a guest sees exactly their own and public issues, never internal comments;
   await page.goto('/projects/WEB/issues/1');
   await ready(page);
   await page.getByRole('button', { name: 'Delete issue' }).click();
+  await page.getByRole('group', { name: 'Delete WEB-1 for everyone? This cannot be undone.' })
+    .getByRole('button', { name: 'Delete WEB-1' }).click();
   await expect(page).toHaveURL(/\/projects\/WEB$/);
   await ready(page);
   await expect(page.getByText('Internal only')).toHaveCount(0);

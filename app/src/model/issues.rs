@@ -49,6 +49,24 @@ pub struct Environment {
     pub url: String,
 }
 
+impl Environment {
+    /// The filled-in fields in words, as the history records them: "browser Firefox 130, OS Linux".
+    pub fn summary(&self) -> String {
+        [
+            ("browser", &self.browser),
+            ("OS", &self.os),
+            ("device", &self.device),
+            ("app version", &self.app_version),
+            ("address", &self.url),
+        ]
+        .into_iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(name, value)| format!("{name} {value}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+    }
+}
+
 /// The fields of an issue that people write; used to create and to edit.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Validate)]
 pub struct IssueFields {

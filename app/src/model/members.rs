@@ -163,6 +163,10 @@ string_enum!(
         FileAttached => "file_attached",
         UploadRejected => "upload_rejected",
         AttachmentDeleted => "attachment_deleted",
+        /// An issue was deleted; the detail names its key and title.
+        IssueDeleted => "issue_deleted",
+        /// A comment was deleted (with its files); the detail names the issue's key and the author.
+        CommentDeleted => "comment_deleted",
         /// An address reached the failure limit and is refused for a while (see `crate::bans`).
         AddressBanned => "address_banned",
         /// The team's audit log was exported.
@@ -188,6 +192,15 @@ string_enum!(
         TeamExported => "team_exported",
     }
 );
+
+impl AuditEvent {
+    /// The event in words, as the audit page shows it: "Issue deleted", "Two-factor enabled".
+    pub fn label(self) -> String {
+        let words = self.as_str().replace("two_factor", "two-factor").replace('_', " ");
+        let mut chars = words.chars();
+        chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+    }
+}
 
 /// Which audit entries to show: all fields optional; `before_at`/`before_id` continue after the last
 /// entry of the previous page (newest first).

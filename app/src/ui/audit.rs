@@ -115,7 +115,7 @@ fn AuditFilters(filters: Filters, apply: impl Fn(leptos::ev::SubmitEvent) + 'sta
             <label>"Event "
                 <select on:change=move |ev| filters.event.set(event_target_value(&ev))>
                     <option value="">"All events"</option>
-                    {AuditEvent::ALL.iter().map(|e| view! { <option value=e.as_str()>{e.as_str()}</option> }).collect_view()}
+                    {AuditEvent::ALL.iter().map(|e| view! { <option value=e.as_str()>{e.label()}</option> }).collect_view()}
                 </select>
             </label>
             " "
@@ -148,7 +148,7 @@ fn AuditTable(shown: RwSignal<Vec<AuditEntry>>) -> impl IntoView {
                 {move || shown.get().into_iter().map(|e| view! {
                     <tr>
                         <td>{time::date_time(e.at)}</td>
-                        <td>{e.event}</td>
+                        <td>{AuditEvent::parse(&e.event).map_or(e.event, AuditEvent::label)}</td>
                         <td>{e.outcome}</td>
                         <td>{e.actor.unwrap_or_default()}</td>
                         <td>{e.detail}</td>

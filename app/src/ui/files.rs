@@ -7,7 +7,7 @@
 
 use leptos::prelude::*;
 
-use super::{form::Submission, layout::SignedIn, set_ready, time};
+use super::{confirm::ConfirmButton, form::Submission, layout::SignedIn, set_ready, time};
 use crate::{
     api::{attachment_link, delete_attachment, list_attachments, quarantine},
     error::AppError,
@@ -181,7 +181,8 @@ fn AttachmentItem(
     let image = attachment.content_type.starts_with("image/");
     let name = attachment.name.clone();
     let label = format!("Remove attachment {}", attachment.name);
-    let size = format!("{} KB", (attachment.size + 1023) / 1024);
+    let question = format!("Remove {} for everyone? This cannot be undone.", attachment.name);
+    let size = size_text(attachment.size);
     view! {
         <li class="attachment">
             {move || link.get().and_then(Result::ok).map(|l| {
@@ -194,8 +195,8 @@ fn AttachmentItem(
             " · "{size}" · "{attachment.uploaded_by}" · "{time::date_time(attachment.created_at)}
             <Show when=move || can_remove>
                 " "
-                <button type="button" class="danger" aria-label=label.clone()
-                    on:click=move |_| remove.submit(AttachmentIdInput { attachment_id })>"Remove attachment"</button>
+                <ConfirmButton label="Remove attachment" name=label.clone() question=question.clone()
+                    confirm="Remove file" on_confirm=move || remove.submit(AttachmentIdInput { attachment_id }) />
             </Show>
         </li>
     }
@@ -227,7 +228,7 @@ fn Quarantine() -> impl IntoView {
                                 <td>{time::date_time(e.at)}</td>
                                 <td>{e.uploader.unwrap_or_default()}</td>
                                 <td>{e.name}</td>
-                                <td>{e.size}</td>
+                                <td>{size_text(e.size)}</td>
                                 <td>{e.step}</td>
                                 <td>{e.reason}</td>
                                 <td>{e.signature.unwrap_or_default()}</td>
@@ -238,6 +239,35 @@ fn Quarantine() -> impl IntoView {
                 </tbody>
             </table>
         </section>
+    }
+}
+
+/// A file's size as people read it: "812 bytes", "4.2 KB", "18.5 MB" (1 KB = 1,024 bytes).
+fn size_text(bytes: i64) -> String {
+    const UNITS: [&str; 3] = ["KB", "MB", "GB"];
+    if bytes < 1024 {
+        return if bytes == 1 { "1 byte".to_owned() } else { format!("{bytes} bytes") };
+    }
+    #[allow(clippy::cast_precision_loss)] // sizes are far below 2^52; one decimal is shown
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sizes_carry_their_unit() {
+        assert_eq!(super::size_text(0), "0 bytes");
+        assert_eq!(super::size_text(1), "1 byte");
+        assert_eq!(super::size_text(1023), "1023 bytes");
+        assert_eq!(super::size_text(1024), "1.0 KB");
+        assert_eq!(super::size_text(20 * 1024 * 1024), "20.0 MB");
+        assert_eq!(super::size_text(3 * 1024 * 1024 * 1024 + 512 * 1024 * 1024), "3.5 GB");
     }
 }
 

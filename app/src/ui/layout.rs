@@ -39,12 +39,19 @@ where
                     }
                     Ok(Some(me)) => {
                         let required = me.two_factor_setup_required;
+                        let content = NodeRef::<leptos::html::Div>::new();
+                        Effect::new(move || {
+                            if let Some(div) = content.get() {
+                                // About five seconds at 60 frames a second.
+                                super::claim_focus_after_navigation(div.into(), 300);
+                            }
+                        });
                         view! {
                             <TopBar me=me.clone() />
                             <Show when=move || required>
                                 <p class="alert" role="alert">"Your team requires two-factor authentication: turn it on below to continue."</p>
                             </Show>
-                            {page.read_value()(me)}
+                            <div id="content" tabindex="-1" node_ref=content>{page.read_value()(me)}</div>
                         }
                             .into_any()
                     }
@@ -96,6 +103,11 @@ fn TopBar(me: Me) -> impl IntoView {
 
     view! {
         <header class="topbar">
+            // The first stop of the Tab key: past the navigation to the page itself.
+            <a class="skip-link" href="#content" on:click=|ev| {
+                ev.prevent_default();
+                super::focus_content();
+            }>"Skip to content"</a>
             <A href="/" attr:class="brand">"Moth"</A>
             <nav class="nav" aria-label="Main">
                 <A href="/projects">"Projects"</A>

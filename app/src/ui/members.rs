@@ -6,6 +6,7 @@ use leptos::{ev::SubmitEvent, prelude::*};
 use leptos_router::{hooks::use_navigate, NavigateOptions};
 
 use super::{
+    confirm::ConfirmButton,
     form::{FormAlert, Submission, TextField},
     layout::SignedIn,
     set_ready, time, SessionState,
@@ -205,6 +206,8 @@ fn member_row(member: Member, me: Me, actions: MemberActions) -> impl IntoView {
     let new_role = RwSignal::new(if member.role == Role::Owner { Role::Normal } else { member.role });
     let user_id = member.user_id;
     let role_label = format!("Role of {}", member.display_name);
+    let remove_name = format!("Remove {}", member.display_name);
+    let remove_question = format!("Remove {} from the team? They lose access at once.", member.display_name);
     view! {
         <tr>
             <td>{member.display_name.clone()}{is_me.then_some(" (you)")}</td>
@@ -221,7 +224,8 @@ fn member_row(member: Member, me: Me, actions: MemberActions) -> impl IntoView {
                     <button type="button" on:click=move |_| {
                         actions.change_role.submit(ChangeRoleInput { user_id, role: new_role.get_untracked() });
                     }>"Change role"</button>
-                    <button type="button" class="danger" on:click=move |_| actions.remove.submit(MemberInput { user_id })>"Remove"</button>
+                    <ConfirmButton label="Remove" name=remove_name.clone() question=remove_question.clone()
+                        confirm="Remove from team" on_confirm=move || actions.remove.submit(MemberInput { user_id }) />
                 </Show>
                 <Show when=move || can_receive_ownership>
                     <button type="button" on:click=move |_| actions.transfer.submit(MemberInput { user_id })>"Transfer ownership"</button>

@@ -7,6 +7,7 @@ mod account;
 mod address;
 mod audit;
 mod auth;
+mod confirm;
 mod data_safety;
 mod files;
 mod form;
@@ -63,13 +64,107 @@ pub fn set_ready(ready: bool) {
     }
 }
 
+/// Names the page in the browser's tab and history ("WEB-3 Login fails · Moth").
+pub fn set_title(title: &str) {
+    document().set_title(&format!("{title} · Moth"));
+}
+
+/// The title a route has before its data loads; pages that load a name refine it. Only what the
+/// address itself says appears here.
+fn route_title(path: &str) -> String {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    match segments.as_slice() {
+        [] => "Home".to_owned(),
+        ["signin"] => "Sign in".to_owned(),
+        ["signup"] => "Sign up".to_owned(),
+        ["members"] => "Members".to_owned(),
+        ["audit"] => "Audit log".to_owned(),
+        ["quarantine"] => "Quarantine".to_owned(),
+        ["account"] => "Account".to_owned(),
+        ["backups"] => "Backups".to_owned(),
+        ["projects"] => "Projects".to_owned(),
+        ["projects", key] => format!("{key} issues"),
+        ["projects", key, "settings"] => format!("{key} settings"),
+        ["projects", key, "issues", number] => format!("{key}-{number}"),
+        ["p", _] => "Public project".to_owned(),
+        ["p", _, "issues", number] => format!("Public issue {number}"),
+        ["invite", _] => "Invitation".to_owned(),
+        _ => "Page not found".to_owned(),
+    }
+}
+
+/// Moves focus to the page's content (`#content`, else `<main>`), so that after a navigation a
+/// keyboard or screen-reader user starts at the new page rather than on the body.
+pub fn focus_content() {
+    let target = document().get_element_by_id("content").or_else(|| document().query_selector("main").ok().flatten());
+    if let Some(element) =
+        target.and_then(|e| leptos::wasm_bindgen::JsCast::dyn_into::<leptos::web_sys::HtmlElement>(e).ok())
+    {
+        let _ = element.focus();
+    }
+}
+
+/// Whether focus is nowhere in particular: on the body, or on `<main>`, where a navigation puts it
+/// while no page has mounted yet.
+fn focus_is_lost() -> bool {
+    document().active_element().is_none_or(|active| {
+        active.tag_name().eq_ignore_ascii_case("main") || document().body().is_some_and(|body| active == *body)
+    })
+}
+
+/// Whether the app has navigated since it loaded: from then on a page that mounts later than the
+/// navigation (after its session is known) takes the focus the old page lost.
+static NAVIGATED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// For content that mounts after a navigation: takes focus if it fell to the body when the old page
+/// went away, and never steals it from a control. A page under `<Suspense>` is built, and may be
+/// moved into place, after it first mounts (which drops focus again), so this watches a frame at a
+/// time for up to `frames`, until someone focuses something else.
+pub fn claim_focus_after_navigation(content: leptos::web_sys::HtmlElement, frames: u32) {
+    if !NAVIGATED.load(std::sync::atomic::Ordering::Relaxed) || frames == 0 {
+        return;
+    }
+    let on_content = document().active_element().is_some_and(|active| active == *content);
+    if !on_content && !focus_is_lost() {
+        return;
+    }
+    if !on_content && content.is_connected() {
+        let _ = content.focus();
+    }
+    request_animation_frame(move || claim_focus_after_navigation(content, frames - 1));
+}
+
+/// Every navigation names the page and, after the first, moves focus to its content.
+#[component]
+fn NavigationEffects() -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    Effect::new(move |previous: Option<String>| {
+        let path = location.pathname.get();
+        if previous.as_ref() != Some(&path) {
+            set_title(&route_title(&path));
+            if previous.is_some() {
+                NAVIGATED.store(true, std::sync::atomic::Ordering::Relaxed);
+                // Onto <main> if the old page took focus with it; a signed-in page moves it on to
+                // its content when that mounts (`claim_focus_after_navigation`).
+                request_animation_frame(|| {
+                    if focus_is_lost() {
+                        focus_content();
+                    }
+                });
+            }
+        }
+        path
+    });
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_context(SessionState { me: LocalResource::new(who_am_i) });
 
     view! {
         <Router>
-            <main class="page">
+            <NavigationEffects />
+            <main class="page" tabindex="-1">
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=shell::Home />
                     <Route path=path!("/signin") view=auth::SignInPage />

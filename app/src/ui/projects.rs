@@ -5,6 +5,7 @@ use leptos::{ev::SubmitEvent, prelude::*};
 use leptos_router::{components::A, hooks::use_params_map};
 
 use super::{
+    confirm::ConfirmButton,
     form::{aria_invalid, FieldError, FormAlert, Submission, TextArea, TextField},
     layout::SignedIn,
     set_ready,
@@ -264,15 +265,15 @@ fn ProjectMembers(
             <ul class="project-members">
                 {members.clone().into_iter().map(|m| {
                     let user_id = m.user_id;
-                    let label = format!("Remove {} from the project", m.display_name);
+                    let label = format!("Remove from project: {}", m.display_name);
+                    let question = format!("Remove {} from this project? They lose what only its members see.", m.display_name);
                     view! {
                         <li>
                             {m.display_name}" · "{m.role.label()}
                             <Show when=move || manager>
                                 " "
-                                <button type="button" aria-label=label.clone() on:click=move |_| {
-                                    remove.submit(ProjectMemberInput { project_id, user_id });
-                                }>"Remove from project"</button>
+                                <ConfirmButton label="Remove from project" name=label.clone() question=question.clone()
+                                    confirm="Remove" on_confirm=move || remove.submit(ProjectMemberInput { project_id, user_id }) />
                             </Show>
                         </li>
                     }

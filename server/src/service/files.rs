@@ -223,7 +223,7 @@ impl FilesApi for Service {
             return Err(AppError::not_found());
         };
         self.remove_stored(&storage_key).await;
-        let detail = format!("{} on issue {}", found.attachment.name, found.issue.id);
+        let detail = format!("{} on {}-{}", found.attachment.name, found.issue.key, found.issue.number);
         self.audit(&request, audit::Event::AttachmentDeleted, Some(&actor), detail).await;
         Ok(())
     }

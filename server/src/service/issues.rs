@@ -16,7 +16,7 @@ use super::Service;
 use crate::{
     actor::Actor,
     db::{
-        attachments,
+        attachments, audit,
         issues::{self, Change, StoredIssue, Visible},
         projects,
     },
@@ -42,7 +42,7 @@ fn changes(old: &StoredIssue, status_before: &str, status_after: &str, new: &Iss
     diff("priority", f.priority.as_str().into(), new.priority.as_str().into());
     diff("visibility", f.visibility.as_str().into(), new.visibility.as_str().into());
     diff("status", status_before.into(), status_after.into());
-    diff("environment", format!("{:?}", f.environment), format!("{:?}", new.environment));
+    diff("environment", f.environment.summary(), new.environment.summary());
     diff("due_date", f.due_date.clone().unwrap_or_default(), new.due_date.clone().unwrap_or_default());
     diff("tags", f.tags.join(", "), new.tags.join(", "));
     let ids = |v: &[app::model::UserId]| v.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
@@ -204,7 +204,7 @@ impl Service {
         let bytes = csv.finish().map_err(ServiceError::from)?;
         let (request, actor) = self.actor(req).await?;
         let detail = format!("project {project_id} as CSV");
-        self.audit(&request, crate::db::audit::Event::IssuesExported, Some(&actor), detail).await;
+        self.audit(&request, audit::Event::IssuesExported, Some(&actor), detail).await;
         // The writer was given only `String`s, so its bytes are UTF-8.
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
@@ -287,11 +287,13 @@ impl IssuesApi for Service {
 
     async fn delete_issue(&self, req: &RequestParts, input: IssueIdInput) -> Result<(), AppError> {
         let input = parse(input)?;
-        let (_, actor) = self.actor_for(req, Action::DeleteIssues).await?;
+        let (request, actor) = self.actor_for(req, Action::DeleteIssues).await?;
         let issue = self.visible_issue(&actor, input.issue_id).await?;
         if !issues::delete(&self.db, &issue, self.now()).await? {
             return Err(AppError::not_found());
         }
+        let detail = format!("{}-{} {:?}", issue.key, issue.number, issue.fields.title);
+        self.audit(&request, audit::Event::IssueDeleted, Some(&actor), detail).await;
         Ok(())
     }
 
@@ -328,7 +330,7 @@ impl IssuesApi for Service {
 
     async fn delete_comment(&self, req: &RequestParts, input: CommentIdInput) -> Result<(), AppError> {
         let input = parse(input)?;
-        let (_, actor) = self.actor(req).await?;
+        let (request, actor) = self.actor(req).await?;
         let (issue, comment) =
             issues::find_comment(&self.db, &actor, input.comment_id).await?.ok_or_else(AppError::not_found)?;
         if !policy::may_delete_comment(&actor, comment.author.id) {
@@ -341,6 +343,14 @@ impl IssuesApi for Service {
         for storage_key in attachments::delete_of_comment(&self.db, &issue, comment.id, self.now()).await? {
             self.remove_stored(&storage_key).await;
         }
+        let detail = format!(
+            "{} comment by {} on {}-{}",
+            comment.visibility.as_str(),
+            comment.author.display_name,
+            issue.key,
+            issue.number
+        );
+        self.audit(&request, audit::Event::CommentDeleted, Some(&actor), detail).await;
         Ok(())
     }
 

@@ -174,7 +174,7 @@ impl MembersApi for Service {
             expires_at: now.saturating_add(self.invitation_ttl_ms),
         };
         let invitation = invitations::create(&self.db, &actor, &new).await?;
-        let detail = format!("{} invited as {}", invitation.email, invitation.role.as_str());
+        let detail = format!("{} invited as {}", invitation.email, invitation.role.label());
         self.audit(&request, Event::InvitationSent, Some(&actor), detail).await;
         let path = format!("/invite/{token}");
         let me = self.me(&actor).await?;
@@ -331,7 +331,7 @@ impl MembersApi for Service {
         if !members::set_role(&self.db, &actor, target.user_id, input.role).await? {
             return Err(AppError::not_found());
         }
-        let detail = format!("{}: {} to {}", target.email, target.role.as_str(), input.role.as_str());
+        let detail = format!("{}: {} to {}", target.email, target.role.label(), input.role.label());
         self.audit(&request, Event::RoleChanged, Some(&actor), detail).await;
         members::find(&self.db, &actor, target.user_id).await?.ok_or_else(AppError::not_found)
     }
@@ -352,13 +352,8 @@ impl MembersApi for Service {
         if !members::remove(&self.db, &actor, target.user_id).await? {
             return Err(AppError::not_found());
         }
-        self.audit(
-            &request,
-            Event::MemberRemoved,
-            Some(&actor),
-            format!("{} ({})", target.email, target.role.as_str()),
-        )
-        .await;
+        self.audit(&request, Event::MemberRemoved, Some(&actor), format!("{} ({})", target.email, target.role.label()))
+            .await;
         Ok(())
     }
 

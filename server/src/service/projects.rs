@@ -135,7 +135,7 @@ impl ProjectsApi for Service {
         }
         match projects::add_member(&self.db, &actor, project.id, member.user_id, self.now()).await {
             Ok(()) => {
-                let detail = format!("{} ({:?}) to project {}", member.email, member.role, project.key);
+                let detail = format!("{} ({}) to project {}", member.email, member.role.label(), project.key);
                 self.audit(&request, audit::Event::ProjectMemberAdded, Some(&actor), detail).await;
                 Ok(())
             }
@@ -150,10 +150,11 @@ impl ProjectsApi for Service {
         let input = parse(input)?;
         let (request, actor) = self.actor_for(req, Action::ManageProjects).await?;
         let project = self.visible_project(&actor, input.project_id).await?;
-        if !projects::remove_member(&self.db, &actor, project.id, input.user_id).await? {
+        let member = members::find(&self.db, &actor, input.user_id).await?.ok_or_else(AppError::not_found)?;
+        if !projects::remove_member(&self.db, &actor, project.id, member.user_id).await? {
             return Err(AppError::not_found());
         }
-        let detail = format!("user {} from project {}", input.user_id, project.key);
+        let detail = format!("{} ({}) from project {}", member.email, member.user_id, project.key);
         self.audit(&request, audit::Event::ProjectMemberRemoved, Some(&actor), detail).await;
         Ok(())
     }

@@ -213,3 +213,56 @@ async fn project_settings_that_decide_who_sees_what_are_audited() {
     assert!(detail_of("project_changed").contains("published false -> true"), "{}", detail_of("project_changed"));
     assert!(detail_of("project_archived").ends_with("archived"));
 }
+
+/// Every destructive door leaves an entry naming what went by its issue's key (not an id nobody
+/// can read), and by whom: deleting an issue, a comment (another member's, by an admin), a file, and
+/// removing someone from a project and from the team.
+#[tokio::test]
+async fn every_destructive_action_is_audited_with_the_issue_key() {
+    let app = spawn_app().await;
+    let (owner, _) = app.owner("destroy").await;
+    let member = app.new_member(&owner.cookie, "NORMAL").await;
+    let (project, _) = app.project(&owner.cookie, "public").await;
+    app.add_to_project(&owner.cookie, &project, &member.user_id).await;
+    let doomed = app.issue(&owner.cookie, &project, "internal").await;
+    let kept = app.issue(&owner.cookie, &project, "public").await;
+    let comment = app.comment(&member.cookie, &kept.id, "Member's note", true).await;
+    let file = app.attach(&owner.cookie, &kept.id).await;
+
+    let calls = [
+        ("delete_issue", input(&[("issue_id", &doomed.id)])),
+        ("delete_comment", input(&[("comment_id", &comment)])),
+        ("delete_attachment", input(&[("attachment_id", &file)])),
+        ("remove_project_member", input(&[("project_id", &project), ("user_id", &member.user_id)])),
+        ("remove_member", input(&[("user_id", &member.user_id)])),
+    ];
+    for (endpoint, form) in &calls {
+        let response = app.call(endpoint, form, Some(&owner.cookie)).await;
+        assert_eq!(response.status(), StatusCode::OK, "{endpoint}");
+    }
+
+    let log = page(&app, &owner.cookie, &[]).await;
+    let detail_of = |event: &str| -> String {
+        let found = entries(&log).iter().find(|e| e["event"] == event);
+        let entry = found.unwrap_or_else(|| panic!("no {event} in {log}"));
+        assert_eq!(entry["actor_id"], owner.user_id.as_str(), "{event} names who acted");
+        entry["detail"].as_str().expect("detail").to_owned()
+    };
+    assert_eq!(detail_of("issue_deleted"), format!("{} {:?}", doomed.reference, doomed.title));
+    assert_eq!(detail_of("comment_deleted"), format!("internal comment by Invitee on {}", kept.reference));
+    assert_eq!(detail_of("attachment_deleted"), format!("notes.txt on {}", kept.reference));
+    let removed = detail_of("project_member_removed");
+    assert!(removed.contains(&member.email) && removed.contains(&member.user_id), "{removed}");
+    assert_eq!(detail_of("member_removed"), format!("{} (Member)", member.email));
+
+    // A door that refuses destroys nothing and records no deletion: a member deleting the owner's
+    // issue, and anyone deleting what is already gone.
+    let second = app.issue(&owner.cookie, &project, "public").await;
+    let other = app.new_member(&owner.cookie, "NORMAL").await;
+    let refused = app.call("delete_issue", &input(&[("issue_id", &second.id)]), Some(&other.cookie)).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let again = app.call("delete_issue", &input(&[("issue_id", &doomed.id)]), Some(&owner.cookie)).await;
+    assert_eq!(again.status(), StatusCode::NOT_FOUND);
+    let log = page(&app, &owner.cookie, &[("event", "issue_deleted")]).await;
+    assert_eq!(entries(&log).len(), 1, "{log}");
+}

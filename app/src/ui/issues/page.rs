@@ -9,6 +9,7 @@ use leptos_router::{
 
 use super::form::{IssueFieldsForm, IssueForm};
 use crate::ui::{
+    confirm::ConfirmButton,
     form::{aria_invalid, error_id, FieldError, FormAlert, Submission, TextArea},
     layout::SignedIn,
     set_ready,
@@ -47,6 +48,11 @@ pub(super) fn IssueView(
     version: RwSignal<u32>,
 ) -> impl IntoView {
     Effect::new(move || set_ready(detail.get().is_some() && project.get().is_some()));
+    Effect::new(move || {
+        if let Some(Ok(detail)) = detail.get() {
+            crate::ui::set_title(&format!("{} {}", detail.issue.reference, detail.issue.title));
+        }
+    });
     let can_edit = me.team.role != Role::Guest;
     let is_admin = matches!(me.team.role, Role::Owner | Role::Admin);
     let me_id = me.user.id;
@@ -100,6 +106,8 @@ pub(super) fn IssueBody(
     let after_delete = project_href.clone();
     let delete =
         Submission::reporting_to(errors, delete_issue, move |()| navigate(&after_delete, NavigateOptions::default()));
+    let delete_question = format!("Delete {} for everyone? This cannot be undone.", issue.reference);
+    let delete_confirm = format!("Delete {}", issue.reference);
     let statuses = project.statuses.clone();
     let candidates: Vec<crate::model::Member> =
         project.members.iter().filter(|m| m.role != Role::Guest).cloned().collect();
@@ -121,16 +129,17 @@ pub(super) fn IssueBody(
                     <FormAlert errors />
                     <p class="actions-row">
                         <button type="submit" class="primary-inline" disabled=move || save.pending()>"Save"</button>
-                        <Show when=move || is_admin>
-                            <button type="button" class="danger" on:click=move |_| delete.submit(IssueIdInput { issue_id })>"Delete issue"</button>
-                        </Show>
+                        {is_admin.then(|| view! {
+                            <ConfirmButton label="Delete issue" question=delete_question.clone()
+                                confirm=delete_confirm.clone() on_confirm=move || delete.submit(IssueIdInput { issue_id }) />
+                        })}
                     </p>
                 </form>
             </section>
         </Show>
         <Comments detail=detail.clone() can_edit is_admin me_id on_changed />
         <crate::ui::files::Attachments issue_id=issue_id me_id is_admin />
-        <History entries=detail.history />
+        <History entries=detail.history members=project.members.clone() />
     }
 }
 
@@ -142,7 +151,7 @@ pub(super) fn IssueHead(issue: crate::model::Issue, project_name: String, projec
         <section class="card">
             <p class="muted"><A href=project_href>{project_name}</A></p>
             <h1>{format!("{} {}", issue.reference, issue.title)}</h1>
-            <dl class="meta">
+            <dl class="meta" data-testid="fields">
                 <dt>"Status"</dt><dd data-testid="status">{issue.status.name.clone()}</dd>
                 <dt>"Type"</dt><dd>{issue.kind.as_str()}</dd>
                 <dt>"Severity"</dt><dd>{issue.severity.as_str()}</dd>
@@ -151,21 +160,91 @@ pub(super) fn IssueHead(issue: crate::model::Issue, project_name: String, projec
                 <dt>"Reporter"</dt><dd>{issue.reporter.display_name.clone()}</dd>
                 <dt>"Assignees"</dt><dd>{assignees}</dd>
                 <dt>"Tags"</dt><dd>{issue.tags.join(", ")}</dd>
+                {issue.due_date.clone().map(|due| view! { <dt>"Due"</dt><dd data-testid="due-date">{due}</dd> })}
             </dl>
+            <Environment environment=issue.environment.clone() />
             <div class="markdown" data-testid="description" inner_html=issue.description_html.clone()></div>
         </section>
     }
 }
 
+/// Where the problem was seen: only the fields the reporter filled in, and nothing when none was.
+#[component]
+fn Environment(environment: crate::model::Environment) -> impl IntoView {
+    let crate::model::Environment { browser, os, device, app_version, url } = environment;
+    let rows: Vec<(&str, String)> =
+        [("Browser", browser), ("Operating system", os), ("Device", device), ("App version", app_version)]
+            .into_iter()
+            .filter(|(_, value)| !value.is_empty())
+            .collect();
+    // The address was checked to be http(s) when it was written; it is checked again before it
+    // becomes a link, and opens without the tracker as its opener or referrer.
+    let lower = url.to_ascii_lowercase();
+    let linkable = lower.starts_with("https://") || lower.starts_with("http://");
+    (!rows.is_empty() || !url.is_empty()).then(|| view! {
+        <h2 class="subhead">"Environment"</h2>
+        <dl class="meta" data-testid="environment">
+            {rows.into_iter().map(|(name, value)| view! { <dt>{name}</dt><dd>{value}</dd> }).collect_view()}
+            {(!url.is_empty()).then(|| view! {
+                <dt>"Address"</dt>
+                <dd>{if linkable {
+                    view! { <a href=url.clone() rel="noopener noreferrer nofollow" target="_blank">{url.clone()}</a> }.into_any()
+                } else {
+                    url.clone().into_any()
+                }}</dd>
+            })}
+        </dl>
+    })
+}
+
+/// One line of history in words: "changed status from New to Done", "attached shot.png".
+fn history_sentence(field: &str, old: &str, new: &str) -> String {
+    const LONG: usize = 80;
+    let shown = |value: &str| -> String {
+        if value.is_empty() {
+            "nothing".to_owned()
+        } else if value.chars().count() > LONG {
+            format!("“{}…”", value.chars().take(LONG).collect::<String>())
+        } else {
+            format!("“{value}”")
+        }
+    };
+    match (field, old.is_empty(), new.is_empty()) {
+        ("attachment", true, _) => format!("attached {new}"),
+        ("attachment", _, true) => format!("removed the file {old}"),
+        // A description is too long to quote twice on one line; the page shows the current one.
+        ("description", _, _) => "edited the description".to_owned(),
+        _ => format!("changed {} from {} to {}", field.replace('_', " "), shown(old), shown(new)),
+    }
+}
+
 /// What changed, when and by whom (as much as the reader may see; the server decides).
 #[component]
-pub(super) fn History(entries: Vec<crate::model::HistoryEntry>) -> impl IntoView {
+pub(super) fn History(entries: Vec<crate::model::HistoryEntry>, members: Vec<crate::model::Member>) -> impl IntoView {
+    // Assignees are recorded by id; they are shown by name where the reader knows the member.
+    let names = move |ids: &str| -> String {
+        ids.split(", ")
+            .filter(|id| !id.is_empty())
+            .map(|id| {
+                members
+                    .iter()
+                    .find(|m| m.user_id.to_string() == id)
+                    .map_or_else(|| "a member".to_owned(), |m| m.display_name.clone())
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     view! {
         <section class="card">
             <h2>"History"</h2>
             <ul class="history">
                 {entries.into_iter().map(|h| view! {
-                    <li>{crate::ui::time::date_time(h.at)}" · "{h.actor.unwrap_or_default()}" changed "<strong>{h.field}</strong></li>
+                    <li>{crate::ui::time::date_time(h.at)}" · "<strong>{h.actor.unwrap_or_default()}</strong>" "
+                        {if h.field == "assignees" {
+                            history_sentence(&h.field, &names(&h.old_value), &names(&h.new_value))
+                        } else {
+                            history_sentence(&h.field, &h.old_value, &h.new_value)
+                        }}</li>
                 }).collect_view()}
             </ul>
         </section>
@@ -211,7 +290,8 @@ pub(super) fn CommentItem(
                     <button type="button" on:click=move |_| editing.set(true)>"Edit"</button>
                 </Show>
                 <Show when=move || own || is_admin>
-                    <button type="button" class="danger" on:click=move |_| delete.submit(CommentIdInput { comment_id })>"Delete"</button>
+                    <ConfirmButton label="Delete" name="Delete comment" question="Delete this comment and its files? This cannot be undone."
+                        confirm="Delete comment" on_confirm=move || delete.submit(CommentIdInput { comment_id }) />
                 </Show>
             </p>
         </li>

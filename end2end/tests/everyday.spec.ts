@@ -1,0 +1,87 @@
+// What people do fifty times a day, checked as a keyboard user would: pages named in the tab, a skip
+// link, focus that follows navigation, destructive buttons that ask once (and "Cancel" that keeps
+// everything), the issue page's environment, due date and history in words, and a real favicon.
+import { expect, test } from '@playwright/test';
+import { api, newAccount, ready, signUp } from './helpers';
+
+test('pages are named, the skip link and navigation move focus to the page', async ({ page }) => {
+  await signUp(page, newAccount('keys'));
+  await expect(page).toHaveTitle('Home · Moth');
+
+  // The first Tab reaches the skip link; following it puts focus on the page, past the navigation.
+  await page.keyboard.press('Tab');
+  const skip = page.getByRole('link', { name: 'Skip to content' });
+  await expect(skip).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page.locator('#content')).toBeFocused();
+
+  // A navigation names the new page and starts focus there, not on the body.
+  await page.getByRole('link', { name: 'Projects' }).click();
+  await ready(page);
+  await expect(page).toHaveTitle('Projects · Moth');
+  await expect(page.locator('#content')).toBeFocused();
+
+  const project = await api(page, 'create_project', { 'input[name]': 'Everyday', 'input[key]': 'DAY', 'input[visibility]': 'public' });
+  await api(page, 'create_issue', {
+    'input[project_id]': project.id,
+    'input[fields][title]': 'Crash on save',
+    'input[fields][visibility]': 'public',
+    'input[fields][environment][browser]': 'Firefox 131',
+    'input[fields][environment][url]': 'https://example.com/settings',
+    'input[fields][due_date]': '2027-01-15',
+  });
+  await page.goto('/projects/DAY/issues/1');
+  await ready(page);
+  await expect(page).toHaveTitle('DAY-1 Crash on save · Moth');
+  const environment = page.getByTestId('environment');
+  await expect(environment).toContainText('Firefox 131');
+  await expect(environment.getByRole('link', { name: 'https://example.com/settings' })).toHaveAttribute('rel', /noopener/);
+  await expect(page.getByTestId('due-date')).toHaveText('2027-01-15');
+});
+
+test('deleting a comment and an issue asks once; Cancel and Escape keep them', async ({ page }) => {
+  await signUp(page, newAccount('careful'));
+  const project = await api(page, 'create_project', { 'input[name]': 'Careful', 'input[key]': 'CARE', 'input[visibility]': 'public' });
+  const issue = await api(page, 'create_issue', { 'input[project_id]': project.id, 'input[fields][title]': 'Keep me' });
+  await api(page, 'add_comment', { 'input[issue_id]': issue.id, 'input[body]': 'A thought worth keeping', 'input[internal]': 'false' });
+  await page.goto('/projects/CARE/issues/1');
+  await ready(page);
+
+  // One click only asks; Escape on "Cancel" withdraws the question and gives focus back.
+  const deleteComment = page.getByRole('button', { name: 'Delete comment' });
+  await deleteComment.click();
+  const question = page.getByRole('group', { name: 'Delete this comment and its files? This cannot be undone.' });
+  await expect(question.getByRole('button', { name: 'Cancel' })).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(question).toHaveCount(0);
+  await expect(deleteComment).toBeFocused();
+  await expect(page.getByText('A thought worth keeping')).toBeVisible();
+
+  // Confirmed, it goes, and the history of the issue is still there in words.
+  await deleteComment.click();
+  await question.getByRole('button', { name: 'Delete comment' }).click();
+  await expect(page.getByText('A thought worth keeping')).toHaveCount(0);
+
+  // The issue: a double click on "Delete issue" does not delete it (the second click lands on nothing
+  // destructive), only the named confirmation does.
+  await page.getByRole('button', { name: 'Delete issue' }).dblclick();
+  await expect(page.getByRole('heading', { name: 'CARE-1 Keep me' })).toBeVisible();
+  await page.getByRole('group', { name: /Delete CARE-1/ }).getByRole('button', { name: 'Delete CARE-1' }).click();
+  await expect(page).toHaveURL(/\/projects\/CARE$/);
+
+  // Both deletions are in the audit log, in words, with the issue's key.
+  await page.goto('/audit');
+  await ready(page);
+  await expect(page.getByRole('row').filter({ hasText: 'Issue deleted' })).toContainText('CARE-1 "Keep me"');
+  await expect(page.getByRole('row').filter({ hasText: 'Comment deleted' })).toContainText('public comment by careful tester on CARE-1');
+});
+
+test('the site has a real favicon, not the app page', async ({ request }) => {
+  const ico = await request.get('/favicon.ico');
+  expect(ico.status()).toBe(200);
+  expect(ico.headers()['content-type']).toMatch(/icon/);
+  expect((await ico.body()).subarray(0, 4)).toEqual(Buffer.from([0, 0, 1, 0]));
+  const svg = await request.get('/favicon.svg');
+  expect(svg.status()).toBe(200);
+  expect(svg.headers()['content-type']).toContain('image/svg+xml');
+});
