@@ -85,3 +85,57 @@ test('the site has a real favicon, not the app page', async ({ request }) => {
   expect(svg.status()).toBe(200);
   expect(svg.headers()['content-type']).toContain('image/svg+xml');
 });
+
+test('the board moves a card with the keyboard, and puts it back when the server refuses', async ({ page }) => {
+  await signUp(page, newAccount('board'));
+  const project = await api(page, 'create_project', { 'input[name]': 'Board', 'input[key]': 'BRD', 'input[visibility]': 'public' });
+  await api(page, 'create_issue', { 'input[project_id]': project.id, 'input[fields][title]': 'Carry me', 'input[fields][severity]': 'high' });
+  const doomed = await api(page, 'create_issue', { 'input[project_id]': project.id, 'input[fields][title]': 'Gone soon' });
+  await page.goto('/projects/BRD?view=board');
+  await ready(page);
+  const live = page.locator('[aria-live="assertive"]');
+
+  // The card shows what matters for triage and is carried with Space and the arrows.
+  const card = page.getByRole('article', { name: 'BRD-1 Carry me' });
+  await expect(card).toContainText('high');
+  await expect(card).toContainText('internal');
+  await card.focus();
+  await page.keyboard.press('Space');
+  await expect(live).toContainText('Picked up BRD-1, in New');
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowRight');
+  await expect(live).toHaveText('BRD-1 over In review.');
+  // Escape puts it back where it was.
+  await page.keyboard.press('Escape');
+  await expect(live).toHaveText('BRD-1 put back in New.');
+  await page.keyboard.press('Space');
+  for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('Space');
+  await expect(page.getByRole('region', { name: 'Done' }).getByRole('article', { name: 'BRD-1 Carry me' })).toBeVisible();
+  await expect(live).toHaveText('BRD-1 moved to Done.');
+  await expect(page.getByRole('region', { name: 'Done' }).getByRole('article', { name: 'BRD-1 Carry me' })).toBeFocused();
+  // The server kept the move.
+  const stored = await api(page, 'get_issue', { 'input[key]': 'BRD', 'input[number]': '1' });
+  expect(stored.issue.status.name).toBe('Done');
+
+  // An issue deleted meanwhile cannot move: the card goes back with a message.
+  await api(page, 'delete_issue', { 'input[issue_id]': doomed.id });
+  await page.getByRole('article', { name: 'BRD-2 Gone soon' }).dragTo(page.getByRole('region', { name: 'Closed' }));
+  await expect(page.getByRole('alert').filter({ hasText: 'BRD-2 stays in New' })).toBeVisible();
+  await expect(page.getByRole('region', { name: 'New' }).getByRole('article', { name: 'BRD-2 Gone soon' })).toBeVisible();
+});
+
+test('"Add filter" browses with the arrow keys and acts only on Enter', async ({ page }) => {
+  await signUp(page, newAccount('chooser'));
+  await api(page, 'create_project', { 'input[name]': 'Choose', 'input[key]': 'CHO', 'input[visibility]': 'public' });
+  await page.goto('/projects/CHO');
+  await ready(page);
+  const filter = page.getByLabel('Add filter');
+  await filter.focus();
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowDown');
+  await expect(page).toHaveURL(/\/projects\/CHO$/);
+  await expect(filter).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/status=/);
+});

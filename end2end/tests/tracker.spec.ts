@@ -110,11 +110,13 @@ test('a guest sees exactly their own and public issues, never internal comments;
   await ready(guest);
   await expect(guest.getByRole('alert')).toContainText('Not found');
 
-  // The owner moves the public issue to Done on the board.
+  // The owner drags the public issue to Done on the board; the card links to its issue.
   await openProject(page);
   await page.getByRole('link', { name: 'Board' }).click();
   await ready(page);
-  await page.getByLabel('Move WEB-2').selectOption({ label: 'Done' });
+  const card = page.getByRole('article', { name: /^WEB-2 / });
+  await expect(card.getByRole('link', { name: /^WEB-2 / })).toHaveAttribute('href', '/projects/WEB/issues/2');
+  await card.dragTo(page.getByRole('region', { name: 'Done' }));
   await expect(page.getByRole('region', { name: 'Done' })).toContainText('WEB-2');
   await expect(page.getByRole('region', { name: 'New' })).not.toContainText('WEB-2');
 

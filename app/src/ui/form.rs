@@ -186,6 +186,50 @@ pub fn TextArea(
 }
 
 /// The form-level message: errors that belong to no single field.
+/// A `<select>` that acts only when a choice is committed: a click or tap on an option, or Enter.
+/// Arrow keys and type-ahead browse the options without acting (WCAG 3.2.2): a closed select in
+/// Chromium fires `change` on every ArrowDown, which would navigate away under a keyboard user.
+#[component]
+pub fn CommitSelect(
+    /// The accessible name, when no `<label>` wraps the select.
+    #[prop(optional, into)]
+    label: Option<String>,
+    on_choose: impl Fn(String) + Send + Sync + 'static,
+    children: Children,
+) -> impl IntoView {
+    let browsing = StoredValue::new(false);
+    let on_choose = std::sync::Arc::new(on_choose);
+    let act = move |value: String| {
+        if !value.is_empty() {
+            on_choose(value);
+        }
+    };
+    let on_enter = act.clone();
+    view! {
+        <select aria-label=label
+            on:pointerdown=move |_| browsing.set_value(false)
+            on:keydown=move |ev| match ev.key().as_str() {
+                "Enter" => {
+                    ev.prevent_default();
+                    browsing.set_value(false);
+                    on_enter(event_target_value(&ev));
+                }
+                // Alt+ArrowDown opens the list, whose choice then commits with a `change`.
+                "ArrowUp" | "ArrowDown" | "ArrowLeft" | "ArrowRight" | "Home" | "End" | "PageUp" | "PageDown" => {
+                    browsing.set_value(!ev.alt_key());
+                }
+                key if key.chars().count() == 1 && key != " " => browsing.set_value(true),
+                _ => {}
+            }
+            on:change=move |ev| {
+                if !browsing.get_value() {
+                    act(event_target_value(&ev));
+                }
+            }
+        >{children()}</select>
+    }
+}
+
 #[component]
 pub fn FormAlert(errors: RwSignal<Option<AppError>>) -> impl IntoView {
     let message = move || {

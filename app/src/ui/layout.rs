@@ -8,7 +8,10 @@ use leptos_router::{
     NavigateOptions,
 };
 
-use super::{form::Submission, set_ready, SessionState};
+use super::{
+    form::{CommitSelect, Submission},
+    set_ready, SessionState,
+};
 use crate::{
     api::{my_teams, sign_out, switch_team},
     error::AppError,
@@ -127,11 +130,11 @@ fn TopBar(me: Me) -> impl IntoView {
             <span class="role" data-testid="role">{role.label()}</span>
             <label class="switcher">
                 "Team"
-                <select on:change=move |ev| {
-                    if let Ok(team_id) = event_target_value(&ev).parse::<TeamId>() {
+                <CommitSelect on_choose=move |value: String| {
+                    if let Ok(team_id) = value.parse::<TeamId>() {
                         switch.submit(SwitchTeamInput { team_id });
                     }
-                }>{team_options}</select>
+                }>{team_options}</CommitSelect>
             </label>
             <span class="user">{me.user.display_name.clone()}</span>
             <button type="button" on:click=move |_| { leave.dispatch(()); }>"Sign out"</button>

@@ -204,11 +204,20 @@ fn ProjectBody(
     view! {
         <section class="card">
             <ProjectHead project=project.clone() manager settings />
-            <h2>"Workflow"</h2>
-            <ol class="workflow">
-                {detail.statuses.iter().map(|s| view! { <li>{s.name.clone()}<span class="muted">{format!(" ({})", s.category.as_str().replace('_', " "))}</span></li> }).collect_view()}
-            </ol>
-            <ProjectMembers project_id=id members=detail.members manager on_changed />
+            // The issues page opens on its list: the workflow and the members wait behind a disclosure
+            // there, and stand open on the settings page.
+            <details class="project-details" open=settings>
+                <summary>"Project details: workflow and members"</summary>
+                {project.published.then(|| {
+                    let path = format!("/p/{}", project.id);
+                    view! { <p>"Public address: " <a href=path.clone()>{path.clone()}</a></p> }
+                })}
+                <h2>"Workflow"</h2>
+                <ol class="workflow">
+                    {detail.statuses.iter().map(|s| view! { <li>{s.name.clone()}<span class="muted">{format!(" ({})", s.category.as_str().replace('_', " "))}</span></li> }).collect_view()}
+                </ol>
+                <ProjectMembers project_id=id members=detail.members manager on_changed />
+            </details>
         </section>
         <Show when=move || manager && settings>
             <section class="card">
@@ -235,10 +244,6 @@ fn ProjectHead(project: crate::model::Project, manager: bool, settings: bool) ->
             {project.archived.then_some(", archived")}
         </p>
         <p class="description">{project.description.clone()}</p>
-        {project.published.then(|| {
-            let path = format!("/p/{}", project.id);
-            view! { <p>"Public address: " <a href=path.clone()>{path.clone()}</a></p> }
-        })}
         <nav class="views" aria-label="Project">
             <A href=issues attr:aria-current=(!settings).then_some("page")>"Issues"</A>
             <Show when=move || manager>

@@ -6,23 +6,21 @@ use leptos_router::{components::A, hooks::use_navigate, NavigateOptions};
 use super::form::NewIssue;
 use crate::ui::address::{active_filters, apply_choice, encode, query_string, ListAddress};
 use crate::ui::{
-    form::{aria_invalid, error_id, FieldError, FormAlert, Submission},
+    form::{aria_invalid, error_id, CommitSelect, FieldError},
     set_ready,
 };
 use crate::{
-    api::{change_status, list_issues},
+    api::list_issues,
     error::AppError,
     model::{
-        ChangeStatusInput, IssuePage, IssueSort, IssueSummary, IssueType, IssueVisibility, ListIssuesInput, Me,
-        Priority, ProjectDetail, ProjectId, ProjectStatus, Role, Severity,
+        IssuePage, IssueSort, IssueSummary, IssueType, IssueVisibility, ListIssuesInput, Me, Priority, ProjectDetail,
+        ProjectId, ProjectStatus, Role, Severity,
     },
 };
 /// The first page of the list the address names, and the later pages "More issues" appends.
 #[derive(Clone, Copy)]
 pub(super) struct IssuePages {
     first: LocalResource<Result<IssuePage, AppError>>,
-    /// Bumped to ask for the first page again (after a card moved on the board).
-    version: RwSignal<u32>,
     extra: RwSignal<Vec<IssueSummary>>,
     next: RwSignal<Option<(i64, Option<i64>)>>,
     more: Action<(i64, Option<i64>), Result<IssuePage, AppError>>,
@@ -32,12 +30,12 @@ impl IssuePages {
     /// `preloaded` is the first page when it came with the project (`open_project`).
     fn new(project_id: ProjectId, address: ListAddress, preloaded: Option<IssuePage>) -> Self {
         let (filter, sort) = (address.filter, address.sort);
-        let version = RwSignal::new(0_u32);
         let preloaded = StoredValue::new(preloaded);
         let first = LocalResource::new(move || {
             let input =
                 ListIssuesInput { project_id, filter: filter.get(), sort: sort.get(), after: 0, after_key: None };
-            version.track();
+            // A switch between list and board asks again: cards may have moved on the board.
+            address.board.track();
             let preloaded = preloaded.try_update_value(Option::take).flatten();
             async move {
                 match preloaded {
@@ -64,7 +62,7 @@ impl IssuePages {
                 extra.update(|e| e.extend(page.issues));
             }
         });
-        Self { first, version, extra, next, more }
+        Self { first, extra, next, more }
     }
 }
 
@@ -182,12 +180,7 @@ pub(super) fn FilterBar(address: ListAddress, statuses: StoredValue<Vec<ProjectS
     };
     view! {
         <div class="filters">
-            <select aria-label="Add filter" on:change=move |ev| {
-                let choice = event_target_value(&ev);
-                if !choice.is_empty() {
-                    choose(choice);
-                }
-            }>
+            <CommitSelect label="Add filter" on_choose=choose>
                 <option value="" selected=true>"Add filter…"</option>
                 {options("Status", statuses.get_value().into_iter().map(|st| (format!("status={}", st.id), st.name)).collect())}
                 {options("Category", vec![
@@ -203,7 +196,7 @@ pub(super) fn FilterBar(address: ListAddress, statuses: StoredValue<Vec<ProjectS
                     (format!("assignee={my_id}"), "Assigned to me".into()),
                     (format!("reporter={my_id}"), "Reported by me".into()),
                 ])}
-            </select>
+            </CommitSelect>
             {chips}
         </div>
     }
@@ -240,11 +233,11 @@ pub(super) fn IssueListing(
     project_key: String,
 ) -> impl IntoView {
     let key = StoredValue::new(project_key);
-    let IssuePages { first, version, extra, next, more } = pages;
+    let IssuePages { first, extra, next, more } = pages;
     move || {
         first.get().map(|r| match r {
             Ok(page) if address.board.get() => view! {
-                <Board issues=page.issues statuses=statuses.get_value() can_edit on_moved=move || version.update(|v| *v += 1) />
+                <super::board::Board issues=page.issues statuses=statuses.get_value() can_edit project_key=key.get_value() />
             }
             .into_any(),
             Ok(page) => {
@@ -300,48 +293,4 @@ pub(super) fn IssueTable(issues: Vec<IssueSummary>, project_key: String) -> impl
         </table>
     }
     .into_any()
-}
-
-#[component]
-pub(super) fn Board(
-    issues: Vec<IssueSummary>,
-    statuses: Vec<crate::model::ProjectStatus>,
-    can_edit: bool,
-    on_moved: impl Fn() + Send + Sync + Copy + 'static,
-) -> impl IntoView {
-    let mover = Submission::new(change_status, move |_| on_moved());
-    let all = StoredValue::new(statuses.clone());
-    view! {
-        <FormAlert errors=mover.errors />
-        <div class="board">
-            {statuses.into_iter().map(|status| {
-                let column: Vec<IssueSummary> = issues.iter().filter(|i| i.status.id == status.id).cloned().collect();
-                view! {
-                    <section class="column" aria-label=status.name.clone()>
-                        <h3>{status.name.clone()}<span class="muted">{format!(" {}", column.len())}</span></h3>
-                        {column.into_iter().map(|i| {
-                            let issue_id = i.id;
-                            let label = format!("Move {}", i.reference);
-                            view! {
-                                <article class="issue-card">
-                                    <strong>{i.reference.clone()}</strong>" "{i.title.clone()}
-                                    <Show when=move || can_edit>
-                                        <select aria-label=label.clone() on:change=move |ev| {
-                                            if let Ok(status_id) = event_target_value(&ev).parse() {
-                                                mover.submit(ChangeStatusInput { issue_id, status_id });
-                                            }
-                                        }>
-                                            {all.get_value().into_iter().map(|s| view! {
-                                                <option value=s.id.to_string() selected=s.id == i.status.id>{s.name}</option>
-                                            }).collect_view()}
-                                        </select>
-                                    </Show>
-                                </article>
-                            }
-                        }).collect_view()}
-                    </section>
-                }
-            }).collect_view()}
-        </div>
-    }
 }

@@ -2,9 +2,10 @@
 //! "New issue" form, and an issue's page with its comments and history. Descriptions and comments
 //! arrive as HTML already sanitised by the server; titles and every other field are plain text.
 //!
-//! Here: `list` (list and board), `form` (new and edit), `page` (one issue); the filter in the URL is
-//! `ui::address`'s.
+//! Here: `list` (the list, search and filters), `board` (the board and its dragging), `form` (new and
+//! edit), `page` (one issue); the filter in the URL is `ui::address`'s.
 
+mod board;
 mod form;
 mod list;
 mod page;
