@@ -2,7 +2,7 @@
 // link, focus that follows navigation, destructive buttons that ask once (and "Cancel" that keeps
 // everything), the issue page's environment, due date and history in words, and a real favicon.
 import { expect, test } from '@playwright/test';
-import { api, newAccount, ready, signUp } from './helpers';
+import { api, expectAccessible, newAccount, ready, signUp } from './helpers';
 
 test('pages are named, the skip link and navigation move focus to the page', async ({ page }) => {
   await signUp(page, newAccount('keys'));
@@ -52,6 +52,7 @@ test('deleting a comment and an issue asks once; Cancel and Escape keep them', a
   await deleteComment.click();
   const question = page.getByRole('group', { name: 'Delete this comment and its files? This cannot be undone.' });
   await expect(question.getByRole('button', { name: 'Cancel' })).toBeFocused();
+  await expectAccessible(page);
   await page.keyboard.press('Escape');
   await expect(question).toHaveCount(0);
   await expect(deleteComment).toBeFocused();
@@ -105,6 +106,7 @@ test('the board moves a card with the keyboard, and puts it back when the server
   await page.keyboard.press('ArrowRight');
   await page.keyboard.press('ArrowRight');
   await expect(live).toHaveText('BRD-1 over In review.');
+  await expectAccessible(page);
   // Escape puts it back where it was.
   await page.keyboard.press('Escape');
   await expect(live).toHaveText('BRD-1 put back in New.');
@@ -130,6 +132,10 @@ test('"Add filter" browses with the arrow keys and acts only on Enter', async ({
   await api(page, 'create_project', { 'input[name]': 'Choose', 'input[key]': 'CHO', 'input[visibility]': 'public' });
   await page.goto('/projects/CHO');
   await ready(page);
+  // The project's details wait behind a disclosure; opened, they are as accessible as the rest.
+  await page.getByText('Project details: workflow and members').click();
+  await expect(page.getByRole('heading', { name: 'Workflow' })).toBeVisible();
+  await expectAccessible(page);
   const filter = page.getByLabel('Add filter');
   await filter.focus();
   await page.keyboard.press('ArrowDown');

@@ -1,5 +1,6 @@
 // Reusable steps for Moth's end-to-end tests. Every test makes its own accounts, so tests can run in
 // parallel against one server.
+import AxeBuilder from '@axe-core/playwright';
 import { expect, type Page } from '@playwright/test';
 
 export const PASSWORD = 'correct horse battery staple';
@@ -11,9 +12,21 @@ export function uniqueEmail(who = 'user'): string {
   return `${who}-${Date.now()}-${process.pid}-${counter}@example.org`;
 }
 
-/** Waits until the app has loaded its data (`<body data-ready="true">`). */
+/** Waits until the app has loaded its data (`<body data-ready="true">`), then checks the page as
+ * it stands with axe-core (WCAG 2.2 A and AA): every page and state a test reaches through here has
+ * no accessibility violation. */
 export async function ready(page: Page): Promise<void> {
   await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
+  await expectAccessible(page);
+}
+
+/** axe-core's verdict on the page as it stands: no violation, each one listed with its elements. */
+export async function expectAccessible(page: Page): Promise<void> {
+  const { violations } = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'])
+    .analyze();
+  const found = violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).join('\n  ')}`);
+  expect(found, `axe-core on ${page.url()}`).toEqual([]);
 }
 
 export interface Account {

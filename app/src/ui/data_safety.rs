@@ -101,7 +101,7 @@ fn Exports() -> impl IntoView {
             <h3>"Past exports"</h3>
             <table class="list" data-testid="exports">
                 <thead>
-                    <tr><th>"Started (UTC)"</th><th>"To"</th><th>"Progress"</th><th>"Result"</th><th></th></tr>
+                    <tr><th>"Started (UTC)"</th><th>"To"</th><th>"Progress"</th><th>"Result"</th><th>"Archive"</th></tr>
                 </thead>
                 <tbody>
                     {move || history.get().map(|r| match r {
