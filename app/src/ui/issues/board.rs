@@ -150,10 +150,11 @@ pub(super) fn Board(
                         <h3>{status.with_value(|s| s.name.clone())}
                             <span class="muted">{move || format!(" {}", board.cards.with(|c| c.iter().filter(|i| i.status.id == status.with_value(|s| s.id)).count()))}</span>
                         </h3>
-                        <For each=move || board.cards.get().into_iter().filter(move |i| i.status.id == status.with_value(|s| s.id))
-                            key=|i| i.id let:card>
+                        // Drawn again when a card moves in or out (a keyed list costs the bundle more
+                        // than it saves here); focus follows the moved card (`focus_card_soon`).
+                        {move || board.cards.get().into_iter().filter(|i| i.status.id == status.with_value(|s| s.id)).map(|card| view! {
                             <Card card board can_edit project_key=key.get_value() />
-                        </For>
+                        }).collect_view()}
                     </section>
                 }
             }).collect_view()}
