@@ -145,3 +145,43 @@ test('"Add filter" browses with the arrow keys and acts only on Enter', async ({
   await page.keyboard.press('Enter');
   await expect(page).toHaveURL(/status=/);
 });
+
+test('dark theme follows the system until chosen, and stays accessible', async ({ page }) => {
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await signUp(page, newAccount('night'));
+  const background = () => page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+  await expect.poll(background).toBe('rgb(20, 22, 28)');
+  const toggle = page.getByRole('button', { name: 'Dark theme' });
+  await expect(toggle).toHaveAttribute('aria-pressed', 'true');
+  await expectAccessible(page);
+  // Chosen light, it stays light on the next visit although the system is dark.
+  await toggle.click();
+  await expect(toggle).toHaveAttribute('aria-pressed', 'false');
+  await expect.poll(background).toBe('rgb(246, 247, 249)');
+  await page.reload();
+  await ready(page);
+  await expect.poll(background).toBe('rgb(246, 247, 249)');
+  await expect(page.getByRole('button', { name: 'Dark theme' })).toHaveAttribute('aria-pressed', 'false');
+});
+
+test('on a phone the navigation wraps and list values keep their labels; times read relative', async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await signUp(page, newAccount('phone'));
+  const project = await api(page, 'create_project', { 'input[name]': 'Phone', 'input[key]': 'PHN', 'input[visibility]': 'public' });
+  const issue = await api(page, 'create_issue', { 'input[project_id]': project.id, 'input[fields][title]': 'Small screen' });
+  await api(page, 'add_comment', { 'input[issue_id]': issue.id, 'input[body]': 'Seen on a phone', 'input[internal]': 'false' });
+  await page.goto('/projects/PHN');
+  await ready(page);
+  for (const link of await page.getByRole('navigation', { name: 'Main' }).getByRole('link').all()) {
+    const box = (await link.boundingBox())!;
+    expect(box.x + box.width, await link.innerText()).toBeLessThanOrEqual(390);
+  }
+  const severity = page.getByRole('row').filter({ hasText: 'Small screen' }).locator('td[data-label="Severity"]');
+  await expect(severity).toBeVisible();
+  expect(await severity.evaluate((td) => getComputedStyle(td, '::before').content)).toContain('Severity');
+  await page.goto('/projects/PHN/issues/1');
+  await ready(page);
+  const when = page.locator('.comment time');
+  await expect(when).toHaveText('just now');
+  await expect(when).toHaveAttribute('title', / UTC$/);
+});

@@ -192,7 +192,7 @@ fn AttachmentItem(
                     <a href=l.url target="_blank" rel="noopener noreferrer">{name.clone()}</a>
                 }
             })}
-            " · "{size}" · "{attachment.uploaded_by}" · "{time::date_time(attachment.created_at)}
+            " · "{size}" · "{attachment.uploaded_by}" · "<time::Moment ms=attachment.created_at />
             <Show when=move || can_remove>
                 " "
                 <ConfirmButton label="Remove attachment" name=label.clone() question=question.clone()

@@ -137,6 +137,7 @@ fn TopBar(me: Me) -> impl IntoView {
                 }>{team_options}</CommitSelect>
             </label>
             <span class="user">{me.user.display_name.clone()}</span>
+            <super::theme::ThemeToggle />
             <button type="button" on:click=move |_| { leave.dispatch(()); }>"Sign out"</button>
         </header>
         <div class="alert" role="alert">{move || errors.get().map(|e| e.message)}</div>

@@ -18,6 +18,7 @@ mod members;
 mod projects;
 mod public;
 mod shell;
+mod theme;
 mod time;
 
 use leptos::prelude::*;
@@ -160,6 +161,7 @@ fn NavigationEffects() -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_context(SessionState { me: LocalResource::new(who_am_i) });
+    theme::apply_remembered();
 
     view! {
         <Router>

@@ -1,4 +1,7 @@
-//! Dates for people: Unix milliseconds shown as UTC calendar dates, with no date library in the bundle.
+//! Dates for people: Unix milliseconds shown as UTC calendar dates, or relative ("5 minutes ago") with
+//! the local time on hover, with no date library in the bundle.
+
+use leptos::prelude::*;
 
 /// `YYYY-MM-DD` of a Unix time in milliseconds (UTC).
 pub fn date(ms: i64) -> String {
@@ -10,6 +13,53 @@ pub fn date(ms: i64) -> String {
 pub fn date_time(ms: i64) -> String {
     let minutes = ms.div_euclid(60_000).rem_euclid(24 * 60);
     format!("{} {:02}:{:02} UTC", date(ms), minutes / 60, minutes % 60)
+}
+
+/// How long ago `ms` was, seen from `now_ms`, in words: "just now", "5 minutes ago", "yesterday";
+/// past a week, the date.
+pub fn relative(ms: i64, now_ms: i64) -> String {
+    let ago = |n: i64, unit: &str| if n == 1 { format!("1 {unit} ago") } else { format!("{n} {unit}s ago") };
+    let seconds = (now_ms - ms) / 1000;
+    match seconds {
+        s if s < 45 => "just now".to_owned(),
+        s if s < 3_600 => ago((s + 30) / 60, "minute"),
+        s if s < 86_400 => ago(s / 3_600, "hour"),
+        s if s < 2 * 86_400 => "yesterday".to_owned(),
+        s if s < 7 * 86_400 => ago(s / 86_400, "day"),
+        _ => date(ms),
+    }
+}
+
+/// `YYYY-MM-DD HH:MM` in the reader's time zone, `offset_minutes` east of UTC.
+pub fn local_date_time(ms: i64, offset_minutes: i64) -> String {
+    let local = ms + offset_minutes * 60_000;
+    let minutes = local.div_euclid(60_000).rem_euclid(24 * 60);
+    format!("{} {:02}:{:02}", date(local), minutes / 60, minutes % 60)
+}
+
+/// The browser's clock and its offset east of UTC in minutes.
+#[cfg(feature = "csr")]
+fn now_and_offset() -> (i64, i64) {
+    #[allow(clippy::cast_possible_truncation)] // milliseconds and minutes fit in i64
+    let now = js_sys::Date::now() as i64;
+    #[allow(clippy::cast_possible_truncation)]
+    let offset = -(js_sys::Date::new_0().get_timezone_offset() as i64);
+    (now, offset)
+}
+#[cfg(not(feature = "csr"))]
+fn now_and_offset() -> (i64, i64) {
+    (0, 0)
+}
+
+/// A moment as people read it: relative, with the local and UTC times on hover, and the exact time
+/// for machines in `datetime`.
+#[component]
+pub fn Moment(ms: i64) -> impl IntoView {
+    let (now, offset) = now_and_offset();
+    let title = format!("{} (your time), {}", local_date_time(ms, offset), date_time(ms));
+    let minutes = ms.div_euclid(60_000).rem_euclid(24 * 60);
+    let iso = format!("{}T{:02}:{:02}Z", date(ms), minutes / 60, minutes % 60);
+    view! { <time datetime=iso title=title>{relative(ms, now)}</time> }
 }
 
 /// Unix milliseconds of the start (00:00 UTC) of a `YYYY-MM-DD` date, as a date input gives it.
@@ -57,6 +107,20 @@ mod tests {
         assert_eq!(date(951_782_400_000), "2000-02-29");
         assert_eq!(date_time(1_795_331_753_318), "2026-11-22 07:15 UTC");
         assert_eq!(date(-86_400_000), "1969-12-31");
+    }
+
+    #[test]
+    fn moments_read_as_people_say_them() {
+        let now = 1_795_331_753_318;
+        assert_eq!(relative(now - 10_000, now), "just now");
+        assert_eq!(relative(now - 60_000, now), "1 minute ago");
+        assert_eq!(relative(now - 5 * 60_000, now), "5 minutes ago");
+        assert_eq!(relative(now - 3 * 3_600_000, now), "3 hours ago");
+        assert_eq!(relative(now - 30 * 3_600_000, now), "yesterday");
+        assert_eq!(relative(now - 4 * 86_400_000, now), "4 days ago");
+        assert_eq!(relative(now - 30 * 86_400_000, now), date(now - 30 * 86_400_000));
+        assert_eq!(local_date_time(1_795_331_753_318, 60), "2026-11-22 08:15");
+        assert_eq!(local_date_time(1_795_331_753_318, -480), "2026-11-21 23:15");
     }
 
     #[test]

@@ -278,11 +278,11 @@ pub(super) fn IssueTable(issues: Vec<IssueSummary>, project_key: String) -> impl
                         <tr>
                             <td><A href=href>{i.reference}</A></td>
                             <td>{i.title}{(i.visibility == IssueVisibility::Internal).then(|| view! { " " <span class="badge">"internal"</span> })}</td>
-                            <td>{i.status.name}</td>
-                            <td>{i.severity.as_str()}</td>
-                            <td>{i.priority.as_str()}</td>
-                            <td>{assignees}</td>
-                            <td>{i.tags.clone().into_iter().map(|t| {
+                            <td data-label="Status">{i.status.name}</td>
+                            <td data-label="Severity">{i.severity.as_str()}</td>
+                            <td data-label="Priority">{i.priority.as_str()}</td>
+                            <td data-label="Assignees">{assignees}</td>
+                            <td data-label="Tags">{i.tags.clone().into_iter().map(|t| {
                                 let href = format!("/projects/{project_key}?view=list&tag={}", encode(&t));
                                 view! { <A href=href attr:class="chip">{t}</A> " " }
                             }).collect_view()}</td>

@@ -239,7 +239,7 @@ pub(super) fn History(entries: Vec<crate::model::HistoryEntry>, members: Vec<cra
             <h2>"History"</h2>
             <ul class="history">
                 {entries.into_iter().map(|h| view! {
-                    <li>{crate::ui::time::date_time(h.at)}" · "<strong>{h.actor.unwrap_or_default()}</strong>" "
+                    <li><crate::ui::time::Moment ms=h.at />" · "<strong>{h.actor.unwrap_or_default()}</strong>" "
                         {if h.field == "assignees" {
                             history_sentence(&h.field, &names(&h.old_value), &names(&h.new_value))
                         } else {
@@ -272,7 +272,7 @@ pub(super) fn CommentItem(
     view! {
         <li class="comment">
             <p class="muted">
-                <strong>{comment.author.display_name.clone()}</strong>" · "{crate::ui::time::date_time(comment.created_at)}
+                <strong>{comment.author.display_name.clone()}</strong>" · "<crate::ui::time::Moment ms=comment.created_at />
                 {(comment.visibility == IssueVisibility::Internal).then(|| view! { " " <span class="badge">"internal"</span> })}
             </p>
             <Show when=move || !editing.get() fallback=move || view! {
