@@ -271,11 +271,19 @@ pub fn description(text: &str, _: &()) -> garde::Result {
 
 pub const SEARCH_MAX_CHARS: usize = 200;
 
-/// garde rule for the text searched in an issue list: single-line, at most 200 characters.
+/// garde rule for the text searched in an issue list: single-line, at most 200 characters and
+/// eight words.
 #[allow(clippy::trivially_copy_pass_by_ref)]
 pub fn search_query(value: &str, _: &()) -> garde::Result {
-    search_text(value, SEARCH_MAX_CHARS)
+    search_text(value, SEARCH_MAX_CHARS)?;
+    if value.split_whitespace().count() > SEARCH_MAX_WORDS {
+        return Err(garde::Error::new(format!("At most {SEARCH_MAX_WORDS} words.")));
+    }
+    Ok(())
 }
+
+/// Each word of a search is one more index lookup: a search names at most eight.
+pub const SEARCH_MAX_WORDS: usize = 8;
 
 /// garde rule for the tag an issue list is filtered by: single-line, at most 40 characters.
 #[allow(clippy::trivially_copy_pass_by_ref)]
@@ -489,6 +497,8 @@ mod tests {
         assert!(issue_title("a\tb", &()).is_err());
         assert!(email("ann\0@example.org", &()).is_err());
         assert!(search_query("a\0", &()).is_err());
+        assert!(search_query("one two three four five six seven eight", &()).is_ok());
+        assert!(search_query("one two three four five six seven eight nine", &()).is_err());
         assert!(tag_filter("a\u{1}", &()).is_err());
         assert!(tags(&vec!["ok".into(), "n\0".into()], &()).is_err());
     }

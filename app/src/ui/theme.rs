@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 
+#[cfg(feature = "csr")]
 const KEY: &str = "moth-theme";
 
 /// Whether the page shows dark now: the remembered pick, else the system's preference.

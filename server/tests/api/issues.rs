@@ -693,3 +693,62 @@ async fn issue_and_comment_ids_carry_the_time_they_were_made() {
     }
     assert!(second.id > first.id, "{} should sort after {}", second.id, first.id);
 }
+
+/// A search is words, each of which must appear in the title or the description, in any order and
+/// as parts of words (three characters and more through the trigram indexes, shorter ones by
+/// `LIKE`), or an issue's key; it never widens what the reader may see, and a search of more than
+/// eight words is refused with a clear message rather than run.
+#[tokio::test]
+async fn a_search_finds_words_in_any_order_and_an_issue_by_its_key() {
+    let app = spawn_app().await;
+    let (owner, _) = app.owner("search").await;
+    let guest = app.new_member(&owner.cookie, "GUEST").await;
+    let (project, key) = app.project(&owner.cookie, "public").await;
+    app.add_to_project(&owner.cookie, &project, &guest.user_id).await;
+    for (title, description, visibility) in [
+        ("Login fails at 100%", "The form hangs when the server is busy", "public"),
+        ("Logout is slow", "Sessions take seconds to end", "internal"),
+        ("Typo on the login page", "", "public"),
+    ] {
+        let form = vec![
+            ("input[project_id]".to_owned(), project.clone()),
+            ("input[fields][title]".to_owned(), title.to_owned()),
+            ("input[fields][description]".to_owned(), description.to_owned()),
+            ("input[fields][visibility]".to_owned(), visibility.to_owned()),
+        ];
+        assert_eq!(app.call("create_issue", &form, Some(&owner.cookie)).await.status(), StatusCode::OK);
+    }
+    let search = |cookie: String, q: String| {
+        let form = vec![("input[project_id]".to_owned(), project.clone()), ("input[filter][q]".to_owned(), q)];
+        let app = &app;
+        async move {
+            let response = app.call("list_issues", &form, Some(&cookie)).await;
+            assert_eq!(response.status(), StatusCode::OK);
+            sorted_titles(&response.json().await.expect("json"))
+        }
+    };
+    let owner_searches = |q: &str| search(owner.cookie.clone(), q.to_owned());
+    assert_eq!(owner_searches("page login").await, ["Typo on the login page"], "any order");
+    assert_eq!(owner_searches("busy LOGIN").await, ["Login fails at 100%"], "title and description together");
+    assert_eq!(owner_searches("hang serv").await, ["Login fails at 100%"], "parts of words");
+    assert_eq!(owner_searches("at 10").await, ["Login fails at 100%"], "short words");
+    assert_eq!(owner_searches("login slow").await, Vec::<String>::new(), "every word must match");
+    assert_eq!(owner_searches(&format!("{key}-3")).await, ["Typo on the login page"]);
+    assert_eq!(owner_searches(&format!("{}-2", key.to_lowercase())).await, ["Logout is slow"]);
+    assert_eq!(owner_searches("ZZ9-3").await, Vec::<String>::new(), "another project's key");
+    assert_eq!(owner_searches(&format!("{key}-99")).await, Vec::<String>::new());
+    // The guest's search sees what the guest's list sees: not the internal issue, by words or key.
+    assert_eq!(search(guest.cookie.clone(), "slow".into()).await, Vec::<String>::new());
+    assert_eq!(search(guest.cookie.clone(), format!("{key}-2")).await, Vec::<String>::new());
+    assert_eq!(search(guest.cookie.clone(), format!("{key}-1")).await, ["Login fails at 100%"]);
+
+    let nine = vec![
+        ("input[project_id]".to_owned(), project.clone()),
+        ("input[filter][q]".to_owned(), "one two three four five six seven eight nine".to_owned()),
+    ];
+    let refused = app.call("list_issues", &nine, Some(&owner.cookie)).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = crate::helpers::error_body(refused).await;
+    assert_eq!(body["fields"][0]["field"], "filter.q", "{body}");
+    assert_eq!(body["fields"][0]["message"], "At most 8 words.", "{body}");
+}

@@ -141,7 +141,7 @@ pub(super) fn SearchForm(address: ListAddress) -> impl IntoView {
             <input
                 type="search"
                 aria-label="Search"
-                placeholder="Search titles and descriptions"
+                placeholder="Words, or a key such as WEB-3"
                 prop:value=move || search.get()
                 on:input=move |ev| search.set(event_target_value(&ev))
                 aria-invalid=aria_invalid(errors, "q")

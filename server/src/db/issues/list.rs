@@ -20,23 +20,53 @@ use crate::{
     },
 };
 
-/// How a list filters by text, which decides its statement.
+/// How a list filters by text, which decides its statement. A search is words, each of which must
+/// appear (in any order) in the title or the description, or an issue's key such as `WEB-3`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TextSearch {
-    /// No text, or fewer than three characters (too short for the trigram indexes): `LIKE`, if any.
+    /// No text, or a word of fewer than three characters (too short for the trigram indexes):
+    /// `LIKE`, if any.
     Scan,
-    /// Three characters or more: through the trigram index of the backend (`SQLite`'s full-text index).
+    /// Words of three characters or more: through the trigram index of the backend (`SQLite`'s
+    /// full-text index).
     Indexed,
+    /// `KEY-N`: the issue numbered N, if KEY is the project's.
+    Key(i64),
 }
 
 impl TextSearch {
     fn of(text: &str) -> Self {
-        if text.trim().chars().count() >= 3 {
+        if let Some(number) = key_number(text) {
+            return TextSearch::Key(number);
+        }
+        let words = words(text);
+        if !words.is_empty() && words.iter().all(|w| w.chars().count() >= 3) {
             TextSearch::Indexed
         } else {
             TextSearch::Scan
         }
     }
+}
+
+/// The words of a search, lower-cased, each once (the shared rule allows eight).
+fn words(text: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    for word in text.split_whitespace().map(str::to_lowercase) {
+        if !words.contains(&word) {
+            words.push(word);
+        }
+    }
+    words
+}
+
+/// The number of `KEY-N` (a project key, a dash, digits), with the key left to the statement.
+fn key_number(text: &str) -> Option<i64> {
+    let (key, number) = text.trim().split_once('-')?;
+    let key_like = key.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && key.chars().all(|c| c.is_ascii_alphanumeric())
+        && key.len() <= 10;
+    let digits = !number.is_empty() && number.len() <= 18 && number.chars().all(|c| c.is_ascii_digit());
+    (key_like && digits).then(|| number.parse().ok()).flatten()
 }
 
 /// `%text%` for LIKE, with LIKE's own wildcards in `text` escaped.
@@ -202,7 +232,7 @@ fn list_statement(s: &mut Statement, scope: &ReadScope, backend: Backend, page: 
             // otherwise walked the project's index once per match).
             " FROM issue_text CROSS JOIN issues i NOT INDEXED ON i.rowid = issue_text.rowid"
         }
-        (Backend::Sqlite, TextSearch::Scan) => match page.sort {
+        (Backend::Sqlite, TextSearch::Scan | TextSearch::Key(_)) => match page.sort {
             IssueSort::Number => " FROM issues i INDEXED BY issues_by_project_number",
             IssueSort::Updated => " FROM issues i INDEXED BY issues_by_project_updated",
             IssueSort::Priority => " FROM issues i INDEXED BY issues_by_project_priority",
@@ -215,7 +245,7 @@ fn list_statement(s: &mut Statement, scope: &ReadScope, backend: Backend, page: 
     s.push(" AND EXISTS (SELECT 1 FROM projects p WHERE p.id = ").bind(page.project).push(" AND ");
     scope.projects(s);
     s.push(")");
-    text_filter(s, backend, search, &page.filter.q);
+    text_filter(s, backend, search, &page.filter.q, page.project);
     filters(s, page.filter);
     order_after(s, page.sort, page.cursor);
     s.push(" LIMIT ").bind(page.limit);
@@ -223,22 +253,30 @@ fn list_statement(s: &mut Statement, scope: &ReadScope, backend: Backend, page: 
 
 /// The text search: a phrase of `SQLite`'s full-text index, or a `LIKE` pattern (which
 /// `PostgreSQL`'s trigram indexes answer from three characters on).
-fn text_filter(s: &mut Statement, backend: Backend, search: TextSearch, q: &str) {
+fn text_filter(s: &mut Statement, backend: Backend, search: TextSearch, q: &str, project: ProjectId) {
     match (backend, search) {
         (Backend::Sqlite, TextSearch::Indexed) => {
-            s.push(" AND issue_text MATCH ").bind(format!("\"{}\"", q.trim().replace('"', "\"\"")));
+            // One quoted phrase a word: FTS5 matches rows that hold them all, in any order.
+            let phrases: Vec<String> = words(q).iter().map(|w| format!("\"{}\"", w.replace('"', "\"\""))).collect();
+            s.push(" AND issue_text MATCH ").bind(phrases.join(" "));
         }
         (Backend::Postgres, TextSearch::Indexed) => {
-            let pattern = contains_pattern(q);
-            s.push(" AND (lower(i.title) LIKE ").bind(pattern.clone());
-            s.push(" ESCAPE '\\' OR lower(i.description) LIKE ").bind(pattern).push(" ESCAPE '\\')");
+            for pattern in words(q).iter().map(|w| contains_pattern(w)) {
+                s.push(" AND (lower(i.title) LIKE ").bind(pattern.clone());
+                s.push(" ESCAPE '\\' OR lower(i.description) LIKE ").bind(pattern).push(" ESCAPE '\\')");
+            }
         }
         (_, TextSearch::Scan) => {
-            let pattern = contains_pattern(q);
-            if !pattern.is_empty() {
+            for pattern in words(q).iter().map(|w| contains_pattern(w)) {
                 s.push(" AND likelihood((lower(i.title) LIKE ").bind(pattern.clone());
                 s.push(" ESCAPE '\\' OR lower(i.description) LIKE ").bind(pattern).push(" ESCAPE '\\'), 1.0)");
             }
+        }
+        (_, TextSearch::Key(number)) => {
+            let key = q.trim().split_once('-').map(|(key, _)| key.to_uppercase()).unwrap_or_default();
+            s.push(" AND likelihood(i.number = ").bind(number).push(", 1.0)");
+            s.push(" AND EXISTS (SELECT 1 FROM projects p WHERE p.id = ").bind(project);
+            s.push(" AND p.key = ").bind(key).push(")");
         }
     }
 }
