@@ -20,6 +20,7 @@ test('pages are named, the skip link and navigation move focus to the page', asy
   await ready(page);
   await expect(page).toHaveTitle('Projects · Moth');
   await expect(page.locator('#content')).toBeFocused();
+  await expect(page.getByRole('cell', { name: 'No projects yet. Create the first with “New project”.' })).toBeVisible();
 
   const project = await api(page, 'create_project', { 'input[name]': 'Everyday', 'input[key]': 'DAY', 'input[visibility]': 'public' });
   await api(page, 'create_issue', {

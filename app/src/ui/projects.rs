@@ -58,8 +58,13 @@ fn Projects(me: Me) -> impl IntoView {
                 </thead>
                 <tbody>
                     {move || projects.get().map(|r| match r {
+                        // An empty list says what to do next, as the reader may do it.
                         Ok(list) if list.is_empty() => view! {
-                            <tr><td colspan="4" class="muted">"No projects yet."</td></tr>
+                            <tr><td colspan="4" class="muted">{if manager {
+                                "No projects yet. Create the first with “New project”."
+                            } else {
+                                "You are not in any project yet: an owner or admin adds you to one."
+                            }}</td></tr>
                         }.into_any(),
                         Ok(list) => list.into_iter().map(|p| {
                             let href = format!("/projects/{}", p.key);
