@@ -57,6 +57,8 @@ test('a dropped file and a pasted screenshot upload with progress and pass the s
     document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
   }, await pngBytes(page, 1280, 720));
   await expect(page.locator('.upload').filter({ hasText: 'image.png' }).getByTestId('upload-state')).toHaveText('clean');
+  // The outcome is announced to screen readers in a status region.
+  await expect(page.getByRole('status').filter({ hasText: 'image.png: clean' })).toHaveCount(1);
   await expect(attachments.getByRole('link', { name: 'image.png' })).toBeVisible();
 
   // The link leads to the file origin, not the app's.
@@ -82,6 +84,7 @@ test('the EICAR test file is refused in the page and shows in Quarantine', async
   const state = page.locator('.upload').filter({ hasText: 'eicar.txt' }).getByTestId('upload-state');
   await expect(state).toContainText('rejected');
   await expect(state).toContainText('malware');
+  await expect(page.getByRole('status').filter({ hasText: 'eicar.txt: rejected' })).toHaveCount(1);
   await expect(page.getByTestId('attachments').getByRole('link', { name: 'eicar.txt' })).toHaveCount(0);
 
   // The browser refuses a disallowed type before sending it.

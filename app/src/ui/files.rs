@@ -78,6 +78,11 @@ fn UploadList(uploads: RwSignal<Vec<Upload>>) -> impl IntoView {
                 </li>
             }).collect_view()}
         </ul>
+        // Screen readers hear each upload's outcome (not every percent sent).
+        <p class="sr-only" role="status">{move || uploads.get().into_iter().rev().find_map(|u| match u.state.get() {
+            UploadState::Sending(_) => None,
+            state => Some(format!("{}: {}", u.name, state.label())),
+        })}</p>
     }
 }
 
