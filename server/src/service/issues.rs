@@ -42,11 +42,14 @@ fn changes(old: &StoredIssue, status_before: &str, status_after: &str, new: &Iss
     diff("priority", f.priority.as_str().into(), new.priority.as_str().into());
     diff("visibility", f.visibility.as_str().into(), new.visibility.as_str().into());
     diff("status", status_before.into(), status_after.into());
-    diff("environment", f.environment.summary(), new.environment.summary());
     diff("due_date", f.due_date.clone().unwrap_or_default(), new.due_date.clone().unwrap_or_default());
     diff("tags", f.tags.join(", "), new.tags.join(", "));
     let ids = |v: &[app::model::UserId]| v.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
     diff("assignees", ids(&f.assignees), ids(&new.assignees));
+    // Compared as fields, recorded in words: two environments may read alike ("browser a, OS b").
+    if f.environment != new.environment {
+        out.push(Change { field: "environment", old: f.environment.summary(), new: new.environment.summary() });
+    }
     out
 }
 
@@ -154,6 +157,8 @@ impl Service {
         filter: app::model::IssueFilter,
         sort: app::model::IssueSort,
     ) -> Result<String, AppError> {
+        // The list's shared rules hold at this door too (at most 8 words, no control characters).
+        garde::Validate::validate(&filter)?;
         let mut after = 0;
         let mut after_key = None;
         let mut csv = crate::spreadsheet::SafeCsv::new(&[

@@ -752,3 +752,19 @@ async fn a_search_finds_words_in_any_order_and_an_issue_by_its_key() {
     assert_eq!(body["fields"][0]["field"], "filter.q", "{body}");
     assert_eq!(body["fields"][0]["message"], "At most 8 words.", "{body}");
 }
+
+/// The CSV export is the list's other door: its search obeys the same shared rule.
+#[tokio::test]
+async fn the_csv_export_refuses_a_search_the_list_refuses() {
+    let app = spawn_app().await;
+    let (owner, _) = app.owner("export-words").await;
+    let (project, _) = app.project(&owner.cookie, "public").await;
+    let nine = "one+two+three+four+five+six+seven+eight+nine";
+    let refused = export(&app, Some(&owner.cookie), &format!("project={project}&q={nine}")).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = crate::helpers::error_body(refused).await;
+    assert_eq!(body["fields"][0]["message"], "At most 8 words.", "{body}");
+    let eight = "one+two+three+four+five+six+seven+eight";
+    let allowed = export(&app, Some(&owner.cookie), &format!("project={project}&q={eight}")).await;
+    assert_eq!(allowed.status(), StatusCode::OK);
+}
