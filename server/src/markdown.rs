@@ -24,6 +24,88 @@ pub fn to_safe_html(source: &str) -> String {
     SANITIZER.clean(&unsafe_html).to_string()
 }
 
+/// How many distinct issue keys one page turns into links; later ones stay text (a bounded lookup).
+pub const MAX_LINKED_REFS: usize = 100;
+
+/// The distinct issue keys (`WEB-3`) in the text of sanitised `html`, outside links and code, up to
+/// [`MAX_LINKED_REFS`] in all with those already in `found`.
+pub fn issue_refs(html: &str, found: &mut Vec<(String, i64)>) {
+    pieces(html, |piece, linkable| {
+        for (_, key, number) in refs_in(piece).filter(|_| linkable) {
+            if found.len() < MAX_LINKED_REFS && !found.iter().any(|(k, n)| k == key && *n == number) {
+                found.push((key.to_owned(), number));
+            }
+        }
+    });
+}
+
+/// `html` with each issue key that `href` answers for made a link to it; the others stay text.
+pub fn link_issue_refs(html: &str, href: impl Fn(&str, i64) -> Option<String>) -> String {
+    let mut out = String::with_capacity(html.len());
+    pieces(html, |piece, linkable| {
+        let mut copied = 0;
+        for (range, key, number) in refs_in(piece).filter(|_| linkable) {
+            if let Some(href) = href(key, number) {
+                out.push_str(&piece[copied..range.start]);
+                // The key and the path are capitals, digits, '-' and '/': nothing to escape.
+                for part in [r#"<a href=""#, &href, r#"" class="issue-ref">"#, &piece[range.clone()], "</a>"] {
+                    out.push_str(part);
+                }
+                copied = range.end;
+            }
+        }
+        out.push_str(&piece[copied..]);
+    });
+    out
+}
+
+/// Calls `f` with consecutive pieces of `html`, saying of each whether it is text that may hold a
+/// link: tags, and everything inside a link, `code` or `pre`, may not.
+fn pieces(html: &str, mut f: impl FnMut(&str, bool)) {
+    let mut rest = html;
+    while let Some(start) = rest.find('<') {
+        f(&rest[..start], true);
+        let mut end = rest[start..].find('>').map_or(rest.len(), |e| start + e + 1);
+        if let Some(skip) = skipped_element(&rest[start..end]) {
+            let close = format!("</{skip}>");
+            end = rest[end..].find(&close).map_or(rest.len(), |c| end + c + close.len());
+        }
+        f(&rest[start..end], false);
+        rest = &rest[end..];
+    }
+    f(rest, true);
+}
+
+/// The name of the element a start tag opens if its text is never linked.
+fn skipped_element(tag: &str) -> Option<&'static str> {
+    let name = tag.trim_start_matches('<').split([' ', '>', '/']).next().unwrap_or("");
+    ["a", "code", "pre"].into_iter().find(|skip| name.eq_ignore_ascii_case(skip))
+}
+
+/// Issue keys in `text`: a project key (a capital, then 1 to 9 capitals or digits), '-', a number of
+/// up to 9 digits, standing as a word of its own.
+fn refs_in(text: &str) -> impl Iterator<Item = (std::ops::Range<usize>, &str, i64)> {
+    let bytes = text.as_bytes();
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+    (0..bytes.len()).filter_map(move |start| {
+        if !bytes[start].is_ascii_uppercase() || (start > 0 && word(bytes[start - 1])) {
+            return None;
+        }
+        let key_len = bytes[start..].iter().take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit()).count();
+        let dash = start + key_len;
+        if !(2..=10).contains(&key_len) || bytes.get(dash) != Some(&b'-') {
+            return None;
+        }
+        let digits = bytes[dash + 1..].iter().take_while(|b| b.is_ascii_digit()).count();
+        let end = dash + 1 + digits;
+        if !(1..=9).contains(&digits) || bytes.get(end).is_some_and(u8::is_ascii_alphanumeric) {
+            return None;
+        }
+        let number = text[dash + 1..end].parse().ok()?;
+        Some((start..end, &text[start..dash], number))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -34,6 +116,25 @@ mod tests {
         assert!(html.contains("<strong>bold</strong>"));
         assert!(html.contains(r#"href="https://example.com""#));
         assert!(html.contains(r#"rel="noopener noreferrer nofollow""#));
+    }
+
+    #[test]
+    fn issue_keys_become_links_only_where_answered_and_never_inside_links_or_code() {
+        let html = to_safe_html(
+            "See WEB-3, WEB-4 and xWEB-5 (WEB-33x). [WEB-6](https://e.example) `WEB-7`\n\n    WEB-8\n\nWEB-9.",
+        );
+        let mut refs = Vec::new();
+        issue_refs(&html, &mut refs);
+        let mut keys: Vec<String> = refs.iter().map(|(k, n)| format!("{k}-{n}")).collect();
+        keys.sort();
+        assert_eq!(keys, ["WEB-3", "WEB-4", "WEB-9"], "{html}");
+        let linked = link_issue_refs(&html, |key, n| (n != 4).then(|| format!("/projects/{key}/issues/{n}")));
+        assert!(linked.contains(r#"<a href="/projects/WEB/issues/3" class="issue-ref">WEB-3</a>"#), "{linked}");
+        assert!(linked.contains(r#"<a href="/projects/WEB/issues/9" class="issue-ref">WEB-9</a>"#), "{linked}");
+        assert!(!linked.contains("issues/4") && linked.contains("WEB-4"), "refused keys stay text: {linked}");
+        for inside in ["issues/5", "issues/6", "issues/7", "issues/8"] {
+            assert!(!linked.contains(inside), "{inside}: {linked}");
+        }
     }
 
     #[test]

@@ -253,14 +253,15 @@ fn size_text(bytes: i64) -> String {
     if bytes < 1024 {
         return if bytes == 1 { "1 byte".to_owned() } else { format!("{bytes} bytes") };
     }
-    #[allow(clippy::cast_precision_loss)] // sizes are far below 2^52; one decimal is shown
-    let mut value = bytes as f64 / 1024.0;
+    // Whole tenths, rounded, in integers: formatting a float would add ~10 KB of wasm.
     let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
+    let mut scale: i64 = 1024;
+    while bytes >= scale * 1024 && unit < UNITS.len() - 1 {
+        scale *= 1024;
         unit += 1;
     }
-    format!("{value:.1} {}", UNITS[unit])
+    let tenths = (i128::from(bytes) * 10 + i128::from(scale) / 2) / i128::from(scale);
+    format!("{}.{} {}", tenths / 10, tenths % 10, UNITS[unit])
 }
 
 #[cfg(test)]
@@ -271,6 +272,9 @@ mod tests {
         assert_eq!(super::size_text(1), "1 byte");
         assert_eq!(super::size_text(1023), "1023 bytes");
         assert_eq!(super::size_text(1024), "1.0 KB");
+        assert_eq!(super::size_text(1536 + 50), "1.5 KB");
+        assert_eq!(super::size_text(4300), "4.2 KB");
+        assert_eq!(super::size_text(1024 * 1024 - 1), "1024.0 KB");
         assert_eq!(super::size_text(20 * 1024 * 1024), "20.0 MB");
         assert_eq!(super::size_text(3 * 1024 * 1024 * 1024 + 512 * 1024 * 1024), "3.5 GB");
     }

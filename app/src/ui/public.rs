@@ -83,12 +83,16 @@ pub fn PublicProjectPage() -> impl IntoView {
 #[component]
 pub fn PublicIssuePage() -> impl IntoView {
     on_cleanup(|| set_ready(false));
-    let number: i64 = use_params_map().read_untracked().get("number").and_then(|n| n.parse().ok()).unwrap_or(0);
+    let params = use_params_map();
     let Some(id) = project_id() else {
         Effect::new(|| set_ready(true));
         return view! { <section class="card"><div class="alert" role="alert">"Not found."</div></section> }.into_any();
     };
-    let detail = LocalResource::new(move || published_issue(PublishedIssueInput { project_id: id, number }));
+    // Asked again when a link in the text leads to another issue on the same route.
+    let detail = LocalResource::new(move || {
+        let number: i64 = params.read().get("number").and_then(|n| n.parse().ok()).unwrap_or(0);
+        published_issue(PublishedIssueInput { project_id: id, number })
+    });
     Effect::new(move || set_ready(detail.get().is_some()));
     view! {
         {move || detail.get().map(|r| match r {

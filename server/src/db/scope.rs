@@ -169,6 +169,11 @@ impl ReadScope {
         self.reader
     }
 
+    /// The published project an anonymous reader reads, if this is such a scope.
+    pub fn published_project(&self) -> Option<ProjectId> {
+        self.published
+    }
+
     /// The projects `p` the reader may read.
     pub fn projects(&self, s: &mut Statement) {
         s.push("p.team_id = ").bind(self.team);

@@ -19,8 +19,10 @@ use crate::{
         attachments, audit,
         issues::{self, Change, StoredIssue, Visible},
         projects,
+        scope::ReadScope,
     },
     error::ServiceError,
+    markdown,
     policy::{self, Action},
 };
 
@@ -102,8 +104,37 @@ impl Service {
     async fn detail(&self, visible: Visible<StoredIssue>) -> Result<IssueDetail, AppError> {
         let comments = self.comments_with_files(&visible, issues::comments(&self.db, &visible).await?).await?;
         let history = issues::history(&self.db, &visible).await?;
+        let scope = *visible.scope();
         let issue = issues::to_issue(&self.db, visible).await?;
-        Ok(IssueDetail { issue, comments, history })
+        let mut detail = IssueDetail { issue, comments, history };
+        self.link_issue_keys(&scope, &mut detail).await?;
+        Ok(detail)
+    }
+
+    /// Makes the issue keys in the description and comments (`WEB-3`) links for a reader who may
+    /// open those issues, by the reader's own scope; the others stay text, so a key reveals nothing.
+    async fn link_issue_keys(&self, scope: &ReadScope, detail: &mut IssueDetail) -> Result<(), AppError> {
+        let mut refs = Vec::new();
+        markdown::issue_refs(&detail.issue.description_html, &mut refs);
+        for comment in &detail.comments {
+            markdown::issue_refs(&comment.body_html, &mut refs);
+        }
+        let readable = issues::readable_refs(&self.db, scope, &refs).await?;
+        if readable.is_empty() {
+            return Ok(());
+        }
+        // An anonymous reader opens issues on the published project's own pages.
+        let href = |key: &str, number: i64| {
+            readable.iter().any(|(k, n)| k == key && *n == number).then(|| match scope.published_project() {
+                Some(project) => format!("/p/{project}/issues/{number}"),
+                None => format!("/projects/{key}/issues/{number}"),
+            })
+        };
+        detail.issue.description_html = markdown::link_issue_refs(&detail.issue.description_html, href);
+        for comment in &mut detail.comments {
+            comment.body_html = markdown::link_issue_refs(&comment.body_html, href);
+        }
+        Ok(())
     }
 
     /// Comments with the files attached to them (one statement for the whole issue). Anonymous

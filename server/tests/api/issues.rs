@@ -768,3 +768,54 @@ async fn the_csv_export_refuses_a_search_the_list_refuses() {
     let allowed = export(&app, Some(&owner.cookie), &format!("project={project}&q={eight}")).await;
     assert_eq!(allowed.status(), StatusCode::OK);
 }
+
+/// Issue keys in descriptions and comments become links only for issues their reader may open, by
+/// the reader's own scope: another team's, an internal one for a guest, a project the guest is not
+/// in, and anything not public for an anonymous reader stay plain text.
+#[tokio::test]
+async fn issue_keys_in_text_link_only_what_the_reader_may_open() {
+    let s = setup().await;
+    let app = &s.app;
+    let public = app.issue(&s.owner.cookie, &s.project, "public").await;
+    let internal = app.issue(&s.owner.cookie, &s.project, "internal").await;
+    let (elsewhere_project, _) = app.project(&s.owner.cookie, "private").await;
+    let elsewhere = app.issue(&s.owner.cookie, &elsewhere_project, "public").await;
+    let (stranger, _) = app.owner("stranger").await;
+    let (strangers_project, _) = app.project(&stranger.cookie, "public").await;
+    let strangers = app.issue(&stranger.cookie, &strangers_project, "public").await;
+    let mentions = [&public, &internal, &elsewhere, &strangers].map(|i| i.reference.clone()).join(", ");
+    let form = vec![
+        ("input[project_id]".to_owned(), s.project.clone()),
+        ("input[fields][title]".to_owned(), "Mentions".to_owned()),
+        ("input[fields][description]".to_owned(), format!("Related: {mentions}. `{}`", public.reference)),
+        ("input[fields][visibility]".to_owned(), "public".to_owned()),
+    ];
+    let response = app.call("create_issue", &form, Some(&s.owner.cookie)).await;
+    let mentioning: serde_json::Value = response.json().await.expect("json");
+    let mentioning = crate::helpers::TestIssue {
+        id: mentioning["id"].as_str().expect("id").to_owned(),
+        reference: mentioning["reference"].as_str().expect("reference").to_owned(),
+        title: "Mentions".to_owned(),
+    };
+    app.comment(&s.owner.cookie, &mentioning.id, &format!("Same as {}", internal.reference), false).await;
+
+    let linked = |detail: &serde_json::Value, issue: &crate::helpers::TestIssue| {
+        let (key, number) = issue.reference.split_once('-').expect("KEY-n");
+        let link = format!(r#"href="/projects/{key}/issues/{number}""#);
+        let texts = std::iter::once(&detail["issue"]["description_html"])
+            .chain(detail["comments"].as_array().expect("comments").iter().map(|c| &c["body_html"]));
+        let texts: Vec<&str> = texts.filter_map(|t| t.as_str()).collect();
+        assert!(texts.iter().any(|t| t.contains(&issue.reference)), "{} is in the text: {texts:?}", issue.reference);
+        texts.iter().map(|t| t.matches(&link).count()).sum::<usize>()
+    };
+    let owners: serde_json::Value = get(app, &s.owner.cookie, &mentioning).await.json().await.expect("json");
+    assert_eq!(linked(&owners, &public), 1, "once: the key in code stays text");
+    assert_eq!(linked(&owners, &internal), 2, "in the description and the comment");
+    assert_eq!(linked(&owners, &elsewhere), 1);
+    assert_eq!(linked(&owners, &strangers), 0, "another team's issue");
+    let guests: serde_json::Value = get(app, &s.guest.cookie, &mentioning).await.json().await.expect("json");
+    assert_eq!(linked(&guests, &public), 1);
+    assert_eq!(linked(&guests, &internal), 0, "internal, for a guest");
+    assert_eq!(linked(&guests, &elsewhere), 0, "a project the guest is not in");
+    assert_eq!(linked(&guests, &strangers), 0);
+}

@@ -56,3 +56,29 @@ async fn anonymous_readers_see_only_public_issues_and_comments_of_published_proj
     let gone = app.call("published_issues", &input(&[("project_id", &project)]), None).await;
     assert_eq!(gone.status(), StatusCode::NOT_FOUND);
 }
+
+/// On a published page, issue keys link to the published pages of its public issues only.
+#[tokio::test]
+async fn anonymous_readers_get_links_only_to_public_issues_of_the_published_project() {
+    let app = spawn_app().await;
+    let (owner, _) = app.owner("owner").await;
+    let project = app.published_project(&owner.cookie).await;
+    let public = app.issue(&owner.cookie, &project, "public").await;
+    let internal = app.issue(&owner.cookie, &project, "internal").await;
+    let text = format!("See {} and {}", public.reference, internal.reference);
+    app.comment(&owner.cookie, &public.id, &text, false).await;
+
+    let number = |r: &str| r.split_once('-').expect("ref").1.to_owned();
+    let detail: serde_json::Value = app
+        .call("published_issue", &input(&[("project_id", &project), ("number", &number(&public.reference))]), None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let body = detail["comments"][0]["body_html"].as_str().expect("body");
+    let public_link = format!(r#"<a href="/p/{project}/issues/{}" class="issue-ref">"#, number(&public.reference));
+    assert!(body.contains(&public_link), "{body}");
+    assert!(body.contains(&internal.reference), "{body}");
+    assert!(!body.contains(&format!("issues/{}", number(&internal.reference))), "{body}");
+    assert!(!body.contains("/projects/"), "no links into the signed-in pages: {body}");
+}

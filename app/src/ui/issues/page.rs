@@ -24,19 +24,17 @@ use crate::{
 };
 #[component]
 pub fn IssuePage() -> impl IntoView {
-    // The issue and its project are asked for as the page mounts, while the session is checked.
+    // The issue and its project are asked for as the page mounts, while the session is checked, and
+    // again when a link in the text leads to another issue on the same route.
     let params = use_params_map();
-    let key = params.read_untracked().get("key").unwrap_or_default();
-    let number: i64 = params.read_untracked().get("number").and_then(|n| n.parse().ok()).unwrap_or(0);
+    let key = move || params.read().get("key").unwrap_or_default();
     let version = RwSignal::new(0_u32);
-    let detail = LocalResource::new({
-        let key = key.clone();
-        move || {
-            version.track();
-            get_issue(IssueRefInput { key: key.clone(), number })
-        }
+    let detail = LocalResource::new(move || {
+        version.track();
+        let number: i64 = params.read().get("number").and_then(|n| n.parse().ok()).unwrap_or(0);
+        get_issue(IssueRefInput { key: key(), number })
     });
-    let project = LocalResource::new(move || get_project(ProjectKeyInput { key: key.clone() }));
+    let project = LocalResource::new(move || get_project(ProjectKeyInput { key: key() }));
     view! { <SignedIn page=move |me| view! { <IssueView me detail project version /> } /> }
 }
 

@@ -77,7 +77,12 @@ const ISSUE_COLUMNS: &str = "SELECT i.id, i.project_id, p.key, i.number, i.title
 /// The issues the scope may read, each joined with its project; the caller appends its conditions
 /// (` AND ...`) and order.
 fn readable_issues(scope: &ReadScope) -> Statement {
-    let mut s = Statement::new(ISSUE_COLUMNS);
+    readable(ISSUE_COLUMNS, scope)
+}
+
+/// `columns` of the issues `i` (with their projects `p`) that the scope's reader may read.
+fn readable(columns: &'static str, scope: &ReadScope) -> Statement {
+    let mut s = Statement::new(columns);
     s.push(" FROM issues i JOIN projects p ON p.team_id = i.team_id AND p.id = i.project_id WHERE ");
     scope.projects(&mut s);
     s.push(" AND ");
@@ -180,6 +185,22 @@ pub async fn find_by_ref(
     s.push(" AND p.key = ").bind(key.to_owned()).push(" AND i.number = ").bind(number);
     let row: Option<IssueRow> = s.query_as().fetch_optional(db.pool()).await?;
     Ok(with_tags_and_assignees(db, scope, row).await?.pop())
+}
+
+/// Which of `refs` (project key, issue number) the scope's reader may open, in one statement; the
+/// caller bounds how many it asks about.
+pub async fn readable_refs(db: &Db, scope: &ReadScope, refs: &[(String, i64)]) -> Result<Vec<(String, i64)>, DbError> {
+    if refs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut s = readable("SELECT p.key, i.number", scope);
+    s.push(" AND (");
+    for (n, (key, number)) in refs.iter().enumerate() {
+        s.push(if n == 0 { "(p.key = " } else { " OR (p.key = " });
+        s.bind(key.clone()).push(" AND i.number = ").bind(*number).push(")");
+    }
+    s.push(")");
+    Ok(s.query_as().fetch_all(db.pool()).await?)
 }
 
 /// A page of a published project's public issues, by number.
