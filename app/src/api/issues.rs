@@ -41,6 +41,11 @@ api_area! {
         #[server(endpoint = "add_comment")]
         fn add_comment(input: NewCommentInput) -> Comment;
 
+        /// Markdown rendered and sanitised exactly as saving it would, with the issue keys the actor may
+        /// open as links: the Preview of what is being written (signed-in actors).
+        #[server(endpoint = "preview_markdown")]
+        fn preview_markdown(input: PreviewInput) -> String;
+
         /// Edits one's own comment.
         #[server(endpoint = "edit_comment")]
         fn edit_comment(input: EditCommentInput) -> Comment;

@@ -200,6 +200,13 @@ pub struct NewCommentInput {
     pub internal: bool,
 }
 
+/// Markdown to show as it will read once saved (a description or a comment being written).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct PreviewInput {
+    #[garde(custom(rules::issue_text))]
+    pub text: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
 pub struct EditCommentInput {
     #[garde(skip)]
@@ -394,7 +401,15 @@ pub struct PublishedIssueInput {
 
 no_normalization!(PublishedProjectInput, PublishedIssueInput);
 
-no_normalization!(ListIssuesInput, IssueIdInput, ChangeStatusInput, NewCommentInput, EditCommentInput, CommentIdInput);
+no_normalization!(
+    ListIssuesInput,
+    IssueIdInput,
+    ChangeStatusInput,
+    NewCommentInput,
+    PreviewInput,
+    EditCommentInput,
+    CommentIdInput
+);
 
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -155,7 +155,9 @@ pub fn TextField(
 }
 
 /// A labelled multi-line field, like [`TextField`]. Without a `label` the control is named by
-/// `aria-label` (the edit box of a comment, which its comment heads).
+/// `aria-label` (the edit box of a comment, which its comment heads). With `preview`, a "Preview"
+/// toggle shows the Markdown as the server renders it when saved (`preview_markdown`: the same
+/// sanitiser, and issue keys linked for this reader), so the preview is the result.
 #[component]
 pub fn TextArea(
     #[prop(optional)] label: Option<&'static str>,
@@ -165,21 +167,48 @@ pub fn TextArea(
     #[prop(optional, into)] id: Option<String>,
     #[prop(optional)] aria_label: Option<&'static str>,
     #[prop(default = 4)] rows: u32,
+    #[prop(optional)] preview: bool,
 ) -> impl IntoView {
     let id = id.unwrap_or_else(|| name.to_owned());
+    let previewing = RwSignal::new(false);
+    // What the server answered: the rendered text, or why it refused it.
+    let rendered = RwSignal::new(Ok::<String, String>(String::new()));
+    // One toggle button: pressed, it shows the preview; pressed again, the text to edit.
+    let toggle_preview = move |_| {
+        if previewing.get_untracked() {
+            previewing.set(false);
+            return;
+        }
+        previewing.set(true);
+        rendered.set(Ok(String::new()));
+        let text = value.get_untracked();
+        leptos::task::spawn_local(async move {
+            let answer = crate::api::preview_markdown(crate::model::PreviewInput { text }).await;
+            rendered.set(answer.map_err(|e| e.message));
+        });
+    };
     view! {
         <div class="field">
             {label.map(|label| view! { <label for=id.clone()>{label}</label> })}
+            {preview.then(|| view! {
+                <button type="button" class="small preview-toggle" aria-pressed=move || previewing.get().to_string()
+                    on:click=toggle_preview>"Preview"</button>
+            })}
             <textarea
                 id=id.clone()
                 aria-label=aria_label
                 name=name
                 rows=rows
+                hidden=move || previewing.get()
                 prop:value=move || value.get()
                 on:input=move |ev| value.set(event_target_value(&ev))
                 aria-invalid=aria_invalid(errors, name)
                 aria-describedby=error_id(&id)
             ></textarea>
+            <Show when=move || previewing.get()>
+                <div class="markdown preview" data-testid="preview" inner_html=move || rendered.get().unwrap_or_default()></div>
+                <p class="alert" role="alert" hidden=move || rendered.with(Result::is_ok)>{move || rendered.get().err()}</p>
+            </Show>
             <FieldError errors name id=error_id(&id) />
         </div>
     }

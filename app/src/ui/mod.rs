@@ -18,6 +18,7 @@ mod members;
 mod projects;
 mod public;
 mod shell;
+mod shortcuts;
 mod theme;
 mod time;
 
@@ -166,6 +167,7 @@ pub fn App() -> impl IntoView {
     view! {
         <Router>
             <NavigationEffects />
+            <shortcuts::Shortcuts />
             <main class="page" tabindex="-1">
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=shell::Home />

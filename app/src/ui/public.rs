@@ -46,7 +46,7 @@ pub fn PublicProjectPage() -> impl IntoView {
                 <section class="card">
                     <p class="muted">"Public issues, read-only"</p>
                     <h1>{format!("{} {}", detail.project.key, detail.project.name)}</h1>
-                    <table class="list">
+                    <table class="list issues">
                         <thead><tr><th>"Issue"</th><th>"Title"</th><th>"Status"</th><th>"Severity"</th></tr></thead>
                         <tbody>
                             {page.issues.into_iter().chain(extra.get()).map(|i| {

@@ -8,7 +8,7 @@ use app::{
     model::{
         parse, ChangeStatusInput, Comment, CommentIdInput, EditCommentInput, Issue, IssueDetail, IssueFields,
         IssueIdInput, IssuePage, IssueRefInput, IssueVisibility, ListIssuesInput, NewCommentInput, NewIssueInput,
-        OpenProjectInput, Priority, ProjectPage, UpdateIssueInput,
+        OpenProjectInput, PreviewInput, Priority, ProjectPage, UpdateIssueInput,
     },
 };
 
@@ -102,22 +102,21 @@ impl Service {
 
     /// An issue with the comments and history its reader may see.
     async fn detail(&self, visible: Visible<StoredIssue>) -> Result<IssueDetail, AppError> {
-        let comments = self.comments_with_files(&visible, issues::comments(&self.db, &visible).await?).await?;
+        let mut comments = self.comments_with_files(&visible, issues::comments(&self.db, &visible).await?).await?;
         let history = issues::history(&self.db, &visible).await?;
         let scope = *visible.scope();
-        let issue = issues::to_issue(&self.db, visible).await?;
-        let mut detail = IssueDetail { issue, comments, history };
-        self.link_issue_keys(&scope, &mut detail).await?;
-        Ok(detail)
+        let mut issue = issues::to_issue(&self.db, visible).await?;
+        let texts = std::iter::once(&mut issue.description_html).chain(comments.iter_mut().map(|c| &mut c.body_html));
+        self.link_issue_keys(&scope, texts.collect()).await?;
+        Ok(IssueDetail { issue, comments, history })
     }
 
-    /// Makes the issue keys in the description and comments (`WEB-3`) links for a reader who may
-    /// open those issues, by the reader's own scope; the others stay text, so a key reveals nothing.
-    async fn link_issue_keys(&self, scope: &ReadScope, detail: &mut IssueDetail) -> Result<(), AppError> {
+    /// Makes the issue keys in rendered texts (`WEB-3`) links for a reader who may open those issues,
+    /// by the reader's own scope; the others stay text, so a key reveals nothing.
+    async fn link_issue_keys(&self, scope: &ReadScope, texts: Vec<&mut String>) -> Result<(), AppError> {
         let mut refs = Vec::new();
-        markdown::issue_refs(&detail.issue.description_html, &mut refs);
-        for comment in &detail.comments {
-            markdown::issue_refs(&comment.body_html, &mut refs);
+        for html in &texts {
+            markdown::issue_refs(html, &mut refs);
         }
         let readable = issues::readable_refs(&self.db, scope, &refs).await?;
         if readable.is_empty() {
@@ -130,9 +129,8 @@ impl Service {
                 None => format!("/projects/{key}/issues/{number}"),
             })
         };
-        detail.issue.description_html = markdown::link_issue_refs(&detail.issue.description_html, href);
-        for comment in &mut detail.comments {
-            comment.body_html = markdown::link_issue_refs(&comment.body_html, href);
+        for html in texts {
+            *html = markdown::link_issue_refs(html, href);
         }
         Ok(())
     }
@@ -345,6 +343,14 @@ impl IssuesApi for Service {
         };
         let id = issues::add_comment(&self.db, &actor, &issue, &input.body, visibility, self.now()).await?;
         issues::find_comment(&self.db, &actor, id).await?.map(|(_, c)| c).ok_or_else(AppError::internal)
+    }
+
+    async fn preview_markdown(&self, req: &RequestParts, input: PreviewInput) -> Result<String, AppError> {
+        let input = parse(input)?;
+        let (_, actor) = self.actor(req).await?;
+        let mut html = markdown::to_safe_html(&input.text);
+        self.link_issue_keys(&ReadScope::of(&actor), vec![&mut html]).await?;
+        Ok(html)
     }
 
     async fn edit_comment(&self, req: &RequestParts, input: EditCommentInput) -> Result<Comment, AppError> {

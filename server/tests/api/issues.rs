@@ -819,3 +819,33 @@ async fn issue_keys_in_text_link_only_what_the_reader_may_open() {
     assert_eq!(linked(&guests, &elsewhere), 0, "a project the guest is not in");
     assert_eq!(linked(&guests, &strangers), 0);
 }
+
+/// The preview of what is being written is what saving it gives: the same sanitiser, and issue keys
+/// linked by the writer's own scope. It needs a session and obeys the text rule.
+#[tokio::test]
+async fn the_markdown_preview_renders_as_saving_would_for_its_reader() {
+    let s = setup().await;
+    let app = &s.app;
+    let public = app.issue(&s.owner.cookie, &s.project, "public").await;
+    let internal = app.issue(&s.owner.cookie, &s.project, "internal").await;
+    let text = format!("**Seen** in {} and {} <script>alert(1)</script>", public.reference, internal.reference);
+    let preview = |cookie: Option<String>, text: String| async move {
+        app.call("preview_markdown", &input(&[("text", &text)]), cookie.as_deref()).await
+    };
+    let owners: String = preview(Some(s.owner.cookie.clone()), text.clone()).await.json().await.expect("json");
+    assert!(owners.contains("<strong>Seen</strong>") && !owners.contains("<script"), "{owners}");
+    let link = |issue: &crate::helpers::TestIssue| {
+        let (key, number) = issue.reference.split_once('-').expect("KEY-n");
+        format!(r#"href="/projects/{key}/issues/{number}""#)
+    };
+    assert!(owners.contains(&link(&public)) && owners.contains(&link(&internal)), "{owners}");
+    let guests: String = preview(Some(s.guest.cookie.clone()), text.clone()).await.json().await.expect("json");
+    assert!(guests.contains(&link(&public)), "{guests}");
+    assert!(!guests.contains(&link(&internal)) && guests.contains(&internal.reference), "{guests}");
+
+    assert_eq!(preview(None, text).await.status(), StatusCode::UNAUTHORIZED, "anonymous");
+    let refused = preview(Some(s.owner.cookie.clone()), "x".repeat(20_001)).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = crate::helpers::error_body(refused).await;
+    assert_eq!(body["fields"][0]["field"], "text", "{body}");
+}

@@ -124,7 +124,7 @@ pub(super) fn IssueFieldsForm(
     };
     view! {
         <TextField label="Title" name="fields.title" id="issue-title" value=form.title errors />
-        <TextArea label="Description" name="fields.description" id="issue-description" rows=6 value=form.description errors />
+        <TextArea label="Description" name="fields.description" id="issue-description" rows=6 value=form.description errors preview=true />
         <div class="field-row">
             {choice(("issue-type", "Type"), form.kind, IssueType::ALL, IssueType::as_str)}
             {choice(("issue-severity", "Severity"), form.severity, Severity::ALL, Severity::as_str)}
@@ -201,8 +201,19 @@ pub(super) fn NewIssue(
     });
     let errors = form.errors;
     let submit = form.on_submit(move || NewIssueInput { project_id, fields: fields.fields() });
+    // The form opens where the reader starts typing: its title.
+    Effect::new(move || {
+        if open.get() {
+            request_animation_frame(|| {
+                if let Some(title) = document().get_element_by_id("issue-title") {
+                    let _ = leptos::wasm_bindgen::JsCast::unchecked_into::<leptos::web_sys::HtmlElement>(title).focus();
+                }
+            });
+        }
+    });
     view! {
-        <button type="button" class="primary-inline" on:click=move |_| open.update(|o| *o = !*o)>"New issue"</button>
+        <button type="button" id="new-issue" class="primary-inline" aria-expanded=move || open.get().to_string()
+            on:click=move |_| open.update(|o| *o = !*o)>"New issue"</button>
         <Show when=move || open.get()>
             <form class="invite" on:submit=submit novalidate>
                 <IssueFieldsForm form=fields errors can_triage candidates=candidates.clone() />

@@ -266,7 +266,7 @@ pub(super) fn IssueTable(issues: Vec<IssueSummary>, project_key: String) -> impl
         return view! { <p class="muted">"No issues match."</p> }.into_any();
     }
     view! {
-        <table class="list">
+        <table class="list issues">
             <thead>
                 <tr><th>"Issue"</th><th>"Title"</th><th>"Status"</th><th>"Severity"</th><th>"Priority"</th><th>"Assignees"</th><th>"Tags"</th></tr>
             </thead>

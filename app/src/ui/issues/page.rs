@@ -54,10 +54,13 @@ pub(super) fn IssueView(
     let can_edit = me.team.role != Role::Guest;
     let is_admin = matches!(me.team.role, Role::Owner | Role::Admin);
     let me_id = me.user.id;
+    // Outside the part drawn again after a save, so that screen readers hear what it says.
+    let saved = RwSignal::new(String::new());
     view! {
+        <p class="sr-only" role="status" data-testid="saved">{move || saved.get()}</p>
         {move || match (detail.get(), project.get()) {
             (Some(Ok(detail)), Some(Ok(project))) => view! {
-                <IssueBody detail project can_edit is_admin me_id on_changed=move || version.update(|v| *v += 1) />
+                <IssueBody detail project can_edit is_admin me_id saved on_changed=move || version.update(|v| *v += 1) />
             }.into_any(),
             (Some(Err(e)), _) | (_, Some(Err(e))) => view! {
                 <section class="card"><h1>"Issue"</h1><div class="alert" role="alert">{e.message}</div></section>
@@ -74,26 +77,29 @@ pub(super) fn IssueBody(
     can_edit: bool,
     is_admin: bool,
     me_id: UserId,
+    saved: RwSignal<String>,
     on_changed: impl Fn() + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
     let issue = detail.issue.clone();
     // Saving the fields; deleting reports its errors in the same place.
-    let save = Submission::new(update_issue, move |_: crate::model::Issue| on_changed());
-    let errors = save.errors;
-    let fields = IssueForm::new(IssueFields {
-        title: issue.title.clone(),
-        description: issue.description.clone(),
-        kind: issue.kind,
-        severity: issue.severity,
-        priority: issue.priority,
-        visibility: issue.visibility,
-        environment: issue.environment.clone(),
-        due_date: issue.due_date.clone(),
-        tags: issue.tags.clone(),
-        assignees: issue.assignees.iter().map(|a| a.id).collect(),
+    let save = Submission::new(update_issue, move |issue: crate::model::Issue| {
+        saved.set(format!("Saved {}.", issue.reference));
+        on_changed();
     });
+    let errors = save.errors;
+    let stored = saved_fields(&issue);
+    let fields = IssueForm::new(stored.clone());
     let status = RwSignal::new(issue.status.id);
     let issue_id = issue.id;
+    // "Assign to me" changes only the assignees, as the issue was saved (not the form's unsaved edits).
+    let status_id = issue.status.id;
+    // Who may be assigned is the server's rule: owners and admins, and the project's other members.
+    let assignable = is_admin || project.members.iter().any(|m| m.user_id == me_id && m.role != Role::Guest);
+    let assign_to_me = (can_edit && assignable && !stored.assignees.contains(&me_id)).then(|| {
+        let mut fields = stored.clone();
+        fields.assignees.push(me_id);
+        move |_| save.submit(UpdateIssueInput { issue_id, status_id, fields: fields.clone() })
+    });
     let submit = save.on_submit(move || UpdateIssueInput {
         issue_id,
         status_id: status.get_untracked(),
@@ -127,6 +133,9 @@ pub(super) fn IssueBody(
                     <FormAlert errors />
                     <p class="actions-row">
                         <button type="submit" class="primary-inline" disabled=move || save.pending()>"Save"</button>
+                        {assign_to_me.clone().map(|assign| view! {
+                            <button type="button" id="assign-to-me" on:click=assign disabled=move || save.pending()>"Assign to me"</button>
+                        })}
                         {is_admin.then(|| view! {
                             <ConfirmButton label="Delete issue" question=delete_question.clone()
                                 confirm=delete_confirm.clone() on_confirm=move || delete.submit(IssueIdInput { issue_id }) />
@@ -138,6 +147,22 @@ pub(super) fn IssueBody(
         <Comments detail=detail.clone() can_edit is_admin me_id on_changed />
         <crate::ui::files::Attachments issue_id=issue_id me_id is_admin />
         <History entries=detail.history members=project.members.clone() />
+    }
+}
+
+/// The fields of the issue as saved: what the edit form starts from.
+fn saved_fields(issue: &crate::model::Issue) -> IssueFields {
+    IssueFields {
+        title: issue.title.clone(),
+        description: issue.description.clone(),
+        kind: issue.kind,
+        severity: issue.severity,
+        priority: issue.priority,
+        visibility: issue.visibility,
+        environment: issue.environment.clone(),
+        due_date: issue.due_date.clone(),
+        tags: issue.tags.clone(),
+        assignees: issue.assignees.iter().map(|a| a.id).collect(),
     }
 }
 
@@ -274,7 +299,7 @@ pub(super) fn CommentItem(
                 {(comment.visibility == IssueVisibility::Internal).then(|| view! { " " <span class="badge">"internal"</span> })}
             </p>
             <Show when=move || !editing.get() fallback=move || view! {
-                <TextArea name="body" id=format!("comment-{comment_id}") aria_label="Edit comment" rows=3 value=body errors=edit_errors />
+                <TextArea name="body" id=format!("comment-{comment_id}") aria_label="Edit comment" rows=3 value=body errors=edit_errors preview=true />
                 <FormAlert errors=edit_errors />
                 <button type="button" on:click=move |_| edit.submit(EditCommentInput { comment_id, body: body.get_untracked() })>
                     "Save comment"
@@ -326,7 +351,7 @@ pub(super) fn Comments(
                 }).collect_view()}
             </ul>
             <form on:submit=submit novalidate>
-                <TextArea label="New comment" name="body" id="comment-body" rows=3 value=body errors />
+                <TextArea label="New comment" name="body" id="comment-body" rows=3 value=body errors preview=true />
                 <Show when=move || can_edit>
                     <label class="check">
                         <input type="checkbox" prop:checked=move || internal.get() on:change=move |ev| internal.set(event_target_checked(&ev)) />

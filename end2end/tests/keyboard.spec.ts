@@ -1,0 +1,108 @@
+// Working from the keyboard alone, as in Linear and GitHub: "?" lists the shortcuts, "c" files an
+// issue and Ctrl+Enter sends it, "j"/"k" and Enter walk a list, "/" searches, "a" assigns to me (and a
+// status region says it was saved), "s" and "e" reach the status and the title; Markdown has a
+// "Preview" toggle whose preview is the server's rendering, and issue keys in text are links.
+import { expect, test } from '@playwright/test';
+import { api, expectAccessible, newAccount, ready, signUp } from './helpers';
+
+test('shortcuts file, walk, search and assign an issue without the mouse', async ({ page }) => {
+  const account = newAccount('keyboard');
+  await signUp(page, account);
+  const project = await api(page, 'create_project', { 'input[name]': 'Keys', 'input[key]': 'KEYS', 'input[visibility]': 'public' });
+  for (const title of ['First one', 'Second one']) {
+    await api(page, 'create_issue', { 'input[project_id]': project.id, 'input[fields][title]': title });
+  }
+  await page.goto('/projects/KEYS');
+  await ready(page);
+
+  // "?" opens the list as a modal dialog; Escape closes it and focus returns.
+  await page.keyboard.press('?');
+  const help = page.getByRole('dialog', { name: 'Shortcuts' });
+  await expect(help).toBeVisible();
+  await expect(help).toContainText('Assign the issue to me');
+  await expectAccessible(page);
+  await page.keyboard.press('Escape');
+  await expect(help).toBeHidden();
+
+  // "/" reaches the search box; typing there is text, not shortcuts.
+  await page.keyboard.press('/');
+  const search = page.getByRole('searchbox', { name: 'Search' });
+  await expect(search).toBeFocused();
+  await page.keyboard.type('jk');
+  await expect(search).toHaveValue('jk');
+  await search.fill('');
+  await search.blur();
+
+  // "j" and "k" walk the list; Enter opens the issue in focus.
+  await page.keyboard.press('j');
+  await expect(page.getByRole('link', { name: 'KEYS-1' })).toBeFocused();
+  await page.keyboard.press('j');
+  await expect(page.getByRole('link', { name: 'KEYS-2' })).toBeFocused();
+  await page.keyboard.press('k');
+  await expect(page.getByRole('link', { name: 'KEYS-1' })).toBeFocused();
+  await page.keyboard.press('j');
+  await expect(page.getByRole('link', { name: 'KEYS-2' })).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/\/projects\/KEYS\/issues\/2$/);
+  await ready(page);
+
+  // "a" assigns the issue to me and the status region says it was saved; "s" and "e" reach fields.
+  await page.keyboard.press('a');
+  await expect(page.getByTestId('saved')).toHaveText('Saved KEYS-2.');
+  await expect(page.getByTestId('fields')).toContainText(account.displayName);
+  await expect(page.getByRole('button', { name: 'Assign to me' })).toHaveCount(0);
+  await page.locator('#content').focus();
+  await page.keyboard.press('s');
+  await expect(page.getByLabel('Status')).toBeFocused();
+  await page.locator('#content').focus();
+  await page.keyboard.press('e');
+  await expect(page.getByLabel('Title')).toBeFocused();
+
+  // "c" opens "New issue" with focus on its title; Ctrl+Enter sends the form.
+  await page.goto('/projects/KEYS');
+  await ready(page);
+  await page.keyboard.press('c');
+  await expect(page.getByLabel('Title')).toBeFocused();
+  await page.keyboard.type('Filed from the keyboard');
+  await page.keyboard.press('Control+Enter');
+  await expect(page).toHaveURL(/\/projects\/KEYS\/issues\/3$/);
+  await expect(page).toHaveTitle('KEYS-3 Filed from the keyboard · Moth');
+});
+
+test('the preview shows what saving gives, and issue keys in text open their issue', async ({ page }) => {
+  await signUp(page, newAccount('preview'));
+  const project = await api(page, 'create_project', { 'input[name]': 'Preview', 'input[key]': 'PRE', 'input[visibility]': 'public' });
+  await api(page, 'create_issue', { 'input[project_id]': project.id, 'input[fields][title]': 'The original' });
+  await api(page, 'create_issue', { 'input[project_id]': project.id, 'input[fields][title]': 'A duplicate' });
+  await page.goto('/projects/PRE/issues/2');
+  await ready(page);
+
+  const comment = page.getByRole('textbox', { name: 'New comment' });
+  await comment.fill('Same as PRE-1, **really** <img src=x onerror=alert(1)>');
+  // The comment's own "Preview" (the description's comes first on the page).
+  const toggle = page.getByRole('button', { name: 'Preview' }).last();
+  await expect(toggle).toHaveAttribute('aria-pressed', 'false');
+  await toggle.click();
+  const preview = page.getByTestId('preview').last();
+  await expect(preview.locator('strong')).toHaveText('really');
+  await expect(preview.getByRole('link', { name: 'PRE-1' })).toHaveAttribute('href', '/projects/PRE/issues/1');
+  await expect(preview.locator('img')).toHaveCount(0);
+  await expect(toggle).toHaveAttribute('aria-pressed', 'true');
+  await expect(comment).toBeHidden();
+  await expectAccessible(page);
+
+  // Back to writing: the text is as it was; Ctrl+Enter sends it.
+  await toggle.click();
+  await expect(toggle).toHaveAttribute('aria-pressed', 'false');
+  await expect(comment).toHaveValue(/^Same as PRE-1/);
+  await comment.press('Control+Enter');
+  const posted = page.locator('.comments .markdown').first();
+  await expect(posted.locator('strong')).toHaveText('really');
+
+  // The key in the saved comment opens its issue on the same route.
+  await posted.getByRole('link', { name: 'PRE-1' }).click();
+  await expect(page).toHaveURL(/\/projects\/PRE\/issues\/1$/);
+  await expect(page).toHaveTitle('PRE-1 The original · Moth');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('PRE-1 The original');
+  await ready(page);
+});
