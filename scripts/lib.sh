@@ -92,7 +92,7 @@ tool_profile() {
 }
 
 build_frontend() {
-  log "Building the front end (Trunk, wasm-opt -Oz)"
+  log "Building the front end (Trunk, wasm-opt -O1)"
   trunk build --release
   # Precompressed once here, so the server never compresses the bundle per request.
   local asset
