@@ -282,6 +282,62 @@ pub fn search_query(value: &str, _: &()) -> garde::Result {
     Ok(())
 }
 
+/// A command palette query, parsed: what [`jump_query`] accepts is one of these.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JumpQuery {
+    /// `WEB-3`: the project's key (upper-cased) and the number.
+    Key(String, i64),
+    /// `3`: the issues numbered 3 of every project the reader reads.
+    Number(i64),
+    /// Words in a title, lower-cased, each once.
+    Words(Vec<String>),
+}
+
+impl JumpQuery {
+    /// The query `q` stands for, or why it stands for none.
+    pub fn parse(q: &str) -> Result<Self, &'static str> {
+        let q = q.trim();
+        if let Some((key, number)) = q.split_once('-') {
+            let key_like = key.len() <= 10
+                && key.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && key.chars().all(|c| c.is_ascii_alphanumeric());
+            if let (true, Some(number)) = (key_like, issue_number(number)) {
+                return Ok(JumpQuery::Key(key.to_ascii_uppercase(), number));
+            }
+        }
+        if let Some(number) = issue_number(q) {
+            return Ok(JumpQuery::Number(number));
+        }
+        let mut words: Vec<String> = Vec::new();
+        for word in q.split_whitespace().map(str::to_lowercase) {
+            if word.chars().count() < 3 {
+                return Err("Type three letters of a word, a number or a key such as WEB-3.");
+            }
+            if !words.contains(&word) {
+                words.push(word);
+            }
+        }
+        if words.is_empty() {
+            return Err("Type a word, a number or a key such as WEB-3.");
+        }
+        Ok(JumpQuery::Words(words))
+    }
+}
+
+/// An issue number as people type it: 1 to 18 digits, not 0.
+fn issue_number(text: &str) -> Option<i64> {
+    let digits = !text.is_empty() && text.len() <= 18 && text.bytes().all(|b| b.is_ascii_digit());
+    digits.then(|| text.parse().ok()).flatten().filter(|n| *n > 0)
+}
+
+/// garde rule for a command palette query: a search the list would take that is also a key, a
+/// number or words of three characters or more ([`JumpQuery`]).
+#[allow(clippy::trivially_copy_pass_by_ref)]
+pub fn jump_query(value: &str, _: &()) -> garde::Result {
+    search_query(value, &())?;
+    JumpQuery::parse(value).map(|_| ()).map_err(garde::Error::new)
+}
+
 /// Each word of a search is one more index lookup: a search names at most eight.
 pub const SEARCH_MAX_WORDS: usize = 8;
 
@@ -424,6 +480,20 @@ pub fn normalize_email(email: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_palette_query_is_a_key_a_number_or_words_long_enough_to_look_up() {
+        assert_eq!(JumpQuery::parse(" web-3 "), Ok(JumpQuery::Key("WEB".to_owned(), 3)));
+        assert_eq!(JumpQuery::parse("42"), Ok(JumpQuery::Number(42)));
+        assert_eq!(
+            JumpQuery::parse("Login LOGIN fails"),
+            Ok(JumpQuery::Words(vec!["login".to_owned(), "fails".to_owned()]))
+        );
+        for refused in ["", "  ", "0", "lo", "login is", "-3"] {
+            assert!(JumpQuery::parse(refused).is_err(), "{refused:?}");
+        }
+        assert!(jump_query(&["word"; 9].join(" "), &()).is_err(), "nine words");
+    }
 
     #[test]
     fn export_settings_are_checked_as_s3_and_age_define_them() {

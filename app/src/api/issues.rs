@@ -25,6 +25,16 @@ api_area! {
         #[server(endpoint = "open_project")]
         fn open_project(input: OpenProjectInput) -> ProjectPage;
 
+        /// Where the command palette can go for `q` (a key, a number or words of a title): the projects
+        /// and issues the actor may read, across every project of the team they read.
+        #[server(endpoint = "jump_to")]
+        fn jump_to(input: JumpInput) -> JumpTargets;
+
+        /// The start page: the actor's open issues (assigned to them, reported by them) across every
+        /// project they read, and the projects where something they may read changed last.
+        #[server(endpoint = "my_work")]
+        fn my_work() -> HomeLists;
+
         /// Edits an issue (members, not guests); every changed field goes to the history.
         #[server(endpoint = "update_issue")]
         fn update_issue(input: UpdateIssueInput) -> Issue;

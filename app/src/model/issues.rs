@@ -4,7 +4,7 @@ use garde::Validate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Normalize, ProjectId, StatusCategory, StatusId, UserId};
+use super::{Normalize, Project, ProjectId, StatusCategory, StatusId, UserId};
 use crate::rules;
 
 typed_id!(
@@ -207,6 +207,41 @@ pub struct PreviewInput {
     pub text: String,
 }
 
+/// What the command palette looks for: a key (`WEB-3`), a number (`3`, in every project) or words of
+/// a title (each of three characters or more, the least the trigram indexes can look up): see
+/// [`rules::JumpQuery`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct JumpInput {
+    #[garde(custom(rules::jump_query))]
+    pub q: String,
+}
+
+/// Where the palette can go for a query: projects whose key or name holds it, and issues (at most
+/// [`JUMP_LIMIT`] of each), every one of them readable by the one who asked.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JumpTargets {
+    pub projects: Vec<Project>,
+    pub issues: Vec<IssueSummary>,
+}
+
+/// The most projects and issues the palette offers for one query.
+pub const JUMP_LIMIT: usize = 10;
+
+/// The signed-in reader's start page: their open issues across every project they read, and the
+/// projects where something they may read changed last.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HomeLists {
+    /// Open issues assigned to the reader, most recently changed first.
+    pub assigned: Vec<IssueSummary>,
+    /// Open issues the reader reported, most recently changed first.
+    pub reported: Vec<IssueSummary>,
+    pub recent_projects: Vec<Project>,
+}
+
+/// The most issues of each list on the start page, and of recent projects.
+pub const MY_WORK_LIMIT: usize = 20;
+pub const RECENT_PROJECTS: usize = 5;
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
 pub struct EditCommentInput {
     #[garde(skip)]
@@ -407,6 +442,7 @@ no_normalization!(
     ChangeStatusInput,
     NewCommentInput,
     PreviewInput,
+    JumpInput,
     EditCommentInput,
     CommentIdInput
 );

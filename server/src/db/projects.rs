@@ -45,6 +45,18 @@ pub async fn list(db: &Db, actor: &Actor) -> Result<Vec<Project>, DbError> {
     Ok(s.query_as().fetch_all(db.pool()).await?)
 }
 
+/// At most `limit` of the actor's active projects, where an issue they may read changed last first
+/// (then by name).
+pub async fn recently_active(db: &Db, actor: &Actor, limit: i64) -> Result<Vec<Project>, DbError> {
+    let mut s = readable_projects(actor);
+    s.push(
+        " AND p.archived = 0 ORDER BY COALESCE((SELECT max(i.updated_at) FROM issues i WHERE i.project_id = p.id AND ",
+    );
+    ReadScope::of(actor).issues(&mut s);
+    s.push("), 0) DESC, p.name LIMIT ").bind(limit);
+    Ok(s.query_as().fetch_all(db.pool()).await?)
+}
+
 pub async fn find_by_key(db: &Db, actor: &Actor, key: &str) -> Result<Option<Project>, DbError> {
     let mut s = readable_projects(actor);
     s.push(" AND p.key = ").bind(key.to_owned());

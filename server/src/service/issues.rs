@@ -6,10 +6,12 @@ use app::{
     api::{IssuesApi, RequestParts},
     error::{AppError, ErrorCode},
     model::{
-        parse, ChangeStatusInput, Comment, CommentIdInput, EditCommentInput, Issue, IssueDetail, IssueFields,
-        IssueIdInput, IssuePage, IssueRefInput, IssueVisibility, ListIssuesInput, NewCommentInput, NewIssueInput,
-        OpenProjectInput, PreviewInput, Priority, ProjectPage, UpdateIssueInput,
+        parse, ChangeStatusInput, Comment, CommentIdInput, EditCommentInput, HomeLists, Issue, IssueDetail,
+        IssueFields, IssueIdInput, IssuePage, IssueRefInput, IssueVisibility, JumpInput, JumpTargets, ListIssuesInput,
+        NewCommentInput, NewIssueInput, OpenProjectInput, PreviewInput, Priority, Project, ProjectPage,
+        UpdateIssueInput, JUMP_LIMIT, MY_WORK_LIMIT, RECENT_PROJECTS,
     },
+    rules::JumpQuery,
 };
 
 use super::Service;
@@ -17,7 +19,7 @@ use crate::{
     actor::Actor,
     db::{
         attachments, audit,
-        issues::{self, Change, StoredIssue, Visible},
+        issues::{self, Across, Change, StoredIssue, Visible},
         projects,
         scope::ReadScope,
     },
@@ -53,6 +55,23 @@ fn changes(old: &StoredIssue, status_before: &str, status_after: &str, new: &Iss
         out.push(Change { field: "environment", old: f.environment.summary(), new: new.environment.summary() });
     }
     out
+}
+
+/// Whether a palette query names a project: its key, or words that are all in its key or name.
+fn names_project(query: &JumpQuery, project: &Project) -> bool {
+    match query {
+        JumpQuery::Key(key, _) => project.key == *key,
+        JumpQuery::Number(_) => false,
+        JumpQuery::Words(words) => {
+            let text = format!("{} {}", project.key, project.name).to_lowercase();
+            words.iter().all(|word| text.contains(word.as_str()))
+        }
+    }
+}
+
+/// A count of the model as a statement's `LIMIT`.
+fn as_limit(count: usize) -> i64 {
+    i64::try_from(count).unwrap_or(i64::MAX)
 }
 
 impl Service {
@@ -304,6 +323,38 @@ impl IssuesApi for Service {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn jump_to(&self, req: &RequestParts, input: JumpInput) -> Result<JumpTargets, AppError> {
+        let input = parse(input)?;
+        let (_, actor) = self.actor(req).await?;
+        // The shared rule accepted the text, so it parses; the error only keeps the two in step.
+        let query = JumpQuery::parse(&input.q).map_err(|message| AppError::field("q", message))?;
+        let projects: Vec<Project> = projects::list(&self.db, &actor)
+            .await?
+            .into_iter()
+            .filter(|project| names_project(&query, project))
+            .take(JUMP_LIMIT)
+            .collect();
+        let find = match &query {
+            JumpQuery::Key(key, number) => Across::Key(key, *number),
+            JumpQuery::Number(number) => Across::Number(*number),
+            JumpQuery::Words(words) => Across::TitleWords(words),
+        };
+        let found = issues::across_projects(&self.db, &actor, find, as_limit(JUMP_LIMIT)).await?;
+        Ok(JumpTargets { projects, issues: issues::to_summaries(&self.db, found).await? })
+    }
+
+    async fn my_work(&self, req: &RequestParts) -> Result<HomeLists, AppError> {
+        let (_, actor) = self.actor(req).await?;
+        let limit = as_limit(MY_WORK_LIMIT);
+        let assigned = issues::across_projects(&self.db, &actor, Across::AssignedToReader, limit).await?;
+        let reported = issues::across_projects(&self.db, &actor, Across::ReportedByReader, limit).await?;
+        Ok(HomeLists {
+            assigned: issues::to_summaries(&self.db, assigned).await?,
+            reported: issues::to_summaries(&self.db, reported).await?,
+            recent_projects: projects::recently_active(&self.db, &actor, as_limit(RECENT_PROJECTS)).await?,
+        })
+    }
+
     async fn update_issue(&self, req: &RequestParts, input: UpdateIssueInput) -> Result<Issue, AppError> {
         let input = parse(input)?.into_inner();
         let (_, actor) = self.actor_for(req, Action::EditIssues).await?;

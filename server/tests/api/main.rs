@@ -3,6 +3,7 @@
 //! new database on it; the test script runs the whole suite once each way.
 
 mod accounts;
+mod across_projects;
 mod api_docs;
 mod audit_chain;
 mod audit_log;

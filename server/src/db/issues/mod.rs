@@ -8,14 +8,17 @@
 //! every write to an issue take that proof, so nothing hanging off an issue can be read or changed
 //! through an issue the caller has not found visible, and the reader's rules are applied once.
 //!
-//! Here: the finders; in `list` the issue list (search, filters, orders); in `write` creates, edits
-//! and deletes; in `comments` comments and history; in `wire` the wire forms the service answers.
+//! Here: the finders; in `across` issues across projects (palette, start page); in `list` the issue
+//! list (search, filters, orders); in `write` creates, edits and deletes; in `comments` comments and
+//! history; in `wire` the wire forms the service answers.
 
+mod across;
 mod comments;
 mod list;
 mod wire;
 mod write;
 
+pub use across::{across_projects, Across};
 pub use comments::{add_comment, comments, delete_comment, edit_comment, find_comment, history};
 pub use list::{clamp_key, explain_list, first_key, list, sort_key, Cursor, TextSearch};
 pub use wire::{to_issue, to_issues, to_summaries};

@@ -1,0 +1,83 @@
+//! Issues across every project a reader reads: the command palette's jumps and the start page's
+//! lists. Each statement starts from the reader's [`ReadScope`] and ends in a limit.
+
+use app::model::StatusCategory;
+
+use super::{readable_issues, with_tags_and_assignees, IssueRow, StoredIssue, Visible};
+use crate::{
+    actor::Actor,
+    db::{scope::ReadScope, Backend, Db, DbError},
+};
+
+/// Which issues, across projects.
+#[derive(Clone, Copy, Debug)]
+pub enum Across<'a> {
+    /// The issue `KEY-N`.
+    Key(&'a str, i64),
+    /// The issues numbered N, one per project at most.
+    Number(i64),
+    /// Issues whose title holds every one of these words (lower-case, three characters or more).
+    TitleWords(&'a [String]),
+    /// Open issues assigned to the reader.
+    AssignedToReader,
+    /// Open issues the reader reported.
+    ReportedByReader,
+}
+
+/// At most `limit` issues the actor may read that match `find`, most recently changed first.
+pub async fn across_projects(
+    db: &Db,
+    actor: &Actor,
+    find: Across<'_>,
+    limit: i64,
+) -> Result<Vec<Visible<StoredIssue>>, DbError> {
+    let scope = ReadScope::of(actor);
+    let mut s = readable_issues(&scope);
+    match find {
+        Across::Key(key, number) => {
+            s.push(" AND p.key = ").bind(key.to_owned()).push(" AND i.number = ").bind(number);
+        }
+        Across::Number(number) => {
+            s.push(" AND i.number = ").bind(number);
+        }
+        Across::TitleWords(words) => match db.backend() {
+            // The full-text index's title column: one quoted phrase per word, all of them required.
+            Backend::Sqlite => {
+                let phrases: Vec<String> =
+                    words.iter().map(|w| format!("title : \"{}\"", w.replace('"', "\"\""))).collect();
+                s.push(" AND i.rowid IN (SELECT rowid FROM issue_text WHERE issue_text MATCH ")
+                    .bind(phrases.join(" AND "))
+                    .push(")");
+            }
+            // The trigram index of lowered titles, one LIKE per word.
+            Backend::Postgres => {
+                for word in words {
+                    let escaped = word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+                    s.push(" AND lower(i.title) LIKE ").bind(format!("%{escaped}%")).push(" ESCAPE '\\'");
+                }
+            }
+        },
+        Across::AssignedToReader => {
+            s.push(" AND i.id IN (SELECT a.issue_id FROM issue_assignees a WHERE a.team_id = ").bind(scope.team());
+            s.push(" AND a.user_id = ").bind(actor.user_id()).push(")");
+            not_done(&mut s);
+        }
+        Across::ReportedByReader => {
+            s.push(" AND i.reporter_id = ").bind(actor.user_id());
+            not_done(&mut s);
+        }
+    }
+    s.push(" ORDER BY i.updated_at DESC, p.key, i.number LIMIT ").bind(limit);
+    let rows: Vec<IssueRow> = s.query_as().fetch_all(db.pool()).await?;
+    with_tags_and_assignees(db, scope, rows).await
+}
+
+/// Issues whose status is not in the "done" category of their project's workflow.
+fn not_done(s: &mut crate::db::scope::Statement) {
+    s.push(
+        " AND NOT EXISTS (SELECT 1 FROM project_statuses st WHERE st.team_id = i.team_id \
+         AND st.project_id = i.project_id AND st.id = i.status_id AND st.category = ",
+    )
+    .bind(StatusCategory::Done.as_str().to_owned())
+    .push(")");
+}
