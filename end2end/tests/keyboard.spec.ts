@@ -106,3 +106,63 @@ test('the preview shows what saving gives, and issue keys in text open their iss
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('PRE-1 The original');
   await ready(page);
 });
+
+test('the start page lists my open work, and the palette jumps to issues by key, number and title', async ({ page }) => {
+  const account = newAccount('palette');
+  await signUp(page, account);
+  const me = await api(page, 'who_am_i', {});
+  const project = await api(page, 'create_project', { 'input[name]': 'Jumping', 'input[key]': 'JUMP', 'input[visibility]': 'private' });
+  await api(page, 'create_issue', {
+    'input[project_id]': project.id,
+    'input[fields][title]': 'Parachute harness frays',
+    'input[fields][assignees][0]': me.user.id,
+  });
+  await api(page, 'create_issue', { 'input[project_id]': project.id, 'input[fields][title]': 'Another thing' });
+
+  // The start page: assigned to me, reported by me, recent projects; j walks its lists.
+  await page.goto('/');
+  await ready(page);
+  const assigned = page.locator('section', { has: page.getByRole('heading', { name: 'Assigned to you' }) });
+  await expect(assigned.getByRole('link')).toHaveText(['JUMP-1']);
+  const reported = page.locator('section', { has: page.getByRole('heading', { name: 'Reported by you' }) });
+  await expect(reported.getByRole('link')).toHaveText(['JUMP-2', 'JUMP-1']);
+  await expect(page.getByRole('link', { name: 'JUMP · Jumping' })).toBeVisible();
+  await page.keyboard.press('j');
+  await expect(assigned.getByRole('link', { name: 'JUMP-1' })).toBeFocused();
+
+  // Ctrl+K opens the palette on its field; a query too short to look up says so.
+  await page.keyboard.press('Control+k');
+  const palette = page.getByRole('dialog', { name: 'Jump to' });
+  const field = palette.getByRole('combobox');
+  await expect(field).toBeFocused();
+  await page.keyboard.type('pa');
+  await expect(palette.getByRole('status')).toContainText('three letters');
+  await field.fill('');
+
+  // By key: Enter opens the issue.
+  await page.keyboard.type('jump-2');
+  await expect(palette.getByRole('option')).toHaveText(['JUMP · Jumping (project)', 'JUMP-2 Another thing · New']);
+  await expectAccessible(page);
+  await page.keyboard.press('ArrowDown');
+  await expect(palette.getByRole('option', { name: /JUMP-2/ })).toHaveAttribute('aria-selected', 'true');
+  await expect(field).toHaveAttribute('aria-activedescendant', 'palette-option-1');
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/\/projects\/JUMP\/issues\/2$/);
+  await expect(palette).toBeHidden();
+  await ready(page);
+
+  // By words of the title, in any order, and by number.
+  await page.keyboard.press('Control+k');
+  await field.fill('');
+  await page.keyboard.type('frays parach');
+  await expect(palette.getByRole('option')).toHaveText(['JUMP-1 Parachute harness frays · New']);
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/\/projects\/JUMP\/issues\/1$/);
+  await ready(page);
+  await page.keyboard.press('Control+k');
+  await field.fill('');
+  await page.keyboard.type('2');
+  await expect(palette.getByRole('option')).toHaveText(['JUMP-2 Another thing · New']);
+  await page.keyboard.press('Escape');
+  await expect(palette).toBeHidden();
+});

@@ -136,6 +136,10 @@ fn TopBar(me: Me) -> impl IntoView {
                     }
                 }>{team_options}</CommitSelect>
             </label>
+            <button type="button" aria-keyshortcuts="Control+K" on:click=|_| {
+                super::palette::open_palette();
+            }>"Jump to…"</button>
+            <super::palette::Palette />
             <span class="user">{me.user.display_name.clone()}</span>
             <super::theme::ThemeToggle />
             <button type="button" on:click=move |_| { leave.dispatch(()); }>"Sign out"</button>

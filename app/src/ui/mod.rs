@@ -15,6 +15,7 @@ mod invite;
 mod issues;
 mod layout;
 mod members;
+mod palette;
 mod projects;
 mod public;
 mod shell;

@@ -1,7 +1,7 @@
 //! Keyboard shortcuts in the manner of Linear and GitHub, and the help dialog that lists them ("?").
 //! One listener on the window: a key acts on the control of the page it names (found by a selector, so
 //! pages need no wiring), never while the reader is typing, except Ctrl/Cmd+Enter, which sends the
-//! form being written in.
+//! form being written in, and Ctrl/Cmd+K, which opens the command palette (`palette.rs`).
 
 use leptos::{
     html::Dialog,
@@ -20,7 +20,9 @@ const CONTROLS: [(&str, &str); 5] = [
 ];
 
 /// What the help dialog lists (static text: the dialog costs the bundle no view code per line).
-const HELP: &str = "<dt><kbd>c</kbd></dt><dd>New issue, on a project's issues</dd>\
+const HELP: &str =
+    "<dt><kbd>Ctrl</kbd>+<kbd>K</kbd></dt><dd>Jump to a project or an issue by key, number or title</dd>\
+<dt><kbd>c</kbd></dt><dd>New issue, on a project's issues</dd>\
 <dt><kbd>/</kbd></dt><dd>Search the project's issues</dd>\
 <dt><kbd>j</kbd> <kbd>k</kbd></dt><dd>Next and previous issue in a list; Enter opens it</dd>\
 <dt><kbd>e</kbd></dt><dd>Edit the issue's title</dd>\
@@ -50,6 +52,12 @@ pub fn Shortcuts() -> impl IntoView {
 fn on_key(ev: &KeyboardEvent, dialog: NodeRef<Dialog>) {
     let target = ev.target().and_then(|t| t.dyn_into::<Element>().ok());
     let key = ev.key();
+    if key == "k" && (ev.ctrl_key() || ev.meta_key()) {
+        if super::palette::open_palette() {
+            ev.prevent_default();
+        }
+        return;
+    }
     if key == "Enter" && (ev.ctrl_key() || ev.meta_key()) {
         let form = target.and_then(|t| t.closest("form").ok().flatten());
         if let Some(form) = form.and_then(|f| f.dyn_into::<HtmlFormElement>().ok()) {

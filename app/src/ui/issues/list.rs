@@ -252,7 +252,7 @@ pub(super) fn IssueListing(
                 let mut issues = page.issues;
                 issues.extend(extra.get());
                 view! {
-                    <IssueTable issues project_key=key.get_value() />
+                    <IssueTable issues />
                     <Show when=move || next.get().is_some()>
                         <button type="button" on:click=move |_| {
                             if let Some(cursor) = next.get_untracked() {
@@ -268,10 +268,15 @@ pub(super) fn IssueListing(
     }
 }
 
+/// Issues as a table that `j` and `k` walk; `empty` says what to do when there are none. Issues may
+/// come from several projects (the start page): each links by its own key.
 #[component]
-pub(super) fn IssueTable(issues: Vec<IssueSummary>, project_key: String) -> impl IntoView {
+pub fn IssueTable(
+    issues: Vec<IssueSummary>,
+    #[prop(default = "No issues match.")] empty: &'static str,
+) -> impl IntoView {
     if issues.is_empty() {
-        return view! { <p class="muted">"No issues match."</p> }.into_any();
+        return view! { <p class="muted">{empty}</p> }.into_any();
     }
     view! {
         <table class="list issues">
@@ -280,6 +285,7 @@ pub(super) fn IssueTable(issues: Vec<IssueSummary>, project_key: String) -> impl
             </thead>
             <tbody>
                 {issues.into_iter().map(|i| {
+                    let project_key = i.reference.split_once('-').map(|(key, _)| key.to_owned()).unwrap_or_default();
                     let href = format!("/projects/{project_key}/issues/{}", i.number);
                     let assignees = i.assignees.iter().map(|a| a.display_name.clone()).collect::<Vec<_>>().join(", ");
                     view! {

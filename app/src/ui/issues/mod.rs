@@ -10,5 +10,5 @@ mod form;
 mod list;
 mod page;
 
-pub use list::ProjectIssues;
+pub use list::{IssueTable, ProjectIssues};
 pub use page::IssuePage;
