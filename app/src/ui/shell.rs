@@ -5,7 +5,10 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use super::{issues::IssueTable, layout::SignedIn, set_ready};
-use crate::{api::my_work, model::Me};
+use crate::{
+    api::my_work,
+    model::{Me, Role},
+};
 
 #[component]
 pub fn Home() -> impl IntoView {
@@ -15,13 +18,18 @@ pub fn Home() -> impl IntoView {
 #[component]
 fn Welcome(me: Me) -> impl IntoView {
     let work = LocalResource::new(my_work);
+    let manager = matches!(me.team.role, Role::Owner | Role::Admin);
     Effect::new(move || set_ready(work.get().is_some()));
     let lists = move || {
         work.get().map(|answer| match answer {
             Ok(work) => {
                 let projects = if work.recent_projects.is_empty() {
-                    view! { <p class="muted">"You are not in any project yet: an owner or admin adds you to one."</p> }
-                        .into_any()
+                    let next = if manager {
+                        "No projects yet: create the first under “Projects”."
+                    } else {
+                        "You are not in any project yet: an owner or admin adds you to one."
+                    };
+                    view! { <p class="muted">{next}</p> }.into_any()
                 } else {
                     let links = work.recent_projects.into_iter().map(|p| {
                         view! { <li><A href=format!("/projects/{}", p.key)>{format!("{} · {}", p.key, p.name)}</A></li> }
