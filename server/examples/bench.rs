@@ -494,6 +494,9 @@ async fn ok(api: &Api, endpoint: &str, form: &[(String, String)]) -> bool {
     }
 }
 
+/// A form's fields, by name.
+type Fields = Vec<(&'static str, &'static str)>;
+
 #[tokio::main]
 #[allow(clippy::too_many_lines)] // the run in order, as it prints
 async fn main() -> Result<(), Error> {
@@ -534,6 +537,28 @@ async fn main() -> Result<(), Error> {
             let report = drive(&server, connections, seconds, move |_| {
                 let (api, form) = (api.clone(), form.clone());
                 async move { ok(&api, "list_issues", &form).await }
+            })
+            .await;
+            print_row(name, connections, &report);
+        }
+    }
+    // Across every project: the command palette (a rare word, a word in one issue of eight, a key) and
+    // the start page.
+    let across: [(&str, &str, Fields); 4] = [
+        ("jump_to, rare word", "jump_to", vec![("input[q]", "zebra")]),
+        ("jump_to, common word", "jump_to", vec![("input[q]", "login")]),
+        ("jump_to, key", "jump_to", vec![("input[q]", "BEN-7")]),
+        ("my_work (start page)", "my_work", vec![]),
+    ];
+    for (name, endpoint, fields) in across {
+        if !options.runs(name) {
+            continue;
+        }
+        for connections in [1, 16] {
+            let (api, form) = (owner.clone(), form(&fields));
+            let report = drive(&server, connections, seconds, move |_| {
+                let (api, form) = (api.clone(), form.clone());
+                async move { ok(&api, endpoint, &form).await }
             })
             .await;
             print_row(name, connections, &report);

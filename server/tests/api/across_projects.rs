@@ -97,7 +97,7 @@ async fn the_palette_jumps_only_to_what_the_reader_may_open() {
     };
     let by_key = format!("{private_key}-1");
     let found: serde_json::Value = jump(app, Some(owner), &by_key).await.json().await.expect("json");
-    assert_eq!(projects(found), [private_key.clone()], "the owner finds {private_key}");
+    assert_eq!(projects(found), vec![private_key.clone()], "the owner finds {private_key}");
     for cookie in [&s.guest.cookie, &s.normal.cookie, &stranger.cookie] {
         let found: serde_json::Value = jump(app, Some(cookie), &by_key).await.json().await.expect("json");
         assert_eq!(projects(found), Vec::<String>::new(), "a project they do not read");

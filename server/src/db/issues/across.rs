@@ -3,7 +3,10 @@
 
 use app::model::StatusCategory;
 
-use super::{readable_issues, with_tags_and_assignees, IssueRow, StoredIssue, Visible};
+use super::{
+    list::contains_pattern, readable_from, readable_issues, with_tags_and_assignees, IssueRow, StoredIssue, Visible,
+    ISSUE_COLUMNS,
+};
 use crate::{
     actor::Actor,
     db::{scope::ReadScope, Backend, Db, DbError},
@@ -24,7 +27,8 @@ pub enum Across<'a> {
     ReportedByReader,
 }
 
-/// At most `limit` issues the actor may read that match `find`, most recently changed first.
+/// At most `limit` issues the actor may read that match `find`: jumps newest first, the start page's
+/// lists most recently changed first.
 pub async fn across_projects(
     db: &Db,
     actor: &Actor,
@@ -32,6 +36,18 @@ pub async fn across_projects(
     limit: i64,
 ) -> Result<Vec<Visible<StoredIssue>>, DbError> {
     let scope = ReadScope::of(actor);
+    if let (Across::TitleWords(words), Backend::Sqlite) = (find, db.backend()) {
+        // The full-text index's title column, one quoted phrase per word, all required. Its matches
+        // come newest first, as the index holds them, so a common word stops at the limit instead of
+        // sorting every match.
+        let phrases: Vec<String> = words.iter().map(|w| format!("title : \"{}\"", w.replace('"', "\"\""))).collect();
+        let from = " FROM issue_text CROSS JOIN issues i ON i.rowid = issue_text.rowid";
+        let mut s = readable_from(ISSUE_COLUMNS, from, &scope);
+        s.push(" AND issue_text MATCH ").bind(phrases.join(" AND "));
+        s.push(" ORDER BY issue_text.rowid DESC LIMIT ").bind(limit);
+        let rows: Vec<IssueRow> = s.query_as().fetch_all(db.pool()).await?;
+        return with_tags_and_assignees(db, scope, rows).await;
+    }
     let mut s = readable_issues(&scope);
     match find {
         Across::Key(key, number) => {
@@ -40,23 +56,12 @@ pub async fn across_projects(
         Across::Number(number) => {
             s.push(" AND i.number = ").bind(number);
         }
-        Across::TitleWords(words) => match db.backend() {
-            // The full-text index's title column: one quoted phrase per word, all of them required.
-            Backend::Sqlite => {
-                let phrases: Vec<String> =
-                    words.iter().map(|w| format!("title : \"{}\"", w.replace('"', "\"\""))).collect();
-                s.push(" AND i.rowid IN (SELECT rowid FROM issue_text WHERE issue_text MATCH ")
-                    .bind(phrases.join(" AND "))
-                    .push(")");
+        // The trigram index of lowered titles, one LIKE per word (SQLite: above).
+        Across::TitleWords(words) => {
+            for word in words {
+                s.push(" AND lower(i.title) LIKE ").bind(contains_pattern(word)).push(" ESCAPE '\\'");
             }
-            // The trigram index of lowered titles, one LIKE per word.
-            Backend::Postgres => {
-                for word in words {
-                    let escaped = word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-                    s.push(" AND lower(i.title) LIKE ").bind(format!("%{escaped}%")).push(" ESCAPE '\\'");
-                }
-            }
-        },
+        }
         Across::AssignedToReader => {
             s.push(" AND i.id IN (SELECT a.issue_id FROM issue_assignees a WHERE a.team_id = ").bind(scope.team());
             s.push(" AND a.user_id = ").bind(actor.user_id()).push(")");
@@ -67,7 +72,12 @@ pub async fn across_projects(
             not_done(&mut s);
         }
     }
-    s.push(" ORDER BY i.updated_at DESC, p.key, i.number LIMIT ").bind(limit);
+    // Jumps come newest first; the start page's lists by their latest change.
+    match find {
+        Across::AssignedToReader | Across::ReportedByReader => s.push(" ORDER BY i.updated_at DESC, p.key, i.number"),
+        _ => s.push(" ORDER BY i.created_at DESC, p.key, i.number"),
+    };
+    s.push(" LIMIT ").bind(limit);
     let rows: Vec<IssueRow> = s.query_as().fetch_all(db.pool()).await?;
     with_tags_and_assignees(db, scope, rows).await
 }

@@ -70,7 +70,7 @@ fn key_number(text: &str) -> Option<i64> {
 }
 
 /// `%text%` for LIKE, with LIKE's own wildcards in `text` escaped.
-fn contains_pattern(text: &str) -> String {
+pub(super) fn contains_pattern(text: &str) -> String {
     if text.trim().is_empty() {
         return String::new();
     }

@@ -85,8 +85,13 @@ fn readable_issues(scope: &ReadScope) -> Statement {
 
 /// `columns` of the issues `i` (with their projects `p`) that the scope's reader may read.
 fn readable(columns: &'static str, scope: &ReadScope) -> Statement {
+    readable_from(columns, " FROM issues i", scope)
+}
+
+/// As [`readable`], the issues `i` coming from `from` (which may start at another table).
+fn readable_from(columns: &'static str, from: &'static str, scope: &ReadScope) -> Statement {
     let mut s = Statement::new(columns);
-    s.push(" FROM issues i JOIN projects p ON p.team_id = i.team_id AND p.id = i.project_id WHERE ");
+    s.push(from).push(" JOIN projects p ON p.team_id = i.team_id AND p.id = i.project_id WHERE ");
     scope.projects(&mut s);
     s.push(" AND ");
     scope.issues(&mut s);
