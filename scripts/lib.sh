@@ -68,8 +68,8 @@ ensure_frontend_tools() {
   export PATH="$binaryen/node_modules/.bin:$PATH"
   rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$' \
     || rustup target add wasm32-unknown-unknown
-  # Both tools are built once, with opt-level 1 and without link-time optimisation: they run for
-  # seconds per build, so a faster build of them matters more (docs/performance.md, "Build time").
+  # Both tools are built once, without optimisation: they run for seconds per build, so a faster
+  # build of them matters more (docs/performance.md, "Build time").
   # Without its default features Trunk has no update check (nothing to call) and one TLS stack.
   if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; then
     log "Installing Trunk $TRUNK_VERSION (a few minutes, once)"
@@ -85,15 +85,18 @@ ensure_frontend_tools() {
 }
 
 # tool_profile cargo install ...: in a directory of its own (not Moth's target, which a build may hold
-# locked meanwhile), at opt-level 1 and without link-time optimisation.
+# locked meanwhile), at opt-level 0 and without link-time optimisation.
 tool_profile() {
-  env -u CARGO_TARGET_DIR CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_LTO=false \
+  env -u CARGO_TARGET_DIR CARGO_PROFILE_RELEASE_OPT_LEVEL=0 CARGO_PROFILE_RELEASE_LTO=false \
     CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 "$@"
 }
 
+# The browser build has a target folder of its own: cargo locks a target folder for a whole build, and
+# the front end builds while the server does (scripts/run); the two share no compiled crate anyway
+# (another target and profile).
 build_frontend() {
   log "Building the front end (Trunk, wasm-opt -O1)"
-  trunk build --release
+  CARGO_TARGET_DIR="$CARGO_TARGET_DIR-wasm" trunk build --release
   # Precompressed once here, so the server never compresses the bundle per request.
   local asset
   for asset in dist/*.wasm dist/*.js dist/*.css dist/*.txt; do
