@@ -1,7 +1,5 @@
 //! One area of the API, declared once (see `api_area!` in `api/mod.rs`).
 
-use leptos::prelude::*;
-
 #[allow(clippy::wildcard_imports)] // the API speaks the whole model
 use crate::model::*;
 

@@ -9,7 +9,8 @@
 //!
 //! Each area of the API is declared once, in `api/<area>.rs`, with [`api_area!`]: the declaration
 //! makes the area's trait (which the server implements, in `server/src/service/<area>.rs`) and each
-//! function's `#[server]` forward to it.
+//! function's `#[server]` forward to it. In the browser each function is instead a call through
+//! [`client`], which speaks the same wire format.
 
 /// Declares an area of the API: for each function its documentation, its endpoint and its
 /// signature without the request. Emits the area's trait (server only), whose methods also take the
@@ -41,14 +42,41 @@ macro_rules! api_area {
 
         $(
             $(#[doc = $doc])*
-            #[server(endpoint = $endpoint)]
+            #[cfg(not(all(feature = "csr", not(feature = "ssr"))))]
+            #[leptos::server(endpoint = $endpoint)]
             pub async fn $name($($(#[$($arg_attr)*])* $arg: $arg_type)?) -> Result<$answer, crate::error::AppError> {
                 let (backend, req) = crate::api::backend::context()?;
                 backend.$name(&req $(, $arg)?).await
             }
+
+            $(#[doc = $doc])*
+            #[cfg(all(feature = "csr", not(feature = "ssr")))]
+            pub async fn $name($($arg: $arg_type)?) -> Result<$answer, crate::error::AppError> {
+                let fields = encode_arguments!($($arg: $arg_type)?)?;
+                crate::api::client::call(concat!("/api/", $endpoint), fields).await
+            }
         )*
     };
 }
+
+/// A browser call's arguments as the URL-encoded fields `#[server]` reads: a struct of the function's
+/// parameters (`input[email]=…`), or nothing.
+#[cfg(all(feature = "csr", not(feature = "ssr")))]
+macro_rules! encode_arguments {
+    () => {
+        Ok::<String, crate::error::AppError>(String::new())
+    };
+    ($arg:ident: $arg_type:ty) => {{
+        #[derive(serde::Serialize)]
+        struct Arguments {
+            $arg: $arg_type,
+        }
+        crate::api::client::encode(&Arguments { $arg })
+    }};
+}
+
+#[cfg(all(feature = "csr", not(feature = "ssr")))]
+mod client;
 
 mod accounts;
 mod data_safety;

@@ -188,10 +188,9 @@ async fn append(db: &Db, key: &ChainKey, link: &Link) -> Result<(), DbError> {
     // timeout) or PostgreSQL's row lock, so the head read next is the head the entry follows, instead
     // of failing on a stale snapshot or a duplicate place under a flood of audited events.
     sqlx::query("UPDATE audit_meta SET value = value WHERE name = 'mac_scheme'").execute(&mut *tx).await?;
-    let (seq, previous) = next_place(&mut tx, link.chain()).await?;
     sqlx::query(
-        "INSERT INTO audit_log (id, team_id, actor_id, event, outcome, detail, source_ip, at, chain, seq, mac) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        "INSERT INTO audit_log (id, team_id, actor_id, event, outcome, detail, source_ip, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&link.id)
     .bind(&link.team_id)
@@ -201,11 +200,9 @@ async fn append(db: &Db, key: &ChainKey, link: &Link) -> Result<(), DbError> {
     .bind(&link.detail)
     .bind(&link.source_ip)
     .bind(link.at)
-    .bind(link.chain())
-    .bind(seq)
-    .bind(link.mac(key, seq, &previous))
     .execute(&mut *tx)
     .await?;
+    place_on_chain(&mut tx, key, link).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -230,15 +227,26 @@ pub async fn append_with_retries(db: &Db, key: &ChainKey, link: &Link) -> Result
 /// Moves an entry written before the chain existed onto it.
 async fn chain_legacy(db: &Db, key: &ChainKey, link: &Link) -> Result<(), DbError> {
     let mut tx = db.begin().await?;
-    let (seq, previous) = next_place(&mut tx, link.chain()).await?;
+    place_on_chain(&mut tx, key, link).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Gives the unchained entry `link` the place after its chain's head and its MAC, in the caller's
+/// transaction: a new entry ([`append`]) and one written before the chain existed are chained alike.
+async fn place_on_chain(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    key: &ChainKey,
+    link: &Link,
+) -> Result<(), DbError> {
+    let (seq, previous) = next_place(tx, link.chain()).await?;
     sqlx::query("UPDATE audit_log SET chain = $2, seq = $3, mac = $4 WHERE id = $1 AND seq IS NULL")
         .bind(&link.id)
         .bind(link.chain())
         .bind(seq)
         .bind(link.mac(key, seq, &previous))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-    tx.commit().await?;
     Ok(())
 }
 
