@@ -107,6 +107,43 @@ test('the preview shows what saving gives, and issue keys in text open their iss
   await ready(page);
 });
 
+test('the formatting toolbar wraps the selection in Markdown, by button and by Ctrl+B and Ctrl+I', async ({ page }) => {
+  await signUp(page, newAccount('toolbar'));
+  const project = await api(page, 'create_project', { 'input[name]': 'Tools', 'input[key]': 'TOOL', 'input[visibility]': 'private' });
+  await api(page, 'create_issue', { 'input[project_id]': project.id, 'input[fields][title]': 'Format me' });
+  await page.goto('/projects/TOOL/issues/1');
+  await ready(page);
+
+  const comment = page.getByRole('textbox', { name: 'New comment' });
+  // The comment's toolbar (the description's comes first on the page).
+  const tools = page.getByRole('toolbar', { name: 'Formatting' }).last();
+  await comment.fill('fix the login');
+  await comment.evaluate((el: HTMLTextAreaElement) => el.setSelectionRange(8, 13));
+  await tools.getByRole('button', { name: 'Bold' }).click();
+  await expect(comment).toHaveValue('fix the **login**');
+  // The wrapped text stays selected and the text keeps focus, so a shortcut applies to it next.
+  await expect(comment).toBeFocused();
+  await comment.press('Control+i');
+  await expect(comment).toHaveValue('fix the **_login_**');
+  // Nothing selected: a placeholder to type over.
+  await comment.press('End');
+  await comment.press('Control+b');
+  await comment.pressSequentially('now');
+  await expect(comment).toHaveValue('fix the **_login_****now**');
+  await comment.press('End');
+  await tools.getByRole('button', { name: 'List' }).click();
+  await expect(comment).toHaveValue('fix the **_login_****now**\n- item');
+  await expectAccessible(page);
+
+  // What was written is what is saved.
+  await comment.fill('');
+  await comment.pressSequentially('run make');
+  await comment.evaluate((el: HTMLTextAreaElement) => el.setSelectionRange(4, 8));
+  await tools.getByRole('button', { name: 'Code' }).click();
+  await comment.press('Control+Enter');
+  await expect(page.locator('.comments .markdown').first().locator('code')).toHaveText('make');
+});
+
 test('the start page lists my open work, and the palette jumps to issues by key, number and title', async ({ page }) => {
   const account = newAccount('palette');
   await signUp(page, account);

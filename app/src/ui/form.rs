@@ -155,9 +155,10 @@ pub fn TextField(
 }
 
 /// A labelled multi-line field, like [`TextField`]. Without a `label` the control is named by
-/// `aria-label` (the edit box of a comment, which its comment heads). With `preview`, a "Preview"
-/// toggle shows the Markdown as the server renders it when saved (`preview_markdown`: the same
-/// sanitiser, and issue keys linked for this reader), so the preview is the result.
+/// `aria-label` (the edit box of a comment, which its comment heads). With `preview`, the field is
+/// Markdown: a formatting toolbar (`markdown_tools`) and a "Preview" toggle that shows the text as
+/// the server renders it when saved (`preview_markdown`: the same sanitiser, and issue keys linked
+/// for this reader), so the preview is the result.
 #[component]
 pub fn TextArea(
     #[prop(optional)] label: Option<&'static str>,
@@ -171,6 +172,7 @@ pub fn TextArea(
 ) -> impl IntoView {
     let id = id.unwrap_or_else(|| name.to_owned());
     let previewing = RwSignal::new(false);
+    let area = NodeRef::<leptos::html::Textarea>::new();
     // What the server answered: the rendered text, or why it refused it.
     let rendered = RwSignal::new(Ok::<String, String>(String::new()));
     // One toggle button: pressed, it shows the preview; pressed again, the text to edit.
@@ -193,8 +195,11 @@ pub fn TextArea(
             {preview.then(|| view! {
                 <button type="button" class="small preview-toggle" aria-pressed=move || previewing.get().to_string()
                     on:click=toggle_preview>"Preview"</button>
+                <super::markdown_tools::MarkdownTools area value previewing />
             })}
             <textarea
+                node_ref=area
+                on:keydown=move |ev| if preview { super::markdown_tools::on_key(&ev, area, value) }
                 id=id.clone()
                 aria-label=aria_label
                 name=name

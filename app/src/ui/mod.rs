@@ -14,6 +14,7 @@ mod form;
 mod invite;
 mod issues;
 mod layout;
+mod markdown_tools;
 mod members;
 mod palette;
 mod projects;
