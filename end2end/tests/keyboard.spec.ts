@@ -107,6 +107,47 @@ test('the preview shows what saving gives, and issue keys in text open their iss
   await ready(page);
 });
 
+test('status, severity and priority change in place from the keyboard, leaving unsaved edits alone', async ({ page }) => {
+  await signUp(page, newAccount('inplace'));
+  const project = await api(page, 'create_project', { 'input[name]': 'In place', 'input[key]': 'INP', 'input[visibility]': 'private' });
+  await api(page, 'create_issue', { 'input[project_id]': project.id, 'input[fields][title]': 'Change me' });
+  await page.goto('/projects/INP/issues/1');
+  await ready(page);
+
+  // An edit of the title, not saved yet.
+  await page.getByLabel('Title').fill('Changed, not saved');
+  // Arrow keys browse the priorities without saving; Enter saves the one shown.
+  const priority = page.getByRole('combobox', { name: 'Priority' });
+  await priority.focus();
+  await priority.press('ArrowUp');
+  await expect(page.getByTestId('saved')).toHaveText('');
+  await priority.press('Enter');
+  await expect(page.getByTestId('saved')).toHaveText('Saved INP-1.');
+  await expect(page.locator('.history')).toContainText(/changed priority from “none” to “low”/);
+  // The title's unsaved edit is still there, and the issue's title is unchanged.
+  await expect(page.getByLabel('Title')).toHaveValue('Changed, not saved');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('INP-1 Change me');
+
+  // "s" reaches the status in place; a new status is saved at once and goes into the history.
+  await page.locator('#content').focus();
+  await page.keyboard.press('s');
+  const status = page.getByRole('combobox', { name: 'Status' });
+  await expect(status).toBeFocused();
+  await status.press('ArrowDown');
+  await status.press('Enter');
+  await expect(page.locator('.history')).toContainText('changed status');
+  await page.getByRole('combobox', { name: 'Severity' }).selectOption('critical');
+  await expect(page.locator('.history')).toContainText('changed severity from “medium” to “critical”');
+
+  // Saving the form then keeps what was chosen in place.
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('INP-1 Changed, not saved');
+  await expect(page.getByRole('combobox', { name: 'Severity' })).toHaveValue('critical');
+  await expect(page.getByRole('combobox', { name: 'Priority' })).toHaveValue('low');
+  await expect(page.locator('.history')).not.toContainText('to “medium”');
+  await expectAccessible(page);
+});
+
 test('the formatting toolbar wraps the selection in Markdown, by button and by Ctrl+B and Ctrl+I', async ({ page }) => {
   await signUp(page, newAccount('toolbar'));
   const project = await api(page, 'create_project', { 'input[name]': 'Tools', 'input[key]': 'TOOL', 'input[visibility]': 'private' });

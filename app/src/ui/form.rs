@@ -219,7 +219,6 @@ pub fn TextArea(
     }
 }
 
-/// The form-level message: errors that belong to no single field.
 /// A `<select>` that acts only when a choice is committed: a click or tap on an option, or Enter.
 /// Arrow keys and type-ahead browse the options without acting (WCAG 3.2.2): a closed select in
 /// Chromium fires `change` on every ArrowDown, which would navigate away under a keyboard user.
@@ -228,6 +227,7 @@ pub fn CommitSelect(
     /// The accessible name, when no `<label>` wraps the select.
     #[prop(optional, into)]
     label: Option<String>,
+    #[prop(optional)] id: Option<&'static str>,
     on_choose: impl Fn(String) + Send + Sync + 'static,
     children: Children,
 ) -> impl IntoView {
@@ -240,7 +240,7 @@ pub fn CommitSelect(
     };
     let on_enter = act.clone();
     view! {
-        <select aria-label=label
+        <select aria-label=label id=id
             on:pointerdown=move |_| browsing.set_value(false)
             on:keydown=move |ev| match ev.key().as_str() {
                 "Enter" => {
@@ -264,6 +264,7 @@ pub fn CommitSelect(
     }
 }
 
+/// The form-level message: errors that belong to no single field.
 #[component]
 pub fn FormAlert(errors: RwSignal<Option<AppError>>) -> impl IntoView {
     let message = move || {

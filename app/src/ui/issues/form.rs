@@ -113,6 +113,9 @@ pub(super) fn IssueFieldsForm(
     /// Who may be assigned: the project's members other than guests.
     #[prop(optional)]
     candidates: Vec<crate::model::Member>,
+    /// Severity and priority are changed on the issue's head instead (`in_place`).
+    #[prop(optional)]
+    in_place: bool,
 ) -> impl IntoView {
     // The environment folds away; it opens when one of its fields has an error.
     let environment_error = move || {
@@ -127,9 +130,13 @@ pub(super) fn IssueFieldsForm(
         <TextArea label="Description" name="fields.description" id="issue-description" rows=6 value=form.description errors preview=true />
         <div class="field-row">
             {choice(("issue-type", "Type"), form.kind, IssueType::ALL, IssueType::as_str)}
-            {choice(("issue-severity", "Severity"), form.severity, Severity::ALL, Severity::as_str)}
+            <Show when=move || !in_place>
+                {choice(("issue-severity", "Severity"), form.severity, Severity::ALL, Severity::as_str)}
+            </Show>
             <Show when=move || can_triage>
-                {choice(("issue-priority", "Priority"), form.priority, Priority::ALL, Priority::as_str)}
+                <Show when=move || !in_place>
+                    {choice(("issue-priority", "Priority"), form.priority, Priority::ALL, Priority::as_str)}
+                </Show>
                 {choice(("issue-visibility", "Visibility"), form.visibility, IssueVisibility::ALL, IssueVisibility::as_str)}
             </Show>
         </div>

@@ -7,10 +7,13 @@ use leptos_router::{
     NavigateOptions,
 };
 
-use super::form::{IssueFieldsForm, IssueForm};
+use super::{
+    form::{IssueFieldsForm, IssueForm},
+    in_place::InPlace,
+};
 use crate::ui::{
     confirm::ConfirmButton,
-    form::{aria_invalid, error_id, FieldError, FormAlert, Submission, TextArea},
+    form::{FormAlert, Submission, TextArea},
     layout::SignedIn,
     set_ready,
 };
@@ -89,22 +92,28 @@ pub(super) fn IssueBody(
     let errors = save.errors;
     let stored = saved_fields(&issue);
     let fields = IssueForm::new(stored.clone());
-    let status = RwSignal::new(issue.status.id);
+    let history = RwSignal::new(detail.history.clone());
+    let reference = IssueRefInput { key: project.project.key.clone(), number: issue.number };
+    let in_place =
+        InPlace::new(&issue, (issue.status.id, stored.clone()), project.statuses.clone(), reference, history, saved);
     let issue_id = issue.id;
-    // "Assign to me" changes only the assignees, as the issue was saved (not the form's unsaved edits).
-    let status_id = issue.status.id;
     // Who may be assigned is the server's rule: owners and admins, and the project's other members.
     let assignable = is_admin || project.members.iter().any(|m| m.user_id == me_id && m.role != Role::Guest);
-    let assign_to_me = (can_edit && assignable && !stored.assignees.contains(&me_id)).then(|| {
-        let mut fields = stored.clone();
+    // "Assign to me" changes only the assignees, as the issue was saved (not the form's unsaved edits).
+    let assign_to_me = (can_edit && assignable && !stored.assignees.contains(&me_id)).then_some(move |_| {
+        let (status_id, mut fields) = in_place.current.get_untracked();
         fields.assignees.push(me_id);
-        move |_| save.submit(UpdateIssueInput { issue_id, status_id, fields: fields.clone() })
+        save.submit(UpdateIssueInput { issue_id, status_id, fields });
     });
-    let submit = save.on_submit(move || UpdateIssueInput {
-        issue_id,
-        status_id: status.get_untracked(),
-        fields: fields.fields(),
+    // The form saves its own fields; the status, severity and priority are the head's.
+    let submit = save.on_submit(move || {
+        let (status_id, properties) = in_place.current.get_untracked();
+        let mut fields = fields.fields();
+        fields.severity = properties.severity;
+        fields.priority = properties.priority;
+        UpdateIssueInput { issue_id, status_id, fields }
     });
+    let busy = move || save.pending() || in_place.save.pending();
     let project_href = format!("/projects/{}", project.project.key);
     let navigate = use_navigate();
     let after_delete = project_href.clone();
@@ -112,29 +121,21 @@ pub(super) fn IssueBody(
         Submission::reporting_to(errors, delete_issue, move |()| navigate(&after_delete, NavigateOptions::default()));
     let delete_question = format!("Delete {} for everyone? This cannot be undone.", issue.reference);
     let delete_confirm = format!("Delete {}", issue.reference);
-    let statuses = project.statuses.clone();
     let candidates: Vec<crate::model::Member> =
         project.members.iter().filter(|m| m.role != Role::Guest).cloned().collect();
     view! {
-        <IssueHead issue=issue.clone() project_name=project.project.name.clone() project_href />
+        <IssueHead issue=issue.clone() project_name=project.project.name.clone() project_href
+            in_place=can_edit.then_some(in_place) />
         <Show when=move || can_edit>
             <section class="card">
                 <h2>"Edit"</h2>
                 <form on:submit=submit novalidate>
-                    <IssueFieldsForm form=fields errors can_triage=true candidates=candidates.clone() />
-                    <div class="field">
-                        <label for="issue-status">"Status"</label>
-                        <select id="issue-status" on:change=move |ev| if let Ok(id) = event_target_value(&ev).parse() { status.set(id) }
-                            aria-invalid=aria_invalid(errors, "status_id") aria-describedby=error_id("status_id")>
-                            {statuses.clone().into_iter().map(|s| view! { <option value=s.id.to_string() selected=s.id == status.get_untracked()>{s.name}</option> }).collect_view()}
-                        </select>
-                        <FieldError errors name="status_id" />
-                    </div>
+                    <IssueFieldsForm form=fields errors can_triage=true candidates=candidates.clone() in_place=true />
                     <FormAlert errors />
                     <p class="actions-row">
-                        <button type="submit" class="primary-inline" disabled=move || save.pending()>"Save"</button>
-                        {assign_to_me.clone().map(|assign| view! {
-                            <button type="button" id="assign-to-me" on:click=assign disabled=move || save.pending()>"Assign to me"</button>
+                        <button type="submit" class="primary-inline" disabled=busy>"Save"</button>
+                        {assign_to_me.map(|assign| view! {
+                            <button type="button" id="assign-to-me" on:click=assign disabled=busy>"Assign to me"</button>
                         })}
                         {is_admin.then(|| view! {
                             <ConfirmButton label="Delete issue" question=delete_question.clone()
@@ -146,12 +147,12 @@ pub(super) fn IssueBody(
         </Show>
         <Comments detail=detail.clone() can_edit is_admin me_id on_changed />
         <crate::ui::files::Attachments issue_id=issue_id me_id is_admin />
-        <History entries=detail.history members=project.members.clone() />
+        {move || view! { <History entries=history.get() members=project.members.clone() /> }}
     }
 }
 
 /// The fields of the issue as saved: what the edit form starts from.
-fn saved_fields(issue: &crate::model::Issue) -> IssueFields {
+pub(super) fn saved_fields(issue: &crate::model::Issue) -> IssueFields {
     IssueFields {
         title: issue.title.clone(),
         description: issue.description.clone(),
@@ -168,23 +169,39 @@ fn saved_fields(issue: &crate::model::Issue) -> IssueFields {
 
 /// The issue as it stands: its fields and its description.
 #[component]
-pub(super) fn IssueHead(issue: crate::model::Issue, project_name: String, project_href: String) -> impl IntoView {
+pub(super) fn IssueHead(
+    issue: crate::model::Issue,
+    project_name: String,
+    project_href: String,
+    /// For those who may edit: status, severity and priority are choices saved at once.
+    in_place: Option<InPlace>,
+) -> impl IntoView {
     let assignees = issue.assignees.iter().map(|a| a.display_name.clone()).collect::<Vec<_>>().join(", ");
     view! {
         <section class="card">
             <p class="muted"><A href=project_href>{project_name}</A></p>
             <h1>{format!("{} {}", issue.reference, issue.title)}</h1>
             <dl class="meta" data-testid="fields">
-                <dt>"Status"</dt><dd data-testid="status">{issue.status.name.clone()}</dd>
+                <dt>"Status"</dt><dd data-testid="status">{match in_place {
+                    Some(edit) => edit.status().into_any(),
+                    None => issue.status.name.clone().into_any(),
+                }}</dd>
                 <dt>"Type"</dt><dd>{issue.kind.as_str()}</dd>
-                <dt>"Severity"</dt><dd>{issue.severity.as_str()}</dd>
-                <dt>"Priority"</dt><dd>{issue.priority.as_str()}</dd>
+                <dt>"Severity"</dt><dd>{match in_place {
+                    Some(edit) => edit.severity().into_any(),
+                    None => issue.severity.as_str().into_any(),
+                }}</dd>
+                <dt>"Priority"</dt><dd>{match in_place {
+                    Some(edit) => edit.priority().into_any(),
+                    None => issue.priority.as_str().into_any(),
+                }}</dd>
                 <dt>"Visibility"</dt><dd data-testid="visibility">{issue.visibility.as_str()}</dd>
                 <dt>"Reporter"</dt><dd>{issue.reporter.display_name.clone()}</dd>
                 <dt>"Assignees"</dt><dd>{assignees}</dd>
                 <dt>"Tags"</dt><dd>{issue.tags.join(", ")}</dd>
                 {issue.due_date.clone().map(|due| view! { <dt>"Due"</dt><dd data-testid="due-date">{due}</dd> })}
             </dl>
+            {in_place.map(InPlace::alert)}
             <Environment environment=issue.environment.clone() />
             <div class="markdown" data-testid="description" inner_html=issue.description_html.clone()></div>
         </section>
