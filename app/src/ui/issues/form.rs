@@ -17,6 +17,22 @@ pub(super) fn options<T: Copy + PartialEq + 'static>(
     all.iter().map(|v| view! { <option value=text(*v) selected=*v == selected>{text(*v)}</option> }).collect_view()
 }
 
+/// The fields of the issue as saved: what the edit form starts from.
+pub(super) fn saved_fields(issue: &crate::model::Issue) -> IssueFields {
+    IssueFields {
+        title: issue.title.clone(),
+        description: issue.description.clone(),
+        kind: issue.kind,
+        severity: issue.severity,
+        priority: issue.priority,
+        visibility: issue.visibility,
+        environment: issue.environment.clone(),
+        due_date: issue.due_date.clone(),
+        tags: issue.tags.clone(),
+        assignees: issue.assignees.iter().map(|a| a.id).collect(),
+    }
+}
+
 /// What the issue form holds while it is edited: a signal per control, read into [`IssueFields`] when
 /// the form is sent (the tags as typed, commas and all).
 #[derive(Clone, Copy)]

@@ -12,7 +12,7 @@ use crate::{
     ui::form::{CommitSelect, Submission},
 };
 
-use super::form::options;
+use super::form::{options, saved_fields};
 
 /// What the issue's head needs to change its properties in place.
 #[derive(Clone, Copy)]
@@ -42,7 +42,7 @@ impl InPlace {
         let confirmed = RwSignal::new(saved);
         let answers = RwSignal::new(0_u32);
         let save = Submission::new(update_issue, move |issue: Issue| {
-            let saved = (issue.status.id, super::page::saved_fields(&issue));
+            let saved = (issue.status.id, saved_fields(&issue));
             current.set(saved.clone());
             confirmed.set(saved);
             answers.update(|n| *n += 1);

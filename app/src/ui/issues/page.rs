@@ -8,7 +8,7 @@ use leptos_router::{
 };
 
 use super::{
-    form::{IssueFieldsForm, IssueForm},
+    form::{saved_fields, IssueFieldsForm, IssueForm},
     in_place::InPlace,
 };
 use crate::ui::{
@@ -21,7 +21,7 @@ use crate::{
     api::{add_comment, delete_comment, delete_issue, edit_comment, get_issue, get_project, update_issue},
     error::AppError,
     model::{
-        CommentIdInput, EditCommentInput, IssueDetail, IssueFields, IssueIdInput, IssueRefInput, IssueVisibility, Me,
+        CommentIdInput, EditCommentInput, IssueDetail, IssueIdInput, IssueRefInput, IssueVisibility, Me,
         NewCommentInput, ProjectDetail, ProjectKeyInput, Role, UpdateIssueInput, UserId,
     },
 };
@@ -148,22 +148,6 @@ pub(super) fn IssueBody(
         <Comments detail=detail.clone() can_edit is_admin me_id on_changed />
         <crate::ui::files::Attachments issue_id=issue_id me_id is_admin />
         {move || view! { <History entries=history.get() members=project.members.clone() /> }}
-    }
-}
-
-/// The fields of the issue as saved: what the edit form starts from.
-pub(super) fn saved_fields(issue: &crate::model::Issue) -> IssueFields {
-    IssueFields {
-        title: issue.title.clone(),
-        description: issue.description.clone(),
-        kind: issue.kind,
-        severity: issue.severity,
-        priority: issue.priority,
-        visibility: issue.visibility,
-        environment: issue.environment.clone(),
-        due_date: issue.due_date.clone(),
-        tags: issue.tags.clone(),
-        assignees: issue.assignees.iter().map(|a| a.id).collect(),
     }
 }
 
