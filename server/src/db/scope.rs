@@ -218,6 +218,17 @@ impl ReadScope {
         }
     }
 
+    /// The text columns of an issue `i` a reader's search may match: its title and description, and
+    /// the copies of its tags and comments (migrations 0027 and 0028) that the reader may read
+    /// ([`ReadScope::comments`]'s rule: internal comments for members only).
+    pub fn searched_columns(&self) -> &'static [&'static str] {
+        if self.reader.sees_internal() {
+            &["title", "description", "search_public", "search_internal"]
+        } else {
+            &["title", "description", "search_public"]
+        }
+    }
+
     /// The entries `h` of the history of an issue reported by `reporter` that the reader may read
     /// ([`Reader::history_of`]).
     pub fn history(&self, s: &mut Statement, reporter: UserId) {

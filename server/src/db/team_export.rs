@@ -14,8 +14,18 @@ use tokio_stream::StreamExt;
 
 use super::{Backend, Db, DbError, TeamScope};
 
-/// Columns never exported: secrets, and keys into Moth's own storage.
-const WITHHELD: [&str; 6] = ["token_hash", "wrapped_key", "key_id", "storage_key", "password_hash", "secret"];
+/// Columns never exported: secrets, keys into Moth's own storage, and the search's copies of text
+/// exported in its own rows (tags, comments).
+const WITHHELD: [&str; 8] = [
+    "token_hash",
+    "wrapped_key",
+    "key_id",
+    "storage_key",
+    "password_hash",
+    "secret",
+    "search_public",
+    "search_internal",
+];
 
 /// The tables that hold team rows, by name.
 pub async fn team_tables(db: &Db) -> Result<Vec<String>, DbError> {

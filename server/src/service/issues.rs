@@ -339,7 +339,18 @@ impl IssuesApi for Service {
             JumpQuery::Number(number) => Across::Number(*number),
             JumpQuery::Words(words) => Across::TitleWords(words),
         };
-        let found = issues::across_projects(&self.db, &actor, find, as_limit(JUMP_LIMIT)).await?;
+        let mut found = issues::across_projects(&self.db, &actor, find, as_limit(JUMP_LIMIT)).await?;
+        // Ranked: issues whose title holds the words first, then those whose other readable text
+        // (description, tags, comments) does, each newest first.
+        if let (JumpQuery::Words(words), true) = (&query, found.len() < JUMP_LIMIT) {
+            let more =
+                issues::across_projects(&self.db, &actor, Across::TextWords(words), as_limit(JUMP_LIMIT)).await?;
+            for issue in more {
+                if found.len() < JUMP_LIMIT && !found.iter().any(|f| f.id == issue.id) {
+                    found.push(issue);
+                }
+            }
+        }
         Ok(JumpTargets { projects, issues: issues::to_summaries(&self.db, found).await? })
     }
 

@@ -28,6 +28,7 @@ mod projects;
 mod published;
 mod replica;
 mod requests;
+mod search;
 mod sessions;
 mod sign_in_doors;
 mod slow_clients;

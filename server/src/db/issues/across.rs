@@ -4,8 +4,8 @@
 use app::model::StatusCategory;
 
 use super::{
-    list::contains_pattern, readable_from, readable_issues, with_tags_and_assignees, IssueRow, StoredIssue, Visible,
-    ISSUE_COLUMNS,
+    list::{match_expression, words_like},
+    readable_from, readable_issues, with_tags_and_assignees, IssueRow, StoredIssue, Visible, ISSUE_COLUMNS,
 };
 use crate::{
     actor::Actor,
@@ -21,6 +21,9 @@ pub enum Across<'a> {
     Number(i64),
     /// Issues whose title holds every one of these words (lower-case, three characters or more).
     TitleWords(&'a [String]),
+    /// Issues whose text the reader may search (title, description, tags, readable comments) holds
+    /// every one of these words, each anywhere (lower-case, three characters or more).
+    TextWords(&'a [String]),
     /// Open issues assigned to the reader.
     AssignedToReader,
     /// Open issues the reader reported.
@@ -36,14 +39,17 @@ pub async fn across_projects(
     limit: i64,
 ) -> Result<Vec<Visible<StoredIssue>>, DbError> {
     let scope = ReadScope::of(actor);
-    if let (Across::TitleWords(words), Backend::Sqlite) = (find, db.backend()) {
-        // The full-text index's title column, one quoted phrase per word, all required. Its matches
-        // come newest first, as the index holds them, so a common word stops at the limit instead of
-        // sorting every match.
-        let phrases: Vec<String> = words.iter().map(|w| format!("title : \"{}\"", w.replace('"', "\"\""))).collect();
+    let words_in = match find {
+        Across::TitleWords(words) => Some((words, &["title"][..])),
+        Across::TextWords(words) => Some((words, scope.searched_columns())),
+        _ => None,
+    };
+    if let (Some((words, columns)), Backend::Sqlite) = (words_in, db.backend()) {
+        // The full-text index's matches come newest first, as the index holds them, so a common word
+        // stops at the limit instead of sorting every match.
         let from = " FROM issue_text CROSS JOIN issues i ON i.rowid = issue_text.rowid";
         let mut s = readable_from(ISSUE_COLUMNS, from, &scope);
-        s.push(" AND issue_text MATCH ").bind(phrases.join(" AND "));
+        s.push(" AND issue_text MATCH ").bind(match_expression(columns, words));
         s.push(" ORDER BY issue_text.rowid DESC LIMIT ").bind(limit);
         let rows: Vec<IssueRow> = s.query_as().fetch_all(db.pool()).await?;
         return with_tags_and_assignees(db, scope, rows).await;
@@ -56,12 +62,9 @@ pub async fn across_projects(
         Across::Number(number) => {
             s.push(" AND i.number = ").bind(number);
         }
-        // The trigram index of lowered titles, one LIKE per word (SQLite: above).
-        Across::TitleWords(words) => {
-            for word in words {
-                s.push(" AND lower(i.title) LIKE ").bind(contains_pattern(word)).push(" ESCAPE '\\'");
-            }
-        }
+        // The trigram indexes of the lowered text, one LIKE per word (SQLite: above).
+        Across::TitleWords(words) => words_like(&mut s, &["title"], words, false),
+        Across::TextWords(words) => words_like(&mut s, scope.searched_columns(), words, false),
         Across::AssignedToReader => {
             s.push(" AND i.id IN (SELECT a.issue_id FROM issue_assignees a WHERE a.team_id = ").bind(scope.team());
             s.push(" AND a.user_id = ").bind(actor.user_id()).push(")");

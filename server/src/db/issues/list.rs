@@ -21,7 +21,8 @@ use crate::{
 };
 
 /// How a list filters by text, which decides its statement. A search is words, each of which must
-/// appear (in any order) in the title or the description, or an issue's key such as `WEB-3`.
+/// appear (in any order, as a whole word, a prefix or any part of one) in the title, the description,
+/// the tags or a comment the reader may read, or an issue's key such as `WEB-3`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TextSearch {
     /// No text, or a word of fewer than three characters (too short for the trigram indexes):
@@ -245,39 +246,48 @@ fn list_statement(s: &mut Statement, scope: &ReadScope, backend: Backend, page: 
     s.push(" AND EXISTS (SELECT 1 FROM projects p WHERE p.id = ").bind(page.project).push(" AND ");
     scope.projects(s);
     s.push(")");
-    text_filter(s, backend, search, &page.filter.q, page.project);
+    text_filter(s, scope, backend, page);
     filters(s, page.filter);
     order_after(s, page.sort, page.cursor);
     s.push(" LIMIT ").bind(page.limit);
 }
 
-/// The text search: a phrase of `SQLite`'s full-text index, or a `LIKE` pattern (which
-/// `PostgreSQL`'s trigram indexes answer from three characters on).
-fn text_filter(s: &mut Statement, backend: Backend, search: TextSearch, q: &str, project: ProjectId) {
-    match (backend, search) {
+/// The text search: `SQLite`'s full-text index, or `LIKE` patterns (which `PostgreSQL`'s trigram
+/// indexes answer from three characters on), over the text columns the reader may search.
+fn text_filter(s: &mut Statement, scope: &ReadScope, backend: Backend, page: &Page<'_>) {
+    let (q, columns) = (&page.filter.q, scope.searched_columns());
+    match (backend, TextSearch::of(q)) {
         (Backend::Sqlite, TextSearch::Indexed) => {
-            // One quoted phrase a word: FTS5 matches rows that hold them all, in any order.
-            let phrases: Vec<String> = words(q).iter().map(|w| format!("\"{}\"", w.replace('"', "\"\""))).collect();
-            s.push(" AND issue_text MATCH ").bind(phrases.join(" "));
+            s.push(" AND issue_text MATCH ").bind(match_expression(columns, &words(q)));
         }
-        (Backend::Postgres, TextSearch::Indexed) => {
-            for pattern in words(q).iter().map(|w| contains_pattern(w)) {
-                s.push(" AND (lower(i.title) LIKE ").bind(pattern.clone());
-                s.push(" ESCAPE '\\' OR lower(i.description) LIKE ").bind(pattern).push(" ESCAPE '\\')");
-            }
-        }
-        (_, TextSearch::Scan) => {
-            for pattern in words(q).iter().map(|w| contains_pattern(w)) {
-                s.push(" AND likelihood((lower(i.title) LIKE ").bind(pattern.clone());
-                s.push(" ESCAPE '\\' OR lower(i.description) LIKE ").bind(pattern).push(" ESCAPE '\\'), 1.0)");
-            }
-        }
+        (Backend::Postgres, TextSearch::Indexed) => words_like(s, columns, &words(q), false),
+        (_, TextSearch::Scan) => words_like(s, columns, &words(q), true),
         (_, TextSearch::Key(number)) => {
             let key = q.trim().split_once('-').map(|(key, _)| key.to_uppercase()).unwrap_or_default();
             s.push(" AND likelihood(i.number = ").bind(number).push(", 1.0)");
-            s.push(" AND EXISTS (SELECT 1 FROM projects p WHERE p.id = ").bind(project);
+            s.push(" AND EXISTS (SELECT 1 FROM projects p WHERE p.id = ").bind(page.project);
             s.push(" AND p.key = ").bind(key).push(")");
         }
+    }
+}
+
+/// An FTS5 query of `issue_text` for rows holding every one of `words` (in any order, each as a
+/// substring: a quoted phrase of trigrams), each in any of `columns`.
+pub(super) fn match_expression(columns: &[&str], words: &[String]) -> String {
+    let phrases: Vec<String> = words.iter().map(|w| format!("\"{}\"", w.replace('"', "\"\""))).collect();
+    format!("{{{}}} : ({})", columns.join(" "), phrases.join(" AND "))
+}
+
+/// Every one of `words` in any of the issue's `columns`, lower-cased, by `LIKE`. `hinted` wraps each
+/// word's test in `likelihood(..., 1.0)` (see [`filters`]).
+pub(super) fn words_like(s: &mut Statement, columns: &[&'static str], words: &[String], hinted: bool) {
+    for pattern in words.iter().map(|w| contains_pattern(w)) {
+        s.push(if hinted { " AND likelihood((" } else { " AND (" });
+        for (n, column) in columns.iter().enumerate() {
+            s.push(if n == 0 { "lower(i." } else { " OR lower(i." }).push(column);
+            s.push(") LIKE ").bind(pattern.clone()).push(" ESCAPE '\\'");
+        }
+        s.push(if hinted { "), 1.0)" } else { ")" });
     }
 }
 

@@ -1,0 +1,136 @@
+//! Search reads an issue's tags and the comments the reader may read as well as its title and
+//! description (migrations 0027 and 0028 copy them beside the issue, kept by triggers): every write
+//! of a tag or a comment must reach it, and a guest's search, by the list or the palette, must never
+//! match the text of an internal comment.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{input, spawn_app, TestApp};
+
+/// Files an issue and answers it as the server gave it.
+async fn file(app: &TestApp, cookie: &str, project: &str, fields: &[(&str, &str)]) -> Value {
+    let mut form = vec![("input[project_id]".to_owned(), project.to_owned())];
+    form.extend(fields.iter().map(|(name, value)| (format!("input[fields][{name}]"), (*value).to_owned())));
+    let response = app.call("create_issue", &form, Some(cookie)).await;
+    assert_eq!(response.status(), StatusCode::OK, "create {fields:?}");
+    response.json().await.expect("json")
+}
+
+/// The titles the project's list finds for `q`, sorted.
+async fn listed(app: &TestApp, cookie: &str, project: &str, q: &str) -> Vec<String> {
+    let form =
+        vec![("input[project_id]".to_owned(), project.to_owned()), ("input[filter][q]".to_owned(), q.to_owned())];
+    let response = app.call("list_issues", &form, Some(cookie)).await;
+    assert_eq!(response.status(), StatusCode::OK, "search {q}");
+    let page: Value = response.json().await.expect("json");
+    let mut titles: Vec<String> =
+        page["issues"].as_array().expect("issues").iter().map(|i| i["title"].as_str().expect("t").to_owned()).collect();
+    titles.sort();
+    titles
+}
+
+/// The titles the palette offers for `q`, in its order.
+async fn jumped(app: &TestApp, cookie: &str, q: &str) -> Vec<String> {
+    let response = app.call("jump_to", &input(&[("q", q)]), Some(cookie)).await;
+    assert_eq!(response.status(), StatusCode::OK, "jump {q}");
+    let found: Value = response.json().await.expect("json");
+    found["issues"].as_array().expect("issues").iter().map(|i| i["title"].as_str().expect("t").to_owned()).collect()
+}
+
+#[tokio::test]
+async fn a_search_reads_tags_and_the_comments_the_reader_may_read() {
+    let app = spawn_app().await;
+    let (owner, _) = app.owner("finder").await;
+    let guest = app.new_member(&owner.cookie, "GUEST").await;
+    let (project, _) = app.project(&owner.cookie, "public").await;
+    app.add_to_project(&owner.cookie, &project, &guest.user_id).await;
+    let checkout = file(
+        &app,
+        &owner.cookie,
+        &project,
+        &[("title", "Checkout button"), ("visibility", "public"), ("tags][0", "payments")],
+    )
+    .await;
+    let id = checkout["id"].as_str().expect("id").to_owned();
+    // Newer than "Checkout button", and holding the word only in its description.
+    file(
+        &app,
+        &owner.cookie,
+        &project,
+        &[("title", "Other page"), ("description", "The checkout flow"), ("visibility", "public")],
+    )
+    .await;
+    let public = app.comment(&owner.cookie, &id, "Reproduced on Safari", false).await;
+    let internal = app.comment(&owner.cookie, &id, "Customer Zanzibar escalated", true).await;
+    let found = vec!["Checkout button".to_owned()];
+    let none: Vec<String> = Vec::new();
+
+    for q in ["payments", "safari", "zanzibar", "button zanzibar", "zanzibar pay", "zanzibar ch"] {
+        assert_eq!(listed(&app, &owner.cookie, &project, q).await, found, "the owner's list, {q}");
+    }
+    for q in ["payments", "safari", "SAFARI button"] {
+        assert_eq!(listed(&app, &guest.cookie, &project, q).await, found, "the guest's list, {q}");
+    }
+    // Through the trigram index, through LIKE (a word of two letters), and through the palette.
+    for q in ["zanzibar", "button zanzibar", "zanzibar ch", "escalated"] {
+        assert_eq!(listed(&app, &guest.cookie, &project, q).await, none, "an internal comment, {q}");
+    }
+    for q in ["zanzibar", "button zanzibar", "escalated"] {
+        assert_eq!(jumped(&app, &guest.cookie, q).await, none, "the guest's palette, {q}");
+    }
+    assert_eq!(jumped(&app, &owner.cookie, "zanzibar").await, found, "the owner's palette");
+    assert_eq!(jumped(&app, &guest.cookie, "safari").await, found, "a public comment, in the palette");
+    assert_eq!(
+        jumped(&app, &owner.cookie, "checkout").await,
+        ["Checkout button", "Other page"],
+        "a title's match ranks above a newer issue's description"
+    );
+
+    // Every write reaches the copy: an edited comment, a deleted one, replaced tags.
+    let edit = input(&[("comment_id", &internal), ("body", "Customer Quokka escalated")]);
+    assert_eq!(app.call("edit_comment", &edit, Some(&owner.cookie)).await.status(), StatusCode::OK);
+    assert_eq!(listed(&app, &owner.cookie, &project, "zanzibar").await, none, "the old text is gone");
+    assert_eq!(listed(&app, &owner.cookie, &project, "quokka").await, found);
+    assert_eq!(listed(&app, &guest.cookie, &project, "quokka").await, none);
+    let delete = input(&[("comment_id", &public)]);
+    assert_eq!(app.call("delete_comment", &delete, Some(&owner.cookie)).await.status(), StatusCode::OK);
+    assert_eq!(listed(&app, &owner.cookie, &project, "safari").await, none, "a deleted comment is not found");
+    let status = checkout["status"]["id"].as_str().expect("status").to_owned();
+    let update = input(&[
+        ("issue_id", &id),
+        ("status_id", &status),
+        ("fields][title", "Checkout button"),
+        ("fields][visibility", "public"),
+        ("fields][tags][0", "billing"),
+    ]);
+    assert_eq!(app.call("update_issue", &update, Some(&owner.cookie)).await.status(), StatusCode::OK);
+    assert_eq!(listed(&app, &owner.cookie, &project, "payments").await, none, "a removed tag is not found");
+    assert_eq!(listed(&app, &guest.cookie, &project, "billing").await, found);
+}
+
+/// Comments posted at the same moment on one issue each reach its searchable text: the copy is made
+/// under the issue's lock (`PostgreSQL`), or by the single writer (`SQLite`), never from a stale read.
+#[tokio::test]
+async fn comments_posted_at_once_are_all_found() {
+    let app = std::sync::Arc::new(spawn_app().await);
+    let (owner, _) = app.owner("crowd").await;
+    let (project, _) = app.project(&owner.cookie, "public").await;
+    let issue = app.issue(&owner.cookie, &project, "public").await;
+    let words: Vec<String> = (0..12).map(|n| format!("marker{n}x")).collect();
+    let posts: Vec<_> = words
+        .iter()
+        .enumerate()
+        .map(|(n, word)| {
+            let (app, cookie, issue, word) = (app.clone(), owner.cookie.clone(), issue.id.clone(), word.clone());
+            // Half of them internal, so that both copies are written at once.
+            tokio::spawn(async move { app.comment(&cookie, &issue, &word, n % 2 == 0).await })
+        })
+        .collect();
+    for post in posts {
+        post.await.expect("comment task");
+    }
+    for word in &words {
+        assert_eq!(listed(&app, &owner.cookie, &project, word).await.len(), 1, "{word} is found");
+    }
+}
