@@ -72,8 +72,16 @@ export async function signOut(page: Page): Promise<void> {
   await ready(page);
 }
 
-/** On the members page, invites `email` with `role` (ADMIN, NORMAL or GUEST) and answers the link. */
-export async function invite(page: Page, email: string, role: 'ADMIN' | 'NORMAL' | 'GUEST'): Promise<string> {
+/**
+ * On the members page, invites `email` with `role` (ADMIN, NORMAL or GUEST) to the projects whose
+ * choices are labelled `projects` ("WEB · Website"), and answers the link.
+ */
+export async function invite(
+  page: Page,
+  email: string,
+  role: 'ADMIN' | 'NORMAL' | 'GUEST',
+  projects: string[] = [],
+): Promise<string> {
   if (!page.url().endsWith('/members')) {
     await page.getByRole('link', { name: 'Members' }).click();
     await expect(page.getByRole('heading', { name: 'Members' })).toBeVisible();
@@ -84,8 +92,11 @@ export async function invite(page: Page, email: string, role: 'ADMIN' | 'NORMAL'
   }
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Role', { exact: true }).selectOption(role);
+  for (const project of projects) {
+    await page.getByRole('group', { name: 'Projects' }).getByLabel(project).check();
+  }
   await page.getByRole('button', { name: 'Send invitation' }).click();
-  const link = page.getByLabel('Invitation link');
+  const link = page.getByLabel(/^Invitation link for/);
   await expect(link).toHaveValue(/\/invite\/[A-Za-z0-9_-]{43}$/);
   await expect(page.getByRole('row').filter({ hasText: email })).toBeVisible();
   return link.inputValue();

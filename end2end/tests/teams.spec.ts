@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { acceptAsNewVisitor, invite, newAccount, ready, signUp, uniqueEmail } from './helpers';
+import { acceptAsNewVisitor, api, expectAccessible, invite, newAccount, ready, signUp, uniqueEmail } from './helpers';
 
 test('an owner invites a member and a guest, changes a role, removes the guest, who is refused next', async ({
   page,
@@ -92,4 +92,38 @@ test('a used invitation link is refused with a clear message', async ({ page, br
   await expect(late.getByRole('alert')).toContainText('already been used');
   await first.close();
   await second.close();
+});
+
+test('an invitation names a project the invitee lands in, and a lost link is made again', async ({ page, browser }) => {
+  await signUp(page, newAccount('owner'));
+  await api(page, 'create_project', { 'input[name]': 'Website', 'input[key]': 'WEB', 'input[visibility]': 'public' });
+  const email = uniqueEmail('late');
+  const first = await invite(page, email, 'GUEST', ['WEB · Website']);
+  const row = page.getByRole('row').filter({ hasText: email });
+  await expect(row.getByRole('cell', { name: 'WEB · Website' })).toBeVisible();
+  await expectAccessible(page);
+
+  // The link was lost: "New link" asks once, then shows a new link; the old one stops working.
+  await row.getByRole('button', { name: `New link for ${email}` }).click();
+  await page.getByRole('button', { name: 'Make a new link' }).click();
+  const renewed = page.getByLabel(/^New invitation link for/);
+  await expect(renewed).toHaveValue(/\/invite\/[A-Za-z0-9_-]{43}$/);
+  const second = await renewed.inputValue();
+  expect(second).not.toBe(first);
+  await expect(page.getByRole('button', { name: 'Copy link' }).last()).toBeVisible();
+
+  const context = await browser.newContext();
+  const visitor = await context.newPage();
+  await visitor.goto(first);
+  await ready(visitor);
+  await expect(visitor.getByRole('alert')).toContainText('not valid');
+  await visitor.goto(second);
+  await ready(visitor);
+  await expect(visitor.getByRole('listitem').filter({ hasText: 'WEB · Website' })).toBeVisible();
+  await acceptAsNewVisitor(visitor, second, 'Gail Guest');
+  await visitor.getByRole('link', { name: 'Projects' }).first().click();
+  await ready(visitor);
+  await expect(visitor.getByRole('link', { name: 'WEB', exact: true })).toBeVisible();
+  await expect(visitor.getByText('You are not in any project yet')).toHaveCount(0);
+  await context.close();
 });

@@ -22,6 +22,11 @@ api_area! {
         #[server(endpoint = "revoke_invitation")]
         fn revoke_invitation(input: RevokeInvitationInput) -> ();
 
+        /// Issues a pending invitation's link again, to be copied: the old link stops working, the
+        /// expiry starts again (who may revoke the invitation may renew it).
+        #[server(endpoint = "renew_invitation")]
+        fn renew_invitation(input: RevokeInvitationInput) -> CreatedInvitation;
+
         /// What an invitation link offers (team, role, email); needs no session, only the token.
         #[server(endpoint = "invitation_info")]
         fn invitation_info(input: InvitationTokenInput) -> InvitationOffer;

@@ -7,18 +7,27 @@ use serde::{Deserialize, Serialize};
 use super::*;
 use crate::rules;
 
-/// Invite an email address to the active team with a role (never OWNER).
+/// Invite an email address to the active team with a role (never OWNER), and to some of its
+/// projects (a guest: public ones only), which they join when they accept.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
 pub struct InviteInput {
     #[garde(custom(rules::email))]
     pub email: String,
     #[garde(custom(invitable_role))]
     pub role: Role,
+    #[garde(length(max = INVITATION_PROJECTS_MAX))]
+    #[serde(default)]
+    pub project_ids: Vec<ProjectId>,
 }
 
+/// The most projects one invitation may name.
+pub const INVITATION_PROJECTS_MAX: usize = 50;
+
 impl Normalize for InviteInput {
-    fn normalize(self) -> Self {
-        Self { email: rules::normalize_email(&self.email), role: self.role }
+    fn normalize(mut self) -> Self {
+        self.project_ids.sort();
+        self.project_ids.dedup();
+        Self { email: rules::normalize_email(&self.email), role: self.role, project_ids: self.project_ids }
     }
 }
 
@@ -38,6 +47,7 @@ pub struct MemberInput {
     pub user_id: UserId,
 }
 
+/// Names a pending invitation of the active team (revoke it, or issue its link again).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
 pub struct RevokeInvitationInput {
     #[garde(skip)]
@@ -102,9 +112,13 @@ pub struct Invitation {
     pub created_at: i64,
     /// Unix milliseconds.
     pub expires_at: i64,
+    /// The projects the invitee joins on accepting, as "KEY · Name", by key.
+    #[cfg_attr(feature = "ssr", sqlx(skip))]
+    #[serde(default)]
+    pub projects: Vec<String>,
 }
 
-/// A new invitation with its secret link, shown once to the inviter.
+/// A new invitation (or a pending one's new link) with its secret link, shown once to the inviter.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreatedInvitation {
     pub invitation: Invitation,
@@ -123,6 +137,9 @@ pub struct InvitationOffer {
     pub invited_by: String,
     /// Whether an account with the invitation's email exists (then the visitor signs in to accept).
     pub account_exists: bool,
+    /// The projects they join on accepting, as "KEY · Name" (a guest: those still public).
+    #[serde(default)]
+    pub projects: Vec<String>,
 }
 
 /// One security event of the audit log, with its place in the team's chain.
@@ -156,6 +173,8 @@ string_enum!(
         InvitationSent => "invitation_sent",
         InvitationAccepted => "invitation_accepted",
         InvitationRevoked => "invitation_revoked",
+        /// A pending invitation's link was issued again; the old link no longer works.
+        InvitationRenewed => "invitation_renewed",
         RoleChanged => "role_changed",
         MemberRemoved => "member_removed",
         MemberLeft => "member_left",

@@ -58,6 +58,10 @@ fn Offer(offer: InvitationOffer, me: Option<Me>, token: String) -> impl IntoView
                 {offer.invited_by.clone()} " invited " <strong>{offer.email.clone()}</strong> " to join as "
                 <strong>{offer.role.label()}</strong> "."
             </p>
+            {(!offer.projects.is_empty()).then(|| view! {
+                <p>"You will join these projects:"</p>
+                <ul class="invited-projects">{offer.projects.clone().into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul>
+            })}
             {match signed_in_as_other {
                 Some(other) => view! {
                     <p class="alert" role="alert">

@@ -2,46 +2,28 @@
 //! inviting, changing roles, removing members and transferring ownership. Every control mirrors a
 //! server function; the server decides again whether it is allowed.
 
-use leptos::{ev::SubmitEvent, prelude::*};
+use leptos::prelude::*;
 use leptos_router::{hooks::use_navigate, NavigateOptions};
 
 use super::{
     confirm::ConfirmButton,
-    form::{FormAlert, Submission, TextField},
+    form::Submission,
+    inviting::{grantable, role_options, InviteForm, PendingInvitations},
     layout::SignedIn,
     set_ready, time, SessionState,
 };
 use crate::{
     api::{
-        change_role, invite, leave_team, list_invitations, list_members, remove_member, revoke_invitation,
-        set_two_factor_requirement, transfer_ownership,
+        change_role, leave_team, list_invitations, list_members, remove_member, set_two_factor_requirement,
+        transfer_ownership,
     },
     error::AppError,
-    model::{
-        ChangeRoleInput, CreatedInvitation, InviteInput, Me, Member, MemberInput, RevokeInvitationInput, Role,
-        TwoFactorRequirementInput,
-    },
+    model::{ChangeRoleInput, Me, Member, MemberInput, Role, TwoFactorRequirementInput},
 };
 
 #[component]
 pub fn MembersPage() -> impl IntoView {
     view! { <SignedIn page=|me| view! { <Members me /> } /> }
-}
-
-/// Roles a manager may give: the owner may also make admins.
-fn grantable(me: &Me) -> Vec<Role> {
-    if me.team.role == Role::Owner {
-        vec![Role::Admin, Role::Normal, Role::Guest]
-    } else {
-        vec![Role::Normal, Role::Guest]
-    }
-}
-
-fn role_options(roles: Vec<Role>, selected: Role) -> impl IntoView {
-    roles
-        .into_iter()
-        .map(|r| view! { <option value=r.as_str() selected=r == selected>{r.label()}</option> })
-        .collect_view()
 }
 
 /// What the members table may do to a member; all of them report to the page's one alert.
@@ -160,42 +142,6 @@ fn LeaveTeam(errors: RwSignal<Option<AppError>>) -> impl IntoView {
     }
 }
 
-type InvitationsResource = LocalResource<Result<Vec<crate::model::Invitation>, AppError>>;
-
-/// The team's pending invitations, each with "Revoke".
-#[component]
-fn PendingInvitations(invitations: InvitationsResource, errors: RwSignal<Option<AppError>>) -> impl IntoView {
-    let revoke = Submission::reporting_to(errors, revoke_invitation, move |()| invitations.refetch());
-    view! {
-        <section class="card">
-            <h2>"Pending invitations"</h2>
-            <table class="list">
-                <thead>
-                    <tr><th>"Email"</th><th>"Role"</th><th>"Invited by"</th><th>"Expires"</th><th><span class="sr-only">"Actions"</span></th></tr>
-                </thead>
-                <tbody>
-                    {move || invitations.get().map(|r| match r {
-                        Ok(list) if list.is_empty() => view! { <tr><td colspan="5" class="muted">"No pending invitations."</td></tr> }.into_any(),
-                        Ok(list) => list.into_iter().map(|i| {
-                            let invitation_id = i.id;
-                            view! {
-                                <tr>
-                                    <td>{i.email}</td>
-                                    <td>{i.role.label()}</td>
-                                    <td>{i.invited_by}</td>
-                                    <td>{time::date(i.expires_at)}</td>
-                                    <td><button type="button" on:click=move |_| revoke.submit(RevokeInvitationInput { invitation_id })>"Revoke"</button></td>
-                                </tr>
-                            }
-                        }).collect_view().into_any(),
-                        Err(e) => view! { <tr><td colspan="5" class="alert">{e.message}</td></tr> }.into_any(),
-                    })}
-                </tbody>
-            </table>
-        </section>
-    }
-}
-
 fn member_row(member: Member, me: Me, actions: MemberActions) -> impl IntoView {
     let manager = matches!(me.team.role, Role::Owner | Role::Admin);
     let is_me = member.user_id == me.user.id;
@@ -234,72 +180,3 @@ fn member_row(member: Member, me: Me, actions: MemberActions) -> impl IntoView {
         </tr>
     }
 }
-
-/// "Invite": email and role, then the single-use link with "Copy link".
-#[component]
-fn InviteForm(me: Me, on_created: impl Fn() + Send + Sync + Copy + 'static) -> impl IntoView {
-    let open = RwSignal::new(false);
-    let email = RwSignal::new(String::new());
-    let role = RwSignal::new(Role::Normal);
-    let created = RwSignal::new(None::<CreatedInvitation>);
-    let copied = RwSignal::new(false);
-    let form = Submission::new(invite, move |invitation: CreatedInvitation| {
-        email.set(String::new());
-        created.set(Some(invitation));
-        on_created();
-    });
-    let errors = form.errors;
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        copied.set(false);
-        form.submit(InviteInput { email: email.get_untracked(), role: role.get_untracked() });
-    };
-    let link = move || created.get().map(|c| format!("{}{}", origin(), c.path)).unwrap_or_default();
-    let roles = grantable(&me);
-    view! {
-        <button type="button" class="primary-inline" on:click=move |_| open.update(|o| *o = !*o)>"Invite"</button>
-        <Show when=move || open.get()>
-            <form class="invite" on:submit=submit novalidate>
-                <TextField label="Email" name="email" kind="email" value=email errors />
-                <div class="field">
-                    <label for="role">"Role"</label>
-                    <select id="role" name="role" on:change=move |ev| {
-                        if let Some(r) = Role::parse(&event_target_value(&ev)) {
-                            role.set(r);
-                        }
-                    }>{role_options(roles.clone(), Role::Normal)}</select>
-                </div>
-                <FormAlert errors />
-                <button type="submit" class="primary-inline" disabled=move || form.pending()>"Send invitation"</button>
-            </form>
-        </Show>
-        <Show when=move || created.get().is_some()>
-            <div class="created">
-                <label for="invitation-link">"Invitation link"</label>
-                <input id="invitation-link" readonly=true prop:value=link />
-                <button type="button" on:click=move |_| {
-                    copy_to_clipboard(&link());
-                    copied.set(true);
-                }>"Copy link"</button>
-                <span class="muted" role="status">{move || copied.get().then_some("Copied.")}</span>
-                <p class="hint">
-                    {move || if created.get().is_some_and(|c| c.emailed) { "It was also emailed. " } else { "" }}
-                    "The link works once, for this email address, until it expires."
-                </p>
-            </div>
-        </Show>
-    }
-}
-
-/// The app's own origin, for absolute invitation links.
-fn origin() -> String {
-    window().location().origin().unwrap_or_default()
-}
-
-#[cfg(feature = "csr")]
-fn copy_to_clipboard(text: &str) {
-    let _promise = window().navigator().clipboard().write_text(text);
-}
-
-#[cfg(not(feature = "csr"))]
-fn copy_to_clipboard(_: &str) {}

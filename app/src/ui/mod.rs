@@ -12,6 +12,7 @@ mod data_safety;
 mod files;
 mod form;
 mod invite;
+mod inviting;
 mod issues;
 mod layout;
 mod markdown_tools;

@@ -5,8 +5,8 @@ use app::{
     error::{AppError, ErrorCode},
     model::{
         parse, AcceptInvitationInput, AuditPage, AuditQuery, ChangeRoleInput, CreatedInvitation, Invitation,
-        InvitationOffer, InvitationTokenInput, InviteInput, InvitedSignUpInput, Me, Member, MemberInput,
-        RevokeInvitationInput,
+        InvitationId, InvitationOffer, InvitationTokenInput, InviteInput, InvitedSignUpInput, Me, Member, MemberInput,
+        ProjectId, RevokeInvitationInput, Role,
     },
 };
 
@@ -16,11 +16,12 @@ use rand::RngCore;
 use super::{sign_in::Proven, Service};
 use crate::error::ServiceError;
 use crate::{
+    actor::Actor,
     db::{
         accounts,
         audit::{self, Event},
         invitations::{self, NewInvitation, TokenInvitation},
-        members,
+        members, projects,
     },
     mail::InvitationMail,
     password,
@@ -143,6 +144,35 @@ impl Service {
         }
         Ok(invitation)
     }
+
+    /// The projects an invitation names, each one of the team's that the actor reads, not archived,
+    /// and one the invited role may join ([`policy::may_join_project`]); a clear refusal otherwise.
+    async fn invited_projects(&self, actor: &Actor, role: Role, ids: &[ProjectId]) -> Result<(), AppError> {
+        for id in ids {
+            let project = projects::find(&self.db, actor, *id)
+                .await?
+                .ok_or_else(|| AppError::field("project_ids", "A project named is not one of the team's."))?;
+            if project.archived {
+                return Err(AppError::field("project_ids", format!("{} is archived.", project.key)));
+            }
+            if !policy::may_join_project(role, project.visibility) {
+                let message = format!("Guests can only join public projects: {} is not public.", project.key);
+                return Err(AppError::field("project_ids", message));
+            }
+        }
+        Ok(())
+    }
+
+    /// A pending invitation of the actor's team that the actor may revoke (and so renew).
+    async fn manageable_invitation(&self, actor: &Actor, id: InvitationId, now: i64) -> Result<Invitation, AppError> {
+        let Some(invitation) = invitations::find_pending(&self.db, actor, id, now).await? else {
+            return Err(AppError::not_found());
+        };
+        if !policy::may(actor, Action::RevokeInvitation(invitation.role)) {
+            return Err(forbidden("Only the owner may revoke or renew an invitation for an admin."));
+        }
+        Ok(invitation)
+    }
 }
 
 #[async_trait::async_trait]
@@ -164,6 +194,7 @@ impl MembersApi for Service {
         if members::find_by_email(&self.db, &actor, &input.email).await?.is_some() {
             return Err(AppError::field("email", "This person is already a member of the team."));
         }
+        self.invited_projects(&actor, input.role, &input.project_ids).await?;
         let (token, token_hash) = new_token();
         let now = self.now();
         let new = NewInvitation {
@@ -172,6 +203,7 @@ impl MembersApi for Service {
             token_hash: &token_hash,
             now_ms: now,
             expires_at: now.saturating_add(self.invitation_ttl_ms),
+            projects: &input.project_ids,
         };
         let invitation = invitations::create(&self.db, &actor, &new).await?;
         let detail = format!("{} invited as {}", invitation.email, invitation.role.label());
@@ -193,18 +225,36 @@ impl MembersApi for Service {
         let input = parse(input)?;
         let (request, actor) = self.actor_for(req, Action::ListInvitations).await?;
         let now = self.now();
-        let Some(invitation) = invitations::find_pending(&self.db, &actor, input.invitation_id, now).await? else {
-            return Err(AppError::not_found());
-        };
-        if !policy::may(&actor, Action::RevokeInvitation(invitation.role)) {
-            return Err(forbidden("Only the owner may revoke an invitation for an admin."));
-        }
+        let invitation = self.manageable_invitation(&actor, input.invitation_id, now).await?;
         if !invitations::revoke(&self.db, &actor, invitation.id, now).await? {
             return Err(AppError::not_found());
         }
         self.audit(&request, Event::InvitationRevoked, Some(&actor), format!("invitation of {}", invitation.email))
             .await;
         Ok(())
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn renew_invitation(
+        &self,
+        req: &RequestParts,
+        input: RevokeInvitationInput,
+    ) -> Result<CreatedInvitation, AppError> {
+        let input = parse(input)?;
+        let (request, actor) = self.actor_for(req, Action::ListInvitations).await?;
+        let now = self.now();
+        let invitation = self.manageable_invitation(&actor, input.invitation_id, now).await?;
+        // Only the token's hash is kept, so the link cannot be shown again: a new one replaces it.
+        let (token, token_hash) = new_token();
+        let expires_at = now.saturating_add(self.invitation_ttl_ms);
+        if !invitations::renew(&self.db, &actor, invitation.id, &token_hash, now, expires_at).await? {
+            return Err(AppError::not_found());
+        }
+        let detail = format!("new link for the invitation of {}", invitation.email);
+        self.audit(&request, Event::InvitationRenewed, Some(&actor), detail).await;
+        let invitation =
+            invitations::find_pending(&self.db, &actor, invitation.id, now).await?.ok_or_else(AppError::not_found)?;
+        Ok(CreatedInvitation { invitation, path: format!("/invite/{token}"), emailed: false })
     }
 
     async fn invitation_info(
@@ -216,7 +266,10 @@ impl MembersApi for Service {
         let request = self.request(req)?;
         let invitation = self.usable_invitation(&request, &input.token).await?;
         let account_exists = accounts::email_exists(&self.db, &invitation.email).await?;
+        let mut conn = self.db.pool().acquire().await.map_err(crate::db::DbError::from)?;
+        let projects = invitations::joinable_projects(&mut conn, &invitation).await?;
         Ok(InvitationOffer {
+            projects: projects.into_iter().map(|(_, name)| name).collect(),
             team_name: invitation.team_name,
             email: invitation.email,
             role: invitation.role,

@@ -18,6 +18,7 @@ mod file_content;
 mod files;
 mod guest_history;
 mod helpers;
+mod invited_projects;
 mod issues;
 mod limits;
 mod mail;
