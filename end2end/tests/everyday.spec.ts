@@ -37,7 +37,7 @@ test('pages are named, the skip link and navigation move focus to the page', asy
   const environment = page.getByTestId('environment');
   await expect(environment).toContainText('Firefox 131');
   await expect(environment.getByRole('link', { name: 'https://example.com/settings' })).toHaveAttribute('rel', /noopener/);
-  await expect(page.getByTestId('due-date')).toHaveText('2027-01-15');
+  await expect(page.getByTestId('fields').getByLabel('Due date')).toHaveValue('2027-01-15');
 });
 
 test('deleting a comment and an issue asks once; Cancel and Escape keep them', async ({ page }) => {

@@ -148,6 +148,51 @@ test('status, severity and priority change in place from the keyboard, leaving u
   await expectAccessible(page);
 });
 
+test('assignees, tags and the due date change in place; a refused tag keeps what was typed', async ({ page }) => {
+  const owner = newAccount('props');
+  await signUp(page, owner);
+  const project = await api(page, 'create_project', { 'input[name]': 'Props', 'input[key]': 'PRO', 'input[visibility]': 'private' });
+  // The owner joins the project, so that they are among those who may be assigned.
+  const me = await api(page, 'who_am_i', {});
+  await api(page, 'add_project_member', { 'input[project_id]': project.id, 'input[user_id]': me.user.id });
+  await api(page, 'create_issue', { 'input[project_id]': project.id, 'input[fields][title]': 'Set my properties' });
+  await page.goto('/projects/PRO/issues/1');
+  await ready(page);
+  await page.getByLabel('Title').fill('Unsaved title');
+
+  // One key each: Space on an assignee's checkbox, Enter in the tags, a date in the date field.
+  const fields = page.getByTestId('fields');
+  const assignee = fields.getByRole('checkbox', { name: owner.displayName });
+  await assignee.focus();
+  await page.keyboard.press('Space');
+  await expect(page.locator('.history')).toContainText('changed assignees');
+  const tags = fields.getByLabel('Tags');
+  await tags.fill('login, ui');
+  await tags.press('Enter');
+  await expect(page.locator('.history')).toContainText('changed tags from nothing to “login, ui”');
+  await fields.getByLabel('Due date').fill('2027-03-01');
+  await expect(page.locator('.history')).toContainText('changed due date from nothing to “2027-03-01”');
+  await expect(page.getByLabel('Title')).toHaveValue('Unsaved title');
+
+  // A tag over 40 characters is refused with its reason; the text stays as typed, nothing is saved.
+  const tooLong = `ok, ${'x'.repeat(41)}`;
+  await tags.fill(tooLong);
+  await tags.press('Enter');
+  await expect(page.getByRole('alert').filter({ hasText: '40' }).first()).toBeVisible();
+  await expect(tags).toHaveValue(tooLong);
+
+  // The form's Save keeps what was set in place.
+  await tags.fill('login, ui');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('PRO-1 Unsaved title');
+  await page.reload();
+  await ready(page);
+  await expect(page.getByTestId('fields').getByRole('checkbox', { name: owner.displayName })).toBeChecked();
+  await expect(page.getByTestId('fields').getByLabel('Tags')).toHaveValue('login, ui');
+  await expect(page.getByTestId('fields').getByLabel('Due date')).toHaveValue('2027-03-01');
+  await expectAccessible(page);
+});
+
 test('the formatting toolbar wraps the selection in Markdown, by button and by Ctrl+B and Ctrl+I', async ({ page }) => {
   await signUp(page, newAccount('toolbar'));
   const project = await api(page, 'create_project', { 'input[name]': 'Tools', 'input[key]': 'TOOL', 'input[visibility]': 'private' });

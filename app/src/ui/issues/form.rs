@@ -90,12 +90,15 @@ impl IssueForm {
                 url: self.url.get_untracked(),
             },
             due_date: Some(self.due_date.get_untracked()).filter(|d| !d.is_empty()),
-            tags: self
-                .tags
-                .with_untracked(|t| t.split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect()),
+            tags: self.tags.with_untracked(|t| tag_list(t)),
             assignees: self.assignees.get_untracked(),
         }
     }
+}
+
+/// Tags as typed, comma separated, each trimmed.
+pub(super) fn tag_list(text: &str) -> Vec<String> {
+    text.split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect()
 }
 
 /// A labelled choice among an enumeration's values.
@@ -129,7 +132,8 @@ pub(super) fn IssueFieldsForm(
     /// Who may be assigned: the project's members other than guests.
     #[prop(optional)]
     candidates: Vec<crate::model::Member>,
-    /// Severity and priority are changed on the issue's head instead (`in_place`).
+    /// Severity, priority, due date, assignees and tags are changed on the issue's head instead
+    /// (`in_place`).
     #[prop(optional)]
     in_place: bool,
 ) -> impl IntoView {
@@ -157,7 +161,7 @@ pub(super) fn IssueFieldsForm(
             </Show>
         </div>
         <details class="environment" prop:open=environment_error>
-            <summary>"Environment and due date"</summary>
+            <summary>{if in_place { "Environment" } else { "Environment and due date" }}</summary>
             <div class="field-row">
                 <TextField label="Browser" name="fields.environment.browser" id="issue-browser" value=form.browser errors />
                 <TextField label="OS" name="fields.environment.os" id="issue-os" value=form.os errors />
@@ -165,15 +169,19 @@ pub(super) fn IssueFieldsForm(
                 <TextField label="App version" name="fields.environment.app_version" id="issue-app-version" value=form.app_version errors />
             </div>
             <TextField label="URL" name="fields.environment.url" id="issue-url" value=form.url errors />
-            <TextField label="Due date" name="fields.due_date" id="issue-due" kind="date" value=form.due_date errors />
+            <Show when=move || !in_place>
+                <TextField label="Due date" name="fields.due_date" id="issue-due" kind="date" value=form.due_date errors />
+            </Show>
         </details>
         <Show when={
             let any = !candidates.is_empty();
-            move || can_triage && any
+            move || can_triage && any && !in_place
         }>
             <Assignees candidates=candidates.clone() chosen=form.assignees errors />
         </Show>
-        <TextField label="Tags" name="fields.tags" id="issue-tags" placeholder="comma separated" value=form.tags errors />
+        <Show when=move || !in_place>
+            <TextField label="Tags" name="fields.tags" id="issue-tags" placeholder="comma separated" value=form.tags errors />
+        </Show>
     }
 }
 
@@ -183,6 +191,9 @@ pub(super) fn Assignees(
     candidates: Vec<crate::model::Member>,
     chosen: RwSignal<Vec<UserId>>,
     errors: RwSignal<Option<AppError>>,
+    /// Called with the new choice after each click (the issue's head saves it at once).
+    #[prop(optional)]
+    on_toggle: Option<Callback<Vec<UserId>>>,
 ) -> impl IntoView {
     view! {
         <fieldset class="assignees" aria-invalid=aria_invalid(errors, "fields.assignees") aria-describedby=error_id("fields.assignees")>
@@ -199,6 +210,9 @@ pub(super) fn Assignees(
                                     a.retain(|u| *u != user);
                                     if on { a.push(user); }
                                 });
+                                if let Some(toggled) = on_toggle {
+                                    toggled.run(chosen.get_untracked());
+                                }
                             } />
                         {m.display_name}
                     </label>

@@ -105,12 +105,16 @@ pub(super) fn IssueBody(
         fields.assignees.push(me_id);
         save.submit(UpdateIssueInput { issue_id, status_id, fields });
     });
-    // The form saves its own fields; the status, severity and priority are the head's.
+    // The form saves its own fields; the status, severity, priority, assignees, tags and due date are
+    // the head's.
     let submit = save.on_submit(move || {
         let (status_id, properties) = in_place.current.get_untracked();
         let mut fields = fields.fields();
         fields.severity = properties.severity;
         fields.priority = properties.priority;
+        fields.assignees = properties.assignees;
+        fields.tags = properties.tags;
+        fields.due_date = properties.due_date;
         UpdateIssueInput { issue_id, status_id, fields }
     });
     let busy = move || save.pending() || in_place.save.pending();
@@ -125,7 +129,7 @@ pub(super) fn IssueBody(
         project.members.iter().filter(|m| m.role != Role::Guest).cloned().collect();
     view! {
         <IssueHead issue=issue.clone() project_name=project.project.name.clone() project_href
-            in_place=can_edit.then_some(in_place) />
+            in_place=can_edit.then_some(in_place) candidates=candidates.clone() />
         <Show when=move || can_edit>
             <section class="card">
                 <h2>"Edit"</h2>
@@ -157,8 +161,12 @@ pub(super) fn IssueHead(
     issue: crate::model::Issue,
     project_name: String,
     project_href: String,
-    /// For those who may edit: status, severity and priority are choices saved at once.
+    /// For those who may edit: status, severity, priority, assignees, tags and due date are saved
+    /// at once.
     in_place: Option<InPlace>,
+    /// Who may be assigned (the project's members other than guests).
+    #[prop(optional)]
+    candidates: Vec<crate::model::Member>,
 ) -> impl IntoView {
     let assignees = issue.assignees.iter().map(|a| a.display_name.clone()).collect::<Vec<_>>().join(", ");
     view! {
@@ -181,9 +189,18 @@ pub(super) fn IssueHead(
                 }}</dd>
                 <dt>"Visibility"</dt><dd data-testid="visibility">{issue.visibility.as_str()}</dd>
                 <dt>"Reporter"</dt><dd>{issue.reporter.display_name.clone()}</dd>
-                <dt>"Assignees"</dt><dd>{assignees}</dd>
-                <dt>"Tags"</dt><dd>{issue.tags.join(", ")}</dd>
-                {issue.due_date.clone().map(|due| view! { <dt>"Due"</dt><dd data-testid="due-date">{due}</dd> })}
+                <dt>"Assignees"</dt><dd>{match in_place {
+                    Some(edit) if !candidates.is_empty() => edit.assignees(candidates).into_any(),
+                    _ => assignees.into_any(),
+                }}</dd>
+                <dt>"Tags"</dt><dd>{match in_place {
+                    Some(edit) => edit.tags().into_any(),
+                    None => issue.tags.join(", ").into_any(),
+                }}</dd>
+                {match in_place {
+                    Some(edit) => view! { <dt>"Due"</dt><dd>{edit.due_date()}</dd> }.into_any(),
+                    None => issue.due_date.clone().map(|due| view! { <dt>"Due"</dt><dd data-testid="due-date">{due}</dd> }).into_any(),
+                }}
             </dl>
             {in_place.map(InPlace::alert)}
             <Environment environment=issue.environment.clone() />
