@@ -71,8 +71,8 @@ test('a dropped file and a pasted screenshot upload with progress and pass the s
   await expect(attachments.getByRole('link', { name: 'dropped.png' })).toHaveCount(0);
   await page.reload();
   await ready(page);
-  await expect(page.locator('.history')).toContainText('removed the file dropped.png');
-  await expect(page.locator('.history')).toContainText('attached image.png');
+  await expect(page.locator('.activity')).toContainText('removed the file dropped.png');
+  await expect(page.locator('.activity')).toContainText('attached image.png');
 });
 
 test('the EICAR test file is refused in the page and shows in Quarantine', async ({ page }) => {
@@ -147,7 +147,7 @@ test('a comment carries its author\'s files, and a guest sees none of an interna
 
   await guest.goto(`/projects/${project.key}/issues/${issue.number}`);
   await ready(guest);
-  await expect(guest.getByRole('heading', { name: 'Comments' })).toBeVisible();
+  await expect(guest.getByRole('heading', { name: 'Activity' })).toBeVisible();
   await expect(guest.getByText('heap-summary.txt')).toHaveCount(0);
   await expect(guest.getByText('Heap dump attached')).toHaveCount(0);
   await guestContext.close();

@@ -96,7 +96,7 @@ test('the preview shows what saving gives, and issue keys in text open their iss
   await expect(toggle).toHaveAttribute('aria-pressed', 'false');
   await expect(comment).toHaveValue(/^Same as PRE-1/);
   await comment.press('Control+Enter');
-  const posted = page.locator('.comments .markdown').first();
+  const posted = page.locator('.activity .comment .markdown').first();
   await expect(posted.locator('strong')).toHaveText('really');
 
   // The key in the saved comment opens its issue on the same route.
@@ -123,7 +123,7 @@ test('status, severity and priority change in place from the keyboard, leaving u
   await expect(page.getByTestId('saved')).toHaveText('');
   await priority.press('Enter');
   await expect(page.getByTestId('saved')).toHaveText('Saved INP-1.');
-  await expect(page.locator('.history')).toContainText(/changed priority from “none” to “low”/);
+  await expect(page.locator('.activity')).toContainText(/changed priority from “none” to “low”/);
   // The title's unsaved edit is still there, and the issue's title is unchanged.
   await expect(page.getByLabel('Title')).toHaveValue('Changed, not saved');
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('INP-1 Change me');
@@ -135,16 +135,16 @@ test('status, severity and priority change in place from the keyboard, leaving u
   await expect(status).toBeFocused();
   await status.press('ArrowDown');
   await status.press('Enter');
-  await expect(page.locator('.history')).toContainText('changed status');
+  await expect(page.locator('.activity')).toContainText('changed status');
   await page.getByRole('combobox', { name: 'Severity' }).selectOption('critical');
-  await expect(page.locator('.history')).toContainText('changed severity from “medium” to “critical”');
+  await expect(page.locator('.activity')).toContainText('changed severity from “medium” to “critical”');
 
   // Saving the form then keeps what was chosen in place.
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('INP-1 Changed, not saved');
   await expect(page.getByRole('combobox', { name: 'Severity' })).toHaveValue('critical');
   await expect(page.getByRole('combobox', { name: 'Priority' })).toHaveValue('low');
-  await expect(page.locator('.history')).not.toContainText('to “medium”');
+  await expect(page.locator('.activity')).not.toContainText('to “medium”');
   await expectAccessible(page);
 });
 
@@ -165,13 +165,13 @@ test('assignees, tags and the due date change in place; a refused tag keeps what
   const assignee = fields.getByRole('checkbox', { name: owner.displayName });
   await assignee.focus();
   await page.keyboard.press('Space');
-  await expect(page.locator('.history')).toContainText('changed assignees');
+  await expect(page.locator('.activity')).toContainText('changed assignees');
   const tags = fields.getByLabel('Tags');
   await tags.fill('login, ui');
   await tags.press('Enter');
-  await expect(page.locator('.history')).toContainText('changed tags from nothing to “login, ui”');
+  await expect(page.locator('.activity')).toContainText('changed tags from nothing to “login, ui”');
   await fields.getByLabel('Due date').fill('2027-03-01');
-  await expect(page.locator('.history')).toContainText('changed due date from nothing to “2027-03-01”');
+  await expect(page.locator('.activity')).toContainText('changed due date from nothing to “2027-03-01”');
   await expect(page.getByLabel('Title')).toHaveValue('Unsaved title');
 
   // A tag over 40 characters is refused with its reason; the text stays as typed, nothing is saved.
@@ -190,6 +190,16 @@ test('assignees, tags and the due date change in place; a refused tag keeps what
   await expect(page.getByTestId('fields').getByRole('checkbox', { name: owner.displayName })).toBeChecked();
   await expect(page.getByTestId('fields').getByLabel('Tags')).toHaveValue('login, ui');
   await expect(page.getByTestId('fields').getByLabel('Due date')).toHaveValue('2027-03-01');
+
+  // Comments and changes are one stream, oldest first: a comment, then a later change below it.
+  await page.getByLabel('New comment').fill('Dates agreed with the customer');
+  await page.getByRole('button', { name: 'Comment', exact: true }).click();
+  await expect(page.locator('.activity .comment')).toContainText('Dates agreed with the customer');
+  await page.getByTestId('fields').getByLabel('Due date').fill('2027-04-01');
+  const items = page.locator('.activity > li');
+  await expect(items.last()).toContainText('changed due date from “2027-03-01” to “2027-04-01”');
+  await expect(items.nth(-2)).toContainText('Dates agreed with the customer');
+  await expect(items.first()).toContainText('changed assignees');
   await expectAccessible(page);
 });
 
@@ -227,7 +237,7 @@ test('the formatting toolbar wraps the selection in Markdown, by button and by C
   await comment.evaluate((el: HTMLTextAreaElement) => el.setSelectionRange(4, 8));
   await tools.getByRole('button', { name: 'Code' }).click();
   await comment.press('Control+Enter');
-  await expect(page.locator('.comments .markdown').first().locator('code')).toHaveText('make');
+  await expect(page.locator('.activity .comment .markdown').first().locator('code')).toHaveText('make');
 });
 
 test('the start page lists my open work, and the palette jumps to issues by key, number and title', async ({ page }) => {

@@ -149,9 +149,8 @@ pub(super) fn IssueBody(
                 </form>
             </section>
         </Show>
-        <Comments detail=detail.clone() can_edit is_admin me_id on_changed />
         <crate::ui::files::Attachments issue_id=issue_id me_id is_admin />
-        {move || view! { <History entries=history.get() members=project.members.clone() /> }}
+        <Activity detail=detail.clone() history members=project.members.clone() can_edit is_admin me_id on_changed />
     }
 }
 
@@ -259,11 +258,10 @@ fn history_sentence(field: &str, old: &str, new: &str) -> String {
     }
 }
 
-/// What changed, when and by whom (as much as the reader may see; the server decides).
-#[component]
-pub(super) fn History(entries: Vec<crate::model::HistoryEntry>, members: Vec<crate::model::Member>) -> impl IntoView {
-    // Assignees are recorded by id; they are shown by name where the reader knows the member.
-    let names = move |ids: &str| -> String {
+/// One recorded change, as a sentence: when, who, what from what to what. Assignees are recorded
+/// by id; they are shown by name where the reader knows the member.
+fn change_item(h: crate::model::HistoryEntry, members: &[crate::model::Member]) -> impl IntoView {
+    let names = |ids: &str| -> String {
         ids.split(", ")
             .filter(|id| !id.is_empty())
             .map(|id| {
@@ -275,20 +273,13 @@ pub(super) fn History(entries: Vec<crate::model::HistoryEntry>, members: Vec<cra
             .collect::<Vec<_>>()
             .join(", ")
     };
+    let sentence = if h.field == "assignees" {
+        history_sentence(&h.field, &names(&h.old_value), &names(&h.new_value))
+    } else {
+        history_sentence(&h.field, &h.old_value, &h.new_value)
+    };
     view! {
-        <section class="card">
-            <h2>"History"</h2>
-            <ul class="history">
-                {entries.into_iter().map(|h| view! {
-                    <li><crate::ui::time::Moment ms=h.at />" · "<strong>{h.actor.unwrap_or_default()}</strong>" "
-                        {if h.field == "assignees" {
-                            history_sentence(&h.field, &names(&h.old_value), &names(&h.new_value))
-                        } else {
-                            history_sentence(&h.field, &h.old_value, &h.new_value)
-                        }}</li>
-                }).collect_view()}
-            </ul>
-        </section>
+        <li class="change"><crate::ui::time::Moment ms=h.at />" · "<strong>{h.actor.unwrap_or_default()}</strong>" "{sentence}</li>
     }
 }
 
@@ -339,9 +330,14 @@ pub(super) fn CommentItem(
     }
 }
 
+/// What happened to the issue, oldest first: its comments and its recorded changes (as much of both
+/// as the reader may see; the server decides) in one stream, then the new comment's form.
 #[component]
-pub(super) fn Comments(
+pub(super) fn Activity(
     detail: IssueDetail,
+    /// The changes, read again after each change made in place.
+    history: RwSignal<Vec<crate::model::HistoryEntry>>,
+    members: Vec<crate::model::Member>,
     can_edit: bool,
     is_admin: bool,
     me_id: UserId,
@@ -360,14 +356,25 @@ pub(super) fn Comments(
         body: body.get_untracked(),
         internal: internal.get_untracked(),
     });
+    let comments = StoredValue::new(detail.comments);
+    let members = StoredValue::new(members);
+    // Each item by its moment; at the same moment a change comes before a comment.
+    let stream = move || {
+        let mut items: Vec<(i64, bool, AnyView)> = history
+            .get()
+            .into_iter()
+            .map(|h| (h.at, false, members.with_value(|m| change_item(h, m)).into_any()))
+            .collect();
+        items.extend(comments.get_value().into_iter().map(|c| {
+            (c.created_at, true, view! { <CommentItem comment=c is_admin me_id on_changed errors /> }.into_any())
+        }));
+        items.sort_by_key(|(at, is_comment, _)| (*at, *is_comment));
+        items.into_iter().map(|(_, _, item)| item).collect_view()
+    };
     view! {
         <section class="card">
-            <h2>"Comments"</h2>
-            <ul class="comments">
-                {detail.comments.into_iter().map(|c| view! {
-                    <CommentItem comment=c is_admin me_id on_changed errors />
-                }).collect_view()}
-            </ul>
+            <h2>"Activity"</h2>
+            <ol class="activity">{stream}</ol>
             <form on:submit=submit novalidate>
                 <TextArea label="New comment" name="body" id="comment-body" rows=3 value=body errors preview=true />
                 <Show when=move || can_edit>
