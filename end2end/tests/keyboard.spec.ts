@@ -148,6 +148,24 @@ test('status, severity and priority change in place from the keyboard, leaving u
   await expectAccessible(page);
 });
 
+test('a change in place that the server refuses shows why and returns to the saved value', async ({ page }) => {
+  await signUp(page, newAccount('refused'));
+  const project = await api(page, 'create_project', { 'input[name]': 'Refused', 'input[key]': 'REF', 'input[visibility]': 'private' });
+  const issue = await api(page, 'create_issue', { 'input[project_id]': project.id, 'input[fields][title]': 'Gone soon' });
+  await page.goto('/projects/REF/issues/1');
+  await ready(page);
+  const status = page.getByRole('combobox', { name: 'Status' });
+  const saved = await status.inputValue();
+  // Someone else deletes the issue meanwhile; the next change here is refused.
+  await api(page, 'delete_issue', { 'input[issue_id]': issue.id });
+  await status.focus();
+  await status.press('ArrowDown');
+  await status.press('Enter');
+  await expect(page.getByRole('alert').filter({ hasText: /not found|no longer/i }).first()).toBeVisible();
+  await expect(page.getByRole('combobox', { name: 'Status' })).toHaveValue(saved);
+  await expect(page.getByTestId('saved')).toHaveText('');
+});
+
 test('assignees, tags and the due date change in place; a refused tag keeps what was typed', async ({ page }) => {
   const owner = newAccount('props');
   await signUp(page, owner);
