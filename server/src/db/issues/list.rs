@@ -246,7 +246,7 @@ fn list_statement(s: &mut Statement, scope: &ReadScope, backend: Backend, page: 
     s.push(" AND EXISTS (SELECT 1 FROM projects p WHERE p.id = ").bind(page.project).push(" AND ");
     scope.projects(s);
     s.push(")");
-    text_filter(s, scope, backend, page);
+    text_filter(s, scope, backend, search, page);
     filters(s, page.filter);
     order_after(s, page.sort, page.cursor);
     s.push(" LIMIT ").bind(page.limit);
@@ -254,9 +254,9 @@ fn list_statement(s: &mut Statement, scope: &ReadScope, backend: Backend, page: 
 
 /// The text search: `SQLite`'s full-text index, or `LIKE` patterns (which `PostgreSQL`'s trigram
 /// indexes answer from three characters on), over the text columns the reader may search.
-fn text_filter(s: &mut Statement, scope: &ReadScope, backend: Backend, page: &Page<'_>) {
+fn text_filter(s: &mut Statement, scope: &ReadScope, backend: Backend, search: TextSearch, page: &Page<'_>) {
     let (q, columns) = (&page.filter.q, scope.searched_columns());
-    match (backend, TextSearch::of(q)) {
+    match (backend, search) {
         (Backend::Sqlite, TextSearch::Indexed) => {
             s.push(" AND issue_text MATCH ").bind(match_expression(columns, &words(q)));
         }
