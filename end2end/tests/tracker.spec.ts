@@ -24,6 +24,9 @@ test('a guest sees exactly their own and public issues, never internal comments;
   page,
   browser,
 }) => {
+  // The longest walk of the suite (two people, three pages, axe on each): 30 to 45 s alone, over a
+  // minute once on a loaded 2-core machine, so it gets twice the default.
+  test.setTimeout(120_000);
   await signUp(page, newAccount('owner'));
   const guestLink = await invite(page, uniqueEmail('guest'), 'GUEST');
   const guestContext = await browser.newContext();
