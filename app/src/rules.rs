@@ -257,6 +257,24 @@ pub fn status_name(value: &str, _: &()) -> garde::Result {
     Ok(())
 }
 
+/// The longest name of a saved view.
+pub const VIEW_NAME_MAX_CHARS: usize = 60;
+
+/// garde rule for saved views' names: 1 to 60 characters, trimmed, printable.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+pub fn view_name(value: &str, _: &()) -> garde::Result {
+    if has_forbidden_control(value, false) {
+        return Err(garde::Error::new(NO_CONTROL));
+    }
+    if value.trim().is_empty() {
+        return Err(garde::Error::new("Name the view."));
+    }
+    if value.chars().count() > VIEW_NAME_MAX_CHARS || value.trim() != value {
+        return Err(garde::Error::new(format!("Use at most {VIEW_NAME_MAX_CHARS} characters.")));
+    }
+    Ok(())
+}
+
 /// garde rule for Markdown descriptions: at most 10,000 characters.
 #[allow(clippy::trivially_copy_pass_by_ref)]
 pub fn description(text: &str, _: &()) -> garde::Result {

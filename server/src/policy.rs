@@ -37,6 +37,8 @@ pub enum Action {
     DeleteIssues,
     /// See the backups and restore points, and export the whole team (its data, all of it).
     TeamData,
+    /// Share saved views with the team, and see the ones others shared (members, not guests).
+    ShareViews,
 }
 
 /// What an actor reads of the team's projects and issues: decided here, from the [`Actor`] alone, and
@@ -127,7 +129,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
         Normal | Guest => false,
     };
     match action {
-        Action::ListMembers | Action::EditIssues => role != Guest,
+        Action::ListMembers | Action::EditIssues | Action::ShareViews => role != Guest,
         Action::ManageMembers
         | Action::ListInvitations
         | Action::ReadAuditLog
@@ -149,6 +151,17 @@ pub fn may_edit_comment(actor: &Actor, author: UserId) -> bool {
 /// Whether the actor may delete a comment: their own, or any as OWNER or ADMIN.
 pub fn may_delete_comment(actor: &Actor, author: UserId) -> bool {
     author == actor.user_id() || matches!(actor.role(), Role::Owner | Role::Admin)
+}
+
+/// Whether `actor` sees a saved view of a project they read: their own, and the shared ones unless
+/// they are a guest (a view's name and filter are the team's words).
+pub fn may_see_view(actor: &Actor, owner: UserId, shared: bool) -> bool {
+    owner == actor.user_id() || (shared && may(actor, Action::ShareViews))
+}
+
+/// Whether `actor` may delete a saved view they see: their own, or a shared one as OWNER or ADMIN.
+pub fn may_delete_view(actor: &Actor, owner: UserId, shared: bool) -> bool {
+    owner == actor.user_id() || (shared && matches!(actor.role(), Role::Owner | Role::Admin))
 }
 
 /// Whether `actor` may attach files to a comment by `author`: only to their own, like editing it.

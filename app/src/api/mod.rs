@@ -85,6 +85,7 @@ mod issues;
 mod members;
 mod projects;
 mod two_factor;
+mod views;
 
 pub use accounts::*;
 pub use data_safety::*;
@@ -93,6 +94,7 @@ pub use issues::*;
 pub use members::*;
 pub use projects::*;
 pub use two_factor::*;
+pub use views::*;
 
 #[cfg(feature = "ssr")]
 pub use backend::{Api, RequestParts};
@@ -103,7 +105,7 @@ mod backend {
 
     use leptos::prelude::use_context;
 
-    use super::{AccountsApi, DataSafetyApi, FilesApi, IssuesApi, MembersApi, ProjectsApi, TwoFactorApi};
+    use super::{AccountsApi, DataSafetyApi, FilesApi, IssuesApi, MembersApi, ProjectsApi, TwoFactorApi, ViewsApi};
     use crate::error::AppError;
 
     /// The request as the server saw it: headers, extensions (session, peer address).
@@ -113,7 +115,7 @@ mod backend {
     /// directly by the code that does the work (`server/src/service/<area>.rs`). Inputs arrive
     /// unvalidated: the implementation must validate them (with [`crate::model::parse`]) first.
     pub trait Api:
-        AccountsApi + TwoFactorApi + MembersApi + ProjectsApi + IssuesApi + FilesApi + DataSafetyApi
+        AccountsApi + TwoFactorApi + MembersApi + ProjectsApi + IssuesApi + FilesApi + DataSafetyApi + ViewsApi
     {
     }
 

@@ -401,6 +401,8 @@ impl Normalize for OpenProjectInput {
 pub struct ProjectPage {
     pub detail: super::ProjectDetail,
     pub issues: IssuePage,
+    /// The project's saved views the actor sees, by name.
+    pub views: Vec<super::SavedView>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -186,6 +186,8 @@ string_enum!(
         IssueDeleted => "issue_deleted",
         /// A comment was deleted (with its files); the detail names the issue's key and the author.
         CommentDeleted => "comment_deleted",
+        /// A saved view was deleted; the detail names it, its project and whether it was shared.
+        ViewDeleted => "view_deleted",
         /// An address reached the failure limit and is refused for a while (see `crate::bans`).
         AddressBanned => "address_banned",
         /// The team's audit log was exported.

@@ -229,6 +229,7 @@ mod projects;
 #[cfg(feature = "ssr")]
 mod sql;
 mod two_factor;
+mod views;
 pub use accounts::*;
 pub use data_safety::*;
 pub use files::*;
@@ -238,6 +239,7 @@ pub use projects::*;
 #[cfg(feature = "ssr")]
 pub use sql::Flag;
 pub use two_factor::*;
+pub use views::*;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

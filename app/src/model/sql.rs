@@ -14,7 +14,7 @@ use sqlx::{
 
 use super::{
     AttachmentId, AuditEvent, CommentId, ExportDestination, ExportSchedule, ExportStatus, InvitationId, IssueId,
-    IssueType, IssueVisibility, Priority, ProjectId, Role, Severity, StatusCategory, StatusId, TeamId, UserId,
+    IssueType, IssueVisibility, Priority, ProjectId, Role, Severity, StatusCategory, StatusId, TeamId, UserId, ViewId,
     Visibility,
 };
 
@@ -61,6 +61,7 @@ stored_as_text! {
     IssueId: |id: IssueId| id.0.to_string(), |t| parse_id(t).map(IssueId);
     CommentId: |id: CommentId| id.0.to_string(), |t| parse_id(t).map(CommentId);
     AttachmentId: |id: AttachmentId| id.0.to_string(), |t| parse_id(t).map(AttachmentId);
+    ViewId: |id: ViewId| id.0.to_string(), |t| parse_id(t).map(ViewId);
     Role: |v: Role| v.as_str().to_owned(), Role::parse;
     AuditEvent: |v: AuditEvent| v.as_str().to_owned(), AuditEvent::parse;
     Visibility: |v: Visibility| v.as_str().to_owned(), Visibility::parse;

@@ -21,6 +21,7 @@ pub mod sessions;
 mod statistics;
 pub mod team_export;
 pub mod two_factor;
+pub mod views;
 
 use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
 

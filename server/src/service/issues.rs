@@ -319,7 +319,8 @@ impl IssuesApi for Service {
         let detail = self.project_detail(&actor, &input.key).await?;
         let cursor = issues::Cursor { key: issues::first_key(input.sort), number: 0 };
         let issues = self.issue_page(&actor, detail.project.id, &input.filter, input.sort, cursor).await?;
-        Ok(ProjectPage { detail, issues })
+        let views = crate::db::views::of_project(&self.db, &actor, detail.project.id).await?;
+        Ok(ProjectPage { detail, issues, views })
     }
 
     #[tracing::instrument(skip_all)]

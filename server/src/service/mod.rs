@@ -12,6 +12,7 @@ mod projects;
 pub mod session;
 mod sign_in;
 mod two_factor;
+mod views;
 
 pub use files::UploadTarget;
 pub use members::{AuditFormat, MAX_AUDIT_EXPORT};

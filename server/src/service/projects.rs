@@ -27,8 +27,6 @@ impl Service {
     }
 }
 
-impl Service {}
-
 impl Service {
     /// The project with this key that the actor may see, with its workflow and (for members who may
     /// list members) its members: what `get_project` and `open_project` answer.

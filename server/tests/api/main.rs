@@ -37,3 +37,4 @@ mod team_export;
 mod teams;
 mod two_factor;
 mod upgrade;
+mod views;

@@ -155,6 +155,17 @@ impl World {
         (fill_in(route, &made, &row.scenario), fill_in(&row.input, &made, &row.scenario))
     }
 
+    /// The id of a view the normal member saves of the world's public project, personal or shared.
+    async fn normals_view(&self, shared: bool) -> String {
+        let name = fresh_key();
+        let shared = if shared { "true" } else { "false" };
+        let form = input(&[("project_id", &self.public_project), ("name", &name), ("shared", shared)]);
+        let saved = self.app.call("save_view", &form, Some(&self.actors["normal"].cookie)).await;
+        let views: serde_json::Value = saved.json().await.expect("json");
+        let view = views.as_array().expect("views").iter().find(|v| v["name"] == name.as_str()).expect("saved");
+        view["id"].as_str().expect("id").to_owned()
+    }
+
     /// Makes one object of a `given` cell as team A's owner, and records its ids in `made`.
     async fn given(&self, step: &str, actor: &str, made: &mut HashMap<&'static str, String>) {
         let app = &self.app;
@@ -232,6 +243,9 @@ impl World {
                     ("input[fields][visibility]".to_owned(), which.to_owned()),
                 ];
                 assert_eq!(app.call("create_issue", &form, Some(owner)).await.status(), StatusCode::OK);
+            }
+            "view" => {
+                made.insert("view", self.normals_view(which == "shared").await);
             }
             other => panic!("no such set-up step: {other}"),
         }
