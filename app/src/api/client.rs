@@ -17,18 +17,20 @@ pub fn encode(arguments: &impl Serialize) -> Result<String, AppError> {
         .map_err(|e| AppError::from_server_fn_error(ServerFnErrorErr::Serialization(e.to_string())))
 }
 
-/// Calls the server function at `path` with the URL-encoded `fields` and decodes its answer.
+/// Calls the server function at `path` with the URL-encoded `fields` and decodes its answer. Only the
+/// decoding is generic: the request and its errors are one boxed future, whatever the answer's type.
 pub async fn call<T: DeserializeOwned>(path: &'static str, fields: String) -> Result<T, AppError> {
-    let (status, body) = post(path, fields).await?;
-    if (400..=599).contains(&status) {
-        return Err(AppError::de(body.into()));
-    }
-    serde_json::from_str(&body)
-        .map_err(|e| AppError::from_server_fn_error(ServerFnErrorErr::Deserialization(e.to_string())))
+    let body = post(path, fields).await?;
+    serde_json::from_str(&body).map_err(undecodable)
 }
 
-/// The status and body of one POST.
-type Answer = Pin<Box<dyn Future<Output = Result<(u16, String), AppError>>>>;
+#[allow(clippy::needless_pass_by_value)] // the shape `map_err` takes
+fn undecodable(e: serde_json::Error) -> AppError {
+    AppError::from_server_fn_error(ServerFnErrorErr::Deserialization(e.to_string()))
+}
+
+/// The body of a successful answer, or the error the server answered.
+type Answer = Pin<Box<dyn Future<Output = Result<String, AppError>>>>;
 
 /// One POST. Not generic and boxed, so that its code exists once rather than inside each caller's
 /// future.
@@ -45,7 +47,10 @@ fn post(path: &'static str, fields: String) -> Answer {
         let response = request.send().await.map_err(unreachable)?;
         let body = response.text().await.map_err(unreachable)?;
         abort.disarm();
-        Ok((response.status(), body))
+        if (400..=599).contains(&response.status()) {
+            return Err(AppError::de(body.into()));
+        }
+        Ok(body)
     })
 }
 

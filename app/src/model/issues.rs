@@ -346,6 +346,24 @@ impl IssueFilter {
         ];
         pairs.into_iter().filter(|(_, v)| !v.is_empty()).collect()
     }
+
+    /// `sort=priority&q=login`: the parameters of this filter and order, percent-encoded.
+    pub fn query(&self, sort: IssueSort) -> String {
+        let encoded: Vec<String> =
+            self.query_pairs(sort).into_iter().map(|(k, v)| format!("{k}={}", percent_encode(&v))).collect();
+        encoded.join("&")
+    }
+}
+
+/// Percent-encodes a query value: every byte but the unreserved ones of RFC 3986.
+pub fn percent_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 string_enum!(

@@ -31,7 +31,8 @@ pub struct ViewFilter {
 pub struct SavedView {
     pub id: ViewId,
     pub name: String,
-    pub view: ViewFilter,
+    /// The list's parameters it opens (`IssueFilter::query`: `severity=high&sort=priority`).
+    pub query: String,
     /// Shared with the team's members who read the project (never guests).
     pub shared: bool,
     /// Who saved it.

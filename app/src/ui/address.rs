@@ -88,21 +88,19 @@ pub(super) fn active_filters(
 
 /// `?...` for a filter and view, for links and the CSV export.
 pub(super) fn query_string(filter: &IssueFilter, sort: IssueSort, view: &str) -> String {
-    let pairs = std::iter::once(("view", view.to_owned())).chain(filter.query_pairs(sort));
-    let encoded: Vec<String> = pairs.map(|(k, v)| format!("{k}={}", encode(&v))).collect();
-    format!("?{}", encoded.join("&"))
+    with_view(view, &filter.query(sort))
 }
 
-/// Percent-encodes a query value.
-pub(super) fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+/// `?view=...&...`: a list's parameters (as `IssueFilter::query` writes them) in `view`.
+pub(super) fn with_view(view: &str, query: &str) -> String {
+    if query.is_empty() {
+        format!("?view={view}")
+    } else {
+        format!("?view={view}&{query}")
+    }
 }
+
+pub(super) use crate::model::percent_encode as encode;
 
 /// The list's address: its filter, order and view (list or board) come from the URL, and every
 /// search, filter, order and view is a link to another address.

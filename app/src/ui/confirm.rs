@@ -21,7 +21,9 @@ pub fn ConfirmButton(
     /// The confirming button's text: "Delete WEB-7".
     #[prop(into)]
     confirm: String,
-    on_confirm: impl Fn() + Send + Sync + 'static,
+    /// A callback rather than a generic closure, so that the component's code exists once.
+    #[prop(into)]
+    on_confirm: Callback<()>,
 ) -> impl IntoView {
     let asking = RwSignal::new(false);
     let trigger = NodeRef::<html::Button>::new();
@@ -41,19 +43,15 @@ pub fn ConfirmButton(
         now
     });
     let name = name.unwrap_or_else(|| label.clone());
-    let on_confirm = std::sync::Arc::new(on_confirm);
     view! {
         <button type="button" class="danger" node_ref=trigger aria-label=name aria-expanded=move || asking.get().to_string()
             on:click=move |_| asking.set(true)>{label}</button>
         <Show when=move || asking.get()>
             <span class="confirm" role="group" aria-label=question.clone()>
                 <span class="confirm-question">{question.clone()}</span>" "
-                <button type="button" class="danger" on:click={
-                    let on_confirm = on_confirm.clone();
-                    move |_| {
-                        asking.set(false);
-                        on_confirm();
-                    }
+                <button type="button" class="danger" on:click=move |_| {
+                    asking.set(false);
+                    on_confirm.run(());
                 }>{confirm.clone()}</button>" "
                 <button type="button" node_ref=cancel on:click=move |_| asking.set(false)
                     on:keydown=move |ev| if ev.key() == "Escape" { asking.set(false) }>"Cancel"</button>

@@ -228,17 +228,18 @@ pub fn CommitSelect(
     #[prop(optional, into)]
     label: Option<String>,
     #[prop(optional)] id: Option<&'static str>,
-    on_choose: impl Fn(String) + Send + Sync + 'static,
+    /// A callback rather than a generic closure, so that the component's code exists once.
+    #[prop(into)]
+    on_choose: Callback<String>,
     children: Children,
 ) -> impl IntoView {
     let browsing = StoredValue::new(false);
-    let on_choose = std::sync::Arc::new(on_choose);
     let act = move |value: String| {
         if !value.is_empty() {
-            on_choose(value);
+            on_choose.run(value);
         }
     };
-    let on_enter = act.clone();
+    let on_enter = act;
     view! {
         <select aria-label=label id=id
             on:pointerdown=move |_| browsing.set_value(false)

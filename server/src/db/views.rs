@@ -77,7 +77,7 @@ fn readable(actor: &Actor, row: StoredView) -> Option<SavedView> {
         id: row.id,
         deletable: policy::may_delete_view(actor, row.owner_id, row.shared),
         name: row.name,
-        view,
+        query: view.filter.query(view.sort),
         shared: row.shared,
         owner: row.owner,
     })
