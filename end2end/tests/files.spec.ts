@@ -2,7 +2,7 @@
 // paste a screenshot, see the EICAR test file refused and listed in Quarantine, and a guest who
 // cannot get at an internal issue's file.
 import { expect, test, type Page } from '@playwright/test';
-import { api, acceptAsNewVisitor, invite, newAccount, ready, signUp, uniqueEmail } from './helpers';
+import { api, acceptAsNewVisitor, expectAccessible, invite, newAccount, ready, signUp, uniqueEmail } from './helpers';
 
 /** A real PNG of `width` by `height` pixels, drawn by the browser (the server decodes every image). */
 async function pngBytes(page: Page, width: number, height: number): Promise<number[]> {
@@ -50,16 +50,20 @@ test('a dropped file and a pasted screenshot upload with progress and pass the s
   await expect(attachments.getByRole('link', { name: 'dropped.png' })).toBeVisible();
   await expect(attachments.getByRole('img', { name: 'Preview of dropped.png' })).toBeVisible();
 
-  // Paste a screenshot anywhere on the page.
+  // Paste a screenshot anywhere on the page: the clipboard calls it image.png, Moth names it by the moment.
   await page.evaluate((bytes) => {
     const data = new DataTransfer();
     data.items.add(new File([new Uint8Array(bytes)], 'image.png', { type: 'image/png' }));
     document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
   }, await pngBytes(page, 1280, 720));
-  await expect(page.locator('.upload').filter({ hasText: 'image.png' }).getByTestId('upload-state')).toHaveText('clean');
+  const screenshot = /^screenshot-\d{4}-\d{2}-\d{2}-\d{6}\.png$/;
+  const pasted = page.locator('.upload').filter({ hasText: /screenshot-/ });
+  await expect(pasted.getByTestId('upload-state')).toHaveText('clean');
+  await expect(pasted.locator('.upload-name')).toHaveText(screenshot);
   // The outcome is announced to screen readers in a status region.
-  await expect(page.getByRole('status').filter({ hasText: 'image.png: clean' })).toHaveCount(1);
-  await expect(attachments.getByRole('link', { name: 'image.png' })).toBeVisible();
+  await expect(page.getByRole('status').filter({ hasText: /screenshot-.*\.png: clean/ })).toHaveCount(1);
+  await expect(attachments.getByRole('link', { name: screenshot })).toBeVisible();
+  await expect(attachments.getByRole('link', { name: 'image.png' })).toHaveCount(0);
 
   // The link leads to the file origin, not the app's.
   const href = await attachments.getByRole('link', { name: 'dropped.png' }).getAttribute('href');
@@ -72,7 +76,7 @@ test('a dropped file and a pasted screenshot upload with progress and pass the s
   await page.reload();
   await ready(page);
   await expect(page.locator('.activity')).toContainText('removed the file dropped.png');
-  await expect(page.locator('.activity')).toContainText('attached image.png');
+  await expect(page.locator('.activity')).toContainText('attached screenshot-');
 });
 
 test('the EICAR test file is refused in the page and shows in Quarantine', async ({ page }) => {
@@ -151,4 +155,45 @@ test('a comment carries its author\'s files, and a guest sees none of an interna
   await expect(guest.getByText('heap-summary.txt')).toHaveCount(0);
   await expect(guest.getByText('Heap dump attached')).toHaveCount(0);
   await guestContext.close();
+});
+
+test('an image pasted or dropped while writing a comment goes with that comment, not the issue', async ({ page }) => {
+  await signUp(page, newAccount('paster'));
+  const { project, issue } = await projectWithIssue(page, 'public');
+  await page.goto(`/projects/${project.key}/issues/${issue.number}`);
+  await ready(page);
+  const box = page.getByLabel('New comment');
+  await box.fill('The dialog overlaps the menu:');
+  const bytes = await pngBytes(page, 64, 48);
+  await box.evaluate((area, bytes) => {
+    const data = new DataTransfer();
+    data.items.add(new File([new Uint8Array(bytes)], 'image.png', { type: 'image/png' }));
+    area.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+    const dropped = new DataTransfer();
+    dropped.items.add(new File([new Uint8Array(bytes)], 'menu.png', { type: 'image/png' }));
+    area.dispatchEvent(new DragEvent('drop', { dataTransfer: dropped, bubbles: true, cancelable: true }));
+  }, bytes);
+  // Held for the comment, named, and removable; nothing went to the issue.
+  const held = page.getByRole('list', { name: 'Files for the comment' });
+  await expect(held.getByRole('listitem')).toHaveCount(2);
+  await expect(held).toContainText(/screenshot-\d{4}-\d{2}-\d{2}-\d{6}\.png/);
+  await expect(page.getByRole('status').filter({ hasText: '2 files will be attached to the comment.' })).toBeAttached();
+  await expect(page.getByTestId('attachments').getByText('No files yet.')).toBeVisible();
+  await expect(box).toHaveValue('The dialog overlaps the menu:');
+  await expectAccessible(page);
+
+  // Posted with Ctrl+Enter: the comment carries both images, with their thumbnails; the issue none.
+  await box.press('Control+Enter');
+  const comment = page.locator('.comment').filter({ hasText: 'The dialog overlaps the menu:' });
+  await expect(comment.getByRole('img', { name: 'Preview of menu.png' })).toBeVisible();
+  await expect(comment.getByRole('img', { name: /^Preview of screenshot-/ })).toBeVisible();
+  await expect(held.getByRole('listitem')).toHaveCount(0);
+  await expect(page.getByTestId('attachments').getByText('No files yet.')).toBeVisible();
+
+  // What is being written survives the page drawing itself again (here after a file is removed).
+  await box.fill('Still writing this');
+  await comment.getByRole('button', { name: 'Remove attachment menu.png' }).click();
+  await comment.getByRole('group', { name: /Remove menu.png for everyone/ }).getByRole('button', { name: 'Remove file' }).click();
+  await expect(comment.getByRole('img', { name: 'Preview of menu.png' })).toHaveCount(0);
+  await expect(page.getByLabel('New comment')).toHaveValue('Still writing this');
 });

@@ -128,6 +128,8 @@ test('a guest sees exactly their own and public issues, never internal comments;
   await ready(page);
   const card = page.getByRole('article', { name: /^WEB-2 / });
   await expect(card.getByRole('link', { name: /^WEB-2 / })).toHaveAttribute('href', '/projects/WEB/issues/2');
+  // Scrolled into view first: Playwright's own scrolling as a drag starts breaks the drag.
+  await page.locator('.board').scrollIntoViewIfNeeded();
   await card.dragTo(page.getByRole('region', { name: 'Done' }));
   await expect(page.getByRole('region', { name: 'Done' })).toContainText('WEB-2');
   await expect(page.getByRole('region', { name: 'New' })).not.toContainText('WEB-2');

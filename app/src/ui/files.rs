@@ -50,15 +50,106 @@ fn uploader(
     uploads: RwSignal<Vec<Upload>>,
     on_clean: impl Fn() + Clone + 'static,
 ) -> impl Fn(Vec<BrowserFile>) + Clone + 'static {
-    move |files: Vec<BrowserFile>| {
-        for file in files {
+    let named = named_uploader(path, uploads, on_clean);
+    move |files: Vec<BrowserFile>| named(files.into_iter().map(|f| (file_name(&f), f)).collect())
+}
+
+/// [`uploader`] for files sent under a name of Moth's choosing (a pasted screenshot's).
+fn named_uploader(
+    path: String,
+    uploads: RwSignal<Vec<Upload>>,
+    on_clean: impl Fn() + Clone + 'static,
+) -> impl Fn(Vec<(String, BrowserFile)>) + Clone + 'static {
+    move |files: Vec<(String, BrowserFile)>| {
+        for (name, file) in files {
             let state = RwSignal::new(UploadState::Sending(0));
-            uploads.update(|u| u.push(Upload { name: file_name(&file), state }));
-            match refuse_before_upload(&file_name(&file), file_size(&file)) {
+            uploads.update(|u| u.push(Upload { name: name.clone(), state }));
+            match refuse_before_upload(&name, file_size(&file)) {
                 Some(reason) => state.set(UploadState::Rejected(reason)),
-                None => send(path.clone(), file, state, on_clean.clone()),
+                None => send(path.clone(), &name, file, state, on_clean.clone()),
             }
         }
+    }
+}
+
+/// The comment being written on an issue's page: its text, and the files pasted or dropped while it
+/// is written, held (named, removable) until it is posted and then sent to that comment, where they
+/// show with its files; they never go to the issue. The page keeps it outside the part it draws again
+/// after a change, so that neither the text nor the uploads are lost to a redraw.
+#[derive(Clone, Copy)]
+pub struct CommentDraft {
+    pub text: RwSignal<String>,
+    files: RwSignal<Vec<(String, BrowserFile)>, LocalStorage>,
+    uploads: RwSignal<Vec<Upload>>,
+}
+
+impl CommentDraft {
+    pub fn new() -> Self {
+        Self {
+            text: RwSignal::new(String::new()),
+            files: RwSignal::new_local(Vec::new()),
+            uploads: RwSignal::new(Vec::new()),
+        }
+    }
+
+    /// Starts afresh: the page now shows another issue.
+    pub fn clear(self) {
+        self.text.set(String::new());
+        self.files.set(Vec::new());
+    }
+
+    /// Keeps `files` for the comment.
+    fn keep(self, files: Vec<BrowserFile>) {
+        let held = self.files.with_untracked(Vec::len);
+        self.files.update(|f| f.extend(pasted_names(files, held)));
+    }
+
+    /// The writing area's `paste` and `drop`: files are kept for the comment, not attached to the issue
+    /// (the event stops here, before the page's own paste handler); text is left to the browser.
+    pub fn on_paste(self, ev: &leptos::ev::ClipboardEvent) {
+        let files = pasted_files(ev);
+        if !files.is_empty() {
+            ev.prevent_default();
+            ev.stop_propagation();
+            self.keep(files);
+        }
+    }
+
+    pub fn on_drop(self, ev: &leptos::ev::DragEvent) {
+        let files = dropped_files(ev);
+        if !files.is_empty() {
+            ev.prevent_default();
+            ev.stop_propagation();
+            self.keep(files);
+        }
+    }
+
+    /// Sends the kept files to the posted comment; `on_clean` runs after each stored file.
+    pub fn send_to(self, comment: crate::model::CommentId, on_clean: impl Fn() + Clone + 'static) {
+        let files = self.files.try_update(std::mem::take).unwrap_or_default();
+        named_uploader(format!("/upload/comments/{comment}"), self.uploads, on_clean)(files);
+    }
+}
+
+/// The files kept for the comment being written, each removable, and then their uploads.
+#[component]
+pub fn DraftFileList(draft: CommentDraft) -> impl IntoView {
+    let names = move || draft.files.with(|f| f.iter().map(|held| held.0.clone()).collect::<Vec<_>>());
+    view! {
+        <ul class="attachment-list" aria-label="Files for the comment">
+            {move || names().into_iter().enumerate().map(|(n, name)| view! {
+                <li class="attachment">{name.clone()}" "
+                    <button type="button" class="small" aria-label=format!("Remove {name}")
+                        on:click=move |_| draft.files.update(|f| { f.remove(n); })>"Remove"</button>
+                </li>
+            }).collect_view()}
+        </ul>
+        <p class="sr-only" role="status">{move || match names().len() {
+            0 => String::new(),
+            1 => "1 file will be attached to the comment.".to_owned(),
+            n => format!("{n} files will be attached to the comment."),
+        }}</p>
+        <UploadList uploads=draft.uploads />
     }
 }
 
@@ -97,8 +188,10 @@ pub fn Attachments(issue_id: IssueId, me_id: UserId, is_admin: bool) -> impl Int
     let uploads = RwSignal::new(Vec::<Upload>::new());
     let removed = RwSignal::new(None::<AppError>);
     let remove = Submission::reporting_to(removed, delete_attachment, move |()| version.update(|v| *v += 1));
-    let attach = uploader(format!("/upload/issues/{issue_id}"), uploads, move || version.update(|v| *v += 1));
-    listen_for_pasted_files(attach.clone());
+    let attach_named =
+        named_uploader(format!("/upload/issues/{issue_id}"), uploads, move || version.update(|v| *v += 1));
+    listen_for_pasted_files(attach_named.clone());
+    let attach = move |files: Vec<BrowserFile>| attach_named(files.into_iter().map(|f| (file_name(&f), f)).collect());
     let on_drop = attach.clone();
     let allowed = FILE_TYPES.iter().map(|t| t.extension).collect::<Vec<_>>().join(", ");
     view! {
@@ -322,14 +415,52 @@ fn picked_files(ev: &web_sys::Event) -> Vec<BrowserFile> {
     files
 }
 
+#[cfg(feature = "csr")]
+fn pasted_files(ev: &web_sys::ClipboardEvent) -> Vec<BrowserFile> {
+    files_of(ev.clipboard_data().and_then(|d| d.files()))
+}
+
+/// Names for pasted or dropped files: a clipboard's screenshot (always `image.png`) gets one of its own,
+/// from the moment it was pasted; `held` files came before these.
+fn pasted_names(files: Vec<BrowserFile>, held: usize) -> Vec<(String, BrowserFile)> {
+    files
+        .into_iter()
+        .enumerate()
+        .map(|(n, file)| match file_name(&file) {
+            name if name.is_empty() || name == "image.png" => (draft_name(held + n), file),
+            name => (name, file),
+        })
+        .collect()
+}
+
+/// `screenshot-2026-12-05-231502.png` (local time), `-2`, `-3`… for more at once.
+#[cfg(feature = "csr")]
+fn draft_name(held: usize) -> String {
+    let now = js_sys::Date::new_0();
+    let stamp = format!(
+        "{}-{:02}-{:02}-{:02}{:02}{:02}",
+        now.get_full_year(),
+        now.get_month() + 1,
+        now.get_date(),
+        now.get_hours(),
+        now.get_minutes(),
+        now.get_seconds()
+    );
+    if held == 0 {
+        format!("screenshot-{stamp}.png")
+    } else {
+        format!("screenshot-{stamp}-{}.png", held + 1)
+    }
+}
+
 /// Files pasted anywhere on the page (a screenshot from the clipboard) are attached too.
 #[cfg(feature = "csr")]
-fn listen_for_pasted_files(attach: impl Fn(Vec<BrowserFile>) + Clone + 'static) {
+fn listen_for_pasted_files(attach: impl Fn(Vec<(String, BrowserFile)>) + Clone + 'static) {
     let handle = window_event_listener(leptos::ev::paste, move |ev| {
-        let files = files_of(ev.clipboard_data().and_then(|d| d.files()));
+        let files = pasted_files(&ev);
         if !files.is_empty() {
             ev.prevent_default();
-            attach(files);
+            attach(pasted_names(files, 0));
         }
     });
     on_cleanup(move || handle.remove());
@@ -337,11 +468,11 @@ fn listen_for_pasted_files(attach: impl Fn(Vec<BrowserFile>) + Clone + 'static) 
 
 /// Sends one file, reporting progress, then the server's verdict, in `state`.
 #[cfg(feature = "csr")]
-fn send(path: String, file: BrowserFile, state: RwSignal<UploadState>, on_clean: impl Fn() + 'static) {
+fn send(path: String, name: &str, file: BrowserFile, state: RwSignal<UploadState>, on_clean: impl Fn() + 'static) {
     use wasm_bindgen::{closure::Closure, JsCast};
     let fail = move |reason: &str| state.set(UploadState::Rejected(reason.to_owned()));
     let Ok(xhr) = web_sys::XmlHttpRequest::new() else { return fail("This browser cannot upload files.") };
-    let url = format!("{path}?name={}", super::address::encode(&file.name()));
+    let url = format!("{path}?name={}", super::address::encode(name));
     if xhr.open("POST", &url).is_err() {
         return fail("The upload could not start.");
     }
@@ -400,6 +531,14 @@ fn picked_files<E>(_: &E) -> Vec<BrowserFile> {
     Vec::new()
 }
 #[cfg(not(feature = "csr"))]
-fn listen_for_pasted_files(_: impl Fn(Vec<BrowserFile>) + Clone + 'static) {}
+fn listen_for_pasted_files(_: impl Fn(Vec<(String, BrowserFile)>) + Clone + 'static) {}
 #[cfg(not(feature = "csr"))]
-fn send(_: String, (): BrowserFile, _: RwSignal<UploadState>, _: impl Fn() + 'static) {}
+fn send(_: String, _: &str, (): BrowserFile, _: RwSignal<UploadState>, _: impl Fn() + 'static) {}
+#[cfg(not(feature = "csr"))]
+fn pasted_files<E>(_: &E) -> Vec<BrowserFile> {
+    Vec::new()
+}
+#[cfg(not(feature = "csr"))]
+fn draft_name(_: usize) -> String {
+    String::new()
+}

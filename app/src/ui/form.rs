@@ -14,10 +14,17 @@ use crate::{
 
 /// A form's submission: [`Submission::submit`] checks the input with the shared rules in the browser
 /// and sends it only if they pass; the last error, the browser's or the server's, is in `errors`, and
-/// the `on_ok` given to [`Submission::new`] runs after each success.
+/// the `on_ok` given to [`Submission::new`] runs after each success. Answers apply in the order they
+/// were sent: one that arrives after a later one's is dropped.
+///
+/// Not a Leptos `Action`: an action's reactive machinery was compiled once per input and answer type,
+/// some 36 times over; here the reactive state is the same few signals for every form
+/// (docs/performance.md, "The front end on the wire").
 pub struct Submission<I: 'static, O: 'static> {
-    action: Action<I, Result<O, AppError>>,
+    send: StoredValue<Box<dyn Fn(I)>, LocalStorage>,
     pub errors: RwSignal<Option<AppError>>,
+    in_flight: RwSignal<u32>,
+    _answer: std::marker::PhantomData<fn() -> O>,
 }
 
 impl<I, O> Clone for Submission<I, O> {
@@ -27,6 +34,13 @@ impl<I, O> Clone for Submission<I, O> {
 }
 
 impl<I, O> Copy for Submission<I, O> {}
+
+/// The order of a form's submissions: how many were sent, and the newest whose answer applied.
+#[derive(Clone, Copy, Default)]
+struct Sequence {
+    sent: u64,
+    applied: u64,
+}
 
 impl<I, O> Submission<I, O>
 where
@@ -50,16 +64,36 @@ where
     where
         Fut: Future<Output = Result<O, AppError>> + 'static,
     {
-        let action = Action::new_local(move |input: &I| send(input.clone()));
-        Effect::new(move || match action.value().get() {
-            Some(Ok(answer)) => {
-                errors.set(None);
-                on_ok(answer);
-            }
-            Some(Err(e)) => errors.set(Some(e)),
-            None => {}
-        });
-        Self { action, errors }
+        let in_flight = RwSignal::new(0_u32);
+        let sequence = StoredValue::new(Sequence::default());
+        let on_ok = std::rc::Rc::new(on_ok);
+        let send = move |input: I| {
+            sequence.update_value(|s| s.sent += 1);
+            let number = sequence.get_value().sent;
+            in_flight.update(|n| *n += 1);
+            let answer = send(input);
+            let on_ok = on_ok.clone();
+            leptos::task::spawn_local(async move {
+                let answer = answer.await;
+                in_flight.try_update(|n| *n = n.saturating_sub(1));
+                let Some(latest) = sequence.try_get_value().map(|s| s.applied < number) else { return };
+                if !latest {
+                    return;
+                }
+                sequence.update_value(|s| s.applied = number);
+                match answer {
+                    Ok(answer) => {
+                        errors.try_set(None);
+                        on_ok(answer);
+                    }
+                    Err(e) => {
+                        errors.try_set(Some(e));
+                    }
+                }
+            });
+        };
+        let send: Box<dyn Fn(I)> = Box::new(send);
+        Self { send: StoredValue::new_local(send), errors, in_flight, _answer: std::marker::PhantomData }
     }
 
     /// Checks `input` and sends it, or shows why not.
@@ -67,7 +101,7 @@ where
         match parse(input.clone()) {
             Ok(_) => {
                 self.errors.set(None);
-                self.action.dispatch(input);
+                self.send.with_value(|send| send(input));
             }
             Err(e) => self.errors.set(Some(e)),
         }
@@ -87,7 +121,7 @@ where
 
     /// Whether an answer is awaited (the submit button is disabled meanwhile).
     pub fn pending(self) -> bool {
-        self.action.pending().get()
+        self.in_flight.get() > 0
     }
 }
 

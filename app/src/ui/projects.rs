@@ -18,8 +18,8 @@ use crate::{
     error::AppError,
     model::{
         AddStatusInput, ArchiveProjectInput, EditStatusInput, IssuePage, Me, Member, NewProjectInput, OpenProjectInput,
-        ProjectDetail, ProjectId, ProjectKeyInput, ProjectMemberInput, Role, StatusCategory, UpdateProjectInput,
-        UserId, Visibility,
+        ProjectDetail, ProjectId, ProjectKeyInput, ProjectMemberInput, Role, SavedView, StatusCategory,
+        UpdateProjectInput, UserId, Visibility,
     },
 };
 
@@ -148,7 +148,7 @@ pub fn ProjectSettingsPage() -> impl IntoView {
 
 /// The project named in the address, and with `issues` the first page of its issues: one request,
 /// sent as the page mounts, at the same time as the session check.
-fn project_of_the_address(issues: bool) -> LocalResource<Result<(ProjectDetail, Option<IssuePage>), AppError>> {
+fn project_of_the_address(issues: bool) -> ProjectResource {
     let key = use_params_map().read_untracked().get("key").unwrap_or_default();
     let list = super::address::list_of_the_address;
     LocalResource::new(move || {
@@ -158,7 +158,7 @@ fn project_of_the_address(issues: bool) -> LocalResource<Result<(ProjectDetail, 
         async move {
             if issues {
                 let page = open_project(OpenProjectInput { key, filter, sort }).await?;
-                Ok((page.detail, Some(page.issues)))
+                Ok((page.detail, Some((page.issues, page.views))))
             } else {
                 Ok((get_project(ProjectKeyInput { key }).await?, None))
             }
@@ -166,7 +166,8 @@ fn project_of_the_address(issues: bool) -> LocalResource<Result<(ProjectDetail, 
     })
 }
 
-type ProjectResource = LocalResource<Result<(ProjectDetail, Option<IssuePage>), AppError>>;
+/// The project, and on its issues page the first page of issues and the saved views.
+type ProjectResource = LocalResource<Result<(ProjectDetail, Option<(IssuePage, Vec<SavedView>)>), AppError>>;
 
 #[component]
 fn ProjectView(me: Me, resource: ProjectResource, settings: bool) -> impl IntoView {

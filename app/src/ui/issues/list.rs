@@ -3,7 +3,7 @@
 use leptos::{ev::SubmitEvent, prelude::*};
 use leptos_router::{components::A, hooks::use_navigate, NavigateOptions};
 
-use super::form::NewIssue;
+use super::{form::NewIssue, views::SavedViews};
 use crate::ui::address::{active_filters, apply_choice, encode, query_string, ListAddress};
 use crate::ui::{
     form::{aria_invalid, error_id, CommitSelect, FieldError},
@@ -14,7 +14,7 @@ use crate::{
     error::AppError,
     model::{
         IssuePage, IssueSort, IssueSummary, IssueType, IssueVisibility, ListIssuesInput, Me, Priority, ProjectDetail,
-        ProjectId, ProjectStatus, Role, Severity,
+        ProjectId, ProjectStatus, Role, SavedView, Severity,
     },
 };
 /// The first page of the list the address names, and the later pages "More issues" appends.
@@ -78,9 +78,10 @@ impl IssuePages {
 /// `first` is the first page when it came with the project (`open_project`); later filters and
 /// orders ask `list_issues`.
 #[component]
-pub fn ProjectIssues(detail: ProjectDetail, me: Me, first: Option<IssuePage>) -> impl IntoView {
+pub fn ProjectIssues(detail: ProjectDetail, me: Me, first: Option<(IssuePage, Vec<SavedView>)>) -> impl IntoView {
     let project = detail.project.clone();
     let address = ListAddress::of_project(&project.key);
+    let (first, views) = first.map_or((None, Vec::new()), |(page, views)| (Some(page), views));
     let pages = IssuePages::new(project.id, address, first);
     Effect::new(move || set_ready(pages.first.get().is_some()));
     let statuses = StoredValue::new(detail.statuses.clone());
@@ -93,6 +94,7 @@ pub fn ProjectIssues(detail: ProjectDetail, me: Me, first: Option<IssuePage>) ->
             <SearchForm address />
             <FilterBar address statuses me />
             <SortLinks address />
+            <SavedViews address project_id=project.id views can_share=can_edit />
             <IssueListing address pages statuses can_edit project_key=project.key.clone() />
         </section>
     }

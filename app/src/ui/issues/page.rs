@@ -13,6 +13,7 @@ use super::{
 };
 use crate::ui::{
     confirm::ConfirmButton,
+    files::{CommentDraft, DraftFileList},
     form::{FormAlert, Submission, TextArea},
     layout::SignedIn,
     set_ready,
@@ -57,13 +58,23 @@ pub(super) fn IssueView(
     let can_edit = me.team.role != Role::Guest;
     let is_admin = matches!(me.team.role, Role::Owner | Role::Admin);
     let me_id = me.user.id;
-    // Outside the part drawn again after a save, so that screen readers hear what it says.
+    // Outside the part drawn again after a save, so that screen readers hear what it says, and so that
+    // the comment being written, its files and their uploads outlive the redraw.
     let saved = RwSignal::new(String::new());
+    let draft = CommentDraft::new();
+    // A link in the text may lead to another issue on this same page: its comment starts empty.
+    Effect::new(move |shown: Option<Option<crate::model::IssueId>>| {
+        let now = detail.with(|d| d.as_ref().and_then(|d| d.as_ref().ok()).map(|d| d.issue.id));
+        if matches!((shown.flatten(), now), (Some(before), Some(now)) if before != now) {
+            draft.clear();
+        }
+        now.or(shown.flatten())
+    });
     view! {
         <p class="sr-only" role="status" data-testid="saved">{move || saved.get()}</p>
         {move || match (detail.get(), project.get()) {
             (Some(Ok(detail)), Some(Ok(project))) => view! {
-                <IssueBody detail project can_edit is_admin me_id saved on_changed=move || version.update(|v| *v += 1) />
+                <IssueBody detail project can_edit is_admin me_id saved draft on_changed=move || version.update(|v| *v += 1) />
             }.into_any(),
             (Some(Err(e)), _) | (_, Some(Err(e))) => view! {
                 <section class="card"><h1>"Issue"</h1><div class="alert" role="alert">{e.message}</div></section>
@@ -81,6 +92,7 @@ pub(super) fn IssueBody(
     is_admin: bool,
     me_id: UserId,
     saved: RwSignal<String>,
+    draft: CommentDraft,
     on_changed: impl Fn() + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
     let issue = detail.issue.clone();
@@ -150,7 +162,7 @@ pub(super) fn IssueBody(
             </section>
         </Show>
         <crate::ui::files::Attachments issue_id=issue_id me_id is_admin />
-        <Activity detail=detail.clone() history members=project.members.clone() can_edit is_admin me_id on_changed />
+        <Activity detail=detail.clone() history members=project.members.clone() can_edit is_admin me_id draft on_changed />
     }
 }
 
@@ -341,12 +353,15 @@ pub(super) fn Activity(
     can_edit: bool,
     is_admin: bool,
     me_id: UserId,
+    /// The comment being written, with its files (the page's, so that they outlive a redraw).
+    draft: CommentDraft,
     on_changed: impl Fn() + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
-    let body = RwSignal::new(String::new());
+    let body = draft.text;
     let internal = RwSignal::new(false);
-    let form = Submission::new(add_comment, move |_: crate::model::Comment| {
+    let form = Submission::new(add_comment, move |comment: crate::model::Comment| {
         body.set(String::new());
+        draft.send_to(comment.id, on_changed);
         on_changed();
     });
     let errors = form.errors;
@@ -376,7 +391,12 @@ pub(super) fn Activity(
             <h2>"Activity"</h2>
             <ol class="activity">{stream}</ol>
             <form on:submit=submit novalidate>
-                <TextArea label="New comment" name="body" id="comment-body" rows=3 value=body errors preview=true />
+                <div class="drop-zone" on:paste=move |ev| draft.on_paste(&ev) on:dragover=|ev| ev.prevent_default()
+                    on:drop=move |ev| draft.on_drop(&ev)>
+                    <TextArea label="New comment" name="body" id="comment-body" rows=3 value=body errors preview=true />
+                    <p class="hint">"Paste or drop an image here to attach it to this comment."</p>
+                    <DraftFileList draft />
+                </div>
                 <Show when=move || can_edit>
                     <label class="check">
                         <input type="checkbox" prop:checked=move || internal.get() on:change=move |ev| internal.set(event_target_checked(&ev)) />
