@@ -148,6 +148,28 @@ test('status, severity and priority change in place from the keyboard, leaving u
   await expectAccessible(page);
 });
 
+test('a comment being edited stays open, with its text, through a change in place; Cancel closes it', async ({ page }) => {
+  await signUp(page, newAccount('editing'));
+  const project = await api(page, 'create_project', { 'input[name]': 'Editing', 'input[key]': 'EDT', 'input[visibility]': 'private' });
+  const issue = await api(page, 'create_issue', { 'input[project_id]': project.id, 'input[fields][title]': 'Keep my words' });
+  await api(page, 'add_comment', { 'input[issue_id]': issue.id, 'input[body]': 'First thoughts', 'input[internal]': 'false' });
+  await page.goto('/projects/EDT/issues/1');
+  await ready(page);
+  const comment = page.locator('.comment').filter({ hasText: 'First thoughts' });
+  await comment.getByRole('button', { name: 'Edit' }).click();
+  await page.getByLabel('Edit comment').fill('Second thoughts, half written');
+  await page.getByLabel('New comment').fill('A new comment, half written');
+  // A change in place draws the activity again; neither the editor nor the new comment loses a word.
+  await page.getByRole('combobox', { name: 'Severity' }).selectOption('critical');
+  await expect(page.locator('.activity')).toContainText('changed severity from “medium” to “critical”');
+  await expect(page.getByLabel('Edit comment')).toHaveValue('Second thoughts, half written');
+  await expect(page.getByLabel('New comment')).toHaveValue('A new comment, half written');
+  // Cancel closes the editor and keeps the saved text.
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.getByLabel('Edit comment')).toHaveCount(0);
+  await expect(comment).toContainText('First thoughts');
+});
+
 test('a change in place that the server refuses shows why and returns to the saved value', async ({ page }) => {
   await signUp(page, newAccount('refused'));
   const project = await api(page, 'create_project', { 'input[name]': 'Refused', 'input[key]': 'REF', 'input[visibility]': 'private' });

@@ -297,11 +297,21 @@ async fn seed(server: &Server, count: usize, teams: usize) -> Result<(Api, Strin
                 let (owner, project_id) = &owners[(n % shares).saturating_sub(extra_shares)];
                 // A failed create is a finding, not the end of the run: it is counted, the first
                 // few are printed, and the workloads are still measured.
-                if let Err(e) = owner.json("create_issue", &issue_form(project_id, n / shares)).await {
-                    if failures.fetch_add(1, Ordering::SeqCst) < 3 {
-                        println!("  a create failed after {} issues: {e}", done.load(Ordering::SeqCst));
+                let created = match owner.json("create_issue", &issue_form(project_id, n / shares)).await {
+                    Ok(created) => created,
+                    Err(e) => {
+                        if failures.fetch_add(1, Ordering::SeqCst) < 3 {
+                            println!("  a create failed after {} issues: {e}", done.load(Ordering::SeqCst));
+                        }
+                        continue;
                     }
-                    continue;
+                };
+                if let Some(comment) = comment_form(&created, n / shares) {
+                    if let Err(e) = owner.json("add_comment", &comment).await {
+                        if failures.fetch_add(1, Ordering::SeqCst) < 3 {
+                            println!("  a comment failed after {} issues: {e}", done.load(Ordering::SeqCst));
+                        }
+                    }
                 }
                 let filed = done.fetch_add(1, Ordering::SeqCst) + 1;
                 if count >= 100_000 && filed % tenth as u64 == 0 {
@@ -365,6 +375,22 @@ fn issue_form(project_id: &str, n: usize) -> Vec<(String, String)> {
         ("input[fields][visibility]", if n.is_multiple_of(3) { "internal" } else { "public" }),
         ("input[fields][tags][0]", word),
     ])
+}
+
+/// Every fourth issue gets a comment, as people comment; one issue in a thousand has the word
+/// "walrus" in a comment only (internal for one in three), for the search over comments.
+fn comment_form(created: &serde_json::Value, n: usize) -> Option<Vec<(String, String)>> {
+    if n % 4 != 1 {
+        return None;
+    }
+    let issue_id = created["id"].as_str()?;
+    let rare = if n % 1000 == 1 { " walrus" } else { "" };
+    let word = WORDS[(n / 4) % WORDS.len()];
+    Some(form(&[
+        ("input[issue_id]", issue_id),
+        ("input[body]", &format!("Also seen with the {word} dialog in build {n}{rare}.")),
+        ("input[internal]", if n.is_multiple_of(3) { "true" } else { "false" }),
+    ]))
 }
 
 /// How one request ended.
@@ -522,11 +548,12 @@ async fn main() -> Result<(), Error> {
     println!("| workload | connections | req/s | p50 ms | p99 ms | errors | peak anonymous RSS MiB |");
     println!("| --- | --- | --- | --- | --- | --- | --- |");
     let seconds = options.seconds;
-    let lists: [(&str, Vec<(&str, &str)>); 4] = [
+    let lists: [(&str, Vec<(&str, &str)>); 5] = [
         ("list_issues, first page of 50", vec![]),
         ("list_issues, severity=high", vec![("input[filter][severity]", "high")]),
         ("list_issues, sorted by priority", vec![("input[sort]", "priority")]),
         ("list_issues, text search (rare word)", vec![("input[filter][q]", "zebra")]),
+        ("list_issues, text search (word in comments)", vec![("input[filter][q]", "walrus")]),
     ];
     for (name, extra) in lists {
         if !options.runs(name) {
@@ -544,8 +571,9 @@ async fn main() -> Result<(), Error> {
     }
     // Across every project: the command palette (a rare word, a word in one issue of eight, a key) and
     // the start page.
-    let across: [(&str, &str, Fields); 4] = [
+    let across: [(&str, &str, Fields); 5] = [
         ("jump_to, rare word", "jump_to", vec![("input[q]", "zebra")]),
+        ("jump_to, word in comments", "jump_to", vec![("input[q]", "walrus")]),
         ("jump_to, common word", "jump_to", vec![("input[q]", "login")]),
         ("jump_to, key", "jump_to", vec![("input[q]", "BEN-7")]),
         ("my_work (start page)", "my_work", vec![]),

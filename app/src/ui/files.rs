@@ -74,13 +74,15 @@ fn named_uploader(
 
 /// The comment being written on an issue's page: its text, and the files pasted or dropped while it
 /// is written, held (named, removable) until it is posted and then sent to that comment, where they
-/// show with its files; they never go to the issue. The page keeps it outside the part it draws again
-/// after a change, so that neither the text nor the uploads are lost to a redraw.
+/// show with its files; they never go to the issue. With it, the comments being edited, by comment,
+/// with their text as it stands. The page keeps it outside the part it draws again after a change,
+/// so that neither text nor uploads are lost to a redraw.
 #[derive(Clone, Copy)]
 pub struct CommentDraft {
     pub text: RwSignal<String>,
     files: RwSignal<Vec<(String, BrowserFile)>, LocalStorage>,
     uploads: RwSignal<Vec<Upload>>,
+    pub edits: RwSignal<std::collections::HashMap<crate::model::CommentId, String>>,
 }
 
 impl CommentDraft {
@@ -89,6 +91,7 @@ impl CommentDraft {
             text: RwSignal::new(String::new()),
             files: RwSignal::new_local(Vec::new()),
             uploads: RwSignal::new(Vec::new()),
+            edits: RwSignal::new(std::collections::HashMap::new()),
         }
     }
 
@@ -96,6 +99,7 @@ impl CommentDraft {
     pub fn clear(self) {
         self.text.set(String::new());
         self.files.set(Vec::new());
+        self.edits.set(std::collections::HashMap::new());
     }
 
     /// Keeps `files` for the comment.
@@ -107,16 +111,14 @@ impl CommentDraft {
     /// The writing area's `paste` and `drop`: files are kept for the comment, not attached to the issue
     /// (the event stops here, before the page's own paste handler); text is left to the browser.
     pub fn on_paste(self, ev: &leptos::ev::ClipboardEvent) {
-        let files = pasted_files(ev);
-        if !files.is_empty() {
-            ev.prevent_default();
-            ev.stop_propagation();
-            self.keep(files);
-        }
+        self.take(ev, pasted_files(ev));
     }
 
     pub fn on_drop(self, ev: &leptos::ev::DragEvent) {
-        let files = dropped_files(ev);
+        self.take(ev, dropped_files(ev));
+    }
+
+    fn take(self, ev: &leptos::web_sys::Event, files: Vec<BrowserFile>) {
         if !files.is_empty() {
             ev.prevent_default();
             ev.stop_propagation();

@@ -5,7 +5,7 @@
 use app::model::{Flag, ProjectId, SavedView, UserId, ViewFilter, ViewId, VIEWS_PER_PERSON};
 use uuid::Uuid;
 
-use super::{Db, DbError};
+use super::{scope::Statement, Db, DbError};
 use crate::{actor::Actor, policy};
 
 /// A view as stored, before the reader's rights are worked out.
@@ -32,37 +32,43 @@ pub enum SaveError {
     Db(#[from] DbError),
 }
 
-const SELECT: &str = "SELECT v.id, v.project_id, v.owner_id, u.display_name AS owner, v.name, v.filter_json, v.shared \
-     FROM saved_views v JOIN users u ON u.id = v.owner_id \
-     WHERE v.team_id = $1 AND (v.owner_id = $2 OR (v.shared = 1 AND v.shared = $3))";
+/// The views the actor sees, as the start of a statement: the team's, and of those their own or, unless
+/// they are a guest, the shared ones (`policy::may_see_view`, with the actor's values).
+fn visible(actor: &Actor) -> Statement {
+    let mut s = Statement::new(
+        "SELECT v.id, v.project_id, v.owner_id, u.display_name AS owner, v.name, v.filter_json, v.shared \
+         FROM saved_views v JOIN users u ON u.id = v.owner_id WHERE v.team_id = ",
+    );
+    s.bind(actor.team_id())
+        .push(" AND (v.owner_id = ")
+        .bind(actor.user_id())
+        .push(" OR (v.shared = 1 AND v.shared = ")
+        .bind(Flag(policy::may(actor, policy::Action::ShareViews)))
+        .push("))");
+    s
+}
 
 /// The most views a project's list offers one reader (their own are at most [`VIEWS_PER_PERSON`]).
 const VIEWS_LISTED: i64 = 200;
 
 /// The views of a project the actor sees: their own first, each group by name.
 pub async fn of_project(db: &Db, actor: &Actor, project: ProjectId) -> Result<Vec<SavedView>, DbError> {
-    let sql = format!("{SELECT} AND v.project_id = $4 ORDER BY v.owner_id <> $2, v.name LIMIT $5");
-    let rows: Vec<StoredView> = sqlx::query_as(&sql)
-        .bind(actor.team_id())
-        .bind(actor.user_id())
-        .bind(Flag(policy::may(actor, policy::Action::ShareViews)))
+    let mut s = visible(actor);
+    s.push(" AND v.project_id = ")
         .bind(project)
-        .bind(VIEWS_LISTED)
-        .fetch_all(db.pool())
-        .await?;
+        .push(" ORDER BY v.owner_id <> ")
+        .bind(actor.user_id())
+        .push(", v.name LIMIT ")
+        .bind(VIEWS_LISTED);
+    let rows: Vec<StoredView> = s.query_as().fetch_all(db.pool()).await?;
     Ok(rows.into_iter().filter_map(|row| readable(actor, row)).collect())
 }
 
 /// A view the actor sees, by id.
 pub async fn find(db: &Db, actor: &Actor, id: ViewId) -> Result<Option<StoredView>, DbError> {
-    let sql = format!("{SELECT} AND v.id = $4");
-    let row: Option<StoredView> = sqlx::query_as(&sql)
-        .bind(actor.team_id())
-        .bind(actor.user_id())
-        .bind(Flag(policy::may(actor, policy::Action::ShareViews)))
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?;
+    let mut s = visible(actor);
+    s.push(" AND v.id = ").bind(id);
+    let row: Option<StoredView> = s.query_as().fetch_optional(db.pool()).await?;
     Ok(row.filter(|row| policy::may_see_view(actor, row.owner_id, row.shared)))
 }
 

@@ -303,13 +303,28 @@ pub(super) fn CommentItem(
     me_id: UserId,
     on_changed: impl Fn() + Send + Sync + Copy + 'static,
     errors: RwSignal<Option<AppError>>,
+    /// The page's open editors: an edit survives the stream being drawn again.
+    edits: RwSignal<std::collections::HashMap<crate::model::CommentId, String>>,
 ) -> impl IntoView {
     let own = comment.author.id == me_id;
-    let editing = RwSignal::new(false);
-    let body = RwSignal::new(comment.body.clone());
     let comment_id = comment.id;
+    let editing = move || edits.with(|e| e.contains_key(&comment_id));
+    let body = RwSignal::new(edits.with_untracked(|e| e.get(&comment_id).cloned()).unwrap_or(comment.body.clone()));
+    Effect::new(move || {
+        let text = body.get();
+        edits.update(|e| {
+            if let Some(open) = e.get_mut(&comment_id) {
+                *open = text;
+            }
+        });
+    });
     // The edit box has its own error slot: several comments may be on the page.
-    let edit = Submission::new(edit_comment, move |_| on_changed());
+    let edit = Submission::new(edit_comment, move |_| {
+        edits.update(|e| {
+            e.remove(&comment_id);
+        });
+        on_changed();
+    });
     let delete = Submission::reporting_to(errors, delete_comment, move |()| on_changed());
     let edit_errors = edit.errors;
     let files = comment.clone();
@@ -319,19 +334,30 @@ pub(super) fn CommentItem(
                 <strong>{comment.author.display_name.clone()}</strong>" · "<crate::ui::time::Moment ms=comment.created_at />
                 {(comment.visibility == IssueVisibility::Internal).then(|| view! { " " <span class="badge">"internal"</span> })}
             </p>
-            <Show when=move || !editing.get() fallback=move || view! {
+            <Show when=move || !editing() fallback=move || view! {
                 <TextArea name="body" id=format!("comment-{comment_id}") aria_label="Edit comment" rows=3 value=body errors=edit_errors preview=true />
                 <FormAlert errors=edit_errors />
                 <button type="button" on:click=move |_| edit.submit(EditCommentInput { comment_id, body: body.get_untracked() })>
                     "Save comment"
-                </button>
+                </button>" "
+                <button type="button" on:click=move |_| edits.update(|e| {
+                    e.remove(&comment_id);
+                })>"Cancel"</button>
             }>
                 <div class="markdown" inner_html=comment.body_html.clone()></div>
             </Show>
             <crate::ui::files::CommentFiles comment=files me_id is_admin on_changed errors />
             <p class="actions-row">
-                <Show when=move || own && !editing.get()>
-                    <button type="button" on:click=move |_| editing.set(true)>"Edit"</button>
+                <Show when=move || own && !editing()>
+                    <button type="button" on:click={
+                        let text = comment.body.clone();
+                        move |_| {
+                            body.set(text.clone());
+                            edits.update(|e| {
+                                e.insert(comment_id, text.clone());
+                            });
+                        }
+                    }>"Edit"</button>
                 </Show>
                 <Show when=move || own || is_admin>
                     <ConfirmButton label="Delete" name="Delete comment" question="Delete this comment and its files? This cannot be undone."
@@ -381,7 +407,11 @@ pub(super) fn Activity(
             .map(|h| (h.at, false, members.with_value(|m| change_item(h, m)).into_any()))
             .collect();
         items.extend(comments.get_value().into_iter().map(|c| {
-            (c.created_at, true, view! { <CommentItem comment=c is_admin me_id on_changed errors /> }.into_any())
+            (
+                c.created_at,
+                true,
+                view! { <CommentItem comment=c is_admin me_id on_changed errors edits=draft.edits /> }.into_any(),
+            )
         }));
         items.sort_by_key(|(at, is_comment, _)| (*at, *is_comment));
         items.into_iter().map(|(_, _, item)| item).collect_view()
