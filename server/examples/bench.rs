@@ -20,7 +20,7 @@
 
 use std::{
     path::PathBuf,
-    process::{Child, Command, Stdio},
+    process::{Child, Command},
     sync::{
         atomic::{AtomicBool, AtomicU64, Ordering},
         Arc, Mutex,
@@ -126,6 +126,7 @@ impl Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let database_url =
             options.database_url.clone().unwrap_or_else(|| format!("sqlite:{}", dir.join("moth.db").display()));
+        let log = std::fs::File::create(dir.join("moth.log"))?;
         let mut command = Command::new(&options.moth);
         if let Some(clamd) = clamd_url() {
             command.env("MOTH_CLAMD_URL", clamd);
@@ -148,9 +149,10 @@ impl Server {
             .env("MOTH_API_RATE_PER_MINUTE", u32::MAX.to_string())
             .env("MOTH_SESSION_RATE_PER_MINUTE", u32::MAX.to_string())
             .env("MOTH_AUTH_LOG_FILE", dir.join("auth.log"))
-            // Warnings and errors are kept: a failed request is explained by the server's log.
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.join("moth.log"))?)
+            // Warnings and errors are kept (the server logs to standard output): a failed request is
+            // explained by the server's log.
+            .stdout(log.try_clone()?)
+            .stderr(log)
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", options.moth.display()))?;
         let server = Server {

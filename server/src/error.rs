@@ -33,12 +33,23 @@ pub fn internal(what: &'static str, cause: impl std::fmt::Display) -> AppError {
 
 impl From<ServiceError> for AppError {
     fn from(e: ServiceError) -> Self {
-        if let ServiceError::Busy = e {
-            tracing::warn!("refused: the password hashing pool is busy");
-            return AppError::new(app::error::ErrorCode::Busy, "Moth is busy. Please try again in a moment.");
+        match e {
+            ServiceError::Busy => {
+                tracing::warn!("refused: the password hashing pool is busy");
+                busy()
+            }
+            // Nothing was written; the client may try again, as it is told (503, `Retry-After`).
+            ServiceError::Db(e) if e.is_busy() => {
+                tracing::warn!(error = %e, "refused: the database is busy");
+                busy()
+            }
+            e => internal("internal error", e),
         }
-        internal("internal error", e)
     }
+}
+
+fn busy() -> AppError {
+    AppError::new(app::error::ErrorCode::Busy, "Moth is busy. Please try again in a moment.")
 }
 
 impl From<DbError> for AppError {

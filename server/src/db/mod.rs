@@ -69,6 +69,21 @@ impl DbError {
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, DbError::Sqlx(sqlx::Error::Database(e)) if e.is_unique_violation())
     }
+
+    /// Whether the database could not take the work in time, so that nothing of it was done: `SQLite`'s
+    /// write lock stayed held past `busy_timeout` (`SQLITE_BUSY`, `SQLITE_LOCKED` and their extended
+    /// codes), or no connection of the pool came free within its acquire timeout. Worth a retry.
+    pub fn is_busy(&self) -> bool {
+        match self {
+            DbError::Sqlx(sqlx::Error::PoolTimedOut) => true,
+            DbError::Sqlx(sqlx::Error::Database(e)) => e
+                .try_downcast_ref::<sqlx::sqlite::SqliteError>()
+                .and_then(sqlx::error::DatabaseError::code)
+                .and_then(|code| code.parse::<i32>().ok())
+                .is_some_and(|code| matches!(code & 0xff, 5 | 6)),
+            _ => false,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

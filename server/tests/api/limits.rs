@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use server::db::audit::Event;
 use sqlx::Row;
 
-use crate::helpers::{session_cookie, spawn_app_with, TestApp, PASSWORD};
+use crate::helpers::{error_body, input, session_cookie, spawn_app_with, TestApp, PASSWORD};
 
 async fn who_am_i(app: &TestApp, cookie: Option<&str>) -> reqwest::Response {
     app.call("who_am_i", &[], cookie).await
@@ -117,4 +117,38 @@ async fn every_kind_of_audit_event_is_known_to_the_database_and_no_other() {
     .execute(&mut db)
     .await;
     assert!(unknown.is_err(), "the database took an unknown kind of event");
+}
+
+/// A write that cannot get `SQLite`'s write lock within `busy_timeout` (held here by another
+/// connection, as a long write or a flood of creates would hold it) answers `busy`, 503 with
+/// `Retry-After`, not an internal error; nothing of it is stored, and once the lock is free the same
+/// write goes through. `PostgreSQL` has no database-wide write lock: the test is for `SQLite`.
+#[tokio::test]
+async fn a_write_the_database_cannot_take_in_time_answers_busy_and_stores_nothing() {
+    if std::env::var("MOTH_TEST_POSTGRES_URL").is_ok_and(|v| !v.is_empty()) {
+        return;
+    }
+    let app = crate::helpers::spawn_app().await;
+    let (owner, _) = app.owner("busy").await;
+    let (project, _) = app.project(&owner.cookie, "public").await;
+    let issue = app.issue(&owner.cookie, &project, "public").await;
+    let mut holder = app.db().await;
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut holder).await.expect("take the write lock");
+
+    let form = input(&[("issue_id", &issue.id), ("body", "Written while locked"), ("internal", "false")]);
+    let response = app.call("add_comment", &form, Some(&owner.cookie)).await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(response.headers().contains_key(reqwest::header::RETRY_AFTER), "{:?}", response.headers());
+    let body = error_body(response).await;
+    assert_eq!(body["code"], "busy", "{body}");
+    assert_eq!(body["message"], "Moth is busy. Please try again in a moment.");
+
+    sqlx::query("ROLLBACK").execute(&mut holder).await.expect("free the lock");
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM comments WHERE body = 'Written while locked'")
+        .fetch_one(&mut holder)
+        .await
+        .expect("count");
+    assert_eq!(stored, 0, "the refused write stored nothing");
+    let response = app.call("add_comment", &form, Some(&owner.cookie)).await;
+    assert_eq!(response.status(), StatusCode::OK);
 }

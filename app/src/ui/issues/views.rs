@@ -40,6 +40,8 @@ fn view_option(view: SavedView) -> impl IntoView {
     view! { <option value=view.id.to_string()>{label}</option> }
 }
 
+/// "Saved views…", "Delete view" for the view the address shows (if the reader may), and the form that
+/// saves the address's filter and order under a name.
 #[component]
 pub(super) fn SavedViews(
     address: ListAddress,
