@@ -5,7 +5,7 @@
 use app::model::{Flag, ProjectId, SavedView, UserId, ViewFilter, ViewId, VIEWS_PER_PERSON};
 use uuid::Uuid;
 
-use super::{scope::Statement, Db, DbError};
+use super::{scope::Statement, Backend, Db, DbError};
 use crate::{actor::Actor, policy};
 
 /// A view as stored, before the reader's rights are worked out.
@@ -102,7 +102,18 @@ pub async fn save(
 ) -> Result<ViewId, SaveError> {
     let id = ViewId(Uuid::new_v4());
     let filter_json = serde_json::to_string(view).map_err(DbError::from)?;
-    // The count and the insert are one statement, so a burst of saves cannot pass the limit one by one.
+    let mut tx = db.pool().begin().await.map_err(DbError::from)?;
+    if db.backend() == Backend::Postgres {
+        // PostgreSQL runs one person's concurrent saves side by side, each counting before the others
+        // insert: the author's membership row, locked until the commit, makes them take turns. (SQLite
+        // has one writer at a time, and the count and the insert are one statement.)
+        sqlx::query("SELECT user_id FROM memberships WHERE team_id = $1 AND user_id = $2 FOR UPDATE")
+            .bind(actor.team_id())
+            .bind(actor.user_id())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(DbError::from)?;
+    }
     let inserted = sqlx::query(
         "INSERT INTO saved_views (id, team_id, project_id, owner_id, name, filter_json, shared, created_at) \
          SELECT $1, $2, $3, $4, $5, $6, $7, $8 \
@@ -117,11 +128,14 @@ pub async fn save(
     .bind(Flag(shared))
     .bind(now_ms)
     .bind(i64::try_from(VIEWS_PER_PERSON).unwrap_or(i64::MAX))
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await
     .map_err(DbError::from);
     match inserted {
-        Ok(done) if done.rows_affected() == 1 => Ok(id),
+        Ok(done) if done.rows_affected() == 1 => {
+            tx.commit().await.map_err(DbError::from)?;
+            Ok(id)
+        }
         Ok(_) => Err(SaveError::TooMany),
         Err(e) if e.is_unique_violation() => Err(SaveError::NameTaken),
         Err(e) => Err(e.into()),

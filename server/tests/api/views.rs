@@ -190,3 +190,22 @@ async fn a_view_reaches_nothing_once_its_author_leaves_the_project() {
     // The team still has the shared view.
     assert_eq!(views_of(&app, &t.colleague.cookie, &t.key).await, vec![("Shared".to_owned(), true, false)]);
 }
+
+#[tokio::test]
+async fn a_burst_of_saves_by_one_person_stops_at_the_limit() {
+    let app = std::sync::Arc::new(crate::helpers::spawn_app().await);
+    let t = team(&app).await;
+    let over = app::model::VIEWS_PER_PERSON + 10;
+    let requests = (0..over).map(|n| {
+        let (app, cookie, project) = (app.clone(), t.normal.cookie.clone(), t.project.clone());
+        tokio::spawn(async move { save(&app, &cookie, &project, &format!("Burst {n}"), false).await.status() })
+    });
+    let mut statuses = Vec::new();
+    for request in requests.collect::<Vec<_>>() {
+        statuses.push(request.await.expect("save"));
+    }
+    let saved = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    let refused = statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count();
+    assert_eq!((saved, refused), (app::model::VIEWS_PER_PERSON, 10), "{statuses:?}");
+    assert_eq!(views_of(&app, &t.normal.cookie, &t.key).await.len(), app::model::VIEWS_PER_PERSON);
+}
