@@ -33,6 +33,8 @@ pub enum ErrorCode {
     NotFound,
     /// The request collides with existing data (for example an email already registered).
     Conflict,
+    /// A conditional request's `If-Match` names another version than the current one (REST API).
+    PreconditionFailed,
     /// The thing existed but can no longer be used (an expired, revoked or used invitation).
     Gone,
     /// A state-changing request came from another site.
@@ -66,6 +68,7 @@ impl ErrorCode {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict => StatusCode::CONFLICT,
             Self::Gone => StatusCode::GONE,
+            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::BadRequest => StatusCode::BAD_REQUEST,
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,

@@ -275,6 +275,33 @@ pub fn view_name(value: &str, _: &()) -> garde::Result {
     Ok(())
 }
 
+/// The longest name of an access token.
+pub const TOKEN_NAME_MAX_CHARS: usize = 60;
+
+/// garde rule for access tokens' names: 1 to 60 characters, trimmed, printable.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+pub fn token_name(value: &str, _: &()) -> garde::Result {
+    if has_forbidden_control(value, false) {
+        return Err(garde::Error::new(NO_CONTROL));
+    }
+    if value.trim().is_empty() {
+        return Err(garde::Error::new("Name the token, say after the script that will use it."));
+    }
+    if value.chars().count() > TOKEN_NAME_MAX_CHARS || value.trim() != value {
+        return Err(garde::Error::new(format!("Use at most {TOKEN_NAME_MAX_CHARS} characters.")));
+    }
+    Ok(())
+}
+
+/// garde rule for a token's scopes: at least one.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+pub fn token_scopes<Scope>(value: &[Scope], _: &()) -> garde::Result {
+    if value.is_empty() {
+        return Err(garde::Error::new("Choose at least one scope: read, write or admin."));
+    }
+    Ok(())
+}
+
 /// garde rule for Markdown descriptions: at most 10,000 characters.
 #[allow(clippy::trivially_copy_pass_by_ref)]
 pub fn description(text: &str, _: &()) -> garde::Result {

@@ -12,6 +12,7 @@
 //!   own exports, to a download or the team's bucket;
 //! - [`clock`]: time, injectable for tests.
 
+pub mod access_token;
 pub mod actor;
 pub mod backup;
 pub mod bans;

@@ -1,7 +1,7 @@
 //! Who may do what: the one place that decides access. Every service method asks [`may`] before it acts;
 //! the data layer adds the second line (every tenant query is filtered by the actor's team).
 
-use app::model::{Role, TeamMembership, UserId};
+use app::model::{Role, TeamMembership, TokenScope, UserId};
 
 use crate::actor::Actor;
 
@@ -39,6 +39,10 @@ pub enum Action {
     TeamData,
     /// Share saved views with the team, and see the ones others shared (members, not guests).
     ShareViews,
+    /// See and revoke every member's access tokens (OWNER and ADMIN; everyone manages their own).
+    ManageTokens,
+    /// Turn the token API on or off for the team (OWNER).
+    SetTokenPolicy,
 }
 
 /// What an actor reads of the team's projects and issues: decided here, from the [`Actor`] alone, and
@@ -112,9 +116,33 @@ pub fn may_join_project(role: Role, visibility: app::model::Visibility) -> bool 
     role != Role::Guest || visibility == app::model::Visibility::Public
 }
 
-/// Whether `actor` may do `action` in their active team.
+/// Whether `actor` may do `action` in their active team: their role allows it, and so does the door
+/// they came in by (a token's scopes).
 pub fn may(actor: &Actor, action: Action) -> bool {
-    allowed(actor.role(), action)
+    allowed(actor.role(), action) && actor.has_scope(scope_of(action))
+}
+
+/// The token scope an action needs besides the role (a session has them all): `read` to list the
+/// members, `write` to change projects and issues, `admin` for everything about members, the audit
+/// log, tokens and the team's data.
+pub fn scope_of(action: Action) -> TokenScope {
+    match action {
+        Action::ListMembers => TokenScope::Read,
+        Action::ManageProjects | Action::EditIssues | Action::DeleteIssues | Action::ShareViews => TokenScope::Write,
+        Action::ManageMembers
+        | Action::ListInvitations
+        | Action::Invite(_)
+        | Action::RevokeInvitation(_)
+        | Action::ChangeRole { .. }
+        | Action::RemoveMember(_)
+        | Action::TransferOwnership
+        | Action::LeaveTeam
+        | Action::ReadAuditLog
+        | Action::ReadQuarantine
+        | Action::TeamData
+        | Action::ManageTokens
+        | Action::SetTokenPolicy => TokenScope::Admin,
+    }
 }
 
 /// The rules, by role. OWNER: everything. ADMIN: manages members below ADMIN. NORMAL: sees the
@@ -135,10 +163,11 @@ pub fn allowed(role: Role, action: Action) -> bool {
         | Action::ReadAuditLog
         | Action::ReadQuarantine
         | Action::ManageProjects
-        | Action::DeleteIssues => is_manager,
+        | Action::DeleteIssues
+        | Action::ManageTokens => is_manager,
         Action::Invite(target) | Action::RevokeInvitation(target) | Action::RemoveMember(target) => manages(target),
         Action::ChangeRole { from, to } => manages(from) && manages(to),
-        Action::TransferOwnership | Action::TeamData => role == Owner,
+        Action::TransferOwnership | Action::TeamData | Action::SetTokenPolicy => role == Owner,
         Action::LeaveTeam => role != Owner,
     }
 }

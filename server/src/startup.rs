@@ -94,6 +94,7 @@ impl Application {
             exports: config.export_rate_per_minute,
             api: config.api_rate_per_minute,
             session: config.session_rate_per_minute,
+            token: config.token_rate_per_minute,
         }));
         let state = AppState {
             limits: limits.clone(),
@@ -159,6 +160,10 @@ impl Application {
                 }
                 if let Err(e) = bans.forget_old().await {
                     tracing::warn!(error = %e, "could not forget old credential failures");
+                }
+                let now = crate::clock::unix_millis(time::OffsetDateTime::now_utc());
+                if let Err(e) = crate::db::idempotency::forget_old(&db, now).await {
+                    tracing::warn!(error = %e, "could not forget old idempotency keys");
                 }
                 if let Some(key) = db.audit_key() {
                     let now = crate::clock::unix_millis(time::OffsetDateTime::now_utc());

@@ -84,6 +84,7 @@ mod files;
 mod issues;
 mod members;
 mod projects;
+mod tokens;
 mod two_factor;
 mod views;
 
@@ -93,6 +94,7 @@ pub use files::*;
 pub use issues::*;
 pub use members::*;
 pub use projects::*;
+pub use tokens::*;
 pub use two_factor::*;
 pub use views::*;
 
@@ -105,7 +107,9 @@ mod backend {
 
     use leptos::prelude::use_context;
 
-    use super::{AccountsApi, DataSafetyApi, FilesApi, IssuesApi, MembersApi, ProjectsApi, TwoFactorApi, ViewsApi};
+    use super::{
+        AccountsApi, DataSafetyApi, FilesApi, IssuesApi, MembersApi, ProjectsApi, TokensApi, TwoFactorApi, ViewsApi,
+    };
     use crate::error::AppError;
 
     /// The request as the server saw it: headers, extensions (session, peer address).
@@ -115,7 +119,15 @@ mod backend {
     /// directly by the code that does the work (`server/src/service/<area>.rs`). Inputs arrive
     /// unvalidated: the implementation must validate them (with [`crate::model::parse`]) first.
     pub trait Api:
-        AccountsApi + TwoFactorApi + MembersApi + ProjectsApi + IssuesApi + FilesApi + DataSafetyApi + ViewsApi
+        AccountsApi
+        + TwoFactorApi
+        + MembersApi
+        + ProjectsApi
+        + IssuesApi
+        + FilesApi
+        + DataSafetyApi
+        + ViewsApi
+        + TokensApi
     {
     }
 

@@ -211,6 +211,14 @@ string_enum!(
         BackupDrill => "backup_drill",
         /// A team's whole data was exported by its owner.
         TeamExported => "team_exported",
+        /// A personal access token was made; the detail names it, its scopes and expiry.
+        TokenCreated => "token_created",
+        /// A token was revoked, by its user or by an OWNER or ADMIN.
+        TokenRevoked => "token_revoked",
+        /// An expired token was presented (written once per token).
+        TokenExpired => "token_expired",
+        /// The team's OWNER turned the token API on or off.
+        TokensPolicyChanged => "tokens_policy_changed",
     }
 );
 

@@ -228,6 +228,7 @@ mod members;
 mod projects;
 #[cfg(feature = "ssr")]
 mod sql;
+mod tokens;
 mod two_factor;
 mod views;
 pub use accounts::*;
@@ -238,6 +239,7 @@ pub use members::*;
 pub use projects::*;
 #[cfg(feature = "ssr")]
 pub use sql::Flag;
+pub use tokens::*;
 pub use two_factor::*;
 pub use views::*;
 

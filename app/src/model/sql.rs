@@ -14,8 +14,8 @@ use sqlx::{
 
 use super::{
     AttachmentId, AuditEvent, CommentId, ExportDestination, ExportSchedule, ExportStatus, InvitationId, IssueId,
-    IssueType, IssueVisibility, Priority, ProjectId, Role, Severity, StatusCategory, StatusId, TeamId, UserId, ViewId,
-    Visibility,
+    IssueType, IssueVisibility, Priority, ProjectId, Role, Severity, StatusCategory, StatusId, TeamId, TokenId, UserId,
+    ViewId, Visibility,
 };
 
 /// Stored as text: `$text` spells a value, `$parse` reads one back (`Result` or `Option`).
@@ -62,6 +62,7 @@ stored_as_text! {
     CommentId: |id: CommentId| id.0.to_string(), |t| parse_id(t).map(CommentId);
     AttachmentId: |id: AttachmentId| id.0.to_string(), |t| parse_id(t).map(AttachmentId);
     ViewId: |id: ViewId| id.0.to_string(), |t| parse_id(t).map(ViewId);
+    TokenId: |id: TokenId| id.0.to_string(), |t| parse_id(t).map(TokenId);
     Role: |v: Role| v.as_str().to_owned(), Role::parse;
     AuditEvent: |v: AuditEvent| v.as_str().to_owned(), AuditEvent::parse;
     Visibility: |v: Visibility| v.as_str().to_owned(), Visibility::parse;

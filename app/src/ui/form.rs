@@ -343,3 +343,12 @@ pub fn fetch_common_passwords() {
 
 #[cfg(not(feature = "csr"))]
 pub fn fetch_common_passwords() {}
+
+/// Puts `text` on the clipboard (an invitation link, a new access token).
+#[cfg(feature = "csr")]
+pub fn copy_to_clipboard(text: &str) {
+    let _promise = window().navigator().clipboard().write_text(text);
+}
+
+#[cfg(not(feature = "csr"))]
+pub fn copy_to_clipboard(_: &str) {}

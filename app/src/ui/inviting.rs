@@ -6,7 +6,7 @@ use leptos::{ev::SubmitEvent, prelude::*};
 
 use super::{
     confirm::ConfirmButton,
-    form::{FormAlert, Submission, TextField},
+    form::{copy_to_clipboard, FormAlert, Submission, TextField},
     time,
 };
 use crate::{
@@ -209,11 +209,3 @@ fn invitation_row(
 fn origin() -> String {
     window().location().origin().unwrap_or_default()
 }
-
-#[cfg(feature = "csr")]
-fn copy_to_clipboard(text: &str) {
-    let _promise = window().navigator().clipboard().write_text(text);
-}
-
-#[cfg(not(feature = "csr"))]
-fn copy_to_clipboard(_: &str) {}

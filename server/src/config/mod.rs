@@ -99,6 +99,8 @@ pub struct Config {
     pub api_rate_per_minute: u32,
     /// Requests per minute to the API from one session (a burst of as many, then steadily).
     pub session_rate_per_minute: u32,
+    /// Requests per minute to the REST API (`/api/v1`) with one access token.
+    pub token_rate_per_minute: u32,
     /// The bearer token a scraper presents for `/metrics`; unset: `/metrics` is not served.
     pub metrics_token: Option<String>,
     /// The folder snapshots are written to (always; an S3 bucket below is a second destination).
@@ -154,7 +156,7 @@ pub enum LogFormat {
 
 /// The keys read from `MOTH_<KEY>` environment variables; other `MOTH_*` variables (such as
 /// `MOTH_LOG` or the test scripts' own) are not configuration.
-const ENV_KEYS: [&str; 58] = [
+const ENV_KEYS: [&str; 59] = [
     "bind",
     "database_url",
     "site_dir",
@@ -193,6 +195,7 @@ const ENV_KEYS: [&str; 58] = [
     "export_rate_per_minute",
     "api_rate_per_minute",
     "session_rate_per_minute",
+    "token_rate_per_minute",
     "metrics_token",
     "backup_dir",
     "backup_recipients_file",
@@ -256,6 +259,7 @@ impl Default for Config {
             export_rate_per_minute: 30,
             api_rate_per_minute: 3000,
             session_rate_per_minute: 600,
+            token_rate_per_minute: 600,
             metrics_token: None,
             backup_dir: PathBuf::from("data/backups"),
             backup_recipients_file: PathBuf::from("data/backup-recipients.txt"),

@@ -12,6 +12,7 @@ pub mod auth_cache;
 pub mod backup;
 pub mod bans;
 pub mod group_commit;
+pub mod idempotency;
 pub mod invitations;
 pub mod issues;
 pub mod members;
@@ -20,6 +21,7 @@ pub mod scope;
 pub mod sessions;
 mod statistics;
 pub mod team_export;
+pub mod tokens;
 pub mod two_factor;
 pub mod views;
 

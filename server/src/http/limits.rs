@@ -1,4 +1,5 @@
-//! Rate limits, with the `governor` crate: every API request per client address and per session,
+//! Rate limits, with the `governor` crate: every API request per client address and per session (or
+//! access token),
 //! and the expensive routes (uploads, exports) per address on top. Generous enough that people never
 //! meet them, low enough that one address or one session cannot keep the server busy. Refusals are
 //! 429 `rate_limited` with `Retry-After`. The state is bounded: idle keys are forgotten every sweep,
@@ -14,6 +15,8 @@ pub struct Limits {
     exports: DefaultKeyedRateLimiter<IpAddr>,
     api: DefaultKeyedRateLimiter<IpAddr>,
     sessions: DefaultKeyedRateLimiter<u64>,
+    /// Each access token's requests to the REST API.
+    tokens: DefaultKeyedRateLimiter<app::model::TokenId>,
     /// Keys the session hashes (random per process).
     hasher: std::hash::RandomState,
 }
@@ -52,6 +55,7 @@ pub struct Rates {
     pub exports: u32,
     pub api: u32,
     pub session: u32,
+    pub token: u32,
 }
 
 impl Limits {
@@ -62,6 +66,7 @@ impl Limits {
             exports: DefaultKeyedRateLimiter::keyed(per_minute(rates.exports)),
             api: DefaultKeyedRateLimiter::keyed(per_minute(rates.api)),
             sessions: DefaultKeyedRateLimiter::keyed(per_minute(rates.session)),
+            tokens: DefaultKeyedRateLimiter::keyed(per_minute(rates.token)),
             hasher: std::hash::RandomState::new(),
         }
     }
@@ -88,6 +93,11 @@ impl Limits {
         Ok(())
     }
 
+    /// A REST request with `token`: `Ok`, or the seconds to wait.
+    pub fn check_token(&self, token: app::model::TokenId) -> Result<(), u64> {
+        check(&self.tokens, &token)
+    }
+
     /// Forgets keys whose limits are full again (called by the periodic sweep).
     pub fn forget_idle(&self) {
         for limiter in [&self.uploads, &self.exports, &self.api] {
@@ -96,5 +106,7 @@ impl Limits {
         }
         self.sessions.retain_recent();
         self.sessions.shrink_to_fit();
+        self.tokens.retain_recent();
+        self.tokens.shrink_to_fit();
     }
 }

@@ -6,6 +6,7 @@ mod export;
 mod headers;
 pub mod limits;
 mod origin;
+mod rest;
 mod site;
 mod upload;
 
@@ -88,9 +89,12 @@ pub fn router(state: AppState, store: DbSessionStore) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), limit_api_rate));
     let metrics = state.metrics.clone();
 
+    let rest = rest::router(&state);
+
     Router::new()
         .merge(api)
         .merge(uploads)
+        .merge(rest)
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(serve_metrics))
@@ -193,6 +197,12 @@ async fn limit_body(State(config): State<Arc<Config>>, req: Request<Body>, next:
 
 /// Runs a server function, with the service provided as context (as `Arc<dyn Api>`); unknown names get a JSON 404.
 async fn call_server_fn(State(state): State<AppState>, req: Request<Body>) -> Response {
+    // Server functions take a browser session only; a token belongs to the REST API (`rest`).
+    if req.headers().contains_key(http::header::AUTHORIZATION) {
+        let message = "Server functions take a browser session, not an Authorization header: \
+                       access tokens work with the REST API under /api/v1.";
+        return error_response(&AppError::new(app::error::ErrorCode::Unauthenticated, message));
+    }
     let known =
         server_fn::axum::server_fn_paths().any(|(path, method)| path == req.uri().path() && method == req.method());
     if !known {

@@ -74,16 +74,16 @@ impl AccountsApi for Service {
 
     async fn sign_out(&self, req: &RequestParts) -> Result<(), AppError> {
         let request = self.request(req)?;
-        if let Some(actor) = self.sessions.actor(&self.db, &request.session).await? {
+        if let Some(actor) = self.sessions.actor(&self.db, request.session()?).await? {
             self.audit(&request, audit::Event::SignedOut, Some(&actor), String::new()).await;
         }
-        self.sessions.end(&request.session).await?;
+        self.sessions.end(request.session()?).await?;
         Ok(())
     }
 
     async fn who_am_i(&self, req: &RequestParts) -> Result<Option<Me>, AppError> {
         let request = self.request(req)?;
-        match self.sessions.actor(&self.db, &request.session).await? {
+        match self.sessions.actor(&self.db, request.session()?).await? {
             Some(actor) => self.me(&actor).await.map(Some),
             None => Ok(None),
         }
@@ -103,8 +103,8 @@ impl AccountsApi for Service {
         if !policy::may_enter_team(membership.as_ref()) {
             return Err(AppError::not_found());
         }
-        self.sessions.set_team(&request.session, &actor, input.team_id).await?;
-        let actor = self.sessions.actor(&self.db, &request.session).await?.ok_or_else(AppError::unauthenticated)?;
+        self.sessions.set_team(request.session()?, &actor, input.team_id).await?;
+        let actor = self.sessions.actor(&self.db, request.session()?).await?.ok_or_else(AppError::unauthenticated)?;
         tracing::info!(user_id = %actor.user_id(), team_id = %actor.team_id(), "switched team");
         self.audit(&request, audit::Event::TeamSwitched, Some(&actor), String::new()).await;
         self.me(&actor).await

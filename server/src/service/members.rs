@@ -284,7 +284,7 @@ impl MembersApi for Service {
         let request = self.request(req)?;
         let invitation = self.usable_invitation(&request, &input.token).await?;
         // Who accepts: the signed-in user, or the invitation's account proven by its password.
-        let user_id = match (self.sessions.signed_in_user(&request.session).await?, &input.password) {
+        let user_id = match (self.sessions.signed_in_user(request.session()?).await?, &input.password) {
             (Some(user_id), _) => {
                 let user = accounts::find_user(&self.db, user_id).await?.ok_or_else(AppError::unauthenticated)?;
                 if !policy::may_accept_invitation(&user.email, &invitation.email) {
@@ -322,8 +322,8 @@ impl MembersApi for Service {
         }
         tx.commit().await.map_err(crate::db::DbError::from)?;
         // Joining moves the session to the new team, under a new session id.
-        self.sessions.join_team(&request.session, user_id, invitation.team_id).await?;
-        let joined = self.sessions.actor(&self.db, &request.session).await?.ok_or_else(AppError::internal)?;
+        self.sessions.join_team(request.session()?, user_id, invitation.team_id).await?;
+        let joined = self.sessions.actor(&self.db, request.session()?).await?.ok_or_else(AppError::internal)?;
         let detail = format!("joined as {}", invitation.role.as_str());
         self.audit(&request, Event::InvitationAccepted, Some(&joined), detail).await;
         self.me(&joined).await
@@ -427,7 +427,7 @@ impl MembersApi for Service {
             return Err(AppError::new(ErrorCode::Conflict, "Ownership could not be transferred. Please reload."));
         }
         self.audit(&request, Event::OwnershipTransferred, Some(&actor), format!("to {}", target.email)).await;
-        let actor = self.sessions.actor(&self.db, &request.session).await?.ok_or_else(AppError::unauthenticated)?;
+        let actor = self.sessions.actor(&self.db, request.session()?).await?.ok_or_else(AppError::unauthenticated)?;
         self.me(&actor).await
     }
 
@@ -442,11 +442,12 @@ impl MembersApi for Service {
         }
         self.audit(&request, Event::MemberLeft, Some(&actor), String::new()).await;
         if let Some(team) = accounts::memberships(&self.db, actor.user_id()).await?.into_iter().next() {
-            self.sessions.set_team(&request.session, &actor, team.id).await?;
-            let actor = self.sessions.actor(&self.db, &request.session).await?.ok_or_else(AppError::unauthenticated)?;
+            self.sessions.set_team(request.session()?, &actor, team.id).await?;
+            let actor =
+                self.sessions.actor(&self.db, request.session()?).await?.ok_or_else(AppError::unauthenticated)?;
             self.me(&actor).await.map(Some)
         } else {
-            self.sessions.end(&request.session).await?;
+            self.sessions.end(request.session()?).await?;
             Ok(None)
         }
     }

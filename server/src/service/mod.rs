@@ -11,12 +11,14 @@ mod members;
 mod projects;
 pub mod session;
 mod sign_in;
+mod tokens;
 mod two_factor;
 mod views;
 
 pub use files::UploadTarget;
 pub use members::{AuditFormat, MAX_AUDIT_EXPORT};
 pub use sign_in::SignInGrant;
+pub use tokens::TokenGrant;
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -55,7 +57,8 @@ pub struct Service {
 
 /// What a service method knows about the request besides its input.
 pub(crate) struct Request {
-    session: Session,
+    /// The browser session; `None` at the token door (which has none).
+    session: Option<Session>,
     source_ip: Option<String>,
     /// The browser's device cookie, hashed (see `http::device`).
     device: Option<String>,
@@ -65,6 +68,11 @@ impl Request {
     /// The client's address for bans (see `bans::client_address`).
     fn address(&self) -> &str {
         self.source_ip.as_deref().unwrap_or("unknown")
+    }
+
+    /// The session of a browser's request: what signing in and out, and switching teams, act on.
+    fn session(&self) -> Result<&Session, ServiceError> {
+        self.session.as_ref().ok_or(ServiceError::NoSession)
     }
 
     /// The client as the ban rules see it: its address and its browser.
@@ -133,8 +141,13 @@ impl Service {
         unix_millis(self.clock.now())
     }
 
+    /// What the service knows of a request. Every request has a session, or a token grant from the
+    /// REST door (which has no session layer); one with neither is refused.
     fn request(&self, req: &RequestParts) -> Result<Request, ServiceError> {
-        let session = req.extensions.get::<Session>().cloned().ok_or(ServiceError::NoSession)?;
+        let session = req.extensions.get::<Session>().cloned();
+        if session.is_none() && req.extensions.get::<TokenGrant>().is_none() {
+            return Err(ServiceError::NoSession);
+        }
         let source_ip = self.client_address(req).map(|ip| ip.to_string());
         let device = req.extensions.get::<crate::bans::Device>().map(|d| d.0.clone());
         Ok(Request { session, source_ip, device })
@@ -164,9 +177,15 @@ impl Service {
 
     /// The signed-in actor, whatever their team requires: for what they may do before they have set up
     /// a required second factor (set it up, see their teams, switch team).
+    /// The one place that turns a request's credential into an actor: the REST door's token grant, or
+    /// else the browser's session (a request reaches the service with one or the other, never both).
     async fn actor_setting_up(&self, req: &RequestParts) -> Result<(Request, Actor), AppError> {
         let request = self.request(req)?;
-        match self.sessions.actor(&self.db, &request.session).await? {
+        let actor = match req.extensions.get::<TokenGrant>() {
+            Some(grant) => self.token_actor(grant).await?,
+            None => self.sessions.actor(&self.db, request.session()?).await?,
+        };
+        match actor {
             Some(actor) => {
                 // Errors logged later in this request name the team and user (see `http::call_server_fn`).
                 let span = tracing::Span::current();

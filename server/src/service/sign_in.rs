@@ -95,12 +95,12 @@ impl Service {
             Proven::Password(_) | Proven::NewAccount(_) => self.has_two_factor(user_id).await?,
         };
         if owed {
-            self.sessions.begin_pending(&request.session, user_id, team).await?;
+            self.sessions.begin_pending(request.session()?, user_id, team).await?;
             return Err(second_factor_owed());
         }
         let grant = SignInGrant { user_id, team_id: team };
-        self.sessions.begin(&request.session, &grant).await?;
-        let actor = self.sessions.actor(&self.db, &request.session).await?;
+        self.sessions.begin(request.session()?, &grant).await?;
+        let actor = self.sessions.actor(&self.db, request.session()?).await?;
         tracing::info!(user_id = %user_id, team_id = %team, door, "signed in");
         // This browser now gets through the account's failure ceiling (see `crate::bans`).
         if let Some(user) = accounts::find_user(&self.db, user_id).await? {

@@ -193,7 +193,7 @@ impl TwoFactorApi for Service {
         let input = parse(input)?;
         let request = self.request(req)?;
         self.not_banned(&request, None).await?;
-        let Some((user, team)) = self.sessions.pending(&request.session).await? else {
+        let Some((user, team)) = self.sessions.pending(request.session()?).await? else {
             return Err(AppError::new(ErrorCode::Unauthenticated, "Sign in with your password first."));
         };
         let account = self.email_of(user).await?;

@@ -122,6 +122,7 @@ pub async fn test_config(dir: &std::path::Path) -> Config {
         // tests (bans.rs), which set them low.
         api_rate_per_minute: 1_000_000,
         session_rate_per_minute: 1_000_000,
+        token_rate_per_minute: 1_000_000,
         ..Config::default()
     }
 }
@@ -144,6 +145,24 @@ pub async fn launch(
         .build()
         .expect("client");
     (TestApp { address, files_address, files_dir, scans, clock, database_url, http, dir: None }, running)
+}
+
+impl TestApp {
+    /// A client of a Moth running elsewhere (a binary the test started): its server functions and
+    /// routes only (no clock, database or files of its own).
+    pub fn client_of(address: &str) -> TestApp {
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        TestApp {
+            address: address.to_owned(),
+            files_address: String::new(),
+            files_dir: std::path::PathBuf::new(),
+            scans: false,
+            clock: Arc::new(ManualClock::default()),
+            database_url: String::new(),
+            http,
+            dir: None,
+        }
+    }
 }
 
 /// Creates an empty database on the `PostgreSQL` server at `server_url` and returns its URL.

@@ -35,6 +35,7 @@ mod sign_in_doors;
 mod slow_clients;
 mod team_export;
 mod teams;
+mod tokens;
 mod two_factor;
 mod upgrade;
 mod views;

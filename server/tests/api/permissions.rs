@@ -64,9 +64,25 @@ struct World {
     /// Team A's public project (normal and guest are members) and private one (normal is a member).
     public_project: String,
     private_project: String,
+    /// The public project's key.
+    public_key: String,
     /// The first and last status of the public project's workflow.
     first_status: String,
     last_status: String,
+    /// Each actor's access token for the REST rows: read and write, and admin for OWNER and ADMIN
+    /// (the removed member's was made before the removal, which deleted it).
+    tokens: HashMap<&'static str, String>,
+}
+
+/// `person` makes an access token with `scopes`: its secret.
+async fn access_token(app: &TestApp, person: &Person, scopes: &[&str]) -> String {
+    let mut form = input(&[("name", "matrix")]);
+    for (i, scope) in scopes.iter().enumerate() {
+        form.push((format!("input[scopes][{i}]"), (*scope).to_owned()));
+    }
+    let made: serde_json::Value =
+        app.call("create_access_token", &form, Some(&person.cookie)).await.json().await.expect("json");
+    made["secret"].as_str().expect("secret").to_owned()
 }
 
 async fn world(app: Arc<TestApp>) -> World {
@@ -75,6 +91,7 @@ async fn world(app: Arc<TestApp>) -> World {
     let normal = app.new_member(&owner.cookie, "NORMAL").await;
     let guest = app.new_member(&owner.cookie, "GUEST").await;
     let removed = app.new_member(&owner.cookie, "NORMAL").await;
+    let removed_token = access_token(&app, &removed, &["read", "write"]).await;
     let gone = app.call("remove_member", &input(&[("user_id", &removed.user_id)]), Some(&owner.cookie)).await;
     assert_eq!(gone.status(), StatusCode::OK);
     let (other, _) = app.owner("other").await;
@@ -88,6 +105,17 @@ async fn world(app: Arc<TestApp>) -> World {
         ("non_member", removed),
         ("other_team", other),
     ]);
+    let mut tokens = HashMap::from([("non_member", removed_token)]);
+    for (actor, person) in &actors {
+        let scopes: &[&str] = if matches!(*actor, "owner" | "admin" | "other_team") {
+            &["read", "write", "admin"]
+        } else {
+            &["read", "write"]
+        };
+        if *actor != "non_member" {
+            tokens.insert(*actor, access_token(&app, person, scopes).await);
+        }
+    }
     let (public_project, public_key) = app.project(&owner.cookie, "public").await;
     let (private_project, _) = app.project(&owner.cookie, "private").await;
     for who in ["normal", "guest"] {
@@ -108,8 +136,10 @@ async fn world(app: Arc<TestApp>) -> World {
         spare,
         public_project,
         private_project,
+        public_key,
         first_status,
         last_status,
+        tokens,
     }
 }
 
@@ -121,9 +151,23 @@ impl World {
     /// The call of `row` as `actor`: what its `given` cell asks for is made in team A (afresh for each
     /// call), then its `input` cell is filled in with what was made and what the world holds.
     async fn prepare(&self, row: &Row, actor: &str) -> Vec<(String, String)> {
+        let made = self.made_for(row, actor).await;
+        row.input
+            .split(';')
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| {
+                let (name, template) = pair.split_once('=').unwrap_or_else(|| panic!("{pair:?} in {}", row.scenario));
+                (format!("input[{}]", name.replace('.', "][")), fill_in(template, &made, &row.scenario))
+            })
+            .collect()
+    }
+
+    /// What the world holds and what `row`'s `given` cell makes, for filling in its templates.
+    async fn made_for(&self, row: &Row, actor: &str) -> HashMap<&'static str, String> {
         let mut made: HashMap<&'static str, String> = HashMap::from([
             ("team_a", self.team_a.clone()),
             ("public_project", self.public_project.clone()),
+            ("public_key", self.public_key.clone()),
             ("private_project", self.private_project.clone()),
             ("first_status", self.first_status.clone()),
             ("last_status", self.last_status.clone()),
@@ -136,14 +180,31 @@ impl World {
         for step in row.given.split('+').filter(|s| !s.is_empty()) {
             self.given(step, actor, &mut made).await;
         }
-        row.input
+        made
+    }
+
+    /// A REST row's request (`endpoint` = `REST <METHOD> <path template>`) as `actor`, with their token:
+    /// the `input` cell's fields become the JSON body's (text values).
+    async fn prepare_rest(&self, row: &Row, rest: &str, actor: &str) -> reqwest::RequestBuilder {
+        let (method, route) = rest.split_once(' ').unwrap_or_else(|| panic!("method and path in {}", row.scenario));
+        let made = self.made_for(row, actor).await;
+        let path = fill_in(route, &made, &row.scenario);
+        let body: serde_json::Map<String, serde_json::Value> = row
+            .input
             .split(';')
             .filter(|pair| !pair.is_empty())
-            .map(|pair| {
-                let (name, template) = pair.split_once('=').unwrap_or_else(|| panic!("{pair:?} in {}", row.scenario));
-                (format!("input[{}]", name.replace('.', "][")), fill_in(template, &made, &row.scenario))
-            })
-            .collect()
+            .filter_map(|pair| pair.split_once('='))
+            .map(|(name, template)| (name.to_owned(), fill_in(template, &made, &row.scenario).into()))
+            .collect();
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut request = self.app.http.request(method.clone(), self.app.url(&path));
+        if let Some(token) = self.tokens.get(actor) {
+            request = request.bearer_auth(token);
+        }
+        if method != reqwest::Method::GET && method != reqwest::Method::DELETE {
+            request = request.json(&body);
+        }
+        request
     }
 
     /// The path and body of a route's row (`endpoint` = `POST <path template>`, `input` = the body).
@@ -164,6 +225,37 @@ impl World {
         let views: serde_json::Value = saved.json().await.expect("json");
         let view = views.as_array().expect("views").iter().find(|v| v["name"] == name.as_str()).expect("saved");
         view["id"].as_str().expect("id").to_owned()
+    }
+
+    /// The `two_factor:started|enabled` step, for the acting user: a key being set up ("started"), or
+    /// in force ("enabled"); the codes are the current one and the next step's (a code in force is not
+    /// taken twice).
+    async fn two_factor_codes(&self, which: &str, actor: &str, made: &mut HashMap<&'static str, String>) {
+        let app = &self.app;
+        let mut secret = None;
+        if let Some(cookie) = self.cookie(actor) {
+            let setup = app.call("start_two_factor", &[], Some(cookie)).await;
+            let setup: serde_json::Value = setup.json().await.unwrap_or_default();
+            secret = setup["secret"].as_str().map(str::to_owned);
+            if let Some(key) = secret.as_deref().filter(|_| which == "enabled") {
+                let code = crate::helpers::totp_code(key, app.unix_secs());
+                let form = crate::helpers::input(&[("code", &code), ("password", crate::helpers::PASSWORD)]);
+                app.call("enable_two_factor", &form, Some(cookie)).await;
+            }
+        }
+        // Actors who may not set it up get a key of their own making: their code is refused anyway.
+        let secret = secret.unwrap_or_else(|| "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP".to_owned());
+        let now = app.unix_secs();
+        made.insert("totp_code", crate::helpers::totp_code(&secret, now));
+        made.insert("totp_code_next", crate::helpers::totp_code(&secret, now + 30));
+    }
+
+    /// The id of a new read token of `who` (an actor of team A).
+    async fn token_id_of(&self, who: &str) -> String {
+        let form = input(&[("name", "CI"), ("scopes][0", "read")]);
+        let made = self.app.call("create_access_token", &form, Some(&self.actors[who].cookie)).await;
+        let made: serde_json::Value = made.json().await.expect("json");
+        made["token"]["id"].as_str().expect("token id").to_owned()
     }
 
     /// Makes one object of a `given` cell as team A's owner, and records its ids in `made`.
@@ -208,26 +300,7 @@ impl World {
                 let issue = app.issue(owner, &self.public_project, which).await;
                 made.insert("attachment", app.attach(owner, &issue.id).await);
             }
-            "two_factor" => {
-                // For the acting user: a key being set up ("started"), or in force ("enabled"); the
-                // codes are the current one and the next step's (a code in force is not taken twice).
-                let mut secret = None;
-                if let Some(cookie) = self.cookie(actor) {
-                    let setup = app.call("start_two_factor", &[], Some(cookie)).await;
-                    let setup: serde_json::Value = setup.json().await.unwrap_or_default();
-                    secret = setup["secret"].as_str().map(str::to_owned);
-                    if let Some(key) = secret.as_deref().filter(|_| which == "enabled") {
-                        let code = crate::helpers::totp_code(key, app.unix_secs());
-                        let form = crate::helpers::input(&[("code", &code), ("password", crate::helpers::PASSWORD)]);
-                        app.call("enable_two_factor", &form, Some(cookie)).await;
-                    }
-                }
-                // Actors who may not set it up get a key of their own making: their code is refused anyway.
-                let secret = secret.unwrap_or_else(|| "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP".to_owned());
-                let now = app.unix_secs();
-                made.insert("totp_code", crate::helpers::totp_code(&secret, now));
-                made.insert("totp_code_next", crate::helpers::totp_code(&secret, now + 30));
-            }
+            "two_factor" => self.two_factor_codes(which, actor, made).await,
             "comment_attachment" => {
                 let issue = app.issue(owner, &self.public_project, "public").await;
                 let comment = app.comment(owner, &issue.id, "Team comment", which == "internal").await;
@@ -246,6 +319,9 @@ impl World {
             }
             "view" => {
                 made.insert("view", self.normals_view(which == "shared").await);
+            }
+            "access_token" => {
+                made.insert("access_token", self.token_id_of(which).await);
             }
             other => panic!("no such set-up step: {other}"),
         }
@@ -303,11 +379,48 @@ fn fresh_key() -> String {
 
 #[tokio::test]
 async fn every_server_function_is_in_the_matrix() {
-    let in_matrix: BTreeSet<String> =
-        matrix().into_iter().map(|r| r.endpoint).filter(|endpoint| !endpoint.starts_with("POST ")).collect();
+    let in_matrix: BTreeSet<String> = matrix()
+        .into_iter()
+        .map(|r| r.endpoint)
+        .filter(|e| !e.starts_with("POST ") && !e.starts_with("REST "))
+        .collect();
     let registered: BTreeSet<String> =
         server_fn::axum::server_fn_paths().map(|(path, _)| path.trim_start_matches("/api/").to_owned()).collect();
     assert_eq!(in_matrix, registered, "permissions.csv and the server functions differ");
+}
+
+/// Every method of every REST route (`http/rest/mod.rs`) has a row: the token door is enumerated
+/// like the server functions.
+#[tokio::test]
+async fn every_rest_operation_is_in_the_matrix() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let router = std::fs::read_to_string(root.join("src/http/rest/mod.rs")).expect("router");
+    let mut operations = BTreeSet::new();
+    for segment in router.split(".route(").skip(1) {
+        let Some(segment) = segment.trim_start().strip_prefix('"') else { continue };
+        let (route, handlers) = segment.split_once('"').expect("a quoted path");
+        for (method, handler) in [("GET", "get("), ("POST", "post("), ("PATCH", "patch("), ("DELETE", "delete(")] {
+            if handlers.contains(handler) && !route.contains('*') {
+                operations.insert(format!("{method} {route}"));
+            }
+        }
+    }
+    // Rows name a route's parameters by what the set-up made: `{public_key}` is a `{key}`.
+    let normalise = |path: &str| {
+        path.split('/')
+            .map(|part| match part {
+                "{public_key}" | "{project_key}" | "{issue_key}" => "{key}",
+                "{issue_number}" => "{number}",
+                "{comment}" => "{comment_id}",
+                other => other,
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    let in_matrix: BTreeSet<String> =
+        matrix().into_iter().filter_map(|r| r.endpoint.strip_prefix("REST ").map(&normalise)).collect();
+    assert!(operations.len() >= 10, "found only {} REST operations", operations.len());
+    assert_eq!(in_matrix, operations, "permissions.csv and the REST API differ");
 }
 
 #[tokio::test]
@@ -321,7 +434,12 @@ async fn every_cell_of_the_permission_matrix_holds() {
         for actor in ACTORS {
             let allowed = row.expected[actor];
             let before;
-            let response = if let Some(route) = row.endpoint.strip_prefix("POST ") {
+            let response = if let Some(rest) = row.endpoint.strip_prefix("REST ") {
+                // The REST API, with the actor's token (none for the anonymous).
+                let request = world.prepare_rest(&row, rest, actor).await;
+                before = world.app.team_digest(&world.team_a).await;
+                request.send().await.expect("REST call")
+            } else if let Some(route) = row.endpoint.strip_prefix("POST ") {
                 // A route rather than a server function: the input is its raw body.
                 let (path, body) = world.prepare_route(&row, route, actor).await;
                 before = world.app.team_digest(&world.team_a).await;
@@ -335,7 +453,7 @@ async fn every_cell_of_the_permission_matrix_holds() {
             let body = response.text().await.expect("body");
             let after = world.app.team_digest(&world.team_a).await;
             let cell = format!("{} as {actor}: {status} {body}", row.scenario);
-            if allowed && status != StatusCode::OK {
+            if allowed && !status.is_success() {
                 failures.push(format!("should be allowed: {cell}"));
             }
             if !allowed {
