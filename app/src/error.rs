@@ -15,6 +15,7 @@ use server_fn::{
 /// Stable error codes; clients and end-to-end suites may match on them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum ErrorCode {
     /// One or more fields broke a validation rule; see `fields`.
     InvalidInput,
@@ -82,12 +83,14 @@ impl ErrorCode {
 
 /// A message attached to one input field, named as in the request (`email`, `password`, ...).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FieldError {
     pub field: String,
     pub message: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AppError {
     pub code: ErrorCode,
     pub message: String,

@@ -53,6 +53,7 @@ pub struct SwitchTeamInput {
 
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserSummary {
     pub id: UserId,
     pub email: String,
@@ -62,6 +63,7 @@ pub struct UserSummary {
 /// A team the user belongs to, with the user's role in it.
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TeamMembership {
     pub id: TeamId,
     pub name: String,
@@ -74,6 +76,7 @@ pub struct TeamMembership {
 
 /// The signed-in user and their active team, as the server's session sees them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Me {
     pub user: UserSummary,
     pub team: TeamMembership,

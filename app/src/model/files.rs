@@ -113,6 +113,7 @@ pub fn refuse_before_upload(name: &str, size: u64) -> Option<String> {
 /// A file attached to an issue or to one of its comments, as its readers see it (never its storage key).
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Attachment {
     pub id: AttachmentId,
     pub issue_id: IssueId,
@@ -134,6 +135,7 @@ pub struct Attachment {
 
 /// A short-lived address of one file on the file origin.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FileLink {
     pub url: String,
     pub expires_at: i64,

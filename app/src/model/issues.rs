@@ -36,6 +36,7 @@ string_enum!(
 /// Where a bug was seen.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Validate)]
 #[serde(default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Environment {
     #[garde(custom(rules::env_field))]
     pub browser: String,
@@ -69,6 +70,7 @@ impl Environment {
 
 /// The fields of an issue that people write; used to create and to edit.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IssueFields {
     #[garde(custom(rules::issue_title))]
     pub title: String,
@@ -469,6 +471,7 @@ no_normalization!(
 
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct StatusRef {
     pub id: StatusId,
     pub name: String,
@@ -476,12 +479,14 @@ pub struct StatusRef {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Person {
     pub id: UserId,
     pub display_name: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Issue {
     pub id: IssueId,
     pub project_id: ProjectId,
@@ -509,6 +514,7 @@ pub struct Issue {
 /// An issue as lists, boards and exports show it: everything but the description and the environment,
 /// so that a page of 50 carries no Markdown and costs no rendering.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IssueSummary {
     pub id: IssueId,
     pub project_id: ProjectId,
@@ -530,6 +536,7 @@ pub struct IssueSummary {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Comment {
     pub id: CommentId,
     pub author: Person,
@@ -547,6 +554,7 @@ pub struct Comment {
 /// One recorded change of an issue.
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HistoryEntry {
     pub at: i64,
     pub actor: Option<String>,
@@ -556,6 +564,7 @@ pub struct HistoryEntry {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IssueDetail {
     pub issue: Issue,
     pub comments: Vec<Comment>,

@@ -91,6 +91,7 @@ impl Normalize for InvitedSignUpInput {
 /// A member of the active team, as the members page shows them.
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Member {
     pub user_id: UserId,
     pub display_name: String,

@@ -123,6 +123,7 @@ pub struct ProjectMemberInput {
 
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Project {
     pub id: ProjectId,
     pub key: String,
@@ -139,6 +140,7 @@ pub struct Project {
 
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ProjectStatus {
     pub id: StatusId,
     pub name: String,
@@ -148,6 +150,7 @@ pub struct ProjectStatus {
 
 /// A project with its workflow and (for members who may see them) its members.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ProjectDetail {
     pub project: Project,
     pub statuses: Vec<ProjectStatus>,

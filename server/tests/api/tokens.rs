@@ -101,7 +101,12 @@ async fn a_token_acts_as_its_user_within_its_scopes() {
 
     // Unknown fields and parameters are refused by name, never ignored.
     let unknown = rest(&app, reqwest::Method::PATCH, &issue_path, &writer).json(&json!({"titel": "x"}));
-    assert_eq!(unknown.send().await.expect("patch").status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let message = refused(unknown.send().await.expect("patch"), StatusCode::BAD_REQUEST, "bad_request").await;
+    assert!(message.contains("titel"), "{message}");
+    let unknown = rest(&app, reqwest::Method::POST, &format!("/projects/{key}/issues"), &writer)
+        .json(&json!({"title": "x", "serverity": "high"}));
+    let message = refused(unknown.send().await.expect("post"), StatusCode::BAD_REQUEST, "bad_request").await;
+    assert!(message.contains("serverity"), "{message}");
     let answer = get(&app, &format!("/projects/{key}/issues?severty=high"), &read_only).await;
     assert_eq!(answer.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
@@ -411,4 +416,46 @@ async fn a_create_retried_with_the_same_idempotency_key_files_one_issue() {
     let spaced = post("has space", "x").await.expect("post");
     assert_eq!(spaced.status(), StatusCode::BAD_REQUEST);
     assert_eq!(issue_count(&app).await, 3);
+}
+
+/// The routes of the REST router (`http/rest/mod.rs`), as "METHOD /path", its catch-all aside.
+fn rest_routes() -> std::collections::BTreeSet<String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let router = std::fs::read_to_string(root.join("src/http/rest/mod.rs")).expect("router");
+    let mut routes = std::collections::BTreeSet::new();
+    for segment in router.split(".route(").skip(1) {
+        let Some(segment) = segment.trim_start().strip_prefix('"') else { continue };
+        let (route, handlers) = segment.split_once('"').expect("a quoted path");
+        for (method, handler) in [("GET", "get("), ("POST", "post("), ("PATCH", "patch("), ("DELETE", "delete(")] {
+            if handlers.contains(handler) && !route.contains('*') {
+                routes.insert(format!("{method} {route}"));
+            }
+        }
+    }
+    routes
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route() {
+    let app = spawn_app().await;
+    let answer = app.http.get(app.url("/api/v1/openapi.json")).send().await.expect("get");
+    assert_eq!(answer.status(), StatusCode::OK, "served without a token");
+    let document: Value = answer.json().await.expect("json");
+    assert!(document["openapi"].as_str().is_some_and(|v| v.starts_with("3.1")), "{}", document["openapi"]);
+    let mut described = std::collections::BTreeSet::new();
+    for (path, operations) in document["paths"].as_object().expect("paths") {
+        for (method, operation) in operations.as_object().expect("operations") {
+            described.insert(format!("{} {path}", method.to_uppercase()));
+            assert!(operation["responses"].as_object().is_some_and(|r| r.len() >= 2), "{method} {path}");
+        }
+    }
+    let mut routes = rest_routes();
+    assert!(routes.remove("GET /api/v1/openapi.json"), "the document's own route");
+    assert!(routes.len() >= 10, "found only {} routes", routes.len());
+    let missing: Vec<&String> = routes.difference(&described).collect();
+    assert!(missing.is_empty(), "routes missing from the OpenAPI document: {missing:?}");
+    let stale: Vec<&String> = described.difference(&routes).collect();
+    assert!(stale.is_empty(), "the document describes routes that do not exist: {stale:?}");
+    assert_eq!(document["components"]["securitySchemes"]["token"]["scheme"], "bearer");
+    assert!(document["components"]["schemas"]["Issue"].is_object(), "the model's types are described");
 }

@@ -9,6 +9,7 @@
 //! functions refuse an `Authorization` header: neither door widens the other.
 
 mod idempotent;
+pub mod openapi;
 mod resources;
 
 use app::{
@@ -44,6 +45,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/api/v1/{*rest}", axum::routing::any(no_such_route))
         .layer(middleware::from_fn_with_state(state.clone(), token_door))
+        // The description needs no token: it holds no data.
+        .route("/api/v1/openapi.json", get(openapi::document))
         .layer(middleware::from_fn(super::explain_framework_errors))
         .layer(middleware::from_fn_with_state(state.config.clone(), super::limit_body))
         .layer(middleware::from_fn_with_state(state.clone(), super::limit_api_rate))

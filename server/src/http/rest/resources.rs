@@ -7,8 +7,10 @@ use app::{
     api::{IssuesApi, MembersApi, ProjectsApi},
     error::{AppError, ErrorCode, FieldError},
     model::{
-        CommentId, CommentIdInput, EditCommentInput, Issue, IssueDetail, IssueFields, IssueFilter, IssueIdInput,
-        IssueRefInput, ListIssuesInput, NewCommentInput, NewIssueInput, ProjectKeyInput, StatusId, UpdateIssueInput,
+        Comment, CommentId, CommentIdInput, EditCommentInput, Environment, Issue, IssueDetail, IssueFields,
+        IssueFilter, IssueIdInput, IssueRefInput, IssueSummary, IssueType, IssueVisibility, ListIssuesInput, Me,
+        Member, NewCommentInput, NewIssueInput, Priority, Project, ProjectDetail, ProjectKeyInput, Severity, StatusId,
+        UpdateIssueInput, UserId,
     },
 };
 use axum::{
@@ -37,6 +39,22 @@ fn json_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, AppError> {
     })
 }
 
+/// Refuses a body key that `parsed` (what serde made of the body) has no field for: serde's
+/// `deny_unknown_fields` would change the server functions too, which share the type.
+fn no_unknown_fields<T: serde::Serialize>(body: &Bytes, parsed: &T) -> Result<(), AppError> {
+    let (Ok(serde_json::Value::Object(sent)), Ok(serde_json::Value::Object(known))) =
+        (serde_json::from_slice::<serde_json::Value>(body), serde_json::to_value(parsed))
+    else {
+        return Ok(());
+    };
+    match sent.keys().find(|key| !known.contains_key(*key)) {
+        Some(unknown) => {
+            Err(AppError::new(ErrorCode::BadRequest, format!("The body has an unknown field `{unknown}`.")))
+        }
+        None => Ok(()),
+    }
+}
+
 /// Field errors of an issue's fields as the REST body names them (`title`, not `fields.title`).
 fn body_fields(mut error: AppError) -> AppError {
     for field in &mut error.fields {
@@ -48,23 +66,51 @@ fn body_fields(mut error: AppError) -> AppError {
 }
 
 /// `GET /api/v1/user`: the token's user, team and role now.
+#[utoipa::path(get, path = "/api/v1/user", responses((status = 200, description = "The token's user, team and current role", body = Me), (status = 401, description = "No live token", body = AppError), (status = 403, description = "The token's scope or the user's role does not allow it", body = AppError), (status = 429, description = "Over the token's or the address's rate", body = AppError)))]
 pub async fn user(State(state): State<AppState>, parts: Parts) -> Response {
     answer(state.service.current_user(&parts).await, StatusCode::OK)
 }
 
 /// `GET /api/v1/members`: the team's members (not for guests).
+#[utoipa::path(get, path = "/api/v1/members", responses((status = 200, description = "The team's members", body = Vec<Member>), (status = 401, description = "No live token", body = AppError), (status = 403, description = "The token's scope or the user's role does not allow it", body = AppError), (status = 429, description = "Over the token's or the address's rate", body = AppError)))]
 pub async fn members(State(state): State<AppState>, parts: Parts) -> Response {
     answer(state.service.list_members(&parts).await, StatusCode::OK)
 }
 
 /// `GET /api/v1/projects`: the projects the token's user reads.
+#[utoipa::path(get, path = "/api/v1/projects", responses((status = 200, description = "The projects the user reads", body = Vec<Project>), (status = 401, description = "No live token", body = AppError), (status = 403, description = "The token's scope or the user's role does not allow it", body = AppError), (status = 429, description = "Over the token's or the address's rate", body = AppError)))]
 pub async fn projects(State(state): State<AppState>, parts: Parts) -> Response {
     answer(state.service.list_projects(&parts).await, StatusCode::OK)
 }
 
 /// `GET /api/v1/projects/{key}`: a project with its workflow and members.
+#[utoipa::path(get, path = "/api/v1/projects/{key}", params(("key" = String, Path, description = "The project's key, such as WEB")), responses((status = 200, description = "The project, its workflow and members", body = ProjectDetail), (status = 404, description = "No such project the user reads", body = AppError), (status = 401, description = "No live token", body = AppError), (status = 403, description = "The token's scope or the user's role does not allow it", body = AppError), (status = 429, description = "Over the token's or the address's rate", body = AppError)))]
 pub async fn project(State(state): State<AppState>, Path(key): Path<String>, parts: Parts) -> Response {
     answer(state.service.get_project(&parts, ProjectKeyInput { key }).await, StatusCode::OK)
+}
+
+/// The list's query parameters, as the `OpenAPI` document describes them (the handler reads them with
+/// `IssueFilter::from_query`, the app's own reader, and refuses any other name).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // described, never built: the handler reads the query itself
+pub struct ListParameters {
+    /// Words, all of which the title, description, tags or readable comments hold.
+    q: Option<String>,
+    status: Option<StatusId>,
+    category: Option<app::model::StatusCategory>,
+    #[param(rename = "type")]
+    kind: Option<IssueType>,
+    severity: Option<Severity>,
+    priority: Option<Priority>,
+    visibility: Option<IssueVisibility>,
+    tag: Option<String>,
+    assignee: Option<UserId>,
+    reporter: Option<UserId>,
+    sort: Option<app::model::IssueSort>,
+    /// The cursor: the `after` of the `Link` header's next page.
+    after: Option<i64>,
+    after_key: Option<i64>,
 }
 
 /// The list's query parameters: the app's filter and order, and the cursor.
@@ -86,6 +132,7 @@ const LIST_PARAMETERS: [&str; 13] = [
 
 /// `GET /api/v1/projects/{key}/issues?q=…&severity=…&sort=…&after=…`: a page of 50, newest cursor in
 /// an RFC 8288 `Link: <…>; rel="next"` header while there are more.
+#[utoipa::path(get, path = "/api/v1/projects/{key}/issues", params(("key" = String, Path, description = "The project's key, such as WEB"), ListParameters), responses((status = 200, description = "A page of up to 50 issues; `Link: <…>; rel=\"next\"` while there are more", body = Vec<IssueSummary>), (status = 404, description = "No such project the user reads", body = AppError), (status = 422, description = "An unknown parameter or value", body = AppError), (status = 401, description = "No live token", body = AppError), (status = 403, description = "The token's scope or the user's role does not allow it", body = AppError), (status = 429, description = "Over the token's or the address's rate", body = AppError)))]
 pub async fn list_issues(State(state): State<AppState>, Path(key): Path<String>, parts: Parts) -> Response {
     let Ok(axum::extract::Query(query)) = axum::extract::Query::<HashMap<String, String>>::try_from_uri(&parts.uri)
     else {
@@ -128,6 +175,7 @@ pub async fn list_issues(State(state): State<AppState>, Path(key): Path<String>,
 
 /// `POST /api/v1/projects/{key}/issues` with the issue's fields (`{"title": …}` at least): 201 with
 /// the issue, its address in `Location` and its `ETag`.
+#[utoipa::path(post, path = "/api/v1/projects/{key}/issues", params(("key" = String, Path, description = "The project's key, such as WEB"), ("Idempotency-Key" = Option<String>, Header, description = "Retries with this key and body within a day create nothing twice")), request_body = IssueFields, responses((status = 201, description = "The issue filed; its address in `Location`, its `ETag`", body = Issue), (status = 400, description = "The body is not JSON or does not fit", body = AppError), (status = 404, description = "No such project the user reads", body = AppError), (status = 409, description = "The project is archived, or a request with this key is still running", body = AppError), (status = 422, description = "A field breaks a rule, or the key was used with another request", body = AppError), (status = 401, description = "No live token", body = AppError), (status = 403, description = "The token's scope or the user's role does not allow it", body = AppError), (status = 429, description = "Over the token's or the address's rate", body = AppError)))]
 pub async fn create_issue(
     State(state): State<AppState>,
     Path(key): Path<String>,
@@ -138,7 +186,7 @@ pub async fn create_issue(
 }
 
 async fn create_issue_once(state: &AppState, key: String, parts: &Parts, body: &Bytes) -> Response {
-    let fields: IssueFields = match json_body(body) {
+    let fields: IssueFields = match json_body(body).and_then(|f| no_unknown_fields(body, &f).map(|()| f)) {
         Ok(fields) => fields,
         Err(e) => return error_response(&e),
     };
@@ -194,6 +242,7 @@ fn precondition(parts: &Parts, issue: &Issue) -> Result<(), AppError> {
 
 /// `GET /api/v1/projects/{key}/issues/{number}`: the issue with the comments and history its reader
 /// may see, and its `ETag`.
+#[utoipa::path(get, path = "/api/v1/projects/{key}/issues/{number}", params(("key" = String, Path, description = "The project's key, such as WEB"), ("number" = i64, Path, description = "The issue's number in its project")), responses((status = 200, description = "The issue with the comments and history its reader may see, and its `ETag`", body = IssueDetail), (status = 404, description = "No such issue the user reads", body = AppError), (status = 401, description = "No live token", body = AppError), (status = 403, description = "The token's scope or the user's role does not allow it", body = AppError), (status = 429, description = "Over the token's or the address's rate", body = AppError)))]
 pub async fn issue(State(state): State<AppState>, Path((key, number)): Path<(String, i64)>, parts: Parts) -> Response {
     match detail(&state, &parts, key, number).await {
         Ok(detail) => {
@@ -204,46 +253,45 @@ pub async fn issue(State(state): State<AppState>, Path((key, number)): Path<(Str
     }
 }
 
-/// What a `PATCH` may change: any of the issue's fields, and its status (by id). (Unknown keys are
-/// refused by [`patched`]: serde's `deny_unknown_fields` does not work beside `flatten`.)
-#[derive(serde::Deserialize)]
-struct IssuePatch {
-    #[serde(default)]
+/// What a `PATCH` of an issue may change: any of its fields, and its status (by id); what is left
+/// out stays as it is. An empty `due_date` clears it.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssuePatch {
+    title: Option<String>,
+    description: Option<String>,
+    kind: Option<IssueType>,
+    severity: Option<Severity>,
+    priority: Option<Priority>,
+    visibility: Option<IssueVisibility>,
+    environment: Option<Environment>,
+    due_date: Option<String>,
+    tags: Option<Vec<String>>,
+    assignees: Option<Vec<UserId>>,
     status_id: Option<StatusId>,
-    #[serde(flatten)]
-    fields: serde_json::Map<String, serde_json::Value>,
 }
 
-/// The issue's fields with `patch` applied; a key that is not a field is refused.
-fn patched(issue: &Issue, patch: serde_json::Map<String, serde_json::Value>) -> Result<IssueFields, AppError> {
-    let current = IssueFields {
-        title: issue.title.clone(),
-        description: issue.description.clone(),
-        kind: issue.kind,
-        severity: issue.severity,
-        priority: issue.priority,
-        visibility: issue.visibility,
-        environment: issue.environment.clone(),
-        due_date: issue.due_date.clone(),
-        tags: issue.tags.clone(),
-        assignees: issue.assignees.iter().map(|p| p.id).collect(),
-    };
-    let mut merged = match serde_json::to_value(&current) {
-        Ok(serde_json::Value::Object(fields)) => fields,
-        Ok(other) => return Err(crate::error::internal("an issue's fields are not a JSON object", other)),
-        Err(e) => return Err(crate::error::internal("an issue's fields did not serialise", e)),
-    };
-    for (name, value) in patch {
-        if !merged.contains_key(&name) {
-            return Err(AppError::field(&name, "Unknown field."));
+impl IssuePatch {
+    /// The issue's fields with the patch applied.
+    fn apply(self, issue: &Issue) -> IssueFields {
+        IssueFields {
+            title: self.title.unwrap_or_else(|| issue.title.clone()),
+            description: self.description.unwrap_or_else(|| issue.description.clone()),
+            kind: self.kind.unwrap_or(issue.kind),
+            severity: self.severity.unwrap_or(issue.severity),
+            priority: self.priority.unwrap_or(issue.priority),
+            visibility: self.visibility.unwrap_or(issue.visibility),
+            environment: self.environment.unwrap_or_else(|| issue.environment.clone()),
+            due_date: self.due_date.or_else(|| issue.due_date.clone()),
+            tags: self.tags.unwrap_or_else(|| issue.tags.clone()),
+            assignees: self.assignees.unwrap_or_else(|| issue.assignees.iter().map(|p| p.id).collect()),
         }
-        merged.insert(name, value);
     }
-    json_body(&Bytes::from(serde_json::to_vec(&merged).unwrap_or_default()))
 }
 
 /// `PATCH /api/v1/projects/{key}/issues/{number}` with the fields to change (and `status_id`);
 /// honours `If-Match`. Answers the issue and its new `ETag`.
+#[utoipa::path(patch, path = "/api/v1/projects/{key}/issues/{number}", params(("key" = String, Path, description = "The project's key, such as WEB"), ("number" = i64, Path, description = "The issue's number in its project"), ("If-Match" = Option<String>, Header, description = "The issue's `ETag` as last read")), request_body = IssuePatch, responses((status = 200, description = "The issue as changed, with its new `ETag`", body = Issue), (status = 400, description = "The body is not JSON or does not fit", body = AppError), (status = 404, description = "No such issue the user reads", body = AppError), (status = 412, description = "The issue changed since it was read", body = AppError), (status = 422, description = "A field breaks a rule", body = AppError), (status = 401, description = "No live token", body = AppError), (status = 403, description = "The token's scope or the user's role does not allow it", body = AppError), (status = 429, description = "Over the token's or the address's rate", body = AppError)))]
 pub async fn update_issue(
     State(state): State<AppState>,
     Path((key, number)): Path<(String, i64)>,
@@ -257,8 +305,8 @@ pub async fn update_issue(
     let result = async {
         let current = detail(&state, &parts, key, number).await?.issue;
         precondition(&parts, &current)?;
-        let fields = patched(&current, patch.fields)?;
         let status_id = patch.status_id.unwrap_or(current.status.id);
+        let fields = patch.apply(&current);
         let input = UpdateIssueInput { issue_id: current.id, status_id, fields };
         state.service.update_issue(&parts, input).await.map_err(body_fields)
     }
@@ -270,6 +318,7 @@ pub async fn update_issue(
 }
 
 /// `DELETE /api/v1/projects/{key}/issues/{number}` (OWNER and ADMIN); honours `If-Match`. 204.
+#[utoipa::path(delete, path = "/api/v1/projects/{key}/issues/{number}", params(("key" = String, Path, description = "The project's key, such as WEB"), ("number" = i64, Path, description = "The issue's number in its project"), ("If-Match" = Option<String>, Header, description = "The issue's `ETag` as last read")), responses((status = 204, description = "Deleted (softly: its history stays)"), (status = 404, description = "No such issue the user reads", body = AppError), (status = 412, description = "The issue changed since it was read", body = AppError), (status = 401, description = "No live token", body = AppError), (status = 403, description = "The token's scope or the user's role does not allow it", body = AppError), (status = 429, description = "Over the token's or the address's rate", body = AppError)))]
 pub async fn delete_issue(
     State(state): State<AppState>,
     Path((key, number)): Path<(String, i64)>,
@@ -288,6 +337,7 @@ pub async fn delete_issue(
 }
 
 /// `GET …/issues/{number}/comments`: the comments its reader may see, oldest first.
+#[utoipa::path(get, path = "/api/v1/projects/{key}/issues/{number}/comments", params(("key" = String, Path, description = "The project's key, such as WEB"), ("number" = i64, Path, description = "The issue's number in its project")), responses((status = 200, description = "The comments its reader may see, oldest first", body = Vec<Comment>), (status = 404, description = "No such issue the user reads", body = AppError), (status = 401, description = "No live token", body = AppError), (status = 403, description = "The token's scope or the user's role does not allow it", body = AppError), (status = 429, description = "Over the token's or the address's rate", body = AppError)))]
 pub async fn comments(
     State(state): State<AppState>,
     Path((key, number)): Path<(String, i64)>,
@@ -296,15 +346,17 @@ pub async fn comments(
     answer(detail(&state, &parts, key, number).await.map(|d| d.comments), StatusCode::OK)
 }
 
-#[derive(serde::Deserialize)]
+/// A new comment: its Markdown, and whether it is internal (members only; a guest's is public).
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CommentBody {
+pub struct CommentBody {
     body: String,
     #[serde(default)]
     internal: bool,
 }
 
 /// `POST …/issues/{number}/comments` with `{"body": …, "internal": false}`: 201 with the comment.
+#[utoipa::path(post, path = "/api/v1/projects/{key}/issues/{number}/comments", params(("key" = String, Path, description = "The project's key, such as WEB"), ("number" = i64, Path, description = "The issue's number in its project"), ("Idempotency-Key" = Option<String>, Header, description = "Retries with this key and body within a day create nothing twice")), request_body = CommentBody, responses((status = 201, description = "The comment", body = Comment), (status = 400, description = "The body is not JSON or does not fit", body = AppError), (status = 404, description = "No such issue the user reads", body = AppError), (status = 409, description = "A request with this key is still running", body = AppError), (status = 422, description = "The body breaks a rule, or the key was used with another request", body = AppError), (status = 401, description = "No live token", body = AppError), (status = 403, description = "The token's scope or the user's role does not allow it", body = AppError), (status = 429, description = "Over the token's or the address's rate", body = AppError)))]
 pub async fn add_comment(
     State(state): State<AppState>,
     Path((key, number)): Path<(String, i64)>,
@@ -334,13 +386,15 @@ async fn comment_of(state: &AppState, parts: &Parts, key: String, number: i64, i
     detail.comments.iter().any(|c| c.id == id).then_some(()).ok_or_else(AppError::not_found)
 }
 
-#[derive(serde::Deserialize)]
+/// A comment's new Markdown.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CommentEdit {
+pub struct CommentEdit {
     body: String,
 }
 
 /// `PATCH …/comments/{comment_id}` with `{"body": …}`: one's own comment.
+#[utoipa::path(patch, path = "/api/v1/projects/{key}/issues/{number}/comments/{comment_id}", params(("key" = String, Path, description = "The project's key, such as WEB"), ("number" = i64, Path, description = "The issue's number in its project"), ("comment_id" = CommentId, Path, description = "The comment's id")), request_body = CommentEdit, responses((status = 200, description = "The comment as changed", body = Comment), (status = 400, description = "The body is not JSON or does not fit", body = AppError), (status = 404, description = "No such comment the user reads", body = AppError), (status = 422, description = "The body breaks a rule", body = AppError), (status = 401, description = "No live token", body = AppError), (status = 403, description = "The token's scope or the user's role does not allow it", body = AppError), (status = 429, description = "Over the token's or the address's rate", body = AppError)))]
 pub async fn edit_comment(
     State(state): State<AppState>,
     Path((key, number, comment_id)): Path<(String, i64, CommentId)>,
@@ -360,6 +414,7 @@ pub async fn edit_comment(
 }
 
 /// `DELETE …/comments/{comment_id}`: one's own (OWNER and ADMIN: any). 204.
+#[utoipa::path(delete, path = "/api/v1/projects/{key}/issues/{number}/comments/{comment_id}", params(("key" = String, Path, description = "The project's key, such as WEB"), ("number" = i64, Path, description = "The issue's number in its project"), ("comment_id" = CommentId, Path, description = "The comment's id")), responses((status = 204, description = "Deleted"), (status = 404, description = "No such comment the user reads", body = AppError), (status = 401, description = "No live token", body = AppError), (status = 403, description = "The token's scope or the user's role does not allow it", body = AppError), (status = 429, description = "Over the token's or the address's rate", body = AppError)))]
 pub async fn delete_comment(
     State(state): State<AppState>,
     Path((key, number, comment_id)): Path<(String, i64, CommentId)>,
