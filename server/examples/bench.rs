@@ -148,6 +148,7 @@ impl Server {
             // The load comes from one address and a few sessions, far above what people send.
             .env("MOTH_API_RATE_PER_MINUTE", u32::MAX.to_string())
             .env("MOTH_SESSION_RATE_PER_MINUTE", u32::MAX.to_string())
+            .env("MOTH_TOKEN_RATE_PER_MINUTE", u32::MAX.to_string())
             .env("MOTH_AUTH_LOG_FILE", dir.join("auth.log"))
             // Warnings and errors are kept (the server logs to standard output): a failed request is
             // explained by the server's log.
@@ -522,6 +523,30 @@ async fn ok(api: &Api, endpoint: &str, form: &[(String, String)]) -> bool {
     }
 }
 
+/// The first page of the list through the REST API with an access token, beside the server function
+/// in the same run (the token's check is one indexed look-up of its hash, and the membership).
+async fn rest_list(server: &Server, seconds: u64, owner: &Api) -> Result<(), Error> {
+    let made =
+        owner.json("create_access_token", &form(&[("input[name]", "bench"), ("input[scopes][0]", "read")])).await?;
+    let token = made["secret"].as_str().ok_or("no token secret")?.to_owned();
+    let url = format!("{}/api/v1/projects/BEN/issues", owner.base);
+    for connections in [1, 16] {
+        let (http, url, token) = (owner.http.clone(), url.clone(), token.clone());
+        let report = drive(server, connections, seconds, move |_| {
+            let request = http.get(&url).bearer_auth(&token);
+            async move {
+                match request.send().await {
+                    Ok(response) => response.status() == StatusCode::OK && response.bytes().await.is_ok(),
+                    Err(_) => false,
+                }
+            }
+        })
+        .await;
+        print_row("REST GET /api/v1/projects/BEN/issues, first page of 50", connections, &report);
+    }
+    Ok(())
+}
+
 /// A form's fields, by name.
 type Fields = Vec<(&'static str, &'static str)>;
 
@@ -570,6 +595,9 @@ async fn main() -> Result<(), Error> {
             .await;
             print_row(name, connections, &report);
         }
+    }
+    if options.runs("REST") {
+        rest_list(&server, seconds, &owner).await?;
     }
     // Across every project: the command palette (a rare word, a word in one issue of eight, a key) and
     // the start page.

@@ -172,7 +172,7 @@ where
 
 /// An enumeration with a lower-case spelling on the wire and in the database.
 macro_rules! string_enum {
-    ($(#[$doc:meta])* $name:ident { $($(#[$variant_doc:meta])* $variant:ident => $text:literal),+ $(,)? } $(default $default:ident)?) => {
+    ($(#[$doc:meta])* $name:ident { $($(#[$variant_doc:meta])* $variant:ident => $text:tt),+ $(,)? } $(default $default:ident)?) => {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

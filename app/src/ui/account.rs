@@ -1,6 +1,6 @@
 //! The signed-in user's account page: two-factor authentication, turned on with a key shown as a QR
 //! code and as text and confirmed by a code from it (then the recovery codes are shown once), and
-//! turned off with a current code; and access tokens for the REST API (`tokens`).
+//! turned off with a current code.
 
 use leptos::prelude::*;
 
@@ -8,7 +8,6 @@ use super::{
     form::{FormAlert, Submission, TextField},
     layout::SignedIn,
     set_ready,
-    tokens::AccessTokensSection,
 };
 use crate::{
     api::{disable_two_factor, enable_two_factor, start_two_factor, two_factor_status},
@@ -17,7 +16,7 @@ use crate::{
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
-    view! { <SignedIn page=|me| view! { <TwoFactor /> <AccessTokensSection role=me.team.role /> } /> }
+    view! { <SignedIn page=|_| view! { <TwoFactor /> } /> }
 }
 
 #[component]

@@ -24,7 +24,6 @@ mod shell;
 mod shortcuts;
 mod theme;
 mod time;
-mod tokens;
 
 use leptos::prelude::*;
 use leptos_router::{

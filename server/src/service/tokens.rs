@@ -16,7 +16,7 @@ use app::{
 use super::Service;
 use crate::{
     access_token::{Malformed, TokenSecret},
-    actor::{Actor, Scopes},
+    actor::{Actor, Door, Scopes},
     db::{audit, tokens},
     policy::{self, Action},
 };
@@ -98,7 +98,7 @@ impl Service {
                 };
                 audit::record(&self.db, record, now).await;
             }
-            return Err(refused("This access token has expired: make a new one on your Account page."));
+            return Err(refused("This access token has expired: make a new one."));
         }
         if !token.tokens_allowed {
             return Err(AppError::new(ErrorCode::Forbidden, "Your team has turned access tokens off."));
@@ -127,6 +127,16 @@ impl Service {
         self.me(&actor).await
     }
 
+    /// The actor of a token function: signed in with a browser session. (The REST door never reaches
+    /// server functions, which refuse an `Authorization` header; this holds even if one did.)
+    async fn session_actor(&self, req: &RequestParts) -> Result<(super::Request, Actor), AppError> {
+        let (request, actor) = self.actor(req).await?;
+        if actor.door() != Door::Session {
+            return Err(AppError::new(ErrorCode::Forbidden, "Access tokens are managed from a browser session."));
+        }
+        Ok((request, actor))
+    }
+
     async fn token_list(&self, actor: &Actor) -> Result<AccessTokens, AppError> {
         let everyone = policy::may(actor, Action::ManageTokens);
         let rows = tokens::list(&self.db, actor, everyone).await?;
@@ -142,7 +152,7 @@ impl Service {
 impl TokensApi for Service {
     async fn create_access_token(&self, req: &RequestParts, input: NewTokenInput) -> Result<CreatedToken, AppError> {
         let input = parse(input)?.into_inner();
-        let (request, actor) = self.actor(req).await?;
+        let (request, actor) = self.session_actor(req).await?;
         if input.scopes.contains(&TokenScope::Admin) && !matches!(actor.role(), Role::Owner | Role::Admin) {
             let message = "Only owners and admins may make tokens with the admin scope.";
             return Err(AppError::new(ErrorCode::Forbidden, message));
@@ -172,13 +182,13 @@ impl TokensApi for Service {
     }
 
     async fn list_access_tokens(&self, req: &RequestParts) -> Result<AccessTokens, AppError> {
-        let (_, actor) = self.actor(req).await?;
+        let (_, actor) = self.session_actor(req).await?;
         self.token_list(&actor).await
     }
 
     async fn revoke_access_token(&self, req: &RequestParts, input: TokenIdInput) -> Result<AccessTokens, AppError> {
         let input = parse(input)?;
-        let (request, actor) = self.actor(req).await?;
+        let (request, actor) = self.session_actor(req).await?;
         let token = tokens::find(&self.db, &actor, input.token_id).await?;
         // Another member's token is "not found" to those who may not manage tokens: ids reveal nothing.
         let token = token
@@ -193,7 +203,10 @@ impl TokensApi for Service {
 
     async fn set_token_policy(&self, req: &RequestParts, input: TokenPolicyInput) -> Result<AccessTokens, AppError> {
         let input = parse(input)?;
-        let (request, actor) = self.actor_for(req, Action::SetTokenPolicy).await?;
+        let (request, actor) = self.session_actor(req).await?;
+        if !policy::may(&actor, Action::SetTokenPolicy) {
+            return Err(AppError::new(ErrorCode::Forbidden, "Only the team's owner turns access tokens on or off."));
+        }
         tokens::set_allowed(&self.db, actor.team_id(), input.allowed).await?;
         let detail = if input.allowed { "access tokens allowed" } else { "access tokens turned off" };
         self.audit(&request, audit::Event::TokensPolicyChanged, Some(&actor), detail.to_owned()).await;

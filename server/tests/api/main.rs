@@ -16,6 +16,7 @@ mod control_characters;
 mod durability;
 mod file_content;
 mod files;
+mod fuzz;
 mod guest_history;
 mod helpers;
 mod invited_projects;

@@ -421,9 +421,9 @@ async fn a_create_retried_with_the_same_idempotency_key_files_one_issue() {
 /// The routes of the REST router (`http/rest/mod.rs`), as "METHOD /path", its catch-all aside.
 fn rest_routes() -> std::collections::BTreeSet<String> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let router = std::fs::read_to_string(root.join("src/http/rest/mod.rs")).expect("router");
+    let source = std::fs::read_to_string(root.join("src/http/rest/mod.rs")).expect("router");
     let mut routes = std::collections::BTreeSet::new();
-    for segment in router.split(".route(").skip(1) {
+    for segment in source.split(".route(").skip(1) {
         let Some(segment) = segment.trim_start().strip_prefix('"') else { continue };
         let (route, handlers) = segment.split_once('"').expect("a quoted path");
         for (method, handler) in [("GET", "get("), ("POST", "post("), ("PATCH", "patch("), ("DELETE", "delete(")] {

@@ -79,7 +79,7 @@ async fn token_door(State(state): State<AppState>, req: Request<Body>, next: Nex
     let (mut parts, body) = req.into_parts();
     let Some(presented) = bearer(&parts.headers) else {
         let message = "The REST API needs a personal access token: send `Authorization: Bearer moth_pat_…` \
-                       (a browser session is not accepted here). Make one on your Account page.";
+                       (a browser session is not accepted here). Make one with `create_access_token`.";
         return with_challenge(error_response(&AppError::new(ErrorCode::Unauthenticated, message)));
     };
     let address = state.service.client_address(&parts).map(|ip| ip.to_string());

@@ -109,6 +109,7 @@ pub struct ListParameters {
     reporter: Option<UserId>,
     sort: Option<app::model::IssueSort>,
     /// The cursor: the `after` of the `Link` header's next page.
+    #[param(minimum = 0)]
     after: Option<i64>,
     after_key: Option<i64>,
 }
@@ -140,6 +141,10 @@ pub async fn list_issues(State(state): State<AppState>, Path(key): Path<String>,
     };
     if let Some(unknown) = query.keys().find(|k| !LIST_PARAMETERS.contains(&k.as_str())) {
         return error_response(&AppError::field(unknown, "Unknown parameter."));
+    }
+    // An empty id, enumeration or number is a mistake, not "no filter" (only words may be empty).
+    if let Some(empty) = query.iter().find(|(k, v)| v.is_empty() && !matches!(k.as_str(), "q" | "tag")) {
+        return error_response(&AppError::field(empty.0, "Give a value, or leave the parameter out."));
     }
     let (filter, sort, unknown) = IssueFilter::from_query(|k| query.get(k).cloned());
     if let Some(name) = unknown {
@@ -242,7 +247,7 @@ fn precondition(parts: &Parts, issue: &Issue) -> Result<(), AppError> {
 
 /// `GET /api/v1/projects/{key}/issues/{number}`: the issue with the comments and history its reader
 /// may see, and its `ETag`.
-#[utoipa::path(get, path = "/api/v1/projects/{key}/issues/{number}", params(("key" = String, Path, description = "The project's key, such as WEB"), ("number" = i64, Path, description = "The issue's number in its project")), responses((status = 200, description = "The issue with the comments and history its reader may see, and its `ETag`", body = IssueDetail), (status = 404, description = "No such issue the user reads", body = AppError), (status = 401, description = "No live token", body = AppError), (status = 403, description = "The token's scope or the user's role does not allow it", body = AppError), (status = 429, description = "Over the token's or the address's rate", body = AppError)))]
+#[utoipa::path(get, path = "/api/v1/projects/{key}/issues/{number}", params(("key" = String, Path, description = "The project's key, such as WEB"), ("number" = i64, Path, minimum = 1, description = "The issue's number in its project")), responses((status = 200, description = "The issue with the comments and history its reader may see, and its `ETag`", body = IssueDetail), (status = 404, description = "No such issue the user reads", body = AppError), (status = 401, description = "No live token", body = AppError), (status = 403, description = "The token's scope or the user's role does not allow it", body = AppError), (status = 429, description = "Over the token's or the address's rate", body = AppError)))]
 pub async fn issue(State(state): State<AppState>, Path((key, number)): Path<(String, i64)>, parts: Parts) -> Response {
     match detail(&state, &parts, key, number).await {
         Ok(detail) => {
@@ -291,7 +296,7 @@ impl IssuePatch {
 
 /// `PATCH /api/v1/projects/{key}/issues/{number}` with the fields to change (and `status_id`);
 /// honours `If-Match`. Answers the issue and its new `ETag`.
-#[utoipa::path(patch, path = "/api/v1/projects/{key}/issues/{number}", params(("key" = String, Path, description = "The project's key, such as WEB"), ("number" = i64, Path, description = "The issue's number in its project"), ("If-Match" = Option<String>, Header, description = "The issue's `ETag` as last read")), request_body = IssuePatch, responses((status = 200, description = "The issue as changed, with its new `ETag`", body = Issue), (status = 400, description = "The body is not JSON or does not fit", body = AppError), (status = 404, description = "No such issue the user reads", body = AppError), (status = 412, description = "The issue changed since it was read", body = AppError), (status = 422, description = "A field breaks a rule", body = AppError), (status = 401, description = "No live token", body = AppError), (status = 403, description = "The token's scope or the user's role does not allow it", body = AppError), (status = 429, description = "Over the token's or the address's rate", body = AppError)))]
+#[utoipa::path(patch, path = "/api/v1/projects/{key}/issues/{number}", params(("key" = String, Path, description = "The project's key, such as WEB"), ("number" = i64, Path, minimum = 1, description = "The issue's number in its project"), ("If-Match" = Option<String>, Header, description = "The issue's `ETag` as last read")), request_body = IssuePatch, responses((status = 200, description = "The issue as changed, with its new `ETag`", body = Issue), (status = 400, description = "The body is not JSON or does not fit", body = AppError), (status = 404, description = "No such issue the user reads", body = AppError), (status = 412, description = "The issue changed since it was read", body = AppError), (status = 422, description = "A field breaks a rule", body = AppError), (status = 401, description = "No live token", body = AppError), (status = 403, description = "The token's scope or the user's role does not allow it", body = AppError), (status = 429, description = "Over the token's or the address's rate", body = AppError)))]
 pub async fn update_issue(
     State(state): State<AppState>,
     Path((key, number)): Path<(String, i64)>,
@@ -318,7 +323,7 @@ pub async fn update_issue(
 }
 
 /// `DELETE /api/v1/projects/{key}/issues/{number}` (OWNER and ADMIN); honours `If-Match`. 204.
-#[utoipa::path(delete, path = "/api/v1/projects/{key}/issues/{number}", params(("key" = String, Path, description = "The project's key, such as WEB"), ("number" = i64, Path, description = "The issue's number in its project"), ("If-Match" = Option<String>, Header, description = "The issue's `ETag` as last read")), responses((status = 204, description = "Deleted (softly: its history stays)"), (status = 404, description = "No such issue the user reads", body = AppError), (status = 412, description = "The issue changed since it was read", body = AppError), (status = 401, description = "No live token", body = AppError), (status = 403, description = "The token's scope or the user's role does not allow it", body = AppError), (status = 429, description = "Over the token's or the address's rate", body = AppError)))]
+#[utoipa::path(delete, path = "/api/v1/projects/{key}/issues/{number}", params(("key" = String, Path, description = "The project's key, such as WEB"), ("number" = i64, Path, minimum = 1, description = "The issue's number in its project"), ("If-Match" = Option<String>, Header, description = "The issue's `ETag` as last read")), responses((status = 204, description = "Deleted (softly: its history stays)"), (status = 404, description = "No such issue the user reads", body = AppError), (status = 412, description = "The issue changed since it was read", body = AppError), (status = 401, description = "No live token", body = AppError), (status = 403, description = "The token's scope or the user's role does not allow it", body = AppError), (status = 429, description = "Over the token's or the address's rate", body = AppError)))]
 pub async fn delete_issue(
     State(state): State<AppState>,
     Path((key, number)): Path<(String, i64)>,
@@ -337,7 +342,7 @@ pub async fn delete_issue(
 }
 
 /// `GET …/issues/{number}/comments`: the comments its reader may see, oldest first.
-#[utoipa::path(get, path = "/api/v1/projects/{key}/issues/{number}/comments", params(("key" = String, Path, description = "The project's key, such as WEB"), ("number" = i64, Path, description = "The issue's number in its project")), responses((status = 200, description = "The comments its reader may see, oldest first", body = Vec<Comment>), (status = 404, description = "No such issue the user reads", body = AppError), (status = 401, description = "No live token", body = AppError), (status = 403, description = "The token's scope or the user's role does not allow it", body = AppError), (status = 429, description = "Over the token's or the address's rate", body = AppError)))]
+#[utoipa::path(get, path = "/api/v1/projects/{key}/issues/{number}/comments", params(("key" = String, Path, description = "The project's key, such as WEB"), ("number" = i64, Path, minimum = 1, description = "The issue's number in its project")), responses((status = 200, description = "The comments its reader may see, oldest first", body = Vec<Comment>), (status = 404, description = "No such issue the user reads", body = AppError), (status = 401, description = "No live token", body = AppError), (status = 403, description = "The token's scope or the user's role does not allow it", body = AppError), (status = 429, description = "Over the token's or the address's rate", body = AppError)))]
 pub async fn comments(
     State(state): State<AppState>,
     Path((key, number)): Path<(String, i64)>,
@@ -356,7 +361,7 @@ pub struct CommentBody {
 }
 
 /// `POST …/issues/{number}/comments` with `{"body": …, "internal": false}`: 201 with the comment.
-#[utoipa::path(post, path = "/api/v1/projects/{key}/issues/{number}/comments", params(("key" = String, Path, description = "The project's key, such as WEB"), ("number" = i64, Path, description = "The issue's number in its project"), ("Idempotency-Key" = Option<String>, Header, description = "Retries with this key and body within a day create nothing twice")), request_body = CommentBody, responses((status = 201, description = "The comment", body = Comment), (status = 400, description = "The body is not JSON or does not fit", body = AppError), (status = 404, description = "No such issue the user reads", body = AppError), (status = 409, description = "A request with this key is still running", body = AppError), (status = 422, description = "The body breaks a rule, or the key was used with another request", body = AppError), (status = 401, description = "No live token", body = AppError), (status = 403, description = "The token's scope or the user's role does not allow it", body = AppError), (status = 429, description = "Over the token's or the address's rate", body = AppError)))]
+#[utoipa::path(post, path = "/api/v1/projects/{key}/issues/{number}/comments", params(("key" = String, Path, description = "The project's key, such as WEB"), ("number" = i64, Path, minimum = 1, description = "The issue's number in its project"), ("Idempotency-Key" = Option<String>, Header, description = "Retries with this key and body within a day create nothing twice")), request_body = CommentBody, responses((status = 201, description = "The comment", body = Comment), (status = 400, description = "The body is not JSON or does not fit", body = AppError), (status = 404, description = "No such issue the user reads", body = AppError), (status = 409, description = "A request with this key is still running", body = AppError), (status = 422, description = "The body breaks a rule, or the key was used with another request", body = AppError), (status = 401, description = "No live token", body = AppError), (status = 403, description = "The token's scope or the user's role does not allow it", body = AppError), (status = 429, description = "Over the token's or the address's rate", body = AppError)))]
 pub async fn add_comment(
     State(state): State<AppState>,
     Path((key, number)): Path<(String, i64)>,
@@ -394,7 +399,7 @@ pub struct CommentEdit {
 }
 
 /// `PATCH …/comments/{comment_id}` with `{"body": …}`: one's own comment.
-#[utoipa::path(patch, path = "/api/v1/projects/{key}/issues/{number}/comments/{comment_id}", params(("key" = String, Path, description = "The project's key, such as WEB"), ("number" = i64, Path, description = "The issue's number in its project"), ("comment_id" = CommentId, Path, description = "The comment's id")), request_body = CommentEdit, responses((status = 200, description = "The comment as changed", body = Comment), (status = 400, description = "The body is not JSON or does not fit", body = AppError), (status = 404, description = "No such comment the user reads", body = AppError), (status = 422, description = "The body breaks a rule", body = AppError), (status = 401, description = "No live token", body = AppError), (status = 403, description = "The token's scope or the user's role does not allow it", body = AppError), (status = 429, description = "Over the token's or the address's rate", body = AppError)))]
+#[utoipa::path(patch, path = "/api/v1/projects/{key}/issues/{number}/comments/{comment_id}", params(("key" = String, Path, description = "The project's key, such as WEB"), ("number" = i64, Path, minimum = 1, description = "The issue's number in its project"), ("comment_id" = CommentId, Path, description = "The comment's id")), request_body = CommentEdit, responses((status = 200, description = "The comment as changed", body = Comment), (status = 400, description = "The body is not JSON or does not fit", body = AppError), (status = 404, description = "No such comment the user reads", body = AppError), (status = 422, description = "The body breaks a rule", body = AppError), (status = 401, description = "No live token", body = AppError), (status = 403, description = "The token's scope or the user's role does not allow it", body = AppError), (status = 429, description = "Over the token's or the address's rate", body = AppError)))]
 pub async fn edit_comment(
     State(state): State<AppState>,
     Path((key, number, comment_id)): Path<(String, i64, CommentId)>,
@@ -414,7 +419,7 @@ pub async fn edit_comment(
 }
 
 /// `DELETE …/comments/{comment_id}`: one's own (OWNER and ADMIN: any). 204.
-#[utoipa::path(delete, path = "/api/v1/projects/{key}/issues/{number}/comments/{comment_id}", params(("key" = String, Path, description = "The project's key, such as WEB"), ("number" = i64, Path, description = "The issue's number in its project"), ("comment_id" = CommentId, Path, description = "The comment's id")), responses((status = 204, description = "Deleted"), (status = 404, description = "No such comment the user reads", body = AppError), (status = 401, description = "No live token", body = AppError), (status = 403, description = "The token's scope or the user's role does not allow it", body = AppError), (status = 429, description = "Over the token's or the address's rate", body = AppError)))]
+#[utoipa::path(delete, path = "/api/v1/projects/{key}/issues/{number}/comments/{comment_id}", params(("key" = String, Path, description = "The project's key, such as WEB"), ("number" = i64, Path, minimum = 1, description = "The issue's number in its project"), ("comment_id" = CommentId, Path, description = "The comment's id")), responses((status = 204, description = "Deleted"), (status = 404, description = "No such comment the user reads", body = AppError), (status = 401, description = "No live token", body = AppError), (status = 403, description = "The token's scope or the user's role does not allow it", body = AppError), (status = 429, description = "Over the token's or the address's rate", body = AppError)))]
 pub async fn delete_comment(
     State(state): State<AppState>,
     Path((key, number, comment_id)): Path<(String, i64, CommentId)>,
