@@ -110,3 +110,22 @@ pub async fn leave(db: &Db, actor: &Actor) -> Result<bool, DbError> {
     db.memberships_changed();
     Ok(done.rows_affected() == 1)
 }
+
+/// Makes one person's concurrent "count, then insert if under the limit" writes take turns on
+/// `PostgreSQL`, which runs them side by side, each counting before the others insert: their membership
+/// row is locked until `tx` commits. (`SQLite` has one writer at a time, and there the count and the
+/// insert are one statement.) Used wherever a per-person limit is counted (saved views, tokens).
+pub async fn lock_for_counting(
+    db: &Db,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    actor: &Actor,
+) -> Result<(), DbError> {
+    if db.backend() == super::Backend::Postgres {
+        sqlx::query("SELECT user_id FROM memberships WHERE team_id = $1 AND user_id = $2 FOR UPDATE")
+            .bind(actor.team_id())
+            .bind(actor.user_id())
+            .fetch_optional(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}

@@ -5,7 +5,7 @@
 use app::model::{Flag, TeamId, TokenId, UserId, TOKENS_PER_PERSON};
 use uuid::Uuid;
 
-use super::{Backend, Db, DbError};
+use super::{Db, DbError};
 use crate::actor::Actor;
 
 /// A token as its list shows it.
@@ -64,15 +64,7 @@ const COLUMNS: &str = "t.id, t.user_id, u.display_name, t.name, t.scopes, t.crea
 pub async fn insert(db: &Db, actor: &Actor, token: &NewToken<'_>) -> Result<TokenId, CreateError> {
     let id = TokenId(Uuid::new_v4());
     let mut tx = db.pool().begin().await.map_err(DbError::from)?;
-    if db.backend() == Backend::Postgres {
-        // Concurrent creates by one person take turns, so the count below holds (see `views::save`).
-        sqlx::query("SELECT user_id FROM memberships WHERE team_id = $1 AND user_id = $2 FOR UPDATE")
-            .bind(actor.team_id())
-            .bind(actor.user_id())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(DbError::from)?;
-    }
+    super::members::lock_for_counting(db, &mut tx, actor).await?;
     let done = sqlx::query(
         "INSERT INTO access_tokens (id, team_id, user_id, name, secret_hash, scopes, created_at, expires_at) \
          SELECT $1, $2, $3, $4, $5, $6, $7, $8 \

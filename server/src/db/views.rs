@@ -5,7 +5,7 @@
 use app::model::{Flag, ProjectId, SavedView, UserId, ViewFilter, ViewId, VIEWS_PER_PERSON};
 use uuid::Uuid;
 
-use super::{scope::Statement, Backend, Db, DbError};
+use super::{scope::Statement, Db, DbError};
 use crate::{actor::Actor, policy};
 
 /// A view as stored, before the reader's rights are worked out.
@@ -103,17 +103,7 @@ pub async fn save(
     let id = ViewId(Uuid::new_v4());
     let filter_json = serde_json::to_string(view).map_err(DbError::from)?;
     let mut tx = db.pool().begin().await.map_err(DbError::from)?;
-    if db.backend() == Backend::Postgres {
-        // PostgreSQL runs one person's concurrent saves side by side, each counting before the others
-        // insert: the author's membership row, locked until the commit, makes them take turns. (SQLite
-        // has one writer at a time, and the count and the insert are one statement.)
-        sqlx::query("SELECT user_id FROM memberships WHERE team_id = $1 AND user_id = $2 FOR UPDATE")
-            .bind(actor.team_id())
-            .bind(actor.user_id())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(DbError::from)?;
-    }
+    super::members::lock_for_counting(db, &mut tx, actor).await?;
     let inserted = sqlx::query(
         "INSERT INTO saved_views (id, team_id, project_id, owner_id, name, filter_json, shared, created_at) \
          SELECT $1, $2, $3, $4, $5, $6, $7, $8 \

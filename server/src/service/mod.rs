@@ -142,10 +142,11 @@ impl Service {
     }
 
     /// What the service knows of a request. Every request has a session, or a token grant from the
-    /// REST door (which has no session layer); one with neither is refused.
+    /// REST door (which has no session layer); one with neither, or both, is refused.
     fn request(&self, req: &RequestParts) -> Result<Request, ServiceError> {
         let session = req.extensions.get::<Session>().cloned();
-        if session.is_none() && req.extensions.get::<TokenGrant>().is_none() {
+        // Exactly one credential: none is no request of ours, both would be a door wired wrong.
+        if session.is_some() == req.extensions.get::<TokenGrant>().is_some() {
             return Err(ServiceError::NoSession);
         }
         let source_ip = self.client_address(req).map(|ip| ip.to_string());
@@ -176,9 +177,9 @@ impl Service {
     }
 
     /// The signed-in actor, whatever their team requires: for what they may do before they have set up
-    /// a required second factor (set it up, see their teams, switch team).
-    /// The one place that turns a request's credential into an actor: the REST door's token grant, or
-    /// else the browser's session (a request reaches the service with one or the other, never both).
+    /// a required second factor (set it up, see their teams, switch team). The one place that turns a
+    /// request's credential into an actor: the REST door's token grant, or else the browser's session
+    /// (a request reaches the service with one or the other, never both: `request` refuses both).
     async fn actor_setting_up(&self, req: &RequestParts) -> Result<(Request, Actor), AppError> {
         let request = self.request(req)?;
         let actor = match req.extensions.get::<TokenGrant>() {

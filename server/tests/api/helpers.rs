@@ -615,3 +615,23 @@ pub fn api_declarations() -> String {
     files.sort();
     files.iter().map(|file| std::fs::read_to_string(file).expect("an API file")).collect::<Vec<_>>().join("\n")
 }
+
+/// The REST API's operations as its router declares them (`server/src/http/rest/mod.rs`), each as
+/// "METHOD /path", the catch-all aside: what the docs, the permission matrix and the `OpenAPI`
+/// document are each held to.
+pub fn rest_operations() -> std::collections::BTreeSet<String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let source = std::fs::read_to_string(root.join("src/http/rest/mod.rs")).expect("the REST router");
+    let mut operations = std::collections::BTreeSet::new();
+    for segment in source.split(".route(").skip(1) {
+        let Some(segment) = segment.trim_start().strip_prefix('"') else { continue };
+        let (route, handlers) = segment.split_once('"').expect("a quoted path");
+        for (method, handler) in [("GET", "get("), ("POST", "post("), ("PATCH", "patch("), ("DELETE", "delete(")] {
+            if handlers.contains(handler) && !route.contains('*') {
+                operations.insert(format!("{method} {route}"));
+            }
+        }
+    }
+    assert!(operations.len() >= 10, "found only {} REST operations: has the router changed?", operations.len());
+    operations
+}
