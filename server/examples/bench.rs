@@ -523,6 +523,8 @@ async fn ok(api: &Api, endpoint: &str, form: &[(String, String)]) -> bool {
     }
 }
 
+const REST_LIST: &str = "REST GET /api/v1/projects/BEN/issues, first page of 50 (token)";
+
 /// The first page of the list through the REST API with an access token, beside the server function
 /// in the same run (the token's check is one indexed look-up of its hash, and the membership).
 async fn rest_list(server: &Server, seconds: u64, owner: &Api) -> Result<(), Error> {
@@ -542,7 +544,7 @@ async fn rest_list(server: &Server, seconds: u64, owner: &Api) -> Result<(), Err
             }
         })
         .await;
-        print_row("REST GET /api/v1/projects/BEN/issues, first page of 50", connections, &report);
+        print_row(REST_LIST, connections, &report);
     }
     Ok(())
 }
@@ -596,7 +598,7 @@ async fn main() -> Result<(), Error> {
             print_row(name, connections, &report);
         }
     }
-    if options.runs("REST") {
+    if options.runs(REST_LIST) {
         rest_list(&server, seconds, &owner).await?;
     }
     // Across every project: the command palette (a rare word, a word in one issue of eight, a key) and

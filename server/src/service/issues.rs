@@ -103,6 +103,34 @@ impl Service {
         Ok(IssuePage { issues: page, next_after: next.map(|n| n.0), next_after_key })
     }
 
+    /// `list_issues` for a project named by its key (the REST API's door): the same rules, one
+    /// look-up of the project; `input.project_id` is ignored. Answers the project with the page.
+    pub async fn list_issues_by_key(
+        &self,
+        req: &RequestParts,
+        key: &str,
+        input: ListIssuesInput,
+    ) -> Result<(Project, IssuePage), AppError> {
+        let (_, actor) = self.actor(req).await?;
+        let key = parse(app::model::ProjectKeyInput { key: key.to_owned() })?.into_inner().key;
+        let project = projects::find_by_key(&self.db, &actor, &key).await?.ok_or_else(AppError::not_found)?;
+        let input = parse(ListIssuesInput { project_id: project.id, ..input })?;
+        let page = self.listed_page(&actor, project.id, &input).await?;
+        Ok((project, page))
+    }
+
+    /// The page `input` asks for, of a project the actor reads.
+    async fn listed_page(
+        &self,
+        actor: &Actor,
+        project: app::model::ProjectId,
+        input: &ListIssuesInput,
+    ) -> Result<IssuePage, AppError> {
+        let key = input.after_key.map_or(issues::first_key(input.sort), |k| issues::clamp_key(input.sort, k));
+        let cursor = issues::Cursor { key, number: input.after };
+        self.issue_page(actor, project, &input.filter, input.sort, cursor).await
+    }
+
     async fn visible_issue(&self, actor: &Actor, id: app::model::IssueId) -> Result<Visible<StoredIssue>, AppError> {
         issues::find(&self.db, actor, id).await?.ok_or_else(AppError::not_found)
     }
@@ -307,9 +335,7 @@ impl IssuesApi for Service {
         let input = parse(input)?;
         let (_, actor) = self.actor(req).await?;
         let project = projects::find(&self.db, &actor, input.project_id).await?.ok_or_else(AppError::not_found)?;
-        let key = input.after_key.map_or(issues::first_key(input.sort), |k| issues::clamp_key(input.sort, k));
-        let cursor = issues::Cursor { key, number: input.after };
-        self.issue_page(&actor, project.id, &input.filter, input.sort, cursor).await
+        self.listed_page(&actor, project.id, &input).await
     }
 
     /// The project and its first page of issues, for the issues page's one request.

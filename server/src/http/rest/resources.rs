@@ -9,8 +9,8 @@ use app::{
     model::{
         Comment, CommentId, CommentIdInput, EditCommentInput, Environment, Issue, IssueDetail, IssueFields,
         IssueFilter, IssueIdInput, IssueRefInput, IssueSummary, IssueType, IssueVisibility, ListIssuesInput, Me,
-        Member, NewCommentInput, NewIssueInput, Priority, Project, ProjectDetail, ProjectKeyInput, Severity, StatusId,
-        UpdateIssueInput, UserId,
+        Member, NewCommentInput, NewIssueInput, Priority, Project, ProjectDetail, ProjectId, ProjectKeyInput, Severity,
+        StatusId, UpdateIssueInput, UserId,
     },
 };
 use axum::{
@@ -156,13 +156,11 @@ pub async fn list_issues(State(state): State<AppState>, Path(key): Path<String>,
         (Ok(after), Ok(after_key)) => (after.unwrap_or(0), after_key),
         (Err(e), _) | (_, Err(e)) => return error_response(&e),
     };
-    let project = match state.service.get_project(&parts, ProjectKeyInput { key }).await {
-        Ok(detail) => detail.project,
-        Err(e) => return error_response(&e),
-    };
-    let input = ListIssuesInput { project_id: project.id, filter: filter.clone(), sort, after, after_key };
-    let page = match state.service.list_issues(&parts, input).await {
-        Ok(page) => page,
+    // The project's id is filled in by the service from the key.
+    let input =
+        ListIssuesInput { project_id: ProjectId(uuid::Uuid::nil()), filter: filter.clone(), sort, after, after_key };
+    let (project, page) = match state.service.list_issues_by_key(&parts, &key, input).await {
+        Ok(answer) => answer,
         Err(e) => return error_response(&e),
     };
     let next = page.next_after.map(|after| {
