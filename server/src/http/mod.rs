@@ -79,14 +79,16 @@ pub fn router(state: AppState, store: DbSessionStore) -> Router {
         .layer(middleware::from_fn_with_state(config.clone(), device::device_cookie))
         .layer(middleware::from_fn(explain_framework_errors))
         .layer(middleware::from_fn_with_state(config.clone(), limit_body))
-        .layer(middleware::from_fn_with_state(state.clone(), limit_api_rate));
+        .layer(middleware::from_fn_with_state(state.clone(), limit_api_rate))
+        .layer(middleware::from_fn(sessions_only));
     // Uploads read their own body, with their own limit (see `upload`).
     let uploads = Router::new()
         .route("/upload/issues/{issue_id}", post(upload::upload_to_issue))
         .route("/upload/comments/{comment_id}", post(upload::upload_to_comment))
         .layer(sessions)
         .layer(middleware::from_fn(explain_framework_errors))
-        .layer(middleware::from_fn_with_state(state.clone(), limit_api_rate));
+        .layer(middleware::from_fn_with_state(state.clone(), limit_api_rate))
+        .layer(middleware::from_fn(sessions_only));
     let metrics = state.metrics.clone();
 
     let rest = rest::router(&state);
@@ -196,13 +198,18 @@ async fn limit_body(State(config): State<Arc<Config>>, req: Request<Body>, next:
 }
 
 /// Runs a server function, with the service provided as context (as `Arc<dyn Api>`); unknown names get a JSON 404.
-async fn call_server_fn(State(state): State<AppState>, req: Request<Body>) -> Response {
-    // Server functions take a browser session only; a token belongs to the REST API (`rest`).
+/// The browser's doors (server functions, uploads, exports) take a browser session only; a token
+/// belongs to the REST API (`rest`), and is refused here rather than ignored.
+async fn sessions_only(req: Request<Body>, next: Next) -> Response {
     if req.headers().contains_key(http::header::AUTHORIZATION) {
-        let message = "Server functions take a browser session, not an Authorization header: \
+        let message = "This endpoint takes a browser session, not an Authorization header: \
                        access tokens work with the REST API under /api/v1.";
         return error_response(&AppError::new(app::error::ErrorCode::Unauthenticated, message));
     }
+    next.run(req).await
+}
+
+async fn call_server_fn(State(state): State<AppState>, req: Request<Body>) -> Response {
     let known =
         server_fn::axum::server_fn_paths().any(|(path, method)| path == req.uri().path() && method == req.method());
     if !known {

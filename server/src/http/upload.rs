@@ -6,7 +6,7 @@
 
 use app::{
     error::{AppError, ErrorCode},
-    model::{CommentId, IssueId, MAX_UPLOAD_BYTES},
+    model::{Attachment, CommentId, IssueId, MAX_UPLOAD_BYTES},
 };
 use axum::{
     body::Body,
@@ -22,6 +22,7 @@ use crate::{
     service::UploadTarget,
 };
 
+/// The upload's query: the file's name.
 #[derive(Deserialize)]
 pub struct UploadQuery {
     name: Option<String>,
@@ -44,7 +45,7 @@ pub async fn upload_to_issue(
         return refused;
     }
     match state.service.upload_target(&parts, issue_id).await {
-        Ok(target) => receive(&state, target, &name, &parts, body).await,
+        Ok(target) => answer(receive(&state, target, &name, &parts, body).await),
         Err(e) => error_response(&e),
     }
 }
@@ -62,45 +63,22 @@ pub async fn upload_to_comment(
         return refused;
     }
     match state.service.comment_upload_target(&parts, comment_id).await {
-        Ok(target) => receive(&state, target, &name, &parts, body).await,
+        Ok(target) => answer(receive(&state, target, &name, &parts, body).await),
         Err(e) => error_response(&e),
     }
 }
 
-fn file_name(query: UploadQuery) -> Option<String> {
+pub(super) fn file_name(query: UploadQuery) -> Option<String> {
     query.name.filter(|n| !n.is_empty() && n.len() <= 4096)
 }
 
-fn nameless() -> Response {
+pub(super) fn nameless() -> Response {
     error_response(&AppError::field("file", "The file needs a name."))
 }
 
-/// The body of an authorised upload: refused on its declared length, then run through the pipeline
-/// as it arrives (cut at its type's limit, at `files::intake::Pace`, within `UPLOAD_TIMEOUT`) while it
-/// holds a place in the pipeline.
-async fn receive(
-    state: &AppState,
-    target: UploadTarget,
-    name: &str,
-    parts: &http::request::Parts,
-    body: Body,
-) -> Response {
-    let declared = parts
-        .headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if let Some(length) = declared.filter(|length| *length > MAX_UPLOAD_BYTES) {
-        let rejection = Rejection::new(Step::Size, too_large());
-        return error_response(&state.service.refuse(&target, name, length, &rejection).await);
-    }
-    // A place in the pipeline before the body is read: waiting uploads hold no file in memory, so at
-    // most `CONCURRENT_UPLOADS` bodies (and their sealed copies) are in memory at once.
-    // Within the fair shares of the client's address and team: no one fills every place.
-    let Some(_slot) = state.service.upload_slot(&target).await else {
-        return error_response(&AppError::new(ErrorCode::Busy, "Moth is busy with other uploads. Please try again."));
-    };
-    match state.service.upload(target, name, body.into_data_stream()).await {
+/// The browser's answer: the stored file, never cached.
+fn answer(received: Result<Attachment, AppError>) -> Response {
+    match received {
         Ok(attachment) => {
             let mut response = Json(attachment).into_response();
             response.headers_mut().insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
@@ -108,4 +86,32 @@ async fn receive(
         }
         Err(e) => error_response(&e),
     }
+}
+
+/// The body of an authorised upload: refused on its declared length, then run through the pipeline
+/// as it arrives (cut at its type's limit, at `files::intake::Pace`, within `UPLOAD_TIMEOUT`) while it
+/// holds a place in the pipeline. The browser's routes and the REST API's both come here.
+pub(super) async fn receive(
+    state: &AppState,
+    target: UploadTarget,
+    name: &str,
+    parts: &http::request::Parts,
+    body: Body,
+) -> Result<Attachment, AppError> {
+    let declared = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if let Some(length) = declared.filter(|length| *length > MAX_UPLOAD_BYTES) {
+        let rejection = Rejection::new(Step::Size, too_large());
+        return Err(state.service.refuse(&target, name, length, &rejection).await);
+    }
+    // A place in the pipeline before the body is read: waiting uploads hold no file in memory, so at
+    // most `CONCURRENT_UPLOADS` bodies (and their sealed copies) are in memory at once.
+    // Within the fair shares of the client's address and team: no one fills every place.
+    let Some(_slot) = state.service.upload_slot(&target).await else {
+        return Err(AppError::new(ErrorCode::Busy, "Moth is busy with other uploads. Please try again."));
+    };
+    state.service.upload(target, name, body.into_data_stream()).await
 }

@@ -119,6 +119,16 @@ impl Service {
         Ok((project, page))
     }
 
+    /// The issue `KEY-number` as its reader sees it, without its comments and history: what the REST
+    /// API's writes and attachments need to find it (the `ETag` and the id).
+    pub async fn issue_by_ref(&self, req: &RequestParts, input: IssueRefInput) -> Result<Issue, AppError> {
+        let input = parse(input)?;
+        let (_, actor) = self.actor(req).await?;
+        let visible =
+            issues::find_by_ref(&self.db, &actor, &input.key, input.number).await?.ok_or_else(AppError::not_found)?;
+        Ok(issues::to_issue(&self.db, visible).await?)
+    }
+
     /// The page `input` asks for, of a project the actor reads.
     async fn listed_page(
         &self,

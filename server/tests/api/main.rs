@@ -30,6 +30,7 @@ mod projects;
 mod published;
 mod replica;
 mod requests;
+mod rest_files;
 mod search;
 mod sessions;
 mod sign_in_doors;

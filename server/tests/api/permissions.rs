@@ -184,7 +184,7 @@ impl World {
     }
 
     /// A REST row's request (`endpoint` = `REST <METHOD> <path template>`) as `actor`, with their token:
-    /// the `input` cell's fields become the JSON body's (text values).
+    /// the `input` cell's fields become the JSON body's (text values), or `raw:<text>` is the raw body.
     async fn prepare_rest(&self, row: &Row, rest: &str, actor: &str) -> reqwest::RequestBuilder {
         let (method, route) = rest.split_once(' ').unwrap_or_else(|| panic!("method and path in {}", row.scenario));
         let made = self.made_for(row, actor).await;
@@ -201,7 +201,9 @@ impl World {
         if let Some(token) = self.tokens.get(actor) {
             request = request.bearer_auth(token);
         }
-        if method != reqwest::Method::GET && method != reqwest::Method::DELETE {
+        if let Some(raw) = row.input.strip_prefix("raw:") {
+            request = request.header("content-type", "application/octet-stream").body(raw.to_owned());
+        } else if method != reqwest::Method::GET && method != reqwest::Method::DELETE {
             request = request.json(&body);
         }
         request
@@ -298,6 +300,8 @@ impl World {
             }
             "attachment" => {
                 let issue = app.issue(owner, &self.public_project, which).await;
+                let (key, number) = issue.reference.split_once('-').expect("KEY-n");
+                made.extend([("issue_key", key.to_owned()), ("issue_number", number.to_owned())]);
                 made.insert("attachment", app.attach(owner, &issue.id).await);
             }
             "two_factor" => self.two_factor_codes(which, actor, made).await,
@@ -395,12 +399,15 @@ async fn every_server_function_is_in_the_matrix() {
 async fn every_rest_operation_is_in_the_matrix() {
     let operations = crate::helpers::rest_operations();
     // Rows name a route's parameters by what the set-up made: `{public_key}` is a `{key}`.
+    // A row's query (`?name=…`) is part of its input, not of the route.
     let normalise = |path: &str| {
+        let path = path.split('?').next().unwrap_or_default();
         path.split('/')
             .map(|part| match part {
                 "{public_key}" | "{project_key}" | "{issue_key}" => "{key}",
                 "{issue_number}" => "{number}",
                 "{comment}" => "{comment_id}",
+                "{attachment}" => "{attachment_id}",
                 other => other,
             })
             .collect::<Vec<_>>()

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use crate::helpers::{error_body, input, spawn_app, spawn_app_with, Person, TestApp};
 
 /// `cookie` makes a token with `scopes`: its id and secret.
-async fn make_token(app: &TestApp, cookie: &str, scopes: &[&str]) -> (String, String) {
+pub async fn make_token(app: &TestApp, cookie: &str, scopes: &[&str]) -> (String, String) {
     let mut form = input(&[("name", "CI nightly"), ("expires_in_days", "30")]);
     for (i, scope) in scopes.iter().enumerate() {
         form.push((format!("input[scopes][{i}]"), (*scope).to_owned()));
@@ -24,7 +24,7 @@ async fn make_token(app: &TestApp, cookie: &str, scopes: &[&str]) -> (String, St
 }
 
 /// A REST request with `token` (no cookie).
-fn rest(app: &TestApp, method: reqwest::Method, path: &str, token: &str) -> reqwest::RequestBuilder {
+pub fn rest(app: &TestApp, method: reqwest::Method, path: &str, token: &str) -> reqwest::RequestBuilder {
     app.http.request(method, app.url(&format!("/api/v1{path}"))).bearer_auth(token)
 }
 
@@ -32,7 +32,7 @@ async fn get(app: &TestApp, path: &str, token: &str) -> reqwest::Response {
     rest(app, reqwest::Method::GET, path, token).send().await.expect("get")
 }
 
-async fn refused(response: reqwest::Response, status: StatusCode, code: &str) -> String {
+pub async fn refused(response: reqwest::Response, status: StatusCode, code: &str) -> String {
     assert_eq!(response.status(), status, "{}", response.url());
     let body = error_body(response).await;
     assert_eq!(body["code"], code, "{body}");

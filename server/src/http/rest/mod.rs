@@ -8,6 +8,7 @@
 //! functions' own. This router has no session layer, so a session cookie is inert here, and the server
 //! functions refuse an `Authorization` header: neither door widens the other.
 
+mod attachments;
 mod idempotent;
 pub mod openapi;
 mod resources;
@@ -21,17 +22,19 @@ use axum::{
     extract::{Request, State},
     middleware::{self, Next},
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{get, patch, post},
     Router,
 };
 use http::{header, HeaderValue, Method, StatusCode};
 
 use super::{error_response, AppState};
 
-/// The REST routes, each behind the token door, the body limit and the rate limits.
+/// The REST routes, each behind the token door and the rate limits; all but the upload behind the
+/// body limit too (an upload reads its own body, with its own limit, as `http::upload` does).
 pub fn router(state: &AppState) -> Router<AppState> {
+    use attachments as a;
     use resources as r;
-    Router::new()
+    let json = Router::new()
         .route("/api/v1/user", get(r::user))
         .route("/api/v1/members", get(r::members))
         .route("/api/v1/projects", get(r::projects))
@@ -41,15 +44,24 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/api/v1/projects/{key}/issues/{number}/comments", get(r::comments).post(r::add_comment))
         .route(
             "/api/v1/projects/{key}/issues/{number}/comments/{comment_id}",
-            axum::routing::patch(r::edit_comment).delete(r::delete_comment),
+            patch(r::edit_comment).delete(r::delete_comment),
+        )
+        .route("/api/v1/projects/{key}/issues/{number}/attachments", get(a::attachments))
+        .route(
+            "/api/v1/projects/{key}/issues/{number}/attachments/{attachment_id}",
+            get(a::attachment).delete(a::delete_attachment),
         )
         .route("/api/v1/{*rest}", axum::routing::any(no_such_route))
         .layer(middleware::from_fn_with_state(state.clone(), token_door))
         // The description needs no token: it holds no data.
         .route("/api/v1/openapi.json", get(openapi::document))
         .layer(middleware::from_fn(super::explain_framework_errors))
-        .layer(middleware::from_fn_with_state(state.config.clone(), super::limit_body))
-        .layer(middleware::from_fn_with_state(state.clone(), super::limit_api_rate))
+        .layer(middleware::from_fn_with_state(state.config.clone(), super::limit_body));
+    let upload = Router::new()
+        .route("/api/v1/projects/{key}/issues/{number}/attachments", post(a::upload_attachment))
+        .layer(middleware::from_fn_with_state(state.clone(), token_door))
+        .layer(middleware::from_fn(super::explain_framework_errors));
+    json.merge(upload).layer(middleware::from_fn_with_state(state.clone(), super::limit_api_rate))
 }
 
 async fn no_such_route() -> Response {

@@ -11,7 +11,7 @@ use utoipa::{
     Modify, OpenApi,
 };
 
-use super::resources;
+use super::{attachments, resources};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -37,6 +37,10 @@ use super::resources;
         resources::add_comment,
         resources::edit_comment,
         resources::delete_comment,
+        attachments::attachments,
+        attachments::upload_attachment,
+        attachments::attachment,
+        attachments::delete_attachment,
     ),
     components(schemas(app::model::IssueSort)),
     modifiers(&BearerToken, &Links, &ReadErrors, &ClosedBodies),
@@ -67,7 +71,9 @@ impl Modify for Links {
         let issue_from_body = [("key", "$request.path.key"), ("number", "$response.body#/number")];
         let comment_from_body =
             [("key", "$request.path.key"), ("number", "$request.path.number"), ("comment_id", "$response.body#/id")];
-        let follow: [Follow; 2] = [
+        let file_from_body =
+            [("key", "$request.path.key"), ("number", "$request.path.number"), ("attachment_id", "$response.body#/id")];
+        let follow: [Follow; 3] = [
             (
                 "/api/v1/projects/{key}/issues",
                 &issue_from_body,
@@ -77,6 +83,11 @@ impl Modify for Links {
                 "/api/v1/projects/{key}/issues/{number}/comments",
                 &comment_from_body,
                 &["edit_comment", "delete_comment"],
+            ),
+            (
+                "/api/v1/projects/{key}/issues/{number}/attachments",
+                &file_from_body,
+                &["attachment", "delete_attachment"],
             ),
         ];
         for (path, parameters, targets) in follow {

@@ -8,9 +8,9 @@ use app::{
     error::{AppError, ErrorCode, FieldError},
     model::{
         Comment, CommentId, CommentIdInput, EditCommentInput, Environment, Issue, IssueDetail, IssueFields,
-        IssueFilter, IssueIdInput, IssueRefInput, IssueSummary, IssueType, IssueVisibility, ListIssuesInput, Me,
-        Member, NewCommentInput, NewIssueInput, Priority, Project, ProjectDetail, ProjectId, ProjectKeyInput, Severity,
-        StatusId, UpdateIssueInput, UserId,
+        IssueFilter, IssueId, IssueIdInput, IssueRefInput, IssueSummary, IssueType, IssueVisibility, ListIssuesInput,
+        Me, Member, NewCommentInput, NewIssueInput, Priority, Project, ProjectDetail, ProjectId, ProjectKeyInput,
+        Severity, StatusId, UpdateIssueInput, UserId,
     },
 };
 use axum::{
@@ -214,9 +214,26 @@ async fn detail(state: &AppState, parts: &Parts, key: String, number: i64) -> Re
     state.service.get_issue(parts, IssueRefInput { key, number }).await
 }
 
-/// An issue's entity tag: a digest of everything the API shows of it, so any change changes it.
+/// The issue `KEY-number` as its reader sees it, without its comments and history.
+async fn issue_of(state: &AppState, parts: &Parts, key: String, number: i64) -> Result<Issue, AppError> {
+    state.service.issue_by_ref(parts, IssueRefInput { key, number }).await
+}
+
+/// The id of the issue `KEY-number` its reader sees (404 otherwise).
+pub(super) async fn issue_id_of(
+    state: &AppState,
+    parts: &Parts,
+    key: String,
+    number: i64,
+) -> Result<IssueId, AppError> {
+    Ok(issue_of(state, parts, key, number).await?.id)
+}
+
+/// An issue's entity tag: a digest of everything the API shows of it, so any change changes it. The
+/// description's HTML is left out: it is rendered from the description, and its links to other
+/// issues depend on the page that shows it, not on the issue.
 fn etag(issue: &Issue) -> String {
-    let json = serde_json::to_vec(issue).unwrap_or_default();
+    let json = serde_json::to_vec(&Issue { description_html: String::new(), ..issue.clone() }).unwrap_or_default();
     format!("\"{}\"", &crate::digest::sha256_hex(&json)[..32])
 }
 
@@ -306,7 +323,7 @@ pub async fn update_issue(
         Err(e) => return error_response(&e),
     };
     let result = async {
-        let current = detail(&state, &parts, key, number).await?.issue;
+        let current = issue_of(&state, &parts, key, number).await?;
         precondition(&parts, &current)?;
         let status_id = patch.status_id.unwrap_or(current.status.id);
         let fields = patch.apply(&current);
@@ -328,7 +345,7 @@ pub async fn delete_issue(
     parts: Parts,
 ) -> Response {
     let result = async {
-        let current = detail(&state, &parts, key, number).await?.issue;
+        let current = issue_of(&state, &parts, key, number).await?;
         precondition(&parts, &current)?;
         state.service.delete_issue(&parts, IssueIdInput { issue_id: current.id }).await
     }
@@ -375,8 +392,8 @@ async fn add_comment_once(state: &AppState, key: String, number: i64, parts: &Pa
         Err(e) => return error_response(&e),
     };
     let result = async {
-        let issue = detail(state, parts, key, number).await?.issue;
-        let input = NewCommentInput { issue_id: issue.id, body: comment.body, internal: comment.internal };
+        let issue_id = issue_id_of(state, parts, key, number).await?;
+        let input = NewCommentInput { issue_id, body: comment.body, internal: comment.internal };
         state.service.add_comment(parts, input).await
     }
     .await;
