@@ -441,3 +441,35 @@ async fn the_openapi_document_describes_every_route() {
     assert_eq!(document["components"]["securitySchemes"]["token"]["scheme"], "bearer");
     assert!(document["components"]["schemas"]["Issue"].is_object(), "the model's types are described");
 }
+
+/// An issue's `ETag` is the same whether a read or a write answers it, even when its description
+/// names another issue (the rendered description links it for a reader, not for a write's answer).
+#[tokio::test]
+async fn a_writes_etag_is_the_next_reads_etag() {
+    let app = spawn_app().await;
+    let (owner, _) = app.owner("etags").await;
+    let (_, key) = app.project(&owner.cookie, "private").await;
+    let (_, token) = make_token(&app, &owner.cookie, &["read", "write"]).await;
+    let issues = format!("/projects/{key}/issues");
+    let first = rest(&app, reqwest::Method::POST, &issues, &token).json(&json!({"title": "First"}));
+    assert_eq!(first.send().await.expect("post").status(), StatusCode::CREATED);
+    let second = rest(&app, reqwest::Method::POST, &issues, &token)
+        .json(&json!({"title": "Second", "description": format!("Follows {key}-1.")}));
+    assert_eq!(second.send().await.expect("post").status(), StatusCode::CREATED);
+
+    let read = get(&app, &format!("{issues}/2"), &token).await;
+    let etag = read.headers()[header::ETAG].to_str().expect("etag").to_owned();
+    let body: Value = read.json().await.expect("json");
+    assert!(body["issue"]["description_html"].as_str().expect("html").contains("href"), "{body}");
+    let mut current = etag;
+    for title in ["Second, renamed", "Second, renamed again"] {
+        let patch = rest(&app, reqwest::Method::PATCH, &format!("{issues}/2"), &token)
+            .header(header::IF_MATCH, &current)
+            .json(&json!({"title": title}));
+        let patched = patch.send().await.expect("patch");
+        assert_eq!(patched.status(), StatusCode::OK, "{title}");
+        current = patched.headers()[header::ETAG].to_str().expect("etag").to_owned();
+        let reread = get(&app, &format!("{issues}/2"), &token).await;
+        assert_eq!(reread.headers()[header::ETAG].to_str().expect("etag"), current, "the write's ETag is the read's");
+    }
+}
