@@ -4,8 +4,7 @@
 use crate::model::*;
 
 api_area! {
-    /// Personal access tokens for the REST API (`/api/v1`), made and revoked by a signed-in user
-    /// (the Account page's form is still to come).
+    /// Personal access tokens for the REST API (`/api/v1`), made and revoked on the Account page.
     /// These are server functions like the others: a session's, never a token's.
     pub trait TokensApi {
         /// Makes a token for the active team: its name, scopes (`admin` for OWNER and ADMIN only) and

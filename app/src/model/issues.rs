@@ -180,7 +180,7 @@ pub struct IssueRefInput {
 
 impl Normalize for IssueRefInput {
     fn normalize(self) -> Self {
-        Self { key: self.key.trim().to_uppercase(), number: self.number }
+        Self { key: self.key.trim().to_ascii_uppercase(), number: self.number }
     }
 }
 
@@ -412,7 +412,7 @@ pub struct OpenProjectInput {
 
 impl Normalize for OpenProjectInput {
     fn normalize(self) -> Self {
-        Self { key: self.key.trim().to_uppercase(), ..self }
+        Self { key: self.key.trim().to_ascii_uppercase(), ..self }
     }
 }
 

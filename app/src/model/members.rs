@@ -228,7 +228,7 @@ impl AuditEvent {
     pub fn label(self) -> String {
         let words = self.as_str().replace("two_factor", "two-factor").replace('_', " ");
         let mut chars = words.chars();
-        chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+        chars.next().map(|first| std::iter::once(first.to_ascii_uppercase()).chain(chars).collect()).unwrap_or_default()
     }
 }
 

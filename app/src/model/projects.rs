@@ -26,7 +26,7 @@ impl Normalize for NewProjectInput {
     fn normalize(self) -> Self {
         Self {
             name: self.name.trim().to_owned(),
-            key: self.key.trim().to_uppercase(),
+            key: self.key.trim().to_ascii_uppercase(),
             description: self.description,
             visibility: self.visibility,
         }
@@ -74,7 +74,7 @@ pub struct ProjectKeyInput {
 
 impl Normalize for ProjectKeyInput {
     fn normalize(self) -> Self {
-        Self { key: self.key.trim().to_uppercase() }
+        Self { key: self.key.trim().to_ascii_uppercase() }
     }
 }
 

@@ -1,6 +1,6 @@
 //! The signed-in user's account page: two-factor authentication, turned on with a key shown as a QR
 //! code and as text and confirmed by a code from it (then the recovery codes are shown once), and
-//! turned off with a current code.
+//! turned off with a current code; and access tokens for the REST API (`tokens`).
 
 use leptos::prelude::*;
 
@@ -8,15 +8,18 @@ use super::{
     form::{FormAlert, Submission, TextField},
     layout::SignedIn,
     set_ready,
+    tokens::AccessTokensSection,
 };
 use crate::{
     api::{disable_two_factor, enable_two_factor, start_two_factor, two_factor_status},
-    model::{EnableTwoFactorInput, RecoveryCodes, TwoFactorCodeInput, TwoFactorSetup},
+    model::{EnableTwoFactorInput, Me, RecoveryCodes, TwoFactorCodeInput, TwoFactorSetup},
 };
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
-    view! { <SignedIn page=|_| view! { <TwoFactor /> } /> }
+    // Tokens wait while the team requires a second factor this user has not set up (nothing else works).
+    let tokens = |me: &Me| (!me.two_factor_setup_required).then(|| view! { <AccessTokensSection role=me.team.role /> });
+    view! { <SignedIn page=move |me| view! { <TwoFactor /> {tokens(&me)} } /> }
 }
 
 #[component]

@@ -42,6 +42,59 @@ struct Sequence {
     applied: u64,
 }
 
+/// An answer on its way: when it arrives, what applies it, or the error.
+type Answer = std::pin::Pin<Box<dyn Future<Output = Result<Box<dyn FnOnce()>, AppError>>>>;
+
+/// A form's requests in flight and their order, the same for every input and answer type.
+#[derive(Clone, Copy)]
+struct Order {
+    in_flight: RwSignal<u32>,
+    sequence: StoredValue<Sequence>,
+    errors: RwSignal<Option<AppError>>,
+}
+
+impl Order {
+    /// Awaits `answer` and applies it, unless a later request's answer has applied first.
+    fn run(self, answer: Answer) {
+        let Self { in_flight, sequence, errors } = self;
+        sequence.update_value(|s| s.sent += 1);
+        let number = sequence.get_value().sent;
+        in_flight.update(|n| *n += 1);
+        leptos::task::spawn_local(async move {
+            let answer = answer.await;
+            in_flight.try_update(|n| *n = n.saturating_sub(1));
+            let Some(latest) = sequence.try_get_value().map(|s| s.applied < number) else { return };
+            if !latest {
+                return;
+            }
+            sequence.update_value(|s| s.applied = number);
+            match answer {
+                Ok(apply) => {
+                    errors.try_set(None);
+                    apply();
+                }
+                Err(e) => {
+                    errors.try_set(Some(e));
+                }
+            }
+        });
+    }
+}
+
+/// Loads `answer` into `into` (its error into `errors`): for a section that sets its data from
+/// several answers (its list, and what each change answers), where a resource would be a second copy.
+pub fn load<O: Send + Sync + 'static>(
+    into: RwSignal<Option<O>>,
+    errors: RwSignal<Option<AppError>>,
+    answer: impl Future<Output = Result<O, AppError>> + 'static,
+) {
+    let order = Order { in_flight: RwSignal::new(0), sequence: StoredValue::new(Sequence::default()), errors };
+    order.run(Box::pin(async move {
+        let answer = answer.await?;
+        Ok(Box::new(move || into.set(Some(answer))) as Box<dyn FnOnce()>)
+    }));
+}
+
 impl<I, O> Submission<I, O>
 where
     I: Normalize + garde::Validate<Context = ()> + Clone + Send + Sync + 'static,
@@ -64,36 +117,25 @@ where
     where
         Fut: Future<Output = Result<O, AppError>> + 'static,
     {
-        let in_flight = RwSignal::new(0_u32);
-        let sequence = StoredValue::new(Sequence::default());
+        let order = Order { in_flight: RwSignal::new(0_u32), sequence: StoredValue::new(Sequence::default()), errors };
         let on_ok = std::rc::Rc::new(on_ok);
+        // Only this wrapper is compiled per input and answer type; the waiting, ordering and error
+        // handling are `Order::run`'s, compiled once.
         let send = move |input: I| {
-            sequence.update_value(|s| s.sent += 1);
-            let number = sequence.get_value().sent;
-            in_flight.update(|n| *n += 1);
             let answer = send(input);
             let on_ok = on_ok.clone();
-            leptos::task::spawn_local(async move {
-                let answer = answer.await;
-                in_flight.try_update(|n| *n = n.saturating_sub(1));
-                let Some(latest) = sequence.try_get_value().map(|s| s.applied < number) else { return };
-                if !latest {
-                    return;
-                }
-                sequence.update_value(|s| s.applied = number);
-                match answer {
-                    Ok(answer) => {
-                        errors.try_set(None);
-                        on_ok(answer);
-                    }
-                    Err(e) => {
-                        errors.try_set(Some(e));
-                    }
-                }
-            });
+            order.run(Box::pin(async move {
+                let answer = answer.await?;
+                Ok(Box::new(move || on_ok(answer)) as Box<dyn FnOnce()>)
+            }));
         };
         let send: Box<dyn Fn(I)> = Box::new(send);
-        Self { send: StoredValue::new_local(send), errors, in_flight, _answer: std::marker::PhantomData }
+        Self {
+            send: StoredValue::new_local(send),
+            errors,
+            in_flight: order.in_flight,
+            _answer: std::marker::PhantomData,
+        }
     }
 
     /// Checks `input` and sends it, or shows why not.

@@ -24,6 +24,7 @@ mod shell;
 mod shortcuts;
 mod theme;
 mod time;
+mod tokens;
 
 use leptos::prelude::*;
 use leptos_router::{
