@@ -18,6 +18,14 @@ async fn quarantined(app: &TestApp) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM upload_rejections").fetch_one(&mut db).await.expect("count")
 }
 
+/// The names of the files of the issue at `path` (`/projects/KEY/issues/N`), as `token` lists them.
+async fn file_names(app: &TestApp, path: &str, token: &str) -> Vec<String> {
+    let listed = rest(app, Method::GET, &format!("{path}/attachments"), token).send().await.expect("list");
+    assert_eq!(listed.status(), StatusCode::OK);
+    let files: Vec<Value> = listed.json().await.expect("json");
+    files.iter().map(|f| f["name"].as_str().expect("name").to_owned()).collect()
+}
+
 async fn upload(app: &TestApp, path: &str, token: &str, name: &str, bytes: Vec<u8>) -> reqwest::Response {
     rest(app, Method::POST, &format!("{path}/attachments?name={name}"), token)
         .header(header::CONTENT_TYPE, "application/octet-stream")
@@ -48,14 +56,7 @@ async fn a_token_uploads_lists_links_and_deletes_files_through_the_pipeline() {
     let id = file["id"].as_str().expect("id");
     assert_eq!(location, format!("/api/v1{path}/attachments/{id}"));
     assert_eq!(file["name"], "nightly.log");
-    let listed: Vec<Value> = rest(&app, Method::GET, &format!("{path}/attachments"), &token)
-        .send()
-        .await
-        .expect("list")
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(listed.len(), 1);
+    assert_eq!(file_names(&app, &path, &token).await, vec!["nightly.log"]);
     let one: Value =
         app.http.get(app.url(&location)).bearer_auth(&token).send().await.expect("one").json().await.expect("json");
     let url = one["link"]["url"].as_str().expect("a fresh link");
@@ -85,14 +86,7 @@ async fn a_token_uploads_lists_links_and_deletes_files_through_the_pipeline() {
         .body(log.clone());
     let message = refused(keyed.send().await.expect("post"), StatusCode::BAD_REQUEST, "bad_request").await;
     assert!(message.contains("Idempotency-Key"), "{message}");
-    let listed: Vec<Value> = rest(&app, Method::GET, &format!("{path}/attachments"), &token)
-        .send()
-        .await
-        .expect("list")
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(file_names(&app, &path, &token).await, vec!["nightly.log"], "the refused uploads stored nothing");
 
     // Deleted: 204, then gone, and its link stops working.
     let deleted = app.http.delete(app.url(&location)).bearer_auth(&token).send().await.expect("delete");
@@ -147,14 +141,7 @@ async fn scopes_roles_and_doors_hold_for_uploads() {
         .expect("post");
     refused(session, StatusCode::UNAUTHORIZED, "unauthenticated").await;
 
-    let listed: Vec<Value> = rest(&app, Method::GET, &format!("{}/attachments", path_of(&public)), &read_only)
-        .send()
-        .await
-        .expect("list")
-        .json()
-        .await
-        .expect("json");
-    let names: Vec<&str> = listed.iter().filter_map(|f| f["name"].as_str()).collect();
+    let names = file_names(&app, &path_of(&public), &read_only).await;
     assert_eq!(names, vec!["a.log"], "only the guest's one upload was stored");
     assert_eq!(quarantined(&app).await, before, "a refused door quarantines nothing");
 }
