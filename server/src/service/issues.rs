@@ -31,6 +31,14 @@ use crate::{
 const PAGE_SIZE: i64 = 50;
 
 /// What changed between two versions of an issue, field by field, for the history.
+/// The refusal of a write to an issue that changed since its client read it.
+fn changed_since_read() -> AppError {
+    AppError::new(
+        ErrorCode::PreconditionFailed,
+        "The issue changed since you read it (If-Match does not match its ETag): read it again.",
+    )
+}
+
 fn changes(old: &StoredIssue, status_before: &str, status_after: &str, new: &IssueFields) -> Vec<Change> {
     let mut out = Vec::new();
     let mut diff = |field: &'static str, a: String, b: String| {
@@ -117,6 +125,24 @@ impl Service {
         let input = parse(ListIssuesInput { project_id: project.id, ..input })?;
         let page = self.listed_page(&actor, project.id, &input).await?;
         Ok((project, page))
+    }
+
+    /// `update_issue` for a client that read the issue as it was at `read_at` (its `updated_at`): the
+    /// REST API's `If-Match`. A change made by anyone since, even while this one runs, is not
+    /// overwritten: the answer is `precondition_failed`.
+    pub async fn update_issue_unchanged_since(
+        &self,
+        req: &RequestParts,
+        input: UpdateIssueInput,
+        read_at: i64,
+    ) -> Result<Issue, AppError> {
+        let input = parse(input)?.into_inner();
+        let (_, actor) = self.actor_for(req, Action::EditIssues).await?;
+        let old = self.visible_issue(&actor, input.issue_id).await?;
+        if old.updated_at != read_at {
+            return Err(changed_since_read());
+        }
+        self.save_issue(&actor, old, input.status_id, &input.fields, Some(read_at)).await
     }
 
     /// The issue `KEY-number` as its reader sees it, without its comments and history: what the REST
@@ -218,6 +244,7 @@ impl Service {
         old: Visible<StoredIssue>,
         status_id: app::model::StatusId,
         fields: &IssueFields,
+        unchanged_since: Option<i64>,
     ) -> Result<Issue, AppError> {
         let before =
             issues::status(&self.db, actor, old.project_id, old.status_id).await?.ok_or_else(AppError::internal)?;
@@ -226,8 +253,11 @@ impl Service {
         };
         self.check_assignees(actor, old.project_id, fields).await?;
         let changes = changes(&old, &before.name, &after.name, fields);
-        if !issues::update(&self.db, actor, &old, status_id, fields, &changes, self.now()).await? {
-            return Err(AppError::not_found());
+        // Every change moves `updated_at` forward, even within one millisecond: it versions the issue.
+        let now = self.now().max(old.updated_at + 1);
+        let update = issues::Update { status_id, fields, changes: &changes, unchanged_since };
+        if !issues::update(&self.db, actor, &old, update, now).await? {
+            return Err(if unchanged_since.is_some() { changed_since_read() } else { AppError::not_found() });
         }
         let stored = self.visible_issue(actor, old.id).await?;
         Ok(issues::to_issue(&self.db, stored).await?)
@@ -407,7 +437,7 @@ impl IssuesApi for Service {
         let input = parse(input)?.into_inner();
         let (_, actor) = self.actor_for(req, Action::EditIssues).await?;
         let old = self.visible_issue(&actor, input.issue_id).await?;
-        self.save_issue(&actor, old, input.status_id, &input.fields).await
+        self.save_issue(&actor, old, input.status_id, &input.fields, None).await
     }
 
     async fn change_status(&self, req: &RequestParts, input: ChangeStatusInput) -> Result<Issue, AppError> {
@@ -415,7 +445,7 @@ impl IssuesApi for Service {
         let (_, actor) = self.actor_for(req, Action::EditIssues).await?;
         let old = self.visible_issue(&actor, input.issue_id).await?;
         let fields = old.fields.clone();
-        self.save_issue(&actor, old, input.status_id, &fields).await
+        self.save_issue(&actor, old, input.status_id, &fields, None).await
     }
 
     async fn delete_issue(&self, req: &RequestParts, input: IssueIdInput) -> Result<(), AppError> {

@@ -473,3 +473,45 @@ async fn a_writes_etag_is_the_next_reads_etag() {
         assert_eq!(reread.headers()[header::ETAG].to_str().expect("etag"), current, "the write's ETag is the read's");
     }
 }
+
+/// `If-Match` holds at the write, not only at the read: scripts that read the same `ETag` and write
+/// at once change the issue once; every other write is refused with 412 and changes nothing.
+#[tokio::test]
+async fn concurrent_writes_with_one_etag_change_the_issue_once() {
+    let app = spawn_app().await;
+    let (owner, _) = app.owner("race").await;
+    let (_, key) = app.project(&owner.cookie, "private").await;
+    let (_, token) = make_token(&app, &owner.cookie, &["read", "write"]).await;
+    let issues = format!("/projects/{key}/issues");
+    let created = rest(&app, reqwest::Method::POST, &issues, &token).json(&json!({"title": "Shared"}));
+    let etag = created.send().await.expect("post").headers()[header::ETAG].to_str().expect("etag").to_owned();
+
+    let mut writes = tokio::task::JoinSet::new();
+    for n in 0..12 {
+        let patch = rest(&app, reqwest::Method::PATCH, &format!("{issues}/1"), &token)
+            .header(header::IF_MATCH, &etag)
+            .json(&json!({"title": format!("Writer {n}")}));
+        writes.spawn(async move {
+            let answer = patch.send().await.expect("patch");
+            let status = answer.status();
+            // SQLite may also answer `busy` (503, retryable) to writers that meet at its write lock.
+            let code = if status.is_success() { String::new() } else { error_body(answer).await["code"].to_string() };
+            (status, code)
+        });
+    }
+    let answers: Vec<(StatusCode, String)> = writes.join_all().await;
+    let won = answers.iter().filter(|(status, _)| *status == StatusCode::OK).count();
+    assert_eq!(won, 1, "{answers:?}");
+    let refused = |(status, code): &(StatusCode, String)| {
+        *status == StatusCode::OK || code == "\"precondition_failed\"" || code == "\"busy\""
+    };
+    assert!(answers.iter().all(refused), "{answers:?}");
+    let history: i64 = {
+        let mut db = app.db().await;
+        sqlx::query_scalar("SELECT COUNT(*) FROM issue_history WHERE field = 'title'")
+            .fetch_one(&mut db)
+            .await
+            .expect("history")
+    };
+    assert_eq!(history, 1, "one title change was recorded");
+}

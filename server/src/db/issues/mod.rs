@@ -22,7 +22,7 @@ pub use across::{across_projects, Across};
 pub use comments::{add_comment, comments, delete_comment, edit_comment, find_comment, history};
 pub use list::{clamp_key, explain_list, first_key, list, sort_key, Cursor, TextSearch};
 pub use wire::{to_issue, to_issues, to_summaries};
-pub use write::{all_assignable, create, delete, record_history, render_missing, status, update, Change};
+pub use write::{all_assignable, create, delete, record_history, render_missing, status, update, Change, Update};
 pub(super) use write::{index_text, insert_new, NewIssue};
 
 use std::collections::HashMap;

@@ -214,6 +214,28 @@ pub struct Change {
     pub new: String,
 }
 
+/// An issue's update: its fields, status and time.
+macro_rules! update_issue {
+    () => {
+        "UPDATE issues SET title = $1, description = $2, kind = $3, severity = $4, priority = $5, \
+         visibility = $6, env_browser = $7, env_os = $8, env_device = $9, env_app_version = $10, env_url = $11, \
+         due_date = $12, description_html = $13, status_id = $14, updated_at = $15 \
+         WHERE team_id = $16 AND id = $17 AND deleted_at IS NULL"
+    };
+}
+const UPDATE_ISSUE: &str = update_issue!();
+const UPDATE_ISSUE_IF_UNCHANGED: &str = concat!(update_issue!(), " AND updated_at = $18");
+
+/// What an update of an issue writes.
+pub struct Update<'a> {
+    pub status_id: StatusId,
+    pub fields: &'a IssueFields,
+    /// The history of what changed.
+    pub changes: &'a [Change],
+    /// Change the issue only if its `updated_at` is still this (the version its writer read).
+    pub unchanged_since: Option<i64>,
+}
+
 /// Stores the new fields and status of an issue and the history of what changed, in one transaction.
 /// Each history entry records whether the issue was public both before and after the change, which
 /// decides whether guests may ever read it ([`Reader::history_of`]).
@@ -221,31 +243,23 @@ pub async fn update(
     db: &Db,
     actor: &Actor,
     issue: &Visible<StoredIssue>,
-    status_id: StatusId,
-    fields: &IssueFields,
-    changes: &[Change],
+    change: Update<'_>,
     now_ms: i64,
 ) -> Result<bool, DbError> {
+    let Update { status_id, fields, changes, unchanged_since } = change;
     let team = issue.team_id();
     let id = issue.id;
     let public_throughout =
         issue.fields.visibility == IssueVisibility::Public && fields.visibility == IssueVisibility::Public;
     let mut tx = db.begin().await?;
-    let done = bind_written(
-        sqlx::query(
-            "UPDATE issues SET title = $1, description = $2, kind = $3, severity = $4, priority = $5, \
-             visibility = $6, env_browser = $7, env_os = $8, env_device = $9, env_app_version = $10, env_url = $11, \
-             due_date = $12, description_html = $13, status_id = $14, updated_at = $15 \
-             WHERE team_id = $16 AND id = $17 AND deleted_at IS NULL",
-        ),
-        fields,
-    )
-    .bind(status_id)
-    .bind(now_ms)
-    .bind(team)
-    .bind(id)
-    .execute(&mut *tx)
-    .await?;
+    // With `unchanged_since`, only the issue as the caller read it is changed (a compare-and-set on
+    // `updated_at`, which every change moves forward): the REST API's `If-Match` holds at the write.
+    let statement = if unchanged_since.is_some() { UPDATE_ISSUE_IF_UNCHANGED } else { UPDATE_ISSUE };
+    let mut query = bind_written(sqlx::query(statement), fields).bind(status_id).bind(now_ms).bind(team).bind(id);
+    if let Some(read_at) = unchanged_since {
+        query = query.bind(read_at);
+    }
+    let done = query.execute(&mut *tx).await?;
     if done.rows_affected() != 1 {
         tx.rollback().await?;
         return Ok(false);

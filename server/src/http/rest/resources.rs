@@ -328,7 +328,13 @@ pub async fn update_issue(
         let status_id = patch.status_id.unwrap_or(current.status.id);
         let fields = patch.apply(&current);
         let input = UpdateIssueInput { issue_id: current.id, status_id, fields };
-        state.service.update_issue(&parts, input).await.map_err(body_fields)
+        let updated = if parts.headers.contains_key(header::IF_MATCH) {
+            // Held at the write too: a change that lands after this read is not overwritten.
+            state.service.update_issue_unchanged_since(&parts, input, current.updated_at).await
+        } else {
+            state.service.update_issue(&parts, input).await
+        };
+        updated.map_err(body_fields)
     }
     .await;
     match result {
