@@ -260,19 +260,24 @@ pub fn status_name(value: &str, _: &()) -> garde::Result {
 /// The longest name of a saved view.
 pub const VIEW_NAME_MAX_CHARS: usize = 60;
 
-/// garde rule for saved views' names: 1 to 60 characters, trimmed, printable.
-#[allow(clippy::trivially_copy_pass_by_ref)]
-pub fn view_name(value: &str, _: &()) -> garde::Result {
+/// A short name: printable, trimmed, 1 to `max` characters; `missing` says what to do when it is blank.
+fn short_name(value: &str, max: usize, missing: &'static str) -> garde::Result {
     if has_forbidden_control(value, false) {
         return Err(garde::Error::new(NO_CONTROL));
     }
     if value.trim().is_empty() {
-        return Err(garde::Error::new("Name the view."));
+        return Err(garde::Error::new(missing));
     }
-    if value.chars().count() > VIEW_NAME_MAX_CHARS || value.trim() != value {
-        return Err(garde::Error::new(format!("Use at most {VIEW_NAME_MAX_CHARS} characters.")));
+    if value.chars().count() > max || value.trim() != value {
+        return Err(garde::Error::new(format!("Use at most {max} characters.")));
     }
     Ok(())
+}
+
+/// garde rule for saved views' names: 1 to 60 characters, trimmed, printable.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+pub fn view_name(value: &str, _: &()) -> garde::Result {
+    short_name(value, VIEW_NAME_MAX_CHARS, "Name the view.")
 }
 
 /// The longest name of an access token.
@@ -281,16 +286,7 @@ pub const TOKEN_NAME_MAX_CHARS: usize = 60;
 /// garde rule for access tokens' names: 1 to 60 characters, trimmed, printable.
 #[allow(clippy::trivially_copy_pass_by_ref)]
 pub fn token_name(value: &str, _: &()) -> garde::Result {
-    if has_forbidden_control(value, false) {
-        return Err(garde::Error::new(NO_CONTROL));
-    }
-    if value.trim().is_empty() {
-        return Err(garde::Error::new("Name the token, say after the script that will use it."));
-    }
-    if value.chars().count() > TOKEN_NAME_MAX_CHARS || value.trim() != value {
-        return Err(garde::Error::new(format!("Use at most {TOKEN_NAME_MAX_CHARS} characters.")));
-    }
-    Ok(())
+    short_name(value, TOKEN_NAME_MAX_CHARS, "Name the token, say after the script that will use it.")
 }
 
 /// garde rule for a token's scopes: at least one.
