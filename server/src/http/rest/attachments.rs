@@ -11,11 +11,11 @@ use app::{
 use axum::{
     body::Body,
     extract::{Path, Query, Request, State},
-    response::{IntoResponse, Response},
+    response::Response,
 };
 use http::{header, request::Parts, HeaderValue, StatusCode};
 
-use super::{answer, resources::issue_id_of, AppState};
+use super::{answer, deleted, resources::issue_id_of, AppState};
 use crate::http::{error_response, upload};
 
 /// The attachments of issue `number` its reader sees, each with a link.
@@ -68,10 +68,7 @@ pub async fn delete_attachment(
         state.service.delete_attachment(&parts, AttachmentIdInput { attachment_id: file.id }).await
     }
     .await;
-    match result {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => error_response(&e),
-    }
+    deleted(result)
 }
 
 /// `POST …/issues/{number}/attachments?name=<file name>` with the file's bytes as the body: 201 with

@@ -133,3 +133,11 @@ fn answer<T: serde::Serialize>(result: Result<T, AppError>, status: StatusCode) 
         Err(error) => error_response(&error),
     }
 }
+
+/// The answer of a deletion: 204 with no body, or the error in Moth's shape.
+fn deleted(result: Result<(), AppError>) -> Response {
+    match result {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(error) => error_response(&error),
+    }
+}

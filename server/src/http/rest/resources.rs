@@ -16,12 +16,12 @@ use app::{
 use axum::{
     body::Bytes,
     extract::{Path, State},
-    response::{IntoResponse, Response},
+    response::Response,
 };
 use http::{header, request::Parts, HeaderValue, StatusCode};
 use serde::de::DeserializeOwned;
 
-use super::{answer, AppState};
+use super::{answer, deleted, AppState};
 use crate::http::error_response;
 
 /// A JSON body as `T`, or a specific `bad_request` (never a type name of the code).
@@ -356,10 +356,7 @@ pub async fn delete_issue(
         state.service.delete_issue(&parts, IssueIdInput { issue_id: current.id }).await
     }
     .await;
-    match result {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => error_response(&e),
-    }
+    deleted(result)
 }
 
 /// `GET …/issues/{number}/comments`: the comments its reader may see, oldest first.
@@ -451,8 +448,5 @@ pub async fn delete_comment(
         state.service.delete_comment(&parts, CommentIdInput { comment_id }).await
     }
     .await;
-    match result {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => error_response(&e),
-    }
+    deleted(result)
 }
