@@ -10,6 +10,7 @@
 //! - [`db`]: the data layer for `SQLite` and `PostgreSQL`;
 //! - [`backup`]: encrypted snapshots, retention, restore drills and restores; [`export`]: a team's
 //!   own exports, to a download or the team's bucket;
+//! - [`notify`]: notifications: the worker that delivers them, live connections, email;
 //! - [`clock`]: time, injectable for tests.
 
 pub mod access_token;
@@ -28,8 +29,10 @@ pub mod http;
 pub mod mail;
 pub mod markdown;
 pub mod metrics;
+pub mod notify;
 pub mod password;
 pub mod policy;
 pub mod service;
+pub mod signed;
 pub mod spreadsheet;
 pub mod startup;

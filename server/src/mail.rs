@@ -1,4 +1,4 @@
-//! Outgoing email over SMTP (`smtp_url`): today, invitation links. Without `smtp_url` nothing is sent
+//! Outgoing email over SMTP (`smtp_url`): invitation links, and notifications (`notify::email`). Without `smtp_url` nothing is sent
 //! and inviters copy the link themselves. Links in emails use `public_url` only, never the request's
 //! `Host`, so that nobody can make Moth mail a link to another site.
 
@@ -43,6 +43,19 @@ impl Mailer {
             tracing::warn!("smtp_url is set but public_url is not: invitation emails stay off");
         }
         Ok(Self { transport, from, public_url })
+    }
+
+    /// A message from Moth, and the base of its links; `None` when email is off (no `smtp_url` or no
+    /// `public_url`).
+    pub fn compose(&self) -> Option<(lettre::message::MessageBuilder, &str)> {
+        let (Some(_), Some(base)) = (&self.transport, &self.public_url) else { return None };
+        Some((Message::builder().from(self.from.clone()), base.trim_end_matches('/')))
+    }
+
+    /// Sends a message made with [`Mailer::compose`].
+    pub async fn deliver(&self, message: Message) -> Result<(), String> {
+        let Some(transport) = &self.transport else { return Err("email is off".into()) };
+        transport.send(message).await.map(|_| ()).map_err(|e| e.to_string())
     }
 
     /// Emails an invitation link; false when email is off or sending failed (the inviter still has the link).

@@ -39,6 +39,8 @@ pub enum Action {
     TeamData,
     /// Share saved views with the team, and see the ones others shared (members, not guests).
     ShareViews,
+    /// Watch a whole project, hearing of each new issue (members, not guests).
+    WatchProjects,
     /// See and revoke every member's access tokens (OWNER and ADMIN; everyone manages their own).
     ManageTokens,
     /// Turn the token API on or off for the team (OWNER).
@@ -64,10 +66,16 @@ pub enum Reader {
 impl Reader {
     /// The reader an actor is.
     pub fn of(actor: &Actor) -> Self {
-        match actor.role() {
-            Role::Owner | Role::Admin => Reader::Manager(actor.user_id()),
-            Role::Normal => Reader::Member(actor.user_id()),
-            Role::Guest => Reader::Guest(actor.user_id()),
+        Self::member(actor.user_id(), actor.role())
+    }
+
+    /// The reader a member of a team with `role` is (the recipient of a notification, whose role is
+    /// read from their membership when it is delivered).
+    pub fn member(user: UserId, role: Role) -> Self {
+        match role {
+            Role::Owner | Role::Admin => Reader::Manager(user),
+            Role::Normal => Reader::Member(user),
+            Role::Guest => Reader::Guest(user),
         }
     }
 
@@ -128,7 +136,11 @@ pub fn may(actor: &Actor, action: Action) -> bool {
 pub fn scope_of(action: Action) -> TokenScope {
     match action {
         Action::ListMembers => TokenScope::Read,
-        Action::ManageProjects | Action::EditIssues | Action::DeleteIssues | Action::ShareViews => TokenScope::Write,
+        Action::ManageProjects
+        | Action::EditIssues
+        | Action::DeleteIssues
+        | Action::ShareViews
+        | Action::WatchProjects => TokenScope::Write,
         Action::ManageMembers
         | Action::ListInvitations
         | Action::Invite(_)
@@ -157,7 +169,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
         Normal | Guest => false,
     };
     match action {
-        Action::ListMembers | Action::EditIssues | Action::ShareViews => role != Guest,
+        Action::ListMembers | Action::EditIssues | Action::ShareViews | Action::WatchProjects => role != Guest,
         Action::ManageMembers
         | Action::ListInvitations
         | Action::ReadAuditLog

@@ -33,6 +33,9 @@ pub enum StartupError {
     Backup(#[from] crate::backup::BackupError),
 }
 
+/// How long inbox entries (and the events they came from) are kept.
+const NOTIFICATIONS_KEPT_MS: i64 = 90 * 24 * 3600 * 1000;
+
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
@@ -49,6 +52,8 @@ pub struct Application {
     /// Continuous replication (`None` without `replica_dir`).
     replication: Option<Arc<crate::backup::Backups>>,
     exporter: Arc<crate::export::Exporter>,
+    /// Delivers notifications off the request path.
+    notifier: Arc<crate::notify::Notifier>,
 }
 
 impl Application {
@@ -60,7 +65,7 @@ impl Application {
 
         let sessions =
             SessionPolicy::new(clock.clone(), config.session_idle_timeout(), config.session_absolute_timeout());
-        let mailer = Mailer::new(config.smtp_url.as_deref(), &config.mail_from, config.public_origin())?;
+        let mailer = Arc::new(Mailer::new(config.smtp_url.as_deref(), &config.mail_from, config.public_origin())?);
         let metrics = Arc::new(crate::metrics::Metrics::new());
         let store = config
             .object_store()
@@ -86,6 +91,8 @@ impl Application {
         .map_err(|source| StartupError::AuthLog { path: format!("{:?}", config.auth_log_file), source })?;
         let bans = Arc::new(bans);
         let exporter = build_exporter(&config, &db, files.clone(), clock.clone()).await?;
+        let notifier = build_notifier(&config, &db, mailer.clone(), clock.clone(), &files);
+        let (live, unsubscribe) = (notifier.live.clone(), notifier.unsubscribe.clone());
         let service = Service::new(db.clone(), clock, sessions, mailer, config.invitation_ttl(), files, bans.clone());
         let service = Arc::new(service.with_backups(backups.clone()).with_exporter(exporter.clone()));
         let store = DbSessionStore::new(db.clone());
@@ -103,6 +110,9 @@ impl Application {
             service,
             db: db.clone(),
             site: Arc::new(Site::load(&config.site_dir)),
+            live,
+            unsubscribe,
+            session_store: store.clone(),
             config: Arc::new(config),
         };
         let header_timeout = Duration::from_secs(state.config.request_header_timeout_secs.max(1));
@@ -123,6 +133,7 @@ impl Application {
             backups,
             replication,
             exporter,
+            notifier,
         })
     }
 
@@ -158,6 +169,10 @@ impl Application {
                 if let Err(e) = exporter.scheduled_round().await {
                     tracing::warn!(error = %e, "scheduled team exports could not start");
                 }
+                let month_ago = crate::clock::unix_millis(time::OffsetDateTime::now_utc()) - NOTIFICATIONS_KEPT_MS;
+                if let Err(e) = crate::db::notifications::forget_old(&db, month_ago).await {
+                    tracing::warn!(error = %e, "could not forget old notifications");
+                }
                 if let Err(e) = bans.forget_old().await {
                     tracing::warn!(error = %e, "could not forget old credential failures");
                 }
@@ -178,6 +193,7 @@ impl Application {
                 }
             }
         });
+        let notifier = tokio::spawn(self.notifier.clone().run());
         let schedule = self.backups.map(|(backups, drill_every)| tokio::spawn(backups.run_schedule(drill_every)));
         let replication = self.replication.map(|backups| tokio::spawn(backups.run_replica()));
         let (stop_files, mut files_stopped) = tokio::sync::watch::channel(false);
@@ -188,12 +204,28 @@ impl Application {
         let _ = stop_files.send(true);
         let _ = files.await;
         sweeper.abort();
+        notifier.abort();
         for task in [schedule, replication].into_iter().flatten() {
             task.abort();
         }
         self.db.close().await;
         served
     }
+}
+
+/// The notification worker, with the live connections' hub and the unsubscribe links it shares with
+/// the routes.
+fn build_notifier(
+    config: &Config,
+    db: &Db,
+    mailer: Arc<Mailer>,
+    clock: Arc<dyn Clock>,
+    files: &crate::files::Files,
+) -> Arc<crate::notify::Notifier> {
+    let live = Arc::new(crate::notify::live::Hub::new(config.live_connections_per_user, config.live_connections_total));
+    let unsubscribe = Arc::new(crate::notify::unsubscribe::Links::new(&files.keys));
+    let delay = Duration::from_secs(config.notification_mail_delay_secs);
+    Arc::new(crate::notify::Notifier::new(db.clone(), mailer, clock, live, unsubscribe, delay))
 }
 
 /// The database, migrated, with its audit chain settled and the Markdown of older rows rendered.

@@ -83,6 +83,7 @@ mod data_safety;
 mod files;
 mod issues;
 mod members;
+mod notifications;
 mod projects;
 mod tokens;
 mod two_factor;
@@ -93,6 +94,7 @@ pub use data_safety::*;
 pub use files::*;
 pub use issues::*;
 pub use members::*;
+pub use notifications::*;
 pub use projects::*;
 pub use tokens::*;
 pub use two_factor::*;
@@ -108,7 +110,8 @@ mod backend {
     use leptos::prelude::use_context;
 
     use super::{
-        AccountsApi, DataSafetyApi, FilesApi, IssuesApi, MembersApi, ProjectsApi, TokensApi, TwoFactorApi, ViewsApi,
+        AccountsApi, DataSafetyApi, FilesApi, IssuesApi, MembersApi, NotificationsApi, ProjectsApi, TokensApi,
+        TwoFactorApi, ViewsApi,
     };
     use crate::error::AppError;
 
@@ -128,6 +131,7 @@ mod backend {
         + DataSafetyApi
         + ViewsApi
         + TokensApi
+        + NotificationsApi
     {
     }
 

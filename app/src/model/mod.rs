@@ -230,6 +230,7 @@ mod data_safety;
 mod files;
 mod issues;
 mod members;
+mod notifications;
 mod projects;
 #[cfg(feature = "ssr")]
 mod sql;
@@ -241,6 +242,7 @@ pub use data_safety::*;
 pub use files::*;
 pub use issues::*;
 pub use members::*;
+pub use notifications::*;
 pub use projects::*;
 #[cfg(feature = "ssr")]
 pub use sql::Flag;

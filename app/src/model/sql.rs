@@ -13,9 +13,9 @@ use sqlx::{
 };
 
 use super::{
-    AttachmentId, AuditEvent, CommentId, ExportDestination, ExportSchedule, ExportStatus, InvitationId, IssueId,
-    IssueType, IssueVisibility, Priority, ProjectId, Role, Severity, StatusCategory, StatusId, TeamId, TokenId, UserId,
-    ViewId, Visibility,
+    ActivityKind, AttachmentId, AuditEvent, CommentId, ExportDestination, ExportSchedule, ExportStatus, InvitationId,
+    IssueId, IssueType, IssueVisibility, NotificationLevel, NotificationReason, Priority, ProjectId, Role, Severity,
+    StatusCategory, StatusId, TeamId, TokenId, UserId, ViewId, Visibility,
 };
 
 /// Stored as text: `$text` spells a value, `$parse` reads one back (`Result` or `Option`).
@@ -74,6 +74,9 @@ stored_as_text! {
     ExportDestination: |v: ExportDestination| v.as_str().to_owned(), ExportDestination::parse;
     ExportStatus: |v: ExportStatus| v.as_str().to_owned(), ExportStatus::parse;
     ExportSchedule: |v: ExportSchedule| v.as_str().to_owned(), ExportSchedule::parse;
+    ActivityKind: |v: ActivityKind| v.as_str().to_owned(), ActivityKind::parse;
+    NotificationReason: |v: NotificationReason| v.as_str().to_owned(), NotificationReason::parse;
+    NotificationLevel: |v: NotificationLevel| v.as_str().to_owned(), NotificationLevel::parse;
 }
 
 /// A yes/no column, stored as 0 or 1 on both backends (see `docs/architecture.md` for why `PostgreSQL`

@@ -101,6 +101,12 @@ pub struct Config {
     pub session_rate_per_minute: u32,
     /// Requests per minute to the REST API (`/api/v1`) with one access token.
     pub token_rate_per_minute: u32,
+    /// How long a notification email waits for more activity on the same issue (one mail per burst).
+    pub notification_mail_delay_secs: u64,
+    /// Live connections (`/live`) one person holds at once; more answer 429.
+    pub live_connections_per_user: usize,
+    /// Live connections this instance holds at once; more answer 503.
+    pub live_connections_total: usize,
     /// The bearer token a scraper presents for `/metrics`; unset: `/metrics` is not served.
     pub metrics_token: Option<String>,
     /// The folder snapshots are written to (always; an S3 bucket below is a second destination).
@@ -156,7 +162,7 @@ pub enum LogFormat {
 
 /// The keys read from `MOTH_<KEY>` environment variables; other `MOTH_*` variables (such as
 /// `MOTH_LOG` or the test scripts' own) are not configuration.
-const ENV_KEYS: [&str; 59] = [
+const ENV_KEYS: [&str; 62] = [
     "bind",
     "database_url",
     "site_dir",
@@ -196,6 +202,9 @@ const ENV_KEYS: [&str; 59] = [
     "api_rate_per_minute",
     "session_rate_per_minute",
     "token_rate_per_minute",
+    "notification_mail_delay_secs",
+    "live_connections_per_user",
+    "live_connections_total",
     "metrics_token",
     "backup_dir",
     "backup_recipients_file",
@@ -260,6 +269,9 @@ impl Default for Config {
             api_rate_per_minute: 3000,
             session_rate_per_minute: 600,
             token_rate_per_minute: 600,
+            notification_mail_delay_secs: 120,
+            live_connections_per_user: 5,
+            live_connections_total: 5000,
             metrics_token: None,
             backup_dir: PathBuf::from("data/backups"),
             backup_recipients_file: PathBuf::from("data/backup-recipients.txt"),

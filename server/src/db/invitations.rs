@@ -236,6 +236,16 @@ pub async fn accept(
         .bind(now_ms)
         .execute(&mut **tx)
         .await?;
+    // A link that was emailed to this very address proves it: notifications may be mailed there.
+    sqlx::query(
+        "UPDATE users SET email_verified_at = $3 WHERE id = $1 AND email_verified_at IS NULL \
+         AND lower(email) = (SELECT lower(email) FROM invitations WHERE id = $2 AND emailed = 1)",
+    )
+    .bind(user_id)
+    .bind(invitation.id)
+    .bind(now_ms)
+    .execute(&mut **tx)
+    .await?;
     for (project, _) in joinable_projects(tx, invitation).await? {
         sqlx::query("INSERT INTO project_members (team_id, project_id, user_id, added_at) VALUES ($1, $2, $3, $4)")
             .bind(invitation.team_id)
@@ -246,4 +256,14 @@ pub async fn accept(
             .await?;
     }
     Ok(true)
+}
+
+/// Records that an invitation's link was emailed to its address (accepting it then proves the address).
+pub async fn mark_emailed(db: &Db, actor: &Actor, id: InvitationId) -> Result<(), DbError> {
+    sqlx::query("UPDATE invitations SET emailed = 1 WHERE team_id = $1 AND id = $2")
+        .bind(actor.team_id())
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
 }

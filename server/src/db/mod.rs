@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod invitations;
 pub mod issues;
 pub mod members;
+pub mod notifications;
 pub mod projects;
 pub mod scope;
 pub mod sessions;
@@ -106,6 +107,9 @@ pub struct Db {
     /// entry outside the chain would be indistinguishable from a forged one). The server and every
     /// `moth` command set it.
     audit_key: Option<Arc<audit_chain::ChainKey>>,
+    /// Rung after a commit that wrote to the outbox, so that the notification worker of this instance
+    /// wakes at once (other instances find the event on their next poll).
+    outbox_bell: Arc<tokio::sync::Notify>,
 }
 
 impl Db {
@@ -158,7 +162,7 @@ impl Db {
             .connect_with(options)
             .await?;
         let group_commit = (backend == Backend::Sqlite).then(|| group_commit::GroupCommit::start(pool.clone()));
-        Ok(Self { pool, backend, auth_cache: None, group_commit, audit_key: None })
+        Ok(Self { pool, backend, auth_cache: None, group_commit, audit_key: None, outbox_bell: Arc::default() })
     }
 
     /// Brings the schema up to date with the migrations of this backend.
@@ -187,6 +191,11 @@ impl Db {
     pub fn with_audit_key(mut self, key: audit_chain::ChainKey) -> Self {
         self.audit_key = Some(Arc::new(key));
         self
+    }
+
+    /// The bell the notification worker waits on (see [`notifications`]).
+    pub(crate) fn outbox_bell(&self) -> &tokio::sync::Notify {
+        &self.outbox_bell
     }
 
     pub(crate) fn audit_key(&self) -> Option<&audit_chain::ChainKey> {

@@ -156,6 +156,12 @@ impl ReadScope {
         }
     }
 
+    /// The scope of a notification's recipient, from their membership as it is when the notification
+    /// is delivered or read ([`crate::db::notifications`] reads it; nothing else makes one).
+    pub(in crate::db) fn recipient(team: TeamId, user: UserId, role: app::model::Role) -> Self {
+        Self { team, reader: Reader::member(user, role), published: None }
+    }
+
     /// A scope to show query plans with (`EXPLAIN` statements only: see [`explain`]).
     fn for_plans(team: TeamId, reader: Reader) -> Self {
         Self { team, reader, published: None }

@@ -5,10 +5,7 @@
 //! and reads nothing else of the request: no cookie, no session.
 
 use app::model::{AttachmentId, TeamId};
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
-use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 
 use super::crypto::Keys;
 
@@ -28,45 +25,30 @@ pub struct Claims {
     pub key_id: String,
 }
 
-pub struct Signer {
-    key: [u8; 32],
-    key_id: String,
-}
+pub struct Signer(crate::signed::Signer);
 
 impl Signer {
     pub fn new(keys: &Keys) -> Self {
-        Self { key: keys.derive(b"moth file links v1"), key_id: keys.id().to_owned() }
-    }
-
-    fn mac(&self) -> Hmac<Sha256> {
-        let mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key);
-        mac.unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"))
+        Self(crate::signed::Signer::new(keys, b"moth file links v1"))
     }
 
     /// The token for a link path.
     pub fn sign(&self, team_id: TeamId, attachment_id: AttachmentId, inline: bool, expires_at: i64) -> String {
-        let claims = Claims { team_id, attachment_id, inline, expires_at, key_id: self.key_id.clone() };
-        let claims = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap_or_default());
-        let mut mac = self.mac();
-        mac.update(claims.as_bytes());
-        format!("{claims}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+        let key_id = self.0.key_id().to_owned();
+        self.0.sign(&Claims { team_id, attachment_id, inline, expires_at, key_id })
     }
 
     /// The claims of a token this signer made that has not expired at `now` (Unix seconds).
     pub fn verify(&self, token: &str, now: i64) -> Option<Claims> {
-        let (claims, signature) = token.split_once('.')?;
-        let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
-        let mut mac = self.mac();
-        mac.update(claims.as_bytes());
-        mac.verify_slice(&signature).ok()?;
-        let claims: Claims = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(claims).ok()?).ok()?;
-        (claims.key_id == self.key_id && now < claims.expires_at).then_some(claims)
+        let claims: Claims = self.0.verify(token)?;
+        (claims.key_id == self.0.key_id() && now < claims.expires_at).then_some(claims)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 
     #[test]
     fn altered_foreign_and_expired_links_are_refused() {

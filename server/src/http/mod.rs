@@ -5,9 +5,11 @@ mod device;
 mod export;
 mod headers;
 pub mod limits;
+mod live;
 mod origin;
 mod rest;
 mod site;
+mod unsubscribe;
 mod upload;
 
 use std::sync::Arc;
@@ -42,6 +44,12 @@ pub struct AppState {
     /// Counters for `/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
     pub site: Arc<Site>,
+    /// Live connections and the hints they wait on (see `live`).
+    pub live: Arc<crate::notify::live::Hub>,
+    /// Verifies the unsubscribe links of notification emails.
+    pub unsubscribe: Arc<crate::notify::unsubscribe::Links>,
+    /// Where a live connection reads its session again.
+    pub session_store: DbSessionStore,
 }
 
 /// The name of the session cookie: `__Host-` prefixed when served over HTTPS.
@@ -75,6 +83,7 @@ pub fn router(state: AppState, store: DbSessionStore) -> Router {
         .route("/export/audit.csv", get(export::audit_csv))
         .route("/export/audit.json", get(export::audit_json))
         .route("/export/team/{export_id}", get(export::team_archive))
+        .route("/live", get(live::live))
         .layer(sessions.clone())
         .layer(middleware::from_fn_with_state(config.clone(), device::device_cookie))
         .layer(middleware::from_fn(explain_framework_errors))
@@ -100,6 +109,7 @@ pub fn router(state: AppState, store: DbSessionStore) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(serve_metrics))
+        .route("/unsubscribe/{token}", get(unsubscribe::confirm).post(unsubscribe::unsubscribe))
         .merge(site::routes())
         .with_state(state)
         .layer(middleware::from_fn_with_state(metrics, count_responses))

@@ -218,6 +218,9 @@ impl MembersApi for Service {
             path: &path,
         };
         let emailed = self.mailer.send_invitation(&mail).await;
+        if emailed {
+            invitations::mark_emailed(&self.db, &actor, invitation.id).await?;
+        }
         Ok(CreatedInvitation { invitation, path, emailed })
     }
 

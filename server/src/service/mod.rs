@@ -8,6 +8,7 @@ mod data_safety;
 mod files;
 mod issues;
 mod members;
+mod notifications;
 mod projects;
 pub mod session;
 mod sign_in;
@@ -47,7 +48,7 @@ pub struct Service {
     files: Arc<crate::files::Files>,
     clock: Arc<dyn Clock>,
     sessions: SessionPolicy,
-    mailer: Mailer,
+    mailer: Arc<Mailer>,
     invitation_ttl_ms: i64,
     /// The installation's snapshots, for what owners see of them.
     backups: Option<Arc<crate::backup::Backups>>,
@@ -86,7 +87,7 @@ impl Service {
         db: Db,
         clock: Arc<dyn Clock>,
         sessions: SessionPolicy,
-        mailer: Mailer,
+        mailer: Arc<Mailer>,
         invitation_ttl: std::time::Duration,
         files: Arc<crate::files::Files>,
         bans: Arc<crate::bans::Bans>,

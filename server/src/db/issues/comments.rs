@@ -1,13 +1,17 @@
 //! Comments and the history of an issue, each read through the issue's [`Visible`] proof with the
 //! reader's [`ReadScope`] rules.
 
-use app::model::{Comment, CommentId, HistoryEntry, IssueId, IssueVisibility, Person, UserId};
+use app::model::{ActivityKind, Comment, CommentId, HistoryEntry, IssueId, IssueVisibility, Person, UserId};
 use uuid::Uuid;
 
 use super::{StoredIssue, Visible};
 use crate::{
     actor::Actor,
-    db::{scope::Statement, Db, DbError, TeamScope},
+    db::{
+        notifications::{self, Activity},
+        scope::Statement,
+        Db, DbError, TeamScope,
+    },
     markdown::to_safe_html,
     policy::HistoryShown,
 };
@@ -90,10 +94,20 @@ pub async fn find_comment(
             .await?;
     let Some(issue_id) = issue_id else { return Ok(None) };
     let Some(issue) = super::find(db, actor, issue_id).await? else { return Ok(None) };
-    let mut s = readable_comments(&issue);
+    let comment = readable_comment(db, &issue, id).await?;
+    Ok(comment.map(|comment| (issue, comment)))
+}
+
+/// A comment of a visible issue that its reader may read, by id.
+pub(in crate::db) async fn readable_comment(
+    db: &Db,
+    issue: &Visible<StoredIssue>,
+    id: CommentId,
+) -> Result<Option<Comment>, DbError> {
+    let mut s = readable_comments(issue);
     s.push(" AND c.id = ").bind(id);
     let row: Option<CommentRow> = s.query_as().fetch_optional(db.pool()).await?;
-    Ok(row.map(|row| (issue, Comment::from(row))))
+    Ok(row.map(Comment::from))
 }
 
 pub async fn add_comment(
@@ -105,6 +119,7 @@ pub async fn add_comment(
     now_ms: i64,
 ) -> Result<CommentId, DbError> {
     let id = CommentId(Uuid::now_v7()); // time-ordered, as issue ids are (see `insert_new`)
+    let mut tx = db.begin().await?;
     sqlx::query(
         "INSERT INTO comments (id, team_id, issue_id, author_id, body, visibility, created_at, updated_at, \
          body_html) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
@@ -117,8 +132,19 @@ pub async fn add_comment(
     .bind(visibility)
     .bind(now_ms)
     .bind(to_safe_html(body))
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await?;
+    let activity = Activity {
+        team: issue.team_id(),
+        issue: issue.id,
+        actor: actor.user_id(),
+        kind: ActivityKind::Commented,
+        comment: Some(id),
+        fields: Vec::new(),
+    };
+    notifications::record(&mut tx, &activity, now_ms).await?;
+    tx.commit().await?;
+    db.outbox_bell().notify_one();
     Ok(id)
 }
 

@@ -19,6 +19,7 @@ mod wire;
 mod write;
 
 pub use across::{across_projects, Across};
+pub(in crate::db) use comments::readable_comment;
 pub use comments::{add_comment, comments, delete_comment, edit_comment, find_comment, history};
 pub use list::{clamp_key, explain_list, first_key, list, sort_key, Cursor, TextSearch};
 pub use wire::{to_issue, to_issues, to_summaries};
@@ -89,7 +90,7 @@ fn readable(columns: &'static str, scope: &ReadScope) -> Statement {
 }
 
 /// As [`readable`], the issues `i` coming from `from` (which may start at another table).
-fn readable_from(columns: &'static str, from: &'static str, scope: &ReadScope) -> Statement {
+pub(in crate::db) fn readable_from(columns: &'static str, from: &'static str, scope: &ReadScope) -> Statement {
     let mut s = Statement::new(columns);
     s.push(from).push(" JOIN projects p ON p.team_id = i.team_id AND p.id = i.project_id WHERE ");
     scope.projects(&mut s);
@@ -174,7 +175,15 @@ impl From<IssueRow> for StoredIssue {
 
 /// An issue the actor may see, by id.
 pub async fn find(db: &Db, actor: &Actor, id: IssueId) -> Result<Option<Visible<StoredIssue>>, DbError> {
-    let scope = ReadScope::of(actor);
+    find_in_scope(db, ReadScope::of(actor), id).await
+}
+
+/// An issue the scope's reader may see, by id.
+pub(in crate::db) async fn find_in_scope(
+    db: &Db,
+    scope: ReadScope,
+    id: IssueId,
+) -> Result<Option<Visible<StoredIssue>>, DbError> {
     let mut s = readable_issues(&scope);
     s.push(" AND i.id = ").bind(id);
     let row: Option<IssueRow> = s.query_as().fetch_optional(db.pool()).await?;

@@ -1,13 +1,17 @@
 //! Creates, edits and deletes of issues, and the history they write.
 
-use app::model::{Flag, IssueFields, IssueId, IssueVisibility, ProjectId, StatusId, StatusRef, UserId};
+use app::model::{ActivityKind, Flag, IssueFields, IssueId, IssueVisibility, ProjectId, StatusId, StatusRef, UserId};
 use sqlx::AnyConnection;
 use uuid::Uuid;
 
 use super::{StoredIssue, Visible};
 use crate::{
     actor::Actor,
-    db::{scope::Statement, Backend, Db, DbError, NewRowKey, TeamScope},
+    db::{
+        notifications::{self, Activity},
+        scope::Statement,
+        Backend, Db, DbError, NewRowKey, TeamScope,
+    },
     markdown::to_safe_html,
 };
 
@@ -107,7 +111,9 @@ pub async fn create(
 ) -> Result<IssueId, DbError> {
     let new = NewIssue { actor: *actor, project_id, fields: fields.clone(), now_ms };
     if let Some(group) = db.group_commit() {
-        return group.create_issue(new).await;
+        let id = group.create_issue(new).await?;
+        db.outbox_bell().notify_one();
+        return Ok(id);
     }
     let mut tx = db.begin().await?;
     let id = insert_new(&mut tx, &new).await?;
@@ -115,6 +121,7 @@ pub async fn create(
         index_text(&mut tx, &[id]).await?;
     }
     tx.commit().await?;
+    db.outbox_bell().notify_one();
     Ok(id)
 }
 
@@ -180,6 +187,15 @@ pub(in crate::db) async fn insert_new(conn: &mut AnyConnection, new: &NewIssue) 
     .execute(&mut *conn)
     .await?;
     replace_tags_and_assignees(conn, actor, id, fields).await?;
+    let activity = Activity {
+        team,
+        issue: id,
+        actor: actor.user_id(),
+        kind: ActivityKind::Created,
+        comment: None,
+        fields: Vec::new(),
+    };
+    notifications::record(conn, &activity, *now_ms).await?;
     Ok(id)
 }
 
@@ -282,7 +298,19 @@ pub async fn update(
         .execute(&mut *tx)
         .await?;
     }
+    if !changes.is_empty() {
+        let activity = Activity {
+            team,
+            issue: id,
+            actor: actor.user_id(),
+            kind: ActivityKind::Changed,
+            comment: None,
+            fields: changes.iter().map(|change| change.field).collect(),
+        };
+        notifications::record(&mut tx, &activity, now_ms).await?;
+    }
     tx.commit().await?;
+    db.outbox_bell().notify_one();
     Ok(true)
 }
 
