@@ -84,7 +84,7 @@ impl Notifier {
         let now = self.now();
         match fan_out::deliver(&self.db, event, now, self.mail_delay_ms).await {
             Ok(users) => {
-                self.live.publish(live::Hint { team: event.team_id, issue: event.issue_id, users: users.into() })
+                self.live.publish(live::Hint { team: event.team_id, issue: event.issue_id, users: users.into() });
             }
             Err(e) if event.attempts >= fan_out::MAX_ATTEMPTS => {
                 tracing::error!(error = %e, seq = event.seq, "notifications: an event failed too often; set aside");

@@ -13,14 +13,14 @@ use crate::helpers::{fresh_email, input, spawn_app_with};
 
 /// A local SMTP sink: aiosmtpd with its Mailbox handler. `scripts/test` provides the Python that has
 /// it as `MOTH_TEST_PYTHON`.
-struct SmtpSink {
+pub struct SmtpSink {
     child: Child,
-    port: u16,
+    pub port: u16,
     maildir: tempfile::TempDir,
 }
 
 impl SmtpSink {
-    fn start() -> Self {
+    pub fn start() -> Self {
         let python = std::env::var("MOTH_TEST_PYTHON").unwrap_or_else(|_| {
             let prepared = format!("{}/.cache/moth/py/bin/python", std::env::var("HOME").unwrap_or_default());
             if std::path::Path::new(&prepared).exists() {
@@ -49,7 +49,7 @@ impl SmtpSink {
     }
 
     /// The messages received so far, as text.
-    fn messages(&self) -> Vec<String> {
+    pub fn messages(&self) -> Vec<String> {
         let new: PathBuf = self.maildir.path().join("mail").join("new");
         std::fs::read_dir(new)
             .map(|entries| {
@@ -59,7 +59,7 @@ impl SmtpSink {
     }
 
     /// Waits for `count` messages.
-    async fn wait_for(&self, count: usize) -> Vec<String> {
+    pub async fn wait_for(&self, count: usize) -> Vec<String> {
         let started = Instant::now();
         loop {
             let messages = self.messages();

@@ -23,6 +23,7 @@ mod invited_projects;
 mod issues;
 mod limits;
 mod mail;
+mod notifications;
 mod permissions;
 mod pitr_postgres;
 mod plans;
