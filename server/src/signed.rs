@@ -7,17 +7,16 @@ use hmac::{Hmac, Mac};
 use serde::{de::DeserializeOwned, Serialize};
 use sha2::Sha256;
 
-use crate::files::crypto::Keys;
-
 pub struct Signer {
     key: [u8; 32],
     key_id: String,
 }
 
 impl Signer {
-    /// A signer for `purpose` (a fixed, versioned label such as `b"moth file links v1"`).
-    pub fn new(keys: &Keys, purpose: &'static [u8]) -> Self {
-        Self { key: keys.derive(purpose), key_id: keys.id().to_owned() }
+    /// A signer with `key`, derived from the master key `key_id` for one purpose only
+    /// (`Keys::signer` makes them).
+    pub fn new(key: [u8; 32], key_id: String) -> Self {
+        Self { key, key_id }
     }
 
     /// The id of the master key the signing key comes from (claims carry it, so that a rotated key

@@ -17,6 +17,7 @@ pub mod invitations;
 pub mod issues;
 pub mod members;
 pub mod notifications;
+mod outbox;
 pub mod projects;
 pub mod scope;
 pub mod sessions;
@@ -232,6 +233,17 @@ impl Db {
 
     pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, DbError> {
         Ok(self.pool.begin().await?)
+    }
+
+    /// A transaction that writes. On `SQLite` it takes the write lock at its start (`BEGIN IMMEDIATE`),
+    /// so that waiting for another writer goes through `busy_timeout`: a deferred transaction whose
+    /// lock upgrade meets a writer that committed in between fails at once with "database is locked",
+    /// which the notification worker's writes beside the requests' made happen.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, DbError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
     }
 
     /// Keeps the query planner's statistics current. On `SQLite`, Moth's own tables are analysed

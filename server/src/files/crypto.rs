@@ -158,6 +158,11 @@ impl Keys {
         out
     }
 
+    /// A signer for `purpose` (a fixed, versioned label such as `b"moth file links v1"`).
+    pub fn signer(&self, purpose: &'static [u8]) -> crate::signed::Signer {
+        crate::signed::Signer::new(self.derive(purpose), self.id().to_owned())
+    }
+
     /// Seals `plain` under a fresh data key.
     pub fn seal(&self, plain: &[u8]) -> Sealed {
         let mut sealer = self.sealer();

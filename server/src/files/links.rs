@@ -29,7 +29,7 @@ pub struct Signer(crate::signed::Signer);
 
 impl Signer {
     pub fn new(keys: &Keys) -> Self {
-        Self(crate::signed::Signer::new(keys, b"moth file links v1"))
+        Self(keys.signer(b"moth file links v1"))
     }
 
     /// The token for a link path.

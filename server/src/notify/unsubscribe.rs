@@ -24,7 +24,7 @@ pub struct Links(Signer);
 
 impl Links {
     pub fn new(keys: &Keys) -> Self {
-        Self(Signer::new(keys, b"moth unsubscribe v1"))
+        Self(keys.signer(b"moth unsubscribe v1"))
     }
 
     /// The token of `user`'s link, made at `now` (Unix seconds).
@@ -50,7 +50,7 @@ mod tests {
         let user = UserId(uuid::Uuid::new_v4());
         assert_eq!(links.verify(&links.token(user, 0), 1), Some(user));
         assert_eq!(links.verify(&links.token(user, 0), VALID_FOR_SECS), None, "expired");
-        let other_purpose = Signer::new(&keys, b"moth file links v1");
+        let other_purpose = keys.signer(b"moth file links v1");
         let forged = other_purpose.sign(&Claims { user, expires_at: i64::MAX, key_id: keys.id().to_owned() });
         assert_eq!(links.verify(&forged, 1), None);
     }

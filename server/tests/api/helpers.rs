@@ -461,8 +461,9 @@ impl TestApp {
         let internal = if internal { "true" } else { "false" };
         let form = input(&[("issue_id", issue_id), ("body", body), ("internal", internal)]);
         let response = self.call("add_comment", &form, Some(cookie)).await;
-        assert_eq!(response.status(), StatusCode::OK, "comment");
+        let status = response.status();
         let comment: serde_json::Value = response.json().await.expect("json");
+        assert_eq!(status, StatusCode::OK, "comment: {comment}");
         comment["id"].as_str().expect("id").to_owned()
     }
 }

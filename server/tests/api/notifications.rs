@@ -35,11 +35,15 @@ async fn settle(app: &TestApp) {
             .fetch_one(&mut db)
             .await
             .expect("outbox");
-        let (mail,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM mail_batches").fetch_one(&mut db).await.expect("mail");
+        let (mail,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM mail_batches").fetch_one(&mut db).await.expect("mail");
         if events == 0 && mail == 0 {
             return;
         }
-        assert!(started.elapsed() < Duration::from_secs(20), "notifications did not settle: {events} events, {mail} mails");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "notifications did not settle: {events} events, {mail} mails"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -145,7 +149,8 @@ async fn mentions_notify_readers_of_the_team_only() {
     assert_eq!(count, 0);
 
     let read = input(&[("all", "true")]);
-    let after: Value = app.call("mark_notifications_read", &read, Some(&s.member.cookie)).await.json().await.expect("json");
+    let after: Value =
+        app.call("mark_notifications_read", &read, Some(&s.member.cookie)).await.json().await.expect("json");
     assert_eq!(after["unread"], 0);
     assert_eq!(after["entries"][0]["read"], true);
 }
@@ -153,8 +158,12 @@ async fn mentions_notify_readers_of_the_team_only() {
 /// Makes an issue internal (its title and status kept).
 async fn make_internal(app: &TestApp, cookie: &str, issue: &TestIssue) {
     let (key, number) = issue.reference.split_once('-').expect("KEY-n");
-    let detail: Value =
-        app.call("get_issue", &input(&[("key", key), ("number", number)]), Some(cookie)).await.json().await.expect("json");
+    let detail: Value = app
+        .call("get_issue", &input(&[("key", key), ("number", number)]), Some(cookie))
+        .await
+        .json()
+        .await
+        .expect("json");
     let status = detail["issue"]["status"]["id"].as_str().expect("status").to_owned();
     let form = vec![
         ("input[issue_id]".to_owned(), issue.id.clone()),
@@ -208,10 +217,8 @@ async fn redelivering_an_event_adds_no_second_entry() {
         .await
         .expect("reset");
     settle(&app).await;
-    let (redelivered,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE attempts = 2")
-        .fetch_one(&mut db)
-        .await
-        .expect("attempts");
+    let (redelivered,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE attempts = 2").fetch_one(&mut db).await.expect("attempts");
     assert_eq!(redelivered, 1, "the event was delivered a second time");
     let (after,): (i64,) = sqlx::query_as(count).bind(&s.guest.user_id).fetch_one(&mut db).await.expect("count");
     assert_eq!(after, 1);
@@ -309,12 +316,7 @@ async fn read_events(
 }
 
 async fn open_live(app: &TestApp, cookie: &str, issue: &str) -> reqwest::Response {
-    app.http
-        .get(app.url(&format!("/live?issue={issue}")))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .expect("live")
+    app.http.get(app.url(&format!("/live?issue={issue}"))).header("cookie", cookie).send().await.expect("live")
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use super::{StoredIssue, Visible};
 use crate::{
     actor::Actor,
     db::{
-        notifications::{self, Activity},
+        outbox::{self, Activity},
         scope::Statement,
         Db, DbError, TeamScope,
     },
@@ -119,7 +119,7 @@ pub async fn add_comment(
     now_ms: i64,
 ) -> Result<CommentId, DbError> {
     let id = CommentId(Uuid::now_v7()); // time-ordered, as issue ids are (see `insert_new`)
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query(
         "INSERT INTO comments (id, team_id, issue_id, author_id, body, visibility, created_at, updated_at, \
          body_html) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
@@ -142,7 +142,7 @@ pub async fn add_comment(
         comment: Some(id),
         fields: Vec::new(),
     };
-    notifications::record(&mut tx, &activity, now_ms).await?;
+    outbox::record(&mut tx, &activity, now_ms).await?;
     tx.commit().await?;
     db.outbox_bell().notify_one();
     Ok(id)

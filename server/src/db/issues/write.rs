@@ -8,7 +8,7 @@ use super::{StoredIssue, Visible};
 use crate::{
     actor::Actor,
     db::{
-        notifications::{self, Activity},
+        outbox::{self, Activity},
         scope::Statement,
         Backend, Db, DbError, NewRowKey, TeamScope,
     },
@@ -195,7 +195,7 @@ pub(in crate::db) async fn insert_new(conn: &mut AnyConnection, new: &NewIssue) 
         comment: None,
         fields: Vec::new(),
     };
-    notifications::record(conn, &activity, *now_ms).await?;
+    outbox::record(conn, &activity, *now_ms).await?;
     Ok(id)
 }
 
@@ -267,7 +267,7 @@ pub async fn update(
     let id = issue.id;
     let public_throughout =
         issue.fields.visibility == IssueVisibility::Public && fields.visibility == IssueVisibility::Public;
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
     // With `unchanged_since`, only the issue as the caller read it is changed (a compare-and-set on
     // `updated_at`, which every change moves forward): the REST API's `If-Match` holds at the write.
     let statement = if unchanged_since.is_some() { UPDATE_ISSUE_IF_UNCHANGED } else { UPDATE_ISSUE };
@@ -307,7 +307,7 @@ pub async fn update(
             comment: None,
             fields: changes.iter().map(|change| change.field).collect(),
         };
-        notifications::record(&mut tx, &activity, now_ms).await?;
+        outbox::record(&mut tx, &activity, now_ms).await?;
     }
     tx.commit().await?;
     db.outbox_bell().notify_one();

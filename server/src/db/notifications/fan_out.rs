@@ -222,7 +222,7 @@ async fn write(
     mail_delay_ms: i64,
 ) -> Result<Vec<UserId>, DbError> {
     let (team, issue) = (event.team_id, event.issue_id);
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
     for user in watchers {
         sqlx::query(
             "INSERT INTO issue_watchers (team_id, issue_id, user_id, watching, created_at) VALUES ($1, $2, $3, 1, $4) \

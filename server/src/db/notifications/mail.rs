@@ -160,7 +160,7 @@ pub async fn mark_emailed(db: &Db, entries: &[i64], now_ms: i64) -> Result<(), D
 /// Ends a claimed batch: removes it, and queues a new one (due at `next_due_ms`) if entries came in
 /// while it was being sent or it failed and is to be tried again.
 pub async fn finish(db: &Db, batch: &Batch, next_due_ms: i64) -> Result<(), DbError> {
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query("DELETE FROM mail_batches WHERE team_id = $1 AND user_id = $2 AND issue_id = $3 AND due_at = $4")
         .bind(batch.team_id)
         .bind(batch.user_id)

@@ -12,10 +12,9 @@ pub mod mail;
 mod mentions;
 
 use app::model::{
-    ActivityKind, CommentId, Inbox, IssueId, NotificationLevel, NotificationPreferences, NotificationReason, ProjectId,
-    Role, TeamId, UserId, INBOX_PAGE,
+    ActivityKind, Inbox, IssueId, NotificationLevel, NotificationPreferences, NotificationReason, ProjectId, Role,
+    TeamId, UserId, INBOX_PAGE,
 };
-use sqlx::AnyConnection;
 
 use super::{
     issues::{self, StoredIssue, Visible},
@@ -23,35 +22,6 @@ use super::{
     Db, DbError, TeamScope,
 };
 use crate::actor::Actor;
-
-/// Something that happened to an issue, as the outbox keeps it: ids and field names, never text.
-pub(in crate::db) struct Activity {
-    pub team: TeamId,
-    pub issue: IssueId,
-    pub actor: UserId,
-    pub kind: ActivityKind,
-    pub comment: Option<CommentId>,
-    /// The fields a change touched.
-    pub fields: Vec<&'static str>,
-}
-
-/// Writes an activity to the outbox, inside the transaction of the change it reports.
-pub(in crate::db) async fn record(conn: &mut AnyConnection, activity: &Activity, now_ms: i64) -> Result<(), DbError> {
-    sqlx::query(
-        "INSERT INTO outbox (team_id, issue_id, actor_id, kind, comment_id, fields, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(activity.team)
-    .bind(activity.issue)
-    .bind(activity.actor)
-    .bind(activity.kind)
-    .bind(activity.comment)
-    .bind(activity.fields.join(","))
-    .bind(now_ms)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
 
 /// The scope of `user` in `team` as their membership is now; `None` if they are not a member.
 pub(in crate::db) async fn recipient_scope(db: &Db, team: TeamId, user: UserId) -> Result<Option<ReadScope>, DbError> {

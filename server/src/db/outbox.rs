@@ -1,0 +1,37 @@
+//! The outbox (migration 0031): each change to an issue that people hear about writes one row here,
+//! in the transaction of the change, and nothing more on the request path. `notifications` delivers
+//! the rows.
+
+use app::model::{ActivityKind, CommentId, IssueId, TeamId, UserId};
+use sqlx::AnyConnection;
+
+use super::DbError;
+
+/// Something that happened to an issue, as the outbox keeps it: ids and field names, never text.
+pub(in crate::db) struct Activity {
+    pub team: TeamId,
+    pub issue: IssueId,
+    pub actor: UserId,
+    pub kind: ActivityKind,
+    pub comment: Option<CommentId>,
+    /// The fields a change touched.
+    pub fields: Vec<&'static str>,
+}
+
+/// Writes an activity to the outbox, inside the transaction of the change it reports.
+pub(in crate::db) async fn record(conn: &mut AnyConnection, activity: &Activity, now_ms: i64) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO outbox (team_id, issue_id, actor_id, kind, comment_id, fields, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(activity.team)
+    .bind(activity.issue)
+    .bind(activity.actor)
+    .bind(activity.kind)
+    .bind(activity.comment)
+    .bind(activity.fields.join(","))
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
