@@ -164,6 +164,7 @@ async fn postgres_restores_to_a_moment_from_an_encrypted_pgbackrest_repository()
     ));
     let url = format!("postgres://postgres@127.0.0.1:{restored_port}/postgres");
     let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect to the restored cluster");
+    wait_for_promotion(&mut conn).await;
     let titles: Vec<String> =
         sqlx::query_scalar("SELECT title FROM issues ORDER BY number").fetch_all(&mut conn).await.expect("titles");
     drop(conn);
@@ -221,4 +222,18 @@ impl Drop for Clusters {
             }
         }
     }
+}
+
+/// Waits until a restored cluster has promoted. A hot standby answers read-only queries from its
+/// consistent point on, before recovery has replayed up to the moment.
+async fn wait_for_promotion(conn: &mut sqlx::PgConnection) {
+    for _ in 0..200 {
+        let recovering: bool =
+            sqlx::query_scalar("SELECT pg_is_in_recovery()").fetch_one(&mut *conn).await.expect("recovery state");
+        if !recovering {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the restored cluster did not promote within 20 s");
 }
