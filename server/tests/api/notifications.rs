@@ -79,6 +79,8 @@ async fn scene(app: &TestApp) -> Scene {
     app.add_to_project(&owner.cookie, &project, &member.user_id).await;
     app.add_to_project(&owner.cookie, &project, &guest.user_id).await;
     let issue = app.issue(&owner.cookie, &project, "public").await;
+    // The issue's creation is delivered before anyone watches it: the tests count what comes after.
+    settle(app).await;
     for who in [&member, &guest] {
         let watch = input(&[("issue_id", &issue.id), ("watching", "true")]);
         let response = app.call("watch_issue", &watch, Some(&who.cookie)).await;
