@@ -30,9 +30,18 @@ api_area! {
         #[server(endpoint = "watch_project")]
         fn watch_project(input: WatchProjectInput) -> bool;
 
+        /// Whether the actor watches a project they read.
+        #[server(endpoint = "project_watching")]
+        fn project_watching(input: ProjectWatchingInput) -> bool;
+
         /// The signed-in person's notification settings.
         #[server(endpoint = "notification_settings")]
         fn notification_settings() -> NotificationPreferences;
+
+        /// Mails the signed-in person a link (valid 24 hours) that proves their address, so that
+        /// notification emails may go there. Answers `false` when this server sends no email.
+        #[server(endpoint = "send_address_proof")]
+        fn send_address_proof() -> bool;
 
         /// Saves the signed-in person's notification settings (`email_verified` is ignored).
         #[server(endpoint = "save_notification_settings")]

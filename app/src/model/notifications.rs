@@ -177,6 +177,14 @@ pub struct WatchProjectInput {
 
 no_normalization!(WatchProjectInput);
 
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct ProjectWatchingInput {
+    #[garde(skip)]
+    pub project_id: ProjectId,
+}
+
+no_normalization!(ProjectWatchingInput);
+
 /// How a person hears of activity, and whether their address can be mailed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Validate)]
 pub struct NotificationPreferences {

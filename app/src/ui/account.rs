@@ -1,6 +1,7 @@
 //! The signed-in user's account page: two-factor authentication, turned on with a key shown as a QR
 //! code and as text and confirmed by a code from it (then the recovery codes are shown once), and
-//! turned off with a current code; and access tokens for the REST API (`tokens`).
+//! turned off with a current code; notification settings (`notifications`); and access tokens for the
+//! REST API (`tokens`).
 
 use leptos::prelude::*;
 
@@ -18,7 +19,11 @@ use crate::{
 #[component]
 pub fn AccountPage() -> impl IntoView {
     // Tokens wait while the team requires a second factor this user has not set up (nothing else works).
-    let tokens = |me: &Me| (!me.two_factor_setup_required).then(|| view! { <AccessTokensSection role=me.team.role /> });
+    let tokens = |me: &Me| {
+        (!me.two_factor_setup_required).then(|| {
+            view! { <super::notifications::NotificationSettings /> <AccessTokensSection role=me.team.role /> }
+        })
+    };
     view! { <SignedIn page=move |me| view! { <TwoFactor /> {tokens(&me)} } /> }
 }
 

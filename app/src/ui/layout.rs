@@ -125,6 +125,7 @@ fn TopBar(me: Me) -> impl IntoView {
                     <A href="/backups">"Backups"</A>
                 </Show>
                 <A href="/account">"Account"</A>
+                <super::notifications::InboxLink />
             </nav>
             <span class="team" data-testid="team-name">{me.team.name.clone()}</span>
             <span class="role" data-testid="role">{role.label()}</span>

@@ -17,6 +17,7 @@ mod issues;
 mod layout;
 mod markdown_tools;
 mod members;
+mod notifications;
 mod palette;
 mod projects;
 mod public;
@@ -87,6 +88,7 @@ fn route_title(path: &str) -> String {
         ["audit"] => "Audit log".to_owned(),
         ["quarantine"] => "Quarantine".to_owned(),
         ["account"] => "Account".to_owned(),
+        ["notifications"] => "Notifications".to_owned(),
         ["backups"] => "Backups".to_owned(),
         ["projects"] => "Projects".to_owned(),
         ["projects", key] => format!("{key} issues"),
@@ -165,7 +167,9 @@ fn NavigationEffects() -> impl IntoView {
 
 #[component]
 pub fn App() -> impl IntoView {
-    provide_context(SessionState { me: LocalResource::new(who_am_i) });
+    let session = SessionState { me: LocalResource::new(who_am_i) };
+    provide_context(session);
+    notifications::Live::provide(session);
     theme::apply_remembered();
 
     view! {
@@ -181,6 +185,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/audit") view=audit::AuditPage />
                     <Route path=path!("/quarantine") view=files::QuarantinePage />
                     <Route path=path!("/account") view=account::AccountPage />
+                    <Route path=path!("/notifications") view=notifications::NotificationsPage />
                     <Route path=path!("/backups") view=data_safety::DataSafetyPage />
                     <Route path=path!("/projects") view=projects::ProjectsPage />
                     <Route path=path!("/projects/:key") view=projects::ProjectPage />

@@ -185,7 +185,8 @@ fn ProjectView(me: Me, resource: ProjectResource, settings: bool) -> impl IntoVi
                 <ProjectBody detail=detail.clone() manager settings on_changed=move || resource.refetch() />
             }.into_any(),
             Ok((detail, first)) => view! {
-                <ProjectBody detail=detail.clone() manager settings on_changed=move || resource.refetch() />
+                <ProjectBody detail=detail.clone() manager settings on_changed=move || resource.refetch()
+                    can_watch=me.with_value(|me| me.team.role != crate::model::Role::Guest) />
                 <super::issues::ProjectIssues detail me=me.get_value() first />
             }.into_any(),
             Err(e) => view! {
@@ -204,12 +205,16 @@ fn ProjectBody(
     /// The settings page: the manager's settings are shown (and the issues are not).
     settings: bool,
     on_changed: impl Fn() + Send + Sync + Copy + 'static,
+    /// Members may watch the project (its new issues reach their inbox).
+    #[prop(optional)]
+    can_watch: bool,
 ) -> impl IntoView {
     let project = detail.project.clone();
     let id = project.id;
     view! {
         <section class="card">
             <ProjectHead project=project.clone() manager settings />
+            {can_watch.then(|| view! { <p><super::notifications::WatchProject project_id=id /></p> })}
             // The issues page opens on its list: the workflow and the members wait behind a disclosure
             // there, and stand open on the settings page.
             <details class="project-details" open=settings>

@@ -2,6 +2,7 @@
 //! (security headers, cross-site refusal, sessions).
 
 mod device;
+mod email_links;
 mod export;
 mod headers;
 pub mod limits;
@@ -9,7 +10,6 @@ mod live;
 mod origin;
 mod rest;
 mod site;
-mod unsubscribe;
 mod upload;
 
 use std::sync::Arc;
@@ -109,7 +109,8 @@ pub fn router(state: AppState, store: DbSessionStore) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(serve_metrics))
-        .route("/unsubscribe/{token}", get(unsubscribe::confirm).post(unsubscribe::unsubscribe))
+        .route("/unsubscribe/{token}", get(email_links::confirm).post(email_links::unsubscribe))
+        .route("/verify-email/{token}", get(email_links::verify_email))
         .merge(site::routes())
         .with_state(state)
         .layer(middleware::from_fn_with_state(metrics, count_responses))

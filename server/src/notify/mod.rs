@@ -7,6 +7,7 @@
 
 pub mod email;
 pub mod live;
+pub mod proof;
 pub mod unsubscribe;
 
 use std::{sync::Arc, time::Duration};

@@ -54,6 +54,8 @@ pub struct Service {
     backups: Option<Arc<crate::backup::Backups>>,
     /// Runs team exports.
     exporter: Option<Arc<crate::export::Exporter>>,
+    /// When each person was last mailed a link proving their address (at most one a minute).
+    proofs_sent: std::sync::Mutex<std::collections::HashMap<app::model::UserId, i64>>,
 }
 
 /// What a service method knows about the request besides its input.
@@ -93,7 +95,18 @@ impl Service {
         bans: Arc<crate::bans::Bans>,
     ) -> Self {
         let invitation_ttl_ms = i64::try_from(invitation_ttl.as_millis()).unwrap_or(i64::MAX);
-        Self { db, bans, files, clock, sessions, mailer, invitation_ttl_ms, backups: None, exporter: None }
+        Self {
+            db,
+            bans,
+            files,
+            clock,
+            sessions,
+            mailer,
+            invitation_ttl_ms,
+            backups: None,
+            exporter: None,
+            proofs_sent: std::sync::Mutex::default(),
+        }
     }
 
     #[must_use]

@@ -6,14 +6,15 @@ use app::{
     api::{NotificationsApi, RequestParts},
     error::{AppError, ErrorCode},
     model::{
-        parse, Inbox, InboxInput, IssueIdInput, MarkReadInput, NotificationPreferences, WatchIssueInput,
-        WatchProjectInput,
+        parse, Inbox, InboxInput, IssueIdInput, MarkReadInput, NotificationPreferences, ProjectWatchingInput,
+        WatchIssueInput, WatchProjectInput,
     },
 };
 
 use super::Service;
 use crate::{
-    db::{issues, notifications, projects},
+    db::{accounts, issues, notifications, projects},
+    notify::proof::AddressProofs,
     policy::{self, Action},
 };
 
@@ -60,6 +61,13 @@ impl NotificationsApi for Service {
         Ok(input.watching)
     }
 
+    async fn project_watching(&self, req: &RequestParts, input: ProjectWatchingInput) -> Result<bool, AppError> {
+        let input = parse(input)?.into_inner();
+        let (_, actor) = self.actor(req).await?;
+        let project = projects::find(&self.db, &actor, input.project_id).await?.ok_or_else(AppError::not_found)?;
+        Ok(notifications::is_watching_project(&self.db, &actor, project.id).await?)
+    }
+
     async fn notification_settings(&self, req: &RequestParts) -> Result<NotificationPreferences, AppError> {
         let (_, actor) = self.actor(req).await?;
         Ok(notifications::settings(&self.db, actor.user_id()).await?)
@@ -75,9 +83,61 @@ impl NotificationsApi for Service {
         notifications::save_settings(&self.db, actor.user_id(), &input, self.now()).await?;
         Ok(notifications::settings(&self.db, actor.user_id()).await?)
     }
+
+    async fn send_address_proof(&self, req: &RequestParts) -> Result<bool, AppError> {
+        let (_, actor) = self.actor(req).await?;
+        if notifications::settings(&self.db, actor.user_id()).await?.email_verified {
+            return Err(AppError::new(ErrorCode::Conflict, "Your address is already proven."));
+        }
+        let Some((message, base)) = self.mailer.compose() else { return Ok(false) };
+        let user = accounts::find_user(&self.db, actor.user_id()).await?.ok_or_else(AppError::unauthenticated)?;
+        self.one_proof_a_minute(actor.user_id())?;
+        let token = AddressProofs::new(&self.files.keys).token(actor.user_id(), &user.email, self.now_secs());
+        let to =
+            user.email.parse().map_err(|_| AppError::new(ErrorCode::Unavailable, "Your address cannot be mailed."))?;
+        let body = format!(
+            "Open this link to prove that this address is yours, so that Moth may email you notifications \
+             (it works for 24 hours):\n{base}/verify-email/{token}\n\n\
+             If you did not ask for this, ignore this email.\n"
+        );
+        let message = message
+            .to(to)
+            .subject("Prove your email address for Moth")
+            .header(lettre::message::header::ContentType::TEXT_PLAIN)
+            .body(body)
+            .map_err(|_| AppError::internal())?;
+        self.mailer.deliver(message).await.map_err(|e| {
+            tracing::error!(error = %e, "address proof not sent");
+            AppError::new(ErrorCode::Unavailable, "The email could not be sent; try again in a few minutes.")
+        })?;
+        Ok(true)
+    }
 }
 
 impl Service {
+    /// Refuses a second address proof for one person within a minute (each is a mail Moth sends).
+    fn one_proof_a_minute(&self, user: app::model::UserId) -> Result<(), AppError> {
+        let now = self.now();
+        let mut sent = self.proofs_sent.lock().map_err(|_| AppError::internal())?;
+        sent.retain(|_, at| now - *at < 60_000);
+        if let Some(at) = sent.get(&user) {
+            let message = "A link was mailed to you less than a minute ago: check your mail, or ask again shortly.";
+            let wait = u64::try_from((60_000 - (now - at)) / 1000 + 1).unwrap_or(60);
+            return Err(AppError { retry_after: Some(wait), ..AppError::new(ErrorCode::RateLimited, message) });
+        }
+        sent.insert(user, now);
+        Ok(())
+    }
+
+    /// Opens a link that proves an address (`GET /verify-email/<token>`): answers whether it proved
+    /// its person's address (false: not valid, expired, or no longer their address).
+    pub async fn prove_address(&self, token: &str) -> Result<bool, AppError> {
+        let Some((user, address)) = AddressProofs::new(&self.files.keys).verify(token, self.now_secs()) else {
+            return Ok(false);
+        };
+        Ok(notifications::prove_address(&self.db, user, &address, self.now()).await?)
+    }
+
     /// The actor of a live connection's session as it is now (see `http::live`): the same reading of
     /// a session as every server function's, `None` once it is not signed in, not a member, or owes
     /// the team a second factor.

@@ -367,3 +367,77 @@ async fn live_events_tell_a_guest_of_public_activity_only_and_end_with_membershi
     let (_, ended) = read_events(&mut live, Duration::from_secs(20), |_| false).await;
     assert!(ended, "the removed guest's stream ended");
 }
+
+/// The token of the last address-proof link mailed to `email`.
+fn proof_token(sink: &SmtpSink, email: &str) -> String {
+    let mails: Vec<String> = sink
+        .messages()
+        .into_iter()
+        .filter(|m| m.contains("/verify-email/") && m.contains(&format!("To: {email}")))
+        .collect();
+    // The body is quoted-printable: its long lines are cut with soft breaks ("=" at a line's end).
+    let mail = mails.last().expect("an address-proof mail").replace("=\r\n", "").replace("=\n", "");
+    let start = mail.find("/verify-email/").expect("a link") + "/verify-email/".len();
+    mail[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')).collect()
+}
+
+async fn address_proven(app: &TestApp, cookie: &str) -> bool {
+    let settings: Value = app.call("notification_settings", &[], Some(cookie)).await.json().await.expect("json");
+    settings["email_verified"].as_bool().expect("email_verified")
+}
+
+#[tokio::test]
+async fn a_signed_up_owner_proves_their_address_by_a_link_that_proves_nobody_elses() {
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+    let sink = SmtpSink::start();
+    let app = app_mailing(&sink, 0, 5).await;
+    let (owner, _) = app.owner("owner").await;
+    let (project, _) = app.project(&owner.cookie, "public").await;
+    let member = app.new_member(&owner.cookie, "NORMAL").await;
+    app.add_to_project(&owner.cookie, &project, &member.user_id).await;
+    let issue = app.issue(&owner.cookie, &project, "public").await;
+    settle(&app).await;
+
+    // A sign-up has not proven its address: the reporter's inbox hears of a comment, their mail does not.
+    assert!(!address_proven(&app, &owner.cookie).await);
+    app.comment(&member.cookie, &issue.id, "Before proving", false).await;
+    settle(&app).await;
+    assert_eq!(inbox(&app, &owner.cookie).await["unread"], 1);
+    assert!(mails_to(&sink, &owner.email).is_empty(), "no mail to an unproven address");
+
+    let sent = app.call("send_address_proof", &[], Some(&owner.cookie)).await;
+    assert_eq!(sent.json::<Value>().await.expect("json"), Value::Bool(true));
+    let again = app.call("send_address_proof", &[], Some(&owner.cookie)).await;
+    assert_eq!(again.status(), StatusCode::TOO_MANY_REQUESTS, "one link a minute");
+    let started = Instant::now();
+    while !sink.messages().iter().any(|m| m.contains("/verify-email/")) {
+        assert!(started.elapsed() < Duration::from_secs(10), "the proof mail did not arrive");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let token = proof_token(&sink, &owner.email);
+
+    // The owner's link with its claims rewritten to name the member, or its signature cut: refused.
+    let (claims, signature) = token.split_once('.').expect("claims.signature");
+    let mut decoded: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(claims).expect("b64")).expect("json");
+    decoded["u"] = Value::String(member.user_id.clone());
+    decoded["a"] = Value::String(member.email.to_lowercase());
+    let forged = format!("{}.{signature}", URL_SAFE_NO_PAD.encode(serde_json::to_vec(&decoded).expect("json")));
+    for bad in [forged.as_str(), "not-a-token", &format!("{claims}.{}", &signature[2..])] {
+        let response = app.http.get(app.url(&format!("/verify-email/{bad}"))).send().await.expect("get");
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{bad}");
+    }
+    assert!(!address_proven(&app, &owner.cookie).await);
+
+    let opened = app.http.get(app.url(&format!("/verify-email/{token}"))).send().await.expect("get");
+    assert_eq!(opened.status(), StatusCode::OK);
+    assert!(address_proven(&app, &owner.cookie).await);
+    let asked = app.call("send_address_proof", &[], Some(&owner.cookie)).await;
+    assert_eq!(asked.status(), StatusCode::CONFLICT, "already proven");
+
+    // From now on the owner's notifications are mailed too.
+    app.comment(&member.cookie, &issue.id, "After proving", false).await;
+    settle(&app).await;
+    let mails = mails_to(&sink, &owner.email);
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0].contains("After proving"));
+}

@@ -74,6 +74,20 @@ impl IssueForm {
         }
     }
 
+    /// Whether someone has typed in the form since it was filled from `stored` (the fields the
+    /// issue's head saves at once are not the form's).
+    pub(super) fn edited(self, stored: &IssueFields) -> bool {
+        let now = self.fields();
+        (now.title, now.description, now.kind, now.visibility, now.environment)
+            != (
+                stored.title.clone(),
+                stored.description.clone(),
+                stored.kind,
+                stored.visibility,
+                stored.environment.clone(),
+            )
+    }
+
     pub(super) fn fields(self) -> IssueFields {
         IssueFields {
             title: self.title.get_untracked(),

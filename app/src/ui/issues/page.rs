@@ -62,14 +62,20 @@ pub(super) fn IssueView(
     // the comment being written, its files and their uploads outlive the redraw.
     let saved = RwSignal::new(String::new());
     let draft = CommentDraft::new();
-    // A link in the text may lead to another issue on this same page: its comment starts empty.
+    // A link in the text may lead to another issue on this same page: its comment starts empty. The
+    // tab's live connection follows the issue shown.
+    let live = expect_context::<crate::ui::notifications::Live>();
     Effect::new(move |shown: Option<Option<crate::model::IssueId>>| {
         let now = detail.with(|d| d.as_ref().and_then(|d| d.as_ref().ok()).map(|d| d.issue.id));
         if matches!((shown.flatten(), now), (Some(before), Some(now)) if before != now) {
             draft.clear();
         }
+        if now.is_some() {
+            live.follow(now);
+        }
         now.or(shown.flatten())
     });
+    on_cleanup(move || live.follow(None));
     view! {
         <p class="sr-only" role="status" data-testid="saved">{move || saved.get()}</p>
         {move || match (detail.get(), project.get()) {
@@ -140,8 +146,9 @@ pub(super) fn IssueBody(
     let candidates: Vec<crate::model::Member> =
         project.members.iter().filter(|m| m.role != Role::Guest).cloned().collect();
     view! {
+        <ChangedElsewhere fields stored=stored.clone() on_changed />
         <IssueHead issue=issue.clone() project_name=project.project.name.clone() project_href
-            in_place=can_edit.then_some(in_place) candidates=candidates.clone() />
+            in_place=can_edit.then_some(in_place) candidates=candidates.clone() watch=issue_id />
         <Show when=move || can_edit>
             <section class="card">
                 <h2>"Edit"</h2>
@@ -166,6 +173,35 @@ pub(super) fn IssueBody(
     }
 }
 
+/// Another person's change (a live `issue` event) shows at once, unless this person is typing in the
+/// form: then they are told, and choose when to see it (their edits would be replaced).
+#[component]
+fn ChangedElsewhere(
+    fields: IssueForm,
+    stored: crate::model::IssueFields,
+    on_changed: impl Fn() + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let changed_elsewhere = RwSignal::new(false);
+    let live = expect_context::<crate::ui::notifications::Live>();
+    Effect::new(move |seen: Option<u32>| {
+        let now = live.issue_changed.get();
+        if seen.is_some_and(|seen| seen != now) {
+            if fields.edited(&stored) {
+                changed_elsewhere.set(true);
+            } else {
+                on_changed();
+            }
+        }
+        now
+    });
+    view! {
+        <p class="notice" role="status">{move || changed_elsewhere.get().then(|| view! {
+            "This issue changed while you were editing it. "
+            <button type="button" on:click=move |_| on_changed()>"Show the changes (your edits are dropped)"</button>
+        })}</p>
+    }
+}
+
 /// The issue as it stands: its fields and its description.
 #[component]
 pub(super) fn IssueHead(
@@ -178,12 +214,16 @@ pub(super) fn IssueHead(
     /// Who may be assigned (the project's members other than guests).
     #[prop(optional)]
     candidates: Vec<crate::model::Member>,
+    /// Signed-in readers may watch the issue.
+    #[prop(optional)]
+    watch: Option<crate::model::IssueId>,
 ) -> impl IntoView {
     let assignees = issue.assignees.iter().map(|a| a.display_name.clone()).collect::<Vec<_>>().join(", ");
     view! {
         <section class="card">
             <p class="muted"><A href=project_href>{project_name}</A></p>
             <h1>{format!("{} {}", issue.reference, issue.title)}</h1>
+            {watch.map(|issue_id| view! { <p><crate::ui::notifications::WatchIssue issue_id /></p> })}
             <dl class="meta" data-testid="fields">
                 <dt>"Status"</dt><dd data-testid="status">{match in_place {
                     Some(edit) => edit.status().into_any(),
@@ -432,6 +472,9 @@ pub(super) fn Activity(
                         <input type="checkbox" prop:checked=move || internal.get() on:change=move |ev| internal.set(event_target_checked(&ev)) />
                         "Internal comment"
                     </label>
+                    <p class="hint" hidden=move || !(internal.get() && body.with(|b| b.contains('@')))>
+                        "Mentions here notify members only: guests never see internal comments, so a mention of one has no effect."
+                    </p>
                 </Show>
                 <FormAlert errors />
                 <button type="submit" class="primary-inline" disabled=move || form.pending()>"Comment"</button>

@@ -68,6 +68,18 @@ pub async fn is_watching(db: &Db, actor: &Actor, issue: &Visible<StoredIssue>) -
     Ok(watching == Some(1))
 }
 
+/// Whether the actor watches a project they read (the caller found it through their scope).
+pub async fn is_watching_project(db: &Db, actor: &Actor, project: ProjectId) -> Result<bool, DbError> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM project_watchers WHERE team_id = $1 AND project_id = $2 AND user_id = $3")
+            .bind(actor.team_id())
+            .bind(project)
+            .bind(actor.user_id())
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(found.is_some())
+}
+
 /// Watches or unwatches a project the actor reads (the caller found it through their scope).
 pub async fn watch_project(
     db: &Db,
@@ -90,6 +102,20 @@ pub async fn watch_project(
         .execute(db.pool())
         .await?;
     Ok(())
+}
+
+/// Marks `address` of `user` proven (a link mailed there was opened); false if it is not their
+/// address (any more).
+pub async fn prove_address(db: &Db, user: UserId, address: &str, now_ms: i64) -> Result<bool, DbError> {
+    let done = sqlx::query(
+        "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $3) WHERE id = $1 AND lower(email) = $2",
+    )
+    .bind(user)
+    .bind(address)
+    .bind(now_ms)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// A person's settings (the defaults if they never saved any).

@@ -8,6 +8,8 @@
 //!     cargo run --release -p server --example bench -- --database-url postgres://moth@127.0.0.1:5432/bench
 //!     cargo run --release -p server --example bench -- --issues 1000000 --teams 1000   (about 30 minutes)
 //!     cargo run -p server --example bench -- --smoke        (seconds; what CI runs so it cannot rot)
+//!     cargo run --release -p server --example bench -- --issues 1000 --only notifications
+//!         (an update with 1,000 watchers, and 1,000 live connections: `notifications.rs`)
 //!
 //! Options: `--moth PATH` (default: the `moth` next to this example's build), `--issues N` (in all),
 //! `--teams T` (the issues are spread over T teams, a project each; the workloads use the first team),
@@ -28,7 +30,9 @@ use std::{
     time::{Duration, Instant},
 };
 
+#[path = "../common/mod.rs"]
 mod common;
+mod notifications;
 
 use common::session_cookie;
 use hdrhistogram::Histogram;
@@ -677,6 +681,10 @@ async fn main() -> Result<(), Error> {
     }
     let anonymous = Api { cookie: None, ..owner.clone() };
     sign_ins(&server, &options, &anonymous, &email).await;
+    // Last: it adds members (up to 1,000) to the team the other workloads use.
+    if options.runs("notifications") {
+        notifications::run(&server, &options, &owner, &project_id).await?;
+    }
     // The list while 20 sign-ins run at once.
     if options.runs("during") {
         list_during_sign_ins(&server, &owner, &anonymous, &project_id, &email, seconds).await;

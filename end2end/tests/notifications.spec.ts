@@ -1,0 +1,122 @@
+// Hearing of activity without reloading (issue 27): in two browsers, one person mentions another,
+// whose unread count and open issue page change without a reload, and whose half-typed edit is kept;
+// the inbox works from the keyboard alone; axe-core checks the inbox, the issue page with its "Watch"
+// toggle and the account page's notification settings.
+import { expect, test, type Page } from '@playwright/test';
+import { acceptAsNewVisitor, api, expectAccessible, invite, newAccount, ready, signUp, uniqueEmail } from './helpers';
+
+async function comment(page: Page, text: string): Promise<void> {
+  await page.getByRole('textbox', { name: 'New comment' }).fill(text);
+  await page.getByRole('button', { name: 'Comment', exact: true }).click();
+  await expect(page.getByRole('textbox', { name: 'New comment' })).toHaveValue('');
+}
+
+test('a mention reaches the other browser live, and the inbox works from the keyboard', async ({ page, browser }) => {
+  await signUp(page, newAccount('mentioner'));
+  const project = await api(page, 'create_project', { 'input[name]': 'Live', 'input[key]': 'LIVE', 'input[visibility]': 'public' });
+  const issue = await api(page, 'create_issue', { 'input[project_id]': project.id, 'input[fields][title]': 'Checkout fails' });
+  const danaEmail = uniqueEmail('dana');
+  const link = await invite(page, danaEmail, 'NORMAL', ['LIVE · Live']);
+  const danaContext = await browser.newContext();
+  const dana = await danaContext.newPage();
+  await acceptAsNewVisitor(dana, link, 'Dana Member');
+  const issuePath = `/projects/LIVE/issues/${issue.number}`;
+  await dana.goto(issuePath);
+  await ready(dana);
+  await expect(dana.getByTestId('unread')).toHaveCount(0);
+  // Nothing below reloads Dana's page: this mark would be gone.
+  await dana.evaluate(() => { (window as any).stillHere = true; });
+
+  // The first browser mentions Dana by the part of her address before the @.
+  await page.goto(issuePath);
+  await ready(page);
+  // An internal comment says why mentioning a guest there would do nothing.
+  const hint = page.getByText(/Mentions here notify members only/);
+  await page.getByRole('textbox', { name: 'New comment' }).fill('@someone have a look');
+  await expect(hint).toBeHidden();
+  await page.getByLabel('Internal comment').check();
+  await expect(hint).toBeVisible();
+  await page.getByLabel('Internal comment').uncheck();
+  await comment(page, `@${danaEmail.split('@')[0]} can you check this?`);
+
+  // Dana's count and issue page change by themselves; being mentioned, she now watches the issue.
+  await expect(dana.getByTestId('unread')).toHaveText('1');
+  await expect(dana.getByRole('link', { name: /^Notifications 1 unread$/ })).toBeVisible();
+  await expect(dana.getByText('can you check this?')).toBeVisible();
+  await expect(dana.getByRole('button', { name: 'Watch' })).toHaveAttribute('aria-pressed', 'true');
+  await expectAccessible(dana);
+
+  // While she types in the issue's form, another comment does not replace her words: she is told.
+  const title = dana.getByLabel('Title');
+  await title.fill('Checkout fails on Safari');
+  await comment(page, 'Also seen on the phone app');
+  await expect(dana.getByRole('status').filter({ hasText: 'This issue changed while you were editing it.' })).toBeVisible();
+  await expect(title).toHaveValue('Checkout fails on Safari');
+  await expect(dana.getByText('Also seen on the phone app')).toHaveCount(0);
+  await dana.getByRole('button', { name: /Show the changes/ }).click();
+  await expect(dana.getByText('Also seen on the phone app')).toBeVisible();
+  await expect(dana.getByLabel('Title')).toHaveValue('Checkout fails');
+  expect(await dana.evaluate(() => (window as any).stillHere)).toBe(true);
+
+  // The inbox from the keyboard: the link, then "Mark all read"'s neighbours in order.
+  await dana.getByRole('link', { name: /^Notifications/ }).focus();
+  await dana.keyboard.press('Enter');
+  await expect(dana).toHaveURL(/\/notifications$/);
+  await ready(dana);
+  const inbox = dana.getByTestId('inbox');
+  await expect(inbox.getByRole('listitem')).toHaveCount(2);
+  await expect(inbox.getByRole('listitem').first()).toContainText(`LIVE-${issue.number} Checkout fails`);
+  await expect(inbox.getByRole('listitem').last()).toContainText('mentioned you');
+  await expect(dana.getByText('2 unread', { exact: true })).toBeVisible();
+  await dana.keyboard.press('Tab');
+  await expect(dana.getByRole('button', { name: 'Mark all read' })).toBeFocused();
+  await dana.keyboard.press('Tab');
+  await expect(inbox.getByRole('link').first()).toBeFocused();
+  await dana.keyboard.press('Tab');
+  const markFirst = dana.getByRole('button', { name: `Mark read LIVE-${issue.number}` }).first();
+  await expect(markFirst).toBeFocused();
+  await dana.keyboard.press('Enter');
+  await expect(dana.getByText('1 unread', { exact: true })).toBeVisible();
+  await expect(dana.getByTestId('unread')).toHaveText('1');
+  await dana.getByRole('button', { name: 'Mark all read' }).focus();
+  await dana.keyboard.press('Space');
+  await expect(dana.getByText('0 unread', { exact: true })).toBeVisible();
+  await expect(dana.getByTestId('unread')).toHaveCount(0);
+  await expectAccessible(dana);
+  // The entry leads to its issue.
+  await inbox.getByRole('link').first().focus();
+  await dana.keyboard.press('Enter');
+  await expect(dana).toHaveURL(new RegExp(`${issuePath}$`));
+  await ready(dana);
+
+  // Unwatching takes effect on the server.
+  await dana.getByRole('button', { name: 'Watch' }).click();
+  await expect(dana.getByRole('button', { name: 'Watch' })).toHaveAttribute('aria-pressed', 'false');
+  expect(await api(dana, 'issue_watching', { 'input[issue_id]': issue.id })).toBe(false);
+  await danaContext.close();
+});
+
+test('notification settings are saved as they are chosen, and a member watches a project', async ({ page }) => {
+  await signUp(page, newAccount('settings'));
+  await page.goto('/account');
+  await ready(page);
+  await page.getByLabel('Only mentions and assignments').check();
+  await expect(page.getByRole('status').filter({ hasText: 'Notification settings saved.' })).toBeAttached();
+  const saved = await api(page, 'notification_settings', {});
+  expect(saved.level).toBe('participating');
+  // A sign-up has not proven its address: the page says why no mail would come.
+  await expect(page.getByText(/Mail goes only to an address that has been proven/)).toBeVisible();
+  await expectAccessible(page);
+
+  const project = await api(page, 'create_project', { 'input[name]': 'Watched', 'input[key]': 'WAT', 'input[visibility]': 'public' });
+  await page.goto('/projects/WAT');
+  await ready(page);
+  const watch = page.getByRole('button', { name: 'Watch' });
+  await expect(watch).toHaveAttribute('aria-pressed', 'false');
+  await watch.click();
+  await expect(watch).toHaveAttribute('aria-pressed', 'true');
+  expect(await api(page, 'project_watching', { 'input[project_id]': project.id })).toBe(true);
+  await page.reload();
+  await ready(page);
+  await expect(page.getByRole('button', { name: 'Watch' })).toHaveAttribute('aria-pressed', 'true');
+});
