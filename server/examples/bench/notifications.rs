@@ -26,7 +26,7 @@ pub async fn run(server: &Server, options: &Options, owner: &Api, project_id: &s
     let quiet = Issue::create(owner, project_id, "Nobody else watches this").await?;
     let watched = Issue::create(owner, project_id, "Everyone watches this").await?;
     let started = Instant::now();
-    let members = join(owner, watchers).await?;
+    let members = join(owner, project_id, watchers).await?;
     for member in &members {
         member.json("watch_issue", &form(&[("input[issue_id]", &watched.id), ("input[watching]", "true")])).await?;
     }
@@ -34,6 +34,13 @@ pub async fn run(server: &Server, options: &Options, owner: &Api, project_id: &s
     println!("\n| workload | connections | req/s | p50 ms | p99 ms | errors | peak anonymous RSS MiB |");
     println!("| --- | --- | --- | --- | --- | --- | --- |");
 
+    // A first pass, not shown, so that neither measured run pays for a cold cache.
+    let (api, issue) = (owner.clone(), quiet.clone());
+    drive(server, 1, options.seconds.min(3), move |n| {
+        let (api, issue) = (api.clone(), issue.clone());
+        async move { ok(&api, "update_issue", &issue.update(n + 2_000_000)).await }
+    })
+    .await;
     let mut p99 = Vec::new();
     for (name, issue) in [
         ("update_issue, no other watcher".to_owned(), &quiet),
@@ -158,15 +165,17 @@ impl Issue {
     }
 }
 
-/// `count` members who joined the owner's team through invitations, signed in.
-async fn join(owner: &Api, count: usize) -> Result<Vec<Api>, Error> {
+/// `count` members who joined the owner's team and project through invitations, signed in.
+async fn join(owner: &Api, project_id: &str, count: usize) -> Result<Vec<Api>, Error> {
     let mut members = Vec::with_capacity(count);
     let mut joining = JoinSet::new();
     for n in 0..count {
-        let owner = owner.clone();
+        let (owner, project_id) = (owner.clone(), project_id.to_owned());
         joining.spawn(async move {
             let email = format!("watcher-{n}@bench.example");
-            let invited = owner.json("invite", &form(&[("input[email]", &email), ("input[role]", "NORMAL")])).await?;
+            let invitation =
+                form(&[("input[email]", &email), ("input[role]", "NORMAL"), ("input[project_ids][0]", &project_id)]);
+            let invited = owner.json("invite", &invitation).await?;
             let path = invited["path"].as_str().ok_or("invite's answer")?;
             let token = path.rsplit('/').next().unwrap_or_default();
             let anonymous = Api { cookie: None, ..owner.clone() };

@@ -118,10 +118,18 @@ impl Follower {
             },
         };
         loop {
+            // The database is read in turn with the instance's other connections (`Hub::checking`).
+            let turn = self.state.live.checking().await;
             let Some(now) = self.now(&actor).await else { return };
-            if now.inbox != told.inbox {
+            let unread = if now.inbox == told.inbox {
+                None
+            } else {
                 let scope = notifications::scope_of(&actor);
                 let Ok(unread) = notifications::unread(&self.state.db, &scope, actor.user_id()).await else { return };
+                Some(unread)
+            };
+            drop(turn);
+            if let Some(unread) = unread {
                 told.inbox = now.inbox;
                 if !self.send(Event::default().event("inbox").id(told.id()).data(unread.to_string())).await {
                     return;
@@ -137,7 +145,10 @@ impl Follower {
                 return;
             }
             // The session and membership as they are now: signed out or removed ends the stream.
-            actor = match self.actor_now().await {
+            let turn = self.state.live.checking().await;
+            let now = self.actor_now().await;
+            drop(turn);
+            actor = match now {
                 Some(now) if now.user_id() == actor.user_id() => now,
                 _ => return,
             };

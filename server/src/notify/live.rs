@@ -23,7 +23,13 @@ pub struct Hub {
     per_user: usize,
     total: usize,
     open: Mutex<HashMap<UserId, usize>>,
+    /// Connections reading the database at once: a hint for an issue a thousand people follow wakes
+    /// all their connections, which then queue here rather than for the pool the requests use.
+    checks: tokio::sync::Semaphore,
 }
+
+/// How many live connections read the database at once (per instance).
+const CHECKS_AT_ONCE: usize = 4;
 
 /// Why a connection was not opened.
 #[derive(Debug, PartialEq, Eq)]
@@ -38,7 +44,13 @@ impl Hub {
     pub fn new(per_user: usize, total: usize) -> Self {
         // A connection that falls this far behind (lagged) just looks again.
         let (hints, _) = broadcast::channel(256);
-        Self { hints, per_user, total, open: Mutex::new(HashMap::new()) }
+        Self {
+            hints,
+            per_user,
+            total,
+            open: Mutex::new(HashMap::new()),
+            checks: tokio::sync::Semaphore::new(CHECKS_AT_ONCE),
+        }
     }
 
     pub fn publish(&self, hint: Hint) {
@@ -62,6 +74,11 @@ impl Hub {
         }
         *mine += 1;
         Ok(Connection { hub: self.clone(), user })
+    }
+
+    /// A turn to read the database for one connection, held until dropped.
+    pub async fn checking(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        self.checks.acquire().await.ok()
     }
 
     /// Connections open now.
