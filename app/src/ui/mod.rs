@@ -11,6 +11,7 @@ mod confirm;
 mod data_safety;
 mod files;
 mod form;
+mod inbox;
 mod invite;
 mod inviting;
 mod issues;
@@ -185,7 +186,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/audit") view=audit::AuditPage />
                     <Route path=path!("/quarantine") view=files::QuarantinePage />
                     <Route path=path!("/account") view=account::AccountPage />
-                    <Route path=path!("/notifications") view=notifications::NotificationsPage />
+                    <Route path=path!("/notifications") view=inbox::NotificationsPage />
                     <Route path=path!("/backups") view=data_safety::DataSafetyPage />
                     <Route path=path!("/projects") view=projects::ProjectsPage />
                     <Route path=path!("/projects/:key") view=projects::ProjectPage />

@@ -105,7 +105,7 @@ impl NotificationsApi for Service {
             .subject("Prove your email address for Moth")
             .header(lettre::message::header::ContentType::TEXT_PLAIN)
             .body(body)
-            .map_err(|_| AppError::internal())?;
+            .map_err(|e| crate::error::internal("address proof mail", e))?;
         self.mailer.deliver(message).await.map_err(|e| {
             tracing::error!(error = %e, "address proof not sent");
             AppError::new(ErrorCode::Unavailable, "The email could not be sent; try again in a few minutes.")
@@ -118,7 +118,7 @@ impl Service {
     /// Refuses a second address proof for one person within a minute (each is a mail Moth sends).
     fn one_proof_a_minute(&self, user: app::model::UserId) -> Result<(), AppError> {
         let now = self.now();
-        let mut sent = self.proofs_sent.lock().map_err(|_| AppError::internal())?;
+        let mut sent = self.proofs_sent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         sent.retain(|_, at| now - *at < 60_000);
         if let Some(at) = sent.get(&user) {
             let message = "A link was mailed to you less than a minute ago: check your mail, or ask again shortly.";

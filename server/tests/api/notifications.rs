@@ -227,12 +227,32 @@ async fn redelivering_an_event_adds_no_second_entry() {
     assert_eq!(mails_to(&sink, &s.guest.email).len(), 1, "nor a second mail");
 }
 
+/// The token of the first link to `path` (`/unsubscribe/`) in `mail`.
+fn token_after(mail: &str, path: &str) -> String {
+    // A body is quoted-printable: its long lines are cut with soft breaks ("=" at a line's end).
+    let mail = mail.replace("=\r\n", "").replace("=\n", "");
+    let start = mail.find(path).unwrap_or_else(|| panic!("a link to {path}")) + path.len();
+    mail[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')).collect()
+}
+
+/// `token` (claims.signature) with its claims rewritten by `rewrite`, under the same signature.
+fn forged(token: &str, rewrite: impl FnOnce(&mut Value)) -> String {
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+    let (claims, signature) = token.split_once('.').expect("claims.signature");
+    let mut decoded: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(claims).expect("b64")).expect("json");
+    rewrite(&mut decoded);
+    format!("{}.{signature}", URL_SAFE_NO_PAD.encode(serde_json::to_vec(&decoded).expect("json")))
+}
+
+/// `token` with the first two characters of its signature cut off.
+fn truncated(token: &str) -> String {
+    let (claims, signature) = token.split_once('.').expect("claims.signature");
+    format!("{claims}.{}", &signature[2..])
+}
+
 /// The unsubscribe link of the last notification mail to `email`.
 fn unsubscribe_token(sink: &SmtpSink, email: &str) -> String {
-    let mails = mails_to(sink, email);
-    let mail = mails.last().expect("a notification mail");
-    let start = mail.find("/unsubscribe/").expect("an unsubscribe link") + "/unsubscribe/".len();
-    mail[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')).collect()
+    token_after(mails_to(sink, email).last().expect("a notification mail"), "/unsubscribe/")
 }
 
 async fn emails_on(app: &TestApp, cookie: &str) -> bool {
@@ -242,7 +262,6 @@ async fn emails_on(app: &TestApp, cookie: &str) -> bool {
 
 #[tokio::test]
 async fn an_unsubscribe_link_turns_off_its_own_persons_mail_only() {
-    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
     let sink = SmtpSink::start();
     let app = app_mailing(&sink, 0, 5).await;
     let s = scene(&app).await;
@@ -256,11 +275,8 @@ async fn an_unsubscribe_link_turns_off_its_own_persons_mail_only() {
     assert!(emails_on(&app, &s.guest.cookie).await);
 
     // The guest's claims rewritten to name the member, under the guest's signature: refused.
-    let (claims, signature) = token.split_once('.').expect("claims.signature");
-    let mut decoded: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(claims).expect("b64")).expect("json");
-    decoded["u"] = Value::String(s.member.user_id.clone());
-    let forged = format!("{}.{signature}", URL_SAFE_NO_PAD.encode(serde_json::to_vec(&decoded).expect("json")));
-    for bad in [forged.as_str(), "not-a-token", &format!("{claims}.{}", &signature[2..])] {
+    let forged = forged(&token, |claims| claims["u"] = Value::String(s.member.user_id.clone()));
+    for bad in [forged.as_str(), "not-a-token", &truncated(&token)] {
         let response = app.http.post(app.url(&format!("/unsubscribe/{bad}"))).send().await.expect("post");
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{bad}");
     }
@@ -375,10 +391,7 @@ fn proof_token(sink: &SmtpSink, email: &str) -> String {
         .into_iter()
         .filter(|m| m.contains("/verify-email/") && m.contains(&format!("To: {email}")))
         .collect();
-    // The body is quoted-printable: its long lines are cut with soft breaks ("=" at a line's end).
-    let mail = mails.last().expect("an address-proof mail").replace("=\r\n", "").replace("=\n", "");
-    let start = mail.find("/verify-email/").expect("a link") + "/verify-email/".len();
-    mail[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')).collect()
+    token_after(mails.last().expect("an address-proof mail"), "/verify-email/")
 }
 
 async fn address_proven(app: &TestApp, cookie: &str) -> bool {
@@ -388,7 +401,6 @@ async fn address_proven(app: &TestApp, cookie: &str) -> bool {
 
 #[tokio::test]
 async fn a_signed_up_owner_proves_their_address_by_a_link_that_proves_nobody_elses() {
-    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
     let sink = SmtpSink::start();
     let app = app_mailing(&sink, 0, 5).await;
     let (owner, _) = app.owner("owner").await;
@@ -417,12 +429,11 @@ async fn a_signed_up_owner_proves_their_address_by_a_link_that_proves_nobody_els
     let token = proof_token(&sink, &owner.email);
 
     // The owner's link with its claims rewritten to name the member, or its signature cut: refused.
-    let (claims, signature) = token.split_once('.').expect("claims.signature");
-    let mut decoded: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(claims).expect("b64")).expect("json");
-    decoded["u"] = Value::String(member.user_id.clone());
-    decoded["a"] = Value::String(member.email.to_lowercase());
-    let forged = format!("{}.{signature}", URL_SAFE_NO_PAD.encode(serde_json::to_vec(&decoded).expect("json")));
-    for bad in [forged.as_str(), "not-a-token", &format!("{claims}.{}", &signature[2..])] {
+    let forged = forged(&token, |claims| {
+        claims["u"] = Value::String(member.user_id.clone());
+        claims["a"] = Value::String(member.email.to_lowercase());
+    });
+    for bad in [forged.as_str(), "not-a-token", &truncated(&token)] {
         let response = app.http.get(app.url(&format!("/verify-email/{bad}"))).send().await.expect("get");
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{bad}");
     }

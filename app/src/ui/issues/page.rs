@@ -137,8 +137,7 @@ pub(super) fn IssueBody(
     });
     let busy = move || save.pending() || in_place.save.pending();
     let project_href = format!("/projects/{}", project.project.key);
-    let navigate = use_navigate();
-    let after_delete = project_href.clone();
+    let (navigate, after_delete) = (use_navigate(), project_href.clone());
     let delete =
         Submission::reporting_to(errors, delete_issue, move |()| navigate(&after_delete, NavigateOptions::default()));
     let delete_question = format!("Delete {} for everyone? This cannot be undone.", issue.reference);
