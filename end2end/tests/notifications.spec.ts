@@ -58,16 +58,20 @@ test('a mention reaches the other browser live, and the inbox works from the key
   await expect(dana.getByLabel('Title')).toHaveValue('Checkout fails');
   expect(await dana.evaluate(() => (window as any).stillHere)).toBe(true);
 
+  // A third entry, so that one is marked read by its button, one by opening it, one with all.
+  await comment(page, 'One more thing');
+  await expect(dana.getByTestId('unread')).toHaveText('3');
+
   // The inbox from the keyboard: the link, then "Mark all read"'s neighbours in order.
   await dana.getByRole('link', { name: /^Notifications/ }).focus();
   await dana.keyboard.press('Enter');
   await expect(dana).toHaveURL(/\/notifications$/);
   await ready(dana);
   const inbox = dana.getByTestId('inbox');
-  await expect(inbox.getByRole('listitem')).toHaveCount(2);
+  await expect(inbox.getByRole('listitem')).toHaveCount(3);
   await expect(inbox.getByRole('listitem').first()).toContainText(`LIVE-${issue.number} Checkout fails`);
   await expect(inbox.getByRole('listitem').last()).toContainText('mentioned you');
-  await expect(dana.getByText('2 unread', { exact: true })).toBeVisible();
+  await expect(dana.getByText('3 unread', { exact: true })).toBeVisible();
   await dana.keyboard.press('Tab');
   await expect(dana.getByRole('button', { name: 'Mark all read' })).toBeFocused();
   await dana.keyboard.press('Tab');
@@ -76,8 +80,16 @@ test('a mention reaches the other browser live, and the inbox works from the key
   const markFirst = dana.getByRole('button', { name: `Mark read LIVE-${issue.number}` }).first();
   await expect(markFirst).toBeFocused();
   await dana.keyboard.press('Enter');
-  await expect(dana.getByText('1 unread', { exact: true })).toBeVisible();
+  await expect(dana.getByText('2 unread', { exact: true })).toBeVisible();
+  await expect(dana.getByTestId('unread')).toHaveText('2');
+  // Opening an unread entry marks it read.
+  await inbox.getByRole('link').nth(1).focus();
+  await dana.keyboard.press('Enter');
+  await expect(dana).toHaveURL(new RegExp(`${issuePath}$`));
   await expect(dana.getByTestId('unread')).toHaveText('1');
+  await dana.goBack();
+  await ready(dana);
+  await expect(dana.getByText('1 unread', { exact: true })).toBeVisible();
   await dana.getByRole('button', { name: 'Mark all read' }).focus();
   await dana.keyboard.press('Space');
   await expect(dana.getByText('0 unread', { exact: true })).toBeVisible();

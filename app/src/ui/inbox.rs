@@ -1,6 +1,7 @@
 //! The inbox page (`/notifications`): the signed-in person's entries, newest first, each naming the
-//! issue (a link), who did what, when and why they heard; mark read, mark all read, older pages. It
-//! reads the list again whenever the tab's live connection tells a new unread count.
+//! issue (a link, which marks the entry read), who did what, when and why they heard; mark read, mark
+//! all read, older pages. It reads the list again whenever the tab's live connection tells a new
+//! unread count.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -59,7 +60,7 @@ fn InboxView() -> impl IntoView {
                 return view! { <p class="muted">"Nothing yet. Activity on the issues you watch appears here."</p> }
                     .into_any();
             }
-            let rows = inbox.entries.into_iter().map(|entry| entry_view(entry, mark)).collect_view();
+            let rows = inbox.entries.into_iter().map(|entry| entry_view(entry, mark, live)).collect_view();
             view! { <ul class="inbox" data-testid="inbox">{rows}</ul> }.into_any()
         })
     };
@@ -81,7 +82,7 @@ fn InboxView() -> impl IntoView {
 }
 
 /// One entry: the issue by key and title (a link), who did what, when, and why the reader heard.
-fn entry_view(entry: Notification, mark: Submission<MarkReadInput, Inbox>) -> impl IntoView {
+fn entry_view(entry: Notification, mark: Submission<MarkReadInput, Inbox>, live: Live) -> impl IntoView {
     let (key, number) = entry.issue_key.rsplit_once('-').unwrap_or((entry.issue_key.as_str(), ""));
     let href = format!("/projects/{key}/issues/{number}");
     let what = match entry.kind {
@@ -97,9 +98,20 @@ fn entry_view(entry: Notification, mark: Submission<MarkReadInput, Inbox>) -> im
     };
     let id = entry.id;
     let read = entry.read;
+    // Opening an unread entry marks it read; the page goes away meanwhile, so only the tab's count
+    // (which outlives it) hears the answer.
+    let open = move |_| {
+        if !read {
+            leptos::task::spawn_local(async move {
+                if let Ok(inbox) = mark_notifications_read(MarkReadInput { ids: vec![id], all: false }).await {
+                    live.unread.set(Some(inbox.unread));
+                }
+            });
+        }
+    };
     view! {
         <li class=if read { "read" } else { "unread" }>
-            <A href=href>{format!("{} {}", entry.issue_key, entry.issue_title)}</A>
+            <A href=href on:click=open>{format!("{} {}", entry.issue_key, entry.issue_title)}</A>
             <span>{format!(" {} {what} · ", entry.actor)}<Moment ms=entry.created_at />{format!(" · {why}")}</span>
             {(!read).then(|| view! {
                 " " <button type="button" on:click=move |_| mark.submit(MarkReadInput { ids: vec![id], all: false })>
