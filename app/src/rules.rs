@@ -379,6 +379,20 @@ pub fn jump_query(value: &str, _: &()) -> garde::Result {
     JumpQuery::parse(value).map(|_| ()).map_err(garde::Error::new)
 }
 
+/// The characters a mention may hold after its `@`: those of an address (`@dana`, `@dana@example.org`).
+pub fn is_mention_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "._%+-@".contains(c)
+}
+
+/// garde rule for the start of a mention being typed: at most 100 of [`is_mention_char`].
+#[allow(clippy::trivially_copy_pass_by_ref)]
+pub fn mention_prefix(value: &str, _: &()) -> garde::Result {
+    if value.len() > 100 || !value.chars().all(is_mention_char) {
+        return Err(garde::Error::new("At most 100 letters, digits or . _ % + - @ after the @."));
+    }
+    Ok(())
+}
+
 /// Each word of a search is one more index lookup: a search names at most eight.
 pub const SEARCH_MAX_WORDS: usize = 8;
 

@@ -1,5 +1,5 @@
-// Hearing of activity without reloading (issue 27): in two browsers, one person mentions another,
-// whose unread count and open issue page change without a reload, and whose half-typed edit is kept;
+// Hearing of activity without reloading (issue 27): in two browsers, one person mentions another
+// (chosen from the editor's suggestions, then shown as a link), whose unread count and open issue page change without a reload, and whose half-typed edit is kept;
 // the inbox works from the keyboard alone; axe-core checks the inbox, the issue page with its "Watch"
 // toggle and the account page's notification settings.
 import { expect, test, type Page } from '@playwright/test';
@@ -37,7 +37,31 @@ test('a mention reaches the other browser live, and the inbox works from the key
   await page.getByLabel('Internal comment').check();
   await expect(hint).toBeVisible();
   await page.getByLabel('Internal comment').uncheck();
-  await comment(page, `@${danaEmail.split('@')[0]} can you check this?`);
+  // Typing "@dana" offers the people who may read the issue; Enter writes the chosen one's handle.
+  const danaHandle = danaEmail.split('@')[0];
+  const box = page.getByRole('textbox', { name: 'New comment' });
+  await box.fill('');
+  await box.pressSequentially('@dana');
+  const people = page.getByRole('listbox', { name: 'People to mention' });
+  await expect(people.getByRole('option')).toHaveCount(1);
+  await expect(people.getByRole('option')).toHaveText(`Dana Member @${danaHandle}`);
+  await expect(box).toHaveAttribute('aria-activedescendant', 'comment-body-mentions-0');
+  await expectAccessible(page);
+  await page.keyboard.press('Enter');
+  await expect(box).toHaveValue(`@${danaHandle} `);
+  await expect(people).toBeHidden();
+  // Escape closes the list without writing anything.
+  await box.pressSequentially('and @d');
+  await expect(people.getByRole('option')).toHaveCount(1);
+  await page.keyboard.press('Escape');
+  await expect(people).toBeHidden();
+  await expect(box).toHaveValue(`@${danaHandle} and @d`);
+  await box.fill(`@${danaHandle} can you check this?`);
+  await page.getByRole('button', { name: 'Comment', exact: true }).click();
+  await expect(box).toHaveValue('');
+  // The mention is a link to the project's issues assigned to Dana.
+  const danaId = (await api(dana, 'who_am_i', {})).user.id;
+  await expect(page.getByRole('link', { name: `@${danaHandle}` })).toHaveAttribute('href', `/projects/LIVE?assignee=${danaId}`);
 
   // Dana's count and issue page change by themselves; being mentioned, she now watches the issue.
   await expect(dana.getByTestId('unread')).toHaveText('1');

@@ -41,14 +41,57 @@ pub fn issue_refs(html: &str, found: &mut Vec<(String, i64)>) {
 
 /// `html` with each issue key that `href` answers for made a link to it; the others stay text.
 pub fn link_issue_refs(html: &str, href: impl Fn(&str, i64) -> Option<String>) -> String {
+    link_spans(html, |piece| refs_in(piece).map(|(range, key, n)| (range, href(key, n))).collect(), "issue-ref")
+}
+
+/// The most distinct people one page's mentions are looked up for; later ones stay text.
+pub const MAX_LINKED_MENTIONS: usize = 20;
+
+/// `html` with each `@name` that `href` answers for (by the name, lower-cased) made a link; the
+/// others stay text.
+pub fn link_mentions(html: &str, href: impl Fn(&str) -> Option<String>) -> String {
+    link_spans(
+        html,
+        |piece| mentions_in(piece).into_iter().map(|(range, name)| (range, href(&name))).collect(),
+        "mention",
+    )
+}
+
+/// `@name` mentions in `text`: where each stands (bytes, with the `@`) and the name, lower-cased,
+/// without the `@`. A mention starts a word; its name is an address's local part or a whole address
+/// (`@dana`, `@dana@example.org`), without trailing dots or dashes.
+pub fn mentions_in(text: &str) -> Vec<(std::ops::Range<usize>, String)> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        // Only an '@' (ASCII, so `i` is then a character's boundary) may start one.
+        if bytes[i] != b'@' || text[..i].chars().next_back().is_some_and(|c| c.is_alphanumeric() || c == '_') {
+            i += 1;
+            continue;
+        }
+        let end = i + 1 + text[i + 1..].chars().take_while(|c| app::rules::is_mention_char(*c)).count();
+        let name = text[i + 1..end].trim_end_matches(['.', '-', '@']);
+        if !name.is_empty() && name.matches('@').count() <= 1 {
+            out.push((i..i + 1 + name.len(), name.to_ascii_lowercase()));
+        }
+        i = end;
+    }
+    out
+}
+
+/// `html` with the spans `find` answers an address for, in its text outside links and code, made
+/// links of `class`.
+fn link_spans(html: &str, find: impl Fn(&str) -> Vec<(std::ops::Range<usize>, Option<String>)>, class: &str) -> String {
     let mut out = String::with_capacity(html.len());
     pieces(html, |piece, linkable| {
         let mut copied = 0;
-        for (range, key, number) in refs_in(piece).filter(|_| linkable) {
-            if let Some(href) = href(key, number) {
+        let spans = if linkable { find(piece) } else { Vec::new() };
+        for (range, href) in spans {
+            if let Some(href) = href {
                 out.push_str(&piece[copied..range.start]);
-                // The key and the path are capitals, digits, '-' and '/': nothing to escape.
-                for part in [r#"<a href=""#, &href, r#"" class="issue-ref">"#, &piece[range.clone()], "</a>"] {
+                // Addresses are made of keys, numbers, ids and "/?=": nothing to escape.
+                for part in [r#"<a href=""#, &href, r#"" class=""#, class, r#"">"#, &piece[range.clone()], "</a>"] {
                     out.push_str(part);
                 }
                 copied = range.end;
@@ -135,6 +178,23 @@ mod tests {
         for inside in ["issues/5", "issues/6", "issues/7", "issues/8"] {
             assert!(!linked.contains(inside), "{inside}: {linked}");
         }
+    }
+
+    #[test]
+    fn mentions_become_links_only_where_answered_and_never_inside_links_or_code() {
+        let html =
+            to_safe_html("@Dana and @ann@example.org. Not mail@host, `@dana` or [@dana](https://e.example); @bob");
+        let linked = link_mentions(&html, |name| (name != "bob").then(|| format!("/people/{name}")));
+        assert!(linked.contains(r#"<a href="/people/dana" class="mention">@Dana</a> and"#), "{linked}");
+        assert!(
+            linked.contains(r#"<a href="/people/ann@example.org" class="mention">@ann@example.org</a>."#),
+            "{linked}"
+        );
+        assert_eq!(linked.matches("class=\"mention\"").count(), 2, "{linked}");
+        assert!(linked.contains("@bob") && linked.contains("<code>@dana</code>"), "{linked}");
+        // Characters of several bytes before or after a mention (found by the API fuzzer).
+        let names: Vec<String> = mentions_in("👍🏻 @dana é@x ü").into_iter().map(|(_, n)| n).collect();
+        assert_eq!(names, ["dana"]);
     }
 
     #[test]

@@ -30,6 +30,12 @@ api_area! {
         #[server(endpoint = "watch_project")]
         fn watch_project(input: WatchProjectInput) -> bool;
 
+        /// Up to 8 people a text of an issue the actor reads could mention (members, not guests, may
+        /// ask): members of the team, not the actor, whose address or name starts with the prefix and
+        /// who may read the issue now; for an internal text, only those who read internal text.
+        #[server(endpoint = "mention_candidates")]
+        fn mention_candidates(input: MentionInput) -> Vec<Mentionable>;
+
         /// Whether the actor watches a project they read.
         #[server(endpoint = "project_watching")]
         fn project_watching(input: ProjectWatchingInput) -> bool;

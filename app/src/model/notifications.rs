@@ -157,6 +157,28 @@ pub struct MarkReadInput {
 
 no_normalization!(MarkReadInput);
 
+/// The people a text of an issue could mention, for the editor's suggestions: those whose address or
+/// name starts with `prefix` and who may read the issue (and, for an `internal` text, internal text).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct MentionInput {
+    #[garde(skip)]
+    pub issue_id: IssueId,
+    #[garde(skip)]
+    pub internal: bool,
+    #[garde(custom(crate::rules::mention_prefix))]
+    pub prefix: String,
+}
+
+no_normalization!(MentionInput);
+
+/// Someone a text may mention: `handle` is what follows the `@` (an address's local part when no
+/// other member's address shares it, else the whole address).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mentionable {
+    pub handle: String,
+    pub name: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
 pub struct WatchIssueInput {
     #[garde(skip)]

@@ -245,10 +245,15 @@ pub fn TextArea(
     #[prop(optional)] aria_label: Option<&'static str>,
     #[prop(default = 4)] rows: u32,
     #[prop(optional)] preview: bool,
+    /// The issue whose people `@` offers ([`super::mentions`]).
+    #[prop(optional_no_strip)]
+    mentions: Option<super::mentions::MentionSource>,
 ) -> impl IntoView {
     let id = id.unwrap_or_else(|| name.to_owned());
     let previewing = RwSignal::new(false);
     let area = NodeRef::<leptos::html::Textarea>::new();
+    let suggestions = mentions.map(|source| super::mentions::Suggestions::new(source, area, value));
+    let list_id = format!("{id}-mentions");
     // What the server answered: the rendered text, or why it refused it.
     let rendered = RwSignal::new(Ok::<String, String>(String::new()));
     // One toggle button: pressed, it shows the preview; pressed again, the text to edit.
@@ -275,17 +280,33 @@ pub fn TextArea(
             })}
             <textarea
                 node_ref=area
-                on:keydown=move |ev| if preview { super::markdown_tools::on_key(&ev, area, value) }
+                on:keydown=move |ev| {
+                    if suggestions.is_some_and(|s| s.on_key(&ev)) {
+                        return;
+                    }
+                    if preview {
+                        super::markdown_tools::on_key(&ev, area, value);
+                    }
+                }
                 id=id.clone()
                 aria-label=aria_label
                 name=name
                 rows=rows
                 hidden=move || previewing.get()
                 prop:value=move || value.get()
-                on:input=move |ev| value.set(event_target_value(&ev))
+                on:input=move |ev| {
+                    value.set(event_target_value(&ev));
+                    if let Some(s) = suggestions {
+                        s.on_input();
+                    }
+                }
                 aria-invalid=aria_invalid(errors, name)
                 aria-describedby=error_id(&id)
+                aria-autocomplete=suggestions.map(|_| "list")
+                aria-controls=suggestions.map(|_| list_id.clone())
+                aria-activedescendant=super::mentions::active_option(suggestions, list_id.clone())
             ></textarea>
+            {suggestions.map(|suggestions| super::mentions::mention_list(suggestions, list_id.clone()))}
             <Show when=move || previewing.get()>
                 <div class="markdown preview" data-testid="preview" inner_html=move || rendered.get().unwrap_or_default()></div>
                 <p class="alert" role="alert" hidden=move || rendered.with(Result::is_ok)>{move || rendered.get().err()}</p>

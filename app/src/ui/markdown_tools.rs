@@ -52,13 +52,13 @@ pub fn apply(text: &str, start: u32, end: u32, tool: Tool) -> (String, u32, u32)
     (format!("{before}{open}{inner}{close}{after}"), new_start, new_end)
 }
 
-fn units(s: &str) -> u32 {
+pub(super) fn units(s: &str) -> u32 {
     u32::try_from(s.encode_utf16().count()).unwrap_or(u32::MAX)
 }
 
 /// The byte offset of the UTF-16 offset `unit` in `text` (the end when past it; never inside a
 /// character).
-fn byte_offset(text: &str, unit: u32) -> usize {
+pub(super) fn byte_offset(text: &str, unit: u32) -> usize {
     let mut seen = 0;
     for (at, c) in text.char_indices() {
         if seen >= unit {

@@ -18,6 +18,7 @@ mod issues;
 mod layout;
 mod markdown_tools;
 mod members;
+mod mentions;
 mod notifications;
 mod palette;
 mod projects;

@@ -286,6 +286,12 @@ impl<'q> sqlx::Encode<'q, sqlx::Any> for NewRowKey {
     }
 }
 
+/// `text` as a `LIKE` pattern that matches it literally (with `ESCAPE '\'`): `%`, `_` and `\`
+/// escaped.
+pub(in crate::db) fn like_literal(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
 /// Makes the folder of a `SQLite` file and asks sqlx to create the file if missing.
 fn prepare_sqlite_url(url: &str) -> Result<String, DbError> {
     let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");

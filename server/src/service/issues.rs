@@ -20,7 +20,7 @@ use crate::{
     db::{
         attachments, audit,
         issues::{self, Across, Change, StoredIssue, Visible},
-        projects,
+        notifications, projects,
         scope::ReadScope,
     },
     error::ServiceError,
@@ -188,10 +188,38 @@ impl Service {
         let mut comments = self.comments_with_files(&visible, issues::comments(&self.db, &visible).await?).await?;
         let history = issues::history(&self.db, &visible).await?;
         let scope = *visible.scope();
+        let (mentioned, key) = (self.people_mentioned(&visible, &comments).await?, visible.key.clone());
         let mut issue = issues::to_issue(&self.db, visible).await?;
         let texts = std::iter::once(&mut issue.description_html).chain(comments.iter_mut().map(|c| &mut c.body_html));
-        self.link_issue_keys(&scope, texts.collect()).await?;
+        let mut texts: Vec<&mut String> = texts.collect();
+        self.link_issue_keys(&scope, texts.iter_mut().map(|t| &mut **t).collect()).await?;
+        if !mentioned.is_empty() {
+            // A mention opens the project's issues assigned to the person mentioned.
+            let href = |name: &str| {
+                let (_, user) = mentioned.iter().find(|(n, _)| n == name)?;
+                Some(format!("/projects/{key}?assignee={user}"))
+            };
+            for html in texts {
+                *html = markdown::link_mentions(html, href);
+            }
+        }
         Ok(IssueDetail { issue, comments, history })
+    }
+
+    /// The people mentioned in the issue's description and comments that its reader is shown as links
+    /// (`db::notifications::people_mentioned`), by the name written.
+    async fn people_mentioned(
+        &self,
+        visible: &Visible<StoredIssue>,
+        comments: &[Comment],
+    ) -> Result<Vec<(String, app::model::UserId)>, AppError> {
+        let texts =
+            std::iter::once(visible.fields.description.as_str()).chain(comments.iter().map(|c| c.body.as_str()));
+        let mut names = std::collections::BTreeSet::new();
+        for text in texts {
+            names.extend(markdown::mentions_in(text).into_iter().map(|(_, name)| name));
+        }
+        Ok(notifications::people_mentioned(&self.db, visible, &names).await?)
     }
 
     /// Makes the issue keys in rendered texts (`WEB-3`) links for a reader who may open those issues,

@@ -6,8 +6,8 @@ use app::{
     api::{NotificationsApi, RequestParts},
     error::{AppError, ErrorCode},
     model::{
-        parse, Inbox, InboxInput, IssueIdInput, MarkReadInput, NotificationPreferences, ProjectWatchingInput,
-        WatchIssueInput, WatchProjectInput,
+        parse, Inbox, InboxInput, IssueIdInput, MarkReadInput, MentionInput, Mentionable, NotificationPreferences,
+        ProjectWatchingInput, WatchIssueInput, WatchProjectInput,
     },
 };
 
@@ -59,6 +59,17 @@ impl NotificationsApi for Service {
         }
         notifications::watch_project(&self.db, &actor, project.id, input.watching, self.now()).await?;
         Ok(input.watching)
+    }
+
+    async fn mention_candidates(&self, req: &RequestParts, input: MentionInput) -> Result<Vec<Mentionable>, AppError> {
+        let input = parse(input)?.into_inner();
+        let (_, actor) = self.actor(req).await?;
+        let issue = issues::find(&self.db, &actor, input.issue_id).await?.ok_or_else(AppError::not_found)?;
+        if !policy::may(&actor, Action::ListMembers) {
+            let message = "Guests mention the people they see on the issue by typing their @name.";
+            return Err(AppError::new(ErrorCode::Forbidden, message));
+        }
+        Ok(notifications::mention_candidates(&self.db, &actor, &issue, input.internal, &input.prefix).await?)
     }
 
     async fn project_watching(&self, req: &RequestParts, input: ProjectWatchingInput) -> Result<bool, AppError> {

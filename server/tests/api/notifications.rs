@@ -452,3 +452,74 @@ async fn a_signed_up_owner_proves_their_address_by_a_link_that_proves_nobody_els
     assert_eq!(mails.len(), 1);
     assert!(mails[0].contains("After proving"));
 }
+
+async fn mention_handles(app: &TestApp, cookie: &str, issue: &str, internal: bool, prefix: &str) -> Vec<String> {
+    let internal = if internal { "true" } else { "false" };
+    let form = input(&[("issue_id", issue), ("internal", internal), ("prefix", prefix)]);
+    let response = app.call("mention_candidates", &form, Some(cookie)).await;
+    assert_eq!(response.status(), StatusCode::OK, "mention_candidates {prefix:?}");
+    let people: Value = response.json().await.expect("json");
+    people.as_array().expect("a list").iter().map(|p| p["handle"].as_str().expect("handle").to_owned()).collect()
+}
+
+fn local(person: &Person) -> String {
+    person.email.split('@').next().expect("local part").to_owned()
+}
+
+/// The editor offers, and the issue page links, only people who may read the issue (and, for an
+/// internal text, its internal text); guests get no list of the team's people.
+#[tokio::test]
+async fn mentions_are_offered_and_linked_only_for_people_who_read_the_issue() {
+    let app = crate::helpers::spawn_app().await;
+    let s = scene(&app).await;
+    // A member of the team who is not in the project reads none of its issues.
+    let outsider = app.new_member(&s.owner.cookie, "NORMAL").await;
+    let (m, g, o) = (local(&s.member), local(&s.guest), local(&outsider));
+
+    let everyone = mention_handles(&app, &s.member.cookie, &s.issue.id, false, "").await;
+    assert!(everyone.contains(&local(&s.owner)) && everyone.contains(&g), "{everyone:?}");
+    assert!(!everyone.contains(&o) && !everyone.contains(&m), "neither the outsider nor the asker: {everyone:?}");
+    let internal = mention_handles(&app, &s.member.cookie, &s.issue.id, true, "").await;
+    assert!(internal.contains(&local(&s.owner)) && !internal.contains(&g), "no guest for internal text: {internal:?}");
+    assert_eq!(mention_handles(&app, &s.owner.cookie, &s.issue.id, false, &g[..8]).await, vec![g.clone()]);
+    for wildcard in ["%", "_", "%%"] {
+        let found = mention_handles(&app, &s.owner.cookie, &s.issue.id, false, wildcard).await;
+        assert!(found.is_empty(), "{wildcard:?} is a character, not a pattern: {found:?}");
+    }
+    let odd = input(&[("issue_id", &s.issue.id), ("internal", "false"), ("prefix", "a\\b")]);
+    let response = app.call("mention_candidates", &odd, Some(&s.owner.cookie)).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "no mention holds a backslash");
+    // An internal issue: the guest may not read it, whatever the text.
+    let internal_issue = app.issue(&s.owner.cookie, &project_of(&app, &s).await, "internal").await;
+    let offered = mention_handles(&app, &s.owner.cookie, &internal_issue.id, false, "").await;
+    assert!(offered.contains(&m) && !offered.contains(&g), "{offered:?}");
+
+    let guest_asks = input(&[("issue_id", &s.issue.id), ("internal", "false"), ("prefix", "")]);
+    let response = app.call("mention_candidates", &guest_asks, Some(&s.guest.cookie)).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN, "guests get no list of the team's people");
+    let (stranger, _) = app.owner("stranger").await;
+    let response = app.call("mention_candidates", &guest_asks, Some(&stranger.cookie)).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND, "another team's issue");
+
+    app.comment(&s.owner.cookie, &s.issue.id, &format!("@{m} @{g} @{o} and `@{m}`"), false).await;
+    let (key, number) = s.issue.reference.split_once('-').expect("reference");
+    let read = input(&[("key", key), ("number", number)]);
+    let as_member: Value = app.call("get_issue", &read, Some(&s.member.cookie)).await.json().await.expect("json");
+    let html = as_member["comments"][0]["body_html"].as_str().expect("html");
+    for (name, id) in [(&m, &s.member.user_id), (&g, &s.guest.user_id)] {
+        let link = format!(r#"<a href="/projects/{key}?assignee={id}" class="mention">@{name}</a>"#);
+        assert!(html.contains(&link), "{link} in {html}");
+    }
+    assert_eq!(html.matches("class=\"mention\"").count(), 2, "the outsider and the code stay text: {html}");
+    let as_guest: Value = app.call("get_issue", &read, Some(&s.guest.cookie)).await.json().await.expect("json");
+    let html = as_guest["comments"][0]["body_html"].as_str().expect("html");
+    assert!(html.contains(&format!("@{m}")) && !html.contains("mention"), "no people's links for a guest: {html}");
+}
+
+/// The project of the scene's issue.
+async fn project_of(app: &TestApp, s: &Scene) -> String {
+    let (key, number) = s.issue.reference.split_once('-').expect("reference");
+    let read = input(&[("key", key), ("number", number)]);
+    let detail: Value = app.call("get_issue", &read, Some(&s.owner.cookie)).await.json().await.expect("json");
+    detail["issue"]["project_id"].as_str().expect("project id").to_owned()
+}

@@ -150,7 +150,12 @@ pub(super) fn IssueFieldsForm(
     /// (`in_place`).
     #[prop(optional)]
     in_place: bool,
+    /// The issue being edited, whose people `@` in the description offers.
+    #[prop(optional_no_strip)]
+    issue: Option<crate::model::IssueId>,
 ) -> impl IntoView {
+    let internal = Callback::new(move |()| form.visibility.get_untracked() == IssueVisibility::Internal);
+    let mentions = issue.map(|issue_id| crate::ui::mentions::MentionSource { issue_id, internal });
     // The environment folds away; it opens when one of its fields has an error.
     let environment_error = move || {
         errors.with(|e| {
@@ -161,7 +166,7 @@ pub(super) fn IssueFieldsForm(
     };
     view! {
         <TextField label="Title" name="fields.title" id="issue-title" value=form.title errors />
-        <TextArea label="Description" name="fields.description" id="issue-description" rows=6 value=form.description errors preview=true />
+        <TextArea label="Description" name="fields.description" id="issue-description" rows=6 value=form.description errors preview=true mentions />
         <div class="field-row">
             {choice(("issue-type", "Type"), form.kind, IssueType::ALL, IssueType::as_str)}
             <Show when=move || !in_place>

@@ -16,6 +16,7 @@ use crate::ui::{
     files::{CommentDraft, DraftFileList},
     form::{FormAlert, Submission, TextArea},
     layout::SignedIn,
+    mentions::MentionSource,
     set_ready,
 };
 use crate::{
@@ -152,7 +153,7 @@ pub(super) fn IssueBody(
             <section class="card">
                 <h2>"Edit"</h2>
                 <form on:submit=submit novalidate>
-                    <IssueFieldsForm form=fields errors can_triage=true candidates=candidates.clone() in_place=true />
+                    <IssueFieldsForm form=fields errors can_triage=true candidates=candidates.clone() in_place=true issue=Some(issue_id) />
                     <FormAlert errors />
                     <p class="actions-row">
                         <button type="submit" class="primary-inline" disabled=busy>"Save"</button>
@@ -344,9 +345,12 @@ pub(super) fn CommentItem(
     errors: RwSignal<Option<AppError>>,
     /// The page's open editors: an edit survives the stream being drawn again.
     edits: RwSignal<std::collections::HashMap<crate::model::CommentId, String>>,
+    /// The issue, for a reader who may be offered people to mention (not a guest).
+    mentions: Option<crate::model::IssueId>,
 ) -> impl IntoView {
     let own = comment.author.id == me_id;
     let comment_id = comment.id;
+    let internal = comment.visibility == IssueVisibility::Internal;
     let editing = move || edits.with(|e| e.contains_key(&comment_id));
     let body = RwSignal::new(edits.with_untracked(|e| e.get(&comment_id).cloned()).unwrap_or(comment.body.clone()));
     Effect::new(move || {
@@ -374,7 +378,8 @@ pub(super) fn CommentItem(
                 {(comment.visibility == IssueVisibility::Internal).then(|| view! { " " <span class="badge">"internal"</span> })}
             </p>
             <Show when=move || !editing() fallback=move || view! {
-                <TextArea name="body" id=format!("comment-{comment_id}") aria_label="Edit comment" rows=3 value=body errors=edit_errors preview=true />
+                <TextArea name="body" id=format!("comment-{comment_id}") aria_label="Edit comment" rows=3 value=body errors=edit_errors preview=true
+                    mentions=mentions.map(|issue_id| MentionSource { issue_id, internal: Callback::new(move |()| internal) }) />
                 <FormAlert errors=edit_errors />
                 <button type="button" on:click=move |_| edit.submit(EditCommentInput { comment_id, body: body.get_untracked() })>
                     "Save comment"
@@ -449,7 +454,7 @@ pub(super) fn Activity(
             (
                 c.created_at,
                 true,
-                view! { <CommentItem comment=c is_admin me_id on_changed errors edits=draft.edits /> }.into_any(),
+                view! { <CommentItem comment=c is_admin me_id on_changed errors edits=draft.edits mentions=can_edit.then_some(issue_id) /> }.into_any(),
             )
         }));
         items.sort_by_key(|(at, is_comment, _)| (*at, *is_comment));
@@ -462,7 +467,8 @@ pub(super) fn Activity(
             <form on:submit=submit novalidate>
                 <div class="drop-zone" on:paste=move |ev| draft.on_paste(&ev) on:dragover=|ev| ev.prevent_default()
                     on:drop=move |ev| draft.on_drop(&ev)>
-                    <TextArea label="New comment" name="body" id="comment-body" rows=3 value=body errors preview=true />
+                    <TextArea label="New comment" name="body" id="comment-body" rows=3 value=body errors preview=true
+                        mentions=can_edit.then_some(MentionSource { issue_id, internal: Callback::new(move |()| internal.get_untracked()) }) />
                     <p class="hint">"Paste or drop an image here to attach it to this comment."</p>
                     <DraftFileList draft />
                 </div>

@@ -75,8 +75,7 @@ pub(super) fn contains_pattern(text: &str) -> String {
     if text.trim().is_empty() {
         return String::new();
     }
-    let escaped = text.trim().to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    format!("%{escaped}%")
+    format!("%{}%", crate::db::like_literal(&text.trim().to_lowercase()))
 }
 
 /// The cursor key before the first issue of each order.

@@ -190,6 +190,13 @@ pub(in crate::db) async fn find_in_scope(
     Ok(with_tags_and_assignees(db, scope, row).await?.pop())
 }
 
+/// Whether the scope's reader may read the issue `id` (nothing of it is loaded).
+pub(in crate::db) async fn readable_by(db: &Db, scope: ReadScope, id: IssueId) -> Result<bool, DbError> {
+    let mut s = readable("SELECT 1", &scope);
+    s.push(" AND i.id = ").bind(id);
+    Ok(s.query_scalar::<i64>().fetch_optional(db.pool()).await?.is_some())
+}
+
 /// An issue the actor may see, by `KEY-number`.
 pub async fn find_by_ref(
     db: &Db,

@@ -11,6 +11,8 @@ pub mod fan_out;
 pub mod mail;
 mod mentions;
 
+pub use mentions::{candidates as mention_candidates, people_mentioned};
+
 use app::model::{
     ActivityKind, Inbox, IssueId, NotificationLevel, NotificationPreferences, NotificationReason, ProjectId, Role,
     TeamId, UserId, INBOX_PAGE,
