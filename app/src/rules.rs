@@ -475,6 +475,24 @@ pub fn bucket_endpoint(value: &str, _: &()) -> garde::Result {
     }
 }
 
+/// garde rule for a webhook's address: `https://` or `http://`, a host, then any path and query; no
+/// user or password, no spaces; at most 2,000 characters. Whether the host may be reached is the
+/// server's to say (its SSRF guard, on every connection).
+#[allow(clippy::trivially_copy_pass_by_ref)]
+pub fn webhook_url(value: &str, _: &()) -> garde::Result {
+    let lower = value.to_ascii_lowercase();
+    let rest = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://"));
+    let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
+    let valid = value.len() <= 2000
+        && !value.chars().any(|c| c.is_whitespace() || c.is_control())
+        && host.is_some_and(|h| !h.is_empty() && !h.contains('@'));
+    if valid {
+        Ok(())
+    } else {
+        Err(garde::Error::new("Enter the receiver's address, such as https://chat.example.com/hooks/moth."))
+    }
+}
+
 /// garde rule for a bucket's region, such as `eu-central-1`.
 #[allow(clippy::trivially_copy_pass_by_ref)]
 pub fn bucket_region(value: &str, _: &()) -> garde::Result {

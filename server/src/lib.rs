@@ -36,3 +36,4 @@ pub mod service;
 pub mod signed;
 pub mod spreadsheet;
 pub mod startup;
+pub mod webhooks;

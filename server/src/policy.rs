@@ -45,6 +45,8 @@ pub enum Action {
     ManageTokens,
     /// Turn the token API on or off for the team (OWNER).
     SetTokenPolicy,
+    /// Make, list and delete a project's webhooks, and see their deliveries (OWNER and ADMIN).
+    ManageWebhooks,
 }
 
 /// What an actor reads of the team's projects and issues: decided here, from the [`Actor`] alone, and
@@ -153,7 +155,8 @@ pub fn scope_of(action: Action) -> TokenScope {
         | Action::ReadQuarantine
         | Action::TeamData
         | Action::ManageTokens
-        | Action::SetTokenPolicy => TokenScope::Admin,
+        | Action::SetTokenPolicy
+        | Action::ManageWebhooks => TokenScope::Admin,
     }
 }
 
@@ -176,7 +179,8 @@ pub fn allowed(role: Role, action: Action) -> bool {
         | Action::ReadQuarantine
         | Action::ManageProjects
         | Action::DeleteIssues
-        | Action::ManageTokens => is_manager,
+        | Action::ManageTokens
+        | Action::ManageWebhooks => is_manager,
         Action::Invite(target) | Action::RevokeInvitation(target) | Action::RemoveMember(target) => manages(target),
         Action::ChangeRole { from, to } => manages(from) && manages(to),
         Action::TransferOwnership | Action::TeamData | Action::SetTokenPolicy => role == Owner,

@@ -54,6 +54,8 @@ pub struct Application {
     exporter: Arc<crate::export::Exporter>,
     /// Delivers notifications off the request path.
     notifier: Arc<crate::notify::Notifier>,
+    /// Delivers webhooks off the request path.
+    hooks: Arc<crate::webhooks::HookWorker>,
 }
 
 impl Application {
@@ -93,16 +95,13 @@ impl Application {
         let exporter = build_exporter(&config, &db, files.clone(), clock.clone()).await?;
         let notifier = build_notifier(&config, &db, mailer.clone(), clock.clone(), &files);
         let (live, unsubscribe) = (notifier.live.clone(), notifier.unsubscribe.clone());
+        let private_ok = config.allow_private_endpoints;
+        let hooks = Arc::new(crate::webhooks::HookWorker::new(db.clone(), files.clone(), clock.clone(), private_ok));
         let service = Service::new(db.clone(), clock, sessions, mailer, config.invitation_ttl(), files, bans.clone());
-        let service = Arc::new(service.with_backups(backups.clone()).with_exporter(exporter.clone()));
+        let service = service.with_backups(backups.clone()).with_exporter(exporter.clone());
+        let service = Arc::new(service.with_private_endpoints(private_ok));
         let store = DbSessionStore::new(db.clone());
-        let limits = Arc::new(http::limits::Limits::new(&http::limits::Rates {
-            uploads: config.upload_rate_per_minute,
-            exports: config.export_rate_per_minute,
-            api: config.api_rate_per_minute,
-            session: config.session_rate_per_minute,
-            token: config.token_rate_per_minute,
-        }));
+        let limits = rate_limits(&config);
         let state = AppState {
             limits: limits.clone(),
             metrics,
@@ -134,6 +133,7 @@ impl Application {
             replication,
             exporter,
             notifier,
+            hooks,
         })
     }
 
@@ -194,6 +194,7 @@ impl Application {
             }
         });
         let notifier = tokio::spawn(self.notifier.clone().run());
+        let hooks = tokio::spawn(self.hooks.clone().run());
         let schedule = self.backups.map(|(backups, drill_every)| tokio::spawn(backups.run_schedule(drill_every)));
         let replication = self.replication.map(|backups| tokio::spawn(backups.run_replica()));
         let (stop_files, mut files_stopped) = tokio::sync::watch::channel(false);
@@ -205,12 +206,24 @@ impl Application {
         let _ = files.await;
         sweeper.abort();
         notifier.abort();
+        hooks.abort();
         for task in [schedule, replication].into_iter().flatten() {
             task.abort();
         }
         self.db.close().await;
         served
     }
+}
+
+/// The per-client rate limits of the configuration.
+fn rate_limits(config: &Config) -> Arc<http::limits::Limits> {
+    Arc::new(http::limits::Limits::new(&http::limits::Rates {
+        uploads: config.upload_rate_per_minute,
+        exports: config.export_rate_per_minute,
+        api: config.api_rate_per_minute,
+        session: config.session_rate_per_minute,
+        token: config.token_rate_per_minute,
+    }))
 }
 
 /// The notification worker, with the live connections' hub and the unsubscribe links it shares with
@@ -262,7 +275,7 @@ async fn build_exporter(
         db.clone(),
         files,
         config.exports_dir.clone(),
-        config.export_allow_private_endpoints,
+        config.allow_private_endpoints,
         clock,
     );
     Ok(Arc::new(exporter))

@@ -88,6 +88,7 @@ mod projects;
 mod tokens;
 mod two_factor;
 mod views;
+mod webhooks;
 
 pub use accounts::*;
 pub use data_safety::*;
@@ -99,6 +100,7 @@ pub use projects::*;
 pub use tokens::*;
 pub use two_factor::*;
 pub use views::*;
+pub use webhooks::*;
 
 #[cfg(feature = "ssr")]
 pub use backend::{Api, RequestParts};
@@ -111,7 +113,7 @@ mod backend {
 
     use super::{
         AccountsApi, DataSafetyApi, FilesApi, IssuesApi, MembersApi, NotificationsApi, ProjectsApi, TokensApi,
-        TwoFactorApi, ViewsApi,
+        TwoFactorApi, ViewsApi, WebhooksApi,
     };
     use crate::error::AppError;
 
@@ -132,6 +134,7 @@ mod backend {
         + ViewsApi
         + TokensApi
         + NotificationsApi
+        + WebhooksApi
     {
     }
 

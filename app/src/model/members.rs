@@ -220,6 +220,11 @@ string_enum!(
         TokenExpired => "token_expired",
         /// The team's OWNER turned the token API on or off.
         TokensPolicyChanged => "tokens_policy_changed",
+        /// A project's webhook was made; the detail names the project, the address and the events.
+        WebhookCreated => "webhook_created",
+        WebhookDeleted => "webhook_deleted",
+        /// A webhook's deliveries failed for a day, and it stopped.
+        WebhookPaused => "webhook_paused",
     }
 );
 

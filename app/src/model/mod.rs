@@ -31,6 +31,10 @@ macro_rules! typed_id {
 }
 
 typed_id!(
+    /// A project's webhook.
+    WebhookId
+);
+typed_id!(
     /// A user account.
     UserId
 );
@@ -237,6 +241,7 @@ mod sql;
 mod tokens;
 mod two_factor;
 mod views;
+mod webhooks;
 pub use accounts::*;
 pub use data_safety::*;
 pub use files::*;
@@ -249,6 +254,7 @@ pub use sql::Flag;
 pub use tokens::*;
 pub use two_factor::*;
 pub use views::*;
+pub use webhooks::*;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

@@ -15,7 +15,7 @@ use sqlx::{
 use super::{
     ActivityKind, AttachmentId, AuditEvent, CommentId, ExportDestination, ExportSchedule, ExportStatus, InvitationId,
     IssueId, IssueType, IssueVisibility, NotificationLevel, NotificationReason, Priority, ProjectId, Role, Severity,
-    StatusCategory, StatusId, TeamId, TokenId, UserId, ViewId, Visibility,
+    StatusCategory, StatusId, TeamId, TokenId, UserId, ViewId, Visibility, WebhookId,
 };
 
 /// Stored as text: `$text` spells a value, `$parse` reads one back (`Result` or `Option`).
@@ -63,6 +63,7 @@ stored_as_text! {
     AttachmentId: |id: AttachmentId| id.0.to_string(), |t| parse_id(t).map(AttachmentId);
     ViewId: |id: ViewId| id.0.to_string(), |t| parse_id(t).map(ViewId);
     TokenId: |id: TokenId| id.0.to_string(), |t| parse_id(t).map(TokenId);
+    WebhookId: |id: WebhookId| id.0.to_string(), |t| parse_id(t).map(WebhookId);
     Role: |v: Role| v.as_str().to_owned(), Role::parse;
     AuditEvent: |v: AuditEvent| v.as_str().to_owned(), AuditEvent::parse;
     Visibility: |v: Visibility| v.as_str().to_owned(), Visibility::parse;

@@ -148,9 +148,11 @@ pub struct Config {
     pub pgbackrest_config: Option<PathBuf>,
     /// Where team exports are built, and kept for a day when they are to be downloaded.
     pub exports_dir: PathBuf,
-    /// Let teams export to buckets at loopback, private and link-local addresses (for tests and
-    /// on-premises stores). Off: such endpoints are refused when saved and at every connection.
-    pub export_allow_private_endpoints: bool,
+    /// Let teams export to buckets and send webhooks at loopback, private and link-local addresses
+    /// (for tests and on-premises receivers). Off: such addresses are refused when saved and at every
+    /// connection. `export_allow_private_endpoints`, its earlier name, still sets it.
+    #[serde(alias = "export_allow_private_endpoints")]
+    pub allow_private_endpoints: bool,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -162,7 +164,7 @@ pub enum LogFormat {
 
 /// The keys read from `MOTH_<KEY>` environment variables; other `MOTH_*` variables (such as
 /// `MOTH_LOG` or the test scripts' own) are not configuration.
-const ENV_KEYS: [&str; 62] = [
+const ENV_KEYS: [&str; 63] = [
     "bind",
     "database_url",
     "site_dir",
@@ -220,6 +222,7 @@ const ENV_KEYS: [&str; 62] = [
     "backup_s3_path_style",
     "backup_s3_prefix",
     "exports_dir",
+    "allow_private_endpoints",
     "export_allow_private_endpoints",
     "replica_dir",
     "litestream_bin",
@@ -291,7 +294,7 @@ impl Default for Config {
             pgbackrest_stanza: None,
             pgbackrest_config: None,
             exports_dir: PathBuf::from("data/exports"),
-            export_allow_private_endpoints: false,
+            allow_private_endpoints: false,
         }
     }
 }

@@ -26,6 +26,7 @@ pub mod team_export;
 pub mod tokens;
 pub mod two_factor;
 pub mod views;
+pub mod webhooks;
 
 use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
 
@@ -108,9 +109,10 @@ pub struct Db {
     /// entry outside the chain would be indistinguishable from a forged one). The server and every
     /// `moth` command set it.
     audit_key: Option<Arc<audit_chain::ChainKey>>,
-    /// Rung after a commit that wrote to the outbox, so that the notification worker of this instance
-    /// wakes at once (other instances find the event on their next poll).
+    /// Rung after a commit that wrote to the outbox, so that the notification and webhook workers of
+    /// this instance wake at once (other instances find the event on their next poll).
     outbox_bell: Arc<tokio::sync::Notify>,
+    hooks_bell: Arc<tokio::sync::Notify>,
 }
 
 impl Db {
@@ -163,7 +165,15 @@ impl Db {
             .connect_with(options)
             .await?;
         let group_commit = (backend == Backend::Sqlite).then(|| group_commit::GroupCommit::start(pool.clone()));
-        Ok(Self { pool, backend, auth_cache: None, group_commit, audit_key: None, outbox_bell: Arc::default() })
+        Ok(Self {
+            pool,
+            backend,
+            auth_cache: None,
+            group_commit,
+            audit_key: None,
+            outbox_bell: Arc::default(),
+            hooks_bell: Arc::default(),
+        })
     }
 
     /// Brings the schema up to date with the migrations of this backend.
@@ -197,6 +207,17 @@ impl Db {
     /// The bell the notification worker waits on (see [`notifications`]).
     pub(crate) fn outbox_bell(&self) -> &tokio::sync::Notify {
         &self.outbox_bell
+    }
+
+    /// The bell the webhook worker waits on (see [`webhooks`]).
+    pub(crate) fn hooks_bell(&self) -> &tokio::sync::Notify {
+        &self.hooks_bell
+    }
+
+    /// Wakes this instance's workers after a commit that wrote to the outbox.
+    pub(crate) fn ring_outbox(&self) {
+        self.outbox_bell.notify_one();
+        self.hooks_bell.notify_one();
     }
 
     pub(crate) fn audit_key(&self) -> Option<&audit_chain::ChainKey> {

@@ -6,7 +6,7 @@
 //! by the resolver the S3 client uses ([`GuardedResolver`]): a name that resolved to a public address
 //! yesterday and to 127.0.0.1 today (DNS rebinding) is refused at connection time. An endpoint given
 //! as an IP literal never reaches a resolver, so [`check_endpoint`] checks it before every client is
-//! made. S3 clients do not follow redirects. `export_allow_private_endpoints` lifts the rule, for
+//! made. S3 clients do not follow redirects. `allow_private_endpoints` lifts the rule, for
 //! tests and on-premises stores.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -86,6 +86,17 @@ pub fn host_and_port(endpoint: &str) -> Result<(String, u16), Refused> {
 /// Checks an endpoint now: its literal address, or every address its name resolves to.
 pub async fn check_endpoint(endpoint: &str, allow_private: bool) -> Result<(), Refused> {
     let (host, port) = host_and_port(endpoint)?;
+    check_host(host, port, allow_private).await
+}
+
+/// Checks a URL with a path (a webhook's) as [`check_endpoint`] checks an endpoint.
+pub async fn check_url(url: &str, allow_private: bool) -> Result<(), Refused> {
+    let uri: http::Uri = url.parse().map_err(|_| Refused::Malformed)?;
+    let origin = format!("{}://{}", uri.scheme_str().unwrap_or(""), uri.authority().ok_or(Refused::Malformed)?);
+    check_endpoint(&origin, allow_private).await
+}
+
+async fn check_host(host: String, port: u16, allow_private: bool) -> Result<(), Refused> {
     if allow_private {
         return Ok(());
     }

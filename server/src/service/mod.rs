@@ -15,6 +15,7 @@ mod sign_in;
 mod tokens;
 mod two_factor;
 mod views;
+mod webhooks;
 
 pub use files::UploadTarget;
 pub use members::{AuditFormat, MAX_AUDIT_EXPORT};
@@ -56,6 +57,8 @@ pub struct Service {
     exporter: Option<Arc<crate::export::Exporter>>,
     /// When each person was last mailed a link proving their address (at most one a minute).
     proofs_sent: std::sync::Mutex<std::collections::HashMap<app::model::UserId, i64>>,
+    /// Whether webhooks may go to loopback, private and link-local addresses (`allow_private_endpoints`).
+    allow_private_endpoints: bool,
 }
 
 /// What a service method knows about the request besides its input.
@@ -106,7 +109,14 @@ impl Service {
             backups: None,
             exporter: None,
             proofs_sent: std::sync::Mutex::default(),
+            allow_private_endpoints: false,
         }
+    }
+
+    #[must_use]
+    pub fn with_private_endpoints(mut self, allowed: bool) -> Self {
+        self.allow_private_endpoints = allowed;
+        self
     }
 
     #[must_use]

@@ -42,3 +42,4 @@ mod tokens;
 mod two_factor;
 mod upgrade;
 mod views;
+mod webhooks;

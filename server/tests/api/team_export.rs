@@ -187,7 +187,7 @@ async fn endpoints_inside_the_network_are_refused_when_saved_and_when_connecting
     let bucket = format!("moth-ssrf-{}", uuid::Uuid::new_v4().simple());
     s3.create_bucket().bucket(&bucket).send().await.expect("bucket");
     let local = endpoint.replace("127.0.0.1", "localhost");
-    let trusting = spawn_app_with(|config| config.export_allow_private_endpoints = true).await;
+    let trusting = spawn_app_with(|config| config.allow_private_endpoints = true).await;
     let (owner, _, _) = team_with_data(&trusting, "ssrf-saved", "canary-ssrf-saved").await;
     let saved = trusting.call("set_export_bucket", &input(&bucket_fields(&local, &bucket)), Some(&owner)).await;
     assert_eq!(saved.status(), StatusCode::OK);
@@ -221,7 +221,7 @@ async fn endpoints_inside_the_network_are_refused_when_saved_and_when_connecting
 async fn an_export_to_the_team_bucket_arrives_encrypted_to_the_owners_key() {
     let endpoint = std::env::var("MOTH_TEST_S3_URL").ok().filter(|url| !url.is_empty());
     let endpoint = endpoint.expect("the export bucket tests need an S3-compatible server: run scripts/test");
-    let app = spawn_app_with(|config| config.export_allow_private_endpoints = true).await;
+    let app = spawn_app_with(|config| config.allow_private_endpoints = true).await;
     let (owner, _, image) = team_with_data(&app, "to-bucket", "canary-to-bucket").await;
     let bucket = format!("moth-team-{}", uuid::Uuid::new_v4().simple());
     let s3 = server::files::store::s3_client(&server::files::store::S3Settings {
@@ -264,7 +264,7 @@ async fn a_scheduled_export_runs_by_itself_to_the_bucket_and_not_again_before_it
     let endpoint = endpoint.expect("the export bucket tests need an S3-compatible server: run scripts/test");
     let dir = tempfile::tempdir().expect("dir");
     let mut config = crate::helpers::test_config(dir.path()).await;
-    config.export_allow_private_endpoints = true;
+    config.allow_private_endpoints = true;
     let (app, _running) = crate::helpers::launch(config.clone(), std::future::pending()).await;
     let (owner, _, image) = team_with_data(&app, "scheduled", "canary-scheduled").await;
     let bucket = format!("moth-scheduled-{}", uuid::Uuid::new_v4().simple());

@@ -144,7 +144,7 @@ pub async fn add_comment(
     };
     outbox::record(&mut tx, &activity, now_ms).await?;
     tx.commit().await?;
-    db.outbox_bell().notify_one();
+    db.ring_outbox();
     Ok(id)
 }
 

@@ -112,7 +112,7 @@ pub async fn create(
     let new = NewIssue { actor: *actor, project_id, fields: fields.clone(), now_ms };
     if let Some(group) = db.group_commit() {
         let id = group.create_issue(new).await?;
-        db.outbox_bell().notify_one();
+        db.ring_outbox();
         return Ok(id);
     }
     let mut tx = db.begin().await?;
@@ -121,7 +121,7 @@ pub async fn create(
         index_text(&mut tx, &[id]).await?;
     }
     tx.commit().await?;
-    db.outbox_bell().notify_one();
+    db.ring_outbox();
     Ok(id)
 }
 
@@ -310,7 +310,7 @@ pub async fn update(
         outbox::record(&mut tx, &activity, now_ms).await?;
     }
     tx.commit().await?;
-    db.outbox_bell().notify_one();
+    db.ring_outbox();
     Ok(true)
 }
 

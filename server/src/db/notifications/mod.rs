@@ -281,7 +281,7 @@ pub async fn mark_read(db: &Db, actor: &Actor, ids: Option<&[i64]>, now_ms: i64)
 pub async fn forget_old(db: &Db, cutoff_ms: i64) -> Result<(), DbError> {
     sqlx::query("DELETE FROM notifications WHERE created_at < $1").bind(cutoff_ms).execute(db.pool()).await?;
     sqlx::query(
-        "DELETE FROM outbox WHERE delivered_at IS NOT NULL AND created_at < $1 \
+        "DELETE FROM outbox WHERE delivered_at IS NOT NULL AND hooks_done_at IS NOT NULL AND created_at < $1 \
          AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.event_seq = outbox.seq)",
     )
     .bind(cutoff_ms)

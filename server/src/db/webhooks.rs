@@ -1,0 +1,390 @@
+//! Webhooks (migration 0032): a project's hooks, and the deliveries of its events to them.
+//!
+//! The events are the `outbox` rows notifications use (written in the transaction of each change):
+//! [`claim_events`] takes the rows no hook worker has handled (`hooks_done_at`), and [`fan_out`]
+//! writes one delivery per hook that names the event, with the payload rendered by the hook's read
+//! rule ([`HookReader`]), in one transaction with the mark that the row is handled. A delivery keeps
+//! its payload and id for every attempt; [`claim_due`] hands out those that are due, never one of an
+//! issue before an earlier one of the same issue to the same hook has been received or given up.
+
+use app::model::{
+    ActivityKind, CommentId, Flag, IssueId, ProjectId, TeamId, UserId, Webhook, WebhookDelivery, WebhookEvent,
+    WebhookId,
+};
+
+use super::{Db, DbError, TeamScope};
+use crate::actor::Actor;
+
+/// A hook's signing secret, sealed with the master key (see `files::crypto::Keys::seal`).
+pub struct SealedSecret {
+    /// Base64 of the sealed bytes.
+    pub secret: String,
+    pub key_id: String,
+    pub wrapped_key: String,
+}
+
+/// A hook to make, of a project the actor manages (the caller found the project through the actor).
+pub struct NewHook<'a> {
+    pub project: ProjectId,
+    pub url: &'a str,
+    pub events: &'a [WebhookEvent],
+    pub internal: bool,
+    pub secret: SealedSecret,
+}
+
+#[derive(sqlx::FromRow)]
+struct HookRow {
+    id: WebhookId,
+    project_id: ProjectId,
+    url: String,
+    events: String,
+    #[sqlx(try_from = "Flag")]
+    internal: bool,
+    created_at: i64,
+    paused_reason: Option<String>,
+}
+
+impl From<HookRow> for Webhook {
+    fn from(r: HookRow) -> Self {
+        Webhook {
+            id: r.id,
+            project_id: r.project_id,
+            url: r.url,
+            events: events_of(&r.events),
+            internal: r.internal,
+            created_at: r.created_at,
+            paused_reason: r.paused_reason,
+        }
+    }
+}
+
+fn events_of(stored: &str) -> Vec<WebhookEvent> {
+    stored.split(',').filter_map(WebhookEvent::parse).collect()
+}
+
+const HOOK_COLUMNS: &str = "SELECT id, project_id, url, events, internal, created_at, paused_reason FROM webhooks";
+
+pub async fn create(db: &Db, actor: &Actor, hook: NewHook<'_>, now_ms: i64) -> Result<Webhook, DbError> {
+    let id = WebhookId(uuid::Uuid::new_v4());
+    let events: Vec<&str> = hook.events.iter().map(|e| e.as_str()).collect();
+    sqlx::query(
+        "INSERT INTO webhooks (id, team_id, project_id, url, events, internal, secret, key_id, wrapped_key, \
+         created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(id)
+    .bind(actor.team_id())
+    .bind(hook.project)
+    .bind(hook.url)
+    .bind(events.join(","))
+    .bind(Flag(hook.internal))
+    .bind(&hook.secret.secret)
+    .bind(&hook.secret.key_id)
+    .bind(&hook.secret.wrapped_key)
+    .bind(actor.user_id())
+    .bind(now_ms)
+    .execute(db.pool())
+    .await?;
+    Ok(Webhook {
+        id,
+        project_id: hook.project,
+        url: hook.url.to_owned(),
+        events: hook.events.to_vec(),
+        internal: hook.internal,
+        created_at: now_ms,
+        paused_reason: None,
+    })
+}
+
+/// The hooks of a project of the actor's team, oldest first.
+pub async fn list(db: &Db, actor: &Actor, project: ProjectId) -> Result<Vec<Webhook>, DbError> {
+    let rows: Vec<HookRow> =
+        sqlx::query_as(&format!("{HOOK_COLUMNS} WHERE team_id = $1 AND project_id = $2 ORDER BY created_at, id"))
+            .bind(actor.team_id())
+            .bind(project)
+            .fetch_all(db.pool())
+            .await?;
+    Ok(rows.into_iter().map(Webhook::from).collect())
+}
+
+/// A hook of the actor's team.
+pub async fn find(db: &Db, actor: &Actor, id: WebhookId) -> Result<Option<Webhook>, DbError> {
+    let row: Option<HookRow> = sqlx::query_as(&format!("{HOOK_COLUMNS} WHERE team_id = $1 AND id = $2"))
+        .bind(actor.team_id())
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.map(Webhook::from))
+}
+
+/// Deletes a hook of the actor's team with its deliveries; answers whether there was one.
+pub async fn delete(db: &Db, actor: &Actor, id: WebhookId) -> Result<bool, DbError> {
+    let done = sqlx::query("DELETE FROM webhooks WHERE team_id = $1 AND id = $2")
+        .bind(actor.team_id())
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The last 50 deliveries of a hook found through [`find`], newest first.
+pub async fn deliveries(db: &Db, actor: &Actor, hook: &Webhook) -> Result<Vec<WebhookDelivery>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT id AS message_id, event_type AS event, created_at, attempts, delivered_at, status_code, latency_ms, \
+         last_error, next_attempt_at FROM webhook_deliveries WHERE team_id = $1 AND hook_id = $2 \
+         ORDER BY created_at DESC, event_seq DESC LIMIT 50",
+    )
+    .bind(actor.team_id())
+    .bind(hook.id)
+    .fetch_all(db.pool())
+    .await?)
+}
+
+/// An outbox row a hook worker holds for a while.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Event {
+    pub seq: i64,
+    pub team_id: TeamId,
+    pub issue_id: IssueId,
+    pub actor_id: UserId,
+    pub kind: ActivityKind,
+    pub comment_id: Option<CommentId>,
+    pub fields: String,
+    pub created_at: i64,
+}
+
+impl Event {
+    /// The webhook event this activity is.
+    pub fn webhook_event(&self) -> WebhookEvent {
+        match self.kind {
+            ActivityKind::Created => WebhookEvent::IssueCreated,
+            ActivityKind::Changed if self.fields.split(',').any(|f| f == "status") => WebhookEvent::IssueStatusChanged,
+            ActivityKind::Changed => WebhookEvent::IssueUpdated,
+            ActivityKind::Commented => WebhookEvent::CommentCreated,
+        }
+    }
+}
+
+/// Claims up to `limit` outbox rows no hook worker has handled or holds, until `until_ms`.
+pub async fn claim_events(db: &Db, now_ms: i64, until_ms: i64, limit: i64) -> Result<Vec<Event>, DbError> {
+    Ok(sqlx::query_as(
+        "UPDATE outbox SET hooks_claimed_until = $1 WHERE seq IN (SELECT seq FROM outbox \
+         WHERE hooks_done_at IS NULL AND (hooks_claimed_until IS NULL OR hooks_claimed_until < $2) \
+         ORDER BY seq LIMIT $3) AND hooks_done_at IS NULL \
+         AND (hooks_claimed_until IS NULL OR hooks_claimed_until < $2) \
+         RETURNING seq, team_id, issue_id, actor_id, kind, comment_id, fields, created_at",
+    )
+    .bind(until_ms)
+    .bind(now_ms)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?)
+}
+
+/// A hook that hears of an event, as the worker needs it.
+#[derive(sqlx::FromRow)]
+pub struct Listener {
+    pub id: WebhookId,
+    pub team_id: TeamId,
+    pub project_id: ProjectId,
+    pub events: String,
+    #[sqlx(try_from = "Flag")]
+    pub internal: bool,
+}
+
+impl TeamScope for Listener {
+    fn team_id(&self) -> TeamId {
+        self.team_id
+    }
+}
+
+/// The live hooks of the event's issue's project that name the event.
+pub async fn listeners(db: &Db, event: &Event) -> Result<Vec<Listener>, DbError> {
+    let hooks: Vec<Listener> = sqlx::query_as(
+        "SELECT w.id, w.team_id, w.project_id, w.events, w.internal FROM webhooks w \
+         JOIN issues i ON i.team_id = w.team_id AND i.project_id = w.project_id \
+         WHERE w.team_id = $1 AND i.id = $2 AND w.paused_at IS NULL",
+    )
+    .bind(event.team_id)
+    .bind(event.issue_id)
+    .fetch_all(db.pool())
+    .await?;
+    let wanted = event.webhook_event();
+    Ok(hooks.into_iter().filter(|h| events_of(&h.events).contains(&wanted)).collect())
+}
+
+/// Writes the deliveries of an event (a hook and its payload each; one per hook and event whoever
+/// writes it) and marks the event handled, in one transaction.
+pub async fn fan_out(db: &Db, event: &Event, deliveries: &[(WebhookId, String)], now_ms: i64) -> Result<(), DbError> {
+    let mut tx = db.begin_write().await?;
+    for (hook, payload) in deliveries {
+        sqlx::query(
+            "INSERT INTO webhook_deliveries (id, team_id, hook_id, event_seq, event_type, issue_id, payload, \
+             created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+             ON CONFLICT (hook_id, event_seq) DO NOTHING",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(event.team_id)
+        .bind(*hook)
+        .bind(event.seq)
+        .bind(event.webhook_event().as_str())
+        .bind(event.issue_id)
+        .bind(payload)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query("UPDATE outbox SET hooks_done_at = $2 WHERE seq = $1")
+        .bind(event.seq)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A delivery a worker holds, with what sending it needs.
+#[derive(sqlx::FromRow)]
+pub struct Due {
+    pub id: String,
+    pub hook_id: WebhookId,
+    pub team_id: TeamId,
+    pub payload: String,
+    pub created_at: i64,
+    pub attempts: i64,
+    pub url: String,
+    pub secret: String,
+    pub key_id: String,
+    pub wrapped_key: String,
+}
+
+/// Deliveries of one hook in flight at once, across every instance (a hook's claims not yet run out).
+pub const PER_HOOK: i64 = 2;
+
+/// Claims up to `limit` due deliveries of live hooks until `until_ms`, each the earliest one still to
+/// be received of its hook and issue (so that an issue's events arrive in order), and no more of a
+/// hook than [`PER_HOOK`] with those it has in flight.
+pub async fn claim_due(db: &Db, now_ms: i64, until_ms: i64, limit: i64) -> Result<Vec<Due>, DbError> {
+    let claimed: Vec<(String,)> = sqlx::query_as(
+        "UPDATE webhook_deliveries SET claimed_until = $1, attempts = attempts + 1 WHERE id IN ( \
+         SELECT id FROM (SELECT d.id, d.next_attempt_at, d.event_seq, \
+         ROW_NUMBER() OVER (PARTITION BY d.hook_id ORDER BY d.next_attempt_at, d.event_seq) AS place, \
+         (SELECT COUNT(*) FROM webhook_deliveries b WHERE b.hook_id = d.hook_id AND b.claimed_until >= $2) AS busy \
+         FROM webhook_deliveries d JOIN webhooks w ON w.team_id = d.team_id AND w.id = d.hook_id \
+         WHERE d.next_attempt_at <= $2 AND (d.claimed_until IS NULL OR d.claimed_until < $2) \
+         AND w.paused_at IS NULL AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.hook_id = d.hook_id \
+         AND e.issue_id = d.issue_id AND e.event_seq < d.event_seq AND e.next_attempt_at IS NOT NULL)) due \
+         WHERE place + busy <= $4 ORDER BY next_attempt_at, event_seq LIMIT $3) \
+         AND (claimed_until IS NULL OR claimed_until < $2) RETURNING id",
+    )
+    .bind(until_ms)
+    .bind(now_ms)
+    .bind(limit)
+    .bind(PER_HOOK)
+    .fetch_all(db.pool())
+    .await?;
+    let mut out = Vec::with_capacity(claimed.len());
+    for (id,) in claimed {
+        let due: Option<Due> = sqlx::query_as(
+            "SELECT d.id, d.hook_id, d.team_id, d.payload, d.created_at, d.attempts, w.url, w.secret, w.key_id, \
+             w.wrapped_key FROM webhook_deliveries d JOIN webhooks w ON w.team_id = d.team_id AND w.id = d.hook_id \
+             WHERE d.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
+        out.extend(due);
+    }
+    Ok(out)
+}
+
+/// How an attempt went.
+pub struct Attempt {
+    pub status_code: Option<i64>,
+    pub latency_ms: i64,
+    /// Why it failed, in words a hook's owner may read (never a response body).
+    pub error: Option<String>,
+}
+
+/// Records an attempt: received (a 2xx answer), due again at `retry_at`, or (with neither) given
+/// up, which pauses the hook with `error` as the reason.
+pub async fn record_attempt(
+    db: &Db,
+    due: &Due,
+    attempt: &Attempt,
+    retry_at: Option<i64>,
+    now_ms: i64,
+) -> Result<(), DbError> {
+    let received = attempt.error.is_none();
+    sqlx::query(
+        "UPDATE webhook_deliveries SET claimed_until = NULL, status_code = $2, latency_ms = $3, last_error = $4, \
+         delivered_at = $5, next_attempt_at = $6 WHERE id = $1",
+    )
+    .bind(&due.id)
+    .bind(attempt.status_code)
+    .bind(attempt.latency_ms)
+    .bind(attempt.error.as_deref())
+    .bind(received.then_some(now_ms))
+    .bind(if received { None } else { retry_at })
+    .execute(db.pool())
+    .await?;
+    if !received && retry_at.is_none() {
+        let reason = format!("Deliveries failed for a day; the last: {}", attempt.error.as_deref().unwrap_or(""));
+        sqlx::query("UPDATE webhooks SET paused_at = $3, paused_reason = $4 WHERE team_id = $1 AND id = $2")
+            .bind(due.team_id)
+            .bind(due.hook_id)
+            .bind(now_ms)
+            .bind(reason.chars().take(300).collect::<String>())
+            .execute(db.pool())
+            .await?;
+    }
+    Ok(())
+}
+
+/// What a hook may read of the event's issue and comment: everything when it is internal, else only
+/// what a guest of the project could (a public issue of a public project, a public comment).
+#[derive(sqlx::FromRow)]
+pub struct IssueFacts {
+    pub project_key: String,
+    pub number: i64,
+    pub title: String,
+    pub description: String,
+    pub visibility: String,
+    pub status: String,
+    pub severity: String,
+    pub priority: String,
+    pub actor: Option<String>,
+}
+
+/// The event's issue as `hook` may read it, or `None` (not for this hook, or gone).
+pub async fn issue_for(db: &Db, hook: &Listener, event: &Event) -> Result<Option<IssueFacts>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT p.key AS project_key, i.number, i.title, i.description, i.visibility, s.name AS status, \
+         i.severity, i.priority, (SELECT u.display_name FROM users u WHERE u.id = $4) AS actor \
+         FROM issues i JOIN projects p ON p.team_id = i.team_id AND p.id = i.project_id \
+         JOIN project_statuses s ON s.project_id = i.project_id AND s.id = i.status_id \
+         WHERE i.team_id = $1 AND i.id = $2 AND i.project_id = $3 AND i.deleted_at IS NULL \
+         AND ($5 = 1 OR (p.visibility = 'public' AND i.visibility = 'public'))",
+    )
+    .bind(hook.team_id)
+    .bind(event.issue_id)
+    .bind(hook.project_id)
+    .bind(event.actor_id)
+    .bind(Flag(hook.internal))
+    .fetch_optional(db.pool())
+    .await?)
+}
+
+/// The event's comment as `hook` may read it (its body and visibility), or `None`.
+pub async fn comment_for(db: &Db, hook: &Listener, event: &Event) -> Result<Option<(String, String)>, DbError> {
+    let Some(comment) = event.comment_id else { return Ok(None) };
+    Ok(sqlx::query_as(
+        "SELECT body, visibility FROM comments WHERE team_id = $1 AND issue_id = $2 AND id = $3 \
+         AND deleted_at IS NULL AND ($4 = 1 OR visibility = 'public')",
+    )
+    .bind(hook.team_id)
+    .bind(event.issue_id)
+    .bind(comment)
+    .bind(Flag(hook.internal))
+    .fetch_optional(db.pool())
+    .await?)
+}

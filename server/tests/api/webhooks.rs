@@ -1,0 +1,227 @@
+//! W1-W3: webhooks reach a real HTTP receiver started here, signed per Standard Webhooks; a hook
+//! hears only its own project, and internal content only when it is marked internal; the SSRF guard
+//! refuses private addresses in every spelling; a hanging receiver never holds up a request.
+
+use std::{
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use base64::{engine::general_purpose::STANDARD, Engine};
+use hmac::{Hmac, Mac};
+use reqwest::StatusCode;
+use serde_json::Value;
+use sha2::Sha256;
+
+use crate::helpers::{error_body, input, spawn_app, spawn_app_with, TestApp};
+
+const SECRET_TEXT: &str = "INTERNAL-ONLY W2";
+
+/// What the receiver was sent: the path, the three signature headers and the body.
+#[derive(Clone, Debug)]
+struct Received {
+    path: String,
+    id: String,
+    timestamp: String,
+    signature: String,
+    body: String,
+}
+
+/// An HTTP receiver on a port of its own: `/hang` never answers in time, every other path answers 204.
+struct Receiver {
+    address: SocketAddr,
+    received: Arc<Mutex<Vec<Received>>>,
+}
+
+impl Receiver {
+    async fn start() -> Self {
+        let received: Arc<Mutex<Vec<Received>>> = Arc::default();
+        let kept = received.clone();
+        let handler = move |uri: axum::http::Uri, headers: axum::http::HeaderMap, body: String| {
+            let kept = kept.clone();
+            async move {
+                let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+                let path = uri.path().to_owned();
+                let hang = path == "/hang";
+                kept.lock().expect("lock").push(Received {
+                    path,
+                    id: header("webhook-id"),
+                    timestamp: header("webhook-timestamp"),
+                    signature: header("webhook-signature"),
+                    body,
+                });
+                if hang {
+                    tokio::time::sleep(Duration::from_secs(60)).await;
+                }
+                StatusCode::NO_CONTENT
+            }
+        };
+        let router = axum::Router::new().fallback(axum::routing::post(handler));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("address");
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        Self { address, received }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
+    }
+
+    fn at(&self, path: &str) -> Vec<Received> {
+        self.received.lock().expect("lock").iter().filter(|r| r.path == path).cloned().collect()
+    }
+
+    /// Waits until `path` has received `count` messages (and a little longer, to see no more come).
+    async fn expect(&self, path: &str, count: usize) -> Vec<Received> {
+        let started = Instant::now();
+        while self.at(path).len() < count {
+            assert!(started.elapsed() < Duration::from_secs(20), "{path}: {} of {count}", self.at(path).len());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        self.at(path)
+    }
+}
+
+async fn create_hook(app: &TestApp, cookie: &str, project: &str, url: &str, internal: bool) -> reqwest::Response {
+    let mut form =
+        input(&[("project_id", project), ("url", url), ("internal", if internal { "true" } else { "false" })]);
+    for (n, event) in ["issue.created", "issue.updated", "issue.status_changed", "comment.created"].iter().enumerate() {
+        form.push((format!("input[events][{n}]"), (*event).to_owned()));
+    }
+    app.call("create_webhook", &form, Some(cookie)).await
+}
+
+/// Makes a hook; answers its id and its secret's bytes.
+async fn hook(app: &TestApp, cookie: &str, project: &str, url: &str, internal: bool) -> (String, Vec<u8>) {
+    let response = create_hook(app, cookie, project, url, internal).await;
+    assert_eq!(response.status(), StatusCode::OK, "create_webhook {url}");
+    let created: Value = response.json().await.expect("json");
+    let secret = created["secret"].as_str().expect("secret");
+    let bytes = STANDARD.decode(secret.strip_prefix("whsec_").expect("whsec_ prefix")).expect("base64");
+    (created["webhook"]["id"].as_str().expect("id").to_owned(), bytes)
+}
+
+/// Verifies a message as a receiver would, with the secret alone.
+fn verifies(message: &Received, secret: &[u8]) -> bool {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).expect("key");
+    mac.update(format!("{}.{}.{}", message.id, message.timestamp, message.body).as_bytes());
+    let expected = format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()));
+    message.signature.split(' ').any(|s| s == expected)
+}
+
+fn types(messages: &[Received]) -> Vec<String> {
+    messages
+        .iter()
+        .map(|m| serde_json::from_str::<Value>(&m.body).expect("json")["type"].as_str().expect("type").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn hooks_hear_their_own_project_signed_and_internal_content_only_when_marked() {
+    let receiver = Receiver::start().await;
+    let app = spawn_app_with(|c| c.allow_private_endpoints = true).await;
+    let (owner, _) = app.owner("hooks").await;
+    let (project, _) = app.project(&owner.cookie, "public").await;
+    let (other, _) = app.project(&owner.cookie, "public").await;
+    let (public_hook, public_secret) = hook(&app, &owner.cookie, &project, &receiver.url("/public"), false).await;
+    let (_, internal_secret) = hook(&app, &owner.cookie, &project, &receiver.url("/internal"), true).await;
+    hook(&app, &owner.cookie, &other, &receiver.url("/other"), true).await;
+
+    let public_issue = app.issue(&owner.cookie, &project, "public").await;
+    app.issue(&owner.cookie, &project, "internal").await;
+    app.comment(&owner.cookie, &public_issue.id, SECRET_TEXT, true).await;
+    app.comment(&owner.cookie, &public_issue.id, "A public answer", false).await;
+
+    let internal = receiver.expect("/internal", 4).await;
+    assert_eq!(types(&internal), ["issue.created", "issue.created", "comment.created", "comment.created"]);
+    assert!(internal.iter().all(|m| verifies(m, &internal_secret)), "every message verifies");
+    assert!(internal.iter().any(|m| m.body.contains(SECRET_TEXT)));
+    let public = receiver.expect("/public", 2).await;
+    assert_eq!(types(&public), ["issue.created", "comment.created"], "only what a guest could read");
+    assert!(public.iter().all(|m| verifies(m, &public_secret)));
+    assert!(!public.iter().any(|m| verifies(m, &internal_secret)), "each hook has its own secret");
+    assert!(public.iter().all(|m| !m.body.contains(SECRET_TEXT) && !m.body.contains("\"internal\"")));
+    let first: Value = serde_json::from_str(&public[0].body).expect("json");
+    assert_eq!(first["data"]["issue"]["key"], public_issue.reference);
+    assert_eq!(first["data"]["issue"]["title"], public_issue.title);
+    assert!(receiver.at("/other").is_empty(), "another project's hook hears nothing");
+
+    let deliveries =
+        app.call("list_webhook_deliveries", &input(&[("webhook_id", &public_hook)]), Some(&owner.cookie)).await;
+    let deliveries: Value = deliveries.json().await.expect("json");
+    let deliveries = deliveries.as_array().expect("list");
+    assert_eq!(deliveries.len(), 2);
+    for d in deliveries {
+        assert_eq!(d["status_code"], 204, "{d}");
+        assert!(d["delivered_at"].is_i64() && d["next_attempt_at"].is_null(), "{d}");
+    }
+    assert!(public.iter().any(|m| deliveries.iter().any(|d| d["message_id"] == m.id.as_str())));
+
+    // Another team's owner reaches none of it.
+    let (stranger, _) = app.owner("stranger").await;
+    let theirs =
+        app.call("list_webhook_deliveries", &input(&[("webhook_id", &public_hook)]), Some(&stranger.cookie)).await;
+    assert_eq!(theirs.status(), StatusCode::NOT_FOUND);
+    let deleted = app.call("delete_webhook", &input(&[("webhook_id", &public_hook)]), Some(&stranger.cookie)).await;
+    assert_eq!(deleted.status(), StatusCode::NOT_FOUND);
+    let listed = app.call("list_webhooks", &input(&[("project_id", &project)]), Some(&owner.cookie)).await;
+    assert_eq!(listed.json::<Value>().await.expect("json").as_array().map(Vec::len), Some(2));
+}
+
+#[tokio::test]
+async fn the_ssrf_guard_refuses_every_private_address_when_a_hook_is_made() {
+    let receiver = Receiver::start().await;
+    let app = spawn_app().await;
+    let (owner, _) = app.owner("ssrf").await;
+    let (project, _) = app.project(&owner.cookie, "public").await;
+    let port = receiver.address.port();
+    for url in [
+        format!("http://127.0.0.1:{port}/x"),
+        format!("http://localhost:{port}/x"),
+        format!("http://[::1]:{port}/x"),
+        format!("http://[::ffff:127.0.0.1]:{port}/x"),
+        "http://10.0.0.1/hook".to_owned(),
+        "http://192.168.1.1/hook".to_owned(),
+        "http://169.254.169.254/latest/meta-data".to_owned(),
+        "http://[fd00::1]/hook".to_owned(),
+        "http://0.0.0.0/hook".to_owned(),
+        format!("http://2130706433:{port}/x"),
+        format!("http://0x7f000001:{port}/x"),
+    ] {
+        let response = create_hook(&app, &owner.cookie, &project, &url, false).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{url}");
+        let body = error_body(response).await;
+        assert_eq!(body["fields"][0]["field"], "url", "{url}: {body}");
+    }
+    for url in ["ftp://example.com/x", "https://user:pw@example.com/x", "not a url"] {
+        let response = create_hook(&app, &owner.cookie, &project, url, false).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{url}");
+    }
+    assert!(receiver.received.lock().expect("lock").is_empty(), "nothing reached the receiver");
+    let listed = app.call("list_webhooks", &input(&[("project_id", &project)]), Some(&owner.cookie)).await;
+    assert_eq!(listed.json::<Value>().await.expect("json"), Value::Array(vec![]));
+}
+
+#[tokio::test]
+async fn a_hanging_receiver_holds_up_no_request() {
+    let receiver = Receiver::start().await;
+    let app = spawn_app_with(|c| c.allow_private_endpoints = true).await;
+    let (owner, _) = app.owner("hang").await;
+    let (project, _) = app.project(&owner.cookie, "public").await;
+    hook(&app, &owner.cookie, &project, &receiver.url("/hang"), true).await;
+    let first = app.issue(&owner.cookie, &project, "public").await;
+    receiver.expect("/hang", 1).await;
+    // The receiver now holds a delivery for a minute; the issue's next events wait behind it (in
+    // order), and requests go on as before.
+    let started = Instant::now();
+    for n in 0..5 {
+        app.comment(&owner.cookie, &first.id, &format!("comment {n}"), false).await;
+        app.issue(&owner.cookie, &project, "public").await;
+    }
+    assert!(started.elapsed() < Duration::from_secs(10), "ten writes took {:?}", started.elapsed());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let comments_sent = receiver.at("/hang").iter().filter(|m| m.body.contains("comment.created")).count();
+    assert_eq!(comments_sent, 0, "an issue's later events wait for its earlier one");
+}
