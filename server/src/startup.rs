@@ -95,7 +95,7 @@ impl Application {
         let exporter = build_exporter(&config, &db, files.clone(), clock.clone()).await?;
         let notifier = build_notifier(&config, &db, mailer.clone(), clock.clone(), &files);
         let (live, unsubscribe) = (notifier.live.clone(), notifier.unsubscribe.clone());
-        let private_ok = config.allow_private_endpoints;
+        let private_ok = config.private_endpoints_allowed();
         let hooks = Arc::new(crate::webhooks::HookWorker::new(db.clone(), files.clone(), clock.clone(), private_ok));
         let service = Service::new(db.clone(), clock, sessions, mailer, config.invitation_ttl(), files, bans.clone());
         let service = service.with_backups(backups.clone()).with_exporter(exporter.clone());
@@ -275,7 +275,7 @@ async fn build_exporter(
         db.clone(),
         files,
         config.exports_dir.clone(),
-        config.allow_private_endpoints,
+        config.private_endpoints_allowed(),
         clock,
     );
     Ok(Arc::new(exporter))

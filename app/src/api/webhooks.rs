@@ -20,6 +20,15 @@ api_area! {
         #[server(endpoint = "delete_webhook")]
         fn delete_webhook(input: WebhookIdInput) -> ();
 
+        /// Queues a `webhook.test` event for a hook (sent as any other, signed).
+        #[server(endpoint = "send_test_webhook")]
+        fn send_test_webhook(input: WebhookIdInput) -> ();
+
+        /// Sends one of a hook's deliveries again now (the same id and payload), and resumes the
+        /// hook if it was paused.
+        #[server(endpoint = "redeliver_webhook")]
+        fn redeliver_webhook(input: RedeliverInput) -> ();
+
         /// A hook's last 50 deliveries, newest first.
         #[server(endpoint = "list_webhook_deliveries")]
         fn list_webhook_deliveries(input: WebhookIdInput) -> Vec<WebhookDelivery>;

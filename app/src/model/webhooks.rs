@@ -76,6 +76,17 @@ pub struct WebhookIdInput {
 
 no_normalization!(WebhookIdInput);
 
+/// One delivery of a hook, by the `webhook-id` it was sent with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
+pub struct RedeliverInput {
+    #[garde(skip)]
+    pub webhook_id: WebhookId,
+    #[garde(length(min = 1, max = 64))]
+    pub message_id: String,
+}
+
+no_normalization!(RedeliverInput);
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Validate)]
 pub struct ProjectWebhooksInput {
     #[garde(skip)]

@@ -150,9 +150,10 @@ pub struct Config {
     pub exports_dir: PathBuf,
     /// Let teams export to buckets and send webhooks at loopback, private and link-local addresses
     /// (for tests and on-premises receivers). Off: such addresses are refused when saved and at every
-    /// connection. `export_allow_private_endpoints`, its earlier name, still sets it.
-    #[serde(alias = "export_allow_private_endpoints")]
+    /// connection. See [`Config::private_endpoints_allowed`].
     pub allow_private_endpoints: bool,
+    /// The earlier name of `allow_private_endpoints`, from when only exports had it: either allows.
+    pub export_allow_private_endpoints: bool,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -295,6 +296,7 @@ impl Default for Config {
             pgbackrest_config: None,
             exports_dir: PathBuf::from("data/exports"),
             allow_private_endpoints: false,
+            export_allow_private_endpoints: false,
         }
     }
 }
@@ -321,6 +323,12 @@ impl Config {
         let config: Config = figment.extract().map_err(Box::new)?;
         config.check()?;
         Ok(config)
+    }
+
+    /// Whether exports and webhooks may reach loopback, private and link-local addresses (either
+    /// name of the setting).
+    pub fn private_endpoints_allowed(&self) -> bool {
+        self.allow_private_endpoints || self.export_allow_private_endpoints
     }
 
     fn check(&self) -> Result<(), ConfigError> {
@@ -477,6 +485,18 @@ mod tests {
         let mut env_keys = ENV_KEYS.to_vec();
         env_keys.sort_unstable();
         assert_eq!(keys, env_keys);
+    }
+
+    #[test]
+    fn an_earlier_name_still_sets_its_setting() {
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("moth.toml");
+        std::fs::write(&file, "export_allow_private_endpoints = true\n").expect("write");
+        assert!(Config::load(Some(&file)).expect("config").private_endpoints_allowed());
+        std::fs::write(&file, "allow_private_endpoints = true\n").expect("write");
+        assert!(Config::load(Some(&file)).expect("config").private_endpoints_allowed());
+        std::fs::write(&file, "").expect("write");
+        assert!(!Config::load(Some(&file)).expect("config").private_endpoints_allowed());
     }
 
     #[test]

@@ -18,6 +18,21 @@ pub(in crate::db) struct Activity {
     pub fields: Vec<&'static str>,
 }
 
+/// An outbox row as its workers read it (notifications and webhooks each claim it on their own).
+#[derive(Debug, sqlx::FromRow)]
+pub struct Event {
+    pub seq: i64,
+    pub team_id: TeamId,
+    pub issue_id: IssueId,
+    pub actor_id: UserId,
+    pub kind: ActivityKind,
+    pub comment_id: Option<CommentId>,
+    pub fields: String,
+    pub created_at: i64,
+    /// How often the notification worker has tried it.
+    pub attempts: i64,
+}
+
 /// Writes an activity to the outbox, inside the transaction of the change it reports.
 pub(in crate::db) async fn record(conn: &mut AnyConnection, activity: &Activity, now_ms: i64) -> Result<(), DbError> {
     sqlx::query(

@@ -7,10 +7,7 @@
 //! its payload and id for every attempt; [`claim_due`] hands out those that are due, never one of an
 //! issue before an earlier one of the same issue to the same hook has been received or given up.
 
-use app::model::{
-    ActivityKind, CommentId, Flag, IssueId, ProjectId, TeamId, UserId, Webhook, WebhookDelivery, WebhookEvent,
-    WebhookId,
-};
+use app::model::{ActivityKind, Flag, ProjectId, TeamId, Webhook, WebhookDelivery, WebhookEvent, WebhookId};
 
 use super::{Db, DbError, TeamScope};
 use crate::actor::Actor;
@@ -139,18 +136,68 @@ pub async fn deliveries(db: &Db, actor: &Actor, hook: &Webhook) -> Result<Vec<We
     .await?)
 }
 
-/// An outbox row a hook worker holds for a while.
-#[derive(Debug, sqlx::FromRow)]
-pub struct Event {
-    pub seq: i64,
-    pub team_id: TeamId,
-    pub issue_id: IssueId,
-    pub actor_id: UserId,
-    pub kind: ActivityKind,
-    pub comment_id: Option<CommentId>,
-    pub fields: String,
-    pub created_at: i64,
+/// The issue id a test event carries (it is of no issue).
+const NO_ISSUE: &str = "00000000-0000-0000-0000-000000000000";
+
+/// Queues a `webhook.test` delivery for a hook found through [`find`]. Test events count down from
+/// -1, so that they never meet an outbox event's number.
+pub async fn queue_test(db: &Db, actor: &Actor, hook: &Webhook, now_ms: i64) -> Result<(), DbError> {
+    let mut tx = db.begin_write().await?;
+    let lowest: Option<i64> = sqlx::query_scalar("SELECT MIN(event_seq) FROM webhook_deliveries WHERE hook_id = $1")
+        .bind(hook.id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let seq = lowest.unwrap_or(0).min(0) - 1;
+    let id = uuid::Uuid::new_v4().to_string();
+    let payload = serde_json::json!({
+        "type": "webhook.test",
+        "timestamp": time::OffsetDateTime::from_unix_timestamp(now_ms / 1000)
+            .ok()
+            .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()),
+        "data": { "webhook": { "id": hook.id, "project_id": hook.project_id } },
+    });
+    sqlx::query(
+        "INSERT INTO webhook_deliveries (id, team_id, hook_id, event_seq, event_type, issue_id, payload, created_at, \
+         next_attempt_at) VALUES ($1, $2, $3, $4, 'webhook.test', $5, $6, $7, $7)",
+    )
+    .bind(id)
+    .bind(actor.team_id())
+    .bind(hook.id)
+    .bind(seq)
+    .bind(NO_ISSUE)
+    .bind(payload.to_string())
+    .bind(now_ms)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
+
+/// Makes a delivery of a hook found through [`find`] due now (received or given up before), and
+/// resumes the hook; answers whether the delivery exists.
+pub async fn redeliver(db: &Db, actor: &Actor, hook: &Webhook, message_id: &str, now_ms: i64) -> Result<bool, DbError> {
+    let mut tx = db.begin_write().await?;
+    let done = sqlx::query(
+        "UPDATE webhook_deliveries SET next_attempt_at = $4, delivered_at = NULL, claimed_until = NULL \
+         WHERE team_id = $1 AND hook_id = $2 AND id = $3",
+    )
+    .bind(actor.team_id())
+    .bind(hook.id)
+    .bind(message_id)
+    .bind(now_ms)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE webhooks SET paused_at = NULL, paused_reason = NULL WHERE team_id = $1 AND id = $2")
+        .bind(actor.team_id())
+        .bind(hook.id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// An outbox row a hook worker holds for a while.
+pub use super::outbox::Event;
 
 impl Event {
     /// The webhook event this activity is.
@@ -171,7 +218,7 @@ pub async fn claim_events(db: &Db, now_ms: i64, until_ms: i64, limit: i64) -> Re
          WHERE hooks_done_at IS NULL AND (hooks_claimed_until IS NULL OR hooks_claimed_until < $2) \
          ORDER BY seq LIMIT $3) AND hooks_done_at IS NULL \
          AND (hooks_claimed_until IS NULL OR hooks_claimed_until < $2) \
-         RETURNING seq, team_id, issue_id, actor_id, kind, comment_id, fields, created_at",
+         RETURNING seq, team_id, issue_id, actor_id, kind, comment_id, fields, created_at, attempts",
     )
     .bind(until_ms)
     .bind(now_ms)

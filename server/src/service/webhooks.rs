@@ -5,7 +5,10 @@
 use app::{
     api::{RequestParts, WebhooksApi},
     error::AppError,
-    model::{parse, CreatedWebhook, NewWebhookInput, ProjectWebhooksInput, Webhook, WebhookDelivery, WebhookIdInput},
+    model::{
+        parse, CreatedWebhook, NewWebhookInput, ProjectWebhooksInput, RedeliverInput, Webhook, WebhookDelivery,
+        WebhookIdInput,
+    },
 };
 use base64::{engine::general_purpose::STANDARD, Engine};
 
@@ -67,6 +70,26 @@ impl WebhooksApi for Service {
             let detail = format!("hook {} to {}", hook.id, hook.url);
             self.audit(&request, audit::Event::WebhookDeleted, Some(&actor), detail).await;
         }
+        Ok(())
+    }
+
+    async fn send_test_webhook(&self, req: &RequestParts, input: WebhookIdInput) -> Result<(), AppError> {
+        let input = parse(input)?.into_inner();
+        let (_, actor) = self.actor_for(req, Action::ManageWebhooks).await?;
+        let hook = webhooks::find(&self.db, &actor, input.webhook_id).await?.ok_or_else(AppError::not_found)?;
+        webhooks::queue_test(&self.db, &actor, &hook, self.now()).await?;
+        self.db.ring_outbox();
+        Ok(())
+    }
+
+    async fn redeliver_webhook(&self, req: &RequestParts, input: RedeliverInput) -> Result<(), AppError> {
+        let input = parse(input)?.into_inner();
+        let (_, actor) = self.actor_for(req, Action::ManageWebhooks).await?;
+        let hook = webhooks::find(&self.db, &actor, input.webhook_id).await?.ok_or_else(AppError::not_found)?;
+        if !webhooks::redeliver(&self.db, &actor, &hook, &input.message_id, self.now()).await? {
+            return Err(AppError::not_found());
+        }
+        self.db.ring_outbox();
         Ok(())
     }
 

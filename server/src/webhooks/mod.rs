@@ -24,8 +24,11 @@ use crate::{
     files::crypto::Keys,
 };
 
-/// How long a claimed event or delivery stays with its worker before another may take it.
+/// How long a claimed event stays with its worker before another may take it.
 const LEASE_MS: i64 = 60_000;
+/// How long a claimed delivery does: twice an attempt's longest ([`client`]'s total timeout), so that
+/// one a stopped instance held is sent again soon.
+const SEND_LEASE_MS: i64 = 20_000;
 /// Events one round takes at a time.
 const BATCH: i64 = 50;
 /// How often the worker looks without being rung (events written by other instances).
@@ -83,7 +86,7 @@ impl HookWorker {
             return Ok(());
         }
         let now = self.now();
-        for due in webhooks::claim_due(&self.db, now, now + LEASE_MS, free).await? {
+        for due in webhooks::claim_due(&self.db, now, now + SEND_LEASE_MS, free).await? {
             let Ok(place) = self.sending.clone().try_acquire_owned() else { break };
             let worker = self.clone();
             tokio::spawn(async move {

@@ -225,3 +225,91 @@ async fn a_hanging_receiver_holds_up_no_request() {
     let comments_sent = receiver.at("/hang").iter().filter(|m| m.body.contains("comment.created")).count();
     assert_eq!(comments_sent, 0, "an issue's later events wait for its earlier one");
 }
+
+/// Several instances share the work, and each event reaches the receiver once.
+#[tokio::test]
+async fn two_instances_deliver_each_event_once() {
+    let receiver = Receiver::start().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let mut config = crate::helpers::test_config(dir.path()).await;
+    config.allow_private_endpoints = true;
+    let (first, _running) = crate::helpers::launch(config.clone(), std::future::pending()).await;
+    let (second, _running_too) = crate::helpers::launch(config, std::future::pending()).await;
+    let (owner, _) = first.owner("shared").await;
+    let (project, _) = first.project(&owner.cookie, "public").await;
+    let (_, secret) = hook(&first, &owner.cookie, &project, &receiver.url("/shared"), false).await;
+    let mut titles = Vec::new();
+    for n in 0..20 {
+        let through = if n % 2 == 0 { &first } else { &second };
+        titles.push(through.issue(&owner.cookie, &project, "public").await.title);
+    }
+    let messages = receiver.expect("/shared", 20).await;
+    assert_eq!(messages.len(), 20, "each event once");
+    let ids: std::collections::BTreeSet<&str> = messages.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids.len(), 20);
+    assert!(messages.iter().all(|m| verifies(m, &secret)));
+    for title in titles {
+        assert_eq!(messages.iter().filter(|m| m.body.contains(&format!("\"{title}\""))).count(), 1, "{title}");
+    }
+}
+
+/// A delivery an instance was sending when it was killed is sent again, with the same id, by the
+/// instance started after it.
+#[tokio::test]
+async fn a_delivery_cut_by_sigkill_is_sent_again_after_a_restart() {
+    let receiver = Receiver::start().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let database_url = format!("sqlite:{}", dir.path().join("moth.db").display());
+    let env = [("MOTH_DATABASE_URL", database_url.as_str()), ("MOTH_ALLOW_PRIVATE_ENDPOINTS", "true")];
+    let (mut child, address) = crate::helpers::spawn_binary(dir.path(), &env).await;
+    let app = TestApp::client_of(&address);
+    let (owner, _) = app.owner("killed").await;
+    let (project, _) = app.project(&owner.cookie, "public").await;
+    let (_, secret) = hook(&app, &owner.cookie, &project, &receiver.url("/hang"), true).await;
+    app.issue(&owner.cookie, &project, "public").await;
+    let first = receiver.expect("/hang", 1).await;
+    child.kill().expect("SIGKILL");
+    child.wait().expect("gone");
+
+    let (mut again, _) = crate::helpers::spawn_binary(dir.path(), &env).await;
+    let started = Instant::now();
+    while receiver.at("/hang").len() < 2 {
+        assert!(started.elapsed() < Duration::from_secs(45), "not sent again after the restart");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let resent = &receiver.at("/hang")[1];
+    assert_eq!(resent.id, first[0].id, "the same message, so that the receiver can tell");
+    assert_eq!(resent.body, first[0].body);
+    assert!(verifies(resent, &secret));
+    again.kill().expect("stop");
+    let _ = again.wait();
+}
+
+/// A test event reaches the receiver signed; a delivery is sent again with its id on request; a hook
+/// not marked internal hears nothing of a private project.
+#[tokio::test]
+async fn owners_send_a_test_event_and_redeliver_one() {
+    let receiver = Receiver::start().await;
+    let app = spawn_app_with(|c| c.allow_private_endpoints = true).await;
+    let (owner, _) = app.owner("tester").await;
+    let (project, _) = app.project(&owner.cookie, "public").await;
+    let (private, _) = app.project(&owner.cookie, "private").await;
+    let (hook_id, secret) = hook(&app, &owner.cookie, &project, &receiver.url("/test"), false).await;
+    hook(&app, &owner.cookie, &private, &receiver.url("/private"), false).await;
+    app.issue(&owner.cookie, &private, "public").await;
+
+    let sent = app.call("send_test_webhook", &input(&[("webhook_id", &hook_id)]), Some(&owner.cookie)).await;
+    assert_eq!(sent.status(), StatusCode::OK);
+    let test = receiver.expect("/test", 1).await;
+    assert_eq!(types(&test), ["webhook.test"]);
+    assert!(verifies(&test[0], &secret));
+
+    let again = input(&[("webhook_id", &hook_id), ("message_id", &test[0].id)]);
+    assert_eq!(app.call("redeliver_webhook", &again, Some(&owner.cookie)).await.status(), StatusCode::OK);
+    let both = receiver.expect("/test", 2).await;
+    assert_eq!(both[1].id, test[0].id, "the same message again");
+    assert!(verifies(&both[1], &secret));
+    let unknown = input(&[("webhook_id", &hook_id), ("message_id", "no-such-message")]);
+    assert_eq!(app.call("redeliver_webhook", &unknown, Some(&owner.cookie)).await.status(), StatusCode::NOT_FOUND);
+    assert!(receiver.at("/private").is_empty(), "a private project's issues reach only internal hooks");
+}

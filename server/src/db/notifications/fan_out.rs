@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use app::model::{ActivityKind, CommentId, IssueId, NotificationReason, ProjectId, Role, TeamId, UserId};
+use app::model::{ActivityKind, NotificationReason, ProjectId, Role, UserId};
 
 use super::{mentions, settings};
 use crate::db::{
@@ -15,18 +15,7 @@ use crate::db::{
 };
 
 /// An event a worker holds for a while (`claimed_until`).
-#[derive(Debug, sqlx::FromRow)]
-pub struct Event {
-    pub seq: i64,
-    pub team_id: TeamId,
-    pub issue_id: IssueId,
-    pub actor_id: UserId,
-    pub kind: ActivityKind,
-    pub comment_id: Option<CommentId>,
-    pub fields: String,
-    pub created_at: i64,
-    pub attempts: i64,
-}
+pub use crate::db::outbox::Event;
 
 /// After this many tries an event is set aside (marked delivered, logged).
 pub const MAX_ATTEMPTS: i64 = 5;
