@@ -92,6 +92,9 @@ pub async fn create(db: &Db, actor: &Actor, hook: NewHook<'_>, now_ms: i64) -> R
     })
 }
 
+/// The most hooks one project may have: each event is one delivery per hook.
+pub const MAX_PER_PROJECT: usize = 20;
+
 /// The hooks of a project of the actor's team, oldest first.
 pub async fn list(db: &Db, actor: &Actor, project: ProjectId) -> Result<Vec<Webhook>, DbError> {
     let rows: Vec<HookRow> =

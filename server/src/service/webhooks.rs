@@ -4,7 +4,7 @@
 
 use app::{
     api::{RequestParts, WebhooksApi},
-    error::AppError,
+    error::{AppError, ErrorCode},
     model::{
         parse, CreatedWebhook, NewWebhookInput, ProjectWebhooksInput, RedeliverInput, Webhook, WebhookDelivery,
         WebhookIdInput,
@@ -25,6 +25,10 @@ impl WebhooksApi for Service {
         let input = parse(input)?.into_inner();
         let (request, actor) = self.actor_for(req, Action::ManageWebhooks).await?;
         let project = projects::find(&self.db, &actor, input.project_id).await?.ok_or_else(AppError::not_found)?;
+        if webhooks::list(&self.db, &actor, project.id).await?.len() >= webhooks::MAX_PER_PROJECT {
+            let message = format!("A project has at most {} webhooks: delete one first.", webhooks::MAX_PER_PROJECT);
+            return Err(AppError::new(ErrorCode::Conflict, message));
+        }
         ssrf::check_url(&input.url, self.allow_private_endpoints)
             .await
             .map_err(|e| AppError::field("url", format!("Moth does not connect there: {e}.")))?;

@@ -312,4 +312,11 @@ async fn owners_send_a_test_event_and_redeliver_one() {
     let unknown = input(&[("webhook_id", &hook_id), ("message_id", "no-such-message")]);
     assert_eq!(app.call("redeliver_webhook", &unknown, Some(&owner.cookie)).await.status(), StatusCode::NOT_FOUND);
     assert!(receiver.at("/private").is_empty(), "a private project's issues reach only internal hooks");
+
+    // Each event is a delivery per hook: a project has at most 20.
+    for n in 1..20 {
+        hook(&app, &owner.cookie, &project, &receiver.url(&format!("/more{n}")), false).await;
+    }
+    let one_more = create_hook(&app, &owner.cookie, &project, &receiver.url("/too-many"), false).await;
+    assert_eq!(one_more.status(), StatusCode::CONFLICT);
 }
