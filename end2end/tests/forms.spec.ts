@@ -107,6 +107,7 @@ test('project, workflow, issue, comment and search forms show each field error n
 
   // New issue: every text field of the issue form.
   await page.getByRole('button', { name: 'New issue' }).click();
+  await expect(page.getByLabel('Title')).toBeFocused();
   await fillIssueForm(page);
   await page.getByRole('button', { name: 'Create' }).click();
   await expectIssueFormErrors(page);

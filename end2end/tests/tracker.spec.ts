@@ -5,6 +5,9 @@ import { acceptAsNewVisitor, invite, newAccount, ready, signUp, uniqueEmail } fr
 /** On a project page: files an issue through "New issue" and lands on its page. */
 async function fileIssue(page: Page, title: string, visibility?: 'internal' | 'public'): Promise<void> {
   await page.getByRole('button', { name: 'New issue' }).click();
+  // The form puts the focus on its title in the next frame: typing starts after that (otherwise, on a
+  // loaded machine, the move lands between two fills and the description goes into the title).
+  await expect(page.getByLabel('Title')).toBeFocused();
   await page.getByLabel('Title').fill(title);
   await page.getByLabel('Description').fill(`Steps for **${title}**`);
   if (visibility) await page.getByLabel('Visibility', { exact: true }).selectOption(visibility);
