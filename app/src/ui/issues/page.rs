@@ -63,6 +63,14 @@ pub(super) fn IssueView(
     // the comment being written, its files and their uploads outlive the redraw.
     let saved = RwSignal::new(String::new());
     let draft = CommentDraft::new();
+    let on_changed = move || version.update(|v| *v += 1);
+    // Sending the new comment lives here too: an answer that arrives after the issue was drawn again
+    // (a change of this person's, or one heard live) still clears the box and sends the files.
+    let comment_form = Submission::new(add_comment, move |comment: crate::model::Comment| {
+        draft.text.set(String::new());
+        draft.send_to(comment.id, on_changed);
+        on_changed();
+    });
     // A link in the text may lead to another issue on this same page: its comment starts empty. The
     // tab's live connection follows the issue shown.
     let live = expect_context::<crate::ui::notifications::Live>();
@@ -81,7 +89,7 @@ pub(super) fn IssueView(
         <p class="sr-only" role="status" data-testid="saved">{move || saved.get()}</p>
         {move || match (detail.get(), project.get()) {
             (Some(Ok(detail)), Some(Ok(project))) => view! {
-                <IssueBody detail project can_edit is_admin me_id saved draft on_changed=move || version.update(|v| *v += 1) />
+                <IssueBody detail project can_edit is_admin me_id saved draft comment_form on_changed />
             }.into_any(),
             (Some(Err(e)), _) | (_, Some(Err(e))) => view! {
                 <section class="card"><h1>"Issue"</h1><div class="alert" role="alert">{e.message}</div></section>
@@ -100,6 +108,7 @@ pub(super) fn IssueBody(
     me_id: UserId,
     saved: RwSignal<String>,
     draft: CommentDraft,
+    comment_form: Submission<NewCommentInput, crate::model::Comment>,
     on_changed: impl Fn() + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
     let issue = detail.issue.clone();
@@ -169,7 +178,7 @@ pub(super) fn IssueBody(
             </section>
         </Show>
         <crate::ui::files::Attachments issue_id=issue_id me_id is_admin />
-        <Activity detail=detail.clone() history members=project.members.clone() can_edit is_admin me_id draft on_changed />
+        <Activity detail=detail.clone() history members=project.members.clone() can_edit is_admin me_id draft comment_form on_changed />
     }
 }
 
@@ -423,17 +432,15 @@ pub(super) fn Activity(
     can_edit: bool,
     is_admin: bool,
     me_id: UserId,
-    /// The comment being written, with its files (the page's, so that they outlive a redraw).
+    /// The comment being written, with its files, and its sending (the page's, so that they outlive
+    /// a redraw).
     draft: CommentDraft,
+    comment_form: Submission<NewCommentInput, crate::model::Comment>,
     on_changed: impl Fn() + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
     let body = draft.text;
     let internal = RwSignal::new(false);
-    let form = Submission::new(add_comment, move |comment: crate::model::Comment| {
-        body.set(String::new());
-        draft.send_to(comment.id, on_changed);
-        on_changed();
-    });
+    let form = comment_form;
     let errors = form.errors;
     let issue_id = detail.issue.id;
     let submit = form.on_submit(move || NewCommentInput {
