@@ -99,6 +99,8 @@ pub(super) fn IssueView(
     }
 }
 
+/// The issue's head, its edit form, files and activity. Saving the fields and deleting the issue
+/// report their errors in one place.
 #[component]
 pub(super) fn IssueBody(
     detail: IssueDetail,
@@ -112,7 +114,6 @@ pub(super) fn IssueBody(
     on_changed: impl Fn() + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
     let issue = detail.issue.clone();
-    // Saving the fields; deleting reports its errors in the same place.
     let save = Submission::new(update_issue, move |issue: crate::model::Issue| {
         saved.set(format!("Saved {}.", issue.reference));
         on_changed();
