@@ -54,7 +54,8 @@ impl Client {
             .user_agent("Moth-Webhooks/1")
             .dns_resolver(Arc::new(GuardedResolver { allow_private }))
             .build()
-            .unwrap_or_else(|_| reqwest::Client::new());
+            // Fail closed: a plain client would lack the guarded resolver and the redirect rule.
+            .expect("the webhook client builds (TLS roots and resolver only)");
         Self { http, allow_private }
     }
 
