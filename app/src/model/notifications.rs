@@ -32,6 +32,49 @@ impl ActivityKind {
     }
 }
 
+/// What an outbox row records (server only): the activities people hear of, and those only webhooks
+/// hear of (an issue deleted, a comment edited or deleted, a file attached).
+#[cfg(feature = "ssr")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutboxKind {
+    Activity(ActivityKind),
+    Deleted,
+    CommentEdited,
+    CommentDeleted,
+    AttachmentAdded,
+}
+
+#[cfg(feature = "ssr")]
+impl OutboxKind {
+    const HOOKS_ONLY: [(OutboxKind, &'static str); 4] = [
+        (OutboxKind::Deleted, "deleted"),
+        (OutboxKind::CommentEdited, "comment_edited"),
+        (OutboxKind::CommentDeleted, "comment_deleted"),
+        (OutboxKind::AttachmentAdded, "attachment_added"),
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxKind::Activity(kind) => kind.as_str(),
+            other => Self::HOOKS_ONLY.iter().find(|(k, _)| *k == other).map_or("", |(_, name)| name),
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        ActivityKind::parse(s)
+            .map(OutboxKind::Activity)
+            .or_else(|| Self::HOOKS_ONLY.iter().find(|(_, name)| *name == s).map(|(k, _)| *k))
+    }
+
+    /// The activity people are notified of, if this is one.
+    pub fn notifies(self) -> Option<ActivityKind> {
+        match self {
+            OutboxKind::Activity(kind) => Some(kind),
+            _ => None,
+        }
+    }
+}
+
 /// Why someone hears of an activity: the strongest of the reasons that apply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -14,8 +14,8 @@ use sqlx::{
 
 use super::{
     ActivityKind, AttachmentId, AuditEvent, CommentId, ExportDestination, ExportSchedule, ExportStatus, InvitationId,
-    IssueId, IssueType, IssueVisibility, NotificationLevel, NotificationReason, Priority, ProjectId, Role, Severity,
-    StatusCategory, StatusId, TeamId, TokenId, UserId, ViewId, Visibility, WebhookId,
+    IssueId, IssueType, IssueVisibility, NotificationLevel, NotificationReason, OutboxKind, Priority, ProjectId, Role,
+    Severity, StatusCategory, StatusId, TeamId, TokenId, UserId, ViewId, Visibility, WebhookId,
 };
 
 /// Stored as text: `$text` spells a value, `$parse` reads one back (`Result` or `Option`).
@@ -76,6 +76,7 @@ stored_as_text! {
     ExportStatus: |v: ExportStatus| v.as_str().to_owned(), ExportStatus::parse;
     ExportSchedule: |v: ExportSchedule| v.as_str().to_owned(), ExportSchedule::parse;
     ActivityKind: |v: ActivityKind| v.as_str().to_owned(), ActivityKind::parse;
+    OutboxKind: |v: OutboxKind| v.as_str().to_owned(), OutboxKind::parse;
     NotificationReason: |v: NotificationReason| v.as_str().to_owned(), NotificationReason::parse;
     NotificationLevel: |v: NotificationLevel| v.as_str().to_owned(), NotificationLevel::parse;
 }

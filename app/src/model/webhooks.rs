@@ -17,16 +17,28 @@ pub enum WebhookEvent {
     IssueUpdated,
     #[serde(rename = "issue.status_changed")]
     IssueStatusChanged,
+    #[serde(rename = "issue.deleted")]
+    IssueDeleted,
     #[serde(rename = "comment.created")]
     CommentCreated,
+    #[serde(rename = "comment.updated")]
+    CommentUpdated,
+    #[serde(rename = "comment.deleted")]
+    CommentDeleted,
+    #[serde(rename = "attachment.created")]
+    AttachmentCreated,
 }
 
 impl WebhookEvent {
-    pub const ALL: [WebhookEvent; 4] = [
+    pub const ALL: [WebhookEvent; 8] = [
         WebhookEvent::IssueCreated,
         WebhookEvent::IssueUpdated,
         WebhookEvent::IssueStatusChanged,
+        WebhookEvent::IssueDeleted,
         WebhookEvent::CommentCreated,
+        WebhookEvent::CommentUpdated,
+        WebhookEvent::CommentDeleted,
+        WebhookEvent::AttachmentCreated,
     ];
 
     /// The name on the wire and in the database.
@@ -35,7 +47,11 @@ impl WebhookEvent {
             WebhookEvent::IssueCreated => "issue.created",
             WebhookEvent::IssueUpdated => "issue.updated",
             WebhookEvent::IssueStatusChanged => "issue.status_changed",
+            WebhookEvent::IssueDeleted => "issue.deleted",
             WebhookEvent::CommentCreated => "comment.created",
+            WebhookEvent::CommentUpdated => "comment.updated",
+            WebhookEvent::CommentDeleted => "comment.deleted",
+            WebhookEvent::AttachmentCreated => "attachment.created",
         }
     }
 
@@ -51,7 +67,7 @@ pub struct NewWebhookInput {
     pub project_id: ProjectId,
     #[garde(custom(rules::webhook_url))]
     pub url: String,
-    #[garde(length(min = 1, max = 4))]
+    #[garde(length(min = 1, max = 8))]
     pub events: Vec<WebhookEvent>,
     /// Whether the hook receives internal issues and comments (otherwise only what a guest of the
     /// project could read).

@@ -4,10 +4,11 @@
 //! internal comment); the file origin reads one by team and id alone, because the signed link it was
 //! given is the proof of an earlier check.
 
-use app::model::{Attachment, AttachmentId, CommentId, IssueVisibility, RejectedUpload, TeamId, UserId};
+use app::model::{Attachment, AttachmentId, CommentId, IssueVisibility, OutboxKind, RejectedUpload, TeamId, UserId};
 
 use super::{
     issues::{self, Change, StoredIssue, Visible},
+    outbox::{self, Activity},
     scope::Statement,
     Db, DbError, TeamScope,
 };
@@ -73,7 +74,7 @@ pub async fn insert(
     now_ms: i64,
 ) -> Result<Option<Attachment>, DbError> {
     let id = AttachmentId(uuid::Uuid::new_v4());
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query(
         "INSERT INTO attachments (id, team_id, issue_id, name, content_type, size, storage_key, key_id, \
          wrapped_key, uploaded_by, created_at, comment_id) \
@@ -96,7 +97,14 @@ pub async fn insert(
     if let Some(change) = history {
         issues::record_history(&mut tx, actor, issue, change, now_ms).await?;
     }
+    let activity = Activity {
+        comment,
+        attachment: Some(id),
+        ..Activity::new(issue.team_id(), issue.id, actor.user_id(), OutboxKind::AttachmentAdded)
+    };
+    outbox::record(&mut tx, &activity, now_ms).await?;
     tx.commit().await?;
+    db.ring_outbox();
     // The actor may see what they just attached to an issue (or comment) they see.
     let mut s = attachments_of(issue.team_id());
     s.push(" AND a.id = ").bind(id);

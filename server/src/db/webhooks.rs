@@ -7,7 +7,9 @@
 //! its payload and id for every attempt; [`claim_due`] hands out those that are due, never one of an
 //! issue before an earlier one of the same issue to the same hook has been received or given up.
 
-use app::model::{ActivityKind, Flag, ProjectId, TeamId, Webhook, WebhookDelivery, WebhookEvent, WebhookId};
+use app::model::{
+    ActivityKind, AttachmentId, Flag, OutboxKind, ProjectId, TeamId, Webhook, WebhookDelivery, WebhookEvent, WebhookId,
+};
 
 use super::{Db, DbError, TeamScope};
 use crate::actor::Actor;
@@ -206,10 +208,16 @@ impl Event {
     /// The webhook event this activity is.
     pub fn webhook_event(&self) -> WebhookEvent {
         match self.kind {
-            ActivityKind::Created => WebhookEvent::IssueCreated,
-            ActivityKind::Changed if self.fields.split(',').any(|f| f == "status") => WebhookEvent::IssueStatusChanged,
-            ActivityKind::Changed => WebhookEvent::IssueUpdated,
-            ActivityKind::Commented => WebhookEvent::CommentCreated,
+            OutboxKind::Activity(ActivityKind::Created) => WebhookEvent::IssueCreated,
+            OutboxKind::Activity(ActivityKind::Changed) if self.fields.split(',').any(|f| f == "status") => {
+                WebhookEvent::IssueStatusChanged
+            }
+            OutboxKind::Activity(ActivityKind::Changed) => WebhookEvent::IssueUpdated,
+            OutboxKind::Activity(ActivityKind::Commented) => WebhookEvent::CommentCreated,
+            OutboxKind::Deleted => WebhookEvent::IssueDeleted,
+            OutboxKind::CommentEdited => WebhookEvent::CommentUpdated,
+            OutboxKind::CommentDeleted => WebhookEvent::CommentDeleted,
+            OutboxKind::AttachmentAdded => WebhookEvent::AttachmentCreated,
         }
     }
 }
@@ -221,7 +229,7 @@ pub async fn claim_events(db: &Db, now_ms: i64, until_ms: i64, limit: i64) -> Re
          WHERE hooks_done_at IS NULL AND (hooks_claimed_until IS NULL OR hooks_claimed_until < $2) \
          ORDER BY seq LIMIT $3) AND hooks_done_at IS NULL \
          AND (hooks_claimed_until IS NULL OR hooks_claimed_until < $2) \
-         RETURNING seq, team_id, issue_id, actor_id, kind, comment_id, fields, created_at, attempts",
+         RETURNING seq, team_id, issue_id, actor_id, kind, comment_id, attachment_id, fields, created_at, attempts",
     )
     .bind(until_ms)
     .bind(now_ms)
@@ -405,14 +413,15 @@ pub struct IssueFacts {
     pub actor: Option<String>,
 }
 
-/// The event's issue as `hook` may read it, or `None` (not for this hook, or gone).
+/// The event's issue as `hook` may read it now, or `None` (not for this hook). A deleted issue is
+/// read too: its events, the deletion's included, are still delivered.
 pub async fn issue_for(db: &Db, hook: &Listener, event: &Event) -> Result<Option<IssueFacts>, DbError> {
     Ok(sqlx::query_as(
         "SELECT p.key AS project_key, i.number, i.title, i.description, i.visibility, s.name AS status, \
          i.severity, i.priority, (SELECT u.display_name FROM users u WHERE u.id = $4) AS actor \
          FROM issues i JOIN projects p ON p.team_id = i.team_id AND p.id = i.project_id \
          JOIN project_statuses s ON s.project_id = i.project_id AND s.id = i.status_id \
-         WHERE i.team_id = $1 AND i.id = $2 AND i.project_id = $3 AND i.deleted_at IS NULL \
+         WHERE i.team_id = $1 AND i.id = $2 AND i.project_id = $3 \
          AND ($5 = 1 OR (p.visibility = 'public' AND i.visibility = 'public'))",
     )
     .bind(hook.team_id)
@@ -424,16 +433,44 @@ pub async fn issue_for(db: &Db, hook: &Listener, event: &Event) -> Result<Option
     .await?)
 }
 
-/// The event's comment as `hook` may read it (its body and visibility), or `None`.
-pub async fn comment_for(db: &Db, hook: &Listener, event: &Event) -> Result<Option<(String, String)>, DbError> {
+/// The event's comment as `hook` may read it now (its visibility, and its body unless it has been
+/// deleted since: a deleted comment is shown to no one), or `None`.
+pub async fn comment_for(db: &Db, hook: &Listener, event: &Event) -> Result<Option<(Option<String>, String)>, DbError> {
     let Some(comment) = event.comment_id else { return Ok(None) };
     Ok(sqlx::query_as(
-        "SELECT body, visibility FROM comments WHERE team_id = $1 AND issue_id = $2 AND id = $3 \
-         AND deleted_at IS NULL AND ($4 = 1 OR visibility = 'public')",
+        "SELECT CASE WHEN deleted_at IS NULL THEN body END, visibility FROM comments \
+         WHERE team_id = $1 AND issue_id = $2 AND id = $3 AND ($4 = 1 OR visibility = 'public')",
     )
     .bind(hook.team_id)
     .bind(event.issue_id)
     .bind(comment)
+    .bind(Flag(hook.internal))
+    .fetch_optional(db.pool())
+    .await?)
+}
+
+/// A file as a hook reads of it: its name, type and size unless it has been deleted since.
+#[derive(sqlx::FromRow)]
+pub struct FileFacts {
+    pub name: Option<String>,
+    pub content_type: Option<String>,
+    pub size: Option<i64>,
+}
+
+/// The event's file as `hook` may read it now, or `None` (on a comment the hook may not read).
+pub async fn attachment_for(db: &Db, hook: &Listener, event: &Event) -> Result<Option<FileFacts>, DbError> {
+    let Some(attachment): Option<AttachmentId> = event.attachment_id else { return Ok(None) };
+    Ok(sqlx::query_as(
+        "SELECT CASE WHEN a.deleted_at IS NULL THEN a.name END AS name, \
+         CASE WHEN a.deleted_at IS NULL THEN a.content_type END AS content_type, \
+         CASE WHEN a.deleted_at IS NULL THEN a.size END AS size FROM attachments a \
+         LEFT JOIN comments c ON c.team_id = a.team_id AND c.id = a.comment_id \
+         WHERE a.team_id = $1 AND a.issue_id = $2 AND a.id = $3 \
+         AND ($4 = 1 OR a.comment_id IS NULL OR c.visibility = 'public')",
+    )
+    .bind(hook.team_id)
+    .bind(event.issue_id)
+    .bind(attachment)
     .bind(Flag(hook.internal))
     .fetch_optional(db.pool())
     .await?)

@@ -480,7 +480,7 @@ impl IssuesApi for Service {
         let input = parse(input)?;
         let (request, actor) = self.actor_for(req, Action::DeleteIssues).await?;
         let issue = self.visible_issue(&actor, input.issue_id).await?;
-        if !issues::delete(&self.db, &issue, self.now()).await? {
+        if !issues::delete(&self.db, &actor, &issue, self.now()).await? {
             return Err(AppError::not_found());
         }
         let detail = format!("{}-{} {:?}", issue.key, issue.number, issue.fields.title);
@@ -535,7 +535,7 @@ impl IssuesApi for Service {
         if !policy::may_delete_comment(&actor, comment.author.id) {
             return Err(AppError::new(ErrorCode::Forbidden, "You can delete only your own comments."));
         }
-        if !issues::delete_comment(&self.db, &issue, comment.id, self.now()).await? {
+        if !issues::delete_comment(&self.db, &actor, &issue, comment.id, self.now()).await? {
             return Err(AppError::not_found());
         }
         // Its files go with it, bytes included.

@@ -176,7 +176,19 @@ async fn payload(db: &Db, hook: &Listener, event: &Event) -> Result<Option<Strin
     }
     if event.comment_id.is_some() {
         let Some((body, visibility)) = webhooks::comment_for(db, hook, event).await? else { return Ok(None) };
-        data["comment"] = json!({ "id": event.comment_id, "body": body, "visibility": visibility });
+        data["comment"] = json!({ "id": event.comment_id, "visibility": visibility });
+        if let Some(body) = body {
+            data["comment"]["body"] = Value::from(body);
+        }
+    }
+    if event.attachment_id.is_some() {
+        let Some(file) = webhooks::attachment_for(db, hook, event).await? else { return Ok(None) };
+        data["attachment"] = json!({ "id": event.attachment_id });
+        if let (Some(name), Some(content_type), Some(size)) = (file.name, file.content_type, file.size) {
+            data["attachment"]["name"] = Value::from(name);
+            data["attachment"]["content_type"] = Value::from(content_type);
+            data["attachment"]["size"] = Value::from(size);
+        }
     }
     let timestamp = time::OffsetDateTime::from_unix_timestamp(event.created_at / 1000)
         .ok()

@@ -84,10 +84,24 @@ impl Receiver {
     }
 }
 
+/// The events the tests' hooks name unless they say otherwise.
+const FIRST_EVENTS: [&str; 4] = ["issue.created", "issue.updated", "issue.status_changed", "comment.created"];
+
 async fn create_hook(app: &TestApp, cookie: &str, project: &str, url: &str, internal: bool) -> reqwest::Response {
+    create_hook_of(app, cookie, project, url, internal, &FIRST_EVENTS).await
+}
+
+async fn create_hook_of(
+    app: &TestApp,
+    cookie: &str,
+    project: &str,
+    url: &str,
+    internal: bool,
+    events: &[&str],
+) -> reqwest::Response {
     let mut form =
         input(&[("project_id", project), ("url", url), ("internal", if internal { "true" } else { "false" })]);
-    for (n, event) in ["issue.created", "issue.updated", "issue.status_changed", "comment.created"].iter().enumerate() {
+    for (n, event) in events.iter().enumerate() {
         form.push((format!("input[events][{n}]"), (*event).to_owned()));
     }
     app.call("create_webhook", &form, Some(cookie)).await
@@ -95,7 +109,18 @@ async fn create_hook(app: &TestApp, cookie: &str, project: &str, url: &str, inte
 
 /// Makes a hook; answers its id and its secret's bytes.
 async fn hook(app: &TestApp, cookie: &str, project: &str, url: &str, internal: bool) -> (String, Vec<u8>) {
-    let response = create_hook(app, cookie, project, url, internal).await;
+    hook_of(app, cookie, project, url, internal, &FIRST_EVENTS).await
+}
+
+async fn hook_of(
+    app: &TestApp,
+    cookie: &str,
+    project: &str,
+    url: &str,
+    internal: bool,
+    events: &[&str],
+) -> (String, Vec<u8>) {
+    let response = create_hook_of(app, cookie, project, url, internal, events).await;
     assert_eq!(response.status(), StatusCode::OK, "create_webhook {url}");
     let created: Value = response.json().await.expect("json");
     let secret = created["secret"].as_str().expect("secret");
@@ -168,6 +193,106 @@ async fn hooks_hear_their_own_project_signed_and_internal_content_only_when_mark
     assert_eq!(deleted.status(), StatusCode::NOT_FOUND);
     let listed = app.call("list_webhooks", &input(&[("project_id", &project)]), Some(&owner.cookie)).await;
     assert_eq!(listed.json::<Value>().await.expect("json").as_array().map(Vec::len), Some(2));
+}
+
+/// Every event a hook may name.
+const EVERY_EVENT: [&str; 8] = [
+    "issue.created",
+    "issue.updated",
+    "issue.status_changed",
+    "issue.deleted",
+    "comment.created",
+    "comment.updated",
+    "comment.deleted",
+    "attachment.created",
+];
+
+#[tokio::test]
+async fn edits_deletions_and_files_reach_hooks_by_the_same_read_rule() {
+    let receiver = Receiver::start().await;
+    let app = spawn_app_with(|c| c.allow_private_endpoints = true).await;
+    let (owner, _) = app.owner("lifecycle").await;
+    let (project, _) = app.project(&owner.cookie, "public").await;
+    let (_, public_secret) =
+        hook_of(&app, &owner.cookie, &project, &receiver.url("/public"), false, &EVERY_EVENT).await;
+    hook_of(&app, &owner.cookie, &project, &receiver.url("/internal"), true, &EVERY_EVENT).await;
+    let only_deletions = ["issue.deleted"];
+    hook_of(&app, &owner.cookie, &project, &receiver.url("/deletions"), true, &only_deletions).await;
+
+    let issue = app.issue(&owner.cookie, &project, "public").await;
+    let hidden = app.issue(&owner.cookie, &project, "internal").await;
+    let public_comment = app.comment(&owner.cookie, &issue.id, "A public answer", false).await;
+    let internal_comment = app.comment(&owner.cookie, &issue.id, SECRET_TEXT, true).await;
+    for comment in [&public_comment, &internal_comment] {
+        let edit = input(&[("comment_id", comment), ("body", "Edited once")]);
+        assert_eq!(app.call("edit_comment", &edit, Some(&owner.cookie)).await.status(), StatusCode::OK);
+    }
+    app.attach(&owner.cookie, &issue.id).await;
+    app.attach_to_comment(&owner.cookie, &internal_comment, "internal-notes.txt").await;
+    // Heard before the deletions, the comment's new text and the file's name are sent; after, not
+    // (what is deleted is shown to no one).
+    receiver.expect("/public", 4).await;
+    for comment in [&public_comment, &internal_comment] {
+        let gone = app.call("delete_comment", &input(&[("comment_id", comment)]), Some(&owner.cookie)).await;
+        assert_eq!(gone.status(), StatusCode::OK);
+    }
+    for deleted in [&issue.id, &hidden.id] {
+        let gone = app.call("delete_issue", &input(&[("issue_id", deleted)]), Some(&owner.cookie)).await;
+        assert_eq!(gone.status(), StatusCode::OK);
+    }
+
+    let internal = receiver.expect("/internal", 12).await;
+    let mut heard = types(&internal);
+    heard.sort();
+    let mut expected = vec![
+        "issue.created",
+        "issue.created",
+        "comment.created",
+        "comment.created",
+        "comment.updated",
+        "comment.updated",
+        "attachment.created",
+        "attachment.created",
+        "comment.deleted",
+        "comment.deleted",
+        "issue.deleted",
+        "issue.deleted",
+    ];
+    expected.sort_unstable();
+    assert_eq!(heard, expected);
+    // The public hook hears only what a guest of the project could read: not the internal issue, not
+    // the internal comment's edit, file or deletion.
+    let public = receiver.expect("/public", 6).await;
+    assert_eq!(
+        types(&public),
+        [
+            "issue.created",
+            "comment.created",
+            "comment.updated",
+            "attachment.created",
+            "comment.deleted",
+            "issue.deleted"
+        ],
+        "in order per issue, and only what a guest could read"
+    );
+    assert!(public.iter().all(|m| verifies(m, &public_secret)));
+    assert!(public.iter().all(|m| !m.body.contains(SECRET_TEXT) && !m.body.contains("internal-notes")));
+    let bodies: Vec<Value> = public.iter().map(|m| serde_json::from_str(&m.body).expect("json")).collect();
+    assert_eq!(bodies[2]["data"]["comment"]["body"], "Edited once");
+    assert_eq!(bodies[3]["data"]["attachment"]["name"], "notes.txt");
+    assert_eq!(bodies[4]["data"]["comment"]["id"], public_comment.as_str());
+    assert!(bodies[4]["data"]["comment"].get("body").is_none(), "a deleted comment's text is not sent");
+    assert_eq!(bodies[5]["data"]["issue"]["key"], issue.reference);
+    let deletions = receiver.expect("/deletions", 2).await;
+    assert_eq!(types(&deletions), ["issue.deleted", "issue.deleted"], "a hook hears only the events it names");
+    // People are not notified of what only hooks hear of, and every event is handled.
+    let mut db = app.db().await;
+    let waiting: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL OR hooks_done_at IS NULL")
+            .fetch_one(&mut db)
+            .await
+            .expect("count");
+    assert_eq!(waiting, 0);
 }
 
 #[tokio::test]

@@ -1,7 +1,9 @@
 //! Comments and the history of an issue, each read through the issue's [`Visible`] proof with the
 //! reader's [`ReadScope`] rules.
 
-use app::model::{ActivityKind, Comment, CommentId, HistoryEntry, IssueId, IssueVisibility, Person, UserId};
+use app::model::{
+    ActivityKind, Comment, CommentId, HistoryEntry, IssueId, IssueVisibility, OutboxKind, Person, UserId,
+};
 use uuid::Uuid;
 
 use super::{StoredIssue, Visible};
@@ -135,12 +137,8 @@ pub async fn add_comment(
     .execute(&mut *tx)
     .await?;
     let activity = Activity {
-        team: issue.team_id(),
-        issue: issue.id,
-        actor: actor.user_id(),
-        kind: ActivityKind::Commented,
         comment: Some(id),
-        fields: Vec::new(),
+        ..Activity::new(issue.team_id(), issue.id, actor.user_id(), OutboxKind::Activity(ActivityKind::Commented))
     };
     outbox::record(&mut tx, &activity, now_ms).await?;
     tx.commit().await?;
@@ -158,6 +156,7 @@ pub async fn edit_comment(
     body: &str,
     now_ms: i64,
 ) -> Result<bool, DbError> {
+    let mut tx = db.begin_write().await?;
     let done = sqlx::query(
         "UPDATE comments SET body = $3, updated_at = $4, body_html = $7 WHERE team_id = $1 AND id = $2 \
          AND author_id = $5 AND issue_id = $6 AND deleted_at IS NULL",
@@ -169,18 +168,42 @@ pub async fn edit_comment(
     .bind(actor.user_id())
     .bind(issue.id)
     .bind(to_safe_html(body))
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await?;
-    Ok(done.rows_affected() == 1)
+    let activity = Activity {
+        comment: Some(id),
+        ..Activity::new(issue.team_id(), issue.id, actor.user_id(), OutboxKind::CommentEdited)
+    };
+    comment_event(db, tx, activity, done.rows_affected(), now_ms).await
+}
+
+/// Writes the webhook event of a comment's edit or deletion when it happened (`changed` rows), and
+/// commits; answers whether it happened.
+async fn comment_event(
+    db: &Db,
+    mut tx: sqlx::Transaction<'static, sqlx::Any>,
+    activity: Activity,
+    changed: u64,
+    now_ms: i64,
+) -> Result<bool, DbError> {
+    if changed != 1 {
+        return Ok(false);
+    }
+    outbox::record(&mut tx, &activity, now_ms).await?;
+    tx.commit().await?;
+    db.ring_outbox();
+    Ok(true)
 }
 
 /// Deletes (softly) a comment of a visible issue; it is never shown again, to anyone.
 pub async fn delete_comment(
     db: &Db,
+    actor: &Actor,
     issue: &Visible<StoredIssue>,
     id: CommentId,
     now_ms: i64,
 ) -> Result<bool, DbError> {
+    let mut tx = db.begin_write().await?;
     let done = sqlx::query(
         "UPDATE comments SET deleted_at = $3 WHERE team_id = $1 AND id = $2 AND issue_id = $4 AND deleted_at IS NULL",
     )
@@ -188,7 +211,11 @@ pub async fn delete_comment(
     .bind(id)
     .bind(now_ms)
     .bind(issue.id)
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await?;
-    Ok(done.rows_affected() == 1)
+    let activity = Activity {
+        comment: Some(id),
+        ..Activity::new(issue.team_id(), issue.id, actor.user_id(), OutboxKind::CommentDeleted)
+    };
+    comment_event(db, tx, activity, done.rows_affected(), now_ms).await
 }

@@ -1,6 +1,8 @@
 //! Creates, edits and deletes of issues, and the history they write.
 
-use app::model::{ActivityKind, Flag, IssueFields, IssueId, IssueVisibility, ProjectId, StatusId, StatusRef, UserId};
+use app::model::{
+    ActivityKind, Flag, IssueFields, IssueId, IssueVisibility, OutboxKind, ProjectId, StatusId, StatusRef, UserId,
+};
 use sqlx::AnyConnection;
 use uuid::Uuid;
 
@@ -187,14 +189,7 @@ pub(in crate::db) async fn insert_new(conn: &mut AnyConnection, new: &NewIssue) 
     .execute(&mut *conn)
     .await?;
     replace_tags_and_assignees(conn, actor, id, fields).await?;
-    let activity = Activity {
-        team,
-        issue: id,
-        actor: actor.user_id(),
-        kind: ActivityKind::Created,
-        comment: None,
-        fields: Vec::new(),
-    };
+    let activity = Activity::new(team, id, actor.user_id(), OutboxKind::Activity(ActivityKind::Created));
     outbox::record(conn, &activity, *now_ms).await?;
     Ok(id)
 }
@@ -300,12 +295,8 @@ pub async fn update(
     }
     if !changes.is_empty() {
         let activity = Activity {
-            team,
-            issue: id,
-            actor: actor.user_id(),
-            kind: ActivityKind::Changed,
-            comment: None,
             fields: changes.iter().map(|change| change.field).collect(),
+            ..Activity::new(team, id, actor.user_id(), OutboxKind::Activity(ActivityKind::Changed))
         };
         outbox::record(&mut tx, &activity, now_ms).await?;
     }
@@ -341,15 +332,23 @@ pub async fn record_history(
     Ok(())
 }
 
-/// Soft-deletes an issue (its history stays).
-pub async fn delete(db: &Db, issue: &Visible<StoredIssue>, now_ms: i64) -> Result<bool, DbError> {
+/// Soft-deletes an issue (its history stays), with its event for webhooks.
+pub async fn delete(db: &Db, actor: &Actor, issue: &Visible<StoredIssue>, now_ms: i64) -> Result<bool, DbError> {
+    let mut tx = db.begin_write().await?;
     let done = sqlx::query("UPDATE issues SET deleted_at = $3 WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL")
         .bind(issue.team_id())
         .bind(issue.id)
         .bind(now_ms)
-        .execute(db.pool())
+        .execute(&mut *tx)
         .await?;
-    Ok(done.rows_affected() == 1)
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    let activity = Activity::new(issue.team_id(), issue.id, actor.user_id(), OutboxKind::Deleted);
+    outbox::record(&mut tx, &activity, now_ms).await?;
+    tx.commit().await?;
+    db.ring_outbox();
+    Ok(true)
 }
 
 /// Renders the Markdown of rows written before it was rendered at write time (migration 0007), in

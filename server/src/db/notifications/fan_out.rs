@@ -27,7 +27,7 @@ pub async fn claim(db: &Db, now_ms: i64, until_ms: i64, limit: i64) -> Result<Ve
         "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1 WHERE seq IN (SELECT seq FROM outbox \
          WHERE delivered_at IS NULL AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY seq LIMIT $3) \
          AND delivered_at IS NULL AND (claimed_until IS NULL OR claimed_until < $2) \
-         RETURNING seq, team_id, issue_id, actor_id, kind, comment_id, fields, created_at, attempts",
+         RETURNING seq, team_id, issue_id, actor_id, kind, comment_id, attachment_id, fields, created_at, attempts",
     )
     .bind(until_ms)
     .bind(now_ms)
@@ -65,7 +65,8 @@ pub async fn deliver(db: &Db, event: &Event, now_ms: i64, mail_delay_ms: i64) ->
     .bind(event.issue_id)
     .fetch_optional(db.pool())
     .await?;
-    let Some(facts) = facts else {
+    // Events only hooks hear of are written delivered; one that is not is set aside too.
+    let (Some(facts), Some(_)) = (facts, event.kind.notifies()) else {
         set_aside(db, event.seq, now_ms).await?;
         return Ok(Vec::new());
     };
@@ -137,7 +138,7 @@ async fn audience(
             add(*user, NotificationReason::Watching);
         }
     }
-    if event.kind == ActivityKind::Created {
+    if event.kind.notifies() == Some(ActivityKind::Created) {
         let project_watchers: Vec<UserId> =
             sqlx::query_scalar("SELECT user_id FROM project_watchers WHERE team_id = $1 AND project_id = $2")
                 .bind(team)
@@ -158,10 +159,10 @@ async fn audience(
 
     let known: BTreeSet<UserId> = watch_rows.iter().map(|(user, _)| *user).collect();
     let mut automatic: BTreeSet<UserId> = assignees.into_iter().chain(mentioned).collect();
-    if matches!(event.kind, ActivityKind::Created | ActivityKind::Commented) {
+    if matches!(event.kind.notifies(), Some(ActivityKind::Created | ActivityKind::Commented)) {
         automatic.insert(event.actor_id);
     }
-    if event.kind == ActivityKind::Created {
+    if event.kind.notifies() == Some(ActivityKind::Created) {
         automatic.insert(facts.reporter_id);
     }
     // An explicit unwatch (a row with `watching = 0`) stays.
@@ -172,9 +173,9 @@ async fn audience(
 /// The names the event's text mentions: a new issue's description, a comment, or the mentions a
 /// change added to the description.
 async fn mentioned_names(db: &Db, event: &Event, facts: &IssueFacts) -> Result<BTreeSet<String>, DbError> {
-    match (event.kind, event.comment_id) {
-        (ActivityKind::Created, _) => Ok(mentions::names(&facts.description)),
-        (ActivityKind::Commented, Some(comment)) => {
+    match (event.kind.notifies(), event.comment_id) {
+        (Some(ActivityKind::Created), _) => Ok(mentions::names(&facts.description)),
+        (Some(ActivityKind::Commented), Some(comment)) => {
             let body: Option<String> = sqlx::query_scalar("SELECT body FROM comments WHERE team_id = $1 AND id = $2")
                 .bind(event.team_id)
                 .bind(comment)
@@ -182,7 +183,7 @@ async fn mentioned_names(db: &Db, event: &Event, facts: &IssueFacts) -> Result<B
                 .await?;
             Ok(body.map(|body| mentions::names(&body)).unwrap_or_default())
         }
-        (ActivityKind::Changed, _) if event.fields.split(',').any(|f| f == "description") => {
+        (Some(ActivityKind::Changed), _) if event.fields.split(',').any(|f| f == "description") => {
             let change: Option<(String, String)> = sqlx::query_as(
                 "SELECT old_value, new_value FROM issue_history WHERE team_id = $1 AND issue_id = $2 \
                  AND field = 'description' AND at = $3 AND actor_id = $4",
