@@ -85,10 +85,10 @@ test('the reporter files a failing and a flaky test once, comments on later runs
 
   const detail = await json(moth, `/api/v1/projects/PW/issues/${failing.number}`);
   const description: string = detail.issue.description;
-  expect(description).toContain('Failing step: `the receipt is shown`');
+  expect(description).toContain('Failing step: `the receipt is shown › Expect "toHaveText"`');
   expect(description).toContain('2 attempts, 1 retry allowed; failed on every attempt');
   expect(description).toContain('Receipt');
-  expect(description).toContain('sample/checkout.spec.ts:');
+  expect(description).toContain('- File: `checkout.spec.ts:11`');
   expect(description).toMatch(/moth-test-[0-9a-f]{20}/);
   expect(description).not.toMatch(/\u001b\[/);
   expect(detail.issue.environment.browser).toBe('chromium');
@@ -100,8 +100,8 @@ test('the reporter files a failing and a flaky test once, comments on later runs
 
   const files = async (number: number) =>
     (await json(moth, `/api/v1/projects/PW/issues/${number}/attachments`)).map((a: any) => a.name).sort();
-  expect(await files(failing.number)).toEqual(['retry1-screenshot.png', 'retry1-trace.zip']);
-  expect(await files(flaky.number)).toEqual(['retry0-screenshot.png', 'retry0-trace.zip']);
+  expect(await files(failing.number)).toEqual(['retry1-error-context.txt', 'retry1-screenshot.png', 'retry1-trace.zip']);
+  expect(await files(flaky.number)).toEqual(['retry0-error-context.txt', 'retry0-screenshot.png', 'retry0-trace.zip']);
 
   // Second run, same results: nothing new is filed; each issue gets a comment.
   const second = await runSample(2, env);
@@ -112,7 +112,7 @@ test('the reporter files a failing and a flaky test once, comments on later runs
   const failingComments = await comments(failing.number);
   expect(failingComments).toHaveLength(1);
   expect(failingComments[0]).toMatch(/^Failed again in the run of /);
-  expect(failingComments[0]).toContain('Failing step: `the receipt is shown`');
+  expect(failingComments[0]).toContain('Failing step: `the receipt is shown ›');
   expect(await comments(flaky.number)).toEqual([expect.stringMatching(/^Was flaky again/)]);
 
   // Third run: the failing test passes; its issue hears so. A fourth run does not say it again.

@@ -215,8 +215,10 @@ export default class MothReporter implements Reporter {
     const result = outcome.failure;
     const error = result?.errors[0] ?? result?.error;
     const text = cut(plain(error?.stack ?? error?.message ?? 'No error was recorded.'), ERROR_MAX);
-    const step = result ? failingStep(result.steps) : undefined;
-    const stepLine = step ? `Failing step: \`${oneLine(step.title)}\`\n\n` : '';
+    // The test's own steps that failed (`test.step`), then the action or assertion inside them.
+    const chain = failingSteps(result?.steps ?? []);
+    const named = chain.filter((step, n) => step.category === 'test.step' || n === chain.length - 1);
+    const stepLine = named.length ? `Failing step: \`${oneLine(named.map((s) => s.title).join(' › '))}\`\n\n` : '';
     return `${stepLine}\`\`\`text\n${text.replace(/```/g, "'''")}\n\`\`\``;
   }
 
@@ -298,12 +300,12 @@ async function attachFiles(moth: Moth, number: number, files: File[]): Promise<v
   }
 }
 
-/** The deepest step that failed. */
-function failingStep(steps: TestStep[]): TestStep | undefined {
+/** The steps that failed, from the outermost to the deepest. */
+function failingSteps(steps: TestStep[]): TestStep[] {
   for (const step of steps) {
-    if (step.error) return failingStep(step.steps) ?? step;
+    if (step.error) return [step, ...failingSteps(step.steps)];
   }
-  return undefined;
+  return [];
 }
 
 /** A name for an attachment Moth keeps: the attempt, then Playwright's name with its extension. */
@@ -315,11 +317,14 @@ function fileName(name: string, file: string | undefined, contentType: string, r
     'video/webm': 'webm',
     'application/zip': 'zip',
     'text/plain': 'txt',
+    'text/markdown': 'md',
     'application/json': 'json',
   };
-  const extension = fromPath || fromType[contentType] || 'bin';
+  // Markdown (Playwright's error context: the page's accessibility snapshot) is kept as text.
+  const named = fromPath || fromType[contentType] || 'bin';
+  const extension = named === 'md' ? 'txt' : named;
   const base = name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'attachment';
-  const stem = base.toLowerCase().endsWith(`.${extension}`) ? base.slice(0, -extension.length - 1) : base;
+  const stem = base.toLowerCase().endsWith(`.${named}`) ? base.slice(0, -named.length - 1) : base;
   return `retry${retry}-${stem}.${extension}`.slice(-120);
 }
 
