@@ -21,7 +21,7 @@ pub enum ContentCheck {
     /// A zip archive: at most [`MAX_ARCHIVE_ENTRIES`] entries, unpacking to at most
     /// [`MAX_ARCHIVE_UNPACKED_BYTES`], no encrypted entries and no paths leaving the folder.
     Archive,
-    /// A document recognised by its magic bytes alone.
+    /// A document or a video recognised by its magic bytes alone.
     Document,
     /// Text: the whole file must be valid UTF-8 (no magic bytes to check).
     Text,
@@ -63,6 +63,14 @@ pub const FILE_TYPES: &[FileType] = &[
     FileType {
         extension: "pdf",
         mime: "application/pdf",
+        max_bytes: 20 * MIB,
+        check: ContentCheck::Document,
+        inline: false,
+    },
+    // A test run's recording (Playwright's videos are WebM); downloaded, never played inline.
+    FileType {
+        extension: "webm",
+        mime: "video/webm",
         max_bytes: 20 * MIB,
         check: ContentCheck::Document,
         inline: false,

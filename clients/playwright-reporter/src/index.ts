@@ -46,7 +46,7 @@ export interface MothReporterOptions {
 }
 
 /** The file types Moth takes (`app/src/model/files.rs`); others are named in the issue, not sent. */
-const ACCEPTED = new Set(['png', 'jpg', 'jpeg', 'gif', 'webp', 'pdf', 'txt', 'log', 'csv', 'json', 'zip']);
+const ACCEPTED = new Set(['png', 'jpg', 'jpeg', 'gif', 'webp', 'pdf', 'txt', 'log', 'csv', 'json', 'zip', 'webm']);
 /** Moth's largest upload. */
 const MAX_FILE_BYTES = 20 * 1024 * 1024;
 /** The marker each issue's description carries, followed by the test's id. */

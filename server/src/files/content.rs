@@ -16,7 +16,7 @@ pub fn check(file_type: &FileType, bytes: Bytes) -> Result<Bytes, Rejection> {
     let sniffed = infer::get(&bytes).map(|t| t.mime_type());
     match file_type.check {
         ContentCheck::Text => check_text(&bytes, sniffed)?,
-        ContentCheck::Document => same_type(file_type, sniffed)?,
+        ContentCheck::Document => document(file_type, sniffed, &bytes)?,
         ContentCheck::Archive => {
             same_type(file_type, sniffed)?;
             archives::check(&bytes)?;
@@ -45,6 +45,20 @@ fn same_type(file_type: &FileType, sniffed: Option<&str>) -> Result<(), Rejectio
     }
 }
 
+/// The EBML element naming a Matroska file's document type, `webm`.
+const WEBM_DOC_TYPE: [u8; 7] = [0x42, 0x82, 0x84, b'w', b'e', b'b', b'm'];
+
+/// A document's magic bytes; for a video also its header's document type (`infer` takes any
+/// Matroska file for a `WebM` one).
+fn document(file_type: &FileType, sniffed: Option<&str>, head: &[u8]) -> Result<(), Rejection> {
+    same_type(file_type, sniffed)?;
+    let start = &head[..head.len().min(64)];
+    if file_type.mime == "video/webm" && !start.windows(WEBM_DOC_TYPE.len()).any(|w| w == WEBM_DOC_TYPE) {
+        return Err(mismatch(file_type));
+    }
+    Ok(())
+}
+
 fn check_text(bytes: &[u8], sniffed: Option<&str>) -> Result<(), Rejection> {
     not_binary(sniffed)?;
     if std::str::from_utf8(bytes).is_err() || bytes.contains(&0) {
@@ -70,6 +84,7 @@ pub fn check_head(file_type: &FileType, head: &[u8]) -> Result<(), Rejection> {
     let sniffed = infer::get(head).map(|t| t.mime_type());
     match file_type.check {
         ContentCheck::Text => not_binary(sniffed),
+        ContentCheck::Document => document(file_type, sniffed, head),
         _ => same_type(file_type, sniffed),
     }
 }

@@ -210,3 +210,25 @@ async fn zip_archives_are_unpacked_and_counted_before_they_are_accepted() {
     assert_eq!(refusal.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(app.stored_objects().len(), 2, "only the clean archives were stored");
 }
+
+/// The start of a video file: its EBML header, whose document type is `doc_type`.
+fn webm_header(doc_type: &[u8]) -> Vec<u8> {
+    let mut bytes = vec![0x1A, 0x45, 0xDF, 0xA3, 0x9F, 0x42, 0x86, 0x81, 0x01, 0x42, 0xF7, 0x81, 0x01];
+    bytes.extend([0x42, 0x82, 0x80 | u8::try_from(doc_type.len()).expect("short")]);
+    bytes.extend(doc_type);
+    bytes.extend([0x42, 0x87, 0x81, 0x04, 0x42, 0x85, 0x81, 0x02]);
+    bytes.extend(std::iter::repeat_n(0u8, 64));
+    bytes
+}
+
+#[tokio::test]
+async fn videos_are_taken_as_webm_only() {
+    let app = spawn_app().await;
+    let (cookie, issue) = issue_of_owner(&app).await;
+    let video = webm_header(b"webm");
+    assert_eq!(round_trip(&app, &cookie, &issue, "run.webm", video.clone()).await, video, "kept as sent");
+    // A Matroska file, or a page, named .webm is refused at the content step.
+    let reason = refused(&app, &cookie, &issue, "run.webm", webm_header(b"matroska")).await;
+    assert!(reason.contains("WEBM"), "{reason}");
+    refused(&app, &cookie, &issue, "run.webm", b"<html><script>alert(1)</script></html>".to_vec()).await;
+}

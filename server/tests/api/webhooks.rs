@@ -329,6 +329,50 @@ async fn the_ssrf_guard_refuses_every_private_address_when_a_hook_is_made() {
     assert_eq!(listed.json::<Value>().await.expect("json"), Value::Array(vec![]));
 }
 
+/// W3 at the other door: the guard is asked again before every delivery, not only when a hook is
+/// saved. A hook to a private address saved where that was allowed (as a name that resolved to a
+/// public address then, and to a private one now, would be) is refused when sent from an instance
+/// that allows only public addresses.
+#[tokio::test]
+async fn the_guard_is_asked_again_before_every_delivery() {
+    let receiver = Receiver::start().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let mut config = crate::helpers::test_config(dir.path()).await;
+    config.allow_private_endpoints = true;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (open, running) = crate::helpers::launch(config.clone(), async {
+        let _ = stopped.await;
+    })
+    .await;
+    let (owner, _) = open.owner("rebound").await;
+    let (project, _) = open.project(&owner.cookie, "public").await;
+    let (hook_id, _) = hook(&open, &owner.cookie, &project, &receiver.url("/rebound"), false).await;
+    let _ = stop.send(());
+    let _ = running.await;
+
+    config.allow_private_endpoints = false;
+    config.export_allow_private_endpoints = false;
+    let (guarded, _running) = crate::helpers::launch(config, std::future::pending()).await;
+    guarded.issue(&owner.cookie, &project, "public").await;
+    let started = Instant::now();
+    let delivery = loop {
+        let listed =
+            guarded.call("list_webhook_deliveries", &input(&[("webhook_id", &hook_id)]), Some(&owner.cookie)).await;
+        let listed: Value = listed.json().await.expect("json");
+        if let Some(tried) = listed.as_array().and_then(|l| l.iter().find(|d| d["attempts"].as_i64() >= Some(1))) {
+            if !tried["last_error"].is_null() {
+                break tried.clone();
+            }
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "no attempt recorded: {listed}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(delivery["last_error"], "the endpoint's host does not resolve to a public address", "{delivery}");
+    assert!(delivery["status_code"].is_null() && delivery["delivered_at"].is_null(), "{delivery}");
+    assert!(delivery["next_attempt_at"].is_i64(), "tried again later, in case the address is public again");
+    assert!(receiver.at("/rebound").is_empty(), "nothing reached the private address");
+}
+
 #[tokio::test]
 async fn a_hanging_receiver_holds_up_no_request() {
     let receiver = Receiver::start().await;
