@@ -1,4 +1,5 @@
--- More webhook events (issue 28): an issue deleted, a comment edited or deleted, a file attached.
+-- More webhook events (issue 28): an issue deleted, a comment edited or deleted, a file attached;
+-- and indexes for the delivery worker's claim.
 -- They are outbox rows like the others, so a change and its event stay one transaction; people are
 -- not notified of them (they are written with `delivered_at` set, so only the hook worker reads
 -- them). A file's event names it in the new `attachment_id`.
@@ -7,3 +8,9 @@ ALTER TABLE outbox ADD CONSTRAINT outbox_kind_check CHECK (kind IN ('created', '
     'comment_edited', 'comment_deleted', 'attachment_added'));
 ALTER TABLE outbox ADD COLUMN attachment_id TEXT CHECK (attachment_id IS NULL OR length(attachment_id) = 36);
 ALTER TABLE outbox ADD CONSTRAINT outbox_attachment_named CHECK ((kind = 'attachment_added') = (attachment_id IS NOT NULL));
+
+-- The worker's claim asks, for each due delivery, whether an earlier one of its hook and issue is
+-- still to be received, and how many of each hook's are in flight: both from these indexes.
+CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (hook_id, issue_id, event_seq)
+    WHERE next_attempt_at IS NOT NULL;
+CREATE INDEX webhook_deliveries_claimed ON webhook_deliveries (claimed_until) WHERE claimed_until IS NOT NULL;

@@ -33,6 +33,7 @@ use std::{
 #[path = "../common/mod.rs"]
 mod common;
 mod notifications;
+mod webhooks;
 
 use common::session_cookie;
 use hdrhistogram::Histogram;
@@ -154,6 +155,8 @@ impl Server {
             .env("MOTH_SESSION_RATE_PER_MINUTE", u32::MAX.to_string())
             .env("MOTH_TOKEN_RATE_PER_MINUTE", u32::MAX.to_string())
             .env("MOTH_AUTH_LOG_FILE", dir.join("auth.log"))
+            // The webhook workload's receiver listens on 127.0.0.1.
+            .env("MOTH_ALLOW_PRIVATE_ENDPOINTS", "true")
             // Warnings and errors are kept (the server logs to standard output): a failed request is
             // explained by the server's log.
             .stdout(log.try_clone()?)
@@ -675,6 +678,9 @@ async fn main() -> Result<(), Error> {
         })
         .await;
         print_row("create_issue", 16, &report);
+    }
+    if options.runs("webhooks") {
+        webhooks::run(&server, &options, &owner).await?;
     }
     if options.runs("upload") {
         uploads(&server, &options, &owner).await?;

@@ -326,8 +326,10 @@ pub async fn claim_due(db: &Db, now_ms: i64, until_ms: i64, limit: i64) -> Resul
         "UPDATE webhook_deliveries SET claimed_until = $1, attempts = attempts + 1 WHERE id IN ( \
          SELECT id FROM (SELECT d.id, d.next_attempt_at, d.event_seq, \
          ROW_NUMBER() OVER (PARTITION BY d.hook_id ORDER BY d.next_attempt_at, d.event_seq) AS place, \
-         (SELECT COUNT(*) FROM webhook_deliveries b WHERE b.hook_id = d.hook_id AND b.claimed_until >= $2) AS busy \
+         COALESCE(b.busy, 0) AS busy \
          FROM webhook_deliveries d JOIN webhooks w ON w.team_id = d.team_id AND w.id = d.hook_id \
+         LEFT JOIN (SELECT hook_id, COUNT(*) AS busy FROM webhook_deliveries WHERE claimed_until >= $2 \
+         GROUP BY hook_id) b ON b.hook_id = d.hook_id \
          WHERE d.next_attempt_at <= $2 AND (d.claimed_until IS NULL OR d.claimed_until < $2) \
          AND w.paused_at IS NULL AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.hook_id = d.hook_id \
          AND e.issue_id = d.issue_id AND e.event_seq < d.event_seq AND e.next_attempt_at IS NOT NULL)) due \

@@ -92,6 +92,8 @@ impl HookWorker {
             tokio::spawn(async move {
                 worker.send(&due).await;
                 drop(place);
+                // A place is free: the next round need not wait for the poll.
+                worker.db.hooks_bell().notify_one();
             });
         }
         Ok(())
