@@ -1,5 +1,5 @@
 -- More webhook events (issue 28): an issue deleted, a comment edited or deleted, a file attached;
--- and indexes for the delivery worker's claim.
+-- a count of the hook worker's tries of each row; and indexes for the delivery worker's claim.
 -- They are outbox rows like the others, so a change and its event stay one transaction; people are
 -- not notified of them (they are written with `delivered_at` set, so only the hook worker reads
 -- them). A file's event names it in the new `attachment_id`.
@@ -7,6 +7,8 @@ ALTER TABLE outbox DROP CONSTRAINT outbox_kind_check;
 ALTER TABLE outbox ADD CONSTRAINT outbox_kind_check CHECK (kind IN ('created', 'changed', 'commented', 'deleted',
     'comment_edited', 'comment_deleted', 'attachment_added'));
 ALTER TABLE outbox ADD COLUMN attachment_id TEXT CHECK (attachment_id IS NULL OR length(attachment_id) = 36);
+-- How often the hook worker has tried to fan the row out (set aside after a few failures).
+ALTER TABLE outbox ADD COLUMN hooks_attempts INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE outbox ADD CONSTRAINT outbox_attachment_named CHECK ((kind = 'attachment_added') = (attachment_id IS NOT NULL));
 
 -- The worker's claim asks, for each due delivery, whether an earlier one of its hook and issue is

@@ -1,5 +1,5 @@
 -- More webhook events (issue 28): an issue deleted, a comment edited or deleted, a file attached;
--- and indexes for the delivery worker's claim.
+-- a count of the hook worker's tries of each row; and indexes for the delivery worker's claim.
 -- They are outbox rows like the others, so a change and its event stay one transaction; people are
 -- not notified of them (they are written with `delivered_at` set, so only the hook worker reads
 -- them). A file's event names it in the new `attachment_id`.
@@ -24,6 +24,8 @@ CREATE TABLE outbox_new (
     attempts     INTEGER NOT NULL DEFAULT 0,
     hooks_claimed_until INTEGER,
     hooks_done_at INTEGER,
+    -- How often the hook worker has tried to fan the row out (set aside after a few failures).
+    hooks_attempts INTEGER NOT NULL DEFAULT 0,
     attachment_id TEXT   CHECK (attachment_id IS NULL OR length(attachment_id) = 36),
     CHECK ((kind = 'attachment_added') = (attachment_id IS NOT NULL)),
     FOREIGN KEY (team_id, issue_id) REFERENCES issues (team_id, id) ON DELETE CASCADE

@@ -69,7 +69,8 @@ pub async fn run(server: &Server, options: &Options, owner: &Api) -> Result<(), 
     println!("| --- | --- | --- | --- | --- | --- | --- |");
     let mut rates = Vec::new();
     let (mut created, mut started) = (0, None);
-    for (name, project) in [("create_issue, no hooks".to_owned(), &quiet), (format!("create_issue, {HOOKS} hooks"), &hooked)]
+    for (name, project) in
+        [("create_issue, no hooks".to_owned(), &quiet), (format!("create_issue, {HOOKS} hooks"), &hooked)]
     {
         let (api, project_id) = (owner.clone(), project.clone());
         started = Some(Instant::now());

@@ -39,7 +39,7 @@ pub struct Event {
     pub attachment_id: Option<AttachmentId>,
     pub fields: String,
     pub created_at: i64,
-    /// How often the notification worker has tried it.
+    /// How often the worker that claimed it (notifications or hooks) has tried it, this time included.
     pub attempts: i64,
 }
 

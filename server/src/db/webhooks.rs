@@ -222,20 +222,42 @@ impl Event {
     }
 }
 
-/// Claims up to `limit` outbox rows no hook worker has handled or holds, until `until_ms`.
+/// Claims up to `limit` outbox rows no hook worker has handled or holds, until `until_ms`; each
+/// event's `attempts` is then the hook worker's tries of it, this one included.
 pub async fn claim_events(db: &Db, now_ms: i64, until_ms: i64, limit: i64) -> Result<Vec<Event>, DbError> {
     Ok(sqlx::query_as(
-        "UPDATE outbox SET hooks_claimed_until = $1 WHERE seq IN (SELECT seq FROM outbox \
-         WHERE hooks_done_at IS NULL AND (hooks_claimed_until IS NULL OR hooks_claimed_until < $2) \
-         ORDER BY seq LIMIT $3) AND hooks_done_at IS NULL \
-         AND (hooks_claimed_until IS NULL OR hooks_claimed_until < $2) \
-         RETURNING seq, team_id, issue_id, actor_id, kind, comment_id, attachment_id, fields, created_at, attempts",
+        "UPDATE outbox SET hooks_claimed_until = $1, hooks_attempts = hooks_attempts + 1 WHERE seq IN ( \
+         SELECT seq FROM outbox WHERE hooks_done_at IS NULL \
+         AND (hooks_claimed_until IS NULL OR hooks_claimed_until < $2) ORDER BY seq LIMIT $3) \
+         AND hooks_done_at IS NULL AND (hooks_claimed_until IS NULL OR hooks_claimed_until < $2) \
+         RETURNING seq, team_id, issue_id, actor_id, kind, comment_id, attachment_id, fields, created_at, \
+         hooks_attempts AS attempts",
     )
     .bind(until_ms)
     .bind(now_ms)
     .bind(limit)
     .fetch_all(db.pool())
     .await?)
+}
+
+/// Leaves an event that could not be fanned out to be claimed again at `retry_at_ms`.
+pub async fn retry_event_at(db: &Db, seq: i64, retry_at_ms: i64) -> Result<(), DbError> {
+    sqlx::query("UPDATE outbox SET hooks_claimed_until = $2 WHERE seq = $1 AND hooks_done_at IS NULL")
+        .bind(seq)
+        .bind(retry_at_ms)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Marks an event handled without writing its deliveries (it failed too often).
+pub async fn set_aside(db: &Db, seq: i64, now_ms: i64) -> Result<(), DbError> {
+    sqlx::query("UPDATE outbox SET hooks_done_at = $2 WHERE seq = $1")
+        .bind(seq)
+        .bind(now_ms)
+        .execute(db.pool())
+        .await?;
+    Ok(())
 }
 
 /// A hook that hears of an event, as the worker needs it.

@@ -33,6 +33,8 @@ const SEND_LEASE_MS: i64 = 20_000;
 const BATCH: i64 = 50;
 /// How often the worker looks without being rung (events written by other instances).
 const POLL: Duration = Duration::from_secs(1);
+/// Tries of an event's fan-out before it is set aside.
+const MAX_FAN_OUT_ATTEMPTS: i64 = 5;
 /// Deliveries one instance sends at once.
 pub const IN_FLIGHT: usize = 8;
 /// The first retry's wait; each later one doubles, up to [`MAX_BACKOFF_MS`], with ±20% jitter.
@@ -78,7 +80,7 @@ impl HookWorker {
                 break;
             }
             for event in &events {
-                self.fan_out(event).await?;
+                self.fan_out_or_set_aside(event).await?;
             }
         }
         let free = i64::try_from(self.sending.available_permits()).unwrap_or(0);
@@ -95,6 +97,21 @@ impl HookWorker {
                 // A place is free: the next round need not wait for the poll.
                 worker.db.hooks_bell().notify_one();
             });
+        }
+        Ok(())
+    }
+
+    /// Fans one event out. One that fails is tried again later, and set aside after
+    /// [`MAX_FAN_OUT_ATTEMPTS`], so that it never holds up the events after it.
+    async fn fan_out_or_set_aside(&self, event: &Event) -> Result<(), DbError> {
+        if event.attempts > MAX_FAN_OUT_ATTEMPTS {
+            tracing::error!(seq = event.seq, "webhooks: an event failed to fan out too often; it is set aside");
+            return webhooks::set_aside(&self.db, event.seq, self.now()).await;
+        }
+        if let Err(e) = self.fan_out(event).await {
+            tracing::warn!(seq = event.seq, error = %e, "webhooks: an event could not be fanned out; trying again later");
+            let retry_at = self.now() + backoff_ms(event.attempts, rand::random::<f64>());
+            webhooks::retry_event_at(&self.db, event.seq, retry_at).await?;
         }
         Ok(())
     }

@@ -373,6 +373,63 @@ async fn the_guard_is_asked_again_before_every_delivery() {
     assert!(receiver.at("/rebound").is_empty(), "nothing reached the private address");
 }
 
+/// An event whose deliveries cannot be written (here a trigger refuses them, as a fault would) holds
+/// up none of the events after it, is tried again later, and is set aside after a few tries.
+#[tokio::test]
+async fn an_event_that_cannot_be_fanned_out_holds_up_no_other() {
+    let receiver = Receiver::start().await;
+    let app = spawn_app_with(|c| c.allow_private_endpoints = true).await;
+    let (owner, _) = app.owner("poison").await;
+    let (project, _) = app.project(&owner.cookie, "public").await;
+    hook(&app, &owner.cookie, &project, &receiver.url("/after"), false).await;
+    let mut db = app.db().await;
+    let fault: &[&str] = if app.database_url.starts_with("postgres") {
+        &[
+            "CREATE FUNCTION refuse_poison() RETURNS trigger AS $$ BEGIN IF NEW.payload LIKE '%POISON%' THEN \
+             RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse_poison BEFORE INSERT ON webhook_deliveries FOR EACH ROW \
+             EXECUTE FUNCTION refuse_poison()",
+        ]
+    } else {
+        &["CREATE TRIGGER refuse_poison BEFORE INSERT ON webhook_deliveries WHEN NEW.payload LIKE '%POISON%' \
+           BEGIN SELECT RAISE(ABORT, 'refused'); END"]
+    };
+    for statement in fault {
+        sqlx::query(statement).execute(&mut db).await.expect("the fault");
+    }
+    let poisoned: Vec<(String, String)> = [
+        ("input[project_id]", project.as_str()),
+        ("input[fields][title]", "POISON"),
+        ("input[fields][visibility]", "public"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    assert_eq!(app.call("create_issue", &poisoned, Some(&owner.cookie)).await.status(), StatusCode::OK);
+    let after = app.issue(&owner.cookie, &project, "public").await;
+
+    let heard = receiver.expect("/after", 1).await;
+    assert_eq!(heard.len(), 1);
+    assert!(heard[0].body.contains(&after.title), "the next event is delivered");
+    let set_aside = "SELECT COUNT(*) FROM outbox WHERE hooks_done_at IS NULL";
+    for _ in 0..20 {
+        let waiting: i64 = sqlx::query_scalar(set_aside).fetch_one(&mut db).await.expect("count");
+        if waiting == 0 {
+            break;
+        }
+        app.clock.advance(Duration::from_secs(3600));
+        tokio::time::sleep(Duration::from_millis(600)).await;
+    }
+    let tries: Vec<i64> = sqlx::query_scalar("SELECT hooks_attempts FROM outbox WHERE hooks_attempts > 1")
+        .fetch_all(&mut db)
+        .await
+        .expect("tries");
+    assert_eq!(tries, [6], "tried five times, set aside at the sixth claim");
+    let waiting: i64 = sqlx::query_scalar(set_aside).fetch_one(&mut db).await.expect("count");
+    assert_eq!(waiting, 0, "the poisoned event is set aside");
+    assert_eq!(receiver.at("/after").len(), 1, "and nothing of it was sent");
+}
+
 #[tokio::test]
 async fn a_hanging_receiver_holds_up_no_request() {
     let receiver = Receiver::start().await;
