@@ -32,10 +32,11 @@ test('prints the time a signed-in list page takes to reach data-ready from a col
   console.log(`signed-in list page, cold cache, to data-ready: ${timings.join(' ms, ')} ms`);
 });
 
-// The front end's budget on the wire (issue 25, raised by issue 27's inbox, live updates and mentions; see
-// docs/performance.md): the wasm and its loader as the server sends them to a browser that accepts
-// brotli, at most 436 KB (436,000 bytes) together. Deterministic, so asserted.
-test('the front end is within 436 KB of wasm and JS on the wire', async ({ request }) => {
+// The front end's budget on the wire (issue 25, raised by issue 27's inbox, live updates and mentions,
+// and by issue 28's webhooks settings; see docs/performance.md): the wasm and its loader as the server
+// sends them to a browser that accepts brotli, at most 450 KB (450,000 bytes) together.
+// Deterministic, so asserted.
+test('the front end is within 450 KB of wasm and JS on the wire', async ({ request }) => {
   const page = await (await request.get('/')).text();
   const assets = [...page.matchAll(/href="(\/frontend-[0-9a-f]+(?:_bg\.wasm|\.js))"/g)].map((m) => m[1]);
   expect(assets).toHaveLength(2);
@@ -46,5 +47,5 @@ test('the front end is within 436 KB of wasm and JS on the wire', async ({ reque
     total += Number(response.headers()['content-length']);
   }
   console.log(`wasm and JS on the wire (brotli): ${total} bytes`);
-  expect(total).toBeLessThanOrEqual(436_000);
+  expect(total).toBeLessThanOrEqual(450_000);
 });

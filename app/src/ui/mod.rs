@@ -28,6 +28,7 @@ mod shortcuts;
 mod theme;
 mod time;
 mod tokens;
+mod webhooks;
 
 use leptos::prelude::*;
 use leptos_router::{

@@ -238,6 +238,9 @@ fn ProjectBody(
                 <WorkflowEditor project_id=id statuses=detail.statuses.clone() on_changed />
                 <ArchiveProject project_id=id archived=project.archived on_changed />
             </section>
+            <section class="card">
+                <super::webhooks::ProjectWebhooks project_id=id />
+            </section>
         </Show>
     }
 }
