@@ -184,6 +184,23 @@ pub fn error_id(name: &str) -> String {
     format!("{id}-error")
 }
 
+/// A secret shown once, when it is made (an access token's, a webhook's), with a button that copies
+/// it.
+#[component]
+pub fn ShownOnce(id: &'static str, label: String, secret: String, copy: &'static str) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let value = secret.clone();
+    view! {
+        <div class="created">
+            <label for=id>{label}</label>
+            <input id=id readonly=true prop:value=secret />
+            <button type="button" on:click=move |_| { copy_to_clipboard(&value); copied.set(true); }>{copy}</button>
+            <span class="muted">{move || copied.get().then_some("Copied.")}</span>
+            <p class="hint">"Copy it now: it is not shown again."</p>
+        </div>
+    }
+}
+
 /// The error slot of field `name`: the paragraph its control names in `aria-describedby`. Its id is
 /// [`error_id`] of the name unless `id` is given (when one page has two forms with the same field).
 #[component]

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use super::{
     confirm::ConfirmButton,
-    form::{copy_to_clipboard, load, FormAlert, Submission, TextField},
+    form::{load, FormAlert, ShownOnce, Submission, TextField},
     time::Moment,
 };
 use crate::{
@@ -80,7 +80,6 @@ fn NewToken(role: Role, created: RwSignal<Option<CreatedToken>>, on_made: impl F
             </label>
         }
     };
-    let copied = RwSignal::new(false);
     view! {
         <form on:submit=submit novalidate>
             <TextField label="Token name" name="name" value=name errors placeholder="CI nightly" />
@@ -95,17 +94,9 @@ fn NewToken(role: Role, created: RwSignal<Option<CreatedToken>>, on_made: impl F
             <button type="submit" class="primary-inline" disabled=move || form.pending()>"Create token"</button>
         </form>
         <div role="status">
-            {move || created.get().map(|made| {
-                let secret = made.secret.clone();
-                view! {
-                    <div class="created">
-                        <label for="token-secret">{format!("Your new token \u{201c}{}\u{201d}", made.token.name)}</label>
-                        <input id="token-secret" readonly=true prop:value=made.secret.clone() />
-                        <button type="button" on:click=move |_| { copy_to_clipboard(&secret); copied.set(true); }>"Copy token"</button>
-                        <span class="muted">{move || copied.get().then_some("Copied.")}</span>
-                        <p class="hint">"Copy it now: it is not shown again."</p>
-                    </div>
-                }
+            {move || created.get().map(|made| view! {
+                <ShownOnce id="token-secret" label=format!("Your new token \u{201c}{}\u{201d}", made.token.name)
+                    secret=made.secret copy="Copy token" />
             })}
         </div>
     }

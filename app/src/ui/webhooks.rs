@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use super::{
     confirm::ConfirmButton,
-    form::{copy_to_clipboard, load, FieldError, FormAlert, Submission, TextField},
+    form::{load, FieldError, FormAlert, ShownOnce, Submission, TextField},
     time::Moment,
 };
 use crate::{
@@ -65,7 +65,6 @@ fn NewWebhook(project_id: ProjectId, on_made: Callback<()>) -> impl IntoView {
         events: events.get_untracked(),
         internal: internal.get_untracked(),
     });
-    let copied = RwSignal::new(false);
     view! {
         <form on:submit=submit novalidate>
             <TextField label="Address" name="url" value=url errors placeholder="https://chat.example/hooks/moth" />
@@ -93,17 +92,9 @@ fn NewWebhook(project_id: ProjectId, on_made: Callback<()>) -> impl IntoView {
             <button type="submit" class="primary-inline" disabled=move || form.pending()>"Add webhook"</button>
         </form>
         <div role="status">
-            {move || created.get().map(|made| {
-                let secret = made.secret.clone();
-                view! {
-                    <div class="created">
-                        <label for="hook-secret">{format!("The signing secret of {}", made.webhook.url)}</label>
-                        <input id="hook-secret" readonly=true prop:value=made.secret.clone() />
-                        <button type="button" on:click=move |_| { copy_to_clipboard(&secret); copied.set(true); }>"Copy secret"</button>
-                        <span class="muted">{move || copied.get().then_some("Copied.")}</span>
-                        <p class="hint">"Copy it now: it is not shown again."</p>
-                    </div>
-                }
+            {move || created.get().map(|made| view! {
+                <ShownOnce id="hook-secret" label=format!("The signing secret of {}", made.webhook.url)
+                    secret=made.secret copy="Copy secret" />
             })}
         </div>
     }

@@ -84,6 +84,16 @@ impl Receiver {
     }
 }
 
+/// A receiver, a server that may send to it (on 127.0.0.1), an owner named `who` and their public
+/// project.
+async fn scene(who: &str) -> (Receiver, TestApp, crate::helpers::Person, String) {
+    let receiver = Receiver::start().await;
+    let app = spawn_app_with(|c| c.allow_private_endpoints = true).await;
+    let (owner, _) = app.owner(who).await;
+    let (project, _) = app.project(&owner.cookie, "public").await;
+    (receiver, app, owner, project)
+}
+
 /// The events the tests' hooks name unless they say otherwise.
 const FIRST_EVENTS: [&str; 4] = ["issue.created", "issue.updated", "issue.status_changed", "comment.created"];
 
@@ -145,10 +155,7 @@ fn types(messages: &[Received]) -> Vec<String> {
 
 #[tokio::test]
 async fn hooks_hear_their_own_project_signed_and_internal_content_only_when_marked() {
-    let receiver = Receiver::start().await;
-    let app = spawn_app_with(|c| c.allow_private_endpoints = true).await;
-    let (owner, _) = app.owner("hooks").await;
-    let (project, _) = app.project(&owner.cookie, "public").await;
+    let (receiver, app, owner, project) = scene("hooks").await;
     let (other, _) = app.project(&owner.cookie, "public").await;
     let (public_hook, public_secret) = hook(&app, &owner.cookie, &project, &receiver.url("/public"), false).await;
     let (_, internal_secret) = hook(&app, &owner.cookie, &project, &receiver.url("/internal"), true).await;
@@ -209,10 +216,7 @@ const EVERY_EVENT: [&str; 8] = [
 
 #[tokio::test]
 async fn edits_deletions_and_files_reach_hooks_by_the_same_read_rule() {
-    let receiver = Receiver::start().await;
-    let app = spawn_app_with(|c| c.allow_private_endpoints = true).await;
-    let (owner, _) = app.owner("lifecycle").await;
-    let (project, _) = app.project(&owner.cookie, "public").await;
+    let (receiver, app, owner, project) = scene("lifecycle").await;
     let (_, public_secret) =
         hook_of(&app, &owner.cookie, &project, &receiver.url("/public"), false, &EVERY_EVENT).await;
     hook_of(&app, &owner.cookie, &project, &receiver.url("/internal"), true, &EVERY_EVENT).await;
@@ -377,10 +381,7 @@ async fn the_guard_is_asked_again_before_every_delivery() {
 /// up none of the events after it, is tried again later, and is set aside after a few tries.
 #[tokio::test]
 async fn an_event_that_cannot_be_fanned_out_holds_up_no_other() {
-    let receiver = Receiver::start().await;
-    let app = spawn_app_with(|c| c.allow_private_endpoints = true).await;
-    let (owner, _) = app.owner("poison").await;
-    let (project, _) = app.project(&owner.cookie, "public").await;
+    let (receiver, app, owner, project) = scene("poison").await;
     hook(&app, &owner.cookie, &project, &receiver.url("/after"), false).await;
     let mut db = app.db().await;
     let fault: &[&str] = if app.database_url.starts_with("postgres") {
@@ -432,10 +433,7 @@ async fn an_event_that_cannot_be_fanned_out_holds_up_no_other() {
 
 #[tokio::test]
 async fn a_hanging_receiver_holds_up_no_request() {
-    let receiver = Receiver::start().await;
-    let app = spawn_app_with(|c| c.allow_private_endpoints = true).await;
-    let (owner, _) = app.owner("hang").await;
-    let (project, _) = app.project(&owner.cookie, "public").await;
+    let (receiver, app, owner, project) = scene("hang").await;
     hook(&app, &owner.cookie, &project, &receiver.url("/hang"), true).await;
     let first = app.issue(&owner.cookie, &project, "public").await;
     receiver.expect("/hang", 1).await;
@@ -515,10 +513,7 @@ async fn a_delivery_cut_by_sigkill_is_sent_again_after_a_restart() {
 /// not marked internal hears nothing of a private project.
 #[tokio::test]
 async fn owners_send_a_test_event_and_redeliver_one() {
-    let receiver = Receiver::start().await;
-    let app = spawn_app_with(|c| c.allow_private_endpoints = true).await;
-    let (owner, _) = app.owner("tester").await;
-    let (project, _) = app.project(&owner.cookie, "public").await;
+    let (receiver, app, owner, project) = scene("tester").await;
     let (private, _) = app.project(&owner.cookie, "private").await;
     let (hook_id, secret) = hook(&app, &owner.cookie, &project, &receiver.url("/test"), false).await;
     hook(&app, &owner.cookie, &private, &receiver.url("/private"), false).await;
