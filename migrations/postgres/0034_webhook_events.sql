@@ -11,8 +11,11 @@ ALTER TABLE outbox ADD COLUMN attachment_id TEXT CHECK (attachment_id IS NULL OR
 ALTER TABLE outbox ADD COLUMN hooks_attempts INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE outbox ADD CONSTRAINT outbox_attachment_named CHECK ((kind = 'attachment_added') = (attachment_id IS NOT NULL));
 
--- The worker's claim asks, for each due delivery, whether an earlier one of its hook and issue is
--- still to be received, and how many of each hook's are in flight: both from these indexes.
+-- The worker's claim probes, for each hook, its earliest due delivery, whether an earlier one of the
+-- same issue is still to be received, and how many of the hook's are in flight: each from an index,
+-- so that a claim costs per hook, not per delivery waiting.
+CREATE INDEX webhook_deliveries_next ON webhook_deliveries (hook_id, next_attempt_at, event_seq)
+    WHERE next_attempt_at IS NOT NULL;
 CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (hook_id, issue_id, event_seq)
     WHERE next_attempt_at IS NOT NULL;
-CREATE INDEX webhook_deliveries_claimed ON webhook_deliveries (claimed_until) WHERE claimed_until IS NOT NULL;
+CREATE INDEX webhook_deliveries_claimed ON webhook_deliveries (hook_id, claimed_until) WHERE claimed_until IS NOT NULL;

@@ -49,8 +49,11 @@ CREATE INDEX outbox_pending ON outbox (delivered_at, seq);
 CREATE INDEX outbox_by_issue ON outbox (team_id, issue_id, seq);
 CREATE INDEX outbox_hooks_pending ON outbox (hooks_done_at, seq);
 
--- The worker's claim asks, for each due delivery, whether an earlier one of its hook and issue is
--- still to be received, and how many of each hook's are in flight: both from these indexes.
+-- The worker's claim probes, for each hook, its earliest due delivery, whether an earlier one of the
+-- same issue is still to be received, and how many of the hook's are in flight: each from an index,
+-- so that a claim costs per hook, not per delivery waiting.
+CREATE INDEX webhook_deliveries_next ON webhook_deliveries (hook_id, next_attempt_at, event_seq)
+    WHERE next_attempt_at IS NOT NULL;
 CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (hook_id, issue_id, event_seq)
     WHERE next_attempt_at IS NOT NULL;
-CREATE INDEX webhook_deliveries_claimed ON webhook_deliveries (claimed_until) WHERE claimed_until IS NOT NULL;
+CREATE INDEX webhook_deliveries_claimed ON webhook_deliveries (hook_id, claimed_until) WHERE claimed_until IS NOT NULL;

@@ -340,22 +340,22 @@ pub struct Due {
 /// Deliveries of one hook in flight at once, across every instance (a hook's claims not yet run out).
 pub const PER_HOOK: i64 = 2;
 
-/// Claims up to `limit` due deliveries of live hooks until `until_ms`, each the earliest one still to
-/// be received of its hook and issue (so that an issue's events arrive in order), and no more of a
-/// hook than [`PER_HOOK`] with those it has in flight.
+/// Claims up to `limit` due deliveries of live hooks until `until_ms`: for each hook with fewer than
+/// [`PER_HOOK`] in flight, its earliest due delivery that no earlier one of the same issue is still
+/// waiting for (so that an issue's events arrive in order), the hooks whose delivery has waited
+/// longest first. One per hook per claim keeps hooks taking turns; each is an index probe, so the
+/// cost grows with the hooks, not with the deliveries waiting.
 pub async fn claim_due(db: &Db, now_ms: i64, until_ms: i64, limit: i64) -> Result<Vec<Due>, DbError> {
     let claimed: Vec<(String,)> = sqlx::query_as(
         "UPDATE webhook_deliveries SET claimed_until = $1, attempts = attempts + 1 WHERE id IN ( \
-         SELECT id FROM (SELECT d.id, d.next_attempt_at, d.event_seq, \
-         ROW_NUMBER() OVER (PARTITION BY d.hook_id ORDER BY d.next_attempt_at, d.event_seq) AS place, \
-         COALESCE(b.busy, 0) AS busy \
-         FROM webhook_deliveries d JOIN webhooks w ON w.team_id = d.team_id AND w.id = d.hook_id \
-         LEFT JOIN (SELECT hook_id, COUNT(*) AS busy FROM webhook_deliveries WHERE claimed_until >= $2 \
-         GROUP BY hook_id) b ON b.hook_id = d.hook_id \
-         WHERE d.next_attempt_at <= $2 AND (d.claimed_until IS NULL OR d.claimed_until < $2) \
-         AND w.paused_at IS NULL AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.hook_id = d.hook_id \
-         AND e.issue_id = d.issue_id AND e.event_seq < d.event_seq AND e.next_attempt_at IS NOT NULL)) due \
-         WHERE place + busy <= $4 ORDER BY next_attempt_at, event_seq LIMIT $3) \
+         SELECT f.first_due FROM (SELECT (SELECT d.id FROM webhook_deliveries d WHERE d.hook_id = w.id \
+         AND d.next_attempt_at <= $2 AND (d.claimed_until IS NULL OR d.claimed_until < $2) \
+         AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.hook_id = d.hook_id \
+         AND e.issue_id = d.issue_id AND e.event_seq < d.event_seq AND e.next_attempt_at IS NOT NULL) \
+         ORDER BY d.next_attempt_at, d.event_seq LIMIT 1) AS first_due FROM webhooks w \
+         WHERE w.paused_at IS NULL AND (SELECT COUNT(*) FROM webhook_deliveries b \
+         WHERE b.hook_id = w.id AND b.claimed_until >= $2) < $4) f \
+         JOIN webhook_deliveries o ON o.id = f.first_due ORDER BY o.next_attempt_at, o.event_seq LIMIT $3) \
          AND (claimed_until IS NULL OR claimed_until < $2) RETURNING id",
     )
     .bind(until_ms)

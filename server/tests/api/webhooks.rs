@@ -540,4 +540,18 @@ async fn owners_send_a_test_event_and_redeliver_one() {
     }
     let one_more = create_hook(&app, &owner.cookie, &project, &receiver.url("/too-many"), false).await;
     assert_eq!(one_more.status(), StatusCode::CONFLICT);
+
+    // Hook changes are audit events, naming the hook and its address.
+    let gone = app.call("delete_webhook", &input(&[("webhook_id", &hook_id)]), Some(&owner.cookie)).await;
+    assert_eq!(gone.status(), StatusCode::OK);
+    let audit = app.audit_export(&owner.cookie).await;
+    let entries = audit["entries"].as_array().expect("entries");
+    let of = |event: &str| {
+        entries
+            .iter()
+            .filter(|e| e["event"] == event && e["detail"].as_str().is_some_and(|d| d.contains(&hook_id)))
+            .count()
+    };
+    assert_eq!(of("webhook_created"), 1, "{audit}");
+    assert_eq!(of("webhook_deleted"), 1, "{audit}");
 }
