@@ -97,6 +97,18 @@ pub async fn create(db: &Db, actor: &Actor, hook: NewHook<'_>, now_ms: i64) -> R
 /// The most hooks one project may have: each event is one delivery per hook.
 pub const MAX_PER_PROJECT: usize = 20;
 
+/// The most hooks one team may have: the delivery worker's claim probes every live hook, so one
+/// team's hooks are bounded as well as each project's.
+pub const MAX_PER_TEAM: i64 = 100;
+
+/// How many hooks the actor's team has.
+pub async fn count_of_team(db: &Db, actor: &Actor) -> Result<i64, DbError> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM webhooks WHERE team_id = $1")
+        .bind(actor.team_id())
+        .fetch_one(db.pool())
+        .await?)
+}
+
 /// The hooks of a project of the actor's team, oldest first.
 pub async fn list(db: &Db, actor: &Actor, project: ProjectId) -> Result<Vec<Webhook>, DbError> {
     let rows: Vec<HookRow> =

@@ -29,6 +29,10 @@ impl WebhooksApi for Service {
             let message = format!("A project has at most {} webhooks: delete one first.", webhooks::MAX_PER_PROJECT);
             return Err(AppError::new(ErrorCode::Conflict, message));
         }
+        if webhooks::count_of_team(&self.db, &actor).await? >= webhooks::MAX_PER_TEAM {
+            let message = format!("A team has at most {} webhooks: delete one first.", webhooks::MAX_PER_TEAM);
+            return Err(AppError::new(ErrorCode::Conflict, message));
+        }
         ssrf::check_url(&input.url, self.allow_private_endpoints)
             .await
             .map_err(|e| AppError::field("url", format!("Moth does not connect there: {e}.")))?;

@@ -540,6 +540,19 @@ async fn owners_send_a_test_event_and_redeliver_one() {
     }
     let one_more = create_hook(&app, &owner.cookie, &project, &receiver.url("/too-many"), false).await;
     assert_eq!(one_more.status(), StatusCode::CONFLICT);
+    // And a team at most 100, however many projects it has (21 so far).
+    let mut made = 21;
+    while made < 100 {
+        let (another, _) = app.project(&owner.cookie, "public").await;
+        for _ in 0..20.min(100 - made) {
+            hook(&app, &owner.cookie, &another, &receiver.url(&format!("/team{made}")), false).await;
+            made += 1;
+        }
+    }
+    let (last, _) = app.project(&owner.cookie, "public").await;
+    let over = create_hook(&app, &owner.cookie, &last, &receiver.url("/over"), false).await;
+    assert_eq!(over.status(), StatusCode::CONFLICT);
+    assert!(error_body(over).await["message"].as_str().is_some_and(|m| m.contains("team has at most 100")));
 
     // Hook changes are audit events, naming the hook and its address.
     let gone = app.call("delete_webhook", &input(&[("webhook_id", &hook_id)]), Some(&owner.cookie)).await;
