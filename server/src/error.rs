@@ -43,9 +43,26 @@ impl From<ServiceError> for AppError {
                 tracing::warn!(error = %e, "refused: the database is busy");
                 busy()
             }
+            ServiceError::Db(e) if e.is_unavailable() => {
+                tracing::warn!(error = %e, "refused: the database cannot be reached");
+                database_unavailable()
+            }
+            ServiceError::Session(tower_sessions::session::Error::Store(
+                tower_sessions::session_store::Error::Backend(message),
+            )) if message == crate::db::sessions::DATABASE_UNAVAILABLE => database_unavailable(),
             e => internal("internal error", e),
         }
     }
+}
+
+/// The database went away (a failover, a restart): what was asked may or may not have been done if
+/// the connection broke during its commit, so the client retries, with the same `Idempotency-Key`
+/// where the API takes one (503, `Retry-After`).
+fn database_unavailable() -> AppError {
+    AppError::new(
+        app::error::ErrorCode::Unavailable,
+        "Moth cannot reach its database just now. Please try again in a moment.",
+    )
 }
 
 fn busy() -> AppError {

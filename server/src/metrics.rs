@@ -71,6 +71,10 @@ pub struct Metrics {
     pub backup_replica_shipped_seconds: Gauge,
     /// Whether each dependency answered at the scrape, as `/readyz` asks it.
     pub dependency_up: Family<Dependency, Gauge>,
+    /// Whether this instance holds the lease of the cluster's scheduled work (see `cluster`).
+    pub cluster_leader: Gauge,
+    /// Rounds of the cluster's scheduled work this instance has run.
+    pub chore_rounds: Counter,
 }
 
 fn duration_histogram() -> Histogram {
@@ -105,6 +109,8 @@ impl Metrics {
             backup_last_restore_milliseconds: Gauge::default(),
             backup_replica_shipped_seconds: Gauge::default(),
             dependency_up: Family::default(),
+            cluster_leader: Gauge::default(),
+            chore_rounds: Counter::default(),
         };
         registry.register("http_responses", "Responses by status code", metrics.responses.clone());
         registry.register(
@@ -133,12 +139,22 @@ impl Metrics {
             "Whether clamd, the object store and the continuous replica answered at this scrape (1) or not (0)",
             metrics.dependency_up.clone(),
         );
+        registry.register(
+            "cluster_chore_rounds",
+            "Rounds of the cluster's scheduled work (sweeper, export schedules) run by this instance",
+            metrics.chore_rounds.clone(),
+        );
         Self { registry, ..metrics }
     }
 
     /// The gauges, each with its name and help, registered as one list.
-    fn gauges(&self) -> [(&'static str, &'static str, &Gauge); 8] {
+    fn gauges(&self) -> [(&'static str, &'static str, &Gauge); 9] {
         [
+            (
+                "cluster_leader",
+                "Whether this instance runs the cluster's scheduled work (1) or another does (0)",
+                &self.cluster_leader,
+            ),
             ("db_pool_connections", "Database connections open", &self.pool_connections),
             ("db_pool_idle", "Database connections open and idle", &self.pool_idle),
             (

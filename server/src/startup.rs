@@ -31,10 +31,9 @@ pub enum StartupError {
     FilesDir { path: String, source: std::io::Error },
     #[error(transparent)]
     Backup(#[from] crate::backup::BackupError),
+    #[error("{0}")]
+    Config(String),
 }
-
-/// How long inbox entries (and the events they came from) are kept.
-const NOTIFICATIONS_KEPT_MS: i64 = 90 * 24 * 3600 * 1000;
 
 pub struct Application {
     listener: TcpListener,
@@ -56,6 +55,10 @@ pub struct Application {
     notifier: Arc<crate::notify::Notifier>,
     /// Delivers webhooks off the request path.
     hooks: Arc<crate::webhooks::HookWorker>,
+    /// Whether this instance runs the cluster's scheduled work (see `cluster`).
+    leadership: Arc<crate::cluster::Leadership>,
+    metrics: Arc<crate::metrics::Metrics>,
+    sweep_every: Duration,
 }
 
 impl Application {
@@ -69,6 +72,10 @@ impl Application {
             SessionPolicy::new(clock.clone(), config.session_idle_timeout(), config.session_absolute_timeout());
         let mailer = Arc::new(Mailer::new(config.smtp_url.as_deref(), &config.mail_from, config.public_origin())?);
         let metrics = Arc::new(crate::metrics::Metrics::new());
+        let lease = Duration::from_secs(config.lease_secs.max(1));
+        let leadership = Arc::new(crate::cluster::Leadership::new(db.clone(), lease, metrics.clone()));
+        // This instance's own lease before any export it runs names it.
+        leadership.renew().await;
         let store = config
             .object_store()
             .map_err(|source| StartupError::FilesDir { path: config.files_dir.display().to_string(), source })?;
@@ -104,7 +111,7 @@ impl Application {
         let limits = rate_limits(&config);
         let state = AppState {
             limits: limits.clone(),
-            metrics,
+            metrics: metrics.clone(),
             api: service.clone(),
             service,
             db: db.clone(),
@@ -115,6 +122,7 @@ impl Application {
             config: Arc::new(config),
         };
         let header_timeout = Duration::from_secs(state.config.request_header_timeout_secs.max(1));
+        let sweep_every = Duration::from_secs(state.config.sweep_interval_secs.max(1));
         let schedule_backups = state.config.backup_schedule;
         let router = http::router(state, store.clone());
         let replication = backups.replicates().then(|| backups.clone());
@@ -134,6 +142,9 @@ impl Application {
             exporter,
             notifier,
             hooks,
+            leadership,
+            metrics,
+            sweep_every,
         })
     }
 
@@ -152,50 +163,23 @@ impl Application {
 
     /// Serves until `shutdown` completes, then finishes the requests in flight.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let store = self.store.clone();
-        let db = self.db.clone();
-        let bans = self.bans.clone();
-        let limits = self.limits.clone();
-        let exporter = self.exporter.clone();
-        let sweeper = tokio::spawn(async move {
-            let mut every = tokio::time::interval(Duration::from_secs(600));
-            loop {
-                every.tick().await;
-                if let Err(e) = store.delete_expired().await {
-                    tracing::warn!(error = %e, "could not delete expired sessions");
-                }
-                limits.forget_idle();
-                exporter.forget_old().await;
-                if let Err(e) = exporter.scheduled_round().await {
-                    tracing::warn!(error = %e, "scheduled team exports could not start");
-                }
-                let month_ago = crate::clock::unix_millis(time::OffsetDateTime::now_utc()) - NOTIFICATIONS_KEPT_MS;
-                if let Err(e) = crate::db::notifications::forget_old(&db, month_ago).await {
-                    tracing::warn!(error = %e, "could not forget old notifications");
-                }
-                if let Err(e) = bans.forget_old().await {
-                    tracing::warn!(error = %e, "could not forget old credential failures");
-                }
-                let now = crate::clock::unix_millis(time::OffsetDateTime::now_utc());
-                if let Err(e) = crate::db::idempotency::forget_old(&db, now).await {
-                    tracing::warn!(error = %e, "could not forget old idempotency keys");
-                }
-                if let Some(key) = db.audit_key() {
-                    let now = crate::clock::unix_millis(time::OffsetDateTime::now_utc());
-                    if let Err(e) = crate::db::audit_chain::checkpoint(&db, key, now).await {
-                        tracing::warn!(error = %e, "could not checkpoint the audit log");
-                    }
-                }
-                // Cheap (12 ms at a million issues, 170 ms with a cold cache), so every round, the
-                // first at start: a table that grew fast gets its statistics within minutes.
-                if let Err(e) = db.refresh_statistics().await {
-                    tracing::warn!(error = %e, "could not refresh the query planner's statistics");
-                }
-            }
-        });
+        let sweeper = crate::sweeper::Sweeper {
+            db: self.db.clone(),
+            sessions: self.store.clone(),
+            bans: self.bans.clone(),
+            limits: self.limits.clone(),
+            exporter: self.exporter.clone(),
+            leadership: self.leadership.clone(),
+            metrics: self.metrics.clone(),
+        };
+        let leases = tokio::spawn(self.leadership.clone().run());
+        let sweeper = tokio::spawn(sweeper.run(self.sweep_every));
         let notifier = tokio::spawn(self.notifier.clone().run());
         let hooks = tokio::spawn(self.hooks.clone().run());
-        let schedule = self.backups.map(|(backups, drill_every)| tokio::spawn(backups.run_schedule(drill_every)));
+        let leadership = self.leadership.clone();
+        let schedule = self
+            .backups
+            .map(|(backups, drill_every)| tokio::spawn(backups.run_schedule(drill_every, leadership.clone())));
         let replication = self.replication.map(|backups| tokio::spawn(backups.run_replica()));
         let (stop_files, mut files_stopped) = tokio::sync::watch::channel(false);
         let files = tokio::spawn(serve(self.files_listener, self.files_router, self.header_timeout, async move {
@@ -205,6 +189,8 @@ impl Application {
         let _ = stop_files.send(true);
         let _ = files.await;
         sweeper.abort();
+        leases.abort();
+        self.leadership.step_down().await;
         notifier.abort();
         hooks.abort();
         for task in [schedule, replication].into_iter().flatten() {
@@ -244,7 +230,7 @@ fn build_notifier(
 /// The database, migrated, with its audit chain settled and the Markdown of older rows rendered.
 async fn open_database(config: &Config) -> Result<Db, StartupError> {
     let db = Db::connect(&config.database_url).await?;
-    let cache_entries = config.session_cache_entries(db.backend());
+    let cache_entries = config.session_cache_entries(db.backend()).map_err(StartupError::Config)?;
     let db = db.with_auth_cache(cache_entries);
     db.migrate().await?;
     let audit_key = crate::db::audit_chain::settle(&db, config.audit_key()?).await?;

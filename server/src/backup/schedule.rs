@@ -6,12 +6,20 @@ use super::*;
 impl Backups {
     /// The server's schedule: a minute after start and every ten minutes after, a snapshot when the
     /// newest is older than the shortest tier's interval (then retention), and a drill of the newest
-    /// when the last drill is older than `drill_every` and the identity is on this machine.
-    pub async fn run_schedule(self: Arc<Self>, drill_every: Option<std::time::Duration>) {
+    /// when the last drill is older than `drill_every` and the identity is on this machine. With
+    /// several instances, only the one leading the cluster runs it (see `cluster`).
+    pub async fn run_schedule(
+        self: Arc<Self>,
+        drill_every: Option<std::time::Duration>,
+        leadership: Arc<crate::cluster::Leadership>,
+    ) {
         tokio::time::sleep(std::time::Duration::from_secs(60)).await;
         let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
         loop {
             every.tick().await;
+            if !leadership.leads() {
+                continue;
+            }
             if let Err(e) = self.scheduled_round(drill_every).await {
                 tracing::error!(error = %e, "scheduled backup failed");
             }

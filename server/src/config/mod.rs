@@ -154,6 +154,12 @@ pub struct Config {
     pub allow_private_endpoints: bool,
     /// The earlier name of `allow_private_endpoints`, from when only exports had it: either allows.
     pub export_allow_private_endpoints: bool,
+    /// How long a lease lasts (renewed every third of it): an instance that dies while leading the
+    /// cluster's scheduled work is replaced within this and a third, and its running exports are
+    /// marked failed at the next sweep after it.
+    pub lease_secs: u64,
+    /// Seconds between the sweeper's rounds (expired sessions, retention, checkpoints, export schedules).
+    pub sweep_interval_secs: u64,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -165,7 +171,7 @@ pub enum LogFormat {
 
 /// The keys read from `MOTH_<KEY>` environment variables; other `MOTH_*` variables (such as
 /// `MOTH_LOG` or the test scripts' own) are not configuration.
-const ENV_KEYS: [&str; 63] = [
+const ENV_KEYS: [&str; 65] = [
     "bind",
     "database_url",
     "site_dir",
@@ -229,6 +235,8 @@ const ENV_KEYS: [&str; 63] = [
     "litestream_bin",
     "pgbackrest_stanza",
     "pgbackrest_config",
+    "lease_secs",
+    "sweep_interval_secs",
 ];
 
 impl Default for Config {
@@ -297,6 +305,8 @@ impl Default for Config {
             exports_dir: PathBuf::from("data/exports"),
             allow_private_endpoints: false,
             export_allow_private_endpoints: false,
+            lease_secs: 30,
+            sweep_interval_secs: 600,
         }
     }
 }
@@ -399,12 +409,19 @@ impl Config {
         Duration::from_secs(self.session_absolute_timeout_secs)
     }
 
-    /// The session cache's size for this database (see `session_cache_entries`).
-    pub fn session_cache_entries(&self, backend: crate::db::Backend) -> usize {
-        self.session_cache_entries.unwrap_or(match backend {
-            crate::db::Backend::Sqlite => 10_000,
-            crate::db::Backend::Postgres => 0,
-        })
+    /// The session cache's size for this database (see `session_cache_entries`). With `PostgreSQL`,
+    /// the way to run several instances, it stays off: an instance's cache would go on serving a
+    /// session another instance ended, or a role it lowered (security property C1).
+    pub fn session_cache_entries(&self, backend: crate::db::Backend) -> Result<usize, String> {
+        match (backend, self.session_cache_entries) {
+            (crate::db::Backend::Postgres, Some(n)) if n > 0 => Err(
+                "session_cache_entries must be 0 with PostgreSQL: several instances may share the database, and one \
+                 instance's cache would not see the sign-outs and role changes made through another"
+                    .into(),
+            ),
+            (crate::db::Backend::Postgres, _) => Ok(0),
+            (crate::db::Backend::Sqlite, entries) => Ok(entries.unwrap_or(10_000)),
+        }
     }
 
     /// The S3 store's settings, when attachments go to a bucket.

@@ -15,6 +15,7 @@ pub mod group_commit;
 pub mod idempotency;
 pub mod invitations;
 pub mod issues;
+pub mod leases;
 pub mod members;
 pub mod notifications;
 mod outbox;
@@ -91,6 +92,31 @@ impl DbError {
     }
 }
 
+impl DbError {
+    /// Whether the database could not be reached or stopped serving this connection: the network or
+    /// the server went away (as when the primary dies), it is shutting down or starting, or it is a
+    /// standby now and refuses writes (SQLSTATE classes 08 and 57P, 25006, 53300). The pool replaces
+    /// the connection, so a later try may succeed: answered 503 with `Retry-After`.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            DbError::Sqlx(
+                sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::Protocol(_)
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed,
+            ) => true,
+            DbError::Sqlx(sqlx::Error::Database(e)) => e
+                .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                .map(sqlx::postgres::PgDatabaseError::code)
+                .is_some_and(|code| {
+                    code.starts_with("08") || code.starts_with("57P") || matches!(code, "25006" | "53300")
+                }),
+            _ => false,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -113,6 +139,9 @@ pub struct Db {
     /// this instance wake at once (other instances find the event on their next poll).
     outbox_bell: Arc<tokio::sync::Notify>,
     hooks_bell: Arc<tokio::sync::Notify>,
+    /// This process's name among the instances sharing the database (a new one at each start): the
+    /// holder of its leases (see [`leases`]) and the runner of the exports it starts.
+    instance_id: Arc<str>,
 }
 
 impl Db {
@@ -173,16 +202,28 @@ impl Db {
             audit_key: None,
             outbox_bell: Arc::default(),
             hooks_bell: Arc::default(),
+            instance_id: uuid::Uuid::new_v4().simple().to_string().into(),
         })
     }
 
-    /// Brings the schema up to date with the migrations of this backend.
+    /// Brings the schema up to date with the migrations of this backend. Instances starting together
+    /// take turns (sqlx holds an advisory lock on `PostgreSQL` while it migrates), so each migration
+    /// runs once. Migrations newer than this binary are left alone rather than refused: during a
+    /// rolling upgrade the previous release goes on running against the expanded schema (every
+    /// migration only adds, and what a release stops using is removed a release later).
     pub async fn migrate(&self) -> Result<(), DbError> {
-        match self.backend {
-            Backend::Sqlite => sqlx::migrate!("../migrations/sqlite").run(&self.pool).await?,
-            Backend::Postgres => sqlx::migrate!("../migrations/postgres").run(&self.pool).await?,
-        }
+        let mut migrator = match self.backend {
+            Backend::Sqlite => sqlx::migrate!("../migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("../migrations/postgres"),
+        };
+        migrator.set_ignore_missing(true);
+        migrator.run(&self.pool).await?;
         Ok(())
+    }
+
+    /// This process's name among the instances (see the field).
+    pub fn instance_id(&self) -> &str {
+        &self.instance_id
     }
 
     pub fn backend(&self) -> Backend {

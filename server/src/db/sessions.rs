@@ -104,9 +104,16 @@ fn encode(record: &Record) -> Result<(String, Option<String>), DbError> {
 
 #[allow(clippy::needless_pass_by_value)] // used as `map_err(backend)`
 fn backend(e: DbError) -> session_store::Error {
+    if e.is_unavailable() {
+        tracing::warn!(error = %e, "session store: the database cannot be reached");
+        return session_store::Error::Backend(DATABASE_UNAVAILABLE.into());
+    }
     tracing::error!(error = %e, "session store");
     session_store::Error::Backend("session store unavailable".into())
 }
+
+/// The session store's error when the database cannot be reached (answered 503, not 500).
+pub const DATABASE_UNAVAILABLE: &str = "database unavailable";
 
 #[async_trait]
 impl SessionStore for DbSessionStore {

@@ -180,14 +180,15 @@ pub async fn start(
 ) -> Result<String, DbError> {
     let id = uuid::Uuid::new_v4().to_string();
     sqlx::query(
-        "INSERT INTO team_exports (id, team_id, requested_by, destination, status, progress, detail, bytes, created_at) \
-         VALUES ($1, $2, $3, $4, 'running', 0, 'waiting', 0, $5)",
+        "INSERT INTO team_exports (id, team_id, requested_by, destination, status, progress, detail, bytes, created_at, \
+         runner) VALUES ($1, $2, $3, $4, 'running', 0, 'waiting', 0, $5, $6)",
     )
     .bind(&id)
     .bind(scope.team_id())
     .bind(requested_by)
     .bind(destination.as_str())
     .bind(now)
+    .bind(db.instance_id())
     .execute(db.pool())
     .await?;
     Ok(id)
@@ -228,13 +229,17 @@ pub async fn finish(
     Ok(())
 }
 
-/// Exports still running when the server stopped never finish: they are marked failed at start.
+/// Exports whose instance stopped never finish: those of instances whose lease has expired (or that
+/// name none, from before leases) are marked failed, at each start and by the cluster's sweeper.
 pub async fn fail_interrupted(db: &Db, now: i64) -> Result<u64, DbError> {
+    let db_now = super::leases::now_ms(db).await?;
     let done = sqlx::query(
-        "UPDATE team_exports SET status = 'failed', detail = 'interrupted: the server restarted', finished_at = $1 \
-         WHERE status = 'running'",
+        "UPDATE team_exports SET status = 'failed', detail = 'interrupted: the server running it stopped', \
+         finished_at = $1 WHERE status = 'running' AND (runner IS NULL OR NOT EXISTS (SELECT 1 FROM leases l \
+         WHERE l.name = 'instance:' || team_exports.runner AND l.expires_at > $2))",
     )
     .bind(now)
+    .bind(db_now)
     .execute(db.pool())
     .await?;
     Ok(done.rows_affected())

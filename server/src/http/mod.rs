@@ -414,6 +414,10 @@ async fn readyz(State(state): State<AppState>) -> Response {
         (true, true) => "degraded",
         (true, false) => "ready",
     };
-    let code = if database_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (code, Json(serde_json::json!({ "status": status, "checks": checks }))).into_response()
+    let body = Json(serde_json::json!({ "status": status, "checks": checks }));
+    if database_ok {
+        return (StatusCode::OK, body).into_response();
+    }
+    // A load balancer takes the instance out; a client told to wait may try again (through another).
+    (StatusCode::SERVICE_UNAVAILABLE, [(http::header::RETRY_AFTER, "5")], body).into_response()
 }

@@ -10,6 +10,7 @@ mod audit_log;
 mod backups;
 mod bans;
 mod binary;
+mod cluster;
 mod code_shape;
 mod comment_files;
 mod control_characters;
