@@ -190,7 +190,8 @@ impl Application {
         let _ = files.await;
         sweeper.abort();
         leases.abort();
-        self.leadership.step_down().await;
+        // Bounded: with the database gone, the leases lapse by themselves.
+        let _ = tokio::time::timeout(Duration::from_secs(2), self.leadership.step_down()).await;
         notifier.abort();
         hooks.abort();
         for task in [schedule, replication].into_iter().flatten() {

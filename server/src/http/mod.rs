@@ -155,9 +155,13 @@ async fn explain_framework_errors(req: Request<Body>, next: Next) -> Response {
         return response;
     }
     let error = match status {
-        // `tower-sessions` has logged why it could not save the session.
+        // `tower-sessions` has logged why it could not save the session: its store is the database,
+        // which was busy or away (a failover), so the client is told to try again (503, `Retry-After`).
         StatusCode::INTERNAL_SERVER_ERROR => {
-            AppError::new(ErrorCode::Internal, "Your session could not be saved. Please try again.")
+            let unsaved = AppError::new(ErrorCode::Unavailable, "Your session could not be saved. Please try again.");
+            let mut answer = error_response(&unsaved);
+            copy_cookies(&response, &mut answer);
+            return answer;
         }
         StatusCode::NOT_FOUND => AppError::not_found(),
         StatusCode::PAYLOAD_TOO_LARGE => AppError::new(ErrorCode::TooLarge, "The request is too large."),
@@ -167,12 +171,17 @@ async fn explain_framework_errors(req: Request<Body>, next: Next) -> Response {
     };
     let mut answer = error_response(&error);
     *answer.status_mut() = status;
-    for (name, value) in response.headers() {
+    copy_cookies(&response, &mut answer);
+    answer
+}
+
+/// Keeps the framework's `Set-Cookie` and `Retry-After` on the answer that replaces its own.
+fn copy_cookies(from: &Response, to: &mut Response) {
+    for (name, value) in from.headers() {
         if name == http::header::SET_COOKIE || name == http::header::RETRY_AFTER {
-            answer.headers_mut().append(name, value.clone());
+            to.headers_mut().append(name, value.clone());
         }
     }
-    answer
 }
 
 /// The largest request body Moth reads. The largest valid input, a 20,000-character description sent

@@ -196,9 +196,11 @@ async fn a_session_write_the_database_cannot_take_never_leaves_a_bare_error() {
     );
     let switched =
         app.call("switch_team", &crate::helpers::input(&[("team_id", bob_team.as_str())]), Some(&cookie)).await;
-    assert_eq!(switched.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    // The session's store was busy: the client is told to try again.
+    assert_eq!(switched.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(switched.headers().contains_key(reqwest::header::RETRY_AFTER));
     let body = crate::helpers::error_body(switched).await;
-    assert_eq!(body["code"], "internal", "{body}");
+    assert_eq!(body["code"], "unavailable", "{body}");
     assert!(body["message"].as_str().is_some_and(|m| m.contains("session")), "{body}");
     sqlx::Executor::execute(&mut writer, "ROLLBACK").await.expect("release the lock");
 
