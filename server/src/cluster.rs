@@ -31,6 +31,7 @@ pub struct Leadership {
 }
 
 impl Leadership {
+    #[must_use] 
     pub fn new(db: Db, lease: Duration, metrics: Arc<crate::metrics::Metrics>) -> Self {
         Self { db, lease, leads_until: Mutex::new(None), term: AtomicI64::new(0), metrics }
     }
@@ -60,7 +61,7 @@ impl Leadership {
         match leases::hold(&self.db, leases::CHORES, id, ttl_ms).await {
             Ok(Some(term)) => {
                 // A tenth of the lease short of what the database granted, counted from before asking.
-                self.set_until(Some(asked + self.lease - self.lease / 10));
+                self.set_until(Some(asked + self.lease * 9 / 10));
                 if self.term.swap(term, Ordering::Relaxed) != term {
                     tracing::info!(term, "this instance now runs the cluster's scheduled work");
                 }

@@ -72,10 +72,7 @@ impl Application {
             SessionPolicy::new(clock.clone(), config.session_idle_timeout(), config.session_absolute_timeout());
         let mailer = Arc::new(Mailer::new(config.smtp_url.as_deref(), &config.mail_from, config.public_origin())?);
         let metrics = Arc::new(crate::metrics::Metrics::new());
-        let lease = Duration::from_secs(config.lease_secs.max(1));
-        let leadership = Arc::new(crate::cluster::Leadership::new(db.clone(), lease, metrics.clone()));
-        // This instance's own lease before any export it runs names it.
-        leadership.renew().await;
+        let leadership = leadership(&config, &db, &metrics).await;
         let store = config
             .object_store()
             .map_err(|source| StartupError::FilesDir { path: config.files_dir.display().to_string(), source })?;
@@ -89,16 +86,7 @@ impl Application {
             clock: clock.clone(),
             trusted_proxies: config.trusted_proxies.clone(),
         });
-        let bans = crate::bans::Bans::new(
-            db.clone(),
-            clock.clone(),
-            config.ban_rules(),
-            config.trusted_proxies.clone(),
-            config.auth_log_file.as_ref(),
-            metrics.clone(),
-        )
-        .map_err(|source| StartupError::AuthLog { path: format!("{:?}", config.auth_log_file), source })?;
-        let bans = Arc::new(bans);
+        let bans = build_bans(&config, &db, &clock, &metrics)?;
         let exporter = build_exporter(&config, &db, files.clone(), clock.clone()).await?;
         let notifier = build_notifier(&config, &db, mailer.clone(), clock.clone(), &files);
         let (live, unsubscribe) = (notifier.live.clone(), notifier.unsubscribe.clone());
@@ -200,6 +188,38 @@ impl Application {
         self.db.close().await;
         served
     }
+}
+
+/// Bans and the failure log they write for fail2ban.
+fn build_bans(
+    config: &Config,
+    db: &Db,
+    clock: &Arc<dyn Clock>,
+    metrics: &Arc<crate::metrics::Metrics>,
+) -> Result<Arc<crate::bans::Bans>, StartupError> {
+    let bans = crate::bans::Bans::new(
+        db.clone(),
+        clock.clone(),
+        config.ban_rules(),
+        config.trusted_proxies.clone(),
+        config.auth_log_file.as_ref(),
+        metrics.clone(),
+    )
+    .map_err(|source| StartupError::AuthLog { path: format!("{:?}", config.auth_log_file), source })?;
+    Ok(Arc::new(bans))
+}
+
+/// This instance's place in the cluster, its leases taken once: its own before any export it runs
+/// names it, and the scheduled work's if no other instance holds it.
+async fn leadership(
+    config: &Config,
+    db: &Db,
+    metrics: &Arc<crate::metrics::Metrics>,
+) -> Arc<crate::cluster::Leadership> {
+    let lease = Duration::from_secs(config.lease_secs.max(1));
+    let leadership = Arc::new(crate::cluster::Leadership::new(db.clone(), lease, metrics.clone()));
+    leadership.renew().await;
+    leadership
 }
 
 /// The per-client rate limits of the configuration.

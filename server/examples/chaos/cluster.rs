@@ -11,28 +11,23 @@ pub struct Cluster {
     dir: PathBuf,
     /// Removed with the cluster unless `--keep` named the folder.
     _temp: Option<tempfile::TempDir>,
-    /// HAProxy's address for Moth.
+    /// `HAProxy`'s address for Moth.
     pub url: String,
-    pub metrics_token: String,
 }
 
 impl Cluster {
     pub fn up(options: &Options) -> Result<Self, Error> {
         let script = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/cluster/cluster"));
-        let (temp, dir) = match &options.keep {
-            Some(dir) => (None, dir.clone()),
-            None => {
-                let temp = tempfile::Builder::new().prefix("moth-chaos").tempdir()?;
-                let dir = temp.path().to_owned();
-                (Some(temp), dir)
-            }
+        let (temp, dir) = if let Some(dir) = &options.keep { (None, dir.clone()) } else {
+            let temp = tempfile::Builder::new().prefix("moth-chaos").tempdir()?;
+            let dir = temp.path().to_owned();
+            (Some(temp), dir)
         };
-        let mut cluster = Self { script, dir, _temp: temp, url: String::new(), metrics_token: String::new() };
+        let mut cluster = Self { script, dir, _temp: temp, url: String::new() };
         let moth = options.moth.display().to_string();
         cluster.run(&["up", "--instances", &INSTANCES.to_string(), "--moth", &moth])?;
         let env = cluster.env()?;
-        cluster.url = env.get("CLUSTER_URL").ok_or("CLUSTER_URL")?.clone();
-        cluster.metrics_token = env.get("CLUSTER_METRICS_TOKEN").ok_or("CLUSTER_METRICS_TOKEN")?.clone();
+        cluster.url.clone_from(env.get("CLUSTER_URL").ok_or("CLUSTER_URL")?);
         Ok(cluster)
     }
 

@@ -122,8 +122,12 @@ impl Receiver {
 async fn setup(cluster: &Cluster, receiver: &Receiver) -> Result<(String, String), Error> {
     let email = format!("chaos-{}@example.org", uuid::Uuid::new_v4().simple());
     let mut owner = Client::new(&cluster.url)?;
-    let fields =
-        [("input[email]", email.as_str()), ("input[display_name]", "Chaos"), ("input[password]", PASSWORD), ("input[team_name]", "Chaos")];
+    let fields = [
+        ("input[email]", email.as_str()),
+        ("input[display_name]", "Chaos"),
+        ("input[password]", PASSWORD),
+        ("input[team_name]", "Chaos"),
+    ];
     let (status, answer) = owner.call("sign_up", &fields).await?;
     if status != 200 {
         return Err(format!("sign_up: {status} {answer}").into());
@@ -159,7 +163,8 @@ async fn work(mut client: Client, email: String, project: String, shared: Arc<Sh
         ok = match (n % 10, latest) {
             (4 | 5, Some((id, key))) => {
                 let body = format!("comment {n}");
-                let form = [("input[issue_id]", id.as_str()), ("input[body]", body.as_str()), ("input[internal]", "false")];
+                let form =
+                    [("input[issue_id]", id.as_str()), ("input[body]", body.as_str()), ("input[internal]", "false")];
                 let answer = answered(client.call("add_comment", &form).await, "id");
                 if let Ok(comment) = &answer {
                     let comment = comment["id"].as_str().unwrap_or_default().to_owned();
@@ -168,7 +173,8 @@ async fn work(mut client: Client, email: String, project: String, shared: Arc<Sh
                 shared.record(true, answer.map(|_| ()))
             }
             (6..=8, _) => {
-                let answer = answered(client.call("list_issues", &[("input[project_id]", project.as_str())]).await, "issues");
+                let answer =
+                    answered(client.call("list_issues", &[("input[project_id]", project.as_str())]).await, "issues");
                 shared.record(false, answer.map(|_| ()))
             }
             (9, _) => {
@@ -195,7 +201,10 @@ async fn work(mut client: Client, email: String, project: String, shared: Arc<Sh
 
 /// A 200 answer holding `field`, or what went wrong: `transport` (no answer, or a cut one), `503`,
 /// `status N`, or `wrong answer` (a 200 without it).
-fn answered(outcome: Result<(u16, serde_json::Value), reqwest::Error>, field: &str) -> Result<serde_json::Value, String> {
+fn answered(
+    outcome: Result<(u16, serde_json::Value), reqwest::Error>,
+    field: &str,
+) -> Result<serde_json::Value, String> {
     match outcome {
         Err(_) => Err("transport".into()),
         Ok((200, body)) if !body[field].is_null() => Ok(body),
@@ -287,7 +296,7 @@ fn summarise(records: &[Record], elapsed: Duration) {
     println!("longest window in which no write succeeded: {:.1} s", longest.as_secs_f64());
 }
 
-/// Reads every acknowledged issue and comment back through HAProxy; answers how many are missing.
+/// Reads every acknowledged issue and comment back through `HAProxy`; answers how many are missing.
 async fn read_back(cluster: &Cluster, email: &str, shared: &Shared) -> Result<usize, Error> {
     let mut client = Client::new(&cluster.url)?;
     client.sign_in(email).await?;
@@ -341,7 +350,7 @@ async fn events(receiver: &Receiver, shared: &Shared) -> usize {
     missing
 }
 
-/// The list's and creates' throughput through HAProxy with one, two and three instances.
+/// The list's and creates' throughput through `HAProxy` with one, two and three instances.
 pub async fn scaling(cluster: &Cluster, seconds: u64) -> Result<(), Error> {
     let receiver = Receiver::start().await?;
     let (email, project) = setup(cluster, &receiver).await?;
@@ -362,7 +371,14 @@ pub async fn scaling(cluster: &Cluster, seconds: u64) -> Result<(), Error> {
         let create = [("input[project_id]", project.as_str()), ("input[fields][title]", &title)];
         let created = measure(&client, seconds, "create_issue", &create).await;
         let rss: Vec<String> = (1..=instances).map(|i| cluster.rss_mib(i).to_string()).collect();
-        println!("| {instances} | {:.0} | {:.1} | {:.0} | {:.1} | {} |", list.0, list.1, created.0, created.1, rss.join(", "));
+        println!(
+            "| {instances} | {:.0} | {:.1} | {:.0} | {:.1} | {} |",
+            list.0,
+            list.1,
+            created.0,
+            created.1,
+            rss.join(", ")
+        );
     }
     Ok(())
 }

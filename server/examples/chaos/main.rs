@@ -1,11 +1,11 @@
-//! The chaos benchmark (issue 29): a whole cluster from `deploy/cluster/cluster` (HAProxy, Patroni
-//! with a synchronous standby, etcd, moto, three Moth instances), steady mixed load through HAProxy
-//! (creates, comments, lists, sign-ins), and meanwhile: a Moth instance SIGKILLed and started again,
-//! then the PostgreSQL primary's machine killed (Patroni and PostgreSQL, SIGKILL) so that Patroni
+//! The chaos benchmark (issue 29): a whole cluster from `deploy/cluster/cluster` (`HAProxy`, Patroni
+//! with a synchronous standby, etcd, moto, three Moth instances), steady mixed load through `HAProxy`
+//! (creates, comments, lists, sign-ins), and meanwhile: a Moth instance `SIGKILLed` and started again,
+//! then the `PostgreSQL` primary's machine killed (Patroni and `PostgreSQL`, SIGKILL) so that Patroni
 //! promotes the standby, which it then rejoins. It prints the requests, errors by kind, the longest
 //! window in which no write succeeded, acknowledged writes lost (every acknowledged issue and comment
 //! is read back), webhook events lost and repeated, and each instance's resident memory; then the
-//! list's and creates' throughput through HAProxy with one, two and three instances.
+//! list's and creates' throughput through `HAProxy` with one, two and three instances.
 //!
 //!     cargo build --release --bin moth
 //!     cargo run --release -p server --example chaos -- --seconds 180
@@ -14,6 +14,8 @@
 //! Options: `--moth PATH` (default: the `moth` next to this example's build), `--seconds S` (the
 //! chaos run; default 180, smoke 40), `--workers W` (concurrent clients, default 8), `--keep DIR`
 //! (the cluster's folder, kept). Needs what `deploy/cluster/cluster` needs.
+
+#![allow(clippy::cast_precision_loss)] // figures for people to read
 
 mod cluster;
 mod load;

@@ -29,6 +29,7 @@ pub struct DbSessionStore {
 }
 
 impl DbSessionStore {
+    #[must_use] 
     pub fn new(db: Db) -> Self {
         Self { db }
     }

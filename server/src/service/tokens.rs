@@ -39,10 +39,12 @@ pub struct TokenGrant {
 }
 
 impl TokenGrant {
+    #[must_use] 
     pub fn id(&self) -> TokenId {
         self.id
     }
 
+    #[must_use] 
     pub fn scopes(&self) -> Scopes {
         self.scopes
     }

@@ -22,8 +22,17 @@ pub async fn spawn_binary_logged(
     dir: &std::path::Path,
     env: &[(&str, &str)],
 ) -> (std::process::Child, String, LogLines) {
+    spawn_program(std::path::Path::new(env!("CARGO_BIN_EXE_moth")), dir, env).await
+}
+
+/// [`spawn_binary_logged`] with another `moth` program (another release's).
+pub async fn spawn_program(
+    program: &std::path::Path,
+    dir: &std::path::Path,
+    env: &[(&str, &str)],
+) -> (std::process::Child, String, LogLines) {
     use std::io::{BufRead, BufReader};
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_moth"))
+    let mut child = std::process::Command::new(program)
         .arg("serve")
         .current_dir(dir)
         .env_clear()

@@ -33,6 +33,7 @@ mod published;
 mod replica;
 mod requests;
 mod rest_files;
+mod rolling_upgrade;
 mod search;
 mod sessions;
 mod sign_in_doors;
