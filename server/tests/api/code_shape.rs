@@ -242,9 +242,9 @@ fn circles(graph: &std::collections::BTreeMap<String, std::collections::BTreeSet
 const SERVER_FLOORS: [&[&str]; 5] = [
     &["actor", "policy", "markdown", "clock", "digest", "metrics", "spreadsheet", "access_token", "signed"],
     &["db"],
-    &["config", "files", "mail", "bans", "password", "error"],
+    &["config", "files", "mail", "bans", "password", "error", "cluster"],
     &["backup", "export", "service", "notify", "webhooks"],
-    &["http", "cli", "startup"],
+    &["http", "cli", "startup", "sweeper"],
 ];
 
 fn floor_of(module: &str) -> Option<usize> {

@@ -265,7 +265,11 @@ async fn a_scheduled_export_runs_by_itself_to_the_bucket_and_not_again_before_it
     let dir = tempfile::tempdir().expect("dir");
     let mut config = crate::helpers::test_config(dir.path()).await;
     config.allow_private_endpoints = true;
-    let (app, _running) = crate::helpers::launch(config.clone(), std::future::pending()).await;
+    let (stop_first, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (app, running) = crate::helpers::launch(config.clone(), async {
+        let _ = stopped.await;
+    })
+    .await;
     let (owner, _, image) = team_with_data(&app, "scheduled", "canary-scheduled").await;
     let bucket = format!("moth-scheduled-{}", uuid::Uuid::new_v4().simple());
     let s3 = server::files::store::s3_client(&server::files::store::S3Settings {
@@ -288,8 +292,15 @@ async fn a_scheduled_export_runs_by_itself_to_the_bucket_and_not_again_before_it
     let saved = json(app.call("set_export_bucket", &input(&fields), Some(&owner)).await).await;
     assert_eq!(saved["schedule"], "daily", "{saved}");
 
-    // The scheduler's round runs when a server starts (and every ten minutes after).
-    let (again, _running_again) = crate::helpers::launch(config.clone(), std::future::pending()).await;
+    // The scheduler's round runs when a server starts (and every ten minutes after), on the instance
+    // that leads the cluster: the first one gives the lease up as it stops, and the next takes it.
+    stop_first.send(()).expect("stop");
+    running.await.expect("stopped").expect("served");
+    let (stop_again, again_stopped) = tokio::sync::oneshot::channel::<()>();
+    let (again, running_again) = crate::helpers::launch(config.clone(), async {
+        let _ = again_stopped.await;
+    })
+    .await;
     let mut done = serde_json::Value::Null;
     for _ in 0..300 {
         let list = json(again.call("team_exports", &[], Some(&owner)).await).await;
@@ -307,9 +318,11 @@ async fn a_scheduled_export_runs_by_itself_to_the_bucket_and_not_again_before_it
     let entries = open_archive(&bytes.into_bytes(), &identity);
     assert!(entries.values().any(|v| v == &image), "the scheduled export lacks the team's file");
 
-    // Not due again within the day: another start exports nothing.
-    let (_third, _running_third) = crate::helpers::launch(config, std::future::pending()).await;
+    // Not due again within the day: another start, leading in its turn, exports nothing.
+    stop_again.send(()).expect("stop");
+    running_again.await.expect("stopped").expect("served");
+    let (third, _running_third) = crate::helpers::launch(config, std::future::pending()).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let list = json(app.call("team_exports", &[], Some(&owner)).await).await;
+    let list = json(third.call("team_exports", &[], Some(&owner)).await).await;
     assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
 }
