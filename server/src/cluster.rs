@@ -31,7 +31,7 @@ pub struct Leadership {
 }
 
 impl Leadership {
-    #[must_use] 
+    #[must_use]
     pub fn new(db: Db, lease: Duration, metrics: Arc<crate::metrics::Metrics>) -> Self {
         Self { db, lease, leads_until: Mutex::new(None), term: AtomicI64::new(0), metrics }
     }

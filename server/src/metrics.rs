@@ -89,7 +89,7 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    #[must_use] 
+    #[must_use]
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("moth");
         let metrics = Self {

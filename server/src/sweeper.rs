@@ -1,7 +1,7 @@
 //! The sweeper: every `sweep_interval_secs` (the first round at start), each instance forgets what
 //! only it keeps (idle rate-limit keys, its old downloadable exports), and the instance that leads
 //! the cluster (see `cluster`) does the rest once for all of them: expired sessions, interrupted and
-//! scheduled team exports, old notifications, credential failures and idempotency keys, long-expired
+//! scheduled team exports, expired export archives, old notifications, credential failures and idempotency keys, long-expired
 //! leases, the audit log's checkpoint and the query planner's statistics.
 
 use std::{sync::Arc, time::Duration};
@@ -53,6 +53,7 @@ impl Sweeper {
         warn_on(self.sessions.delete_expired().await, "could not delete expired sessions");
         warn_on(crate::db::team_export::fail_interrupted(db, now()).await, "could not end interrupted exports");
         warn_on(self.exporter.scheduled_round().await, "scheduled team exports could not start");
+        warn_on(self.exporter.forget_old_archives().await, "could not remove expired export archives");
         let month_ago = now() - NOTIFICATIONS_KEPT_MS;
         warn_on(crate::db::notifications::forget_old(db, month_ago).await, "could not forget old notifications");
         warn_on(self.bans.forget_old().await, "could not forget old credential failures");

@@ -18,7 +18,9 @@ pub struct Cluster {
 impl Cluster {
     pub fn up(options: &Options) -> Result<Self, Error> {
         let script = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/cluster/cluster"));
-        let (temp, dir) = if let Some(dir) = &options.keep { (None, dir.clone()) } else {
+        let (temp, dir) = if let Some(dir) = &options.keep {
+            (None, dir.clone())
+        } else {
             let temp = tempfile::Builder::new().prefix("moth-chaos").tempdir()?;
             let dir = temp.path().to_owned();
             (Some(temp), dir)

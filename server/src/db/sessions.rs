@@ -29,7 +29,7 @@ pub struct DbSessionStore {
 }
 
 impl DbSessionStore {
-    #[must_use] 
+    #[must_use]
     pub fn new(db: Db) -> Self {
         Self { db }
     }

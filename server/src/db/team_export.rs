@@ -267,6 +267,19 @@ pub async fn find(db: &Db, scope: &impl TeamScope, id: &str) -> Result<Option<Te
     .await?)
 }
 
+/// The downloadable exports that finished between `from` and `until` (Unix ms), across teams: for
+/// the sweeper, which removes their archives.
+pub async fn finished_downloads(db: &Db, from: i64, until: i64) -> Result<Vec<String>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM team_exports WHERE destination = 'download' AND status = 'done' \
+         AND finished_at >= $1 AND finished_at < $2",
+    )
+    .bind(from)
+    .bind(until)
+    .fetch_all(db.pool())
+    .await?)
+}
+
 /// Whether the team has an export running (one at a time per team).
 pub async fn running(db: &Db, scope: &impl TeamScope) -> Result<bool, DbError> {
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM team_exports WHERE team_id = $1 AND status = 'running'")

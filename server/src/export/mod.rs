@@ -51,7 +51,7 @@ pub enum ExportError {
 pub struct ExportScope(TeamId);
 
 impl ExportScope {
-    #[must_use] 
+    #[must_use]
     pub fn of(actor: &crate::actor::Actor) -> Self {
         Self(actor.team_id())
     }
@@ -72,7 +72,7 @@ pub enum Target {
 pub struct Exporter {
     db: Db,
     files: Arc<Files>,
-    /// `<exports_dir>/<team>/<export>.tar.age` for downloads, and scratch space.
+    /// Scratch space (`.work/<export>`); downloads of earlier releases were kept in `<team>/`.
     dir: PathBuf,
     allow_private: bool,
     clock: Arc<dyn Clock>,
@@ -98,9 +98,17 @@ impl Exporter {
         self.allow_private
     }
 
-    /// The downloadable archive of export `id` of `team`.
-    pub fn download_path(&self, team: TeamId, id: &str) -> PathBuf {
-        self.dir.join(team.to_string()).join(format!("{id}.tar.age"))
+    /// Where the downloadable archive of export `id` is kept: in the object store, which every
+    /// instance shares (S3), so that whichever instance the download reaches can serve it. The key
+    /// is the export's own id in the store's form (`None` for an id that is not a UUID).
+    pub fn archive_key(id: &str) -> Option<String> {
+        let id = uuid::Uuid::parse_str(id).ok()?.simple().to_string();
+        Some(format!("{}/{id}", &id[..2]))
+    }
+
+    /// The downloadable archive of export `id`, being read.
+    pub async fn archive(&self, id: &str) -> Option<crate::files::store::ObjectReader> {
+        self.files.store.reader(&Self::archive_key(id)?).await.ok()
     }
 
     fn now(&self) -> i64 {
@@ -173,11 +181,8 @@ impl Exporter {
         );
         match target {
             Target::Download => {
-                let path = self.download_path(team, id);
-                if let Some(parent) = path.parent() {
-                    tokio::fs::create_dir_all(parent).await?;
-                }
-                tokio::fs::rename(&sealed, &path).await?;
+                let key = Self::archive_key(id).ok_or(ExportError::File)?;
+                self.files.store.put_file(&key, &sealed).await.map_err(|_| ExportError::File)?;
                 Ok((format!("{summary}; ready to download for a day"), bytes))
             }
             Target::Bucket(settings, prefix) => {
@@ -370,7 +375,22 @@ impl Exporter {
         Ok(started)
     }
 
-    /// Removes downloadable exports older than [`DOWNLOAD_TTL_MS`] (by the file's age).
+    /// Removes the downloadable archives older than [`DOWNLOAD_TTL_MS`] from the object store (the
+    /// cluster's leader does this; a week of them is looked at each round, so a round missed while
+    /// no instance led is made up; removing one already gone is no error).
+    pub async fn forget_old_archives(&self) -> Result<usize, ExportError> {
+        let cutoff = self.now() - DOWNLOAD_TTL_MS;
+        let ids = team_export::finished_downloads(&self.db, cutoff - 7 * DOWNLOAD_TTL_MS, cutoff).await?;
+        for id in &ids {
+            if let Some(key) = Self::archive_key(id) {
+                self.files.store.delete(&key).await.map_err(|_| ExportError::File)?;
+            }
+        }
+        Ok(ids.len())
+    }
+
+    /// Removes this instance's local downloadable exports older than [`DOWNLOAD_TTL_MS`] (by the
+    /// file's age): those earlier releases kept in `exports_dir/<team>/`.
     pub async fn forget_old(&self) {
         let Ok(mut teams) = tokio::fs::read_dir(&self.dir).await else { return };
         let ttl = std::time::Duration::from_millis(u64::try_from(DOWNLOAD_TTL_MS).unwrap_or(u64::MAX));
@@ -392,7 +412,7 @@ fn guarded_client(settings: &S3Settings, allow_private: bool) -> aws_sdk_s3::Cli
 }
 
 /// The lock an owner chose, as age wants it.
-#[must_use] 
+#[must_use]
 pub fn lock(passphrase: &str, recipient: &str) -> Option<Lock> {
     if !passphrase.is_empty() {
         return Some(Lock::Passphrase(SecretString::from(passphrase.to_owned())));

@@ -67,6 +67,9 @@ pub struct Sealed {
 
 impl Keys {
     /// Reads the master key at `path`, or makes one there (mode 0600) if the file does not exist.
+    /// Several instances starting at once on shared keys agree: the key is written whole to a file
+    /// of its own and then linked into place only if nothing is there yet, so the first
+    /// writer's key is the one every instance reads, and none reads half a key.
     pub fn load_or_create(path: &Path) -> Result<Self, CryptoError> {
         let failed = |source| CryptoError::KeyFile { path: path.display().to_string(), source };
         if !path.exists() {
@@ -75,20 +78,33 @@ impl Keys {
             }
             let mut key = [0_u8; 32];
             rand::rngs::OsRng.fill_bytes(&mut key);
+            let mut draft = path.as_os_str().to_owned();
+            draft.push(format!(".{:016x}.new", rand::rngs::OsRng.next_u64()));
+            let draft = std::path::PathBuf::from(draft);
             let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
+            options.write(true).create(true).truncate(true);
             #[cfg(unix)]
             std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            let mut file = options.open(path).map_err(failed)?;
+            let mut file = options.open(&draft).map_err(failed)?;
             file.write_all(crate::digest::hex(&key).as_bytes()).and_then(|()| file.sync_all()).map_err(failed)?;
-            tracing::info!(path = %path.display(), "created a new key file (keep it, and back it up apart from the data)");
+            let linked = std::fs::hard_link(&draft, path);
+            let _ = std::fs::remove_file(&draft);
+            match linked {
+                Ok(()) => tracing::info!(
+                    path = %path.display(),
+                    "created a new key file (keep it, and back it up apart from the data)"
+                ),
+                // Another instance made it first: its key is the one.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(failed(e)),
+            }
         }
         let text = std::fs::read_to_string(path).map_err(failed)?;
         let key = unhex(text.trim()).ok_or_else(|| CryptoError::KeyFormat(path.display().to_string()))?;
         Ok(Self::from_key(key))
     }
 
-    #[must_use] 
+    #[must_use]
     pub fn from_key(key: [u8; 32]) -> Self {
         let id = crate::digest::hex(&Sha256::digest(key)[..8]);
         Self { id, key, others: Vec::new() }
@@ -125,7 +141,7 @@ impl Keys {
     }
 
     /// Seals a data key with the current master key.
-    #[must_use] 
+    #[must_use]
     pub fn wrap_data_key(&self, data_key: &[u8; 32]) -> String {
         let mut nonce = [0_u8; 12];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
@@ -148,13 +164,13 @@ impl Keys {
         data_key.try_into().map_err(|_| CryptoError::Open)
     }
 
-    #[must_use] 
+    #[must_use]
     pub fn id(&self) -> &str {
         &self.id
     }
 
     /// A key for another purpose (signing links), derived so that it reveals nothing of the master key.
-    #[must_use] 
+    #[must_use]
     pub fn derive(&self, purpose: &[u8]) -> [u8; 32] {
         let mut out = [0_u8; 32];
         let derived = hkdf::Hkdf::<Sha256>::new(None, &self.key).expand(purpose, &mut out);
@@ -163,13 +179,13 @@ impl Keys {
     }
 
     /// A signer for `purpose` (a fixed, versioned label such as `b"moth file links v1"`).
-    #[must_use] 
+    #[must_use]
     pub fn signer(&self, purpose: &'static [u8]) -> crate::signed::Signer {
         crate::signed::Signer::new(self.derive(purpose), self.id().to_owned())
     }
 
     /// Seals `plain` under a fresh data key.
-    #[must_use] 
+    #[must_use]
     pub fn seal(&self, plain: &[u8]) -> Sealed {
         let mut sealer = self.sealer();
         let mut out = Vec::with_capacity(MAGIC.len() + PREFIX + plain.len() + (plain.len() / SEGMENT + 1) * TAG);
@@ -181,7 +197,7 @@ impl Keys {
 
     /// A sealer for one object under a fresh data key, fed as the bytes arrive: it writes the same
     /// format as [`Keys::seal`] and holds at most one segment.
-    #[must_use] 
+    #[must_use]
     pub fn sealer(&self) -> Sealer {
         let mut data_key = [0_u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut data_key);
@@ -320,7 +336,7 @@ pub struct Sealer {
 
 impl Sealer {
     /// What the sealed object starts with: the format and the nonce prefix.
-    #[must_use] 
+    #[must_use]
     pub fn header(&self) -> Vec<u8> {
         [&MAGIC[..], &self.prefix[..]].concat()
     }
@@ -359,7 +375,7 @@ fn unhex(text: &str) -> Option<[u8; 32]> {
 }
 
 /// `<key file>.<suffix>`: where the next and the previous master keys are kept.
-#[must_use] 
+#[must_use]
 pub fn sibling(key_file: &Path, suffix: &str) -> PathBuf {
     let mut name = key_file.as_os_str().to_owned();
     name.push(format!(".{suffix}"));
@@ -369,6 +385,25 @@ pub fn sibling(key_file: &Path, suffix: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Instances starting together on shared keys (issue 29): every one reads the same key, whole.
+    #[test]
+    fn instances_making_the_key_at_once_all_read_the_first_ones() {
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().expect("dir");
+            let path = dir.path().join("keys").join("master.key");
+            let makers: Vec<_> = (0..8)
+                .map(|_| {
+                    let path = path.clone();
+                    std::thread::spawn(move || Keys::load_or_create(&path).expect("a key").id)
+                })
+                .collect();
+            let ids: std::collections::BTreeSet<String> =
+                makers.into_iter().map(|m| m.join().expect("thread")).collect();
+            assert_eq!(ids.len(), 1, "{ids:?}");
+            assert_eq!(std::fs::read_dir(path.parent().expect("dir")).expect("dir").count(), 1, "no drafts left");
+        }
+    }
 
     #[test]
     fn sealed_objects_open_only_whole_and_with_their_key() {

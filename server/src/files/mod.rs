@@ -44,7 +44,7 @@ pub enum Step {
 }
 
 impl Step {
-    #[must_use] 
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Step::Size => "size",
@@ -99,7 +99,7 @@ pub struct Stored {
 
 impl Stored {
     /// What the data layer records of it.
-    #[must_use] 
+    #[must_use]
     pub fn as_row(&self) -> crate::db::attachments::StoredFile<'_> {
         crate::db::attachments::StoredFile {
             name: &self.name,

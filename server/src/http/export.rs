@@ -125,15 +125,11 @@ pub async fn team_archive(
     if let Some(refused) = super::over_limit(&state, &super::limits::Limit::Export, &parts) {
         return refused;
     }
-    let path = match state.service.team_export_file(&parts, &export_id).await {
-        Ok(path) => path,
+    let archive = match state.service.team_export_file(&parts, &export_id).await {
+        Ok(archive) => archive,
         Err(e) => return error_response(&e),
     };
-    let file = match tokio::fs::File::open(&path).await {
-        Ok(file) => file,
-        Err(e) => return error_response(&crate::error::internal("a finished export's archive could not be opened", e)),
-    };
-    let mut response = Body::from_stream(tokio_util::io::ReaderStream::new(file)).into_response();
+    let mut response = Body::from_stream(tokio_util::io::ReaderStream::new(archive)).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
     headers.insert(

@@ -145,17 +145,21 @@ impl Service {
     }
 
     /// The archive of a finished download export of the actor's team (OWNER), for the download route.
-    pub async fn team_export_file(&self, req: &RequestParts, id: &str) -> Result<std::path::PathBuf, AppError> {
+    pub async fn team_export_file(
+        &self,
+        req: &RequestParts,
+        id: &str,
+    ) -> Result<crate::files::store::ObjectReader, AppError> {
         let (_, actor) = self.actor_for(req, Action::TeamData).await?;
         let exporter = self.exporter.as_ref().ok_or_else(AppError::internal)?;
         let found = exports::find(&self.db, &actor, id).await?.ok_or_else(AppError::not_found)?;
         if found.destination != ExportDestination::Download || found.status != app::model::ExportStatus::Done {
             return Err(AppError::not_found());
         }
-        let path = exporter.download_path(actor.team_id(), &found.id);
-        if !path.exists() {
-            return Err(AppError::new(ErrorCode::NotFound, "This export has expired: start a new one."));
+        let expired = found.finished_at.is_none_or(|at| self.now() - at > crate::export::DOWNLOAD_TTL_MS);
+        match exporter.archive(&found.id).await {
+            Some(archive) if !expired => Ok(archive),
+            _ => Err(AppError::new(ErrorCode::NotFound, "This export has expired: start a new one.")),
         }
-        Ok(path)
     }
 }

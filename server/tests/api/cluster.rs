@@ -186,6 +186,29 @@ async fn three_instances_agree_on_sessions_roles_removals_and_bans() {
         assert_ne!(app.call("list_issues", &list, Some(&member.cookie)).await.status(), StatusCode::OK);
     }
 
+    // A team export built through one instance is downloaded through the others: the archive waits
+    // in the store every instance shares, not on the instance that built it.
+    let fields = input(&[("destination", "download"), ("passphrase", "a long export passphrase"), ("recipient", "")]);
+    let started: Value = a.call("export_team", &fields, Some(&owner.cookie)).await.json().await.expect("json");
+    let export = started["id"].as_str().expect("export id").to_owned();
+    let finished = Instant::now();
+    loop {
+        let list: Value = c.call("team_exports", &[], Some(&owner.cookie)).await.json().await.expect("json");
+        let this = list.as_array().expect("list").iter().find(|e| e["id"] == export.as_str()).cloned().expect("listed");
+        if this["status"] != "running" {
+            assert_eq!(this["status"], "done", "{this}");
+            break;
+        }
+        assert!(finished.elapsed() < Duration::from_secs(30), "the export did not finish");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for app in [b, c] {
+        let url = app.url(&format!("/export/team/{export}"));
+        let downloaded = app.http.get(url).header("cookie", &owner.cookie).send().await.expect("download");
+        assert_eq!(downloaded.status(), StatusCode::OK, "downloaded through another instance");
+        assert!(downloaded.bytes().await.expect("bytes").starts_with(b"age-encryption.org/v1"));
+    }
+
     // Failures spread over the three instances count as one: the address is banned on each (A8).
     let victim = c.new_member(&owner.cookie, "NORMAL").await;
     for i in 0..10 {

@@ -137,6 +137,18 @@ async fn an_export_holds_every_row_of_its_team_and_none_of_another() {
         .expect("audit")
         .get(0);
     assert_eq!(audited, 1);
+
+    // The archive waits in the object store, which every instance shares, for a day.
+    let key = server::export::Exporter::archive_key(id).expect("key");
+    assert!(app.files_dir.join(&key).exists(), "the archive is in the object store under {key}");
+    let email =
+        json(app.call("who_am_i", &[], Some(&a)).await).await["user"]["email"].as_str().expect("email").to_owned();
+    app.clock.advance(Duration::from_secs(24 * 3600 + 1));
+    let signed_in = app.sign_in_as(&email, crate::helpers::PASSWORD, None).await;
+    let a = crate::helpers::session_cookie(&signed_in).expect("a day later, signed in again");
+    let late = app.http.get(app.url(&path)).header("cookie", &a).send().await.expect("get");
+    assert_eq!(late.status(), StatusCode::NOT_FOUND);
+    assert!(json(late).await["message"].as_str().expect("message").contains("expired"));
 }
 
 fn bucket_fields<'a>(endpoint: &'a str, bucket: &'a str) -> Vec<(&'a str, &'a str)> {
