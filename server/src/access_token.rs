@@ -46,7 +46,6 @@ fn checksum(body: &str) -> String {
 
 impl TokenSecret {
     /// A new random secret.
-    #[must_use]
     pub fn generate() -> Self {
         let mut body = String::with_capacity(BODY_CHARS);
         let mut bytes = [0u8; 64];
@@ -75,13 +74,11 @@ impl TokenSecret {
     }
 
     /// What is stored and looked up: the SHA-256 of the whole secret, in hex.
-    #[must_use]
     pub fn hash(&self) -> String {
         crate::digest::sha256_hex(self.0.as_bytes())
     }
 
     /// The secret itself, for the one answer that shows it.
-    #[must_use]
     pub fn reveal(self) -> String {
         self.0
     }

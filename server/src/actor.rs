@@ -32,7 +32,6 @@ pub struct Scopes {
 }
 
 impl Scopes {
-    #[must_use]
     pub fn of(scopes: &[TokenScope]) -> Self {
         Self {
             read: scopes.contains(&TokenScope::Read),
@@ -41,7 +40,6 @@ impl Scopes {
         }
     }
 
-    #[must_use]
     pub fn allows(self, scope: TokenScope) -> bool {
         match scope {
             TokenScope::Read => self.read,
@@ -70,33 +68,27 @@ impl Actor {
     }
 
     /// Whether the active team requires two-factor authentication of its members.
-    #[must_use]
     pub fn team_requires_two_factor(&self) -> bool {
         self.team_requires_two_factor
     }
 
-    #[must_use]
     pub fn user_id(&self) -> UserId {
         self.user_id
     }
 
-    #[must_use]
     pub fn team_id(&self) -> TeamId {
         self.team_id
     }
 
-    #[must_use]
     pub fn role(&self) -> Role {
         self.role
     }
 
-    #[must_use]
     pub fn door(&self) -> Door {
         self.door
     }
 
     /// Whether the door lets the actor use `scope` at all: a session always, a token if it has it.
-    #[must_use]
     pub fn has_scope(&self, scope: TokenScope) -> bool {
         match self.door {
             Door::Session => true,

@@ -202,7 +202,6 @@ fn time_now(t: time::OffsetDateTime) -> String {
 }
 
 /// The fail2ban line of one failure.
-#[must_use]
 pub fn failure_line(time: &str, address: &str, endpoint: &str, account: &str) -> String {
     let typed: String =
         account.chars().filter(|c| !c.is_control() && *c != '"' && *c != '\\').take(100).collect::<String>();
@@ -212,7 +211,6 @@ pub fn failure_line(time: &str, address: &str, endpoint: &str, account: &str) ->
 /// The client's address: the socket's peer, unless the peer is one of `trusted_proxies`; then the
 /// right-most address of `X-Forwarded-For` that is not a trusted proxy itself. A client that talks to
 /// Moth directly cannot choose its address by sending the header.
-#[must_use]
 pub fn client_address(peer: Option<IpAddr>, forwarded_for: Option<&str>, trusted_proxies: &[IpAddr]) -> Option<IpAddr> {
     let peer = peer?;
     if !trusted_proxies.contains(&peer) {

@@ -38,13 +38,11 @@ impl Clock for ManualClock {
 }
 
 /// Unix milliseconds, the form times take in the database.
-#[must_use]
 pub fn unix_millis(t: OffsetDateTime) -> i64 {
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
 /// `2026-11-22T07:15:53Z` for Unix milliseconds, as exports show times.
-#[must_use]
 pub fn iso8601(ms: i64) -> String {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .ok()

@@ -31,7 +31,6 @@ pub struct Leadership {
 }
 
 impl Leadership {
-    #[must_use]
     pub fn new(db: Db, lease: Duration, metrics: Arc<crate::metrics::Metrics>) -> Self {
         Self { db, lease, leads_until: Mutex::new(None), term: AtomicI64::new(0), metrics }
     }

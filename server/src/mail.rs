@@ -47,7 +47,6 @@ impl Mailer {
 
     /// A message from Moth, and the base of its links; `None` when email is off (no `smtp_url` or no
     /// `public_url`).
-    #[must_use]
     pub fn compose(&self) -> Option<(lettre::message::MessageBuilder, &str)> {
         let (Some(_), Some(base)) = (&self.transport, &self.public_url) else { return None };
         Some((Message::builder().from(self.from.clone()), base.trim_end_matches('/')))

@@ -60,7 +60,6 @@ pub fn link_mentions(html: &str, href: impl Fn(&str) -> Option<String>) -> Strin
 /// `@name` mentions in `text`: where each stands (bytes, with the `@`) and the name, lower-cased,
 /// without the `@`. A mention starts a word; its name is an address's local part or a whole address
 /// (`@dana`, `@dana@example.org`), without trailing dots or dashes.
-#[must_use]
 pub fn mentions_in(text: &str) -> Vec<(std::ops::Range<usize>, String)> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();

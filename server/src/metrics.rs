@@ -89,7 +89,6 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    #[must_use]
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("moth");
         let metrics = Self {

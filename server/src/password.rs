@@ -173,7 +173,6 @@ fn yield_to_requests() {
 }
 
 /// The number of hashing threads (one fewer than the cores, at least one).
-#[must_use]
 pub fn threads() -> usize {
     POOL.threads
 }

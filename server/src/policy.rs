@@ -67,14 +67,12 @@ pub enum Reader {
 
 impl Reader {
     /// The reader an actor is.
-    #[must_use]
     pub fn of(actor: &Actor) -> Self {
         Self::member(actor.user_id(), actor.role())
     }
 
     /// The reader a member of a team with `role` is (the recipient of a notification, whose role is
     /// read from their membership when it is delivered).
-    #[must_use]
     pub fn member(user: UserId, role: Role) -> Self {
         match role {
             Role::Owner | Role::Admin => Reader::Manager(user),
@@ -84,19 +82,16 @@ impl Reader {
     }
 
     /// Whether the reader sees every project of the team without being a member.
-    #[must_use]
     pub fn sees_all_projects(self) -> bool {
         matches!(self, Reader::Manager(_))
     }
 
     /// Whether the reader sees internal issues, internal comments and the whole history.
-    #[must_use]
     pub fn sees_internal(self) -> bool {
         matches!(self, Reader::Manager(_) | Reader::Member(_))
     }
 
     /// The signed-in user behind the reader, if any.
-    #[must_use]
     pub fn user(self) -> Option<UserId> {
         match self {
             Reader::Manager(user) | Reader::Member(user) | Reader::Guest(user) => Some(user),
@@ -108,7 +103,6 @@ impl Reader {
     /// report (it was always visible to them), and of any other issue only the entries recorded while
     /// the issue was public both before and after the change: nothing written while it was internal
     /// reaches them, neither as an old nor as a new value.
-    #[must_use]
     pub fn history_of(self, reporter: UserId) -> HistoryShown {
         match self {
             Reader::Manager(_) | Reader::Member(_) => HistoryShown::All,
@@ -128,14 +122,12 @@ pub enum HistoryShown {
 }
 
 /// Whether a member with `role` may belong to a project of `visibility`: guests only to public ones.
-#[must_use]
 pub fn may_join_project(role: Role, visibility: app::model::Visibility) -> bool {
     role != Role::Guest || visibility == app::model::Visibility::Public
 }
 
 /// Whether `actor` may do `action` in their active team: their role allows it, and so does the door
 /// they came in by (a token's scopes).
-#[must_use]
 pub fn may(actor: &Actor, action: Action) -> bool {
     allowed(actor.role(), action) && actor.has_scope(scope_of(action))
 }
@@ -143,7 +135,6 @@ pub fn may(actor: &Actor, action: Action) -> bool {
 /// The token scope an action needs besides the role (a session has them all): `read` to list the
 /// members, `write` to change projects and issues, `admin` for everything about members, the audit
 /// log, tokens and the team's data.
-#[must_use]
 pub fn scope_of(action: Action) -> TokenScope {
     match action {
         Action::ListMembers => TokenScope::Read,
@@ -171,7 +162,6 @@ pub fn scope_of(action: Action) -> TokenScope {
 
 /// The rules, by role. OWNER: everything. ADMIN: manages members below ADMIN. NORMAL: sees the
 /// members. GUEST: nothing here. Nobody gives the OWNER role except by transfer.
-#[must_use]
 pub fn allowed(role: Role, action: Action) -> bool {
     use Role::{Admin, Guest, Normal, Owner};
     let is_manager = matches!(role, Owner | Admin);
@@ -199,56 +189,47 @@ pub fn allowed(role: Role, action: Action) -> bool {
 }
 
 /// Whether the actor may edit a comment: only their own.
-#[must_use]
 pub fn may_edit_comment(actor: &Actor, author: UserId) -> bool {
     author == actor.user_id()
 }
 
 /// Whether the actor may delete a comment: their own, or any as OWNER or ADMIN.
-#[must_use]
 pub fn may_delete_comment(actor: &Actor, author: UserId) -> bool {
     author == actor.user_id() || matches!(actor.role(), Role::Owner | Role::Admin)
 }
 
 /// Whether `actor` sees a saved view of a project they read: their own, and the shared ones unless
 /// they are a guest (a view's name and filter are the team's words).
-#[must_use]
 pub fn may_see_view(actor: &Actor, owner: UserId, shared: bool) -> bool {
     owner == actor.user_id() || (shared && may(actor, Action::ShareViews))
 }
 
 /// Whether `actor` may delete a saved view they see: their own, or a shared one as OWNER or ADMIN.
-#[must_use]
 pub fn may_delete_view(actor: &Actor, owner: UserId, shared: bool) -> bool {
     owner == actor.user_id() || (shared && matches!(actor.role(), Role::Owner | Role::Admin))
 }
 
 /// Whether `actor` may attach files to a comment by `author`: only to their own, like editing it.
-#[must_use]
 pub fn may_attach_to_comment(actor: &Actor, author: UserId) -> bool {
     may_edit_comment(actor, author)
 }
 
 /// Whether `actor` may delete an attachment `uploader` uploaded: the uploader, OWNER and ADMIN.
-#[must_use]
 pub fn may_delete_attachment(actor: &Actor, uploader: UserId) -> bool {
     may_delete_comment(actor, uploader)
 }
 
 /// Whether a user may make a team their active one: only a team they are a member of.
-#[must_use]
 pub fn may_enter_team(membership: Option<&TeamMembership>) -> bool {
     membership.is_some()
 }
 
 /// Whether a user may accept an invitation: only one addressed to their own (normalised) email.
-#[must_use]
 pub fn may_accept_invitation(user_email: &str, invitation_email: &str) -> bool {
     user_email == invitation_email
 }
 
 /// Whether a member can receive ownership: an admin or normal member, never a guest or oneself.
-#[must_use]
 pub fn may_receive_ownership(actor: &Actor, target_user: UserId, target_role: Role) -> bool {
     target_user != actor.user_id() && matches!(target_role, Role::Admin | Role::Normal)
 }

@@ -26,7 +26,6 @@ impl SafeCsv {
 
 /// A CSV cell that no spreadsheet will run as a formula: a leading `=`, `+`, `-`, `@`, tab or carriage
 /// return is neutralised with an apostrophe.
-#[must_use]
 pub fn cell(value: &str) -> String {
     if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{value}")

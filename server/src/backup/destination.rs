@@ -22,7 +22,6 @@ fn s3_error(e: impl std::fmt::Display) -> BackupError {
 }
 
 impl Destination {
-    #[must_use]
     pub fn s3(settings: &S3Settings, prefix: &str) -> Self {
         Destination::S3 {
             client: crate::files::store::s3_client(settings),
@@ -31,7 +30,6 @@ impl Destination {
         }
     }
 
-    #[must_use]
     pub fn describe(&self) -> String {
         match self {
             Destination::Folder(dir) => dir.display().to_string(),

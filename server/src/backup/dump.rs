@@ -160,7 +160,6 @@ pub fn pg_environment(url: &str) -> Result<Vec<(&'static str, String)>, BackupEr
 }
 
 /// `url` with its database name replaced by `database`.
-#[must_use]
 pub fn with_database(url: &str, database: &str) -> String {
     let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
     let scheme_end = base.find("://").map_or(0, |i| i + 3);

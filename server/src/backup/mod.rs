@@ -230,7 +230,6 @@ fn snapshot_name(at: OffsetDateTime) -> String {
 }
 
 /// The time in a snapshot's name (Unix milliseconds); `None` for names Moth did not make.
-#[must_use]
 pub fn taken_at(name: &str) -> Option<i64> {
     let stamp = name.strip_prefix("moth-")?.strip_suffix(SUFFIX)?.split('-').next()?;
     let at = PrimitiveDateTime::parse(stamp, STAMP).ok()?.assume_utc();

@@ -32,7 +32,6 @@ pub struct Replica {
 }
 
 impl Replica {
-    #[must_use]
     pub fn new(litestream: PathBuf, database: PathBuf, dir: PathBuf) -> Self {
         Self { litestream, database, dir, shipped: Mutex::default(), last_shipped: Mutex::default() }
     }

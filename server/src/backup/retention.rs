@@ -11,13 +11,11 @@ use std::{collections::BTreeSet, time::Duration};
 pub use crate::config::backup_tiers::{parse, Tier, DEFAULT};
 
 /// The shortest interval of the tiers: a snapshot is due when the newest is this old.
-#[must_use]
 pub fn interval(tiers: &[Tier]) -> Duration {
     tiers.iter().map(|t| t.every).min().unwrap_or(Duration::from_secs(6 * 3_600))
 }
 
 /// Of the snapshots taken at `taken` (Unix milliseconds, any order), the ones to keep at `now`.
-#[must_use]
 pub fn keep(taken: &[i64], now: i64, tiers: &[Tier]) -> BTreeSet<i64> {
     let mut sorted: Vec<i64> = taken.to_vec();
     sorted.sort_unstable();

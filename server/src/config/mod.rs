@@ -337,7 +337,6 @@ impl Config {
 
     /// Whether exports and webhooks may reach loopback, private and link-local addresses (either
     /// name of the setting).
-    #[must_use]
     pub fn private_endpoints_allowed(&self) -> bool {
         self.allow_private_endpoints || self.export_allow_private_endpoints
     }
@@ -398,17 +397,14 @@ impl Config {
     }
 
     /// Whether people reach Moth over HTTPS (then cookies are Secure and HSTS is sent).
-    #[must_use]
     pub fn https(&self) -> bool {
         self.public_origin().is_some_and(|o| o.starts_with("https://"))
     }
 
-    #[must_use]
     pub fn session_idle_timeout(&self) -> Duration {
         Duration::from_secs(self.session_idle_timeout_secs)
     }
 
-    #[must_use]
     pub fn session_absolute_timeout(&self) -> Duration {
         Duration::from_secs(self.session_absolute_timeout_secs)
     }
@@ -429,7 +425,6 @@ impl Config {
     }
 
     /// The S3 store's settings, when attachments go to a bucket.
-    #[must_use]
     pub fn s3(&self) -> Option<crate::files::store::S3Settings> {
         Some(crate::files::store::S3Settings {
             bucket: self.s3_bucket.clone()?,
@@ -451,7 +446,6 @@ impl Config {
     }
 
     /// The second backup destination, when configured.
-    #[must_use]
     pub fn backup_s3(&self) -> Option<crate::files::store::S3Settings> {
         Some(crate::files::store::S3Settings {
             bucket: self.backup_s3_bucket.clone()?,
@@ -463,7 +457,6 @@ impl Config {
         })
     }
 
-    #[must_use]
     pub fn ban_rules(&self) -> crate::bans::BanRules {
         crate::bans::BanRules {
             failures: self.ban_failures,
@@ -479,7 +472,6 @@ impl Config {
         Ok(crate::db::audit_chain::ChainKey::new(keys.derive(b"moth audit chain v1")))
     }
 
-    #[must_use]
     pub fn invitation_ttl(&self) -> Duration {
         Duration::from_secs(self.invitation_ttl_hours.saturating_mul(3600))
     }

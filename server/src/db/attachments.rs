@@ -26,7 +26,6 @@ pub struct Found {
 impl Found {
     /// Whether its adding and removal may be told in the issue's history: not for a file of an
     /// internal comment, whose name guests must not learn there.
-    #[must_use]
     pub fn shown_in_history(&self) -> bool {
         self.comment_visibility != Some(IssueVisibility::Internal)
     }

@@ -45,7 +45,6 @@ fn hmac_raw(key: &[u8; 32], parts: &[&str]) -> [u8; 32] {
 
 impl ChainKey {
     /// The key under scheme 1 (one key for every chain), until [`settle`] says otherwise.
-    #[must_use]
     pub fn new(key: [u8; 32]) -> Self {
         Self { key, per_chain: false }
     }
@@ -65,7 +64,6 @@ impl ChainKey {
 
     /// The key of a team's chain in hex, for its owners to verify an export: `None` while the
     /// database is on scheme 1, where one key serves every team.
-    #[must_use]
     pub fn team_key(&self, team_chain: &str) -> Option<String> {
         (self.per_chain && !team_chain.is_empty()).then(|| crate::digest::hex(&self.of_chain(team_chain)))
     }

@@ -66,7 +66,6 @@ pub struct AuthCache {
 
 impl AuthCache {
     /// A cache of at most `entries` sessions and as many memberships.
-    #[must_use]
     pub fn new(entries: usize) -> Self {
         Self { sessions: Guarded::new(entries), memberships: Guarded::new(entries) }
     }

@@ -11,7 +11,6 @@ use super::{Backend, Db, DbError};
 pub const CHORES: &str = "chores";
 
 /// The lease an instance holds while it lives.
-#[must_use]
 pub fn instance(id: &str) -> String {
     format!("instance:{id}")
 }

@@ -72,7 +72,6 @@ pub enum DbError {
 }
 
 impl DbError {
-    #[must_use]
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, DbError::Sqlx(sqlx::Error::Database(e)) if e.is_unique_violation())
     }
@@ -223,12 +222,10 @@ impl Db {
     }
 
     /// This process's name among the instances (see the field).
-    #[must_use]
     pub fn instance_id(&self) -> &str {
         &self.instance_id
     }
 
-    #[must_use]
     pub fn backend(&self) -> Backend {
         self.backend
     }
@@ -284,7 +281,6 @@ impl Db {
     }
 
     /// Connections open and, of those, idle (for `/metrics`).
-    #[must_use]
     pub fn pool_use(&self) -> (u32, usize) {
         (self.pool.size(), self.pool.num_idle())
     }

@@ -34,7 +34,6 @@ pub struct Statement {
 }
 
 impl Statement {
-    #[must_use]
     pub fn new(text: &'static str) -> Self {
         Self { text: text.to_owned(), arguments: Some(Ok(AnyArguments::default())), count: 0 }
     }
@@ -76,7 +75,6 @@ impl Statement {
     }
 
     /// The text as it is sent.
-    #[must_use]
     pub fn sql(&self) -> &str {
         &self.text
     }
@@ -146,12 +144,10 @@ pub struct ReadScope {
 }
 
 impl ReadScope {
-    #[must_use]
     pub fn of(actor: &Actor) -> Self {
         Self { team: actor.team_id(), reader: Reader::of(actor), published: None }
     }
 
-    #[must_use]
     pub fn published(project: &PublishedProject) -> Self {
         Self {
             team: super::TeamScope::team_id(project),
@@ -171,18 +167,15 @@ impl ReadScope {
         Self { team, reader, published: None }
     }
 
-    #[must_use]
     pub fn team(&self) -> TeamId {
         self.team
     }
 
-    #[must_use]
     pub fn reader(&self) -> Reader {
         self.reader
     }
 
     /// The published project an anonymous reader reads, if this is such a scope.
-    #[must_use]
     pub fn published_project(&self) -> Option<ProjectId> {
         self.published
     }
@@ -234,7 +227,6 @@ impl ReadScope {
     /// The text columns of an issue `i` a reader's search may match: its title and description, and
     /// the copies of its tags and comments (migrations 0027 and 0028) that the reader may read
     /// ([`ReadScope::comments`]'s rule: internal comments for members only).
-    #[must_use]
     pub fn searched_columns(&self) -> &'static [&'static str] {
         if self.reader.sees_internal() {
             &["title", "description", "search_public", "search_internal"]

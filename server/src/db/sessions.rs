@@ -29,7 +29,6 @@ pub struct DbSessionStore {
 }
 
 impl DbSessionStore {
-    #[must_use]
     pub fn new(db: Db) -> Self {
         Self { db }
     }

@@ -218,7 +218,6 @@ pub use super::outbox::Event;
 
 impl Event {
     /// The webhook event this activity is.
-    #[must_use]
     pub fn webhook_event(&self) -> WebhookEvent {
         match self.kind {
             OutboxKind::Activity(ActivityKind::Created) => WebhookEvent::IssueCreated,

@@ -51,7 +51,6 @@ pub enum ExportError {
 pub struct ExportScope(TeamId);
 
 impl ExportScope {
-    #[must_use]
     pub fn of(actor: &crate::actor::Actor) -> Self {
         Self(actor.team_id())
     }
@@ -412,7 +411,6 @@ fn guarded_client(settings: &S3Settings, allow_private: bool) -> aws_sdk_s3::Cli
 }
 
 /// The lock an owner chose, as age wants it.
-#[must_use]
 pub fn lock(passphrase: &str, recipient: &str) -> Option<Lock> {
     if !passphrase.is_empty() {
         return Some(Lock::Passphrase(SecretString::from(passphrase.to_owned())));

@@ -74,7 +74,6 @@ fn not_binary(sniffed: Option<&str>) -> Result<(), Rejection> {
     }
 }
 
-#[must_use]
 pub fn not_utf8() -> Rejection {
     Rejection::new(Step::Content, "A text file must be UTF-8 text.")
 }

@@ -104,7 +104,6 @@ impl Keys {
         Ok(Self::from_key(key))
     }
 
-    #[must_use]
     pub fn from_key(key: [u8; 32]) -> Self {
         let id = crate::digest::hex(&Sha256::digest(key)[..8]);
         Self { id, key, others: Vec::new() }
@@ -141,7 +140,6 @@ impl Keys {
     }
 
     /// Seals a data key with the current master key.
-    #[must_use]
     pub fn wrap_data_key(&self, data_key: &[u8; 32]) -> String {
         let mut nonce = [0_u8; 12];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
@@ -164,13 +162,11 @@ impl Keys {
         data_key.try_into().map_err(|_| CryptoError::Open)
     }
 
-    #[must_use]
     pub fn id(&self) -> &str {
         &self.id
     }
 
     /// A key for another purpose (signing links), derived so that it reveals nothing of the master key.
-    #[must_use]
     pub fn derive(&self, purpose: &[u8]) -> [u8; 32] {
         let mut out = [0_u8; 32];
         let derived = hkdf::Hkdf::<Sha256>::new(None, &self.key).expand(purpose, &mut out);
@@ -179,13 +175,11 @@ impl Keys {
     }
 
     /// A signer for `purpose` (a fixed, versioned label such as `b"moth file links v1"`).
-    #[must_use]
     pub fn signer(&self, purpose: &'static [u8]) -> crate::signed::Signer {
         crate::signed::Signer::new(self.derive(purpose), self.id().to_owned())
     }
 
     /// Seals `plain` under a fresh data key.
-    #[must_use]
     pub fn seal(&self, plain: &[u8]) -> Sealed {
         let mut sealer = self.sealer();
         let mut out = Vec::with_capacity(MAGIC.len() + PREFIX + plain.len() + (plain.len() / SEGMENT + 1) * TAG);
@@ -197,7 +191,6 @@ impl Keys {
 
     /// A sealer for one object under a fresh data key, fed as the bytes arrive: it writes the same
     /// format as [`Keys::seal`] and holds at most one segment.
-    #[must_use]
     pub fn sealer(&self) -> Sealer {
         let mut data_key = [0_u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut data_key);
@@ -336,7 +329,6 @@ pub struct Sealer {
 
 impl Sealer {
     /// What the sealed object starts with: the format and the nonce prefix.
-    #[must_use]
     pub fn header(&self) -> Vec<u8> {
         [&MAGIC[..], &self.prefix[..]].concat()
     }
@@ -375,7 +367,6 @@ fn unhex(text: &str) -> Option<[u8; 32]> {
 }
 
 /// `<key file>.<suffix>`: where the next and the previous master keys are kept.
-#[must_use]
 pub fn sibling(key_file: &Path, suffix: &str) -> PathBuf {
     let mut name = key_file.as_os_str().to_owned();
     name.push(format!(".{suffix}"));

@@ -178,7 +178,6 @@ impl tokio_stream::Stream for Opened {
     }
 }
 /// RFC 6266: a plain ASCII `filename` for old clients and the exact name as `filename*` (RFC 8187).
-#[must_use]
 pub fn content_disposition(inline: bool, name: &str) -> String {
     let kind = if inline { "inline" } else { "attachment" };
     let ascii: String =

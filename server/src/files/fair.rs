@@ -33,7 +33,6 @@ pub struct Place {
 }
 
 impl FairPlaces {
-    #[must_use]
     pub fn new(total: usize, per_address: usize, per_team: usize) -> Self {
         Self {
             total: Arc::new(Semaphore::new(total)),

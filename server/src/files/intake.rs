@@ -34,7 +34,6 @@ pub struct StreamCheck {
 }
 
 impl StreamCheck {
-    #[must_use]
     pub fn new(file_type: &'static FileType) -> Self {
         debug_assert!(matches!(file_type.check, ContentCheck::Text | ContentCheck::Document));
         Self { file_type, head: Vec::with_capacity(HEAD), sniffed: false, carry: Vec::new() }
@@ -99,12 +98,10 @@ pub struct Staged {
 }
 
 impl Staged {
-    #[must_use]
     pub fn new(folder: &Path) -> Self {
         Self { path: folder.join(uuid::Uuid::new_v4().simple().to_string()) }
     }
 
-    #[must_use]
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -139,7 +136,6 @@ pub type SealedFile = (u64, String, String);
 
 /// Starts sealing into `path` on a blocking thread; the pieces go through the sender, and the
 /// handle answers once the file is written and synced.
-#[must_use]
 pub fn start_sealing(
     keys: &Keys,
     path: PathBuf,
@@ -169,7 +165,6 @@ pub fn start_sealing(
 }
 
 /// Why reading an upload's body stopped early.
-#[must_use]
 pub fn cut_off() -> Rejection {
     Rejection::new(Step::Size, "The upload ended before the whole file arrived.")
 }
@@ -188,7 +183,6 @@ pub const PACE_GRACE: Duration = Duration::from_secs(10);
 pub const MIN_BYTES_PER_SEC: u64 = 8 * 1024;
 
 impl Pace {
-    #[must_use]
     pub fn start() -> Self {
         Self { started: tokio::time::Instant::now(), received: 0 }
     }

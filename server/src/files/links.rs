@@ -28,20 +28,17 @@ pub struct Claims {
 pub struct Signer(crate::signed::Signer);
 
 impl Signer {
-    #[must_use]
     pub fn new(keys: &Keys) -> Self {
         Self(keys.signer(b"moth file links v1"))
     }
 
     /// The token for a link path.
-    #[must_use]
     pub fn sign(&self, team_id: TeamId, attachment_id: AttachmentId, inline: bool, expires_at: i64) -> String {
         let key_id = self.0.key_id().to_owned();
         self.0.sign(&Claims { team_id, attachment_id, inline, expires_at, key_id })
     }
 
     /// The claims of a token this signer made that has not expired at `now` (Unix seconds).
-    #[must_use]
     pub fn verify(&self, token: &str, now: i64) -> Option<Claims> {
         let claims: Claims = self.0.verify(token)?;
         (claims.key_id == self.0.key_id() && now < claims.expires_at).then_some(claims)

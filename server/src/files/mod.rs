@@ -44,7 +44,6 @@ pub enum Step {
 }
 
 impl Step {
-    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Step::Size => "size",
@@ -99,7 +98,6 @@ pub struct Stored {
 
 impl Stored {
     /// What the data layer records of it.
-    #[must_use]
     pub fn as_row(&self) -> crate::db::attachments::StoredFile<'_> {
         crate::db::attachments::StoredFile {
             name: &self.name,

@@ -36,7 +36,6 @@ fn unavailable(why: &str) -> Rejection {
 const QUEUED_PIECES: usize = 8;
 
 impl Scanner {
-    #[must_use]
     pub fn new(address: Option<String>, timeout: Duration) -> Self {
         Self { address, timeout }
     }

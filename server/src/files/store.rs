@@ -32,7 +32,6 @@ pub trait ObjectStore: Send + Sync + 'static {
 pub type ObjectReader = std::pin::Pin<Box<dyn tokio::io::AsyncRead + Send>>;
 
 /// A fresh storage key: 128 random bits, fanned out over 256 folders by its first two characters.
-#[must_use]
 pub fn new_key() -> String {
     let id = uuid::Uuid::new_v4().simple().to_string();
     format!("{}/{id}", &id[..2])
@@ -163,7 +162,6 @@ pub struct S3 {
 }
 
 impl S3 {
-    #[must_use]
     pub fn new(settings: &S3Settings) -> Self {
         Self { client: s3_client(settings), bucket: settings.bucket.clone() }
     }
@@ -193,7 +191,6 @@ impl S3 {
 }
 
 /// A client for the S3-compatible server `settings` names (also used by backups).
-#[must_use]
 pub fn s3_client(settings: &S3Settings) -> aws_sdk_s3::Client {
     s3_client_over(settings, aws_smithy_http_client::Builder::new().tls_provider(rustls_on_ring()).build_https())
 }

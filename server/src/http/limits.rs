@@ -41,7 +41,6 @@ pub enum Limit {
 }
 
 impl Limit {
-    #[must_use]
     pub fn name(&self) -> &'static str {
         match self {
             Limit::Upload => "upload",
@@ -60,7 +59,6 @@ pub struct Rates {
 }
 
 impl Limits {
-    #[must_use]
     pub fn new(rates: &Rates) -> Self {
         let per_minute = |n: u32| Quota::per_minute(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN));
         Self {

@@ -53,7 +53,6 @@ pub struct AppState {
 }
 
 /// The name of the session cookie: `__Host-` prefixed when served over HTTPS.
-#[must_use]
 pub fn session_cookie_name(config: &Config) -> &'static str {
     if config.https() {
         "__Host-moth_session"

@@ -125,7 +125,6 @@ fn bodies(content: &MailContent, link: &str, unsubscribe: &str) -> (String, Stri
 }
 
 /// The message for a rendered batch, or `None` if it cannot be made (an address lettre refuses).
-#[must_use]
 pub fn message(
     builder: lettre::message::MessageBuilder,
     base: &str,

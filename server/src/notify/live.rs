@@ -41,7 +41,6 @@ pub enum Refused {
 }
 
 impl Hub {
-    #[must_use]
     pub fn new(per_user: usize, total: usize) -> Self {
         // A connection that falls this far behind (lagged) just looks again.
         let (hints, _) = broadcast::channel(256);

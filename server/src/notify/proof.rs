@@ -27,20 +27,17 @@ struct Claims {
 pub struct AddressProofs(Signer);
 
 impl AddressProofs {
-    #[must_use]
     pub fn new(keys: &Keys) -> Self {
         Self(keys.signer(b"moth address proof v1"))
     }
 
     /// The token of the link that proves `address` for `user`, made at `now` (Unix seconds).
-    #[must_use]
     pub fn token(&self, user: UserId, address: &str, now: i64) -> String {
         let address = address.to_lowercase();
         self.0.sign(&Claims { user, address, expires_at: now + VALID_FOR_SECS, key_id: self.0.key_id().to_owned() })
     }
 
     /// The person and address a token this signer made names, if it has not expired at `now`.
-    #[must_use]
     pub fn verify(&self, token: &str, now: i64) -> Option<(UserId, String)> {
         let claims: Claims = self.0.verify(token)?;
         (claims.key_id == self.0.key_id() && now < claims.expires_at).then_some((claims.user, claims.address))

@@ -23,19 +23,16 @@ struct Claims {
 pub struct Links(Signer);
 
 impl Links {
-    #[must_use]
     pub fn new(keys: &Keys) -> Self {
         Self(keys.signer(b"moth unsubscribe v1"))
     }
 
     /// The token of `user`'s link, made at `now` (Unix seconds).
-    #[must_use]
     pub fn token(&self, user: UserId, now: i64) -> String {
         self.0.sign(&Claims { user, expires_at: now + VALID_FOR_SECS, key_id: self.0.key_id().to_owned() })
     }
 
     /// The person a token this signer made names, if it has not expired at `now` (Unix seconds).
-    #[must_use]
     pub fn verify(&self, token: &str, now: i64) -> Option<UserId> {
         let claims: Claims = self.0.verify(token)?;
         (claims.key_id == self.0.key_id() && now < claims.expires_at).then_some(claims.user)

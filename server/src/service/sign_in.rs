@@ -61,12 +61,10 @@ pub struct SignInGrant {
 }
 
 impl SignInGrant {
-    #[must_use]
     pub fn user_id(&self) -> UserId {
         self.user_id
     }
 
-    #[must_use]
     pub fn team_id(&self) -> TeamId {
         self.team_id
     }

@@ -39,12 +39,10 @@ pub struct TokenGrant {
 }
 
 impl TokenGrant {
-    #[must_use]
     pub fn id(&self) -> TokenId {
         self.id
     }
 
-    #[must_use]
     pub fn scopes(&self) -> Scopes {
         self.scopes
     }

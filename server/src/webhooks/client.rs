@@ -45,7 +45,6 @@ impl reqwest::dns::Resolve for GuardedResolver {
 }
 
 impl Client {
-    #[must_use]
     pub fn new(allow_private: bool) -> Self {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

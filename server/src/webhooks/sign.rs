@@ -11,7 +11,6 @@ use sha2::Sha256;
 const PREFIX: &str = "whsec_";
 
 /// A new secret's bytes (24, as the specification's examples) and its written form.
-#[must_use]
 pub fn new_secret() -> (Vec<u8>, String) {
     let mut bytes = vec![0_u8; 24];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
@@ -20,7 +19,6 @@ pub fn new_secret() -> (Vec<u8>, String) {
 }
 
 /// The `webhook-signature` header of a message.
-#[must_use]
 pub fn signature(secret: &[u8], id: &str, timestamp: i64, body: &str) -> String {
     // HMAC takes a key of any length, so this cannot fail.
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).unwrap_or_else(|_| unreachable!("HMAC takes any key"));

@@ -79,7 +79,6 @@ pub(super) fn contains_pattern(text: &str) -> String {
 }
 
 /// The cursor key before the first issue of each order.
-#[must_use]
 pub fn first_key(sort: IssueSort) -> i64 {
     match sort {
         IssueSort::Updated => i64::MAX,
@@ -90,7 +89,6 @@ pub fn first_key(sort: IssueSort) -> i64 {
 }
 
 /// A cursor key from a client, brought into the range its order can compare.
-#[must_use]
 pub fn clamp_key(sort: IssueSort, key: i64) -> i64 {
     match sort {
         IssueSort::Priority | IssueSort::Severity => key.clamp(-1, 5),
@@ -99,7 +97,6 @@ pub fn clamp_key(sort: IssueSort, key: i64) -> i64 {
 }
 
 /// The sort key of an issue for `sort`, as the list statements compare it.
-#[must_use]
 pub fn sort_key(sort: IssueSort, issue: &StoredIssue) -> i64 {
     match sort {
         IssueSort::Number => 0,
@@ -161,7 +158,6 @@ pub async fn list(
 
 /// The plan of a first page in `sort` order, for a `reader` of made-up `team` and `project`, with
 /// no filter but the text `q` (for the plan tests and `examples/list_plans.rs`).
-#[must_use]
 pub fn explain_list(
     backend: Backend,
     reader: PlanReader,

@@ -298,7 +298,6 @@ fn children_statement(mut s: Statement, team: TeamId, ids: &[IssueId]) -> Statem
 }
 
 /// The plan of the statement that reads the tags and assignees of `count` issues (for the plan tests).
-#[must_use]
 pub fn explain_children(backend: Backend, count: usize) -> Statement {
     let ids: Vec<IssueId> = (0..count).map(|_| IssueId(Uuid::new_v4())).collect();
     children_statement(explain::statement(backend), TeamId(Uuid::nil()), &ids)
