@@ -19,6 +19,8 @@ const PASSWORD: &str = "correct horse battery staple";
 pub struct Report {
     pub lost: usize,
     pub events_missing: usize,
+    /// Answers that were wrong: a 200 without what it promises, or a 401 to a live session.
+    pub wrong: usize,
 }
 
 /// One person's client: its session cookie changes at each sign-in.
@@ -152,50 +154,67 @@ async fn setup(cluster: &Cluster, receiver: &Receiver) -> Result<(String, String
 
 /// One worker: a mix of creates (4 in 10), comments (2), lists (3) and sign-ins (1) until `stop`.
 async fn work(mut client: Client, email: String, project: String, shared: Arc<Shared>, stop: Arc<AtomicBool>) {
-    let (mut n, mut ok) = (0_usize, true);
+    // A sign-in replaces the session; one that failed may have ended the old one already, and
+    // only then is a 401 what the server should say. Any other 401 is a wrong answer.
+    let (mut n, mut ok, mut replaced) = (0_usize, true, false);
     while !stop.load(Ordering::Relaxed) {
         n += 1;
         // As a client would, wait a moment after a failure before the next request.
         if !ok {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let latest = shared.issues.lock().expect("issues").last().cloned();
-        ok = match (n % 10, latest) {
-            (4 | 5, Some((id, key))) => {
-                let body = format!("comment {n}");
-                let form =
-                    [("input[issue_id]", id.as_str()), ("input[body]", body.as_str()), ("input[internal]", "false")];
-                let answer = answered(client.call("add_comment", &form).await, "id");
-                if let Ok(comment) = &answer {
-                    let comment = comment["id"].as_str().unwrap_or_default().to_owned();
-                    shared.comments.lock().expect("comments").push((key, comment));
-                }
-                shared.record(true, answer.map(|_| ()))
-            }
-            (6..=8, _) => {
-                let answer =
-                    answered(client.call("list_issues", &[("input[project_id]", project.as_str())]).await, "issues");
-                shared.record(false, answer.map(|_| ()))
-            }
-            (9, _) => {
-                let outcome = client.sign_in(&email).await.map_err(|e| e.to_string());
-                shared.record(false, outcome)
-            }
-            _ => {
-                let title = format!("Chaos issue {n}");
-                let form = [
-                    ("input[project_id]", project.as_str()),
-                    ("input[fields][title]", title.as_str()),
-                    ("input[fields][visibility]", "public"),
-                ];
-                let answer = answered(client.call("create_issue", &form).await, "reference");
-                if let Ok(issue) = &answer {
-                    let field = |name: &str| issue[name].as_str().unwrap_or_default().to_owned();
-                    shared.issues.lock().expect("issues").push((field("id"), field("reference")));
-                }
-                shared.record(true, answer.map(|_| ()))
-            }
+        let (write, outcome) = if n % 10 == 9 {
+            let outcome = client.sign_in(&email).await.map_err(|e| e.to_string());
+            replaced = outcome.is_err();
+            (false, outcome)
+        } else {
+            request(&client, n, &project, &shared).await
         };
+        let outcome = match outcome {
+            Err(e) if e == "status 401" && replaced => Err("401 after a failed sign-in".to_owned()),
+            Err(e) if e == "status 401" => Err("wrong answer: 401 with a live session".to_owned()),
+            other => other,
+        };
+        let signed_out = outcome.as_ref().is_err_and(|e| e.starts_with("401"));
+        ok = shared.record(write, outcome);
+        if signed_out && client.sign_in(&email).await.is_ok() {
+            replaced = false;
+        }
+    }
+}
+
+/// The worker's `n`th request but a sign-in: whether it writes, and what it came to.
+async fn request(client: &Client, n: usize, project: &str, shared: &Shared) -> (bool, Result<(), String>) {
+    let latest = shared.issues.lock().expect("issues").last().cloned();
+    match (n % 10, latest) {
+        (4 | 5, Some((id, key))) => {
+            let body = format!("comment {n}");
+            let form = [("input[issue_id]", id.as_str()), ("input[body]", body.as_str()), ("input[internal]", "false")];
+            let answer = answered(client.call("add_comment", &form).await, "id");
+            if let Ok(comment) = &answer {
+                let comment = comment["id"].as_str().unwrap_or_default().to_owned();
+                shared.comments.lock().expect("comments").push((key, comment));
+            }
+            (true, answer.map(|_| ()))
+        }
+        (6..=8, _) => {
+            let answer = answered(client.call("list_issues", &[("input[project_id]", project)]).await, "issues");
+            (false, answer.map(|_| ()))
+        }
+        _ => {
+            let title = format!("Chaos issue {n}");
+            let form = [
+                ("input[project_id]", project),
+                ("input[fields][title]", title.as_str()),
+                ("input[fields][visibility]", "public"),
+            ];
+            let answer = answered(client.call("create_issue", &form).await, "reference");
+            if let Ok(issue) = &answer {
+                let field = |name: &str| issue[name].as_str().unwrap_or_default().to_owned();
+                shared.issues.lock().expect("issues").push((field("id"), field("reference")));
+            }
+            (true, answer.map(|_| ()))
+        }
     }
 }
 
@@ -233,13 +252,13 @@ pub async fn chaos(cluster: &Cluster, options: &Options) -> Result<Report, Error
     }
     let elapsed = started.elapsed();
     let records = std::mem::take(&mut *shared.records.lock().expect("records"));
-    summarise(&records, elapsed);
+    let wrong = summarise(&records, elapsed);
     let lost = read_back(cluster, &email, &shared).await?;
     let events_missing = events(&receiver, &shared).await;
     for i in 1..=super::cluster::INSTANCES {
         println!("instance {i}: resident memory {} MiB", cluster.rss_mib(i));
     }
-    Ok(Report { lost, events_missing })
+    Ok(Report { lost, events_missing, wrong })
 }
 
 /// Kills and restarts parts at fixed shares of the run, printing when.
@@ -262,8 +281,9 @@ async fn timeline(cluster: &Cluster, seconds: u64, started: Instant) -> Result<(
     Ok(())
 }
 
-/// Prints the requests, the errors by kind and the longest window in which no write succeeded.
-fn summarise(records: &[Record], elapsed: Duration) {
+/// Prints the requests, the errors by kind and the longest window in which no write succeeded;
+/// answers how many answers were wrong.
+fn summarise(records: &[Record], elapsed: Duration) -> usize {
     let mut errors: HashMap<&str, usize> = HashMap::new();
     for record in records {
         if let Err(kind) = &record.outcome {
@@ -294,6 +314,7 @@ fn summarise(records: &[Record], elapsed: Duration) {
         errors
     );
     println!("longest window in which no write succeeded: {:.1} s", longest.as_secs_f64());
+    errors.iter().filter(|(kind, _)| kind.starts_with("wrong answer")).map(|(_, n)| n).sum()
 }
 
 /// Reads every acknowledged issue and comment back through `HAProxy`; answers how many are missing.
@@ -356,6 +377,16 @@ pub async fn scaling(cluster: &Cluster, seconds: u64) -> Result<(), Error> {
     let (email, project) = setup(cluster, &receiver).await?;
     let mut client = Client::new(&cluster.url)?;
     client.sign_in(&email).await?;
+    // The list reads a project of a fixed size (a page of 50 of 200 issues); the creates go to
+    // another project, so that each step lists as much as the one before.
+    for n in 0..200 {
+        let title = format!("Listed issue {n}");
+        let form = [("input[project_id]", project.as_str()), ("input[fields][title]", title.as_str())];
+        answered(client.call("create_issue", &form).await, "id")?;
+    }
+    let other = [("input[name]", "Creates"), ("input[key]", "CRE"), ("input[visibility]", "public")];
+    let created = answered(client.call("create_project", &other).await, "id")?;
+    let creates_project = created["id"].as_str().unwrap_or_default().to_owned();
     println!("\n| instances | list req/s | list p99 ms | create req/s | create p99 ms | RSS per instance MiB |");
     println!("| --- | --- | --- | --- | --- | --- |");
     cluster.run(&["kill-moth", "2"])?;
@@ -368,7 +399,7 @@ pub async fn scaling(cluster: &Cluster, seconds: u64) -> Result<(), Error> {
         tokio::time::sleep(Duration::from_secs(3)).await;
         let list = measure(&client, seconds, "list_issues", &[("input[project_id]", &project)]).await;
         let title = format!("Scaling with {instances}");
-        let create = [("input[project_id]", project.as_str()), ("input[fields][title]", &title)];
+        let create = [("input[project_id]", creates_project.as_str()), ("input[fields][title]", &title)];
         let created = measure(&client, seconds, "create_issue", &create).await;
         let rss: Vec<String> = (1..=instances).map(|i| cluster.rss_mib(i).to_string()).collect();
         println!(

@@ -13,7 +13,8 @@
 //!
 //! Options: `--moth PATH` (default: the `moth` next to this example's build), `--seconds S` (the
 //! chaos run; default 180, smoke 40), `--workers W` (concurrent clients, default 8), `--keep DIR`
-//! (the cluster's folder, kept). Needs what `deploy/cluster/cluster` needs.
+//! (the cluster's folder, kept), `--scaling-only` (only the throughput with one, two and three
+//! instances, each for `--seconds` up to 30). Needs what `deploy/cluster/cluster` needs.
 
 #![allow(clippy::cast_precision_loss)] // figures for people to read
 
@@ -33,18 +34,21 @@ pub struct Options {
     seconds: u64,
     workers: usize,
     keep: Option<PathBuf>,
+    /// Only the throughput with one, two and three instances, without the chaos run.
+    scaling_only: bool,
 }
 
 fn options() -> Result<Options, Error> {
     let here = std::env::current_exe()?;
     // target/<profile>/examples/chaos -> target/<profile>/moth
     let moth = here.parent().and_then(|p| p.parent()).map(|p| p.join("moth")).ok_or("no build folder")?;
-    let mut options = Options { smoke: false, moth, seconds: 180, workers: 8, keep: None };
+    let mut options = Options { smoke: false, moth, seconds: 180, workers: 8, keep: None, scaling_only: false };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
             "--smoke" => options.smoke = true,
+            "--scaling-only" => options.scaling_only = true,
             "--moth" => options.moth = value()?.into(),
             "--seconds" => options.seconds = value()?.parse()?,
             "--workers" => options.workers = value()?.parse()?,
@@ -63,6 +67,9 @@ async fn main() -> Result<(), Error> {
     let options = options()?;
     let cluster = cluster::Cluster::up(&options)?;
     println!("cluster up: {} ({} instances)", cluster.url, cluster::INSTANCES);
+    if options.scaling_only {
+        return load::scaling(&cluster, options.seconds.min(30)).await;
+    }
     let outcome = load::chaos(&cluster, &options).await;
     let scaling = match &outcome {
         Ok(_) => load::scaling(&cluster, if options.smoke { 3 } else { 10 }).await,
@@ -73,6 +80,9 @@ async fn main() -> Result<(), Error> {
     scaling?;
     if report.lost > 0 {
         return Err(format!("{} acknowledged writes were lost", report.lost).into());
+    }
+    if report.wrong > 0 {
+        return Err(format!("{} answers were wrong", report.wrong).into());
     }
     if report.events_missing > 0 {
         return Err(format!("{} acknowledged creates never reached the webhook", report.events_missing).into());
