@@ -61,6 +61,13 @@ async fn deliver(
     let found = match crate::db::attachments::deliverable(&origin.db, claims.team_id, claims.attachment_id).await {
         Ok(Some(found)) => found,
         Ok(None) => return refused(StatusCode::NOT_FOUND, "Not found."),
+        // The database away (a failover) or busy: the reader tries again, as the app's doors say.
+        Err(e) if e.is_unavailable() || e.is_busy() => {
+            tracing::warn!(error = %e, "file origin: the database cannot be reached");
+            let mut response = refused(StatusCode::SERVICE_UNAVAILABLE, "Please try again in a moment.");
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            return response;
+        }
         Err(e) => {
             tracing::error!(error = %e, "file origin: database");
             return refused(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong.");

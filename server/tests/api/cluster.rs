@@ -366,6 +366,14 @@ async fn a_database_that_goes_away_answers_503_and_is_used_again_without_a_resta
     let (owner, _) = app.owner("failover").await;
     let (project, _) = app.project(&owner.cookie, "public").await;
     let acknowledged = app.issue(&owner.cookie, &project, "public").await;
+    let file = app.attach(&owner.cookie, &acknowledged.id).await;
+    let link: Value = app
+        .call("attachment_link", &input(&[("attachment_id", &file)]), Some(&owner.cookie))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let file_url = link["url"].as_str().expect("a file link").to_owned();
 
     relay.cut();
     let create = [
@@ -377,6 +385,8 @@ async fn a_database_that_goes_away_answers_503_and_is_used_again_without_a_resta
         app.call("who_am_i", &[], Some(&owner.cookie)).await,
         app.call("create_issue", &create, Some(&owner.cookie)).await,
         app.http.get(app.url("/readyz")).send().await.expect("readyz"),
+        // The door beside: the file origin looks the link's file up in the database too.
+        app.http.get(&file_url).send().await.expect("file"),
     ] {
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{}", response.url());
         assert!(response.headers().contains_key(reqwest::header::RETRY_AFTER), "{}", response.url());
