@@ -55,16 +55,6 @@ pub async fn release(db: &Db, name: &str, holder: &str) -> Result<(), DbError> {
     Ok(())
 }
 
-/// The current holder of lease `name` and its term, if it has not expired.
-pub async fn holder(db: &Db, name: &str) -> Result<Option<(String, i64)>, DbError> {
-    let now = now_ms(db).await?;
-    Ok(sqlx::query_as("SELECT holder, term FROM leases WHERE name = $1 AND expires_at > $2")
-        .bind(name)
-        .bind(now)
-        .fetch_optional(db.pool())
-        .await?)
-}
-
 /// Removes leases that expired more than an hour ago (instances long gone).
 pub async fn forget_expired(db: &Db) -> Result<u64, DbError> {
     let now = now_ms(db).await?;
