@@ -30,6 +30,12 @@ pub enum ErrorCode {
     Forbidden,
     /// The team requires two-factor authentication and the user has not set it up (account page).
     TwoFactorRequired,
+    /// The team signs its members in through its identity provider (single sign-on); a password
+    /// session is refused there, but for the OWNER's break-glass account with two-factor authentication.
+    SingleSignOnRequired,
+    /// A single sign-on round trip was refused: a forged, replayed or late `state`, a token that does
+    /// not verify, an account the provider refused, or one Moth may not link.
+    SingleSignOnFailed,
     /// No such object, or it belongs to someone else: the two are never told apart.
     NotFound,
     /// The request collides with existing data (for example an email already registered).
@@ -64,8 +70,13 @@ impl ErrorCode {
     pub fn status(self) -> StatusCode {
         match self {
             Self::InvalidInput => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::InvalidCredentials | Self::Unauthenticated | Self::SecondFactorRequired => StatusCode::UNAUTHORIZED,
-            Self::Forbidden | Self::CrossOrigin | Self::TwoFactorRequired => StatusCode::FORBIDDEN,
+            Self::InvalidCredentials
+            | Self::Unauthenticated
+            | Self::SecondFactorRequired
+            | Self::SingleSignOnFailed => StatusCode::UNAUTHORIZED,
+            Self::Forbidden | Self::CrossOrigin | Self::TwoFactorRequired | Self::SingleSignOnRequired => {
+                StatusCode::FORBIDDEN
+            }
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict => StatusCode::CONFLICT,
             Self::Gone => StatusCode::GONE,

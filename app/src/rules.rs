@@ -550,6 +550,67 @@ pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+/// Single sign-on: at most this many claimed email domains per team.
+pub const SSO_DOMAINS_MAX: usize = 20;
+/// The longest client id and issuer Moth keeps.
+pub const SSO_FIELD_MAX_CHARS: usize = 500;
+pub const SSO_SECRET_MAX_CHARS: usize = 1000;
+
+/// garde rule for a provider's issuer: an `https://` address (`http://` is accepted for a provider on
+/// the operator's own network, which the server's SSRF guard must then allow), a host, no user, query
+/// or fragment.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+pub fn sso_issuer(value: &str, _: &()) -> garde::Result {
+    let lower = value.to_ascii_lowercase();
+    let rest = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://"));
+    let host = rest.map(|r| r.split('/').next().unwrap_or(""));
+    let valid = value.chars().count() <= SSO_FIELD_MAX_CHARS
+        && !value.chars().any(|c| c.is_whitespace() || c.is_control() || c == '?' || c == '#')
+        && host.is_some_and(|h| !h.is_empty() && !h.contains('@'));
+    if valid {
+        Ok(())
+    } else {
+        Err(garde::Error::new("Enter the provider's issuer, such as https://login.example.com."))
+    }
+}
+
+/// garde rule for a client id: 1 to 500 printable characters without spaces.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+pub fn sso_client_field(value: &str, _: &()) -> garde::Result {
+    if (1..=SSO_FIELD_MAX_CHARS).contains(&value.chars().count()) && value.chars().all(|c| c.is_ascii_graphic()) {
+        Ok(())
+    } else {
+        Err(garde::Error::new("Enter the client id the provider gave Moth (printable characters, no spaces)."))
+    }
+}
+
+/// garde rule for a client secret: empty (keep the stored one) or printable characters without spaces.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+pub fn sso_secret(value: &str, _: &()) -> garde::Result {
+    if value.chars().all(|c| c.is_ascii_graphic()) {
+        Ok(())
+    } else {
+        Err(garde::Error::new("Paste the client secret as the provider shows it (printable characters, no spaces)."))
+    }
+}
+
+/// garde rule for an email domain such as `example.com`: labels of letters, digits and hyphens,
+/// at least two of them, at most 253 characters.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+pub fn email_domain(value: &str, _: &()) -> garde::Result {
+    let label_ok = |l: &str| {
+        (1..=63).contains(&l.len())
+            && l.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if value.len() <= 253 && value.split('.').count() >= 2 && value.split('.').all(label_ok) {
+        Ok(())
+    } else {
+        Err(garde::Error::new("Enter a domain such as example.com (lower-case letters, digits, hyphens)."))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

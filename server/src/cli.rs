@@ -37,6 +37,25 @@ enum Command {
         #[command(subcommand)]
         command: BackupCommand,
     },
+    /// Single sign-on: what only an operator may do.
+    Sso {
+        #[command(subcommand)]
+        command: SsoCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SsoCommand {
+    /// Proves an email domain a team claims in its single sign-on settings (after checking, for
+    /// example, a DNS TXT record the team published): only a proven domain's verified emails link
+    /// existing accounts to the team's provider.
+    ProveDomain {
+        /// The team's id (its settings page and sign-in link show it).
+        #[arg(long)]
+        team: String,
+        #[arg(long)]
+        domain: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -100,6 +119,7 @@ pub async fn main() -> ExitCode {
         Command::RotateMasterKey => rotate_master_key(config).await,
         Command::Audit { command: AuditCommand::Verify } => verify_audit(config).await,
         Command::Backup { command } => backup(config, command).await,
+        Command::Sso { command: SsoCommand::ProveDomain { team, domain } } => prove_domain(config, &team, &domain).await,
     }
 }
 
@@ -234,6 +254,35 @@ async fn verify_audit(config: Config) -> ExitCode {
         }
         Err(e) => {
             eprintln!("moth: the audit log could not be verified: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn prove_domain(config: Config, team: &str, domain: &str) -> ExitCode {
+    let Ok(team) = team.parse::<app::model::TeamId>() else {
+        eprintln!("moth: --team takes the team's id (a UUID)");
+        return ExitCode::from(2);
+    };
+    let domain = domain.trim().to_lowercase();
+    let proven = async {
+        let db = crate::db::Db::connect(&config.database_url).await?;
+        db.migrate().await?;
+        let proven = crate::db::sso::prove_domain(&db, team, &domain, crate::clock::unix_millis(time::OffsetDateTime::now_utc())).await;
+        db.close().await;
+        Ok::<_, Box<dyn std::error::Error>>(proven?)
+    };
+    match proven.await {
+        Ok(true) => {
+            println!("sso: {domain} is proven for team {team}");
+            ExitCode::SUCCESS
+        }
+        Ok(false) => {
+            eprintln!("moth: team {team} does not claim {domain} in its single sign-on settings");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("moth: the domain could not be proven: {e}");
             ExitCode::from(2)
         }
     }

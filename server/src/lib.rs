@@ -36,6 +36,7 @@ pub mod policy;
 pub mod service;
 pub mod signed;
 pub mod spreadsheet;
+pub mod sso;
 pub mod startup;
 pub mod sweeper;
 pub mod webhooks;

@@ -47,6 +47,8 @@ pub enum Action {
     SetTokenPolicy,
     /// Make, list and delete a project's webhooks, and see their deliveries (OWNER and ADMIN).
     ManageWebhooks,
+    /// See and configure the team's single sign-on, and see how each member signs in (OWNER).
+    ConfigureSso,
 }
 
 /// What an actor reads of the team's projects and issues: decided here, from the [`Actor`] alone, and
@@ -156,7 +158,8 @@ pub fn scope_of(action: Action) -> TokenScope {
         | Action::TeamData
         | Action::ManageTokens
         | Action::SetTokenPolicy
-        | Action::ManageWebhooks => TokenScope::Admin,
+        | Action::ManageWebhooks
+        | Action::ConfigureSso => TokenScope::Admin,
     }
 }
 
@@ -183,7 +186,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
         | Action::ManageWebhooks => is_manager,
         Action::Invite(target) | Action::RevokeInvitation(target) | Action::RemoveMember(target) => manages(target),
         Action::ChangeRole { from, to } => manages(from) && manages(to),
-        Action::TransferOwnership | Action::TeamData | Action::SetTokenPolicy => role == Owner,
+        Action::TransferOwnership | Action::TeamData | Action::SetTokenPolicy | Action::ConfigureSso => role == Owner,
         Action::LeaveTeam => role != Owner,
     }
 }

@@ -94,7 +94,7 @@ impl Application {
         let hooks = Arc::new(crate::webhooks::HookWorker::new(db.clone(), files.clone(), clock.clone(), private_ok));
         let service = Service::new(db.clone(), clock, sessions, mailer, config.invitation_ttl(), files, bans.clone());
         let service = service.with_backups(backups.clone()).with_exporter(exporter.clone());
-        let service = Arc::new(service.with_private_endpoints(private_ok));
+        let service = Arc::new(service.with_private_endpoints(private_ok).with_public_origin(config.public_origin()));
         let store = DbSessionStore::new(db.clone());
         let limits = rate_limits(&config);
         let state = AppState {

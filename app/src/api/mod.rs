@@ -85,6 +85,7 @@ mod issues;
 mod members;
 mod notifications;
 mod projects;
+mod sso;
 mod tokens;
 mod two_factor;
 mod views;
@@ -97,6 +98,7 @@ pub use issues::*;
 pub use members::*;
 pub use notifications::*;
 pub use projects::*;
+pub use sso::*;
 pub use tokens::*;
 pub use two_factor::*;
 pub use views::*;
@@ -112,8 +114,8 @@ mod backend {
     use leptos::prelude::use_context;
 
     use super::{
-        AccountsApi, DataSafetyApi, FilesApi, IssuesApi, MembersApi, NotificationsApi, ProjectsApi, TokensApi,
-        TwoFactorApi, ViewsApi, WebhooksApi,
+        AccountsApi, DataSafetyApi, FilesApi, IssuesApi, MembersApi, NotificationsApi, ProjectsApi, SsoApi,
+        TokensApi, TwoFactorApi, ViewsApi, WebhooksApi,
     };
     use crate::error::AppError;
 
@@ -135,6 +137,7 @@ mod backend {
         + TokensApi
         + NotificationsApi
         + WebhooksApi
+        + SsoApi
     {
     }
 

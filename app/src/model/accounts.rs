@@ -72,6 +72,10 @@ pub struct TeamMembership {
     #[cfg_attr(feature = "ssr", sqlx(try_from = "Flag"))]
     #[serde(default)]
     pub requires_two_factor: bool,
+    /// The team signs its members in through its identity provider (single sign-on).
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "Flag"))]
+    #[serde(default)]
+    pub requires_single_sign_on: bool,
 }
 
 /// The signed-in user and their active team, as the server's session sees them.

@@ -99,6 +99,22 @@ pub struct Member {
     pub role: Role,
     /// Unix milliseconds.
     pub joined_at: i64,
+    /// How the member signs in through the team's identity provider, if they have (the OWNER sees
+    /// this; everyone else gets `None`).
+    #[cfg_attr(feature = "ssr", sqlx(skip))]
+    #[serde(default)]
+    pub single_sign_on: Option<MemberSso>,
+}
+
+/// A member's single sign-on, as the OWNER sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct MemberSso {
+    /// Single sign-on made the account (it has no password anyone knows); otherwise it links an
+    /// account that also has a password.
+    pub made_account: bool,
+    /// The last sign-in through the provider, Unix milliseconds.
+    pub last_sign_in_at: i64,
 }
 
 /// A pending invitation of the active team.
@@ -225,13 +241,21 @@ string_enum!(
         WebhookDeleted => "webhook_deleted",
         /// A webhook's deliveries failed for a day, and it stopped.
         WebhookPaused => "webhook_paused",
+        /// The team's OWNER configured single sign-on; the detail names the issuer, the domains, the
+        /// role of newcomers and whether it is required.
+        SsoConfigured => "sso_configured",
+        /// An identity of the team's provider was linked to an existing account, which confirmed by
+        /// signing in.
+        SsoLinked => "sso_linked",
+        /// A single sign-on round trip was refused; the detail says why.
+        SsoRefused => "sso_refused",
     }
 );
 
 impl AuditEvent {
     /// The event in words, as the audit page shows it: "Issue deleted", "Two-factor enabled".
     pub fn label(self) -> String {
-        let words = self.as_str().replace("two_factor", "two-factor").replace('_', " ");
+        let words = self.as_str().replace("two_factor", "two-factor").replace("sso", "SSO").replace('_', " ");
         let mut chars = words.chars();
         chars.next().map(|first| std::iter::once(first.to_ascii_uppercase()).chain(chars).collect()).unwrap_or_default()
     }

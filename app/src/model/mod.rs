@@ -238,6 +238,7 @@ mod notifications;
 mod projects;
 #[cfg(feature = "ssr")]
 mod sql;
+mod sso;
 mod tokens;
 mod two_factor;
 mod views;
@@ -251,6 +252,7 @@ pub use notifications::*;
 pub use projects::*;
 #[cfg(feature = "ssr")]
 pub use sql::Flag;
+pub use sso::*;
 pub use tokens::*;
 pub use two_factor::*;
 pub use views::*;

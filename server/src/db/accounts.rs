@@ -91,7 +91,8 @@ pub async fn membership(db: &Db, user_id: UserId, team_id: TeamId) -> Result<Opt
         None => None,
     };
     let row: Option<TeamMembership> = sqlx::query_as(
-        "SELECT t.id, t.name, m.role, t.require_two_factor AS requires_two_factor \
+        "SELECT t.id, t.name, m.role, t.require_two_factor AS requires_two_factor, \
+         t.require_single_sign_on AS requires_single_sign_on \
          FROM memberships m JOIN teams t ON t.id = m.team_id \
          WHERE m.user_id = $1 AND m.team_id = $2",
     )
@@ -109,7 +110,8 @@ pub async fn membership(db: &Db, user_id: UserId, team_id: TeamId) -> Result<Opt
 /// Every team the user belongs to, oldest membership first.
 pub async fn memberships(db: &Db, user_id: UserId) -> Result<Vec<TeamMembership>, DbError> {
     Ok(sqlx::query_as(
-        "SELECT t.id, t.name, m.role, t.require_two_factor AS requires_two_factor \
+        "SELECT t.id, t.name, m.role, t.require_two_factor AS requires_two_factor, \
+         t.require_single_sign_on AS requires_single_sign_on \
          FROM memberships m JOIN teams t ON t.id = m.team_id \
          WHERE m.user_id = $1 ORDER BY m.joined_at, t.name",
     )

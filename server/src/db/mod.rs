@@ -22,6 +22,7 @@ mod outbox;
 pub mod projects;
 pub mod scope;
 pub mod sessions;
+pub mod sso;
 mod statistics;
 pub mod team_export;
 pub mod tokens;

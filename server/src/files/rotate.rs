@@ -37,7 +37,7 @@ pub async fn rotate(db: &Db, key_file: &Path) -> Result<Rotated, RotateError> {
     let next = Keys::load_or_create(&next_file)?;
     let keys = keys.with(&next);
     let mut rewrapped = 0;
-    for table in [&ATTACHMENTS, &TWO_FACTOR, &EXPORT_BUCKETS, &WEBHOOKS] {
+    for table in [&ATTACHMENTS, &TWO_FACTOR, &EXPORT_BUCKETS, &WEBHOOKS, &SSO_CLIENTS] {
         rewrapped += rewrap(db, &keys, &next, table).await?;
     }
     let swap = |from: &Path, to: &Path| {
@@ -83,6 +83,13 @@ const EXPORT_BUCKETS: Wrapped = Wrapped {
 const WEBHOOKS: Wrapped = Wrapped {
     select: "SELECT team_id, id, key_id, wrapped_key FROM webhooks WHERE key_id <> $1 ORDER BY id LIMIT $2",
     update: "UPDATE webhooks SET key_id = $3, wrapped_key = $4 WHERE team_id = $1 AND id = $2 AND key_id = $5",
+};
+
+/// The teams' single sign-on client secrets (keyed by team; the second key column is unused).
+const SSO_CLIENTS: Wrapped = Wrapped {
+    select: "SELECT team_id, '' AS unused, key_id, wrapped_key FROM team_sso WHERE key_id <> $1 \
+             ORDER BY team_id LIMIT $2",
+    update: "UPDATE team_sso SET key_id = $3, wrapped_key = $4 WHERE team_id = $1 AND $2 = '' AND key_id = $5",
 };
 
 /// Re-wraps every data key of `table` under `next`, a batch per transaction.

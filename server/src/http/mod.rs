@@ -10,6 +10,7 @@ mod live;
 mod origin;
 mod rest;
 mod site;
+mod sso;
 mod upload;
 
 use std::sync::Arc;
@@ -84,6 +85,8 @@ pub fn router(state: AppState, store: DbSessionStore) -> Router {
         .route("/export/audit.json", get(export::audit_json))
         .route("/export/team/{export_id}", get(export::team_archive))
         .route("/live", get(live::live))
+        .route("/sso/{team_id}/start", get(sso::start))
+        .route("/sso/callback", get(sso::callback))
         .layer(sessions.clone())
         .layer(middleware::from_fn_with_state(config.clone(), device::device_cookie))
         .layer(middleware::from_fn(explain_framework_errors))
@@ -145,6 +148,9 @@ fn request_span(req: &Request<Body>) -> tracing::Span {
 async fn explain_framework_errors(req: Request<Body>, next: Next) -> Response {
     use app::error::ErrorCode;
     let response = next.run(req).await;
+    if response.extensions().get::<OwnPage>().is_some() {
+        return response;
+    }
     let status = response.status();
     let is_json = response
         .headers()
@@ -174,6 +180,11 @@ async fn explain_framework_errors(req: Request<Body>, next: Next) -> Response {
     copy_cookies(&response, &mut answer);
     answer
 }
+
+/// Marks an error page Moth wrote itself (the single sign-on pages), which
+/// [`explain_framework_errors`] leaves as it is.
+#[derive(Clone, Copy)]
+struct OwnPage;
 
 /// Keeps the framework's `Set-Cookie` and `Retry-After` on the answer that replaces its own.
 fn copy_cookies(from: &Response, to: &mut Response) {

@@ -100,8 +100,13 @@ impl AccountsApi for Service {
         let (request, actor) = self.actor_setting_up(req).await?;
         // Only a team the user belongs to; any other id is "not found", whether it exists or not.
         let membership = accounts::membership(&self.db, actor.user_id(), input.team_id).await?;
-        if !policy::may_enter_team(membership.as_ref()) {
+        let Some(membership) = membership.filter(|m| policy::may_enter_team(Some(m))) else {
             return Err(AppError::not_found());
+        };
+        // A team that requires single sign-on admits only sessions its provider signed in (and its
+        // OWNER's break-glass); the actor of every request asks again.
+        if !self.sessions.admitted(request.session()?, &membership).await? {
+            return Err(super::sign_in::sso_required());
         }
         self.sessions.set_team(request.session()?, &actor, input.team_id).await?;
         let actor = self.sessions.actor(&self.db, request.session()?).await?.ok_or_else(AppError::unauthenticated)?;

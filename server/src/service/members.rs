@@ -142,6 +142,11 @@ impl Service {
         if invitation.expires_at <= self.now() {
             return Err(AppError::new(ErrorCode::Gone, "This invitation has expired. Ask for a new one."));
         }
+        // A team that requires single sign-on is joined through its provider: every door that uses
+        // an invitation (reading it, accepting it, signing up with it) passes here.
+        if crate::db::sso::required(&self.db, invitation.team_id).await? {
+            return Err(super::sign_in::sso_required());
+        }
         Ok(invitation)
     }
 
@@ -179,7 +184,17 @@ impl Service {
 impl MembersApi for Service {
     async fn list_members(&self, req: &RequestParts) -> Result<Vec<Member>, AppError> {
         let (_, actor) = self.actor_for(req, Action::ListMembers).await?;
-        Ok(members::list(&self.db, &actor).await?)
+        let mut list = members::list(&self.db, &actor).await?;
+        if crate::policy::may(&actor, Action::ConfigureSso) {
+            let sign_ins = crate::db::sso::member_sign_ins(&self.db, &actor).await?;
+            for member in &mut list {
+                member.single_sign_on = sign_ins
+                    .iter()
+                    .find(|(user, ..)| *user == member.user_id)
+                    .map(|&(_, made_account, last_sign_in_at)| app::model::MemberSso { made_account, last_sign_in_at });
+            }
+        }
+        Ok(list)
     }
 
     async fn list_invitations(&self, req: &RequestParts) -> Result<Vec<Invitation>, AppError> {

@@ -12,6 +12,7 @@ mod notifications;
 mod projects;
 pub mod session;
 mod sign_in;
+pub mod sso;
 mod tokens;
 mod two_factor;
 mod views;
@@ -59,6 +60,10 @@ pub struct Service {
     proofs_sent: std::sync::Mutex<std::collections::HashMap<app::model::UserId, i64>>,
     /// Whether webhooks may go to loopback, private and link-local addresses (`allow_private_endpoints`).
     allow_private_endpoints: bool,
+    /// OpenID Connect with the teams' providers (single sign-on).
+    oidc: crate::sso::Oidc,
+    /// `public_url`'s origin: the base of the single sign-on redirect URI.
+    public_origin: Option<String>,
 }
 
 /// What a service method knows about the request besides its input.
@@ -110,12 +115,23 @@ impl Service {
             exporter: None,
             proofs_sent: std::sync::Mutex::default(),
             allow_private_endpoints: false,
+            oidc: crate::sso::Oidc::new(false),
+            public_origin: None,
         }
+    }
+
+    /// `public_url`'s origin, which the single sign-on redirect URI is made of (else each request's
+    /// `Host`).
+    #[must_use]
+    pub fn with_public_origin(mut self, origin: Option<String>) -> Self {
+        self.public_origin = origin;
+        self
     }
 
     #[must_use]
     pub fn with_private_endpoints(mut self, allowed: bool) -> Self {
         self.allow_private_endpoints = allowed;
+        self.oidc = crate::sso::Oidc::new(allowed);
         self
     }
 

@@ -5,7 +5,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use app::model::{TeamId, UserId};
+use app::model::{Role, TeamId, TeamMembership, UserId};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
@@ -23,6 +23,12 @@ struct AuthRecord {
     team_id: TeamId,
     signed_in_at: i64,
     last_seen_at: i64,
+    /// The team whose identity provider signed this session in (single sign-on), if one did.
+    #[serde(default)]
+    sso_team: Option<TeamId>,
+    /// A second factor was proven at sign-in.
+    #[serde(default)]
+    second_factor: bool,
 }
 
 /// A sign-in waiting for its second factor: the password was right, nobody is signed in yet.
@@ -31,9 +37,54 @@ struct PendingRecord {
     user_id: UserId,
     team_id: TeamId,
     since: i64,
+    /// The first factor was the team's identity provider (single sign-on), not a password.
+    #[serde(default)]
+    through_sso: bool,
 }
 
 const PENDING_KEY: &str = "moth.second_factor";
+
+/// A single sign-on round trip this browser started: what checks the provider's answer. One use:
+/// the callback takes it out whatever it finds.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SsoFlow {
+    pub team_id: TeamId,
+    pub state: String,
+    pub nonce: String,
+    pub pkce_verifier: String,
+    /// The redirect URI the round trip began with, which the code exchange must repeat.
+    pub redirect_uri: String,
+    pub since: i64,
+}
+
+const SSO_FLOW_KEY: &str = "moth.sso_flow";
+
+/// An identity of a team's provider whose email names an existing account: linked once that
+/// account's owner signs in with it in this session, within [`SSO_WINDOW_MS`].
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SsoLink {
+    pub team_id: TeamId,
+    pub issuer: String,
+    pub subject: String,
+    pub user_id: UserId,
+    pub role: Role,
+    pub since: i64,
+}
+
+const SSO_LINK_KEY: &str = "moth.sso_link";
+
+/// How long a single sign-on round trip, or a link waiting for its confirmation, may take.
+pub const SSO_WINDOW_MS: i64 = 10 * 60_000;
+
+/// Whether a session may act in a team: a team that requires single sign-on admits a session its
+/// provider signed in, and its OWNER's break-glass session (a password with a second factor); any
+/// other team admits every session. The one rule every door asks (sign-in, the actor of each
+/// request, switching teams).
+pub fn sso_admits(membership: &TeamMembership, sso_team: Option<TeamId>, second_factor: bool) -> bool {
+    !membership.requires_single_sign_on
+        || sso_team == Some(membership.id)
+        || (membership.role == Role::Owner && second_factor)
+}
 
 /// How long a sign-in waits for its second factor.
 pub const SECOND_FACTOR_WINDOW_MS: i64 = 5 * 60_000;
@@ -68,17 +119,83 @@ impl SessionPolicy {
         session.remove::<PendingRecord>(PENDING_KEY).await?;
         let now = self.now();
         let (user_id, team_id) = (grant.user_id(), grant.team_id());
-        session.insert(AUTH_KEY, AuthRecord { user_id, team_id, signed_in_at: now, last_seen_at: now }).await?;
+        let record = AuthRecord {
+            user_id,
+            team_id,
+            signed_in_at: now,
+            last_seen_at: now,
+            sso_team: grant.through_sso().then_some(team_id),
+            second_factor: grant.second_factor(),
+        };
+        session.insert(AUTH_KEY, record).await?;
         Ok(())
     }
 
     /// The password was right and a second factor is needed: the session (under a new id) holds who
     /// is signing in, and signs nobody in.
-    pub async fn begin_pending(&self, session: &Session, user_id: UserId, team_id: TeamId) -> Result<(), ServiceError> {
+    pub async fn begin_pending(
+        &self,
+        session: &Session,
+        user_id: UserId,
+        team_id: TeamId,
+        through_sso: bool,
+    ) -> Result<(), ServiceError> {
         session.cycle_id().await?;
         session.remove::<AuthRecord>(AUTH_KEY).await?;
-        session.insert(PENDING_KEY, PendingRecord { user_id, team_id, since: self.now() }).await?;
+        session.insert(PENDING_KEY, PendingRecord { user_id, team_id, since: self.now(), through_sso }).await?;
         Ok(())
+    }
+
+    /// Whether the sign-in waiting for its second factor came through single sign-on.
+    pub async fn pending_through_sso(&self, session: &Session) -> Result<bool, ServiceError> {
+        Ok(session.get::<PendingRecord>(PENDING_KEY).await?.is_some_and(|r| r.through_sso))
+    }
+
+    /// Keeps a started single sign-on round trip in the session (replacing any earlier one).
+    pub async fn begin_sso(&self, session: &Session, flow: &SsoFlow) -> Result<(), ServiceError> {
+        session.insert(SSO_FLOW_KEY, flow).await?;
+        Ok(())
+    }
+
+    /// Takes the started round trip out of the session: a second callback finds none. `None` also
+    /// when it is older than [`SSO_WINDOW_MS`].
+    pub async fn take_sso(&self, session: &Session) -> Result<Option<SsoFlow>, ServiceError> {
+        let flow = session.remove::<SsoFlow>(SSO_FLOW_KEY).await?;
+        Ok(flow.filter(|f| self.now() - f.since < SSO_WINDOW_MS))
+    }
+
+    /// Offers a link, which the account's next sign-in in this session confirms.
+    pub async fn offer_link(&self, session: &Session, link: &SsoLink) -> Result<(), ServiceError> {
+        session.insert(SSO_LINK_KEY, link).await?;
+        Ok(())
+    }
+
+    /// The link waiting for `user_id`'s sign-in in this session, if it is still within
+    /// [`SSO_WINDOW_MS`]; it stays until [`SessionPolicy::forget_link`].
+    pub async fn pending_link(&self, session: &Session, user_id: UserId) -> Result<Option<SsoLink>, ServiceError> {
+        let link = session.get::<SsoLink>(SSO_LINK_KEY).await?;
+        Ok(link.filter(|l| l.user_id == user_id && self.now() - l.since < SSO_WINDOW_MS))
+    }
+
+    pub async fn forget_link(&self, session: &Session) -> Result<(), ServiceError> {
+        session.remove::<SsoLink>(SSO_LINK_KEY).await?;
+        Ok(())
+    }
+
+    /// Records that the signed-in user proved a second factor in this session (turning two-factor
+    /// authentication on proves a code from the new key).
+    pub async fn second_factor_proven(&self, session: &Session) -> Result<(), ServiceError> {
+        if let Some(mut record) = session.get::<AuthRecord>(AUTH_KEY).await? {
+            record.second_factor = true;
+            session.insert(AUTH_KEY, record).await?;
+        }
+        Ok(())
+    }
+
+    /// Whether this session may act in the team of `membership` (see [`sso_admits`]).
+    pub async fn admitted(&self, session: &Session, membership: &TeamMembership) -> Result<bool, ServiceError> {
+        let record = session.get::<AuthRecord>(AUTH_KEY).await?;
+        Ok(record.is_some_and(|r| sso_admits(membership, r.sso_team, r.second_factor)))
     }
 
     /// The sign-in waiting for its second factor in this session, if it is still within
@@ -127,6 +244,11 @@ impl SessionPolicy {
         let Some(membership) = accounts::membership(db, record.user_id, record.team_id).await? else {
             return Ok(None);
         };
+        // Every request asks again: a team that starts requiring single sign-on stops admitting
+        // password sessions at once.
+        if !sso_admits(&membership, record.sso_team, record.second_factor) {
+            return Ok(None);
+        }
         Ok(Some(Actor::from_session(record.user_id, record.team_id, membership.role, membership.requires_two_factor)))
     }
 
@@ -166,6 +288,8 @@ mod tests {
             team_id: TeamId(uuid::Uuid::nil()),
             signed_in_at: 1,
             last_seen_at: 2,
+            sso_team: None,
+            second_factor: false,
         };
         let json = serde_json::to_value(record).expect("serialises");
         assert_eq!(json[ACTIVITY_FIELD], 2);

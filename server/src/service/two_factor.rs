@@ -171,6 +171,9 @@ impl TwoFactorApi for Service {
         if !two_factor::enable(&self.db, actor.user_id(), step, &hashes, self.now()).await? {
             return Err(AppError::new(ErrorCode::Conflict, "Two-factor authentication is on already."));
         }
+        // A code from the new key, with the password, was just proven in this session: it counts as
+        // the second factor of its sign-in (an OWNER's break-glass, see `session::sso_admits`).
+        self.sessions.second_factor_proven(request.session()?).await?;
         self.audit(&request, audit::Event::TwoFactorEnabled, Some(&actor), String::new()).await;
         Ok(RecoveryCodes { codes })
     }
@@ -183,6 +186,13 @@ impl TwoFactorApi for Service {
         if self.prove(actor.user_id(), &account, &input.code).await?.is_none() {
             self.second_factor_failed(&request, actor.user_id(), &account).await?;
             return Err(wrong_code());
+        }
+        // The OWNER of a team that requires single sign-on keeps it: it is the break-glass way in.
+        let owned = crate::db::accounts::memberships(&self.db, actor.user_id()).await?;
+        if owned.iter().any(|m| m.role == app::model::Role::Owner && m.requires_single_sign_on) {
+            let message = "Your team requires single sign-on, and your two-factor authentication is its break-glass \
+                           way in: stop requiring single sign-on first.";
+            return Err(AppError::new(ErrorCode::Conflict, message));
         }
         two_factor::disable(&self.db, actor.user_id()).await?;
         self.audit(&request, audit::Event::TwoFactorDisabled, Some(&actor), String::new()).await;

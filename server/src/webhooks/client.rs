@@ -44,19 +44,24 @@ impl reqwest::dns::Resolve for GuardedResolver {
     }
 }
 
+/// An HTTP client of Moth's own to addresses someone else chose (webhook receivers, single sign-on
+/// providers): the guarded resolver, no redirects, no proxy from the environment, and timeouts.
+pub fn guarded(user_agent: &'static str, allow_private: bool) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(TOTAL_TIMEOUT)
+        .user_agent(user_agent)
+        .dns_resolver(Arc::new(GuardedResolver { allow_private }))
+        .build()
+        // Fail closed: a plain client would lack the guarded resolver and the redirect rule.
+        .expect("the guarded client builds (TLS roots and resolver only)")
+}
+
 impl Client {
     pub fn new(allow_private: bool) -> Self {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(TOTAL_TIMEOUT)
-            .user_agent("Moth-Webhooks/1")
-            .dns_resolver(Arc::new(GuardedResolver { allow_private }))
-            .build()
-            // Fail closed: a plain client would lack the guarded resolver and the redirect rule.
-            .expect("the webhook client builds (TLS roots and resolver only)");
-        Self { http, allow_private }
+        Self { http: guarded("Moth-Webhooks/1", allow_private), allow_private }
     }
 
     /// Sends one delivery, signed with `secret` at `now_secs`; a 2xx answer is success.
