@@ -24,7 +24,7 @@ fn page(error: &app::error::AppError) -> Response {
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Moth: single sign-on</title>\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"></head>\
          <body><main><h1>Single sign-on</h1><p role=\"alert\">{message}</p>\
-         <p><a href=\"/sign-in\">Back to signing in</a></p></main></body></html>"
+         <p><a href=\"/signin\">Back to signing in</a></p></main></body></html>"
     );
     let mut response = (error.code.status(), Html(html)).into_response();
     response.extensions_mut().insert(super::OwnPage);
@@ -49,8 +49,8 @@ pub async fn callback(State(state): State<AppState>, Query(answer): Query<Callba
     let (parts, _) = req.into_parts();
     match state.service.finish_sso(&parts, answer).await {
         Ok(Finished::SignedIn) => Redirect::to("/").into_response(),
-        Ok(Finished::SecondFactorOwed) => Redirect::to("/sign-in?second_factor=1").into_response(),
-        Ok(Finished::LinkOffered) => Redirect::to("/sign-in?link=1").into_response(),
+        Ok(Finished::SecondFactorOwed) => Redirect::to("/signin?second_factor=1").into_response(),
+        Ok(Finished::LinkOffered) => Redirect::to("/signin?link=1").into_response(),
         Err(e) => page(&e),
     }
 }

@@ -74,12 +74,14 @@ impl Service {
     }
 
     fn open_client_secret(&self, provider: &sso::Provider) -> Result<String, AppError> {
-        let sealed = STANDARD.decode(&provider.secret).map_err(|_| AppError::internal())?;
-        let plain = self.files.keys.open(&provider.key_id, &provider.wrapped_key, &sealed).map_err(|_| {
-            tracing::error!(team_id = %provider.team_id, "the team's single sign-on secret cannot be opened");
-            AppError::internal()
-        })?;
-        String::from_utf8(plain).map_err(|_| AppError::internal())
+        let what = "the team's single sign-on secret cannot be opened";
+        let sealed = STANDARD.decode(&provider.secret).map_err(|e| crate::error::internal(what, e))?;
+        let plain = self
+            .files
+            .keys
+            .open(&provider.key_id, &provider.wrapped_key, &sealed)
+            .map_err(|e| crate::error::internal(what, e))?;
+        String::from_utf8(plain).map_err(|e| crate::error::internal(what, e))
     }
 
     /// Starts a round trip for `team`: the provider's address to send the browser to.
@@ -280,7 +282,7 @@ impl Service {
             required: sso::required(&self.db, actor.team_id()).await?,
             enabled: provider.enabled,
             redirect_uri: format!("{base}/sso/callback"),
-            sign_in_url: format!("{base}/sign-in?team={}", actor.team_id()),
+            sign_in_url: format!("{base}/signin?team={}", actor.team_id()),
         }))
     }
 }

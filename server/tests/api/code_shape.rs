@@ -243,7 +243,7 @@ const SERVER_FLOORS: [&[&str]; 5] = [
     &["actor", "policy", "markdown", "clock", "digest", "metrics", "spreadsheet", "access_token", "signed"],
     &["db"],
     &["config", "files", "mail", "bans", "password", "error", "cluster"],
-    &["backup", "export", "service", "notify", "webhooks"],
+    &["backup", "export", "service", "notify", "webhooks", "sso"],
     &["http", "cli", "startup", "sweeper"],
 ];
 

@@ -265,7 +265,7 @@ async fn an_email_claim_links_an_existing_account_only_when_verified_proven_and_
     prove_domain(&app, &team, "example.org");
     let offered = browser.get(&browser.to_callback(&team, "mallory").await).await;
     assert_eq!(offered.status(), StatusCode::SEE_OTHER);
-    assert_eq!(offered.headers()[header::LOCATION], "/sign-in?link=1");
+    assert_eq!(offered.headers()[header::LOCATION], "/signin?link=1");
     assert!(me(&app, &browser.cookie()).await.is_null(), "a link offer signs nobody in");
 
     // Someone else signing in in that browser confirms nothing.
