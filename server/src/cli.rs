@@ -119,7 +119,9 @@ pub async fn main() -> ExitCode {
         Command::RotateMasterKey => rotate_master_key(config).await,
         Command::Audit { command: AuditCommand::Verify } => verify_audit(config).await,
         Command::Backup { command } => backup(config, command).await,
-        Command::Sso { command: SsoCommand::ProveDomain { team, domain } } => prove_domain(config, &team, &domain).await,
+        Command::Sso { command: SsoCommand::ProveDomain { team, domain } } => {
+            prove_domain(config, &team, &domain).await
+        }
     }
 }
 
@@ -268,7 +270,13 @@ async fn prove_domain(config: Config, team: &str, domain: &str) -> ExitCode {
     let proven = async {
         let db = crate::db::Db::connect(&config.database_url).await?;
         db.migrate().await?;
-        let proven = crate::db::sso::prove_domain(&db, team, &domain, crate::clock::unix_millis(time::OffsetDateTime::now_utc())).await;
+        let proven = crate::db::sso::prove_domain(
+            &db,
+            team,
+            &domain,
+            crate::clock::unix_millis(time::OffsetDateTime::now_utc()),
+        )
+        .await;
         db.close().await;
         Ok::<_, Box<dyn std::error::Error>>(proven?)
     };

@@ -123,7 +123,9 @@ impl Oidc {
     async fn discover(&self, issuer: &str) -> Result<CoreProviderMetadata, SsoError> {
         ssrf::check_url(issuer, self.allow_private).await?;
         let issuer = IssuerUrl::new(issuer.to_owned()).map_err(|e| SsoError::Discovery(e.to_string()))?;
-        CoreProviderMetadata::discover_async(issuer, &self.caller()).await.map_err(|e| SsoError::Discovery(error_chain(&e)))
+        CoreProviderMetadata::discover_async(issuer, &self.caller())
+            .await
+            .map_err(|e| SsoError::Discovery(error_chain(&e)))
     }
 
     /// Checks that an issuer answers discovery (when an OWNER configures it).
@@ -193,7 +195,8 @@ impl Oidc {
         SsoError,
     > {
         let metadata = self.discover(settings.issuer).await?;
-        let redirect = RedirectUrl::new(settings.redirect_uri.to_owned()).map_err(|e| SsoError::Discovery(e.to_string()))?;
+        let redirect =
+            RedirectUrl::new(settings.redirect_uri.to_owned()).map_err(|e| SsoError::Discovery(e.to_string()))?;
         Ok(CoreClient::from_provider_metadata(
             metadata,
             ClientId::new(settings.client_id.to_owned()),

@@ -114,8 +114,8 @@ mod backend {
     use leptos::prelude::use_context;
 
     use super::{
-        AccountsApi, DataSafetyApi, FilesApi, IssuesApi, MembersApi, NotificationsApi, ProjectsApi, SsoApi,
-        TokensApi, TwoFactorApi, ViewsApi, WebhooksApi,
+        AccountsApi, DataSafetyApi, FilesApi, IssuesApi, MembersApi, NotificationsApi, ProjectsApi, SsoApi, TokensApi,
+        TwoFactorApi, ViewsApi, WebhooksApi,
     };
     use crate::error::AppError;
 

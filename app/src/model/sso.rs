@@ -99,7 +99,7 @@ impl Normalize for SsoTeamInput {
     }
 }
 
-/// What the sign-in page of a team shows: "Sign in with <display_name>", which goes to `start_url`.
+/// What the sign-in page of a team shows: "Sign in with …" and the `display_name`, which goes to `start_url`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SsoButton {
     pub display_name: String,

@@ -6,11 +6,13 @@ use leptos_router::components::{Redirect, A};
 
 use super::{
     form::{FormAlert, Submission, TextField},
-    second_factor_asked, set_ready, start_over_signed_in, SessionState,
+    second_factor_asked, set_ready,
+    sso::SsoButton,
+    start_over_signed_in, SessionState,
 };
 use crate::{
     api::{second_factor, sign_in, sign_up},
-    model::{SignInInput, SignUpInput, TwoFactorCodeInput},
+    model::{SignInInput, SignUpInput, TeamId, TwoFactorCodeInput},
 };
 
 /// Wraps a page that only makes sense signed out: a signed-in visitor goes to the start page.
@@ -37,8 +39,15 @@ pub fn SignInPage() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let form = Submission::new(sign_in, start_over_signed_in());
     let errors = form.errors;
-    // The password was right and the account has two-factor authentication: ask for the code.
+    // The password was right and the account has two-factor authentication: ask for the code. A
+    // single sign-on round trip that owes it comes back as `?second_factor=1`.
+    let query = leptos_router::hooks::use_query_map();
     let second_step = second_factor_asked(errors);
+    if query.with_untracked(|q| q.get("second_factor").is_some()) {
+        second_step.set(true);
+    }
+    let linking = query.with_untracked(|q| q.get("link").is_some());
+    let team = query.with_untracked(|q| q.get("team").and_then(|t| t.parse::<TeamId>().ok()));
     let submit =
         form.on_submit(move || SignInInput { email: email.get_untracked(), password: password.get_untracked() });
 
@@ -46,6 +55,10 @@ pub fn SignInPage() -> impl IntoView {
         <SignedOutOnly>
             <section class="card narrow">
                 <h1>"Sign in to Moth"</h1>
+                {team.map(|team_id| view! { <SsoButton team_id /> })}
+                <Show when=move || linking>
+                    <p class="notice" role="status">"Your identity provider's email belongs to a Moth account: sign in to it once with its password to link the two."</p>
+                </Show>
                 <Show when=move || second_step.get() fallback=move || view! {
                     <form on:submit=submit novalidate>
                         <TextField label="Email" name="email" kind="email" autocomplete="username" value=email errors />

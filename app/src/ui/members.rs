@@ -87,6 +87,9 @@ fn Members(me: Me) -> impl IntoView {
             <PendingInvitations invitations errors />
             <TwoFactorRequirement required=me.with_value(|me| me.team.requires_two_factor) />
         </Show>
+        <Show when=move || me.with_value(|me| me.team.role == Role::Owner)>
+            <super::sso::SsoSettings />
+        </Show>
     }
 }
 
@@ -159,7 +162,13 @@ fn member_row(member: Member, me: Me, actions: MemberActions) -> impl IntoView {
             <td>{member.display_name.clone()}{is_me.then_some(" (you)")}</td>
             <td>{member.email}</td>
             <td>{member.role.label()}</td>
-            <td>{time::date(member.joined_at)}</td>
+            <td>
+                {time::date(member.joined_at)}
+                {member.single_sign_on.map(|sso| {
+                    let how = if sso.made_account { "Single sign-on" } else { "Password and single sign-on" };
+                    view! { <br /><span class="hint">{format!("{how}, last {}", time::date(sso.last_sign_in_at))}</span> }
+                })}
+            </td>
             <td class="actions">
                 <Show when=move || manageable>
                     <select aria-label=role_label.clone() on:change=move |ev| {

@@ -25,6 +25,7 @@ mod projects;
 mod public;
 mod shell;
 mod shortcuts;
+mod sso;
 mod theme;
 mod time;
 mod tokens;

@@ -128,10 +128,13 @@ mod tests {
     fn membership_changes_forget_every_role() {
         let cache = AuthCache::new(8);
         let (user, team) = (UserId(uuid::Uuid::new_v4()), TeamId(uuid::Uuid::new_v4()));
-        let membership =
-            TeamMembership { id: team, name: "A".into(), role: app::model::Role::Admin, requires_two_factor: false,
-                requires_single_sign_on: false,
-            };
+        let membership = TeamMembership {
+            id: team,
+            name: "A".into(),
+            role: app::model::Role::Admin,
+            requires_two_factor: false,
+            requires_single_sign_on: false,
+        };
         let Err(since) = cache.membership(user, team) else { panic!("empty cache hit") };
         cache.fill_membership(since, user, &membership);
         assert_eq!(cache.membership(user, team).ok(), Some(membership));

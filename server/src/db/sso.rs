@@ -105,8 +105,10 @@ pub async fn save(db: &Db, actor: &Actor, settings: Settings<'_>, now_ms: i64) -
     if saved.rows_affected() != 1 {
         return Ok(false);
     }
-    let kept: Vec<String> =
-        sqlx::query_scalar("SELECT domain FROM team_sso_domains WHERE team_id = $1").bind(team).fetch_all(&mut *tx).await?;
+    let kept: Vec<String> = sqlx::query_scalar("SELECT domain FROM team_sso_domains WHERE team_id = $1")
+        .bind(team)
+        .fetch_all(&mut *tx)
+        .await?;
     for gone in kept.iter().filter(|d| !settings.domains.contains(d)) {
         sqlx::query("DELETE FROM team_sso_domains WHERE team_id = $1 AND domain = $2")
             .bind(team)
@@ -166,14 +168,12 @@ pub async fn prove_domain(db: &Db, team: TeamId, domain: &str, now_ms: i64) -> R
 
 /// The account an identity of the team's provider signs in as.
 pub async fn identity(db: &Db, team: TeamId, issuer: &str, subject: &str) -> Result<Option<UserId>, DbError> {
-    Ok(sqlx::query_scalar(
-        "SELECT user_id FROM sso_identities WHERE team_id = $1 AND issuer = $2 AND subject = $3",
-    )
-    .bind(team)
-    .bind(issuer)
-    .bind(subject)
-    .fetch_optional(db.pool())
-    .await?)
+    Ok(sqlx::query_scalar("SELECT user_id FROM sso_identities WHERE team_id = $1 AND issuer = $2 AND subject = $3")
+        .bind(team)
+        .bind(issuer)
+        .bind(subject)
+        .fetch_optional(db.pool())
+        .await?)
 }
 
 /// Records a sign-in of an identity.

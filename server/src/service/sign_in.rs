@@ -129,7 +129,9 @@ impl Service {
         let owed = match proven {
             // Only a factor proven in this very session settles it; a password never does.
             Proven::SecondFactor(..) => false,
-            Proven::Password(_) | Proven::NewAccount(_) | Proven::SingleSignOn(_) => self.has_two_factor(user_id).await?,
+            Proven::Password(_) | Proven::NewAccount(_) | Proven::SingleSignOn(_) => {
+                self.has_two_factor(user_id).await?
+            }
         };
         let second_factor = matches!(proven, Proven::SecondFactor(..));
         if let Some(membership) = accounts::membership(&self.db, user_id, team).await? {

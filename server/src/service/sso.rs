@@ -12,7 +12,7 @@
 use app::{
     api::{RequestParts, SsoApi},
     error::{AppError, ErrorCode},
-    model::{parse, ConfigureSsoInput, SsoDomain, SsoConfiguration, SsoButton, SsoTeamInput, TeamId, UserId},
+    model::{parse, ConfigureSsoInput, SsoButton, SsoConfiguration, SsoDomain, SsoTeamInput, TeamId, UserId},
 };
 use base64::{engine::general_purpose::STANDARD, Engine};
 use subtle::ConstantTimeEq;
@@ -101,7 +101,10 @@ impl Service {
             tracing::warn!(team_id = %team, error = %e, "single sign-on could not start");
             AppError {
                 retry_after: Some(30),
-                ..AppError::new(ErrorCode::Unavailable, "The team's identity provider does not answer just now. Try again soon.")
+                ..AppError::new(
+                    ErrorCode::Unavailable,
+                    "The team's identity provider does not answer just now. Try again soon.",
+                )
             }
         })?;
         let flow = SsoFlow {
@@ -125,12 +128,17 @@ impl Service {
         self.not_banned(&request, None).await?;
         let flow = self.sessions.take_sso(request.session()?).await?;
         let Some(flow) = flow else {
-            return Err(self.refuse_sso(&request, None, "no round trip was started in this browser, or it took too long").await);
+            return Err(self
+                .refuse_sso(&request, None, "no round trip was started in this browser, or it took too long")
+                .await);
         };
         let team = flow.team_id;
-        let state_matches = callback.state.as_deref().is_some_and(|s| bool::from(s.as_bytes().ct_eq(flow.state.as_bytes())));
+        let state_matches =
+            callback.state.as_deref().is_some_and(|s| bool::from(s.as_bytes().ct_eq(flow.state.as_bytes())));
         if !state_matches {
-            return Err(self.refuse_sso(&request, Some(team), "the state does not match the one this browser started").await);
+            return Err(self
+                .refuse_sso(&request, Some(team), "the state does not match the one this browser started")
+                .await);
         }
         if let Some(error) = &callback.error {
             let reason = format!("the provider refused the sign-in ({})", error.chars().take(100).collect::<String>());
@@ -172,7 +180,9 @@ impl Service {
         user: UserId,
     ) -> Result<Finished, AppError> {
         if accounts::membership(&self.db, user, identity.team).await?.is_none() {
-            return Err(self.refuse_sso(request, Some(identity.team), "the identity's account is no longer a member").await);
+            return Err(self
+                .refuse_sso(request, Some(identity.team), "the identity's account is no longer a member")
+                .await);
         }
         sso::signed_in(&self.db, identity.team, identity.issuer, identity.subject, self.now()).await?;
         self.signed_in_through_sso(request, user, identity.team).await
@@ -232,7 +242,9 @@ impl Service {
         let user = match made {
             Ok(user) => user,
             Err(e) if e.is_unique_violation() => {
-                return Err(self.refuse_sso(request, Some(team), "the identity or its email arrived twice at once").await);
+                return Err(self
+                    .refuse_sso(request, Some(team), "the identity or its email arrived twice at once")
+                    .await);
             }
             Err(e) => return Err(e.into()),
         };
@@ -305,7 +317,10 @@ impl SsoApi for Service {
         }
         self.oidc.check(&input.issuer).await.map_err(|e| {
             tracing::info!(error = %e, "single sign-on: the issuer does not answer discovery");
-            AppError::field("issuer", "Moth could not read this issuer's discovery document (/.well-known/openid-configuration).")
+            AppError::field(
+                "issuer",
+                "Moth could not read this issuer's discovery document (/.well-known/openid-configuration).",
+            )
         })?;
         let secret = (!input.client_secret.is_empty()).then(|| {
             let sealed = self.files.keys.seal(input.client_secret.as_bytes());
@@ -347,9 +362,7 @@ impl SsoApi for Service {
     ) -> Result<Option<SsoButton>, AppError> {
         let input = parse(input)?.into_inner();
         let provider = sso::provider(&self.db, input.team_id).await?.filter(|p| p.enabled);
-        Ok(provider.map(|p| SsoButton {
-            display_name: p.display_name,
-            start_url: format!("/sso/{}/start", input.team_id),
-        }))
+        Ok(provider
+            .map(|p| SsoButton { display_name: p.display_name, start_url: format!("/sso/{}/start", input.team_id) }))
     }
 }

@@ -63,13 +63,18 @@ impl TestProvider {
         let response = self.http.post(format!("{}/reg", self.issuer)).json(&body).send().await.expect("register");
         assert_eq!(response.status(), StatusCode::CREATED, "client registration");
         let client: serde_json::Value = response.json().await.expect("json");
-        (client["client_id"].as_str().expect("id").to_owned(), client["client_secret"].as_str().expect("secret").to_owned())
+        (
+            client["client_id"].as_str().expect("id").to_owned(),
+            client["client_secret"].as_str().expect("secret").to_owned(),
+        )
     }
 
     /// Sets an account of the provider.
     pub async fn account(&self, sub: &str, email: &str, email_verified: bool, disabled: bool) {
-        let body = serde_json::json!({ "sub": sub, "email": email, "email_verified": email_verified, "disabled": disabled });
-        let response = self.http.post(format!("{}/test/accounts", self.issuer)).json(&body).send().await.expect("account");
+        let body =
+            serde_json::json!({ "sub": sub, "email": email, "email_verified": email_verified, "disabled": disabled });
+        let response =
+            self.http.post(format!("{}/test/accounts", self.issuer)).json(&body).send().await.expect("account");
         assert_eq!(response.status(), StatusCode::NO_CONTENT);
     }
 

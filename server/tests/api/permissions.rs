@@ -276,9 +276,7 @@ impl World {
                 let (key, number) = issue.reference.split_once('-').expect("KEY-n");
                 made.extend([("issue_key", key.to_owned()), ("issue_number", number.to_owned()), ("issue", issue.id)]);
             }
-            "sso_provider" => {
-                made.insert("sso_issuer", shared_provider().issuer.clone());
-            }
+            "sso_provider" => drop(made.insert("sso_issuer", shared_provider().issuer.clone())),
             "member" => {
                 made.insert("member", app.new_member(owner, which).await.user_id);
             }

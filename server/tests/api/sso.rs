@@ -111,7 +111,8 @@ async fn a_new_person_signs_in_through_the_provider_and_lands_in_the_team_with_i
     assert_eq!(me(&app, &again.cookie()).await["user"]["id"], user_id.as_str());
 
     // The OWNER sees how the member signs in; the member does not see that of others.
-    let members: serde_json::Value = app.call("list_members", &[], Some(&owner.cookie)).await.json().await.expect("json");
+    let members: serde_json::Value =
+        app.call("list_members", &[], Some(&owner.cookie)).await.json().await.expect("json");
     let ann = members.as_array().expect("members").iter().find(|m| m["user_id"] == user_id.as_str()).expect("ann");
     assert_eq!(ann["single_sign_on"]["made_account"], true);
     assert!(ann["single_sign_on"]["last_sign_in_at"].as_i64().is_some());
@@ -142,7 +143,8 @@ async fn forged_replayed_and_foreign_callbacks_are_refused() {
 
     // A callback without any state.
     let callback = browser.to_callback(&team, "bob").await;
-    let stateless = callback.replace(&format!("state={}", callback.split("state=").nth(1).expect("s").split('&').next().expect("v")), "");
+    let stateless = callback
+        .replace(&format!("state={}", callback.split("state=").nth(1).expect("s").split('&').next().expect("v")), "");
     assert_refused(&app, &browser, &stateless, "no state").await;
 
     // The real thing works; replaying it does not.
@@ -250,7 +252,10 @@ async fn an_email_claim_links_an_existing_account_only_when_verified_proven_and_
     let provider = TestProvider::start();
     let (owner, team) = app.owner("linking").await;
     let (victim, victims_team) = app.owner("victim").await;
-    assert_eq!(configure(&app, &provider, &owner.cookie, "NORMAL", &["example.org"], false).await.status(), StatusCode::OK);
+    assert_eq!(
+        configure(&app, &provider, &owner.cookie, "NORMAL", &["example.org"], false).await.status(),
+        StatusCode::OK
+    );
 
     // An unverified claim of the victim's email: no link, no account, no way in.
     provider.account("mallory", &victim.email, false, false).await;
@@ -321,7 +326,13 @@ async fn required_sso_refuses_member_passwords_and_keeps_the_owners_break_glass(
     let switched = app.call("switch_team", &input(&[("team_id", &team)]), Some(&dual_cookie)).await;
     assert_eq!(error_body(switched).await["code"], "single_sign_on_required");
     // Invitations are no door either.
-    let accepted = app.call("sign_up_with_invitation", &input(&[("token", &pending), ("display_name", "Late"), ("password", PASSWORD)]), None).await;
+    let accepted = app
+        .call(
+            "sign_up_with_invitation",
+            &input(&[("token", &pending), ("display_name", "Late"), ("password", PASSWORD)]),
+            None,
+        )
+        .await;
     assert_eq!(error_body(accepted).await["code"], "single_sign_on_required");
 
     // The owner's break-glass: password, then the code.
