@@ -33,10 +33,11 @@ test('prints the time a signed-in list page takes to reach data-ready from a col
 });
 
 // The front end's budget on the wire (issue 25, raised by issue 27's inbox, live updates and mentions,
-// and by issue 28's webhooks settings; see docs/performance.md): the wasm and its loader as the server
-// sends them to a browser that accepts brotli, at most 450 KB (450,000 bytes) together.
+// by issue 28's webhooks settings and by issue 30's single sign-on; see docs/performance.md): the wasm
+// and its loader as the server sends them to a browser that accepts brotli, at most 460 KB (460,000
+// bytes) together.
 // Deterministic, so asserted.
-test('the front end is within 450 KB of wasm and JS on the wire', async ({ request }) => {
+test('the front end is within 460 KB of wasm and JS on the wire', async ({ request }) => {
   const page = await (await request.get('/')).text();
   const assets = [...page.matchAll(/href="(\/frontend-[0-9a-f]+(?:_bg\.wasm|\.js))"/g)].map((m) => m[1]);
   expect(assets).toHaveLength(2);
@@ -47,5 +48,5 @@ test('the front end is within 450 KB of wasm and JS on the wire', async ({ reque
     total += Number(response.headers()['content-length']);
   }
   console.log(`wasm and JS on the wire (brotli): ${total} bytes`);
-  expect(total).toBeLessThanOrEqual(450_000);
+  expect(total).toBeLessThanOrEqual(460_000);
 });

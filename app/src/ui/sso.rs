@@ -68,8 +68,8 @@ pub fn SsoSettings() -> impl IntoView {
         })
     };
     view! {
-        <section class="card">
-            <h2>"Single sign-on"</h2>
+        <section class="card" aria-labelledby="sso-heading">
+            <h2 id="sso-heading">"Single sign-on"</h2>
             <p class="hint">"People sign in with your OpenID Connect provider. An operator proves each email domain (moth sso prove-domain); only then can a verified email of it link an existing account, once its owner confirms with their password."</p>
             {status}
             <form on:submit=submit novalidate>
