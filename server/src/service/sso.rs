@@ -273,7 +273,8 @@ impl Service {
             success: false,
             team_id: team,
             actor_id: None,
-            detail: why.chars().take(500).collect(),
+            // The reason may quote the provider's words: printable characters only, bounded.
+            detail: why.chars().filter(|c| !c.is_control()).take(500).collect(),
             source_ip: request.source_ip.clone(),
         };
         audit::record(&self.db, record, self.now()).await;

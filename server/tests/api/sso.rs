@@ -379,6 +379,16 @@ async fn a_disabled_provider_account_is_refused_and_its_session_ends_with_its_li
     let log = events(&app, &owner.cookie).await;
     assert!(log.iter().any(|(e, d)| e == "sso_refused" && d.contains("provider refused")), "{log:?}");
 
+    // A member the OWNER removes does not come back through the provider.
+    provider.account("rae", &fresh_email("rae"), true, false).await;
+    let rae = Browser::new(&app.address);
+    assert_eq!(rae.get(&rae.to_callback(&team, "rae").await).await.status(), StatusCode::SEE_OTHER);
+    let rae_id = me(&app, &rae.cookie()).await["user"]["id"].as_str().expect("id").to_owned();
+    let removed = app.call("remove_member", &input(&[("user_id", &rae_id)]), Some(&owner.cookie)).await;
+    assert_eq!(removed.status(), StatusCode::OK);
+    let back = Browser::new(&app.address);
+    assert_refused(&app, &back, &back.to_callback(&team, "rae").await, "a removed member").await;
+
     // The session already made lives no longer than a session's absolute lifetime.
     let lifetime = server::config::Config::default().session_absolute_timeout();
     app.clock.advance(lifetime + std::time::Duration::from_secs(1));
