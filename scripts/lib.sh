@@ -26,6 +26,17 @@ prune_target() {
   for dir in "$CARGO_TARGET_DIR"/*/incremental; do
     [ -d "$dir" ] && find "$dir" -mindepth 1 -maxdepth 1 -mtime +2 -exec rm -rf {} + 2>/dev/null || true
   done
+  # A disk with less than 20 GB free fails links with a bus error: drop what rebuilds cheaply
+  # (incremental state, test and example binaries, which relink from the kept libraries).
+  local free_kb
+  free_kb="$(df -Pk "$(dirname "$CARGO_TARGET_DIR")" 2>/dev/null | awk 'NR == 2 { print $4 }')"
+  if [ -n "$free_kb" ] && [ "$free_kb" -lt 20971520 ]; then
+    log "Less than 20 GB free: pruning the build cache's incremental state and binaries"
+    rm -rf "$CARGO_TARGET_DIR"/*/incremental
+    for dir in "$CARGO_TARGET_DIR"/*/deps "$CARGO_TARGET_DIR"/*/examples; do
+      [ -d "$dir" ] && find "$dir" -maxdepth 1 -type f -perm -u+x ! -name '*.so' -delete 2>/dev/null || true
+    done
+  fi
 }
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

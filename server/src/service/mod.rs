@@ -253,7 +253,9 @@ impl Service {
         let team = db::accounts::membership(&self.db, actor.user_id(), actor.team_id()).await?;
         match (user, team) {
             (Some(user), Some(team)) => {
-                let two_factor_setup_required = team.requires_two_factor && !self.has_two_factor(user.id).await?;
+                // The actor's flag, not the team's: a session its provider signed in owes none.
+                let two_factor_setup_required =
+                    actor.team_requires_two_factor() && !self.has_two_factor(user.id).await?;
                 Ok(Me { user, team, two_factor_setup_required })
             }
             _ => Err(AppError::unauthenticated()),

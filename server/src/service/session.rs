@@ -249,7 +249,10 @@ impl SessionPolicy {
         if !sso_admits(&membership, record.sso_team, record.second_factor) {
             return Ok(None);
         }
-        Ok(Some(Actor::from_session(record.user_id, record.team_id, membership.role, membership.requires_two_factor)))
+        // The team's provider signed this session in: its sign-in stands for the second factor the
+        // team requires (an account made by single sign-on has no password to turn Moth's on with).
+        let two_factor_required = membership.requires_two_factor && record.sso_team != Some(membership.id);
+        Ok(Some(Actor::from_session(record.user_id, record.team_id, membership.role, two_factor_required)))
     }
 
     /// Moves the signed-in `user_id` to `team_id`, which they have just joined, under a new session

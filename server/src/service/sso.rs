@@ -165,6 +165,10 @@ impl Service {
             }
             Err(e) => return Err(self.refuse_sso(&request, Some(team), &e.to_string()).await),
         };
+        // OpenID Connect bounds a subject to 255 ASCII characters; the table repeats it.
+        if verified.subject.is_empty() || verified.subject.len() > 255 {
+            return Err(self.refuse_sso(&request, Some(team), "the ID token's subject is empty or too long").await);
+        }
         let identity = sso::Identity { team, issuer: &verified.issuer, subject: &verified.subject };
         if let Some(user) = sso::identity(&self.db, team, identity.issuer, identity.subject).await? {
             return self.sign_in_identity(&request, &identity, user).await;

@@ -453,3 +453,63 @@ async fn configuring_sso_is_checked_and_validated() {
     let kept = app.call("configure_sso", &no_secret, Some(&owner.cookie)).await;
     assert_eq!(kept.status(), StatusCode::OK, "an empty secret keeps the stored one");
 }
+
+#[tokio::test]
+async fn an_account_with_two_factor_owes_it_after_the_provider_too() {
+    let app = sso_app().await;
+    let provider = TestProvider::start();
+    let (owner, team) = app.owner("factor").await;
+    assert_eq!(configure(&app, &provider, &owner.cookie, "NORMAL", &["example.org"], false).await.status(), StatusCode::OK);
+    prove_domain(&app, &team, "example.org");
+    let (tess, _) = app.owner("tess").await;
+    let (secret, _) = app.enable_two_factor(&tess.cookie).await;
+    provider.account("tess", &tess.email, true, false).await;
+
+    // The link's confirmation owes the second factor too; only then is the identity linked.
+    let browser = Browser::new(&app.address);
+    assert_eq!(browser.get(&browser.to_callback(&team, "tess").await).await.headers()[header::LOCATION], "/signin?link=1");
+    let password = app.sign_in_as(&tess.email, PASSWORD, Some(&browser.cookie())).await;
+    let pending = session_cookie(&password).expect("pending session");
+    assert_eq!(error_body(password).await["code"], "second_factor_required");
+    app.clock.advance(std::time::Duration::from_secs(30));
+    let code = totp_code(&secret, app.unix_secs());
+    let linked = app.call("second_factor", &input(&[("code", &code)]), Some(&pending)).await;
+    assert_eq!(linked.status(), StatusCode::OK, "linked after the code");
+    assert_eq!(me(&app, &session_cookie(&linked).expect("cookie")).await["team"]["id"], team.as_str());
+
+    // Through the provider again: the session waits for the code and signs nobody in yet.
+    let browser = Browser::new(&app.address);
+    let owed = browser.get(&browser.to_callback(&team, "tess").await).await;
+    assert_eq!(owed.headers()[header::LOCATION], "/signin?second_factor=1");
+    assert!(me(&app, &browser.cookie()).await.is_null(), "nobody is signed in before the code");
+    app.clock.advance(std::time::Duration::from_secs(30));
+    let code = totp_code(&secret, app.unix_secs());
+    let second = app.call("second_factor", &input(&[("code", &code)]), Some(&browser.cookie())).await;
+    assert_eq!(second.status(), StatusCode::OK);
+    let cookie = session_cookie(&second).expect("a new session id");
+    assert_eq!(me(&app, &cookie).await["team"]["id"], team.as_str());
+    let log = events(&app, &owner.cookie).await;
+    assert!(log.iter().any(|(e, d)| e == "signed_in" && d.contains("authentication code")), "{log:?}");
+    assert!(log.iter().any(|(e, _)| e == "sso_linked"), "{log:?}");
+}
+
+#[tokio::test]
+async fn the_providers_sign_in_stands_for_the_second_factor_a_team_requires() {
+    let app = sso_app().await;
+    let provider = TestProvider::start();
+    let (owner, team) = app.owner("mfa").await;
+    app.enable_two_factor(&owner.cookie).await;
+    let required = app.call("set_two_factor_requirement", &input(&[("required", "true")]), Some(&owner.cookie)).await;
+    assert_eq!(required.status(), StatusCode::OK);
+    assert_eq!(configure(&app, &provider, &owner.cookie, "NORMAL", &[], false).await.status(), StatusCode::OK);
+    // A member by password without two-factor authentication can do nothing yet...
+    let member = app.new_member(&owner.cookie, "NORMAL").await;
+    let blocked = app.call("list_projects", &[], Some(&member.cookie)).await;
+    assert_eq!(error_body(blocked).await["code"], "two_factor_required");
+    // ...one the provider signed in (an account with no password to turn Moth's on with) can.
+    provider.account("una", &fresh_email("una"), true, false).await;
+    let browser = Browser::new(&app.address);
+    assert_eq!(browser.get(&browser.to_callback(&team, "una").await).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(me(&app, &browser.cookie()).await["two_factor_setup_required"], false);
+    assert_eq!(app.call("list_projects", &[], Some(&browser.cookie())).await.status(), StatusCode::OK);
+}
