@@ -459,7 +459,10 @@ async fn an_account_with_two_factor_owes_it_after_the_provider_too() {
     let app = sso_app().await;
     let provider = TestProvider::start();
     let (owner, team) = app.owner("factor").await;
-    assert_eq!(configure(&app, &provider, &owner.cookie, "NORMAL", &["example.org"], false).await.status(), StatusCode::OK);
+    assert_eq!(
+        configure(&app, &provider, &owner.cookie, "NORMAL", &["example.org"], false).await.status(),
+        StatusCode::OK
+    );
     prove_domain(&app, &team, "example.org");
     let (tess, _) = app.owner("tess").await;
     let (secret, _) = app.enable_two_factor(&tess.cookie).await;
@@ -467,7 +470,10 @@ async fn an_account_with_two_factor_owes_it_after_the_provider_too() {
 
     // The link's confirmation owes the second factor too; only then is the identity linked.
     let browser = Browser::new(&app.address);
-    assert_eq!(browser.get(&browser.to_callback(&team, "tess").await).await.headers()[header::LOCATION], "/signin?link=1");
+    assert_eq!(
+        browser.get(&browser.to_callback(&team, "tess").await).await.headers()[header::LOCATION],
+        "/signin?link=1"
+    );
     let password = app.sign_in_as(&tess.email, PASSWORD, Some(&browser.cookie())).await;
     let pending = session_cookie(&password).expect("pending session");
     assert_eq!(error_body(password).await["code"], "second_factor_required");
