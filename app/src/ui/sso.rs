@@ -77,7 +77,7 @@ pub fn SsoSettings() -> impl IntoView {
                 <TextField label="Button name" name="display_name" id="sso-display-name" value=display_name errors />
                 <TextField label="Client id" name="client_id" id="sso-client-id" value=client_id errors />
                 <TextField label="Client secret" name="client_secret" id="sso-client-secret" kind="password" value=client_secret errors placeholder="unchanged if empty" />
-                <TextField label="Email domains" name="domains" id="sso-domains" value=domains errors placeholder="example.com, example.org" />
+                <TextField label="Domains the team owns" name="domains" id="sso-domains" value=domains errors placeholder="example.com, example.org" />
                 <div class="field">
                     <label for="sso-role">"Role of newcomers"</label>
                     <select id="sso-role" on:change=move |ev| role.set(if event_target_value(&ev) == "GUEST" { Role::Guest } else { Role::Normal })>

@@ -459,7 +459,16 @@ impl MembersApi for Service {
             return Err(AppError::not_found());
         }
         self.audit(&request, Event::MemberLeft, Some(&actor), String::new()).await;
-        if let Some(team) = accounts::memberships(&self.db, actor.user_id()).await?.into_iter().next() {
+        // The next team this session may enter (a team that requires single sign-on admits only
+        // sessions its provider signed in); with none, the session ends.
+        let mut next = None;
+        for team in accounts::memberships(&self.db, actor.user_id()).await? {
+            if self.sessions.admitted(request.session()?, &team).await? {
+                next = Some(team);
+                break;
+            }
+        }
+        if let Some(team) = next {
             self.sessions.set_team(request.session()?, &actor, team.id).await?;
             let actor =
                 self.sessions.actor(&self.db, request.session()?).await?.ok_or_else(AppError::unauthenticated)?;

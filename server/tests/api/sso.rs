@@ -307,6 +307,12 @@ async fn required_sso_refuses_member_passwords_and_keeps_the_owners_break_glass(
     let joined = app.call("accept_invitation", &input(&[("token", &token)]), Some(&dual.cookie)).await;
     assert_eq!(joined.status(), StatusCode::OK, "dual joins the team");
     let (_, pending) = app.invite(&owner.cookie, &fresh_email("late"), "NORMAL").await;
+    // A member of this team and, by invitation, of another.
+    let (other_owner, other_team) = app.owner("other").await;
+    let triple = app.new_member(&owner.cookie, "NORMAL").await;
+    let (_, token) = app.invite(&other_owner.cookie, &triple.email, "NORMAL").await;
+    let joined = app.call("accept_invitation", &input(&[("token", &token)]), Some(&triple.cookie)).await;
+    assert_eq!(joined.status(), StatusCode::OK, "triple joins the other team");
 
     // Requiring it needs the OWNER's own second factor, the break-glass.
     let refused = configure(&app, &provider, &owner.cookie, "NORMAL", &[], true).await;
@@ -325,6 +331,14 @@ async fn required_sso_refuses_member_passwords_and_keeps_the_owners_break_glass(
     assert_eq!(me(&app, &dual_cookie).await["team"]["id"], dual_team.as_str());
     let switched = app.call("switch_team", &input(&[("team_id", &team)]), Some(&dual_cookie)).await;
     assert_eq!(error_body(switched).await["code"], "single_sign_on_required");
+    // Leaving the other team does not fall back into this one: the session ends.
+    let triple_in = app.sign_in_as(&triple.email, PASSWORD, None).await;
+    let triple_cookie = session_cookie(&triple_in).expect("triple signs in");
+    assert_eq!(me(&app, &triple_cookie).await["team"]["id"], other_team.as_str());
+    let left = app.call("leave_team", &[], Some(&triple_cookie)).await;
+    assert_eq!(left.status(), StatusCode::OK);
+    assert!(left.json::<serde_json::Value>().await.expect("json").is_null(), "no team to go on to");
+    assert!(me(&app, &triple_cookie).await.is_null());
     // Invitations are no door either.
     let accepted = app
         .call(
