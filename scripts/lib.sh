@@ -28,8 +28,10 @@ prune_target() {
   done
   # A disk with less than 20 GB free fails links with a bus error: drop what rebuilds cheaply
   # (incremental state, test and example binaries, which relink from the kept libraries).
+  # On a fresh machine the cache does not exist yet: df must not see a missing folder (pipefail).
+  mkdir -p "$CARGO_TARGET_DIR"
   local free_kb
-  free_kb="$(df -Pk "$(dirname "$CARGO_TARGET_DIR")" 2>/dev/null | awk 'NR == 2 { print $4 }')"
+  free_kb="$(df -Pk "$CARGO_TARGET_DIR" 2>/dev/null | awk 'NR == 2 { print $4 }' || true)"
   if [ -n "$free_kb" ] && [ "$free_kb" -lt 20971520 ]; then
     log "Less than 20 GB free: pruning the build cache's incremental state and binaries"
     rm -rf "$CARGO_TARGET_DIR"/*/incremental
