@@ -11,7 +11,7 @@
 //! - [`backup`]: encrypted snapshots, retention, restore drills and restores; [`export`]: a team's
 //!   own exports, to a download or the team's bucket;
 //! - [`notify`]: notifications: the worker that delivers them, live connections, email;
-//! - [`clock`]: time, injectable for tests.
+//! - [`clock`]: time, injectable for tests; [`machine`]: the cores the pools are sized for.
 
 pub mod access_token;
 pub mod actor;
@@ -27,6 +27,7 @@ pub mod error;
 pub mod export;
 pub mod files;
 pub mod http;
+pub mod machine;
 pub mod mail;
 pub mod markdown;
 pub mod metrics;

@@ -62,6 +62,9 @@ pub struct Metrics {
     pub durations: Family<Route, Histogram, fn() -> Histogram>,
     pub pool_connections: Gauge,
     pub pool_idle: Gauge,
+    pub pool_max: Gauge,
+    pub hashing_threads: Gauge,
+    pub hashing_buffers: Gauge,
     /// Read from `backup_runs` at each scrape, so that snapshots and drills run by `moth backup` count too.
     pub backup_last_snapshot_seconds: Gauge,
     pub backup_last_snapshot_passed: Gauge,
@@ -102,6 +105,9 @@ impl Metrics {
             durations: Family::new_with_constructor(duration_histogram as fn() -> Histogram),
             pool_connections: Gauge::default(),
             pool_idle: Gauge::default(),
+            pool_max: Gauge::default(),
+            hashing_threads: Gauge::default(),
+            hashing_buffers: Gauge::default(),
             backup_last_snapshot_seconds: Gauge::default(),
             backup_last_snapshot_passed: Gauge::default(),
             backup_last_verified_seconds: Gauge::default(),
@@ -148,7 +154,7 @@ impl Metrics {
     }
 
     /// The gauges, each with its name and help, registered as one list.
-    fn gauges(&self) -> [(&'static str, &'static str, &Gauge); 9] {
+    fn gauges(&self) -> [(&'static str, &'static str, &Gauge); 12] {
         [
             (
                 "cluster_leader",
@@ -157,6 +163,13 @@ impl Metrics {
             ),
             ("db_pool_connections", "Database connections open", &self.pool_connections),
             ("db_pool_idle", "Database connections open and idle", &self.pool_idle),
+            ("db_pool_max_connections", "The most database connections this instance opens", &self.pool_max),
+            ("password_hashing_threads", "Threads that hash passwords", &self.hashing_threads),
+            (
+                "password_hashing_buffers",
+                "19 MiB hashing buffers held now (in use, or idle until their release)",
+                &self.hashing_buffers,
+            ),
             (
                 "backup_last_snapshot_timestamp_seconds",
                 "When the newest snapshot that was written whole finished (Unix time; 0: none yet)",

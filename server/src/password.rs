@@ -1,18 +1,18 @@
 //! Password hashing with argon2id (m = 19456 KiB, t = 2, p = 1, the OWASP minimum), run on a small
-//! pool of its own threads, one fewer than the cores (at least one), so that hashing never stalls the
-//! async executor and a flood of sign-ins always leaves a core to everything else. Each thread owns
-//! one 19 MiB block buffer that it reuses for every hash: a flood of sign-ins costs at most that much
-//! memory per thread, and hashing allocates nothing (a fresh 19 MiB allocation per hash fragments
-//! the allocator's heaps until hundreds of MiB stay resident). A request waits at most [`QUEUE_WAIT`]
-//! for a thread (and at most [`MAX_WAITING`] requests wait at all); then it gets
-//! [`ServiceError::Busy`], which clients see as 503 with `Retry-After`.
+//! pool of its own threads, so that hashing never stalls the async executor and a flood of sign-ins
+//! always leaves cores to everything else. Memory is what bounds the pool: each hash needs a 19 MiB
+//! buffer, so the threads are few by default ([`Hashing::for_cores`]: one fewer than the cores, at
+//! most [`DEFAULT_MAX_THREADS`]) and configurable; a buffer is reused from hash to hash during a
+//! flood and given back to the system after [`Hashing::release_after`] without work. A request waits
+//! at most [`QUEUE_WAIT`] for a thread (and at most [`MAX_WAITING`] requests wait at all); then it
+//! gets [`ServiceError::Busy`], which clients see as 503 with `Retry-After`.
 
 use std::{
     sync::{
         atomic::{AtomicUsize, Ordering},
-        mpsc, Arc, LazyLock, Mutex,
+        mpsc, Arc, LazyLock, Mutex, OnceLock,
     },
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use argon2::{
@@ -36,12 +36,21 @@ fn hash_error(e: impl std::fmt::Display) -> ServiceError {
     ServiceError::Hash(e.to_string())
 }
 
-/// The blocks argon2 fills, kept by each hashing thread and used for every hash it computes.
+/// Room reserved for a buffer, in 1 KiB blocks: more than glibc's largest mmap threshold (32 MiB on
+/// 64-bit), so that the allocator always maps a buffer on its own and unmaps it when it is dropped.
+/// A 19 MiB request falls under the threshold glibc raises after the first free, is carved from a
+/// heap, and stays resident after it is freed. Only the pages argon2 writes become resident.
+const RESERVED_BLOCKS: usize = 33 * 1024;
+
+/// The blocks argon2 fills, reused from hash to hash while a flood lasts (see [`Buffers`]).
 struct Memory(Vec<Block>);
 
 impl Memory {
     fn new() -> Self {
-        Memory(vec![Block::default(); params().block_count()])
+        let blocks = params().block_count();
+        let mut buffer = Vec::with_capacity(blocks.max(RESERVED_BLOCKS));
+        buffer.resize(blocks, Block::default());
+        Memory(buffer)
     }
 
     /// The first `blocks` blocks, grown once if a stored hash asks for more than today's parameters.
@@ -105,6 +114,38 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
 pub const QUEUE_WAIT: Duration = Duration::from_secs(3);
 /// How many requests may wait for a hashing thread at once; more are told at once that it is busy.
 pub const MAX_WAITING: usize = 256;
+/// The most hashing threads the default gives, whatever the cores: 2 x 19 MiB at the most.
+pub const DEFAULT_MAX_THREADS: usize = 2;
+
+/// How password hashing is bounded (settings `password_hashing_threads` and
+/// `password_hashing_release_secs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hashing {
+    /// Threads, each holding one 19 MiB buffer while a flood lasts.
+    pub threads: usize,
+    /// How long a buffer is kept without work before it goes back to the system.
+    pub release_after: Duration,
+}
+
+impl Hashing {
+    /// The default on a machine of `cores`: one thread fewer than the cores (at least one), so that
+    /// a flood of sign-ins leaves a core to the requests, and at most [`DEFAULT_MAX_THREADS`], so
+    /// that memory does not grow with the machine. Buffers go back after a minute without work.
+    pub fn for_cores(cores: usize) -> Self {
+        Self { threads: cores.saturating_sub(1).clamp(1, DEFAULT_MAX_THREADS), release_after: Duration::from_secs(60) }
+    }
+}
+
+static SETTINGS: OnceLock<Hashing> = OnceLock::new();
+
+/// Sets the pool's bounds and starts its threads. Only a call before the first hash counts (the
+/// server makes it as it starts; commands and tests that do not get [`Hashing::for_cores`] of this
+/// machine); answers whether this one did.
+pub fn configure(settings: Hashing) -> bool {
+    let taken = SETTINGS.set(settings).is_ok();
+    LazyLock::force(&POOL);
+    taken
+}
 
 type Job = Box<dyn FnOnce(&mut Memory) + Send>;
 
@@ -115,34 +156,86 @@ struct Pool {
     threads: usize,
     waiting: AtomicUsize,
     peak: Arc<AtomicUsize>,
+    buffers: Arc<Buffers>,
+}
+
+/// The buffers not in use, each with the moment it was given back, and how many exist in all.
+struct Buffers {
+    idle: Mutex<Vec<(Memory, Instant)>>,
+    held: AtomicUsize,
+    release_after: Duration,
+}
+
+impl Buffers {
+    /// The buffer given back last (the others age towards release), or a new one.
+    fn take(&self) -> Memory {
+        if let Some((memory, _)) = self.idle.lock().ok().and_then(|mut idle| idle.pop()) {
+            return memory;
+        }
+        self.held.fetch_add(1, Ordering::SeqCst);
+        Memory::new()
+    }
+
+    fn give_back(&self, memory: Memory) {
+        match self.idle.lock() {
+            Ok(mut idle) => idle.push((memory, Instant::now())),
+            Err(_) => drop(self.forget(memory)),
+        }
+    }
+
+    /// Drops the buffers that have had no work for `release_after`.
+    fn release_idle(&self) {
+        let Ok(mut idle) = self.idle.lock() else { return };
+        let (old, kept): (Vec<_>, Vec<_>) = idle.drain(..).partition(|(_, since)| since.elapsed() >= self.release_after);
+        *idle = kept;
+        drop(idle);
+        for (memory, _) in old {
+            self.forget(memory);
+        }
+    }
+
+    fn forget(&self, memory: Memory) {
+        drop(memory);
+        self.held.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 static POOL: LazyLock<Pool> = LazyLock::new(|| {
-    // One core stays with the requests: with a thread per core, the issue list's p99 during 20
-    // sign-ins was 2.5 to 4x its idle value on two cores; with one fewer, 1.7 to 2.1x, for half the
-    // sign-in rate there (docs/performance.md).
-    let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get).saturating_sub(1).max(1);
+    let settings = *SETTINGS.get_or_init(|| Hashing::for_cores(crate::machine::available_cores()));
+    let threads = settings.threads.max(1);
     let (jobs, receiver) = mpsc::channel::<Job>();
     let receiver = Arc::new(Mutex::new(receiver));
     let running = Arc::new(AtomicUsize::new(0));
     let peak = Arc::new(AtomicUsize::new(0));
+    let buffers = Arc::new(Buffers {
+        idle: Mutex::new(Vec::new()),
+        held: AtomicUsize::new(0),
+        release_after: settings.release_after,
+    });
+    // The thread waiting for work wakes this often to release the buffers that have aged.
+    let wake_every = (settings.release_after / 2).max(Duration::from_millis(100));
     for n in 0..threads {
         let receiver = receiver.clone();
-        let (running, peak) = (running.clone(), peak.clone());
+        let (running, peak, buffers) = (running.clone(), peak.clone(), buffers.clone());
         let spawned = std::thread::Builder::new().name(format!("moth-hash-{n}")).spawn(move || {
             yield_to_requests();
-            // Allocated at the thread's first job, then reused for every hash.
-            let mut memory: Option<Memory> = None;
             loop {
                 let job = match receiver.lock() {
-                    Ok(receiver) => receiver.recv(),
+                    Ok(receiver) => receiver.recv_timeout(wake_every),
                     Err(_) => return,
                 };
-                let Ok(job) = job else { return };
-                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
-                peak.fetch_max(now, Ordering::SeqCst);
-                job(memory.get_or_insert_with(Memory::new));
-                running.fetch_sub(1, Ordering::SeqCst);
+                match job {
+                    Ok(job) => {
+                        let mut memory = buffers.take();
+                        let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                        peak.fetch_max(now, Ordering::SeqCst);
+                        job(&mut memory);
+                        running.fetch_sub(1, Ordering::SeqCst);
+                        buffers.give_back(memory);
+                    }
+                    Err(mpsc::RecvTimeoutError::Timeout) => buffers.release_idle(),
+                    Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                }
             }
         });
         if let Err(e) = spawned {
@@ -155,6 +248,7 @@ static POOL: LazyLock<Pool> = LazyLock::new(|| {
         threads,
         waiting: AtomicUsize::new(0),
         peak,
+        buffers,
     }
 });
 
@@ -172,9 +266,14 @@ fn yield_to_requests() {
     }
 }
 
-/// The number of hashing threads (one fewer than the cores, at least one).
+/// The number of hashing threads.
 pub fn threads() -> usize {
     POOL.threads
+}
+
+/// How many 19 MiB buffers the threads hold now, in use or waiting to be released.
+pub fn buffers_held() -> usize {
+    POOL.buffers.held.load(Ordering::SeqCst)
 }
 
 /// The most hashes that ever ran at the same time; never more than [`threads`].

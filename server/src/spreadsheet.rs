@@ -2,6 +2,9 @@
 //! in a spreadsheet, so that text a user typed never runs there as a formula.
 
 /// A CSV document being written in memory, header first.
+/// The properties both issue spreadsheets (a project's list and a team's export) show, in this order.
+pub const ISSUE_PROPERTY_COLUMNS: [&str; 6] = ["type", "severity", "priority", "status", "visibility", "reporter"];
+
 pub struct SafeCsv {
     writer: csv::Writer<Vec<u8>>,
 }

@@ -66,6 +66,9 @@ impl Application {
         let db = open_database(&config).await?;
         let listener =
             TcpListener::bind(config.bind).await.map_err(|source| StartupError::Bind { addr: config.bind, source })?;
+        if !password::configure(config.hashing()) {
+            tracing::debug!("password hashing was already configured in this process: the first settings stand");
+        }
         tokio::task::spawn_blocking(password::warm_up);
 
         let sessions =
@@ -250,7 +253,7 @@ fn build_notifier(
 
 /// The database, migrated, with its audit chain settled and the Markdown of older rows rendered.
 async fn open_database(config: &Config) -> Result<Db, StartupError> {
-    let db = Db::connect(&config.database_url).await?;
+    let db = Db::connect_with_pool(&config.database_url, config.pool_size()).await?;
     let cache_entries = config.session_cache_entries(db.backend()).map_err(StartupError::Config)?;
     let db = db.with_auth_cache(cache_entries);
     db.migrate().await?;

@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 
 use super::{
-    form::{FormAlert, Submission, TextField},
+    form::{FormAlert, FormEnd, Submission, TextField},
     layout::SignedIn,
     set_ready,
     tokens::AccessTokensSection,
@@ -110,8 +110,7 @@ fn TurnOn(on_done: impl Fn(RecoveryCodes) + Send + Sync + Copy + 'static) -> imp
             <form on:submit=submit novalidate>
                 <TextField label="Authentication code" name="code" autocomplete="one-time-code" value=code errors />
                 <TextField label="Your password" name="password" kind="password" autocomplete="current-password" value=password errors />
-                <FormAlert errors />
-                <button type="submit" class="primary-inline" disabled=move || confirm.pending()>"Turn on"</button>
+                <FormEnd form=confirm.state() label="Turn on" />
             </form>
         </Show>
     }
@@ -127,8 +126,7 @@ fn TurnOff(on_done: impl Fn() + Send + Sync + Copy + 'static) -> impl IntoView {
     view! {
         <form on:submit=submit novalidate>
             <TextField label="Authentication code" name="code" autocomplete="one-time-code" value=code errors />
-            <FormAlert errors />
-            <button type="submit" class="danger" disabled=move || form.pending()>"Turn off"</button>
+            <FormEnd form=form.state() label="Turn off" class="danger" />
         </form>
     }
 }

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::{Redirect, A};
 
 use super::{
-    form::{FormAlert, Submission, TextField},
+    form::{FormEnd, Submission, TextField},
     second_factor_asked, set_ready,
     sso::SsoButton,
     start_over_signed_in, SessionState,
@@ -63,8 +63,7 @@ pub fn SignInPage() -> impl IntoView {
                     <form on:submit=submit novalidate>
                         <TextField label="Email" name="email" kind="email" autocomplete="username" value=email errors />
                         <TextField label="Password" name="password" kind="password" autocomplete="current-password" value=password errors />
-                        <FormAlert errors />
-                        <button type="submit" class="primary" disabled=move || form.pending()>"Sign in"</button>
+                        <FormEnd form=form.state() label="Sign in" class="primary" />
                     </form>
                 }>
                     <SecondFactor />
@@ -91,8 +90,7 @@ fn SecondFactor() -> impl IntoView {
             }>
                 <TextField label="Recovery code" name="code" autocomplete="off" value=code errors />
             </Show>
-            <FormAlert errors />
-            <button type="submit" class="primary" disabled=move || form.pending()>"Verify"</button>
+            <FormEnd form=form.state() label="Verify" class="primary" />
             <button type="button" on:click=move |_| recovery.update(|r| *r = !*r)>
                 {move || if recovery.get() { "Use an authentication code" } else { "Use a recovery code" }}
             </button>
@@ -128,8 +126,7 @@ pub fn SignUpPage() -> impl IntoView {
                     <TextField label="Password" name="password" kind="password" autocomplete="new-password" value=password errors />
                     <p class="hint">"8 to 128 characters. Common passwords are refused."</p>
                     <TextField label="Team name" name="team_name" autocomplete="organization" value=team_name errors />
-                    <FormAlert errors />
-                    <button type="submit" class="primary" disabled=move || form.pending()>"Sign up"</button>
+                    <FormEnd form=form.state() label="Sign up" class="primary" />
                 </form>
                 <p class="muted">"Already have an account? " <A href="/signin">"Sign in"</A></p>
             </section>

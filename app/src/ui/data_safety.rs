@@ -6,7 +6,7 @@
 use leptos::{ev::SubmitEvent, prelude::*};
 
 use super::{
-    form::{FormAlert, Submission, TextField},
+    form::{FormEnd, Submission, TextField},
     layout::SignedIn,
     set_ready, time,
 };
@@ -169,8 +169,7 @@ fn ExportForm(on_started: impl Fn() + Send + Sync + Copy + 'static) -> impl Into
             </fieldset>
             <TextField label="Passphrase (12 characters or more)" name="passphrase" kind="password" autocomplete="new-password" value=passphrase errors />
             <TextField label="Or an age public key" name="recipient" placeholder="age1..." value=recipient errors />
-            <FormAlert errors />
-            <button type="submit" class="primary-inline" disabled=move || start.pending()>"Export now"</button>
+            <FormEnd form=start.state() label="Export now" />
         </form>
     }
 }
@@ -240,8 +239,7 @@ fn BucketSettings() -> impl IntoView {
                 <label class="check"><input type="checkbox" prop:checked=move || path_style.get() on:change=move |ev| path_style.set(event_target_checked(&ev)) />" Path-style addresses (most S3-compatible stores)"</label>
                 <ScheduleSelect schedule />
                 <TextField label="Age public key for scheduled exports" name="schedule_recipient" placeholder="age1..." value=schedule_recipient errors />
-                <FormAlert errors />
-                <button type="submit" class="primary-inline" disabled=move || save.pending()>"Save bucket"</button>
+                <FormEnd form=save.state() label="Save bucket" />
                 <Show when=move || saved.get()><span class="muted" role="status">" Saved."</span></Show>
             </form>
         </section>

@@ -165,6 +165,33 @@ where
     pub fn pending(self) -> bool {
         self.in_flight.get() > 0
     }
+
+    /// What the end of its form shows ([`FormEnd`]), apart from the types of its input and answer.
+    pub fn state(self) -> FormState {
+        FormState { errors: self.errors, in_flight: self.in_flight }
+    }
+}
+
+/// A submission's errors and whether it is being sent.
+#[derive(Clone, Copy)]
+pub struct FormState {
+    errors: RwSignal<Option<AppError>>,
+    in_flight: RwSignal<u32>,
+}
+
+/// The end of a form: its alert (for an error that names no field) and its submit button, disabled
+/// while the form is being sent.
+#[component]
+pub fn FormEnd(
+    form: FormState,
+    label: &'static str,
+    #[prop(default = "primary-inline")] class: &'static str,
+) -> impl IntoView {
+    let FormState { errors, in_flight } = form;
+    view! {
+        <FormAlert errors />
+        <button type="submit" class=class disabled=move || in_flight.get() > 0>{label}</button>
+    }
 }
 
 /// The message the last error gives the field `name` (a garde path such as `fields.title`), if any.
@@ -184,21 +211,30 @@ pub fn error_id(name: &str) -> String {
     format!("{id}-error")
 }
 
-/// A secret shown once, when it is made (an access token's, a webhook's), with a button that copies
-/// it.
+/// The status region where a secret is shown once, when it is made (an access token's, a webhook's):
+/// `made` gives its label and the secret, shown with a button that copies it.
 #[component]
-pub fn ShownOnce(id: &'static str, label: String, secret: String, copy: &'static str) -> impl IntoView {
-    let copied = RwSignal::new(false);
-    let value = secret.clone();
-    view! {
-        <div class="created">
-            <label for=id>{label}</label>
-            <input id=id readonly=true prop:value=secret />
-            <button type="button" on:click=move |_| { copy_to_clipboard(&value); copied.set(true); }>{copy}</button>
-            <span class="muted">{move || copied.get().then_some("Copied.")}</span>
-            <p class="hint">"Copy it now: it is not shown again."</p>
-        </div>
-    }
+pub fn ShownOnce(
+    id: &'static str,
+    copy: &'static str,
+    #[prop(into)] made: Signal<Option<(String, String)>>,
+) -> impl IntoView {
+    let shown = move || {
+        made.get().map(|(label, secret)| {
+            let copied = RwSignal::new(false);
+            let value = secret.clone();
+            view! {
+                <div class="created">
+                    <label for=id>{label}</label>
+                    <input id=id readonly=true prop:value=secret />
+                    <button type="button" on:click=move |_| { copy_to_clipboard(&value); copied.set(true); }>{copy}</button>
+                    <span class="muted">{move || copied.get().then_some("Copied.")}</span>
+                    <p class="hint">"Copy it now: it is not shown again."</p>
+                </div>
+            }
+        })
+    };
+    view! { <div role="status">{shown}</div> }
 }
 
 /// The error slot of field `name`: the paragraph its control names in `aria-describedby`. Its id is

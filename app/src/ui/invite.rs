@@ -5,7 +5,7 @@ use leptos::{ev::SubmitEvent, prelude::*};
 use leptos_router::hooks::use_params_map;
 
 use super::{
-    form::{FormAlert, Submission, TextField},
+    form::{FormAlert, FormEnd, Submission, TextField},
     second_factor_asked, set_ready, start_over_signed_in, SessionState,
 };
 use crate::{
@@ -96,8 +96,7 @@ fn AcceptWithNewAccount(token: String) -> impl IntoView {
         <form on:submit=submit novalidate>
             <TextField label="Display name" name="display_name" autocomplete="name" value=display_name errors />
             <TextField label="Password" name="password" kind="password" autocomplete="new-password" value=password errors />
-            <FormAlert errors />
-            <button type="submit" class="primary" disabled=move || form.pending()>"Accept invitation"</button>
+            <FormEnd form=form.state() label="Accept invitation" class="primary" />
         </form>
     }
 }

@@ -6,7 +6,7 @@ use leptos::{ev::SubmitEvent, prelude::*};
 
 use super::{
     confirm::ConfirmButton,
-    form::{copy_to_clipboard, FormAlert, Submission, TextField},
+    form::{copy_to_clipboard, FormEnd, Submission, TextField},
     time,
 };
 use crate::{
@@ -89,8 +89,7 @@ pub(super) fn InviteForm(me: Me, on_created: impl Fn() + Send + Sync + Copy + 's
                         list.into_iter().map(|p| project_choice(p, chosen)).collect_view().into_any()
                     }}
                 </fieldset>
-                <FormAlert errors />
-                <button type="submit" class="primary-inline" disabled=move || form.pending()>"Send invitation"</button>
+                <FormEnd form=form.state() label="Send invitation" />
             </form>
         </Show>
         <InvitationLink created id="invitation-link" label="Invitation link" />

@@ -6,7 +6,7 @@ use leptos_router::{components::A, hooks::use_params_map};
 
 use super::{
     confirm::ConfirmButton,
-    form::{aria_invalid, FieldError, FormAlert, Submission, TextArea, TextField},
+    form::{aria_invalid, FieldError, FormAlert, FormEnd, Submission, TextArea, TextField},
     layout::SignedIn,
     set_ready,
 };
@@ -125,8 +125,7 @@ fn NewProject(on_created: impl Fn() + Send + Sync + Copy + 'static) -> impl Into
                         <option value="public">"Public: guests may be members"</option>
                     </select>
                 </div>
-                <FormAlert errors />
-                <button type="submit" class="primary-inline" disabled=move || form.pending()>"Create"</button>
+                <FormEnd form=form.state() label="Create" />
             </form>
         </Show>
     }

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use super::{
     confirm::ConfirmButton,
-    form::{load, FormAlert, ShownOnce, Submission, TextField},
+    form::{load, FormAlert, FormEnd, ShownOnce, Submission, TextField},
     time::Moment,
 };
 use crate::{
@@ -90,15 +90,11 @@ fn NewToken(role: Role, created: RwSignal<Option<CreatedToken>>, on_made: impl F
                 {manager.then(|| scope_box(TokenScope::Admin, "admin: members and the audit log"))}
             </fieldset>
             <TextField label="Expires in (days, at most 365)" name="expires_in_days" kind="number" value=days errors />
-            <FormAlert errors />
-            <button type="submit" class="primary-inline" disabled=move || form.pending()>"Create token"</button>
+            <FormEnd form=form.state() label="Create token" />
         </form>
-        <div role="status">
-            {move || created.get().map(|made| view! {
-                <ShownOnce id="token-secret" label=format!("Your new token \u{201c}{}\u{201d}", made.token.name)
-                    secret=made.secret copy="Copy token" />
-            })}
-        </div>
+        <ShownOnce id="token-secret" copy="Copy token" made=Signal::derive(move || {
+            created.get().map(|made| (format!("Your new token \u{201c}{}\u{201d}", made.token.name), made.secret))
+        }) />
     }
 }
 

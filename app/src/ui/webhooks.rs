@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use super::{
     confirm::ConfirmButton,
-    form::{load, FieldError, FormAlert, ShownOnce, Submission, TextField},
+    form::{load, FieldError, FormAlert, FormEnd, ShownOnce, Submission, TextField},
     time::Moment,
 };
 use crate::{
@@ -88,15 +88,11 @@ fn NewWebhook(project_id: ProjectId, on_made: Callback<()>) -> impl IntoView {
                     on:change=move |ev| internal.set(event_target_checked(&ev)) />
                 "May receive internal issues and comments"
             </label>
-            <FormAlert errors />
-            <button type="submit" class="primary-inline" disabled=move || form.pending()>"Add webhook"</button>
+            <FormEnd form=form.state() label="Add webhook" />
         </form>
-        <div role="status">
-            {move || created.get().map(|made| view! {
-                <ShownOnce id="hook-secret" label=format!("The signing secret of {}", made.webhook.url)
-                    secret=made.secret copy="Copy secret" />
-            })}
-        </div>
+        <ShownOnce id="hook-secret" copy="Copy secret" made=Signal::derive(move || {
+            created.get().map(|made| (format!("The signing secret of {}", made.webhook.url), made.secret))
+        }) />
     }
 }
 

@@ -160,6 +160,16 @@ pub struct Config {
     pub lease_secs: u64,
     /// Seconds between the sweeper's rounds (expired sessions, retention, checkpoints, export schedules).
     pub sweep_interval_secs: u64,
+    /// The cores Moth sizes its pools for; unset: the cores the OS grants the process.
+    pub parallelism: Option<usize>,
+    /// The most database connections this instance opens; unset: derived from `parallelism` (see
+    /// [`crate::db::PoolSize`]).
+    pub database_pool_size: Option<u32>,
+    /// Password hashing threads, each holding a 19 MiB buffer during a flood of sign-ins; unset:
+    /// one fewer than `parallelism`, at most 2 (see [`crate::password::Hashing`]).
+    pub password_hashing_threads: Option<usize>,
+    /// Seconds a hashing buffer is kept without work before it goes back to the system.
+    pub password_hashing_release_secs: u64,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -171,7 +181,7 @@ pub enum LogFormat {
 
 /// The keys read from `MOTH_<KEY>` environment variables; other `MOTH_*` variables (such as
 /// `MOTH_LOG` or the test scripts' own) are not configuration.
-const ENV_KEYS: [&str; 65] = [
+const ENV_KEYS: [&str; 69] = [
     "bind",
     "database_url",
     "site_dir",
@@ -237,6 +247,10 @@ const ENV_KEYS: [&str; 65] = [
     "pgbackrest_config",
     "lease_secs",
     "sweep_interval_secs",
+    "parallelism",
+    "database_pool_size",
+    "password_hashing_threads",
+    "password_hashing_release_secs",
 ];
 
 impl Default for Config {
@@ -307,6 +321,10 @@ impl Default for Config {
             export_allow_private_endpoints: false,
             lease_secs: 30,
             sweep_interval_secs: 600,
+            parallelism: None,
+            database_pool_size: None,
+            password_hashing_threads: None,
+            password_hashing_release_secs: 60,
         }
     }
 }
@@ -388,7 +406,37 @@ impl Config {
         if self.invitation_ttl_hours == 0 {
             return Err(ConfigError::Invalid("invitation_ttl_hours must be positive".into()));
         }
+        if self.parallelism == Some(0)
+            || self.database_pool_size == Some(0)
+            || self.password_hashing_threads == Some(0)
+            || self.password_hashing_release_secs == 0
+        {
+            return Err(ConfigError::Invalid(
+                "parallelism, database_pool_size, password_hashing_threads and password_hashing_release_secs must be \
+                 positive"
+                    .into(),
+            ));
+        }
         Ok(())
+    }
+
+    /// The cores the pools are sized for: `parallelism`, or what the OS grants.
+    pub fn parallelism(&self) -> usize {
+        self.parallelism.unwrap_or_else(crate::machine::available_cores)
+    }
+
+    /// The database pool's size: `database_pool_size`, or derived from [`Config::parallelism`].
+    pub fn pool_size(&self) -> crate::db::PoolSize {
+        crate::db::PoolSize { connections: self.database_pool_size, cores: self.parallelism() }
+    }
+
+    /// The password hashing pool's bounds.
+    pub fn hashing(&self) -> crate::password::Hashing {
+        let derived = crate::password::Hashing::for_cores(self.parallelism());
+        crate::password::Hashing {
+            threads: self.password_hashing_threads.unwrap_or(derived.threads),
+            release_after: Duration::from_secs(self.password_hashing_release_secs),
+        }
     }
 
     /// `scheme://host[:port]` of `public_url`, the form browsers send in `Origin`.
@@ -502,6 +550,42 @@ mod tests {
         let mut env_keys = ENV_KEYS.to_vec();
         env_keys.sort_unstable();
         assert_eq!(keys, env_keys);
+    }
+
+    #[test]
+    fn pools_are_sized_from_the_cores_unless_their_own_settings_say() {
+        use crate::db::Backend::{Postgres, Sqlite};
+        let sized = |cores: usize| {
+            let config = Config { parallelism: Some(cores), ..Config::default() };
+            let pool = config.pool_size();
+            (pool.connections(Sqlite), pool.connections(Postgres), config.hashing().threads)
+        };
+        // SQLite: a connection per core and two more; PostgreSQL: two per core, 16 to 32; hashing:
+        // one thread fewer than the cores, at most two (memory, not the cores, bounds it).
+        assert_eq!(sized(1), (4, 16, 1));
+        assert_eq!(sized(2), (4, 16, 1));
+        assert_eq!(sized(3), (5, 16, 2));
+        assert_eq!(sized(16), (18, 32, 2));
+        assert_eq!(sized(128), (64, 32, 2));
+        let unset = Config::default();
+        assert_eq!(unset.parallelism(), crate::machine::available_cores());
+        let config = Config {
+            parallelism: Some(16),
+            database_pool_size: Some(7),
+            password_hashing_threads: Some(6),
+            password_hashing_release_secs: 5,
+            ..Config::default()
+        };
+        assert_eq!((config.pool_size().connections(Sqlite), config.pool_size().connections(Postgres)), (7, 7));
+        assert_eq!(config.hashing(), crate::password::Hashing { threads: 6, release_after: Duration::from_secs(5) });
+        for zero in [
+            Config { parallelism: Some(0), ..Config::default() },
+            Config { database_pool_size: Some(0), ..Config::default() },
+            Config { password_hashing_threads: Some(0), ..Config::default() },
+            Config { password_hashing_release_secs: 0, ..Config::default() },
+        ] {
+            assert!(zero.check().is_err(), "{zero:?}");
+        }
     }
 
     #[test]

@@ -124,6 +124,41 @@ pub enum Backend {
     Postgres,
 }
 
+/// How many connections a pool opens at most: the operator's number, or one derived from the cores.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolSize {
+    /// `database_pool_size`; `None` derives the size from `cores`.
+    pub connections: Option<u32>,
+    /// The cores to size for (`parallelism`).
+    pub cores: usize,
+}
+
+impl PoolSize {
+    /// Derived from the cores this process may use.
+    pub fn for_this_machine() -> Self {
+        Self { connections: None, cores: crate::machine::available_cores() }
+    }
+
+    /// The pool's size on `backend`.
+    pub fn connections(self, backend: Backend) -> u32 {
+        if let Some(connections) = self.connections {
+            return connections.max(1);
+        }
+        let cores = u32::try_from(self.cores).unwrap_or(u32::MAX);
+        match backend {
+            // Each SQLite connection is a thread of its own (sqlx's worker), and reads run in
+            // parallel (WAL): one per core keeps every core reading, two more cover connections
+            // waiting on the writer. More cost switches: on two cores 8 connections ran the list
+            // a third slower than 4 (docs/performance.md, "Pool sizes").
+            Backend::Sqlite => cores.saturating_add(2).clamp(4, 64),
+            // The work happens in the PostgreSQL server and a connection mostly waits on it: twice
+            // the cores, at most 32, so that three instances stay within PostgreSQL's default of
+            // 100 connections.
+            Backend::Postgres => cores.saturating_mul(2).clamp(16, 32),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
@@ -146,8 +181,14 @@ pub struct Db {
 }
 
 impl Db {
-    /// Opens the database named by `url`, creating a `SQLite` file (and its folder) if needed.
+    /// Opens the database named by `url`, creating a `SQLite` file (and its folder) if needed, with a
+    /// pool sized for this machine.
     pub async fn connect(url: &str) -> Result<Self, DbError> {
+        Self::connect_with_pool(url, PoolSize::for_this_machine()).await
+    }
+
+    /// [`Db::connect`] with a pool of the given size.
+    pub async fn connect_with_pool(url: &str, size: PoolSize) -> Result<Self, DbError> {
         sqlx::any::install_default_drivers();
         let (backend, url) = if url.starts_with("sqlite:") {
             (Backend::Sqlite, prepare_sqlite_url(url)?)
@@ -158,14 +199,7 @@ impl Db {
         };
         let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
         let pool = AnyPoolOptions::new()
-            .max_connections(match backend {
-                // Each SQLite connection is a thread of its own (sqlx's worker). On two cores, 8 of
-                // them taking turns cost more in switches than they gave: the list of 50 at 16
-                // connections ran at 1,900-2,100 req/s with 8, 2,800-3,100 with 4 (p99 13 -> 8-9 ms),
-                // creates within the runs' spread (docs/performance.md).
-                Backend::Sqlite => 4,
-                Backend::Postgres => 16,
-            })
+            .max_connections(size.connections(backend))
             .acquire_timeout(Duration::from_secs(10))
             .after_connect(move |conn, _| {
                 Box::pin(async move {
@@ -284,6 +318,11 @@ impl Db {
     /// Connections open and, of those, idle (for `/metrics`).
     pub fn pool_use(&self) -> (u32, usize) {
         (self.pool.size(), self.pool.num_idle())
+    }
+
+    /// The most connections the pool opens.
+    pub fn pool_max(&self) -> u32 {
+        self.pool.options().get_max_connections()
     }
 
     pub(crate) fn pool(&self) -> &AnyPool {

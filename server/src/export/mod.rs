@@ -276,21 +276,9 @@ impl Exporter {
     ) -> Result<(String, PathBuf), ExportError> {
         let issues = team_export::csv_issues(&self.db, scope).await?;
         let csv_error = |e: csv::Error| std::io::Error::other(e.to_string());
-        let mut csv = crate::spreadsheet::SafeCsv::new(&[
-            "project",
-            "number",
-            "title",
-            "type",
-            "severity",
-            "priority",
-            "status",
-            "visibility",
-            "reporter",
-            "created_at",
-            "updated_at",
-            "description",
-        ])
-        .map_err(csv_error)?;
+        let (before, after) = (["project", "number", "title"], ["created_at", "updated_at", "description"]);
+        let header = [&before[..], &crate::spreadsheet::ISSUE_PROPERTY_COLUMNS, &after].concat();
+        let mut csv = crate::spreadsheet::SafeCsv::new(&header).map_err(csv_error)?;
         for i in issues {
             let row = [
                 i.project_key,

@@ -37,7 +37,7 @@ pub async fn rotate(db: &Db, key_file: &Path) -> Result<Rotated, RotateError> {
     let next = Keys::load_or_create(&next_file)?;
     let keys = keys.with(&next);
     let mut rewrapped = 0;
-    for table in [&ATTACHMENTS, &TWO_FACTOR, &EXPORT_BUCKETS, &WEBHOOKS, &SSO_CLIENTS] {
+    for table in &WRAPPED_KEYS {
         rewrapped += rewrap(db, &keys, &next, table).await?;
     }
     let swap = |from: &Path, to: &Path| {
@@ -50,53 +50,54 @@ pub async fn rotate(db: &Db, key_file: &Path) -> Result<Rotated, RotateError> {
     Ok(Rotated { rewrapped, new_key_id: next.id().to_owned() })
 }
 
-/// A table whose rows hold a data key wrapped by the master key: how to read a batch of rows not yet
-/// under the new key (their two key columns, as text, then `key_id` and `wrapped_key`) and how to
-/// re-wrap one of them.
+/// A table whose rows hold a data key wrapped by the master key, in `key_id` and `wrapped_key`, and
+/// the one or two columns that name a row.
 struct Wrapped {
-    select: &'static str,
-    update: &'static str,
+    table: &'static str,
+    first_key: &'static str,
+    second_key: Option<&'static str>,
 }
 
-/// Attachments (keyed by team and id).
-const ATTACHMENTS: Wrapped = Wrapped {
-    select: "SELECT team_id, id, key_id, wrapped_key FROM attachments WHERE key_id <> $1 ORDER BY id LIMIT $2",
-    update: "UPDATE attachments SET key_id = $3, wrapped_key = $4 WHERE team_id = $1 AND id = $2 AND key_id = $5",
-};
+/// Attachments, webhooks' signing secrets (keyed by team and id), two-factor keys (by user), the
+/// teams' export buckets' secret keys and single sign-on client secrets (by team).
+const WRAPPED_KEYS: [Wrapped; 5] = [
+    Wrapped { table: "attachments", first_key: "team_id", second_key: Some("id") },
+    Wrapped { table: "two_factor", first_key: "user_id", second_key: None },
+    Wrapped { table: "team_export_buckets", first_key: "team_id", second_key: None },
+    Wrapped { table: "webhooks", first_key: "team_id", second_key: Some("id") },
+    Wrapped { table: "team_sso", first_key: "team_id", second_key: None },
+];
 
-/// Two-factor keys (keyed by user; the second key column is unused).
-const TWO_FACTOR: Wrapped = Wrapped {
-    select: "SELECT user_id, '' AS unused, key_id, wrapped_key FROM two_factor WHERE key_id <> $1 \
-             ORDER BY user_id LIMIT $2",
-    update: "UPDATE two_factor SET key_id = $3, wrapped_key = $4 WHERE user_id = $1 AND $2 = '' AND key_id = $5",
-};
+impl Wrapped {
+    /// A batch of rows not yet under the key `$1`, at most `$2`: the two key columns as text (the
+    /// second empty when there is none), then `key_id` and `wrapped_key`. The names are the
+    /// constants above, never input.
+    fn select(&self) -> String {
+        let Wrapped { table, first_key, second_key } = self;
+        let order = second_key.unwrap_or(first_key);
+        let second = second_key.unwrap_or("''");
+        format!(
+            "SELECT {first_key}, {second} AS second_key, key_id, wrapped_key FROM {table} WHERE key_id <> $1 \
+             ORDER BY {order} LIMIT $2"
+        )
+    }
 
-/// The teams' export buckets' secret keys (keyed by team; the second key column is unused).
-const EXPORT_BUCKETS: Wrapped = Wrapped {
-    select: "SELECT team_id, '' AS unused, key_id, wrapped_key FROM team_export_buckets WHERE key_id <> $1 \
-             ORDER BY team_id LIMIT $2",
-    update: "UPDATE team_export_buckets SET key_id = $3, wrapped_key = $4 WHERE team_id = $1 AND $2 = '' \
-             AND key_id = $5",
-};
-
-/// The webhooks' signing secrets (keyed by team and id).
-const WEBHOOKS: Wrapped = Wrapped {
-    select: "SELECT team_id, id, key_id, wrapped_key FROM webhooks WHERE key_id <> $1 ORDER BY id LIMIT $2",
-    update: "UPDATE webhooks SET key_id = $3, wrapped_key = $4 WHERE team_id = $1 AND id = $2 AND key_id = $5",
-};
-
-/// The teams' single sign-on client secrets (keyed by team; the second key column is unused).
-const SSO_CLIENTS: Wrapped = Wrapped {
-    select: "SELECT team_id, '' AS unused, key_id, wrapped_key FROM team_sso WHERE key_id <> $1 \
-             ORDER BY team_id LIMIT $2",
-    update: "UPDATE team_sso SET key_id = $3, wrapped_key = $4 WHERE team_id = $1 AND $2 = '' AND key_id = $5",
-};
+    /// Re-wraps one row (`$1`, `$2` its keys) from key `$5` to key `$3`, wrapped as `$4`.
+    fn update(&self) -> String {
+        let Wrapped { table, first_key, second_key } = self;
+        let second = second_key.map_or_else(|| "$2 = ''".to_owned(), |column| format!("{column} = $2"));
+        format!(
+            "UPDATE {table} SET key_id = $3, wrapped_key = $4 WHERE {first_key} = $1 AND {second} AND key_id = $5"
+        )
+    }
+}
 
 /// Re-wraps every data key of `table` under `next`, a batch per transaction.
 async fn rewrap(db: &Db, keys: &Keys, next: &Keys, table: &Wrapped) -> Result<u64, RotateError> {
     let mut rewrapped = 0;
+    let (select, update) = (table.select(), table.update());
     loop {
-        let rows: Vec<(String, String, String, String)> = sqlx::query_as(table.select)
+        let rows: Vec<(String, String, String, String)> = sqlx::query_as(&select)
             .bind(next.id())
             .bind(BATCH)
             .fetch_all(db.pool())
@@ -108,7 +109,7 @@ async fn rewrap(db: &Db, keys: &Keys, next: &Keys, table: &Wrapped) -> Result<u6
         let mut tx = db.begin().await?;
         for (first, second, key_id, wrapped) in rows {
             let data_key = keys.unwrap_data_key(&key_id, &wrapped)?;
-            sqlx::query(table.update)
+            sqlx::query(&update)
                 .bind(&first)
                 .bind(&second)
                 .bind(next.id())

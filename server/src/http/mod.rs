@@ -366,6 +366,9 @@ async fn serve_metrics(State(state): State<AppState>, headers: http::HeaderMap) 
     let (open, idle) = state.db.pool_use();
     state.metrics.pool_connections.set(i64::from(open));
     state.metrics.pool_idle.set(i64::try_from(idle).unwrap_or(i64::MAX));
+    state.metrics.pool_max.set(i64::from(state.db.pool_max()));
+    state.metrics.hashing_threads.set(i64::try_from(crate::password::threads()).unwrap_or(i64::MAX));
+    state.metrics.hashing_buffers.set(i64::try_from(crate::password::buffers_held()).unwrap_or(i64::MAX));
     let now = crate::clock::unix_millis(time::OffsetDateTime::now_utc());
     let replica = state.service.replica_check(now).map(|r| ("replica", r));
     for (name, result) in state.service.file_checks().await.into_iter().chain(replica) {

@@ -305,21 +305,9 @@ impl Service {
         garde::Validate::validate(&filter)?;
         let mut after = 0;
         let mut after_key = None;
-        let mut csv = crate::spreadsheet::SafeCsv::new(&[
-            "issue",
-            "title",
-            "type",
-            "severity",
-            "priority",
-            "status",
-            "visibility",
-            "reporter",
-            "assignees",
-            "tags",
-            "created_at",
-            "updated_at",
-        ])
-        .map_err(ServiceError::from)?;
+        let (before, after) = (["issue", "title"], ["assignees", "tags", "created_at", "updated_at"]);
+        let header = [&before[..], &crate::spreadsheet::ISSUE_PROPERTY_COLUMNS, &after].concat();
+        let mut csv = crate::spreadsheet::SafeCsv::new(&header).map_err(ServiceError::from)?;
         loop {
             let page = self
                 .list_issues(req, ListIssuesInput { project_id, filter: filter.clone(), sort, after, after_key })

@@ -23,6 +23,7 @@ mod helpers;
 mod invited_projects;
 mod issues;
 mod limits;
+mod machine;
 mod mail;
 mod notifications;
 mod oidc;

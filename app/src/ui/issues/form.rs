@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::{hooks::use_navigate, NavigateOptions};
 
-use crate::ui::form::{aria_invalid, error_id, FieldError, FormAlert, Submission, TextArea, TextField};
+use crate::ui::form::{aria_invalid, error_id, FieldError, FormEnd, Submission, TextArea, TextField};
 use crate::{
     api::create_issue,
     error::AppError,
@@ -273,8 +273,7 @@ pub(super) fn NewIssue(
         <Show when=move || open.get()>
             <form class="invite" on:submit=submit novalidate>
                 <IssueFieldsForm form=fields errors can_triage candidates=candidates.clone() />
-                <FormAlert errors />
-                <button type="submit" class="primary-inline" disabled=move || form.pending()>"Create"</button>
+                <FormEnd form=form.state() label="Create" />
             </form>
         </Show>
     }

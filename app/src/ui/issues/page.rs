@@ -14,7 +14,7 @@ use super::{
 use crate::ui::{
     confirm::ConfirmButton,
     files::{CommentDraft, DraftFileList},
-    form::{FormAlert, Submission, TextArea},
+    form::{FormAlert, FormEnd, Submission, TextArea},
     layout::SignedIn,
     mentions::MentionSource,
     set_ready,
@@ -489,8 +489,7 @@ pub(super) fn Activity(
                         "Mentions here notify members only: guests never see internal comments, so a mention of one has no effect."
                     </p>
                 </Show>
-                <FormAlert errors />
-                <button type="submit" class="primary-inline" disabled=move || form.pending()>"Comment"</button>
+                <FormEnd form=form.state() label="Comment" />
             </form>
         </section>
     }
