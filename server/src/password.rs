@@ -179,7 +179,7 @@ impl Buffers {
     fn give_back(&self, memory: Memory) {
         match self.idle.lock() {
             Ok(mut idle) => idle.push((memory, Instant::now())),
-            Err(_) => drop(self.forget(memory)),
+            Err(_) => self.forget(memory),
         }
     }
 

@@ -188,9 +188,10 @@ pub fn FormEnd(
     #[prop(default = "primary-inline")] class: &'static str,
 ) -> impl IntoView {
     let FormState { errors, in_flight } = form;
+    let sending = move || in_flight.get() > 0;
     view! {
         <FormAlert errors />
-        <button type="submit" class=class disabled=move || in_flight.get() > 0>{label}</button>
+        <button type="submit" class=class disabled=sending>{label}</button>
     }
 }
 

@@ -276,8 +276,8 @@ impl Exporter {
     ) -> Result<(String, PathBuf), ExportError> {
         let issues = team_export::csv_issues(&self.db, scope).await?;
         let csv_error = |e: csv::Error| std::io::Error::other(e.to_string());
-        let (before, after) = (["project", "number", "title"], ["created_at", "updated_at", "description"]);
-        let header = [&before[..], &crate::spreadsheet::ISSUE_PROPERTY_COLUMNS, &after].concat();
+        let (first, last) = (["project", "number", "title"], ["created_at", "updated_at", "description"]);
+        let header = [&first[..], &crate::spreadsheet::ISSUE_PROPERTY_COLUMNS, &last].concat();
         let mut csv = crate::spreadsheet::SafeCsv::new(&header).map_err(csv_error)?;
         for i in issues {
             let row = [

@@ -305,8 +305,8 @@ impl Service {
         garde::Validate::validate(&filter)?;
         let mut after = 0;
         let mut after_key = None;
-        let (before, after) = (["issue", "title"], ["assignees", "tags", "created_at", "updated_at"]);
-        let header = [&before[..], &crate::spreadsheet::ISSUE_PROPERTY_COLUMNS, &after].concat();
+        let (first, last) = (["issue", "title"], ["assignees", "tags", "created_at", "updated_at"]);
+        let header = [&first[..], &crate::spreadsheet::ISSUE_PROPERTY_COLUMNS, &last].concat();
         let mut csv = crate::spreadsheet::SafeCsv::new(&header).map_err(ServiceError::from)?;
         loop {
             let page = self
