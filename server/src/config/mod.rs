@@ -329,6 +329,9 @@ impl Default for Config {
     }
 }
 
+/// The most password hashing threads a configuration may ask for: 4.75 GiB of buffers in a flood.
+const MAX_HASHING_THREADS: usize = 256;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("configuration: {0}")]
@@ -405,6 +408,11 @@ impl Config {
         }
         if self.invitation_ttl_hours == 0 {
             return Err(ConfigError::Invalid("invitation_ttl_hours must be positive".into()));
+        }
+        if self.password_hashing_threads.is_some_and(|threads| threads > MAX_HASHING_THREADS) {
+            return Err(ConfigError::Invalid(format!(
+                "password_hashing_threads may be at most {MAX_HASHING_THREADS} (each holds 19 MiB while it works)"
+            )));
         }
         if self.parallelism == Some(0)
             || self.database_pool_size == Some(0)
@@ -566,7 +574,7 @@ mod tests {
         assert_eq!(sized(2), (4, 16, 1));
         assert_eq!(sized(3), (5, 16, 2));
         assert_eq!(sized(16), (18, 32, 2));
-        assert_eq!(sized(128), (64, 32, 2));
+        assert_eq!(sized(128), (32, 32, 2));
         let unset = Config::default();
         assert_eq!(unset.parallelism(), crate::machine::available_cores());
         let config = Config {
@@ -583,6 +591,7 @@ mod tests {
             Config { database_pool_size: Some(0), ..Config::default() },
             Config { password_hashing_threads: Some(0), ..Config::default() },
             Config { password_hashing_release_secs: 0, ..Config::default() },
+            Config { password_hashing_threads: Some(257), ..Config::default() },
         ] {
             assert!(zero.check().is_err(), "{zero:?}");
         }

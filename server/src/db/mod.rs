@@ -149,8 +149,9 @@ impl PoolSize {
             // Each SQLite connection is a thread of its own (sqlx's worker), and reads run in
             // parallel (WAL): one per core keeps every core reading, two more cover connections
             // waiting on the writer. More cost switches: on two cores 8 connections ran the list
-            // a third slower than 4 (docs/performance.md, "Pool sizes").
-            Backend::Sqlite => cores.saturating_add(2).clamp(4, 64),
+            // a third slower than 4 (docs/performance.md, "Sizing by the machine"). At most 32,
+            // since each also keeps a page cache of its own.
+            Backend::Sqlite => cores.saturating_add(2).clamp(4, 32),
             // The work happens in the PostgreSQL server and a connection mostly waits on it: twice
             // the cores, at most 32, so that three instances stay within PostgreSQL's default of
             // 100 connections.
