@@ -186,7 +186,8 @@ impl Buffers {
     /// Drops the buffers that have had no work for `release_after`.
     fn release_idle(&self) {
         let Ok(mut idle) = self.idle.lock() else { return };
-        let (old, kept): (Vec<_>, Vec<_>) = idle.drain(..).partition(|(_, since)| since.elapsed() >= self.release_after);
+        let (old, kept): (Vec<_>, Vec<_>) =
+            idle.drain(..).partition(|(_, since)| since.elapsed() >= self.release_after);
         *idle = kept;
         drop(idle);
         for (memory, _) in old {

@@ -86,9 +86,7 @@ impl Wrapped {
     fn update(&self) -> String {
         let Wrapped { table, first_key, second_key } = self;
         let second = second_key.map_or_else(|| "$2 = ''".to_owned(), |column| format!("{column} = $2"));
-        format!(
-            "UPDATE {table} SET key_id = $3, wrapped_key = $4 WHERE {first_key} = $1 AND {second} AND key_id = $5"
-        )
+        format!("UPDATE {table} SET key_id = $3, wrapped_key = $4 WHERE {first_key} = $1 AND {second} AND key_id = $5")
     }
 }
 
@@ -97,12 +95,8 @@ async fn rewrap(db: &Db, keys: &Keys, next: &Keys, table: &Wrapped) -> Result<u6
     let mut rewrapped = 0;
     let (select, update) = (table.select(), table.update());
     loop {
-        let rows: Vec<(String, String, String, String)> = sqlx::query_as(&select)
-            .bind(next.id())
-            .bind(BATCH)
-            .fetch_all(db.pool())
-            .await
-            .map_err(DbError::from)?;
+        let rows: Vec<(String, String, String, String)> =
+            sqlx::query_as(&select).bind(next.id()).bind(BATCH).fetch_all(db.pool()).await.map_err(DbError::from)?;
         if rows.is_empty() {
             return Ok(rewrapped);
         }
