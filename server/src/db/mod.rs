@@ -202,6 +202,20 @@ impl Db {
         let pool = AnyPoolOptions::new()
             .max_connections(size.connections(backend))
             .acquire_timeout(Duration::from_secs(10))
+            // A request cancelled just as its `BEGIN IMMEDIATE` succeeded (after sqlx's worker
+            // sent the answer, before the request read it) leaves the connection inside a
+            // transaction no one holds: on SQLite it keeps the write lock and refuses every later
+            // `begin_with` (seen once in CI: every write then answered 503). Such a connection is
+            // closed (which rolls it back), never lent again.
+            .before_acquire(|conn, _| {
+                Box::pin(async move {
+                    let stuck = sqlx::Connection::is_in_transaction(conn);
+                    if stuck {
+                        tracing::warn!("closed a pooled database connection left inside a transaction");
+                    }
+                    Ok(!stuck)
+                })
+            })
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {

@@ -152,3 +152,47 @@ async fn a_write_the_database_cannot_take_in_time_answers_busy_and_stores_nothin
     let response = app.call("add_comment", &form, Some(&owner.cookie)).await;
     assert_eq!(response.status(), StatusCode::OK);
 }
+
+/// A client that gives up while its write waits for `SQLite`'s write lock cancels the request inside
+/// sqlx's `BEGIN IMMEDIATE` (`SQLite` only: the lock is its own). Nothing of it is stored, and every
+/// later write goes through: no connection is left inside its transaction. (sqlx rolls back a
+/// `BEGIN` whose answer no one awaits; the narrower race, a request cancelled after the answer was
+/// sent, is what the pool's `before_acquire` guard in `db::Db::connect_with_pool` closes, and is
+/// not reproduced here.)
+#[tokio::test]
+async fn a_write_cancelled_while_it_waits_for_the_lock_leaves_no_transaction_behind() {
+    if std::env::var("MOTH_TEST_POSTGRES_URL").is_ok_and(|v| !v.is_empty()) {
+        return;
+    }
+    let app = crate::helpers::spawn_app().await;
+    let (owner, _) = app.owner("cancelled").await;
+    let (project, _) = app.project(&owner.cookie, "public").await;
+    let issue = app.issue(&owner.cookie, &project, "public").await;
+    let mut holder = app.db().await;
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut holder).await.expect("take the write lock");
+
+    let form = input(&[("issue_id", &issue.id), ("body", "Given up on"), ("internal", "false")]);
+    let given_up = app
+        .http
+        .post(app.url("/api/add_comment"))
+        .header(reqwest::header::COOKIE, &owner.cookie)
+        .form(&form)
+        .timeout(std::time::Duration::from_millis(800))
+        .send()
+        .await;
+    assert!(given_up.is_err_and(|e| e.is_timeout()), "the client gives up while the write waits");
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    sqlx::query("ROLLBACK").execute(&mut holder).await.expect("free the lock");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM comments WHERE body = 'Given up on'")
+        .fetch_one(&mut holder)
+        .await
+        .expect("count");
+    assert_eq!(stored, 0, "the request was cancelled before it wrote");
+
+    for n in 0..8 {
+        let form = input(&[("issue_id", &issue.id), ("body", &format!("Comment {n}")), ("internal", "false")]);
+        let response = app.call("add_comment", &form, Some(&owner.cookie)).await;
+        assert_eq!(response.status(), StatusCode::OK, "write {n} after the cancelled one");
+    }
+}
