@@ -34,7 +34,7 @@ pub struct NewInvitation<'a> {
 pub async fn create(db: &Db, actor: &Actor, new: &NewInvitation<'_>) -> Result<Invitation, DbError> {
     let id = InvitationId(Uuid::new_v4());
     let team = actor.team_id();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query(
         "UPDATE invitations SET revoked_at = $3 WHERE team_id = $1 AND email = $2 \
          AND accepted_at IS NULL AND revoked_at IS NULL",

@@ -74,7 +74,7 @@ pub async fn remove(db: &Db, actor: &Actor, user_id: UserId) -> Result<bool, DbE
 /// a member.
 pub async fn transfer_ownership(db: &Db, actor: &Actor, new_owner: UserId) -> Result<bool, DbError> {
     let team = actor.team_id();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let demoted =
         sqlx::query("UPDATE memberships SET role = 'ADMIN' WHERE team_id = $1 AND user_id = $2 AND role = 'OWNER'")
             .bind(team)

@@ -202,11 +202,9 @@ impl Db {
         let pool = AnyPoolOptions::new()
             .max_connections(size.connections(backend))
             .acquire_timeout(Duration::from_secs(10))
-            // A request cancelled just as its `BEGIN IMMEDIATE` succeeded (after sqlx's worker
-            // sent the answer, before the request read it) leaves the connection inside a
-            // transaction no one holds: on SQLite it keeps the write lock and refuses every later
-            // `begin_with` (seen once in CI: every write then answered 503). Such a connection is
-            // closed (which rolls it back), never lent again.
+            // The second line behind `Db::begin_uncancelled`: a connection that comes back inside a
+            // transaction no one holds (on SQLite it would keep the write lock and refuse every later
+            // `begin_with`) is closed, which rolls it back, and never lent again.
             .before_acquire(|conn, _| {
                 Box::pin(async move {
                     let stuck = sqlx::Connection::is_in_transaction(conn);
@@ -349,7 +347,7 @@ impl Db {
     }
 
     pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, DbError> {
-        Ok(self.pool.begin().await?)
+        self.begin_uncancelled(None).await
     }
 
     /// A transaction that writes. On `SQLite` it takes the write lock at its start (`BEGIN IMMEDIATE`),
@@ -357,10 +355,34 @@ impl Db {
     /// lock upgrade meets a writer that committed in between fails at once with "database is locked",
     /// which the notification worker's writes beside the requests' made happen.
     pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, DbError> {
-        Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
-        })
+        let statement = (self.backend == Backend::Sqlite).then_some("BEGIN IMMEDIATE");
+        self.begin_uncancelled(statement).await
+    }
+
+    /// Begins a transaction in a task of its own. sqlx's begin can be cancelled after the database
+    /// has begun the transaction and before a `Transaction` exists to end it (`SQLite`'s
+    /// `begin_with` awaits the connection once more after the `BEGIN`), which returns the connection
+    /// to the pool inside a transaction: on `SQLite` holding the write lock (seen once in CI: every
+    /// later write answered 503). Spawned, the begin always completes; if its request has gone,
+    /// the `Transaction` is dropped and rolled back. The pool's `before_acquire` guard stays as the
+    /// second line.
+    async fn begin_uncancelled(
+        &self,
+        statement: Option<&'static str>,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, DbError> {
+        let pool = self.pool.clone();
+        let begun = tokio::spawn(async move {
+            match statement {
+                Some(statement) => pool.begin_with(statement).await,
+                None => pool.begin().await,
+            }
+        });
+        match begun.await {
+            Ok(begun) => Ok(begun?),
+            Err(ended) if ended.is_panic() => std::panic::resume_unwind(ended.into_panic()),
+            // The runtime is shutting down.
+            Err(_) => Err(DbError::Sqlx(sqlx::Error::PoolClosed)),
+        }
     }
 
     /// Keeps the query planner's statistics current. On `SQLite`, Moth's own tables are analysed
@@ -435,10 +457,76 @@ fn prepare_sqlite_url(url: &str) -> Result<String, DbError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sqlx::Connection;
 
     #[test]
     fn sqlite_urls_get_create_mode() {
         assert_eq!(prepare_sqlite_url("sqlite::memory:").expect("url"), "sqlite://:memory:?mode=rwc");
         assert_eq!(prepare_sqlite_url("sqlite:x.db?mode=ro").expect("url"), "sqlite://x.db?mode=ro");
+    }
+
+    /// A connection back in the pool inside a transaction that no `Transaction` will end: what a
+    /// request cancelled right after its `BEGIN` leaves (sqlx's `SQLite` transaction manager awaits
+    /// once more after a `begin_with` has begun). Made here by forgetting the `Transaction`. On
+    /// `SQLite` such a connection keeps the write lock and refuses every later `begin_with`; on
+    /// `PostgreSQL` a later `begin` would become a savepoint inside it and its commit would be lost.
+    /// `SQLite` always; `PostgreSQL` too when `MOTH_TEST_POSTGRES_URL` names a server.
+    #[tokio::test]
+    async fn a_connection_returned_inside_a_transaction_is_never_lent_again() {
+        sqlx::any::install_default_drivers();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut urls = vec![format!("sqlite:{}", dir.path().join("moth.db").display())];
+        if let Some(server) = std::env::var("MOTH_TEST_POSTGRES_URL").ok().filter(|url| !url.is_empty()) {
+            urls.push(fresh_postgres_database(&server).await);
+        }
+        for url in urls {
+            // One connection, so that the next acquire can only be offered the one left inside.
+            let db = Db::connect_with_pool(&url, PoolSize { connections: Some(1), cores: 2 }).await.expect("connect");
+            sqlx::query("CREATE TABLE probe (n BIGINT NOT NULL)").execute(db.pool()).await.expect("table");
+            {
+                let mut conn = db.acquire().await.expect("acquire");
+                let mut leaked = Connection::begin(&mut *conn).await.expect("begin");
+                sqlx::query("INSERT INTO probe (n) VALUES (0)").execute(&mut *leaked).await.expect("write");
+                std::mem::forget(leaked);
+            }
+            // The pool takes the connection back in a task of its own.
+            for _ in 0..200 {
+                if db.pool_use() == (1, 1) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            assert_eq!(db.pool_use(), (1, 1), "{url}: the connection is back in the pool");
+
+            for n in 1..=4_i64 {
+                let mut write = tokio::time::timeout(Duration::from_secs(8), db.begin_write())
+                    .await
+                    .expect("a write is not held up by the leaked transaction")
+                    .expect("begin a write");
+                sqlx::query("INSERT INTO probe (n) VALUES ($1)").bind(n).execute(&mut *write).await.expect("insert");
+                write.commit().await.expect("commit");
+            }
+            let mut reader = sqlx::AnyConnection::connect(&url_for_any(&url)).await.expect("a connection of its own");
+            let stored: Vec<i64> =
+                sqlx::query_scalar("SELECT n FROM probe ORDER BY n").fetch_all(&mut reader).await.expect("read");
+            assert_eq!(stored, [1, 2, 3, 4], "{url}: the leaked write is rolled back and every later write kept");
+        }
+    }
+
+    fn url_for_any(url: &str) -> String {
+        if url.starts_with("sqlite:") {
+            prepare_sqlite_url(url).expect("url")
+        } else {
+            url.to_owned()
+        }
+    }
+
+    async fn fresh_postgres_database(server_url: &str) -> String {
+        let name = format!("moth_pool_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = sqlx::AnyConnection::connect(server_url).await.expect("the test PostgreSQL server");
+        // The name is generated above, never input: a database name cannot be a bind parameter.
+        conn.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create the database");
+        let (base, _) = server_url.rsplit_once('/').expect("a database in the URL");
+        format!("{base}/{name}")
     }
 }

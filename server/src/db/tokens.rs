@@ -63,7 +63,7 @@ const COLUMNS: &str = "t.id, t.user_id, u.display_name, t.name, t.scopes, t.crea
 /// Makes a token for the actor in their team, unless they already keep [`TOKENS_PER_PERSON`] live ones.
 pub async fn insert(db: &Db, actor: &Actor, token: &NewToken<'_>) -> Result<TokenId, CreateError> {
     let id = TokenId(Uuid::new_v4());
-    let mut tx = db.pool().begin().await.map_err(DbError::from)?;
+    let mut tx = db.begin().await?;
     super::members::lock_for_counting(db, &mut tx, actor).await?;
     let done = sqlx::query(
         "INSERT INTO access_tokens (id, team_id, user_id, name, secret_hash, scopes, created_at, expires_at) \

@@ -332,3 +332,26 @@ fn every_internal_error_is_made_where_it_is_logged() {
     }
     assert!(unlogged.is_empty(), "500s made outside error.rs, perhaps not logged:\n{}", unlogged.join("\n"));
 }
+
+/// A request's transaction begins only through `Db::begin` or `Db::begin_write`, which begin it in a
+/// task of their own so that a cancelled request cannot leave a pooled connection inside a
+/// transaction. The doors that begin on a connection they hold themselves (the group-commit writer,
+/// the statistics refresh, the backup dump) run in tasks no request cancels.
+#[test]
+fn every_pooled_transaction_begins_through_the_data_layer() {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut beside = Vec::new();
+    for file in &files {
+        let relative = file.strip_prefix(&src).expect("inside src").to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(file).expect("source");
+        for (n, line) in text.lines().enumerate() {
+            let on_the_pool = line.contains("pool().begin") || line.contains("pool.begin");
+            if on_the_pool && relative != "db/mod.rs" {
+                beside.push(format!("server/src/{relative}:{}: {}", n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(beside.is_empty(), "transactions begun on the pool beside Db::begin:\n{}", beside.join("\n"));
+}

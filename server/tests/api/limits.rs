@@ -155,10 +155,9 @@ async fn a_write_the_database_cannot_take_in_time_answers_busy_and_stores_nothin
 
 /// A client that gives up while its write waits for `SQLite`'s write lock cancels the request inside
 /// sqlx's `BEGIN IMMEDIATE` (`SQLite` only: the lock is its own). Nothing of it is stored, and every
-/// later write goes through: no connection is left inside its transaction. (sqlx rolls back a
-/// `BEGIN` whose answer no one awaits; the narrower race, a request cancelled after the answer was
-/// sent, is what the pool's `before_acquire` guard in `db::Db::connect_with_pool` closes, and is
-/// not reproduced here.)
+/// later write goes through: no connection is left inside its transaction. (`Db::begin_write`
+/// begins in a task of its own, so the cancellation reaches the request, not the begin; the state a
+/// cancelled begin could leave is made directly in `db::tests` and met by the pool's guard.)
 #[tokio::test]
 async fn a_write_cancelled_while_it_waits_for_the_lock_leaves_no_transaction_behind() {
     if std::env::var("MOTH_TEST_POSTGRES_URL").is_ok_and(|v| !v.is_empty()) {
