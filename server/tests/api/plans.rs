@@ -8,7 +8,7 @@
 
 use app::model::{IssueSort, ProjectId, TeamId, UserId};
 use server::db::{
-    issues::{explain_children, explain_list},
+    issues::{explain_children, explain_list, explain_start_page},
     scope::{explain::PlanReader, Statement},
     Backend,
 };
@@ -217,4 +217,58 @@ async fn check_statistics(app: &crate::helpers::TestApp, refreshed: bool) {
         plan.iter().any(|p| p.starts_with("SEARCH issue_text_data USING INTEGER PRIMARY KEY")),
         "FTS5's segment delete: {plan:?}"
     );
+}
+
+/// The start page's list of the reader's own reports walks the reader's index in the list's order
+/// and stops at its limit, for each kind of reader: on a fresh database, and with the statistics a
+/// million issues over a thousand teams left (one project per team, 501 issues per reporter), with
+/// which `SQLite` read the team's projects first and sorted all of a reporter's 9,920 issues on every
+/// request (docs/performance.md, "Search at a million issues").
+#[tokio::test]
+async fn the_start_page_walks_the_readers_own_issues_in_order() {
+    let app = spawn_app().await;
+    if !app.database_url.starts_with("sqlite:") {
+        return; // PostgreSQL plans by the statistics autovacuum keeps; the benchmark shows its choice.
+    }
+    let mut conn = app.db().await;
+    let mut failures = start_page_plan_failures(&mut conn, "fresh").await;
+    sqlx::query("ANALYZE").execute(&mut conn).await.expect("analyze");
+    for (table, index, stat) in [
+        ("projects", "projects_by_team", "1000 1 1 1"),
+        ("issues", "issues_by_reporter", "953709 501 501 1"),
+        ("issues", "issues_by_project_updated", "953709 501 501 1 1"),
+        ("issues", "sqlite_autoindex_issues_3", "953709 501 1"),
+    ] {
+        sqlx::query("DELETE FROM sqlite_stat1 WHERE tbl = $1 AND idx = $2")
+            .bind(table)
+            .bind(index)
+            .execute(&mut conn)
+            .await
+            .expect("delete");
+        sqlx::query("INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ($1, $2, $3)")
+            .bind(table)
+            .bind(index)
+            .bind(stat)
+            .execute(&mut conn)
+            .await
+            .expect("insert");
+    }
+    // Reloads the statistics into this connection's planner.
+    sqlx::query("ANALYZE sqlite_schema").execute(&mut conn).await.expect("reload");
+    failures.extend(start_page_plan_failures(&mut conn, "a million issues' statistics").await);
+    assert!(failures.is_empty(), "the start page's plans:\n{}", failures.join("\n"));
+}
+
+async fn start_page_plan_failures(conn: &mut sqlx::AnyConnection, statistics: &str) -> Vec<String> {
+    let mut failures = Vec::new();
+    for reader in PlanReader::ALL {
+        let plan = sqlite_plan(conn, explain_start_page(Backend::Sqlite, reader, ids(), true)).await;
+        let text = plan.join(" / ");
+        if !plan.first().is_some_and(|first| first.starts_with("SEARCH i USING INDEX issues_by_reporter"))
+            || text.contains("USE TEMP B-TREE FOR ORDER BY")
+        {
+            failures.push(format!("{statistics}, {reader:?}: {text}"));
+        }
+    }
+    failures
 }

@@ -1,15 +1,22 @@
 //! Issues across every project a reader reads: the command palette's jumps and the start page's
 //! lists. Each statement starts from the reader's [`ReadScope`] and ends in a limit.
 
-use app::model::StatusCategory;
+use app::model::{ProjectId, StatusCategory, TeamId, UserId};
 
 use super::{
     list::{match_expression, words_like},
-    readable_from, readable_issues, with_tags_and_assignees, IssueRow, StoredIssue, Visible, ISSUE_COLUMNS,
+    readable_from, readable_issues_first, readable_issues_onto, with_tags_and_assignees, IssueRow, StoredIssue,
+    Visible, ISSUE_COLUMNS,
 };
 use crate::{
     actor::Actor,
-    db::{scope::ReadScope, Backend, Db, DbError},
+    db::{
+        scope::{
+            explain::{self, PlanReader},
+            ReadScope, Statement,
+        },
+        Backend, Db, DbError,
+    },
 };
 
 /// Which issues, across projects.
@@ -54,7 +61,41 @@ pub async fn across_projects(
         let rows: Vec<IssueRow> = s.query_as().fetch_all(db.pool()).await?;
         return with_tags_and_assignees(db, scope, rows).await;
     }
-    let mut s = readable_issues(&scope);
+    let mut s = across_statement(Statement::new(""), &scope, db.backend(), actor.user_id(), find);
+    s.push(" LIMIT ").bind(limit);
+    let rows: Vec<IssueRow> = s.query_as().fetch_all(db.pool()).await?;
+    with_tags_and_assignees(db, scope, rows).await
+}
+
+/// The plan of the start page's list of issues `reported` by a `reader` (or assigned to them), of a
+/// made-up team, for the plan tests.
+pub fn explain_start_page(
+    backend: Backend,
+    reader: PlanReader,
+    (team, _, user): (TeamId, ProjectId, UserId),
+    reported: bool,
+) -> Statement {
+    let (scope, start) = explain::start(backend, team, user, reader);
+    let find = if reported { Across::ReportedByReader } else { Across::AssignedToReader };
+    let mut s = across_statement(start, &scope, backend, user, find);
+    s.push(" LIMIT 20");
+    s
+}
+
+/// The statement of `find` (but a full-text search on `SQLite`) for `user`'s `scope`, in its order,
+/// after `start` (an empty statement or an `EXPLAIN`); the caller adds the limit.
+fn across_statement(
+    start: Statement,
+    scope: &ReadScope,
+    backend: Backend,
+    user: UserId,
+    find: Across<'_>,
+) -> Statement {
+    let mut s = match find {
+        // They start at the reader's own issues (by reporter, or by assignee), not at every project.
+        Across::AssignedToReader | Across::ReportedByReader => readable_issues_first(start, scope, backend),
+        _ => readable_issues_onto(start, scope),
+    };
     match find {
         Across::Key(key, number) => {
             s.push(" AND p.key = ").bind(key.to_owned()).push(" AND i.number = ").bind(number);
@@ -67,11 +108,11 @@ pub async fn across_projects(
         Across::TextWords(words) => words_like(&mut s, scope.searched_columns(), words, false),
         Across::AssignedToReader => {
             s.push(" AND i.id IN (SELECT a.issue_id FROM issue_assignees a WHERE a.team_id = ").bind(scope.team());
-            s.push(" AND a.user_id = ").bind(actor.user_id()).push(")");
+            s.push(" AND a.user_id = ").bind(user).push(")");
             not_done(&mut s);
         }
         Across::ReportedByReader => {
-            s.push(" AND i.reporter_id = ").bind(actor.user_id());
+            s.push(" AND i.reporter_id = ").bind(user);
             not_done(&mut s);
         }
     }
@@ -80,9 +121,7 @@ pub async fn across_projects(
         Across::AssignedToReader | Across::ReportedByReader => s.push(" ORDER BY i.updated_at DESC, p.key, i.number"),
         _ => s.push(" ORDER BY i.created_at DESC, p.key, i.number"),
     };
-    s.push(" LIMIT ").bind(limit);
-    let rows: Vec<IssueRow> = s.query_as().fetch_all(db.pool()).await?;
-    with_tags_and_assignees(db, scope, rows).await
+    s
 }
 
 /// Issues whose status is not in the "done" category of their project's workflow.
