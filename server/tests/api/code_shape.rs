@@ -310,26 +310,35 @@ fn the_graph_check_sees_a_circle_and_resolves_use_trees() {
     assert_eq!(circles(&graph), vec![vec!["a".to_owned(), "b".to_owned(), "c".to_owned()]]);
 }
 
+/// Every line of `server/src`: `(its file's path from there, its line number, its text)`.
+fn server_source_lines() -> Vec<(String, usize, String)> {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut lines = Vec::new();
+    for file in &files {
+        let relative = file.strip_prefix(&src).expect("inside src").to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(file).expect("source");
+        lines.extend(text.lines().enumerate().map(|(n, line)| (relative.clone(), n + 1, line.to_owned())));
+    }
+    assert!(lines.len() > 10_000, "read only {} lines of server/src", lines.len());
+    lines
+}
+
 /// Every 500 of the server is logged once with its cause: its internal errors become one only
 /// through `error::internal` or `ServiceError` (both in `error.rs`, both logging), and only the
 /// router's answer for a session `tower-sessions` could not save (which it logs) is made elsewhere.
 #[test]
 fn every_internal_error_is_made_where_it_is_logged() {
-    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    rust_files(&src, &mut files);
-    let mut unlogged = Vec::new();
-    for file in &files {
-        let relative = file.strip_prefix(&src).expect("inside src").to_string_lossy().into_owned();
-        let text = std::fs::read_to_string(file).expect("source");
-        for (n, line) in text.lines().enumerate() {
+    let unlogged: Vec<String> = server_source_lines()
+        .into_iter()
+        .filter(|(file, _, line)| {
             let made_here = line.contains("AppError::internal()") || line.contains("ErrorCode::Internal");
-            let allowed = relative == "error.rs" || (relative == "http/mod.rs" && line.contains("ErrorCode::Internal"));
-            if made_here && !allowed {
-                unlogged.push(format!("server/src/{relative}:{}: {}", n + 1, line.trim()));
-            }
-        }
-    }
+            let allowed = file == "error.rs" || (file == "http/mod.rs" && line.contains("ErrorCode::Internal"));
+            made_here && !allowed
+        })
+        .map(|(file, n, line)| format!("server/src/{file}:{n}: {}", line.trim()))
+        .collect();
     assert!(unlogged.is_empty(), "500s made outside error.rs, perhaps not logged:\n{}", unlogged.join("\n"));
 }
 
@@ -339,19 +348,10 @@ fn every_internal_error_is_made_where_it_is_logged() {
 /// the statistics refresh, the backup dump) run in tasks no request cancels.
 #[test]
 fn every_pooled_transaction_begins_through_the_data_layer() {
-    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    rust_files(&src, &mut files);
-    let mut beside = Vec::new();
-    for file in &files {
-        let relative = file.strip_prefix(&src).expect("inside src").to_string_lossy().into_owned();
-        let text = std::fs::read_to_string(file).expect("source");
-        for (n, line) in text.lines().enumerate() {
-            let on_the_pool = line.contains("pool().begin") || line.contains("pool.begin");
-            if on_the_pool && relative != "db/mod.rs" {
-                beside.push(format!("server/src/{relative}:{}: {}", n + 1, line.trim()));
-            }
-        }
-    }
+    let beside: Vec<String> = server_source_lines()
+        .into_iter()
+        .filter(|(file, _, line)| (line.contains("pool().begin") || line.contains("pool.begin")) && file != "db/mod.rs")
+        .map(|(file, n, line)| format!("server/src/{file}:{n}: {}", line.trim()))
+        .collect();
     assert!(beside.is_empty(), "transactions begun on the pool beside Db::begin:\n{}", beside.join("\n"));
 }
