@@ -4,7 +4,7 @@
 use app::model::{ProjectId, StatusCategory, TeamId, UserId};
 
 use super::{
-    list::{match_expression, words_like},
+    list::{in_readers_team, match_expression, words_like, FROM_TEXT_MATCHES},
     readable_from, readable_issues_first, readable_issues_onto, with_tags_and_assignees, IssueRow, StoredIssue,
     Visible, ISSUE_COLUMNS,
 };
@@ -54,9 +54,9 @@ pub async fn across_projects(
     if let (Some((words, columns)), Backend::Sqlite) = (words_in, db.backend()) {
         // The full-text index's matches come newest first, as the index holds them, so a common word
         // stops at the limit instead of sorting every match.
-        let from = " FROM issue_text CROSS JOIN issues i ON i.rowid = issue_text.rowid";
-        let mut s = readable_from(ISSUE_COLUMNS, from, &scope);
+        let mut s = readable_from(ISSUE_COLUMNS, FROM_TEXT_MATCHES, &scope);
         s.push(" AND issue_text MATCH ").bind(match_expression(columns, words));
+        in_readers_team(&mut s, &scope);
         s.push(" ORDER BY issue_text.rowid DESC LIMIT ").bind(limit);
         let rows: Vec<IssueRow> = s.query_as().fetch_all(db.pool()).await?;
         return with_tags_and_assignees(db, scope, rows).await;

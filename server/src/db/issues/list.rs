@@ -228,9 +228,9 @@ fn list_statement(s: &mut Statement, scope: &ReadScope, backend: Backend, page: 
     s.push(match (backend, search) {
         (Backend::Sqlite, TextSearch::Indexed) => {
             // The full-text matches first (`CROSS JOIN` keeps that order), each issue found by its
-            // rowid (`NOT INDEXED` leaves the rowid as the only way: with statistics `SQLite`
-            // otherwise walked the project's index once per match).
-            " FROM issue_text CROSS JOIN issues i NOT INDEXED ON i.rowid = issue_text.rowid"
+            // search key (`INDEXED BY`: with statistics `SQLite` otherwise walked the project's index
+            // once per match).
+            FROM_TEXT_MATCHES
         }
         (Backend::Sqlite, TextSearch::Scan | TextSearch::Key(_)) => match page.sort {
             IssueSort::Number => " FROM issues i INDEXED BY issues_by_project_number",
@@ -258,6 +258,7 @@ fn text_filter(s: &mut Statement, scope: &ReadScope, backend: Backend, search: T
     match (backend, search) {
         (Backend::Sqlite, TextSearch::Indexed) => {
             s.push(" AND issue_text MATCH ").bind(match_expression(columns, &words(q)));
+            in_readers_team(s, scope);
         }
         (Backend::Postgres, TextSearch::Indexed) => words_like(s, columns, &words(q), false),
         (_, TextSearch::Scan) => words_like(s, columns, &words(q), true),
@@ -268,6 +269,20 @@ fn text_filter(s: &mut Statement, scope: &ReadScope, backend: Backend, search: T
             s.push(" AND p.key = ").bind(key).push(")");
         }
     }
+}
+
+/// `SQLite`'s full-text matches `issue_text` and their issues `i`, joined by the issues' search key
+/// (migration 0036).
+pub(super) const FROM_TEXT_MATCHES: &str =
+    " FROM issue_text CROSS JOIN issues i INDEXED BY issues_by_search_key ON i.search_key = issue_text.rowid";
+
+/// Narrows `SQLite`'s full-text matches to the range of search keys of the reader's team (migration
+/// 0036), inside the index: a search reads its own team's matches only, however many other teams
+/// hold. The read scope still decides what the reader may read.
+pub(super) fn in_readers_team(s: &mut Statement, scope: &ReadScope) {
+    let base = "(SELECT t.search_base * 4294967296 FROM teams t WHERE t.id = ";
+    s.push(" AND issue_text.rowid BETWEEN ").push(base).bind(scope.team());
+    s.push(") AND ").push(base).bind(scope.team()).push(") + 4294967295");
 }
 
 /// An FTS5 query of `issue_text` for rows holding every one of `words` (in any order, each as a

@@ -145,7 +145,7 @@ pub(in crate::db) async fn index_text(conn: &mut AnyConnection, ids: &[IssueId])
     }
     let mut s = Statement::new(
         "INSERT INTO issue_text (rowid, title, description, search_public, search_internal) \
-         SELECT rowid, title, description, search_public, search_internal FROM issues WHERE id IN (",
+         SELECT search_key, title, description, search_public, search_internal FROM issues WHERE id IN (",
     );
     s.bind_list(ids.iter().copied()).push(")");
     s.query().execute(&mut *conn).await?;
