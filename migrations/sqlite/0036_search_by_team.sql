@@ -1,9 +1,10 @@
 -- The full-text index keyed by team (issue 25: search at a million issues). FTS5 can narrow a query
 -- by a range of its rowids only, so each issue gets `search_key`: its team's `search_base` times
--- 2^32, plus a number counting up within the team. `issue_text` takes it as its rowid, and a search
--- asks for its team's range (`list::in_readers_team`): it reads that team's matches, newest first,
--- instead of every team's, each looked up and dropped. Neither number is a rowid of its table, so a
--- `VACUUM` no longer renumbers what the index refers to.
+-- 2^32, plus a number counting down within the team from 2^32 - 1 (newest first is then FTS5's
+-- forward order, which seeks; backwards it walked every later team's entries). `issue_text` takes it
+-- as its rowid, and a search asks for its team's range (`list::in_readers_team`): it reads that
+-- team's matches only, instead of every team's, each looked up and dropped. Neither number is a
+-- rowid of its table, so a `VACUUM` no longer renumbers what the index refers to.
 
 ALTER TABLE teams ADD COLUMN search_base INTEGER CHECK (search_base > 0);
 UPDATE teams SET search_base = rowid;
@@ -13,15 +14,16 @@ CREATE TRIGGER teams_search_base AFTER INSERT ON teams BEGIN
 END;
 
 ALTER TABLE issues ADD COLUMN search_key INTEGER;
-UPDATE issues SET search_key = (SELECT t.search_base FROM teams t WHERE t.id = issues.team_id) * 4294967296 + rowid;
+UPDATE issues SET search_key =
+    (SELECT t.search_base FROM teams t WHERE t.id = issues.team_id) * 4294967296 + 4294967295 - rowid;
 CREATE UNIQUE INDEX issues_by_search_key ON issues (search_key);
--- Every door that makes an issue passes here: the next number of the team's range.
+-- Every door that makes an issue passes here: the next number down of the team's range.
 CREATE TRIGGER issues_search_key AFTER INSERT ON issues BEGIN
     UPDATE issues SET search_key = (
         SELECT coalesce(
-            (SELECT max(o.search_key) FROM issues o
+            (SELECT min(o.search_key) FROM issues o
              WHERE o.search_key BETWEEN t.search_base * 4294967296 AND t.search_base * 4294967296 + 4294967295),
-            t.search_base * 4294967296) + 1
+            t.search_base * 4294967296 + 4294967296) - 1
         FROM teams t WHERE t.id = new.team_id)
     WHERE rowid = new.rowid;
 END;

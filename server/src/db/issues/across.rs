@@ -52,12 +52,13 @@ pub async fn across_projects(
         _ => None,
     };
     if let (Some((words, columns)), Backend::Sqlite) = (words_in, db.backend()) {
-        // The full-text index's matches come newest first, as the index holds them, so a common word
-        // stops at the limit instead of sorting every match.
+        // The full-text index's matches come newest first, as the index holds them (its keys count
+        // down within a team, migration 0036), so a common word stops at the limit instead of
+        // sorting every match.
         let mut s = readable_from(ISSUE_COLUMNS, FROM_TEXT_MATCHES, &scope);
         s.push(" AND issue_text MATCH ").bind(match_expression(columns, words));
         in_readers_team(&mut s, &scope);
-        s.push(" ORDER BY issue_text.rowid DESC LIMIT ").bind(limit);
+        s.push(" ORDER BY issue_text.rowid LIMIT ").bind(limit);
         let rows: Vec<IssueRow> = s.query_as().fetch_all(db.pool()).await?;
         return with_tags_and_assignees(db, scope, rows).await;
     }
