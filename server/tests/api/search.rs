@@ -134,3 +134,73 @@ async fn comments_posted_at_once_are_all_found() {
         assert_eq!(listed(&app, &owner.cookie, &project, word).await.len(), 1, "{word} is found");
     }
 }
+
+/// SQLite's full-text index is keyed by team (migration 0036) and each search reads its team's range:
+/// teams that sign up one after another and file issues with the same word at once each find only
+/// their own, in the palette newest first, a team signing up later included; an edit and a delete
+/// leave the index as they leave the issues; and the index agrees with the issues (FTS5's own check).
+#[tokio::test]
+async fn each_team_searches_only_its_own_issues_through_edits_and_deletes() {
+    let app = spawn_app().await;
+    let mut teams = Vec::new();
+    for name in ["first", "second", "third"] {
+        let (owner, _) = app.owner(name).await;
+        let (project, _) = app.project(&owner.cookie, "public").await;
+        teams.push((name, owner, project));
+    }
+    let mut filed = Vec::new();
+    for n in 0..4 {
+        for (name, owner, project) in &teams {
+            filed.push(file(&app, &owner.cookie, project, &[("title", &format!("Wombat {name} {n}"))]).await);
+        }
+    }
+    for (name, owner, project) in &teams {
+        let newest_first: Vec<String> = (0..4).rev().map(|n| format!("Wombat {name} {n}")).collect();
+        assert_eq!(jumped(&app, &owner.cookie, "wombat").await, newest_first, "{name}'s palette");
+        let mut sorted = newest_first.clone();
+        sorted.sort();
+        assert_eq!(listed(&app, &owner.cookie, project, "wombat").await, sorted, "{name}'s list");
+    }
+
+    let (late, _) = app.owner("late").await;
+    let (late_project, _) = app.project(&late.cookie, "public").await;
+    let late_issue = file(&app, &late.cookie, &late_project, &[("title", "Wombat late 0")]).await;
+    assert_eq!(jumped(&app, &late.cookie, "wombat").await, vec!["Wombat late 0"], "a later team's palette");
+    let late_id = late_issue["id"].as_str().expect("id");
+    let deleted = app.call("delete_issue", &input(&[("issue_id", late_id)]), Some(&late.cookie)).await;
+    assert_eq!(deleted.status(), StatusCode::OK);
+    assert!(jumped(&app, &late.cookie, "wombat").await.is_empty(), "a deleted issue is not found");
+
+    // The first team's newest issue (filed[9]) renamed.
+    let (_, first_owner, first_project) = &teams[0];
+    let renamed = &filed[9];
+    let update = input(&[
+        ("issue_id", renamed["id"].as_str().expect("id")),
+        ("status_id", renamed["status"]["id"].as_str().expect("status")),
+        ("fields][title", "Numbat first 3"),
+        ("fields][visibility", "public"),
+    ]);
+    assert_eq!(app.call("update_issue", &update, Some(&first_owner.cookie)).await.status(), StatusCode::OK);
+    assert_eq!(
+        jumped(&app, &first_owner.cookie, "wombat").await,
+        ["Wombat first 2", "Wombat first 1", "Wombat first 0"]
+    );
+    assert_eq!(listed(&app, &first_owner.cookie, first_project, "numbat").await, ["Numbat first 3"]);
+    assert!(jumped(&app, &teams[1].1.cookie, "numbat").await.is_empty(), "another team's rename is not found");
+
+    if app.database_url.starts_with("sqlite:") {
+        let mut conn = app.db().await;
+        let outside: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM issues i JOIN teams t ON t.id = i.team_id \
+             WHERE i.search_key IS NULL OR i.search_key / 4294967296 <> t.search_base",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .expect("keys");
+        assert_eq!(outside, 0, "every issue's search key lies in its team's range");
+        sqlx::query("INSERT INTO issue_text (issue_text, rank) VALUES ('integrity-check', 1)")
+            .execute(&mut conn)
+            .await
+            .expect("the full-text index matches the issues");
+    }
+}
