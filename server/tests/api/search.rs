@@ -135,7 +135,7 @@ async fn comments_posted_at_once_are_all_found() {
     }
 }
 
-/// SQLite's full-text index is keyed by team (migration 0036) and each search reads its team's range:
+/// `SQLite`'s full-text index is keyed by team (migration 0036) and each search reads its team's range:
 /// teams that sign up one after another and file issues with the same word at once each find only
 /// their own, in the palette newest first, a team signing up later included; an edit and a delete
 /// leave the index as they leave the issues; and the index agrees with the issues (FTS5's own check).
