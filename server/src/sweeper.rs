@@ -2,7 +2,8 @@
 //! only it keeps (idle rate-limit keys, its old downloadable exports), and the instance that leads
 //! the cluster (see `cluster`) does the rest once for all of them: expired sessions, interrupted and
 //! scheduled team exports, expired export archives, old notifications, credential failures and idempotency keys, long-expired
-//! leases, the audit log's checkpoint and the query planner's statistics.
+//! leases, issues missing from the full-text index, the audit log's checkpoint and the query
+//! planner's statistics.
 
 use std::{sync::Arc, time::Duration};
 
@@ -59,6 +60,8 @@ impl Sweeper {
         warn_on(self.bans.forget_old().await, "could not forget old credential failures");
         warn_on(crate::db::idempotency::forget_old(db, now()).await, "could not forget old idempotency keys");
         warn_on(crate::db::leases::forget_expired(db).await, "could not forget expired leases");
+        let indexed = crate::db::issues::index_missing_text(db).await;
+        warn_on(indexed, "could not index the issues the full-text index is missing");
         if let Some(key) = db.audit_key() {
             warn_on(crate::db::audit_chain::checkpoint(db, key, now()).await, "could not checkpoint the audit log");
         }

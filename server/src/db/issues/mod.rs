@@ -23,7 +23,9 @@ pub(in crate::db) use comments::readable_comment;
 pub use comments::{add_comment, comments, delete_comment, edit_comment, find_comment, history};
 pub use list::{clamp_key, explain_list, first_key, list, sort_key, Cursor, TextSearch};
 pub use wire::{to_issue, to_issues, to_summaries};
-pub use write::{all_assignable, create, delete, record_history, render_missing, status, update, Change, Update};
+pub use write::{
+    all_assignable, create, delete, index_missing_text, record_history, render_missing, status, update, Change, Update,
+};
 pub(super) use write::{index_text, insert_new, NewIssue};
 
 use std::collections::HashMap;

@@ -152,6 +152,33 @@ pub(in crate::db) async fn index_text(conn: &mut AnyConnection, ids: &[IssueId])
     Ok(())
 }
 
+/// Indexes the issues `SQLite`'s full-text index is missing, answering how many: those that an
+/// instance of a release before migration 0036 created during a rolling upgrade (it indexed them by
+/// their rowid, which no team's range holds). A count first, so that a complete index costs a range
+/// count and no write lock. The sweeper runs it.
+pub async fn index_missing_text(db: &Db) -> Result<u64, DbError> {
+    if db.backend() != Backend::Sqlite {
+        return Ok(0);
+    }
+    let count =
+        "SELECT (SELECT count(*) FROM issues) - (SELECT count(*) FROM issue_text_docsize WHERE id >= 4294967296)";
+    let missing: i64 = sqlx::query_scalar(count).fetch_one(db.pool()).await?;
+    if missing <= 0 {
+        return Ok(0);
+    }
+    let mut tx = db.begin_write().await?;
+    let indexed = sqlx::query(
+        "INSERT INTO issue_text (rowid, title, description, search_public, search_internal) \
+         SELECT search_key, title, description, search_public, search_internal FROM issues i \
+         WHERE NOT EXISTS (SELECT 1 FROM issue_text_docsize d WHERE d.id = i.search_key)",
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok(indexed)
+}
+
 /// The statements of one create, inside the caller's transaction.
 pub(in crate::db) async fn insert_new(conn: &mut AnyConnection, new: &NewIssue) -> Result<IssueId, DbError> {
     let NewIssue { actor, project_id, fields, now_ms } = new;
