@@ -83,7 +83,7 @@ const ISSUE_COLUMNS: &str = "SELECT i.id, i.project_id, p.key, i.number, i.title
 /// The issues the scope may read, each joined with its project; the caller appends its conditions
 /// (` AND ...`) and order.
 fn readable_issues(scope: &ReadScope) -> Statement {
-    readable(ISSUE_COLUMNS, scope)
+    readable_issues_onto(Statement::new(""), scope)
 }
 
 /// As [`readable_issues`], after `start` (an empty statement or an `EXPLAIN`).

@@ -170,7 +170,8 @@ pub async fn index_missing_text(db: &Db) -> Result<u64, DbError> {
     let indexed = sqlx::query(
         "INSERT INTO issue_text (rowid, title, description, search_public, search_internal) \
          SELECT search_key, title, description, search_public, search_internal FROM issues i \
-         WHERE NOT EXISTS (SELECT 1 FROM issue_text_docsize d WHERE d.id = i.search_key)",
+         WHERE i.search_key IS NOT NULL \
+         AND NOT EXISTS (SELECT 1 FROM issue_text_docsize d WHERE d.id = i.search_key)",
     )
     .execute(&mut *tx)
     .await?
