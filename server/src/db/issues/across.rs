@@ -5,8 +5,8 @@ use app::model::{ProjectId, StatusCategory, TeamId, UserId};
 
 use super::{
     list::{in_readers_team, match_expression, words_like, FROM_TEXT_MATCHES},
-    readable_from, readable_issues_first, readable_issues_onto, with_tags_and_assignees, IssueRow, StoredIssue,
-    Visible, ISSUE_COLUMNS,
+    readable_from, readable_issues_first, readable_issues_onto, readable_matches_first, with_tags_and_assignees,
+    IssueRow, StoredIssue, Visible, ISSUE_COLUMNS,
 };
 use crate::{
     actor::Actor,
@@ -92,9 +92,17 @@ fn across_statement(
     user: UserId,
     find: Across<'_>,
 ) -> Statement {
-    let mut s = match find {
+    let mut s = match (find, backend) {
         // They start at the reader's own issues (by reporter, or by assignee), not at every project.
-        Across::AssignedToReader | Across::ReportedByReader => readable_issues_first(start, scope, backend),
+        (Across::AssignedToReader | Across::ReportedByReader, _) => readable_issues_first(start, scope, backend),
+        // On PostgreSQL, the trigram indexes' matches in the reader's team first, then their
+        // projects.
+        (Across::TitleWords(words), Backend::Postgres) => {
+            readable_matches_first(start, scope, |s| words_like(s, &["title"], words, false))
+        }
+        (Across::TextWords(words), Backend::Postgres) => {
+            readable_matches_first(start, scope, |s| words_like(s, scope.searched_columns(), words, false))
+        }
         _ => readable_issues_onto(start, scope),
     };
     match find {
@@ -104,7 +112,10 @@ fn across_statement(
         Across::Number(number) => {
             s.push(" AND i.number = ").bind(number);
         }
-        // The trigram indexes of the lowered text, one LIKE per word (SQLite: above).
+        // Matched above on PostgreSQL (testing them again here would make its planner expect a
+        // handful of rows where there are hundreds). SQLite reads its full-text index instead, in
+        // `across_projects`; this LIKE is the same test without it.
+        Across::TitleWords(_) | Across::TextWords(_) if backend == Backend::Postgres => {}
         Across::TitleWords(words) => words_like(&mut s, &["title"], words, false),
         Across::TextWords(words) => words_like(&mut s, scope.searched_columns(), words, false),
         Across::AssignedToReader => {
@@ -117,9 +128,11 @@ fn across_statement(
             not_done(&mut s);
         }
     }
-    // Jumps come newest first; the start page's lists by their latest change.
+    // Jumps come newest first; the start page's lists by their latest change, ties by id: an order
+    // `issues_by_reporter` gives whole (on PostgreSQL it holds the id), so that the list stops at
+    // its limit instead of sorting every one of a reader's issues.
     match find {
-        Across::AssignedToReader | Across::ReportedByReader => s.push(" ORDER BY i.updated_at DESC, p.key, i.number"),
+        Across::AssignedToReader | Across::ReportedByReader => s.push(" ORDER BY i.updated_at DESC, i.id"),
         _ => s.push(" ORDER BY i.created_at DESC, p.key, i.number"),
     };
     s

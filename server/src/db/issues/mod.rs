@@ -88,7 +88,29 @@ fn readable_issues(scope: &ReadScope) -> Statement {
 
 /// As [`readable_issues`], after `start` (an empty statement or an `EXPLAIN`).
 fn readable_issues_onto(start: Statement, scope: &ReadScope) -> Statement {
-    readable_joined(start, ISSUE_COLUMNS, " FROM issues i", " JOIN", scope)
+    readable_joined(
+        start,
+        ISSUE_COLUMNS,
+        |s| {
+            s.push(" FROM issues i");
+        },
+        " JOIN",
+        scope,
+    )
+}
+
+/// As [`readable_issues_onto`], the issues `i` being those of the reader's team that `matches`
+/// keeps (conditions on `i`, each starting ` AND`), found before any project is read. For
+/// `PostgreSQL`'s text searches across projects: joined with the projects, its planner estimated a
+/// large team's project at a handful of rows and read the whole project instead of the trigram
+/// indexes' matches (docs/performance.md). `OFFSET 0` keeps it from merging the two again.
+fn readable_matches_first(start: Statement, scope: &ReadScope, matches: impl FnOnce(&mut Statement)) -> Statement {
+    let from = |s: &mut Statement| {
+        s.push(" FROM (SELECT * FROM issues i WHERE i.team_id = ").bind(scope.team());
+        matches(s);
+        s.push(" OFFSET 0) i");
+    };
+    readable_joined(start, ISSUE_COLUMNS, from, " JOIN", scope)
 }
 
 /// `columns` of the issues `i` (with their projects `p`) that the scope's reader may read.
@@ -106,22 +128,42 @@ fn readable_issues_first(start: Statement, scope: &ReadScope, backend: Backend) 
         Backend::Sqlite => " CROSS JOIN",
         Backend::Postgres => " JOIN",
     };
-    readable_joined(start, ISSUE_COLUMNS, " FROM issues i", join, scope)
+    readable_joined(
+        start,
+        ISSUE_COLUMNS,
+        |s| {
+            s.push(" FROM issues i");
+        },
+        join,
+        scope,
+    )
 }
 
 /// As [`readable`], the issues `i` coming from `from` (which may start at another table).
 pub(in crate::db) fn readable_from(columns: &'static str, from: &'static str, scope: &ReadScope) -> Statement {
-    readable_joined(Statement::new(""), columns, from, " JOIN", scope)
+    readable_joined(
+        Statement::new(""),
+        columns,
+        |s| {
+            s.push(from);
+        },
+        " JOIN",
+        scope,
+    )
 }
 
+/// The one place the read scope is applied to issues and their projects: `columns`, the issues `i`
+/// that `from` writes, `join`ed with their projects `p`, where the scope allows both.
 fn readable_joined(
     mut s: Statement,
     columns: &'static str,
-    from: &'static str,
+    from: impl FnOnce(&mut Statement),
     join: &'static str,
     scope: &ReadScope,
 ) -> Statement {
-    s.push(columns).push(from).push(join);
+    s.push(columns);
+    from(&mut s);
+    s.push(join);
     s.push(" projects p ON p.team_id = i.team_id AND p.id = i.project_id WHERE ");
     scope.projects(&mut s);
     s.push(" AND ");
