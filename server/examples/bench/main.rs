@@ -16,7 +16,9 @@
 //! `--seconds S`, `--only TEXT` (only the workloads whose name contains TEXT), `--database-url URL`
 //! (default: a new `SQLite` file in a temporary folder), `--keep DIR` (the server's folder, with its
 //! master key and the default `SQLite` file, in DIR and kept), `--seeded` (the database and `--keep`
-//! folder already hold the seed of an earlier run with the same `--issues` and `--teams`: reuse it). Traffic goes to 127.0.0.1 only. With a clamd
+//! folder already hold the seed of an earlier run with the same `--issues` and `--teams`: reuse it),
+//! `--resume-from N` (as `--seeded`, of a seed that stopped after about N issues: sign the teams'
+//! owners in and file the rest, then measure). Traffic goes to 127.0.0.1 only. With a clamd
 //! named in `MOTH_CLAMD_URL` (or `MOTH_TEST_CLAMD_URL`), it also times a 20 MB upload through the
 //! whole pipeline against clamd's own scan of the same bytes, and 8 such uploads at once.
 
@@ -58,6 +60,8 @@ struct Options {
     database_url: Option<String>,
     keep: Option<PathBuf>,
     seeded: bool,
+    /// `--resume-from N`: an earlier seed stopped after about N issues; file the rest.
+    resume_from: Option<usize>,
 }
 
 impl Options {
@@ -81,6 +85,7 @@ fn options() -> Result<Options, Error> {
         database_url: None,
         keep: None,
         seeded: false,
+        resume_from: None,
     };
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
@@ -98,6 +103,7 @@ fn options() -> Result<Options, Error> {
             "--database-url" => options.database_url = Some(value()?),
             "--keep" => options.keep = Some(PathBuf::from(value()?)),
             "--seeded" => options.seeded = true,
+            "--resume-from" => options.resume_from = Some(value()?.parse()?),
             other => return Err(format!("unknown option {other}").into()),
         }
     }
@@ -278,20 +284,30 @@ async fn team(anonymous: &Api, email: &str) -> Result<(Api, String), Error> {
 /// runs then differ in the size of the database, not of the project listed. Prints the rate of each
 /// tenth, to show how creating slows as the database grows. Answers the first team's owner, project
 /// id and email, and how many issues its project holds.
-async fn seed(server: &Server, count: usize, teams: usize) -> Result<(Api, String, String, u64), Error> {
+async fn seed(
+    server: &Server,
+    count: usize,
+    teams: usize,
+    resume_from: Option<usize>,
+) -> Result<(Api, String, String, u64), Error> {
     let http = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
     let anonymous = Api { http: http.clone(), base: server.base.clone(), cookie: None };
     let started = Instant::now();
     let mut owners = Vec::with_capacity(teams);
     for t in 0..teams {
-        owners.push(team(&anonymous, &format!("owner{t}@bench.example")).await?);
+        let email = format!("owner{t}@bench.example");
+        owners.push(match resume_from {
+            None => team(&anonymous, &email).await?,
+            Some(_) => signed_in(&anonymous, &email).await?,
+        });
     }
     if teams > 1 {
-        println!("signed up {teams} teams in {:.1?}", started.elapsed());
+        let verb = if resume_from.is_some() { "signed in the owners of" } else { "signed up" };
+        println!("{verb} {teams} teams in {:.1?}", started.elapsed());
     }
     let owners = Arc::new(owners);
     let started = Instant::now();
-    let next = Arc::new(AtomicU64::new(0));
+    let next = Arc::new(AtomicU64::new(resume_from.unwrap_or(0) as u64));
     let done = Arc::new(AtomicU64::new(0));
     let failures = Arc::new(AtomicU64::new(0));
     let tenth = (count / 10).max(1);
@@ -344,7 +360,8 @@ async fn seed(server: &Server, count: usize, teams: usize) -> Result<(Api, Strin
         worker.await??;
     }
     let failed = failures.load(Ordering::SeqCst);
-    println!("seeded {} issues through the API in {:.1?}", count as u64 - failed, started.elapsed());
+    let filed = (count - resume_from.unwrap_or(0)) as u64 - failed;
+    println!("seeded {filed} issues through the API in {:.1?}", started.elapsed());
     if failed > 0 {
         ERRORS.fetch_add(failed, Ordering::Relaxed);
         println!("{failed} creates failed while seeding; the end of the server's log:\n{}", server.log_tail());
@@ -369,13 +386,18 @@ fn first_team_share(count: usize, teams: usize) -> u64 {
 /// first team's owner instead of seeding.
 async fn seeded(server: &Server, count: usize, teams: usize) -> Result<(Api, String, String, u64), Error> {
     let anonymous = Api { http: reqwest::Client::new(), base: server.base.clone(), cookie: None };
-    let response =
-        anonymous.call("sign_in", &form(&[("input[email]", FIRST_OWNER), ("input[password]", PASSWORD)])).await?;
-    let owner = Api { cookie: Some(session_cookie(&response).ok_or("no session cookie")?), ..anonymous };
+    let (owner, project_id) = signed_in(&anonymous, FIRST_OWNER).await?;
+    println!("reusing the seeded database (signed in as {FIRST_OWNER})");
+    Ok((owner, project_id, FIRST_OWNER.to_owned(), first_team_share(count, teams)))
+}
+
+/// An owner of an earlier run's seed, signed in, and the id of their project BEN.
+async fn signed_in(anonymous: &Api, email: &str) -> Result<(Api, String), Error> {
+    let response = anonymous.call("sign_in", &form(&[("input[email]", email), ("input[password]", PASSWORD)])).await?;
+    let owner = Api { cookie: Some(session_cookie(&response).ok_or("no session cookie")?), ..anonymous.clone() };
     let page = owner.json("open_project", &form(&[("input[key]", "BEN")])).await?;
     let project_id = page["detail"]["project"]["id"].as_str().ok_or("no project BEN: run without --seeded first")?;
-    println!("reusing the seeded database (signed in as {FIRST_OWNER})");
-    Ok((owner, project_id.to_owned(), FIRST_OWNER.to_owned(), first_team_share(count, teams)))
+    Ok((owner, project_id.to_owned()))
 }
 
 fn issue_form(project_id: &str, n: usize) -> Vec<(String, String)> {
@@ -578,7 +600,9 @@ async fn main() -> Result<(), Error> {
     let (owner, project_id, email, count) = if options.seeded {
         seeded(&server, options.issues, options.teams).await?
     } else {
-        seed(&server, options.issues, options.teams).await.map_err(|e| format!("{e}\n{}", server.log_tail()))?
+        seed(&server, options.issues, options.teams, options.resume_from)
+            .await
+            .map_err(|e| format!("{e}\n{}", server.log_tail()))?
     };
     println!(
         "after seeding: RSS {} MiB (anonymous; {} MiB with mapped files)\n",

@@ -310,3 +310,38 @@ async fn every_gin_index_keeps_a_short_pending_list() {
         indexes.iter().filter(|(_, options)| options.as_deref() != Some("gin_pending_list_limit=64")).collect();
     assert!(long.is_empty(), "GIN indexes with the default 4 MB pending list: {long:?}");
 }
+
+/// Every tag added and every comment posted copies its issue's searchable text again (the view
+/// `issue_search_text`, read by the triggers of migrations 0027/0028): the issue's tags and
+/// comments are found through the indexes led by team and issue, never by reading other issues'
+/// rows (it read every team's comments on `PostgreSQL`, and skipped through the index once per team
+/// on `SQLite`).
+#[tokio::test]
+async fn copying_an_issues_searchable_text_reads_only_its_own_rows() {
+    let app = spawn_app().await;
+    let mut conn = app.db().await;
+    let query = "SELECT v.search_public, v.search_internal FROM issue_search_text v WHERE v.issue_id = 'x'";
+    if app.database_url.starts_with("sqlite:") {
+        sqlx::query("ANALYZE").execute(&mut conn).await.expect("analyze");
+        let mut explain = Statement::new("EXPLAIN QUERY PLAN ");
+        explain.push(query);
+        let plan = sqlite_plan(&mut conn, explain).await;
+        let text = plan.join(" / ");
+        let by_issue = |table: &str, index: &str| {
+            plan.iter()
+                .filter(|line| line.starts_with(&format!("SEARCH {table} ")))
+                .all(|line| line.contains(&format!("INDEX {index} (team_id=? AND issue_id=?")))
+        };
+        assert!(
+            by_issue("c", "comments_by_issue") && by_issue("t", "issue_tags_by_issue") && !text.contains("SCAN"),
+            "{text}"
+        );
+    } else {
+        sqlx::query("SET enable_seqscan = off").execute(&mut conn).await.expect("set");
+        let mut explain = Statement::new("EXPLAIN ");
+        explain.push(query);
+        let text = postgres_plan(&mut conn, explain).await;
+        let conditions = text.matches("Index Cond: ((team_id = i.team_id) AND (issue_id = i.id))").count();
+        assert!(conditions == 3 && !text.contains("Seq Scan"), "{text}");
+    }
+}
