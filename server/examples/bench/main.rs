@@ -360,8 +360,8 @@ async fn seed(
         worker.await??;
     }
     let failed = failures.load(Ordering::SeqCst);
-    let filed = (count - resume_from.unwrap_or(0)) as u64 - failed;
-    println!("seeded {filed} issues through the API in {:.1?}", started.elapsed());
+    let made = (count - resume_from.unwrap_or(0)) as u64 - failed;
+    println!("seeded {made} issues through the API in {:.1?}", started.elapsed());
     if failed > 0 {
         ERRORS.fetch_add(failed, Ordering::Relaxed);
         println!("{failed} creates failed while seeding; the end of the server's log:\n{}", server.log_tail());

@@ -290,7 +290,7 @@ async fn start_page_plan_failures(conn: &mut sqlx::AnyConnection, statistics: &s
 
 /// `PostgreSQL`'s GIN indexes keep new entries in a pending list that every search reads whole
 /// until it is merged; at the default 4 MB a search read up to 320 pages of them (docs/performance.md,
-/// "PostgreSQL at 340,000 issues"). Every GIN index keeps its list short.
+/// "`PostgreSQL` at a million issues"). Every GIN index keeps its list short.
 #[tokio::test]
 async fn every_gin_index_keeps_a_short_pending_list() {
     let app = spawn_app().await;
