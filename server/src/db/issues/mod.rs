@@ -88,15 +88,7 @@ fn readable_issues(scope: &ReadScope) -> Statement {
 
 /// As [`readable_issues`], after `start` (an empty statement or an `EXPLAIN`).
 fn readable_issues_onto(start: Statement, scope: &ReadScope) -> Statement {
-    readable_joined(
-        start,
-        ISSUE_COLUMNS,
-        |s| {
-            s.push(" FROM issues i");
-        },
-        " JOIN",
-        scope,
-    )
+    readable_joined(start, ISSUE_COLUMNS, text(" FROM issues i"), " JOIN", scope)
 }
 
 /// As [`readable_issues_onto`], the issues `i` being those of the reader's team that `matches`
@@ -128,28 +120,19 @@ fn readable_issues_first(start: Statement, scope: &ReadScope, backend: Backend) 
         Backend::Sqlite => " CROSS JOIN",
         Backend::Postgres => " JOIN",
     };
-    readable_joined(
-        start,
-        ISSUE_COLUMNS,
-        |s| {
-            s.push(" FROM issues i");
-        },
-        join,
-        scope,
-    )
+    readable_joined(start, ISSUE_COLUMNS, text(" FROM issues i"), join, scope)
 }
 
 /// As [`readable`], the issues `i` coming from `from` (which may start at another table).
 pub(in crate::db) fn readable_from(columns: &'static str, from: &'static str, scope: &ReadScope) -> Statement {
-    readable_joined(
-        Statement::new(""),
-        columns,
-        |s| {
-            s.push(from);
-        },
-        " JOIN",
-        scope,
-    )
+    readable_joined(Statement::new(""), columns, text(from), " JOIN", scope)
+}
+
+/// A `FROM` of fixed text, for [`readable_joined`].
+fn text(from: &'static str) -> impl FnOnce(&mut Statement) {
+    move |s| {
+        s.push(from);
+    }
 }
 
 /// The one place the read scope is applied to issues and their projects: `columns`, the issues `i`
