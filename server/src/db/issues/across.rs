@@ -3,21 +3,14 @@
 
 use app::model::{ProjectId, StatusCategory, TeamId, UserId};
 
+// The data layer's names (`Actor`, `Db`, `ReadScope`, `Statement`...) as this module's parent imports them.
 use super::{
+    explain,
     list::{in_readers_team, match_expression, words_like, FROM_TEXT_MATCHES},
-    readable_from, readable_issues_first, readable_issues_onto, readable_matches_first, with_tags_and_assignees,
-    IssueRow, StoredIssue, Visible, ISSUE_COLUMNS,
+    readable_from, readable_issues_first, readable_issues_onto, readable_matches_first, with_tags_and_assignees, Actor,
+    Backend, Db, DbError, IssueRow, ReadScope, Statement, StoredIssue, Visible, ISSUE_COLUMNS,
 };
-use crate::{
-    actor::Actor,
-    db::{
-        scope::{
-            explain::{self, PlanReader},
-            ReadScope, Statement,
-        },
-        Backend, Db, DbError,
-    },
-};
+use crate::db::scope::explain::PlanReader;
 
 /// Which issues, across projects.
 #[derive(Clone, Copy, Debug)]
