@@ -238,6 +238,28 @@ async fn issues_are_numbered_per_project_and_every_change_is_in_the_history() {
     assert_eq!(app.call("update_issue", &form, Some(&s.owner.cookie)).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
+/// Creates sent together into one project each get a number of their own, and, none failing, the
+/// numbers run from 1 without a gap (on PostgreSQL the number is taken before the create's own
+/// transaction; on SQLite by the group commit).
+#[tokio::test]
+async fn creates_sent_together_get_every_number_once() {
+    let s = setup().await;
+    let mut creates = tokio::task::JoinSet::new();
+    for _ in 0..24 {
+        let (app, cookie, project) = (TestApp::client_of(&s.app.address), s.owner.cookie.clone(), s.project.clone());
+        creates.spawn(async move { app.issue(&cookie, &project, "public").await.reference });
+    }
+    let mut numbers: Vec<u64> = creates
+        .join_all()
+        .await
+        .iter()
+        .map(|reference| reference.rsplit_once('-').expect("KEY-n").1.parse().expect("a number"))
+        .collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=24).collect::<Vec<u64>>());
+    let after = s.app.issue(&s.owner.cookie, &s.project, "public").await;
+    assert!(after.reference.ends_with("-25"), "{after:?}");
+}
 #[tokio::test]
 async fn markdown_is_rendered_sanitised() {
     let s = setup().await;
