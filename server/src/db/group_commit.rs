@@ -15,7 +15,7 @@ use app::model::IssueId;
 use sqlx::{AnyConnection, AnyPool, Connection};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{issues::NewIssue, DbError};
+use super::{issues::NewIssue, write_gate::WriteGate, DbError};
 
 /// Creates waiting for the writer; more wait for room.
 const QUEUE: usize = 1024;
@@ -35,9 +35,9 @@ pub struct GroupCommit {
 
 impl GroupCommit {
     /// Starts the writer task on `pool`.
-    pub(super) fn start(pool: AnyPool) -> Self {
+    pub(super) fn start(pool: AnyPool, gate: WriteGate) -> Self {
         let (queue, waiting) = mpsc::channel(QUEUE);
-        tokio::spawn(writer(pool, waiting));
+        tokio::spawn(writer(pool, gate, waiting));
         Self { queue }
     }
 
@@ -49,15 +49,25 @@ impl GroupCommit {
     }
 }
 
-async fn writer(pool: AnyPool, mut waiting: mpsc::Receiver<(NewIssue, Reply)>) {
+async fn writer(pool: AnyPool, gate: WriteGate, mut waiting: mpsc::Receiver<(NewIssue, Reply)>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while waiting.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        // Each batch waits for its turn among the other writers (comments, edits), as they wait for
+        // the batches ahead of them.
+        let Ok(turn) = gate.turn().await else {
+            for (_, reply) in batch.drain(..) {
+                let _ = reply.send(Err(DbError::NoWriteTurn));
+            }
+            continue;
+        };
         let started = std::time::Instant::now();
         let outcomes = match pool.acquire().await {
             Ok(mut conn) => commit_batch(&mut conn, &batch).await,
             Err(e) => Err(DbError::from(e)),
         };
-        // Other writers (sessions, comments, edits) wait for this one up to `busy_timeout`.
+        drop(turn);
+        // Writers outside the gate (sessions, the workers' claims) wait for this one up to
+        // `busy_timeout`.
         if started.elapsed() >= SLOW_BATCH {
             tracing::warn!(
                 creates = batch.len(),

@@ -29,6 +29,7 @@ pub mod tokens;
 pub mod two_factor;
 pub mod views;
 pub mod webhooks;
+mod write_gate;
 
 use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
 
@@ -70,6 +71,9 @@ pub enum DbError {
     WriterGone,
     #[error("the group commit holding this write failed")]
     GroupCommitFailed,
+    /// `SQLite`'s writers ahead of this one (see [`write_gate`]) kept it waiting too long.
+    #[error("no turn to write within {}s", write_gate::LONGEST_WAIT.as_secs())]
+    NoWriteTurn,
 }
 
 impl DbError {
@@ -82,7 +86,7 @@ impl DbError {
     /// codes), or no connection of the pool came free within its acquire timeout. Worth a retry.
     pub fn is_busy(&self) -> bool {
         match self {
-            DbError::Sqlx(sqlx::Error::PoolTimedOut) => true,
+            DbError::Sqlx(sqlx::Error::PoolTimedOut) | DbError::NoWriteTurn => true,
             DbError::Sqlx(sqlx::Error::Database(e)) => e
                 .try_downcast_ref::<sqlx::sqlite::SqliteError>()
                 .and_then(sqlx::error::DatabaseError::code)
@@ -168,6 +172,9 @@ pub struct Db {
     auth_cache: Option<Arc<auth_cache::AuthCache>>,
     /// `SQLite`'s writer task for creates (see [`group_commit`]); `None` on `PostgreSQL`.
     group_commit: Option<group_commit::GroupCommit>,
+    /// `SQLite`'s writers' turns (see [`write_gate`]), shared with the group commit; `None` on
+    /// `PostgreSQL`.
+    write_gate: Option<write_gate::WriteGate>,
     /// The key that chains audit entries (see [`audit_chain`]); without it no entry is written (an
     /// entry outside the chain would be indistinguishable from a forged one). The server and every
     /// `moth` command set it.
@@ -241,12 +248,14 @@ impl Db {
             })
             .connect_with(options)
             .await?;
-        let group_commit = (backend == Backend::Sqlite).then(|| group_commit::GroupCommit::start(pool.clone()));
+        let write_gate = (backend == Backend::Sqlite).then(write_gate::WriteGate::default);
+        let group_commit = write_gate.clone().map(|gate| group_commit::GroupCommit::start(pool.clone(), gate));
         Ok(Self {
             pool,
             backend,
             auth_cache: None,
             group_commit,
+            write_gate,
             audit_key: None,
             outbox_bell: Arc::default(),
             hooks_bell: Arc::default(),
@@ -350,13 +359,18 @@ impl Db {
         self.begin_uncancelled(None).await
     }
 
-    /// A transaction that writes. On `SQLite` it takes the write lock at its start (`BEGIN IMMEDIATE`),
-    /// so that waiting for another writer goes through `busy_timeout`: a deferred transaction whose
-    /// lock upgrade meets a writer that committed in between fails at once with "database is locked",
+    /// A transaction that writes. On `SQLite` it first waits for its turn among the writers (see
+    /// [`write_gate`]), then takes the write lock at its start (`BEGIN IMMEDIATE`), so that waiting
+    /// for a writer outside the gate goes through `busy_timeout`: a deferred transaction whose lock
+    /// upgrade meets a writer that committed in between fails at once with "database is locked",
     /// which the notification worker's writes beside the requests' made happen.
-    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, DbError> {
+    pub(crate) async fn begin_write(&self) -> Result<WriteTransaction, DbError> {
+        let turn = match &self.write_gate {
+            Some(gate) => Some(gate.turn().await?),
+            None => None,
+        };
         let statement = (self.backend == Backend::Sqlite).then_some("BEGIN IMMEDIATE");
-        self.begin_uncancelled(statement).await
+        Ok(WriteTransaction { tx: self.begin_uncancelled(statement).await?, _turn: turn })
     }
 
     /// Begins a transaction in a task of its own. sqlx's begin can be cancelled after the database
@@ -403,6 +417,38 @@ impl Db {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// A transaction begun by [`Db::begin_write`]: on `SQLite` it holds its writer's turn until it is
+/// committed, rolled back or dropped. Used as the connection it runs on.
+pub(crate) struct WriteTransaction {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    // Dropped after `tx` (fields drop in order): the next writer's turn begins once this one's ended.
+    _turn: Option<write_gate::Turn>,
+}
+
+impl WriteTransaction {
+    pub(crate) async fn commit(self) -> Result<(), DbError> {
+        Ok(self.tx.commit().await?)
+    }
+
+    pub(crate) async fn rollback(self) -> Result<(), DbError> {
+        Ok(self.tx.rollback().await?)
+    }
+}
+
+impl std::ops::Deref for WriteTransaction {
+    type Target = sqlx::AnyConnection;
+
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTransaction {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
     }
 }
 

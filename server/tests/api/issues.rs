@@ -239,8 +239,8 @@ async fn issues_are_numbered_per_project_and_every_change_is_in_the_history() {
 }
 
 /// Creates sent together into one project each get a number of their own, and, none failing, the
-/// numbers run from 1 without a gap (on PostgreSQL the number is taken before the create's own
-/// transaction; on SQLite by the group commit).
+/// numbers run from 1 without a gap (on `PostgreSQL` the number is taken before the create's own
+/// transaction; on `SQLite` by the group commit).
 #[tokio::test]
 async fn creates_sent_together_get_every_number_once() {
     let s = setup().await;

@@ -12,7 +12,7 @@ use crate::{
     db::{
         outbox::{self, Activity},
         scope::Statement,
-        Db, DbError, TeamScope,
+        Db, DbError, TeamScope, WriteTransaction,
     },
     markdown::to_safe_html,
     policy::HistoryShown,
@@ -181,7 +181,7 @@ pub async fn edit_comment(
 /// commits; answers whether it happened.
 async fn comment_event(
     db: &Db,
-    mut tx: sqlx::Transaction<'static, sqlx::Any>,
+    mut tx: WriteTransaction,
     activity: Activity,
     changed: u64,
     now_ms: i64,
