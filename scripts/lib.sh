@@ -118,24 +118,39 @@ subresource_integrity() {
   echo "sha384-$(openssl dgst -sha384 -binary "$1" | base64 -w0)"
 }
 
+# The front end is two bundles (app::bundles): the main one in dist/, the settings pages' in
+# dist/settings-bundle/ (served under /settings-bundle/). The main build empties dist/ first, so it
+# runs first.
 build_frontend() {
-  log "Building the front end (Trunk, wasm-opt -O1)"
+  log "Building the front end (Trunk, wasm-opt -O1): the main bundle, then the settings bundle"
   CARGO_TARGET_DIR="$CARGO_TARGET_DIR-wasm" trunk build --release
+  CARGO_TARGET_DIR="$CARGO_TARGET_DIR-wasm" trunk build frontend/settings.html --release \
+    --dist dist/settings-bundle --public-url /settings-bundle/
+  local folder
+  for folder in dist dist/settings-bundle; do
+    finish_bundle "$folder"
+  done
+}
+
+# finish_bundle FOLDER: one bundle's files as they are served.
+finish_bundle() {
+  local folder="$1"
   # wasm-bindgen's JS glue, minified (Trunk 0.21 minifies only its own JS assets): 1.8 KB less on the
   # wire (docs/performance.md). The names the module exports stay; index.html's integrity hash of the
   # file is replaced by the minified file's.
   local glue before after
-  for glue in dist/frontend-*.js; do
+  for glue in "$folder"/frontend-*.js; do
     before="$(subresource_integrity "$glue")"
     terser --module --compress --mangle --output "$glue.min" -- "$glue"
     mv "$glue.min" "$glue"
     after="$(subresource_integrity "$glue")"
-    grep -qF "$before" dist/index.html || { log "index.html does not name $glue by its integrity hash"; return 1; }
-    sed -i "s|$before|$after|" dist/index.html
+    grep -qF "$before" "$folder/index.html" || { log "index.html does not name $glue by its integrity hash"; return 1; }
+    sed -i "s|$before|$after|" "$folder/index.html"
   done
   # Precompressed once here, so the server never compresses the bundle per request.
   local asset
-  for asset in dist/*.wasm dist/*.js dist/*.css dist/*.txt; do
+  for asset in "$folder"/*.wasm "$folder"/*.js "$folder"/*.css "$folder"/*.txt; do
+    [ -e "$asset" ] || continue
     brotli --force --quality=11 --keep "$asset"
     gzip --force --best --keep "$asset"
   done

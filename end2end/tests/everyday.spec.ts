@@ -187,3 +187,56 @@ test('on a phone the navigation wraps and list values keep their labels; times r
   await expect(when).toHaveText('just now');
   await expect(when).toHaveAttribute('title', / UTC$/);
 });
+
+// The settings pages are a bundle of their own (app::bundles): a link between the two bundles loads
+// the other one's page, which must behave as any navigation does (title, focus, Back and Forward).
+test('links between the tracker and the settings pages cross bundles as any navigation', async ({ page }) => {
+  // Which bundle the page in the tab loaded: the settings bundle's files are under /settings-bundle/.
+  const bundle = () =>
+    page.evaluate(() => (document.querySelector('[href^="/settings-bundle/"]') ? 'settings' : 'main'));
+  await signUp(page, newAccount('cross'));
+  expect(await bundle()).toBe('main');
+
+  await page.getByRole('link', { name: 'Members' }).click();
+  await ready(page);
+  await expect(page).toHaveURL(/\/members$/);
+  await expect(page).toHaveTitle('Members · Moth');
+  expect(await bundle()).toBe('settings');
+  await expect(page.locator('#content')).toBeFocused();
+
+  // Within the settings bundle a link is a client-side navigation, as in the main one.
+  await page.getByRole('link', { name: 'Account' }).click();
+  await ready(page);
+  await expect(page).toHaveTitle('Account · Moth');
+  await expect(page.locator('#content')).toBeFocused();
+
+  await page.getByRole('link', { name: 'Projects' }).click();
+  await ready(page);
+  await expect(page).toHaveTitle('Projects · Moth');
+  expect(await bundle()).toBe('main');
+  await expect(page.locator('#content')).toBeFocused();
+
+  // History keeps every page once, in order, whichever bundle drew it.
+  await page.goBack();
+  await ready(page);
+  await expect(page).toHaveURL(/\/account$/);
+  await expect(page).toHaveTitle('Account · Moth');
+  await page.goBack();
+  await ready(page);
+  await expect(page).toHaveURL(/\/members$/);
+  await page.goBack();
+  await ready(page);
+  await expect(page).toHaveTitle('Home · Moth');
+  expect(await bundle()).toBe('main');
+  await page.goForward();
+  await ready(page);
+  await expect(page).toHaveURL(/\/members$/);
+  await expect(page.getByRole('heading', { name: 'Members' })).toBeVisible();
+
+  // An address of the other bundle typed in, or one that neither draws, is answered as before.
+  await page.goto('/projects/NOPE/settings');
+  await ready(page);
+  expect(await bundle()).toBe('settings');
+  await page.goto('/no/such/page');
+  await expect(page).toHaveTitle('Page not found · Moth');
+});

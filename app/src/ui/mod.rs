@@ -37,7 +37,7 @@ use leptos_router::{
     path,
 };
 
-use crate::{api::who_am_i, error::AppError, model::Me};
+use crate::{api::who_am_i, bundles::Bundle, error::AppError, model::Me};
 
 /// Who is signed in, as the server says; pages refetch it after signing in or out.
 #[derive(Clone, Copy)]
@@ -169,40 +169,113 @@ fn NavigationEffects() -> impl IntoView {
     });
 }
 
-#[component]
-pub fn App() -> impl IntoView {
+/// What both bundles start with: the session every page reads, live notifications, the theme.
+fn start_app() {
     let session = SessionState { me: LocalResource::new(who_am_i) };
     provide_context(session);
     notifications::Live::provide(session);
     theme::apply_remembered();
+    arrived_from_the_other_bundle();
+}
 
+/// The page around every route of a bundle: the router, focus and titles, the shortcuts.
+#[component]
+fn Frame(children: Children) -> impl IntoView {
     view! {
         <Router>
             <NavigationEffects />
             <shortcuts::Shortcuts />
             <main class="page" tabindex="-1">
-                <Routes fallback=NotFound>
-                    <Route path=path!("/") view=shell::Home />
-                    <Route path=path!("/signin") view=auth::SignInPage />
-                    <Route path=path!("/signup") view=auth::SignUpPage />
-                    <Route path=path!("/members") view=members::MembersPage />
-                    <Route path=path!("/audit") view=audit::AuditPage />
-                    <Route path=path!("/quarantine") view=files::QuarantinePage />
-                    <Route path=path!("/account") view=account::AccountPage />
-                    <Route path=path!("/notifications") view=inbox::NotificationsPage />
-                    <Route path=path!("/backups") view=data_safety::DataSafetyPage />
-                    <Route path=path!("/projects") view=projects::ProjectsPage />
-                    <Route path=path!("/projects/:key") view=projects::ProjectPage />
-                    <Route path=path!("/projects/:key/settings") view=projects::ProjectSettingsPage />
-                    <Route path=path!("/projects/:key/issues/:number") view=issues::IssuePage />
-                    <Route path=path!("/p/:id") view=public::PublicProjectPage />
-                    <Route path=path!("/p/:id/issues/:number") view=public::PublicIssuePage />
-                    <Route path=path!("/invite/:token") view=invite::InvitePage />
-                </Routes>
+                {children()}
             </main>
         </Router>
     }
 }
+
+/// The main bundle's app (see [`crate::bundles`]): the tracker.
+#[component]
+pub fn App() -> impl IntoView {
+    start_app();
+    view! {
+        <Frame>
+            <Routes fallback=|| view! { <Elsewhere drawn_here=Bundle::Main /> }>
+                <Route path=path!("/") view=shell::Home />
+                <Route path=path!("/signin") view=auth::SignInPage />
+                <Route path=path!("/signup") view=auth::SignUpPage />
+                <Route path=path!("/notifications") view=inbox::NotificationsPage />
+                <Route path=path!("/projects") view=projects::ProjectsPage />
+                <Route path=path!("/projects/:key") view=projects::ProjectPage />
+                <Route path=path!("/projects/:key/issues/:number") view=issues::IssuePage />
+                <Route path=path!("/p/:id") view=public::PublicProjectPage />
+                <Route path=path!("/p/:id/issues/:number") view=public::PublicIssuePage />
+                <Route path=path!("/invite/:token") view=invite::InvitePage />
+            </Routes>
+        </Frame>
+    }
+}
+
+/// The settings bundle's app (see [`crate::bundles`]): the team's, the account's and a project's
+/// settings.
+#[component]
+pub fn SettingsApp() -> impl IntoView {
+    start_app();
+    view! {
+        <Frame>
+            <Routes fallback=|| view! { <Elsewhere drawn_here=Bundle::Settings /> }>
+                <Route path=path!("/members") view=members::MembersPage />
+                <Route path=path!("/audit") view=audit::AuditPage />
+                <Route path=path!("/quarantine") view=files::QuarantinePage />
+                <Route path=path!("/account") view=account::AccountPage />
+                <Route path=path!("/backups") view=data_safety::DataSafetyPage />
+                <Route path=path!("/projects/:key/settings") view=projects::ProjectSettingsPage />
+            </Routes>
+        </Frame>
+    }
+}
+
+/// Set in the tab's session storage when a navigation crosses to the other bundle, so that the
+/// page loaded there manages focus as after any navigation.
+#[cfg(feature = "csr")]
+const CROSSED: &str = "moth-crossed-bundles";
+
+/// A route this bundle has no page for: the other bundle's page, which the browser loads from the
+/// server (replacing the history entry the router has just made), or nothing at all.
+#[component]
+fn Elsewhere(drawn_here: Bundle) -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    let path = location.pathname.get_untracked();
+    if Bundle::for_path(&path) == drawn_here {
+        return view! { <NotFound /> }.into_any();
+    }
+    // The router has already put the new address in the history (its query included); if not, the
+    // path alone.
+    let browser = window().location();
+    let address = match (browser.pathname(), browser.href()) {
+        (Ok(shown), Ok(href)) if shown == path => href,
+        _ => path,
+    };
+    set_ready(false);
+    #[cfg(feature = "csr")]
+    if let Ok(Some(storage)) = window().session_storage() {
+        let _ = storage.set_item(CROSSED, "1");
+    }
+    let _ = window().location().replace(&address);
+    ().into_any()
+}
+
+/// After crossing from the other bundle, this page takes focus when it mounts, as after any
+/// navigation within a bundle.
+#[cfg(feature = "csr")]
+fn arrived_from_the_other_bundle() {
+    let Ok(Some(storage)) = window().session_storage() else { return };
+    if storage.get_item(CROSSED).ok().flatten().is_some() {
+        let _ = storage.remove_item(CROSSED);
+        NAVIGATED.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+#[cfg(not(feature = "csr"))]
+fn arrived_from_the_other_bundle() {}
 
 #[component]
 fn NotFound() -> impl IntoView {

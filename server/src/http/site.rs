@@ -1,7 +1,9 @@
-//! The single-page app built by Trunk. Files are served from the site folder; every other GET path
-//! is a client route and gets `index.html`. Trunk writes its WASM loader as an inline `<script>`;
-//! the CSP allows no inline scripts, so the loader is moved into `/_moth/boot-N.js` when the site
-//! is loaded.
+//! The single-page app built by Trunk, in two bundles (`app::bundles`): the main one's files at the
+//! site folder's root, the settings pages' in its `settings-bundle/` folder. Files are served from
+//! the site folder; every other GET path is a client route and gets the page of the bundle that
+//! draws it (`index.html` of its folder). Trunk writes its WASM loader as an inline `<script>`; the
+//! CSP allows no inline scripts, so each loader is moved into `/_moth/boot-N.js` when the site is
+//! loaded.
 
 use std::{
     fmt::Write,
@@ -10,7 +12,7 @@ use std::{
 
 use axum::{
     extract::{Request, State},
-    http::{header, HeaderValue, StatusCode},
+    http::{header, HeaderValue, StatusCode, Uri},
     response::{IntoResponse, Response},
     routing::get,
     Router,
@@ -18,35 +20,49 @@ use axum::{
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
 
+use app::bundles::Bundle;
+
 use super::AppState;
 
 pub struct Site {
     dir: PathBuf,
-    /// `index.html` with its inline scripts replaced; `None` when the front end is not built.
+    /// The main bundle's `index.html` with its inline scripts replaced; `None` when the front end is
+    /// not built.
     index: Option<String>,
+    /// The settings bundle's, the same way.
+    settings_index: Option<String>,
+    /// Both pages' loaders, numbered across the two.
     boot_scripts: Vec<String>,
 }
 
 impl Site {
     pub fn load(dir: &Path) -> Self {
-        match std::fs::read_to_string(dir.join("index.html")) {
-            Ok(html) => {
-                let (index, boot_scripts) = externalise_inline_scripts(&html);
-                Self { dir: dir.to_owned(), index: Some(index), boot_scripts }
-            }
+        let mut boot_scripts = Vec::new();
+        let mut page = |folder: &Path| match std::fs::read_to_string(folder.join("index.html")) {
+            Ok(html) => Some(externalise_inline_scripts(&html, &mut boot_scripts)),
             Err(e) => {
-                tracing::warn!(dir = %dir.display(), error = %e, "front end not built: only the API is served");
-                Self { dir: dir.to_owned(), index: None, boot_scripts: Vec::new() }
+                tracing::warn!(dir = %folder.display(), error = %e, "a bundle of the front end is not built");
+                None
             }
+        };
+        let index = page(dir);
+        let settings_index = page(&dir.join(Bundle::SETTINGS_FOLDER));
+        Self { dir: dir.to_owned(), index, settings_index, boot_scripts }
+    }
+
+    /// The page of the bundle that draws `path`.
+    fn page_for(&self, path: &str) -> Option<&String> {
+        match Bundle::for_path(path) {
+            Bundle::Main => self.index.as_ref(),
+            Bundle::Settings => self.settings_index.as_ref(),
         }
     }
 }
 
-/// Moves each inline `<script>` of `html` into a script served by Moth; returns the new page and the
-/// scripts, the first at `/_moth/boot-0.js` and so on.
-fn externalise_inline_scripts(html: &str) -> (String, Vec<String>) {
+/// Moves each inline `<script>` of `html` into a script served by Moth, appended to `scripts`;
+/// returns the new page, which loads them from `/_moth/boot-N.js` (N their places in `scripts`).
+fn externalise_inline_scripts(html: &str, scripts: &mut Vec<String>) -> String {
     let mut page = String::with_capacity(html.len());
-    let mut scripts = Vec::new();
     let mut rest = html;
     while let Some(start) = rest.find("<script") {
         let Some(open_end) = rest[start..].find('>').map(|i| start + i + 1) else { break };
@@ -63,7 +79,7 @@ fn externalise_inline_scripts(html: &str) -> (String, Vec<String>) {
         rest = &rest[close + "</script>".len()..];
     }
     page.push_str(rest);
-    (page, scripts)
+    page
 }
 
 pub fn routes() -> Router<AppState> {
@@ -74,8 +90,13 @@ pub fn routes() -> Router<AppState> {
         .fallback(get(static_or_index))
 }
 
-async fn index(State(state): State<AppState>) -> Response {
-    match &state.site.index {
+async fn index(State(state): State<AppState>, uri: Uri) -> Response {
+    page(&state.site, uri.path())
+}
+
+/// The page of the bundle that draws `path`, or a plain answer saying the front end is not built.
+fn page(site: &Site, path: &str) -> Response {
+    match site.page_for(path) {
         Some(html) => {
             ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], html.clone())
                 .into_response()
@@ -83,7 +104,7 @@ async fn index(State(state): State<AppState>) -> Response {
         None => (
             StatusCode::SERVICE_UNAVAILABLE,
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            "Moth's front end is not built. Run `trunk build --release` (see README.md).",
+            "This part of Moth's front end is not built: build both bundles as README.md says (\"Layout\").",
         )
             .into_response(),
     }
@@ -119,6 +140,7 @@ fn is_fingerprinted(path: &str) -> bool {
 /// each asset precompressed (`.br`, `.gz`), served as the browser accepts them.
 async fn static_or_index(State(state): State<AppState>, request: Request) -> Response {
     let immutable = is_fingerprinted(request.uri().path());
+    let path = request.uri().path().to_owned();
     let files =
         ServeDir::new(&state.site.dir).append_index_html_on_directories(false).precompressed_br().precompressed_gzip();
     match files.oneshot(request).await {
@@ -128,7 +150,7 @@ async fn static_or_index(State(state): State<AppState>, request: Request) -> Res
             response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
             response
         }
-        _ => index(State(state)).await,
+        _ => page(&state.site, &path),
     }
 }
 
@@ -147,11 +169,12 @@ mod tests {
     #[test]
     fn inline_scripts_move_out_and_external_ones_stay() {
         let html = r#"<head><script src="/a.js"></script><script type="module" nonce="x">import init from '/f.js';</script></head>"#;
-        let (page, scripts) = externalise_inline_scripts(html);
-        assert_eq!(scripts, vec!["import init from '/f.js';".to_owned()]);
+        let mut scripts = vec!["an earlier page's".to_owned()];
+        let page = externalise_inline_scripts(html, &mut scripts);
+        assert_eq!(scripts[1..], ["import init from '/f.js';".to_owned()]);
         assert_eq!(
             page,
-            r#"<head><script src="/a.js"></script><script type="module" src="/_moth/boot-0.js"></script></head>"#
+            r#"<head><script src="/a.js"></script><script type="module" src="/_moth/boot-1.js"></script></head>"#
         );
     }
 }

@@ -266,7 +266,7 @@ async fn readiness_reports_a_missing_scanner_and_an_unwritable_store_as_degraded
 }
 
 #[tokio::test]
-async fn client_routes_get_the_app_page_with_its_loader_moved_out_of_line() {
+async fn client_routes_get_their_bundles_page_with_its_loader_moved_out_of_line() {
     let dir = tempfile::tempdir().expect("dir");
     std::fs::write(
         dir.path().join("index.html"),
@@ -274,20 +274,37 @@ async fn client_routes_get_the_app_page_with_its_loader_moved_out_of_line() {
     )
     .expect("index");
     std::fs::write(dir.path().join("main.css"), "body{}").expect("css");
+    // The settings bundle's page (app::bundles), in its own folder.
+    let settings = dir.path().join(app::bundles::Bundle::SETTINGS_FOLDER);
+    std::fs::create_dir(&settings).expect("settings folder");
+    std::fs::write(
+        settings.join("index.html"),
+        r#"<html><head><script type="module">import init from '/settings-bundle/frontend-settings.js';await init();</script></head><body data-ready="false"></body></html>"#,
+    )
+    .expect("settings index");
     let site = dir.path().to_owned();
     let app = spawn_app_with(move |c| c.site_dir = site).await;
 
-    for path in ["/", "/signin", "/deep/client/route"] {
-        let response = app.http.get(app.url(path)).send().await.expect("sent");
-        assert_eq!(response.status(), StatusCode::OK, "{path}");
-        let html = response.text().await.expect("html");
-        assert!(html.contains(r#"<script type="module" src="/_moth/boot-0.js"></script>"#), "{html}");
-        assert!(!html.contains("import init"), "no inline script remains");
+    let main_pages = ["/", "/signin", "/deep/client/route", "/projects/WEB", "/projects/WEB/issues/3", "/members/x"];
+    let settings_pages = ["/members", "/audit", "/quarantine", "/account", "/backups", "/projects/WEB/settings"];
+    for (paths, loader) in [(&main_pages[..], "/_moth/boot-0.js"), (&settings_pages[..], "/_moth/boot-1.js")] {
+        for path in paths {
+            let response = app.http.get(app.url(path)).send().await.expect("sent");
+            assert_eq!(response.status(), StatusCode::OK, "{path}");
+            let html = response.text().await.expect("html");
+            assert!(html.contains(&format!(r#"<script type="module" src="{loader}"></script>"#)), "{path}: {html}");
+            assert!(!html.contains("import init"), "no inline script remains");
+        }
     }
     let boot = app.http.get(app.url("/_moth/boot-0.js")).send().await.expect("sent");
     assert_eq!(boot.status(), StatusCode::OK);
     assert!(boot.headers()["content-type"].to_str().expect("type").starts_with("text/javascript"));
     assert_eq!(boot.text().await.expect("js"), "import init from '/frontend.js';await init();");
+    let boot = app.http.get(app.url("/_moth/boot-1.js")).send().await.expect("sent");
+    assert_eq!(
+        boot.text().await.expect("js"),
+        "import init from '/settings-bundle/frontend-settings.js';await init();"
+    );
     let css = app.http.get(app.url("/main.css")).send().await.expect("sent");
     assert_eq!(css.text().await.expect("css"), "body{}");
     let missing = app.http.get(app.url("/_moth/boot-7.js")).send().await.expect("sent");
