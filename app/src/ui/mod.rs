@@ -169,18 +169,15 @@ fn NavigationEffects() -> impl IntoView {
     });
 }
 
-/// What both bundles start with: the session every page reads, live notifications, the theme.
-fn start_app() {
+/// What every route of either bundle stands in: the session every page reads, live notifications,
+/// the theme; the router, focus and titles, the shortcuts.
+#[component]
+fn Frame(children: Children) -> impl IntoView {
     let session = SessionState { me: LocalResource::new(who_am_i) };
     provide_context(session);
     notifications::Live::provide(session);
     theme::apply_remembered();
     arrived_from_the_other_bundle();
-}
-
-/// The page around every route of a bundle: the router, focus and titles, the shortcuts.
-#[component]
-fn Frame(children: Children) -> impl IntoView {
     view! {
         <Router>
             <NavigationEffects />
@@ -195,20 +192,22 @@ fn Frame(children: Children) -> impl IntoView {
 /// The main bundle's app (see [`crate::bundles`]): the tracker.
 #[component]
 pub fn App() -> impl IntoView {
-    start_app();
     view! {
         <Frame>
             <Routes fallback=|| view! { <Elsewhere drawn_here=Bundle::Main /> }>
-                <Route path=path!("/") view=shell::Home />
+                // Signing in and joining a team.
                 <Route path=path!("/signin") view=auth::SignInPage />
                 <Route path=path!("/signup") view=auth::SignUpPage />
+                <Route path=path!("/invite/:token") view=invite::InvitePage />
+                // The tracker.
+                <Route path=path!("/") view=shell::Home />
                 <Route path=path!("/notifications") view=inbox::NotificationsPage />
                 <Route path=path!("/projects") view=projects::ProjectsPage />
                 <Route path=path!("/projects/:key") view=projects::ProjectPage />
                 <Route path=path!("/projects/:key/issues/:number") view=issues::IssuePage />
+                // Published projects, which anyone may read.
                 <Route path=path!("/p/:id") view=public::PublicProjectPage />
                 <Route path=path!("/p/:id/issues/:number") view=public::PublicIssuePage />
-                <Route path=path!("/invite/:token") view=invite::InvitePage />
             </Routes>
         </Frame>
     }
@@ -218,15 +217,17 @@ pub fn App() -> impl IntoView {
 /// settings.
 #[component]
 pub fn SettingsApp() -> impl IntoView {
-    start_app();
     view! {
         <Frame>
             <Routes fallback=|| view! { <Elsewhere drawn_here=Bundle::Settings /> }>
+                // The team's.
                 <Route path=path!("/members") view=members::MembersPage />
                 <Route path=path!("/audit") view=audit::AuditPage />
                 <Route path=path!("/quarantine") view=files::QuarantinePage />
-                <Route path=path!("/account") view=account::AccountPage />
                 <Route path=path!("/backups") view=data_safety::DataSafetyPage />
+                // The signed-in person's own.
+                <Route path=path!("/account") view=account::AccountPage />
+                // A project's (owners and admins).
                 <Route path=path!("/projects/:key/settings") view=projects::ProjectSettingsPage />
             </Routes>
         </Frame>
