@@ -50,11 +50,33 @@ test('a mention reaches the other browser live, and the inbox works from the key
   await page.keyboard.press('Enter');
   await expect(box).toHaveValue(`@${danaHandle} `);
   await expect(people).toBeHidden();
-  // Escape closes the list without writing anything.
-  await box.pressSequentially('and @d');
+  // Escape closes the list without writing anything, and an answer still on its way (held back
+  // here until after the Escape) does not open it again.
+  const askedForD = (body: string | null) => new URLSearchParams(body ?? '').get('input[prefix]') === 'd';
+  let release = () => {};
+  const released = new Promise<void>((resolve) => { release = resolve; });
+  let sent = () => {};
+  const dAsked = new Promise<void>((resolve) => { sent = resolve; });
+  await page.route('**/api/mention_candidates', async (route) => {
+    if (askedForD(route.request().postData())) {
+      sent();
+      await released;
+    }
+    await route.continue();
+  });
+  await box.pressSequentially('and @');
   await expect(people.getByRole('option')).toHaveCount(1);
+  await box.press('d');
+  await dAsked;
   await page.keyboard.press('Escape');
   await expect(people).toBeHidden();
+  const lateAnswer = page.waitForResponse((r) => r.url().endsWith('/api/mention_candidates') && askedForD(r.request().postData()));
+  release();
+  await lateAnswer;
+  // The answer is in; give the page a moment to (wrongly) draw it.
+  await page.waitForTimeout(500);
+  await expect(people).toBeHidden();
+  await page.unroute('**/api/mention_candidates');
   await expect(box).toHaveValue(`@${danaHandle} and @d`);
   await box.fill(`@${danaHandle} can you check this?`);
   await page.getByRole('button', { name: 'Comment', exact: true }).click();

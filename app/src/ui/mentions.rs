@@ -90,17 +90,28 @@ impl Suggestions {
     pub fn on_key(self, ev: &leptos::ev::KeyboardEvent) -> bool {
         let count = self.choices.with_untracked(Vec::len);
         if count == 0 {
+            // Escape before the first answer came still means "no list" (the key stays the page's).
+            if ev.key() == "Escape" {
+                self.close();
+            }
             return false;
         }
         match ev.key().as_str() {
             "ArrowDown" => self.active.update(|i| *i = (*i + 1) % count),
             "ArrowUp" => self.active.update(|i| *i = (*i + count - 1) % count),
             "Enter" | "Tab" => self.choose(self.active.get_untracked()),
-            "Escape" => self.choices.set(Vec::new()),
+            "Escape" => self.close(),
             _ => return false,
         }
         ev.prevent_default();
         true
+    }
+
+    /// Hides the list until the next keystroke. The question still in flight is forgotten too, or
+    /// its answer, arriving after Escape, would open the list again.
+    fn close(self) {
+        self.asked.update_value(|(asked, _, _)| *asked += 1);
+        self.choices.set(Vec::new());
     }
 
     /// Writes the `n`th person offered into the text.
@@ -108,7 +119,7 @@ impl Suggestions {
         let Some(person) = self.choices.with_untracked(|c| c.get(n).cloned()) else { return };
         let (_, at, caret) = self.asked.get_value();
         let (text, caret) = complete(&self.value.get_untracked(), at, caret, &person.handle);
-        self.choices.set(Vec::new());
+        self.close();
         self.value.set(text.clone());
         if let Some(area) = self.area.get_untracked() {
             area.set_value(&text);
