@@ -4,7 +4,7 @@
 
 use app::model::{Role, SignUpInput, TeamId, TeamMembership, UserId, UserSummary};
 use garde::Valid;
-use sqlx::{Any, Transaction};
+use sqlx::AnyConnection;
 use uuid::Uuid;
 
 use super::{Db, DbError};
@@ -18,7 +18,7 @@ pub struct Credentials {
 
 /// Inserts a user inside `tx`.
 pub async fn insert_user(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     email: &str,
     display_name: &str,
     password_hash: &str,
@@ -31,7 +31,7 @@ pub async fn insert_user(
         .bind(display_name)
         .bind(password_hash)
         .bind(now_ms)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     Ok(user_id)
 }
@@ -44,7 +44,7 @@ pub async fn create_account(
     now_ms: i64,
 ) -> Result<(UserId, TeamId), DbError> {
     let team_id = TeamId(Uuid::new_v4());
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
     let user_id = insert_user(&mut tx, &input.email, &input.display_name, password_hash, now_ms).await?;
     sqlx::query("INSERT INTO teams (id, name, created_at) VALUES ($1, $2, $3)")
         .bind(team_id)

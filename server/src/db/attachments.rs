@@ -187,7 +187,7 @@ pub async fn delete(
     history: Option<&Change>,
     now_ms: i64,
 ) -> Result<Option<String>, DbError> {
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
     let storage_key: Option<String> = sqlx::query_scalar(
         "UPDATE attachments SET deleted_at = $3 WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL \
          RETURNING storage_key",

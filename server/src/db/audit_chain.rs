@@ -92,7 +92,7 @@ pub async fn settle(db: &Db, key: ChainKey) -> Result<ChainKey, DbError> {
         return Ok(key);
     }
     let moved = ChainKey { per_chain: true, ..key };
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
     let chains: Vec<String> =
         sqlx::query_scalar("SELECT DISTINCT chain FROM audit_log WHERE seq IS NOT NULL").fetch_all(&mut *tx).await?;
     for chain in chains {
@@ -170,11 +170,11 @@ impl Link {
 }
 
 /// The place after the head of `chain`, and the head's MAC ("" before the first entry).
-async fn next_place(tx: &mut sqlx::Transaction<'static, sqlx::Any>, chain: &str) -> Result<(i64, String), DbError> {
+async fn next_place(tx: &mut sqlx::AnyConnection, chain: &str) -> Result<(i64, String), DbError> {
     let head: Option<(i64, String)> =
         sqlx::query_as("SELECT seq, mac FROM audit_log WHERE chain = $1 AND seq IS NOT NULL ORDER BY seq DESC LIMIT 1")
             .bind(chain)
-            .fetch_optional(&mut **tx)
+            .fetch_optional(&mut *tx)
             .await?;
     Ok(head.map_or((1, String::new()), |(seq, mac)| (seq + 1, mac)))
 }
@@ -183,10 +183,10 @@ async fn next_place(tx: &mut sqlx::Transaction<'static, sqlx::Any>, chain: &str)
 /// transaction. Should another writer take the same place first all the same (a writer of another
 /// version), the unique place fails it and [`append_with_retries`] tries again.
 async fn append(db: &Db, key: &ChainKey, link: &Link) -> Result<(), DbError> {
-    let mut tx = db.begin().await?;
-    // Appends take turns: this write first takes SQLite's write lock (waiting up to its busy
-    // timeout) or PostgreSQL's row lock, so the head read next is the head the entry follows, instead
-    // of failing on a stale snapshot or a duplicate place under a flood of audited events.
+    let mut tx = db.begin_write().await?;
+    // Appends take turns, so the head read next is the head the entry follows, instead of failing on
+    // a stale snapshot or a duplicate place under a flood of audited events: on SQLite the
+    // transaction holds the writers' turn and lock already; on PostgreSQL this takes the row lock.
     sqlx::query("UPDATE audit_meta SET value = value WHERE name = 'mac_scheme'").execute(&mut *tx).await?;
     sqlx::query(
         "INSERT INTO audit_log (id, team_id, actor_id, event, outcome, detail, source_ip, at) \
@@ -226,7 +226,7 @@ pub async fn append_with_retries(db: &Db, key: &ChainKey, link: &Link) -> Result
 
 /// Moves an entry written before the chain existed onto it.
 async fn chain_legacy(db: &Db, key: &ChainKey, link: &Link) -> Result<(), DbError> {
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
     place_on_chain(&mut tx, key, link).await?;
     tx.commit().await?;
     Ok(())
@@ -234,18 +234,14 @@ async fn chain_legacy(db: &Db, key: &ChainKey, link: &Link) -> Result<(), DbErro
 
 /// Gives the unchained entry `link` the place after its chain's head and its MAC, in the caller's
 /// transaction: a new entry ([`append`]) and one written before the chain existed are chained alike.
-async fn place_on_chain(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    key: &ChainKey,
-    link: &Link,
-) -> Result<(), DbError> {
+async fn place_on_chain(tx: &mut sqlx::AnyConnection, key: &ChainKey, link: &Link) -> Result<(), DbError> {
     let (seq, previous) = next_place(tx, link.chain()).await?;
     sqlx::query("UPDATE audit_log SET chain = $2, seq = $3, mac = $4 WHERE id = $1 AND seq IS NULL")
         .bind(&link.id)
         .bind(link.chain())
         .bind(seq)
         .bind(link.mac(key, seq, &previous))
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     Ok(())
 }

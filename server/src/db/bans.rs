@@ -74,7 +74,7 @@ pub const DEVICES_PER_ACCOUNT: i64 = 20;
 /// Remembers that `device` signed in to `account`, keeping the account's most recent
 /// [`DEVICES_PER_ACCOUNT`] browsers only.
 pub async fn remember_device(db: &Db, device: &str, account: &str, now_ms: i64) -> Result<(), DbError> {
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query(
         "INSERT INTO known_devices (device, account, seen_at) VALUES ($1, $2, $3) \
          ON CONFLICT (account, device) DO UPDATE SET seen_at = excluded.seen_at",

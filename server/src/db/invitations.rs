@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use app::model::{Flag, Invitation, InvitationId, ProjectId, Role, TeamId, UserId, Visibility};
-use sqlx::{Any, AnyConnection, Transaction};
+use sqlx::AnyConnection;
 use uuid::Uuid;
 
 use super::{scope::Statement, Db, DbError};
@@ -34,7 +34,7 @@ pub struct NewInvitation<'a> {
 pub async fn create(db: &Db, actor: &Actor, new: &NewInvitation<'_>) -> Result<Invitation, DbError> {
     let id = InvitationId(Uuid::new_v4());
     let team = actor.team_id();
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query(
         "UPDATE invitations SET revoked_at = $3 WHERE team_id = $1 AND email = $2 \
          AND accepted_at IS NULL AND revoked_at IS NULL",
@@ -212,7 +212,7 @@ pub async fn find_by_token(db: &Db, token_hash: &str) -> Result<Option<TokenInvi
 /// Uses the invitation for `user_id` and makes them a member, inside `tx`. The conditional update
 /// makes the link single-use even when two people click at once. False if it was no longer usable.
 pub async fn accept(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     invitation: &TokenInvitation,
     user_id: UserId,
     now_ms: i64,
@@ -224,7 +224,7 @@ pub async fn accept(
     .bind(invitation.id)
     .bind(user_id)
     .bind(now_ms)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     if used.rows_affected() != 1 {
         return Ok(false);
@@ -234,7 +234,7 @@ pub async fn accept(
         .bind(user_id)
         .bind(invitation.role)
         .bind(now_ms)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     // A link that was emailed to this very address proves it: notifications may be mailed there.
     sqlx::query(
@@ -244,7 +244,7 @@ pub async fn accept(
     .bind(user_id)
     .bind(invitation.id)
     .bind(now_ms)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     for (project, _) in joinable_projects(tx, invitation).await? {
         sqlx::query("INSERT INTO project_members (team_id, project_id, user_id, added_at) VALUES ($1, $2, $3, $4)")
@@ -252,7 +252,7 @@ pub async fn accept(
             .bind(project)
             .bind(user_id)
             .bind(now_ms)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
     }
     Ok(true)

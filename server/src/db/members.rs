@@ -74,7 +74,7 @@ pub async fn remove(db: &Db, actor: &Actor, user_id: UserId) -> Result<bool, DbE
 /// a member.
 pub async fn transfer_ownership(db: &Db, actor: &Actor, new_owner: UserId) -> Result<bool, DbError> {
     let team = actor.team_id();
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
     let demoted =
         sqlx::query("UPDATE memberships SET role = 'ADMIN' WHERE team_id = $1 AND user_id = $2 AND role = 'OWNER'")
             .bind(team)
@@ -113,18 +113,14 @@ pub async fn leave(db: &Db, actor: &Actor) -> Result<bool, DbError> {
 
 /// Makes one person's concurrent "count, then insert if under the limit" writes take turns on
 /// `PostgreSQL`, which runs them side by side, each counting before the others insert: their membership
-/// row is locked until `tx` commits. (`SQLite` has one writer at a time, and there the count and the
+/// row is locked until the transaction `conn` runs commits. (`SQLite` has one writer at a time, and there the count and the
 /// insert are one statement.) Used wherever a per-person limit is counted (saved views, tokens).
-pub async fn lock_for_counting(
-    db: &Db,
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    actor: &Actor,
-) -> Result<(), DbError> {
+pub async fn lock_for_counting(db: &Db, conn: &mut sqlx::AnyConnection, actor: &Actor) -> Result<(), DbError> {
     if db.backend() == super::Backend::Postgres {
         sqlx::query("SELECT user_id FROM memberships WHERE team_id = $1 AND user_id = $2 FOR UPDATE")
             .bind(actor.team_id())
             .bind(actor.user_id())
-            .fetch_optional(&mut **tx)
+            .fetch_optional(conn)
             .await?;
     }
     Ok(())

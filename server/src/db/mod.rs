@@ -355,11 +355,8 @@ impl Db {
         Ok(self.pool.acquire().await?)
     }
 
-    pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, DbError> {
-        self.begin_uncancelled(None).await
-    }
-
-    /// A transaction that writes. On `SQLite` it first waits for its turn among the writers (see
+    /// A transaction that writes, and the only way a request begins one (every transaction of a
+    /// request writes). On `SQLite` it first waits for its turn among the writers (see
     /// [`write_gate`]), then takes the write lock at its start (`BEGIN IMMEDIATE`), so that waiting
     /// for a writer outside the gate goes through `busy_timeout`: a deferred transaction whose lock
     /// upgrade meets a writer that committed in between fails at once with "database is locked",

@@ -73,7 +73,7 @@ pub async fn find(db: &Db, actor: &Actor, id: ProjectId) -> Result<Option<Projec
 pub async fn create(db: &Db, actor: &Actor, input: &Valid<NewProjectInput>, now_ms: i64) -> Result<ProjectId, DbError> {
     let id = ProjectId(Uuid::new_v4());
     let team = actor.team_id();
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query(
         "INSERT INTO projects (id, team_id, key, name, description, visibility, published, archived, \
          created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 0, 0, $7, $7)",
@@ -240,7 +240,7 @@ pub async fn edit_workflow(
     order: &[StatusId],
 ) -> Result<(), DbError> {
     let team = actor.team_id();
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query("UPDATE project_statuses SET name = $4 WHERE team_id = $1 AND project_id = $2 AND id = $3")
         .bind(team)
         .bind(project)

@@ -67,7 +67,7 @@ pub async fn required(db: &Db, team: TeamId) -> Result<bool, DbError> {
 /// single sign-on is required, in one transaction. False when there is no stored secret to keep.
 pub async fn save(db: &Db, actor: &Actor, settings: Settings<'_>, now_ms: i64) -> Result<bool, DbError> {
     let team = actor.team_id();
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
     let saved = if let Some(secret) = &settings.secret {
         sqlx::query(
             "INSERT INTO team_sso (team_id, issuer, display_name, client_id, secret, key_id, wrapped_key, \
@@ -207,7 +207,7 @@ pub async fn make_account(
     role: Role,
     now_ms: i64,
 ) -> Result<UserId, DbError> {
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
     let user = accounts::insert_user(&mut tx, email, display_name, password_hash, now_ms).await?;
     insert_membership(&mut tx, identity.team, user, role, now_ms).await?;
     insert_identity(&mut tx, identity, user, true, now_ms).await?;
@@ -219,7 +219,7 @@ pub async fn make_account(
 /// Links an identity to an existing account that has just proven itself by signing in, making it a
 /// member with `role` if it is not one yet.
 pub async fn link(db: &Db, identity: &Identity<'_>, user: UserId, role: Role, now_ms: i64) -> Result<(), DbError> {
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
     let member: Option<String> = sqlx::query_scalar("SELECT role FROM memberships WHERE team_id = $1 AND user_id = $2")
         .bind(identity.team)
         .bind(user)
@@ -235,7 +235,7 @@ pub async fn link(db: &Db, identity: &Identity<'_>, user: UserId, role: Role, no
 }
 
 async fn insert_membership(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut sqlx::AnyConnection,
     team: TeamId,
     user: UserId,
     role: Role,
@@ -246,13 +246,13 @@ async fn insert_membership(
         .bind(user)
         .bind(role)
         .bind(now_ms)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     Ok(())
 }
 
 async fn insert_identity(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut sqlx::AnyConnection,
     identity: &Identity<'_>,
     user: UserId,
     made_account: bool,
@@ -268,7 +268,7 @@ async fn insert_identity(
     .bind(user)
     .bind(Flag(made_account))
     .bind(now_ms)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }

@@ -63,7 +63,7 @@ const COLUMNS: &str = "t.id, t.user_id, u.display_name, t.name, t.scopes, t.crea
 /// Makes a token for the actor in their team, unless they already keep [`TOKENS_PER_PERSON`] live ones.
 pub async fn insert(db: &Db, actor: &Actor, token: &NewToken<'_>) -> Result<TokenId, CreateError> {
     let id = TokenId(Uuid::new_v4());
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
     super::members::lock_for_counting(db, &mut tx, actor).await?;
     let done = sqlx::query(
         "INSERT INTO access_tokens (id, team_id, user_id, name, secret_hash, scopes, created_at, expires_at) \
@@ -85,7 +85,7 @@ pub async fn insert(db: &Db, actor: &Actor, token: &NewToken<'_>) -> Result<Toke
     if done.rows_affected() != 1 {
         return Err(CreateError::TooMany);
     }
-    tx.commit().await.map_err(DbError::from)?;
+    tx.commit().await?;
     Ok(id)
 }
 

@@ -40,7 +40,7 @@ pub async fn start(db: &Db, user: UserId, secret: &str, key_id: &str, wrapped_ke
 /// Puts the key in force, with the step its first code was accepted for and fresh recovery codes
 /// (their hashes); `false` when it was in force already or there is none.
 pub async fn enable(db: &Db, user: UserId, step: i64, code_hashes: &[String], now_ms: i64) -> Result<bool, DbError> {
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
     let done =
         sqlx::query("UPDATE two_factor SET enabled_at = $2, last_step = $3 WHERE user_id = $1 AND enabled_at IS NULL")
             .bind(user)
@@ -65,7 +65,7 @@ pub async fn enable(db: &Db, user: UserId, step: i64, code_hashes: &[String], no
 
 /// Takes the key and the recovery codes away.
 pub async fn disable(db: &Db, user: UserId) -> Result<(), DbError> {
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM two_factor WHERE user_id = $1").bind(user).execute(&mut *tx).await?;
     tx.commit().await?;

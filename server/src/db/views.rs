@@ -102,7 +102,7 @@ pub async fn save(
 ) -> Result<ViewId, SaveError> {
     let id = ViewId(Uuid::new_v4());
     let filter_json = serde_json::to_string(view).map_err(DbError::from)?;
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
     super::members::lock_for_counting(db, &mut tx, actor).await?;
     let inserted = sqlx::query(
         "INSERT INTO saved_views (id, team_id, project_id, owner_id, name, filter_json, shared, created_at) \
@@ -123,7 +123,7 @@ pub async fn save(
     .map_err(DbError::from);
     match inserted {
         Ok(done) if done.rows_affected() == 1 => {
-            tx.commit().await.map_err(DbError::from)?;
+            tx.commit().await?;
             Ok(id)
         }
         Ok(_) => Err(SaveError::TooMany),

@@ -100,7 +100,7 @@ async fn rewrap(db: &Db, keys: &Keys, next: &Keys, table: &Wrapped) -> Result<u6
         if rows.is_empty() {
             return Ok(rewrapped);
         }
-        let mut tx = db.begin().await?;
+        let mut tx = db.begin_write().await?;
         for (first, second, key_id, wrapped) in rows {
             let data_key = keys.unwrap_data_key(&key_id, &wrapped)?;
             sqlx::query(&update)
@@ -114,6 +114,6 @@ async fn rewrap(db: &Db, keys: &Keys, next: &Keys, table: &Wrapped) -> Result<u6
                 .map_err(DbError::from)?;
             rewrapped += 1;
         }
-        tx.commit().await.map_err(DbError::from)?;
+        tx.commit().await?;
     }
 }

@@ -329,7 +329,7 @@ impl MembersApi for Service {
             }
             (None, None) => return Err(AppError::unauthenticated()),
         };
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.db.begin_write().await?;
         match invitations::accept(&mut tx, &invitation, user_id, self.now()).await {
             Ok(true) => {}
             Ok(false) => return Err(AppError::new(ErrorCode::Gone, "This invitation has already been used.")),
@@ -338,7 +338,7 @@ impl MembersApi for Service {
             }
             Err(e) => return Err(e.into()),
         }
-        tx.commit().await.map_err(crate::db::DbError::from)?;
+        tx.commit().await?;
         // Joining moves the session to the new team, under a new session id.
         self.sessions.join_team(request.session()?, user_id, invitation.team_id).await?;
         let joined = self.sessions.actor(&self.db, request.session()?).await?.ok_or_else(AppError::internal)?;
@@ -360,7 +360,7 @@ impl MembersApi for Service {
         }
         let hash = password::hash(input.password.clone()).await?;
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.db.begin_write().await?;
         let user_id = match accounts::insert_user(&mut tx, &invitation.email, &input.display_name, &hash, now).await {
             Ok(id) => id,
             Err(e) if e.is_unique_violation() => {
@@ -371,7 +371,7 @@ impl MembersApi for Service {
         if !invitations::accept(&mut tx, &invitation, user_id, now).await? {
             return Err(AppError::new(ErrorCode::Gone, "This invitation has already been used."));
         }
-        tx.commit().await.map_err(crate::db::DbError::from)?;
+        tx.commit().await?;
         let actor = self
             .sign_in_with(&request, Proven::NewAccount(user_id), invitation.team_id, "sign_up_with_invitation")
             .await?

@@ -342,7 +342,7 @@ fn every_internal_error_is_made_where_it_is_logged() {
     assert!(unlogged.is_empty(), "500s made outside error.rs, perhaps not logged:\n{}", unlogged.join("\n"));
 }
 
-/// A request's transaction begins only through `Db::begin` or `Db::begin_write`, which begin it in a
+/// A request's transaction begins only through `Db::begin_write`, which begins it in a
 /// task of their own so that a cancelled request cannot leave a pooled connection inside a
 /// transaction. The doors that begin on a connection they hold themselves (the group-commit writer,
 /// the statistics refresh, the backup dump) run in tasks no request cancels.
@@ -353,5 +353,5 @@ fn every_pooled_transaction_begins_through_the_data_layer() {
         .filter(|(file, _, line)| (line.contains("pool().begin") || line.contains("pool.begin")) && file != "db/mod.rs")
         .map(|(file, n, line)| format!("server/src/{file}:{n}: {}", line.trim()))
         .collect();
-    assert!(beside.is_empty(), "transactions begun on the pool beside Db::begin:\n{}", beside.join("\n"));
+    assert!(beside.is_empty(), "transactions begun on the pool beside Db::begin_write:\n{}", beside.join("\n"));
 }

@@ -123,7 +123,7 @@ pub async fn create(
     // project waiting for the whole insert (a convoy of up to 100 ms at 16 writers). The price is
     // a number skipped when the create then fails, which nothing reads as an error.
     new.number = Some(take_number(&mut *db.pool().acquire().await?, actor.team_id(), project_id).await?);
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
     let id = insert_new(&mut tx, &new).await?;
     if db.backend() == Backend::Sqlite {
         index_text(&mut tx, &[id]).await?;
@@ -416,7 +416,7 @@ pub async fn render_missing(db: &Db) -> Result<u64, DbError> {
             if rows.is_empty() {
                 break;
             }
-            let mut tx = db.begin().await?;
+            let mut tx = db.begin_write().await?;
             for (team, id, source) in rows {
                 sqlx::query(update).bind(team).bind(id).bind(to_safe_html(&source)).execute(&mut *tx).await?;
                 rendered += 1;
