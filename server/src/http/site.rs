@@ -137,10 +137,14 @@ fn is_fingerprinted(path: &str) -> bool {
 }
 
 /// A file of the site if there is one, else the app's page (client-side routes). The build stores
-/// each asset precompressed (`.br`, `.gz`), served as the browser accepts them.
+/// each asset precompressed (`.br`, `.gz`), served as the browser accepts them. A bundle's
+/// `index.html` is never served as it is on disk: its loader is inline, which the CSP blocks.
 async fn static_or_index(State(state): State<AppState>, request: Request) -> Response {
     let immutable = is_fingerprinted(request.uri().path());
     let path = request.uri().path().to_owned();
+    if path.rsplit('/').next() == Some("index.html") {
+        return page(&state.site, &path);
+    }
     let files =
         ServeDir::new(&state.site.dir).append_index_html_on_directories(false).precompressed_br().precompressed_gzip();
     match files.oneshot(request).await {

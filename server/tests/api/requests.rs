@@ -285,7 +285,19 @@ async fn client_routes_get_their_bundles_page_with_its_loader_moved_out_of_line(
     let site = dir.path().to_owned();
     let app = spawn_app_with(move |c| c.site_dir = site).await;
 
-    let main_pages = ["/", "/signin", "/deep/client/route", "/projects/WEB", "/projects/WEB/issues/3", "/members/x"];
+    // A bundle's own index.html is a page like any other address (the raw file's inline loader would
+    // be blocked by the CSP): the main bundle's, which says there is no such page.
+    let main_pages = [
+        "/",
+        "/signin",
+        "/deep/client/route",
+        "/projects/WEB",
+        "/projects/WEB/issues/3",
+        "/members/x",
+        "/index.html",
+        "/settings-bundle/index.html",
+        "/settings-bundle/",
+    ];
     let settings_pages = ["/members", "/audit", "/quarantine", "/account", "/backups", "/projects/WEB/settings"];
     for (paths, loader) in [(&main_pages[..], "/_moth/boot-0.js"), (&settings_pages[..], "/_moth/boot-1.js")] {
         for path in paths {
