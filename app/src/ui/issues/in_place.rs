@@ -46,6 +46,8 @@ impl InPlace {
         // As the server last answered: what a refused change returns to.
         let confirmed = RwSignal::new(saved);
         let answers = RwSignal::new(0_u32);
+        // Only the history read after the latest save is shown: reads of two quick saves can cross.
+        let history_reads = StoredValue::new(0_u32);
         let save = Submission::new(update_issue, move |issue: Issue| {
             let saved = (issue.status.id, saved_fields(&issue));
             tags_text.set(saved.1.tags.join(", "));
@@ -54,9 +56,13 @@ impl InPlace {
             answers.update(|n| *n += 1);
             announce.set(format!("Saved {}.", issue.reference));
             let reference = reference.clone();
+            history_reads.update_value(|n| *n += 1);
+            let read = history_reads.get_value();
             leptos::task::spawn_local(async move {
                 if let Ok(detail) = get_issue(reference).await {
-                    history.set(detail.history);
+                    if history_reads.get_value() == read {
+                        history.set(detail.history);
+                    }
                 }
             });
         });
