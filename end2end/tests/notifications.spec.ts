@@ -133,7 +133,8 @@ test('a mention reaches the other browser live, and the inbox works from the key
   await dana.keyboard.press('Enter');
   await expect(dana).toHaveURL(new RegExp(`${issuePath}$`));
   await expect(dana.getByTestId('unread')).toHaveText('1');
-  await dana.goBack();
+  // The commit, not the load event, which a restored page may never fire (see everyday.spec.ts).
+  await dana.goBack({ waitUntil: 'commit' });
   await ready(dana);
   await expect(dana.getByText('1 unread', { exact: true })).toBeVisible();
   await dana.getByRole('button', { name: 'Mark all read' }).focus();

@@ -22,6 +22,8 @@ struct BoardState {
     carried: RwSignal<Option<(IssueId, usize)>>,
     announcement: RwSignal<String>,
     refused: RwSignal<Option<String>>,
+    /// Moves made so far: a refused move is rolled back only if it is still its card's latest.
+    moves: StoredValue<(u32, Vec<(IssueId, u32)>)>,
 }
 
 impl BoardState {
@@ -50,8 +52,18 @@ impl BoardState {
         self.announcement.set(format!("{} moved to {}.", card.reference, to.name));
         focus_card_soon(id);
         let status_id = to.id;
+        let this_move = self.moves.with_value(|(made, _)| made + 1);
+        self.moves.update_value(|(made, latest)| {
+            *made = this_move;
+            latest.retain(|(card, _)| *card != id);
+            latest.push((id, this_move));
+        });
         spawn_local(async move {
             if let Err(e) = change_status(ChangeStatusInput { issue_id: id, status_id }).await {
+                // A later move of the card stands (or rolls back) by its own answer.
+                if !self.moves.with_value(|(_, latest)| latest.contains(&(id, this_move))) {
+                    return;
+                }
                 let message = format!("{} stays in {}: {}", card.reference, from.name, e.message);
                 self.set_status(id, from);
                 self.announcement.set(message.clone());
@@ -125,6 +137,7 @@ pub(super) fn Board(
         carried: RwSignal::new(None),
         announcement: RwSignal::new(String::new()),
         refused: RwSignal::new(None),
+        moves: StoredValue::new((0, Vec::new())),
     };
     let key = StoredValue::new(project_key);
     view! {
